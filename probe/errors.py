@@ -1,0 +1,42 @@
+"""Errors that carry data: where in which file, and what is wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ProbeError(Exception):
+    """Anything probe reports to the user as bad input or usage (exit 2)."""
+
+    def render(self) -> str:
+        return str(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One located problem in an input file."""
+
+    path: str
+    where: str
+    line: int | None
+    message: str
+
+    def render(self) -> str:
+        loc = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{loc}: {self.where}: {self.message}" if self.where else f"{loc}: {self.message}"
+
+
+class ScenarioError(ProbeError):
+    """Every problem found in one scenario file, reported together like a compiler does."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(p.render() for p in problems))
+        self.problems = problems
+
+    def render(self) -> str:
+        return "\n".join(p.render() for p in self.problems)
+
+
+class UsageError(ProbeError):
+    """A command line that cannot be carried out (unknown strategy, existing output, ...)."""
+

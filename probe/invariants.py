@@ -1,0 +1,117 @@
+"""Named invariants, checked over the event stream after every step and at the end of a run.
+
+They read only reported events, so the same checks judge the model and a real build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from probe.model.events import COMPLETED, REQUESTED, Event, FieldValue
+
+PHANTOM_REQUEST = "phantom-request"
+UNMATCHED_REQUEST = "unmatched-request"
+SWALLOWED_REQUEST = "swallowed-request"
+
+INVARIANTS: dict[str, str] = {
+    PHANTOM_REQUEST: "no second session.recovery.requested for a ref while a recovery for that "
+    "ref is in flight (work the runtime can only absorb as already_in_flight)",
+    UNMATCHED_REQUEST: "once every recovery has finished, every session.recovery.requested has "
+    "its session.recovery.completed",
+    SWALLOWED_REQUEST: "the coordinator absorbs a request as already_in_flight only while a "
+    "recovery for that same ref is in flight",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    invariant: str
+    step: int | None
+    message: str
+
+    def as_dict(self) -> dict[str, str | int | None]:
+        return {"invariant": self.invariant, "step": self.step, "message": self.message}
+
+
+Identity = tuple[FieldValue | None, ...]
+
+
+def request_identity(event: Event) -> Identity:
+    """A completed event carries its request's fields, so the pair can be matched."""
+    return (
+        event.ref,
+        event.get("state"),
+        event.get("stateGeneration"),
+        event.get("ageMs"),
+        event.get("queueDepth"),
+    )
+
+
+@dataclass
+class InvariantChecker:
+    """Feed events in order; `finish` adds the end-of-run checks."""
+
+    open_requests: dict[str, list[tuple[Identity, Event]]] = field(default_factory=dict)
+    coordinator_absorbed: int = 0
+
+    def observe(self, event: Event) -> list[Violation]:
+        if event.type == REQUESTED:
+            return self._requested(event)
+        if event.type == COMPLETED:
+            return self._completed(event)
+        return []
+
+    def observe_all(self, events: Iterable[Event]) -> list[Violation]:
+        return [v for e in events for v in self.observe(e)]
+
+    def _requested(self, event: Event) -> list[Violation]:
+        open_for_ref = self.open_requests.setdefault(event.ref, [])
+        found: list[Violation] = []
+        if open_for_ref:
+            first = open_for_ref[0][1]
+            found.append(
+                Violation(
+                    PHANTOM_REQUEST,
+                    event.step,
+                    f"{event.ref}: requested again at {event.at_ms} ms for generation "
+                    f"{event.get('stateGeneration')} while the recovery requested at "
+                    f"{first.at_ms} ms for generation {first.get('stateGeneration')} is in flight",
+                )
+            )
+        open_for_ref.append((request_identity(event), event))
+        return found
+
+    def _completed(self, event: Event) -> list[Violation]:
+        open_for_ref = self.open_requests.get(event.ref, [])
+        identity = request_identity(event)
+        for i, (ident, _) in enumerate(open_for_ref):
+            if ident == identity:
+                del open_for_ref[i]
+                return []
+        # No requested event behind it: the coordinator absorbed this ask itself.
+        self.coordinator_absorbed += 1
+        if event.get("outcomeReason") == "already_in_flight" and not open_for_ref:
+            return [
+                Violation(
+                    SWALLOWED_REQUEST,
+                    event.step,
+                    f"{event.ref}: the coordinator answered already_in_flight at {event.at_ms} ms "
+                    "but no recovery for this ref was in flight",
+                )
+            ]
+        return []
+
+    def finish(self, *, settled: bool, step: int | None) -> list[Violation]:
+        if not settled:
+            return []
+        return [
+            Violation(
+                UNMATCHED_REQUEST,
+                step,
+                f"{ref}: the recovery requested at {ev.at_ms} ms for generation "
+                f"{ev.get('stateGeneration')} never completed",
+            )
+            for ref, items in self.open_requests.items()
+            for _, ev in items
+        ]

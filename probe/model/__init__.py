@@ -1,0 +1,1 @@
+"""The simulated openclaw: one module per part of SPEC.md."""

@@ -1,0 +1,83 @@
+"""Run activity (what the heartbeat sees) and run handles (what the runtime sees)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from probe.scenario import AbortAnswer, WorkKind
+
+TERMINAL_PROGRESS_MARKERS = (
+    "response.completed",
+    "rawResponseItem/completed",
+    "raw_response_item.completed",
+    "output_item.done",
+)
+RUN_ENDED_REASON = "embedded_run:ended"
+
+
+def is_terminal_progress_reason(reason: str | None) -> bool:
+    if not reason:
+        return False
+    return (
+        reason in ("run:completed", RUN_ENDED_REASON)
+        or any(marker in reason for marker in TERMINAL_PROGRESS_MARKERS)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ActivitySnapshot:
+    """getDiagnosticSessionActivitySnapshot: None where openclaw's field is undefined."""
+
+    work_kind: WorkKind | None = None
+    has_active_embedded_run: bool = False
+    tool_age_ms: int | None = None
+    progress_age_ms: int | None = None
+    progress_reason: str | None = None
+
+
+NO_ACTIVITY = ActivitySnapshot()
+
+
+@dataclass(slots=True)
+class RunActivity:
+    embedded_run: bool
+    tool_started_at: int | None
+    model_call: bool
+    last_progress_at: int
+    last_progress_reason: str
+
+    def snapshot(self, now: int) -> ActivitySnapshot:
+        kind: WorkKind | None
+        if self.tool_started_at is not None:
+            kind = "tool_call"
+        elif self.model_call:
+            kind = "model_call"
+        elif self.embedded_run:
+            kind = "embedded_run"
+        else:
+            kind = None
+        return ActivitySnapshot(
+            work_kind=kind,
+            has_active_embedded_run=self.embedded_run,
+            tool_age_ms=None if self.tool_started_at is None else max(0, now - self.tool_started_at),
+            progress_age_ms=max(0, now - self.last_progress_at),
+            progress_reason=self.last_progress_reason,
+        )
+
+    def end_run(self, now: int) -> None:
+        """markDiagnosticEmbeddedRunEnded: the run, its tool and model calls all go."""
+        self.embedded_run = False
+        self.tool_started_at = None
+        self.model_call = False
+        self.mark(now, RUN_ENDED_REASON)
+
+    def mark(self, now: int, reason: str) -> None:
+        self.last_progress_at = now
+        self.last_progress_reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class RunHandle:
+    """An abortable run registered with the embedded runner: the session's owner."""
+
+    abort: AbortAnswer

@@ -1,0 +1,48 @@
+"""Virtual clock and timers: time is a value the simulation owns; nothing sleeps."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+TimerKind: TypeAlias = Literal["heartbeat", "settle"]
+
+
+@dataclass(order=True, frozen=True, slots=True)
+class Timer:
+    due: int
+    seq: int  # same instant: scheduling order
+    kind: TimerKind = field(compare=False)
+    ref: str = field(compare=False, default="")
+
+
+class Clock:
+    def __init__(self, now: int = 0) -> None:
+        self.now = now
+        self._heap: list[Timer] = []
+        self._seq = 0
+        self._cancelled: set[int] = set()
+
+    def schedule(self, due: int, kind: TimerKind, ref: str = "") -> Timer:
+        self._seq += 1
+        timer = Timer(due, self._seq, kind, ref)
+        heapq.heappush(self._heap, timer)
+        return timer
+
+    def cancel(self, timer: Timer) -> None:
+        self._cancelled.add(timer.seq)
+
+    def pop_due(self, until: int) -> Timer | None:
+        """The earliest live timer due at or before `until`, with the clock moved to it."""
+        while self._heap and self._heap[0].due <= until:
+            timer = heapq.heappop(self._heap)
+            if timer.seq in self._cancelled:
+                self._cancelled.discard(timer.seq)
+                continue
+            self.now = max(self.now, timer.due)
+            return timer
+        return None
+
+    def pending(self) -> list[Timer]:
+        return sorted(t for t in self._heap if t.seq not in self._cancelled)

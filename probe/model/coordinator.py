@@ -1,0 +1,113 @@
+"""requestStuckSessionRecovery: in-flight set #1 (keyed by the strategy) and outcome application."""
+
+from __future__ import annotations
+
+from probe.model.bus import EventBus
+from probe.model.coverage import Coverage
+from probe.model.events import COMPLETED, REQUESTED, STATE, payload
+from probe.model.heartbeat import Classification, RecoveryRequest
+from probe.model.outcomes import Outcome, coordinator_skip
+from probe.model.state import SessionStore
+from probe.strategies import DedupStrategy
+
+
+class Coordinator:
+    def __init__(
+        self, strategy: DedupStrategy, store: SessionStore, bus: EventBus, coverage: Coverage
+    ) -> None:
+        self.strategy = strategy
+        self.store = store
+        self.bus = bus
+        self.coverage = coverage
+        self.in_flight: set[str] = set()
+
+    def request(self, request: RecoveryRequest, cls: Classification) -> str | None:
+        """Emit requested and return the in-flight key, or absorb the ask and return None."""
+        key = self.strategy.key(request)
+        if key in self.in_flight:
+            self.coverage.coordinator_absorbed += 1
+            self._completed(request, coordinator_skip(cls.active_work_kind), layer="coordinator")
+            return None
+        self.in_flight.add(key)
+        self.bus.emit(
+            REQUESTED,
+            request.ref,
+            payload(
+                state=request.expected_state,
+                stateGeneration=request.generation,
+                ageMs=request.age_ms,
+                queueDepth=request.queue_depth,
+                reason=cls.reason,
+                activeWorkKind=cls.active_work_kind,
+                allowActiveAbort=True if request.allow_active_abort else None,
+            ),
+            generation=request.generation,
+        )
+        return key
+
+    def settle(self, request: RecoveryRequest, key: str, outcome: Outcome) -> None:
+        """The runtime call resolved (or rejected): apply the outcome, then free the key."""
+        self.apply(request, outcome)
+        self.in_flight.discard(key)
+
+    def apply(self, request: RecoveryRequest, outcome: Outcome) -> None:
+        now = self.bus.clock.now
+        if not outcome.mutates:
+            self._completed(request, outcome)
+            return
+        if not self._still_current(request, outcome):
+            self.coverage.stale_outcomes += 1
+            self._completed(request, outcome, stale=True)
+            return
+        rec = self.store.lookup(request.ref, now)
+        prev = rec.state
+        rec.state = "idle"
+        rec.touch(now)
+        rec.queue_depth = 0 if outcome.clears_queue else max(0, rec.queue_depth - 1)
+        self.bus.emit(
+            STATE,
+            rec.ref,
+            payload(
+                prevState=prev,
+                state="idle",
+                reason=f"stuck_recovery:{outcome.status}",
+                queueDepth=rec.queue_depth,
+            ),
+            generation=rec.generation,
+        )
+        self._completed(request, outcome)
+
+    def _still_current(self, request: RecoveryRequest, outcome: Outcome) -> bool:
+        rec = self.store.peek(request.ref)
+        if request.expected_state == "idle" and outcome.action == "abort_embedded_run":
+            # The abort's own idle transition bumps the generation once.
+            return rec is not None and rec.state == "idle" and (
+                rec.generation in (request.generation, request.generation + 1)
+            )
+        return self.store.is_current(request.ref, request.generation, request.expected_state)
+
+    def _completed(
+        self,
+        request: RecoveryRequest,
+        outcome: Outcome,
+        *,
+        stale: bool = False,
+        layer: str | None = None,
+    ) -> None:
+        self.bus.emit(
+            COMPLETED,
+            request.ref,
+            payload(
+                state=request.expected_state,
+                stateGeneration=request.generation,
+                ageMs=request.age_ms,
+                queueDepth=request.queue_depth,
+                activeWorkKind=outcome.active_work_kind,
+                status=outcome.status,
+                action=outcome.action,
+                outcomeReason=outcome.reason,
+                stale=True if stale else None,
+            ),
+            generation=request.generation,
+            layer="coordinator" if layer == "coordinator" else None,
+        )

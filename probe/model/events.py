@@ -1,0 +1,63 @@
+"""Events as openclaw's diagnostic bus delivers them, tagged with probe's own bookkeeping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+Layer: TypeAlias = Literal["coordinator", "runtime"]
+FieldValue: TypeAlias = str | int | bool
+
+# Event types probe reports (heartbeat, seeding and log events are left out, as in reference/).
+REQUESTED = "session.recovery.requested"
+COMPLETED = "session.recovery.completed"
+STATE = "session.state"
+QUEUED = "message.queued"
+STUCK = "session.stuck"
+STALLED = "session.stalled"
+LONG_RUNNING = "session.long_running"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One reported event.
+
+    `fields` holds the payload exactly as openclaw emits it (undefined values left out, as
+    JSON.stringify does); the other attributes are probe's: where and when it happened and,
+    for recovery events, which request and which layer it belongs to.
+    """
+
+    seq: int
+    at_ms: int
+    step: int | None
+    type: str
+    ref: str
+    fields: tuple[tuple[str, FieldValue], ...]
+    generation: int | None = None
+    layer: Layer | None = None
+
+    def get(self, key: str) -> FieldValue | None:
+        for k, v in self.fields:
+            if k == key:
+                return v
+        return None
+
+    def as_dict(self) -> dict[str, FieldValue | None]:
+        out: dict[str, FieldValue | None] = {
+            "seq": self.seq,
+            "at_ms": self.at_ms,
+            "step": self.step,
+            "type": self.type,
+            "ref": self.ref,
+        }
+        if self.generation is not None:
+            out["generation"] = self.generation
+        if self.layer is not None:
+            out["layer"] = self.layer
+        out.update(self.fields)
+        return out
+
+
+def payload(**values: FieldValue | None) -> tuple[tuple[str, FieldValue], ...]:
+    """Drop undefined values the way JSON.stringify drops undefined properties."""
+    return tuple((k, v) for k, v in values.items() if v is not None)

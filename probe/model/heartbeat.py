@@ -1,0 +1,162 @@
+"""The heartbeat's judgement of one record: attention, classification, throttles, request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from probe.model.activity import ActivitySnapshot, is_terminal_progress_reason
+from probe.model.events import LONG_RUNNING, STALLED, STUCK
+from probe.model.state import SessionRecord
+from probe.scenario import SessionState, WorkKind
+
+AttentionType: TypeAlias = Literal["session.stuck", "session.stalled", "session.long_running"]
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    event_type: AttentionType
+    reason: str
+    classification: str
+    active_work_kind: WorkKind | None
+    recovery_eligible: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryRequest:
+    """What the heartbeat hands the coordinator (openclaw's request object)."""
+
+    ref: str
+    expected_state: SessionState
+    generation: int
+    age_ms: int
+    queue_depth: int
+    allow_active_abort: bool = False
+    stale_abort_ms: int | None = None
+
+
+def classify(
+    state: SessionState, queue_depth: int, activity: ActivitySnapshot, stale_ms: int
+) -> Classification:
+    """classifySessionAttention, first match wins."""
+    kind = activity.work_kind
+    progress_age = activity.progress_age_ms or 0
+    if kind is not None:
+        if (
+            state == "idle"
+            and queue_depth > 0
+            and not activity.has_active_embedded_run
+            and progress_age > stale_ms
+        ):
+            return Classification(
+                STUCK, "queued_work_without_active_run", "stale_session_state", None, True
+            )
+        if kind == "tool_call" and (activity.tool_age_ms or 0) > stale_ms and progress_age > stale_ms:
+            return Classification(STALLED, "blocked_tool_call", "blocked_tool_call", kind, False)
+        if (
+            queue_depth > 0
+            and kind == "embedded_run"
+            and is_terminal_progress_reason(activity.progress_reason)
+        ):
+            return Classification(
+                STALLED, "queued_behind_terminal_active_work", "stalled_agent_run", kind, False
+            )
+        if progress_age > stale_ms:
+            return Classification(
+                STALLED, "active_work_without_progress", "stalled_agent_run", kind, False
+            )
+        reason = "queued_behind_active_work" if queue_depth > 0 else "active_work"
+        return Classification(LONG_RUNNING, reason, "long_running", kind, False)
+    reason = "queued_work_without_active_run" if queue_depth > 0 else "stale_session_state"
+    return Classification(STUCK, reason, "stale_session_state", None, True)
+
+
+def is_idle_queued_stall(rec: SessionRecord, activity: ActivitySnapshot, stale_ms: int) -> bool:
+    has_embedded_owner = activity.work_kind == "embedded_run" or activity.has_active_embedded_run
+    has_orphaned_activity = activity.work_kind is not None and not activity.has_active_embedded_run
+    return (
+        rec.state == "idle"
+        and rec.queue_depth > 0
+        and (has_embedded_owner or has_orphaned_activity)
+        and (activity.progress_age_ms or 0) > stale_ms
+    )
+
+
+def attention_age(rec: SessionRecord, activity: ActivitySnapshot, now: int, warn_ms: int) -> int | None:
+    """The age the record is judged by, or None when it needs no attention."""
+    age = now - rec.last_activity
+    if is_idle_queued_stall(rec, activity, warn_ms):
+        return activity.progress_age_ms if activity.progress_age_ms is not None else age
+    if rec.state == "processing" and age > warn_ms:
+        return age
+    return None
+
+
+def passes_throttle(rec: SessionRecord, cls: Classification, age_ms: int, warn_ms: int) -> bool:
+    """session.stuck and session.long_running back off; session.stalled never does.
+
+    Records the emission on the record when it passes (the throttle is state openclaw keeps
+    on the record itself).
+    """
+    if cls.event_type == STUCK:
+        last = rec.last_stuck_warn_age
+    elif cls.event_type == LONG_RUNNING:
+        last = rec.last_long_running_warn_age
+    else:
+        return True
+    next_age = warn_ms if last is None else max(last + warn_ms, last * 2)
+    if age_ms < next_age:
+        return False
+    if cls.event_type == STUCK:
+        rec.last_stuck_warn_age = age_ms
+    else:
+        rec.last_long_running_warn_age = age_ms
+    return True
+
+
+def is_active_abort_eligible(
+    cls: Classification, activity: ActivitySnapshot, age_ms: int, abort_ms: int
+) -> bool:
+    if cls.event_type != STALLED:
+        return False
+    if (
+        cls.classification == "stalled_agent_run"
+        and cls.active_work_kind == "embedded_run"
+        and age_ms >= abort_ms
+    ):
+        return True
+    if (
+        cls.classification == "blocked_tool_call"
+        and cls.active_work_kind == "tool_call"
+        and activity.tool_age_ms is not None
+        and activity.progress_age_ms is not None
+        and activity.tool_age_ms >= abort_ms
+        and activity.progress_age_ms >= abort_ms
+    ):
+        return True
+    return (
+        cls.classification == "stalled_agent_run"
+        and cls.active_work_kind == "model_call"
+        and activity.has_active_embedded_run
+        and activity.progress_age_ms is not None
+        and activity.progress_age_ms >= abort_ms
+    )
+
+
+def build_request(
+    rec: SessionRecord,
+    cls: Classification,
+    activity: ActivitySnapshot,
+    age_ms: int,
+    abort_ms: int,
+) -> RecoveryRequest | None:
+    """Recovery-eligible requests carry the abort threshold; active-abort ones allow abort."""
+    if cls.recovery_eligible:
+        return RecoveryRequest(
+            rec.ref, rec.state, rec.generation, age_ms, rec.queue_depth, stale_abort_ms=abort_ms
+        )
+    if is_active_abort_eligible(cls, activity, age_ms, abort_ms):
+        return RecoveryRequest(
+            rec.ref, rec.state, rec.generation, age_ms, rec.queue_depth, allow_active_abort=True
+        )
+    return None

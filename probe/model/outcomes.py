@@ -1,0 +1,45 @@
+"""Recovery outcomes, and what applying each does to the session record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from probe.scenario import WorkKind
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: str
+    action: str
+    reason: str | None = None
+    active_work_kind: WorkKind | None = None
+
+    @property
+    def label(self) -> str:
+        """The contract's runtime_outcomes form: status/reason, else status/action."""
+        return f"{self.status}/{self.reason or self.action}"
+
+    @property
+    def mutates(self) -> bool:
+        return self.status in ("aborted", "released") or (
+            self.status == "noop" and self.reason == "no_active_work"
+        )
+
+    @property
+    def clears_queue(self) -> bool:
+        # Scenarios model no command lanes, so an abort never releases lane work.
+        return self.status == "released" or (self.status == "noop" and self.reason == "no_active_work")
+
+
+ALREADY_IN_FLIGHT = "already_in_flight"
+RUNTIME_ALREADY_IN_FLIGHT = Outcome("skipped", "observe_only", ALREADY_IN_FLIGHT)
+STALE_SESSION_STATE = Outcome("skipped", "observe_only", "stale_session_state")
+ACTIVE_EMBEDDED_RUN = Outcome("skipped", "observe_only", "active_embedded_run", "embedded_run")
+ABORTED = Outcome("aborted", "abort_embedded_run", None, "embedded_run")
+RELEASED = Outcome("released", "release_lane")
+NO_ACTIVE_WORK = Outcome("noop", "none", "no_active_work")
+FAILED = Outcome("failed", "none", "exception")
+
+
+def coordinator_skip(kind: WorkKind | None) -> Outcome:
+    return Outcome("skipped", "observe_only", ALREADY_IN_FLIGHT, kind)

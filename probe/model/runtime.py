@@ -1,0 +1,101 @@
+"""recoverStuckDiagnosticSession: in-flight set #2 (keyed by ref), abort-and-drain, outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from probe.model.activity import RunActivity, RunHandle
+from probe.model.clock import Clock, Timer
+from probe.model.coverage import Coverage
+from probe.model.heartbeat import RecoveryRequest
+from probe.model.outcomes import (
+    ABORTED,
+    ACTIVE_EMBEDDED_RUN,
+    NO_ACTIVE_WORK,
+    RELEASED,
+    RUNTIME_ALREADY_IN_FLIGHT,
+    STALE_SESSION_STATE,
+    Outcome,
+)
+from probe.model.state import SessionStore
+from probe.scenario import Settings
+
+# Used when a request carries no staleActiveProgressAbortMs (active-abort requests).
+DEFAULT_STALE_PROGRESS_ABORT_MS = 300_000
+MIN_SETTLE_TIMER_MS = 100
+
+
+@dataclass(slots=True)
+class Waiter:
+    """A recovery that asked its run to abort and is waiting for it to end."""
+
+    request: RecoveryRequest
+    key: str
+    call_index: int
+    timer: Timer | None
+
+
+class RecoveryRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        store: SessionStore,
+        activity: dict[str, RunActivity],
+        handles: dict[str, RunHandle],
+        coverage: Coverage,
+        end_run: Callable[[str, str], None],
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.store = store
+        self.activity = activity
+        self.handles = handles
+        self.coverage = coverage
+        self.end_run = end_run
+        self.in_flight: set[str] = set()
+        self.waiters: dict[str, Waiter] = {}
+
+    def call(self, request: RecoveryRequest, key: str, call_index: int) -> Outcome | None:
+        """An immediate outcome, or None while the call waits on an aborted run."""
+        ref = request.ref
+        if ref in self.in_flight:
+            self.coverage.runtime_absorbed += 1
+            return RUNTIME_ALREADY_IN_FLIGHT
+        if not self.store.is_current(ref, request.generation, request.expected_state):
+            return STALE_SESSION_STATE
+        handle = self.handles.get(ref)
+        if handle is not None:
+            if not request.allow_active_abort and not self._progress_stale(request):
+                return ACTIVE_EMBEDDED_RUN
+            if handle.abort == "honoured":
+                self.end_run(ref, "run_completed")
+                return ABORTED
+            self.in_flight.add(ref)
+            timer = None
+            if self.settings.drain == "settle":
+                due = self.clock.now + max(MIN_SETTLE_TIMER_MS, self.settings.settle_ms)
+                timer = self.clock.schedule(due, "settle", ref)
+            self.waiters[ref] = Waiter(request, key, call_index, timer)
+            return None
+        # No owner, no reply work and no command lanes in a scenario: the lane is reset.
+        return RELEASED if request.queue_depth > 0 else NO_ACTIVE_WORK
+
+    def take_waiter(self, ref: str) -> Waiter | None:
+        waiter = self.waiters.pop(ref, None)
+        if waiter is not None:
+            if waiter.timer is not None:
+                self.clock.cancel(waiter.timer)
+            self.in_flight.discard(ref)
+        return waiter
+
+    def _progress_stale(self, request: RecoveryRequest) -> bool:
+        """Stale reclaim: queued work behind a run whose progress is older than the threshold."""
+        if request.queue_depth <= 0:
+            return False
+        activity = self.activity.get(request.ref)
+        if activity is None:
+            return False
+        threshold = request.stale_abort_ms or DEFAULT_STALE_PROGRESS_ABORT_MS
+        return max(0, self.clock.now - activity.last_progress_at) >= threshold

@@ -1,0 +1,83 @@
+"""Session state store: one record per session ref, forgotten the way openclaw prunes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from probe.scenario import SessionState
+
+SESSION_STATE_TTL_MS = 1_800_000
+PRUNE_INTERVAL_MS = 60_000
+MAX_ENTRIES = 2_000
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    ref: str
+    state: SessionState
+    generation: int
+    queue_depth: int
+    last_activity: int
+    last_stuck_warn_age: int | None = None
+    last_long_running_warn_age: int | None = None
+
+    def touch(self, now: int) -> None:
+        """What every mutator and applied outcome does: new activity, new generation."""
+        self.last_activity = now
+        self.generation += 1
+        self.last_stuck_warn_age = None
+        self.last_long_running_warn_age = None
+
+
+class SessionStore:
+    """diagnostic-session-state.ts: a Map in insertion order plus the prune clock."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, SessionRecord] = {}
+        self.last_prune_at: int | None = None
+
+    def peek(self, ref: str) -> SessionRecord | None:
+        return self.records.get(ref)
+
+    def prune(self, now: int, *, force: bool = False) -> list[str]:
+        """Forget idle, empty, long-quiet records, then the oldest above the cap."""
+        over_cap = len(self.records) > MAX_ENTRIES
+        due = self.last_prune_at is None or now - self.last_prune_at >= PRUNE_INTERVAL_MS
+        if not (force or over_cap or due):
+            return []
+        self.last_prune_at = now
+        forgotten = [
+            ref
+            for ref, rec in self.records.items()
+            if rec.state == "idle"
+            and rec.queue_depth <= 0
+            and now - rec.last_activity > SESSION_STATE_TTL_MS
+        ]
+        for ref in forgotten:
+            del self.records[ref]
+        excess = len(self.records) - MAX_ENTRIES
+        if excess > 0:
+            # A stable sort, as Array.prototype.toSorted is: ties keep insertion order.
+            oldest = sorted(self.records.values(), key=lambda r: r.last_activity)[:excess]
+            for rec in oldest:
+                del self.records[rec.ref]
+                forgotten.append(rec.ref)
+        return forgotten
+
+    def create(self, ref: str, now: int) -> SessionRecord:
+        rec = SessionRecord(ref=ref, state="idle", generation=0, queue_depth=0, last_activity=now)
+        self.records[ref] = rec
+        self.prune(now, force=True)
+        return rec
+
+    def lookup(self, ref: str, now: int) -> SessionRecord:
+        """getDiagnosticSessionState: prune when due, then find or create the record."""
+        self.prune(now)
+        rec = self.records.get(ref)
+        if rec is not None:
+            return rec
+        return self.create(ref, now)
+
+    def is_current(self, ref: str, generation: int, state: SessionState) -> bool:
+        rec = self.records.get(ref)
+        return rec is not None and rec.generation == generation and rec.state == state

@@ -1,0 +1,256 @@
+"""The whole simulated openclaw process: seeding, the outside world's mutators, timers, steps."""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from probe.model.activity import NO_ACTIVITY, RUN_ENDED_REASON, RunActivity, RunHandle
+from probe.model.bus import EventBus
+from probe.model.clock import Clock, Timer
+from probe.model.coordinator import Coordinator
+from probe.model.coverage import Coverage
+from probe.model.events import QUEUED, STATE, payload
+from probe.model.heartbeat import (
+    RecoveryRequest,
+    attention_age,
+    build_request,
+    classify,
+    passes_throttle,
+)
+from probe.model.outcomes import ABORTED, FAILED, Outcome
+from probe.model.runtime import RecoveryRuntime
+from probe.model.state import SessionStore
+from probe.scenario import (
+    Advance,
+    Bump,
+    Progress,
+    Release,
+    Scenario,
+    SessionSeed,
+    SessionState,
+    StateChange,
+    Step,
+    Tick,
+)
+from probe.strategies import DedupStrategy
+
+SEEDED_PROGRESS_REASON = "scenario:seeded"
+PROGRESS_REASON = "scenario:progress"
+PENDING = "pending"
+
+
+def seeding_order(sessions: tuple[SessionSeed, ...]) -> list[SessionSeed]:
+    """Oldest first (largest progress age), ties in file order: creation order."""
+    return sorted(sessions, key=lambda s: -s.progress_age_ms)
+
+
+class World:
+    def __init__(self, scenario: Scenario, strategy: DedupStrategy) -> None:
+        self.settings = scenario.settings
+        self.warn_ms = scenario.settings.effective_warn_ms
+        self.abort_ms = scenario.settings.abort_ms
+        self.clock = Clock()
+        self.bus = EventBus(self.clock)
+        self.coverage = Coverage()
+        self.store = SessionStore()
+        self.activity: dict[str, RunActivity] = {}
+        self.handles: dict[str, RunHandle] = {}
+        self.coordinator = Coordinator(strategy, self.store, self.bus, self.coverage)
+        self.runtime = RecoveryRuntime(
+            self.settings,
+            self.clock,
+            self.store,
+            self.activity,
+            self.handles,
+            self.coverage,
+            self.end_run,
+        )
+        # One entry per call into the runtime, in call order; None while unresolved.
+        self.runtime_calls: list[str | None] = []
+        self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
+        self._seed(scenario.sessions)
+        self.clock.now = 0
+        self.heartbeat = self.clock.schedule(self.settings.heartbeat_ms, "heartbeat")
+
+    # -- seeding -------------------------------------------------------------------------
+
+    def _seed(self, sessions: tuple[SessionSeed, ...]) -> None:
+        for seed in seeding_order(sessions):
+            at = -seed.progress_age_ms
+            self.clock.now = at
+            rec = self.store.create(seed.ref, at)
+            rec.state = seed.state
+            rec.generation = seed.generation
+            rec.queue_depth = seed.queue_depth
+            owned = seed.owner == "embedded_run"
+            if owned:
+                self.handles[seed.ref] = RunHandle(seed.abort)
+            if owned or seed.work != "none":
+                embedded = seed.work == "embedded_run" or (owned and seed.work != "none")
+                self.activity[seed.ref] = RunActivity(
+                    embedded_run=embedded,
+                    tool_started_at=at if seed.work == "tool_call" else None,
+                    model_call=seed.work == "model_call",
+                    last_progress_at=at,
+                    # A handle whose run's activity has already ended.
+                    last_progress_reason=RUN_ENDED_REASON
+                    if owned and seed.work == "none"
+                    else SEEDED_PROGRESS_REASON,
+                )
+
+    # -- the outside world's mutators ----------------------------------------------------
+
+    def message_queued(self, ref: str) -> None:
+        now = self.clock.now
+        if ref in self.runtime.waiters:
+            self.coverage.bump_while_in_flight += 1
+        rec = self.store.lookup(ref, now)
+        rec.queue_depth += 1
+        rec.touch(now)
+        self.bus.emit(QUEUED, ref, payload(queueDepth=rec.queue_depth), generation=rec.generation)
+
+    def state_change(self, ref: str, to: SessionState, reason: str) -> None:
+        now = self.clock.now
+        rec = self.store.lookup(ref, now)
+        prev = rec.state
+        rec.state = to
+        rec.touch(now)
+        if to == "idle":
+            rec.queue_depth = max(0, rec.queue_depth - 1)
+        self.bus.emit(
+            STATE,
+            ref,
+            payload(prevState=prev, state=to, reason=reason, queueDepth=rec.queue_depth),
+            generation=rec.generation,
+        )
+
+    def progress(self, ref: str) -> None:
+        now = self.clock.now
+        activity = self.activity.get(ref)
+        if activity is None:
+            # markDiagnosticRunProgress creates run activity, but never active work.
+            self.activity[ref] = RunActivity(False, None, False, now, PROGRESS_REASON)
+        else:
+            activity.mark(now, PROGRESS_REASON)
+        self.store.lookup(ref, now).touch(now)
+
+    def end_run(self, ref: str, reason: str) -> None:
+        """clearActiveEmbeddedRun / forceClearEmbeddedAgentRun, then wake its recovery."""
+        if self.handles.pop(ref, None) is None:
+            return
+        self.state_change(ref, "idle", reason)
+        activity = self.activity.get(ref)
+        if activity is not None:
+            activity.end_run(self.clock.now)
+        waiter = self.runtime.take_waiter(ref)
+        if waiter is not None:
+            self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED)
+
+    def release(self, ref: str | None, failed: bool) -> None:
+        refs = self.creation_order if ref is None else [ref]
+        for r in refs:
+            if failed:
+                waiter = self.runtime.take_waiter(r)
+                if waiter is not None:
+                    self._resolve(waiter.request, waiter.key, waiter.call_index, FAILED)
+            else:
+                self.end_run(r, "run_completed")
+
+    # -- timers --------------------------------------------------------------------------
+
+    def advance_to(self, until: int) -> None:
+        while (timer := self.clock.pop_due(until)) is not None:
+            self._fire(timer)
+        self.clock.now = until
+
+    def _fire(self, timer: Timer) -> None:
+        if timer.kind == "heartbeat":
+            # Scheduled before the callback runs: a settle timer armed by this tick's
+            # recovery for the same instant fires after the next heartbeat.
+            self.heartbeat = self.clock.schedule(timer.due + self.settings.heartbeat_ms, "heartbeat")
+            self._heartbeat()
+        else:
+            waiter = self.runtime.waiters.get(timer.ref)
+            if waiter is None or waiter.timer is not timer:
+                return
+            self.runtime.waiters.pop(timer.ref)
+            waiter.timer = None
+            self.coverage.settle_force_clears += 1
+            # Drain timed out: force-clear the run (its end wakes nobody: the waiter is gone).
+            self.end_run(timer.ref, "stuck_recovery")
+            self.runtime.in_flight.discard(timer.ref)
+            self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED)
+
+    def _heartbeat(self) -> None:
+        now = self.clock.now
+        if self.runtime.waiters:
+            self.coverage.heartbeat_while_in_flight += 1
+        self.store.prune(now, force=True)
+        calls: list[tuple[RecoveryRequest, str]] = []
+        # The synchronous pass: every record's attention, requested and skip events first.
+        for rec in list(self.store.records.values()):
+            activity = self.activity.get(rec.ref)
+            snap = activity.snapshot(now) if activity is not None else NO_ACTIVITY
+            age = attention_age(rec, snap, now, self.warn_ms)
+            if age is None:
+                continue
+            cls = classify(rec.state, rec.queue_depth, snap, self.warn_ms)
+            if not passes_throttle(rec, cls, age, self.warn_ms):
+                continue
+            self.bus.emit(
+                cls.event_type,
+                rec.ref,
+                payload(
+                    state=rec.state,
+                    ageMs=age,
+                    queueDepth=rec.queue_depth,
+                    reason=cls.reason,
+                    classification=cls.classification,
+                    activeWorkKind=cls.active_work_kind,
+                ),
+                generation=rec.generation,
+            )
+            request = build_request(rec, cls, snap, age, self.abort_ms)
+            if request is None:
+                continue
+            key = self.coordinator.request(request, cls)
+            if key is not None:
+                calls.append((request, key))
+        # Then, after the runtime module's dynamic import, the runtime calls in request order.
+        for request, key in calls:
+            index = len(self.runtime_calls)
+            self.runtime_calls.append(None)
+            outcome = self.runtime.call(request, key, index)
+            if outcome is not None:
+                self._resolve(request, key, index, outcome)
+
+    def _resolve(self, request: RecoveryRequest, key: str, index: int, outcome: Outcome) -> None:
+        self.runtime_calls[index] = outcome.label
+        self.coordinator.settle(request, key, outcome)
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def apply(self, index: int, step: Step) -> None:
+        self.bus.step = index
+        match step:
+            case Tick():
+                self.advance_to(self.heartbeat.due)
+            case Advance(ms=ms):
+                self.advance_to(self.clock.now + ms)
+            case Bump(session=ref):
+                self.message_queued(ref)
+            case Release(session=ref, failed=failed):
+                self.release(ref, failed)
+            case StateChange(session=ref, to=to):
+                self.state_change(ref, to, "scenario")
+            case Progress(session=ref):
+                self.progress(ref)
+            case _:
+                assert_never(step)
+
+    def runtime_outcomes(self) -> list[str]:
+        return [PENDING if o is None else o for o in self.runtime_calls]
+
+    def in_flight(self) -> bool:
+        return bool(self.runtime.waiters)
+

@@ -1,0 +1,46 @@
+"""replay(scenario, strategy) -> Run: the pure core. No printing, no I/O, no wall clock."""
+
+from __future__ import annotations
+
+from probe.invariants import InvariantChecker
+from probe.model.world import World
+from probe.run import Run
+from probe.scenario import Scenario
+from probe.strategies import DedupStrategy
+
+
+def replay(scenario: Scenario, strategy: DedupStrategy) -> Run:
+    world = World(scenario, strategy)
+    checker = InvariantChecker()
+    violations = []
+    seen = 0
+    for number, step in enumerate(scenario.steps, start=1):
+        world.apply(number, step)
+        new = world.bus.events[seen:]
+        seen = len(world.bus.events)
+        violations.extend(checker.observe_all(new))
+    violations.extend(checker.finish(settled=not world.in_flight(), step=len(scenario.steps)))
+    return Run(
+        strategy=strategy.name,
+        engine=f"model:{strategy.name}",
+        events=tuple(world.bus.events),
+        runtime_outcomes=tuple(world.runtime_outcomes()),
+        violations=tuple(violations),
+        coordinator_absorbed=checker.coordinator_absorbed,
+        coverage=tuple(world.coverage.as_dict().items()),
+        drain=scenario.settings.drain,
+    )
+
+
+def first_divergence(runs: list[Run]) -> int | None:
+    """The first step at which the strategies' event streams differ (None: they never do)."""
+    if len(runs) < 2:
+        return None
+    steps = sorted({e.step for r in runs for e in r.events if e.step is not None})
+    for step in steps:
+        shapes = {
+            tuple((e.type, e.ref, e.fields) for e in r.events if e.step == step) for r in runs
+        }
+        if len(shapes) > 1:
+            return step
+    return None

@@ -1,0 +1,149 @@
+"""Scenario values: settings, seeded sessions, steps and expectations (frozen, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+SessionState: TypeAlias = Literal["idle", "processing", "waiting"]
+Owner: TypeAlias = Literal["embedded_run", "none"]
+AbortAnswer: TypeAlias = Literal["honoured", "ignored"]
+WorkKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call", "none"]
+Drain: TypeAlias = Literal["settle", "hold"]
+
+SESSION_STATES: tuple[SessionState, ...] = ("idle", "processing", "waiting")
+OWNERS: tuple[Owner, ...] = ("embedded_run", "none")
+ABORT_ANSWERS: tuple[AbortAnswer, ...] = ("honoured", "ignored")
+WORK_KINDS: tuple[WorkKind, ...] = ("embedded_run", "tool_call", "model_call", "none")
+DRAINS: tuple[Drain, ...] = ("settle", "hold")
+
+# openclaw's defaults (SPEC.md "Heartbeat tick").
+DEFAULT_HEARTBEAT_MS = 30_000
+DEFAULT_WARN_MS = 120_000
+DEFAULT_SETTLE_MS = 15_000
+MIN_WARN_MS = 1_000
+MAX_WARN_MS = 86_400_000
+MIN_ABORT_MS = 300_000
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    heartbeat_ms: int = DEFAULT_HEARTBEAT_MS
+    warn_ms: int = DEFAULT_WARN_MS
+    settle_ms: int = DEFAULT_SETTLE_MS
+    drain: Drain = "settle"
+
+    @property
+    def effective_warn_ms(self) -> int:
+        """openclaw floors the configured value and ignores one outside its range."""
+        if MIN_WARN_MS <= self.warn_ms <= MAX_WARN_MS:
+            return self.warn_ms
+        return DEFAULT_WARN_MS
+
+    @property
+    def abort_ms(self) -> int:
+        return max(MIN_ABORT_MS, 3 * self.effective_warn_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSeed:
+    ref: str
+    state: SessionState = "idle"
+    generation: int = 0
+    queue_depth: int = 0
+    owner: Owner = "none"
+    abort: AbortAnswer = "ignored"
+    work: WorkKind = "none"
+    progress_age_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """The next heartbeat strictly after now fires."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bump:
+    """A queued message: generation + 1, queue depth + 1."""
+
+    session: str
+
+
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """Move the virtual clock; timers due on the way fire in time order."""
+
+    ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """The owning run ends (or, with failed, the in-flight runtime call rejects)."""
+
+    session: str | None = None
+    failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    session: str
+    to: SessionState
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    session: str
+
+
+Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress
+
+
+def step_verb(step: Step) -> str:
+    match step:
+        case Tick():
+            return "tick"
+        case Bump():
+            return "bump"
+        case Advance():
+            return "advance"
+        case Release():
+            return "release"
+        case StateChange():
+            return "state"
+        case Progress():
+            return "progress"
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """What one strategy's run must show; None means the key is not checked."""
+
+    requested: int | None = None
+    requested_generations: tuple[int, ...] | None = None
+    completed: int | None = None
+    runtime_outcomes: tuple[str, ...] | None = None
+    violations: tuple[str, ...] | None = None
+    absorbed_by_coordinator: int | None = None
+    absorbed_by_runtime: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    sessions: tuple[SessionSeed, ...]
+    steps: tuple[Step, ...]
+    settings: Settings = field(default_factory=Settings)
+    description: str = ""
+    expect: tuple[tuple[str, Expectation], ...] = ()
+    # 1-based line of each [[step]] header, for messages that point into the file.
+    step_lines: tuple[int | None, ...] = ()
+
+    def expectation(self, strategy: str) -> Expectation | None:
+        for name, exp in self.expect:
+            if name == strategy:
+                return exp
+        return None
+
+    @property
+    def has_bump(self) -> bool:
+        return any(isinstance(s, Bump) for s in self.steps)

@@ -1,0 +1,47 @@
+"""Dedup strategies: how the coordinator keys its in-flight set. One class and one line each."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from probe.errors import UsageError
+from probe.model.heartbeat import RecoveryRequest
+
+
+class DedupStrategy(Protocol):
+    name: str
+    summary: str
+
+    def key(self, request: RecoveryRequest) -> str: ...
+
+
+class RefGeneration:
+    """openclaw@2026.5.30-beta.1: a generation bump makes a new key while the old is in flight."""
+
+    name = "buggy"
+    summary = "coordinator keys on ref:generation, the runtime on ref (openclaw@2026.5.30-beta.1)"
+
+    def key(self, request: RecoveryRequest) -> str:
+        return f"{request.ref}:{request.generation}"
+
+
+class RefOnly:
+    """openclaw@2026.5.31-beta.1: both layers key on the session ref."""
+
+    name = "fixed"
+    summary = "coordinator and runtime both key on ref (openclaw@2026.5.31-beta.1)"
+
+    def key(self, request: RecoveryRequest) -> str:
+        return request.ref
+
+
+REGISTRY: dict[str, DedupStrategy] = {s.name: s for s in (RefGeneration(), RefOnly())}
+
+
+def get_strategy(name: str, registry: dict[str, DedupStrategy] | None = None) -> DedupStrategy:
+    reg = REGISTRY if registry is None else registry
+    try:
+        return reg[name]
+    except KeyError:
+        known = ", ".join(sorted(reg))
+        raise UsageError(f"unknown strategy {name!r} (known: {known})") from None
