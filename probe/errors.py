@@ -39,4 +39,3 @@ class ScenarioError(ProbeError):
 
 class UsageError(ProbeError):
     """A command line that cannot be carried out (unknown strategy, existing output, ...)."""
-

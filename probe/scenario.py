@@ -137,6 +137,8 @@ class Scenario:
     expect: tuple[tuple[str, Expectation], ...] = ()
     # 1-based line of each [[step]] header, for messages that point into the file.
     step_lines: tuple[int | None, ...] = ()
+    # Things worth telling the user that do not make the file invalid.
+    notes: tuple[str, ...] = ()
 
     def expectation(self, strategy: str) -> Expectation | None:
         for name, exp in self.expect:

@@ -18,9 +18,8 @@ RUN_ENDED_REASON = "embedded_run:ended"
 def is_terminal_progress_reason(reason: str | None) -> bool:
     if not reason:
         return False
-    return (
-        reason in ("run:completed", RUN_ENDED_REASON)
-        or any(marker in reason for marker in TERMINAL_PROGRESS_MARKERS)
+    return reason in ("run:completed", RUN_ENDED_REASON) or any(
+        marker in reason for marker in TERMINAL_PROGRESS_MARKERS
     )
 
 
@@ -59,7 +58,9 @@ class RunActivity:
         return ActivitySnapshot(
             work_kind=kind,
             has_active_embedded_run=self.embedded_run,
-            tool_age_ms=None if self.tool_started_at is None else max(0, now - self.tool_started_at),
+            tool_age_ms=None
+            if self.tool_started_at is None
+            else max(0, now - self.tool_started_at),
             progress_age_ms=max(0, now - self.last_progress_at),
             progress_reason=self.last_progress_reason,
         )

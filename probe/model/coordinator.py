@@ -81,8 +81,10 @@ class Coordinator:
         rec = self.store.peek(request.ref)
         if request.expected_state == "idle" and outcome.action == "abort_embedded_run":
             # The abort's own idle transition bumps the generation once.
-            return rec is not None and rec.state == "idle" and (
-                rec.generation in (request.generation, request.generation + 1)
+            return (
+                rec is not None
+                and rec.state == "idle"
+                and (rec.generation in (request.generation, request.generation + 1))
             )
         return self.store.is_current(request.ref, request.generation, request.expected_state)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Final, Literal, TypeAlias
 
 Layer: TypeAlias = Literal["coordinator", "runtime"]
 FieldValue: TypeAlias = str | int | bool
@@ -13,9 +13,9 @@ REQUESTED = "session.recovery.requested"
 COMPLETED = "session.recovery.completed"
 STATE = "session.state"
 QUEUED = "message.queued"
-STUCK = "session.stuck"
-STALLED = "session.stalled"
-LONG_RUNNING = "session.long_running"
+STUCK: Final = "session.stuck"
+STALLED: Final = "session.stalled"
+LONG_RUNNING: Final = "session.long_running"
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,11 @@ def classify(
             return Classification(
                 STUCK, "queued_work_without_active_run", "stale_session_state", None, True
             )
-        if kind == "tool_call" and (activity.tool_age_ms or 0) > stale_ms and progress_age > stale_ms:
+        if (
+            kind == "tool_call"
+            and (activity.tool_age_ms or 0) > stale_ms
+            and progress_age > stale_ms
+        ):
             return Classification(STALLED, "blocked_tool_call", "blocked_tool_call", kind, False)
         if (
             queue_depth > 0
@@ -82,7 +86,9 @@ def is_idle_queued_stall(rec: SessionRecord, activity: ActivitySnapshot, stale_m
     )
 
 
-def attention_age(rec: SessionRecord, activity: ActivitySnapshot, now: int, warn_ms: int) -> int | None:
+def attention_age(
+    rec: SessionRecord, activity: ActivitySnapshot, now: int, warn_ms: int
+) -> int | None:
     """The age the record is judged by, or None when it needs no attention."""
     age = now - rec.last_activity
     if is_idle_queued_stall(rec, activity, warn_ms):

@@ -28,7 +28,9 @@ class Outcome:
     @property
     def clears_queue(self) -> bool:
         # Scenarios model no command lanes, so an abort never releases lane work.
-        return self.status == "released" or (self.status == "noop" and self.reason == "no_active_work")
+        return self.status == "released" or (
+            self.status == "noop" and self.reason == "no_active_work"
+        )
 
 
 ALREADY_IN_FLIGHT = "already_in_flight"

@@ -167,7 +167,9 @@ class World:
         if timer.kind == "heartbeat":
             # Scheduled before the callback runs: a settle timer armed by this tick's
             # recovery for the same instant fires after the next heartbeat.
-            self.heartbeat = self.clock.schedule(timer.due + self.settings.heartbeat_ms, "heartbeat")
+            self.heartbeat = self.clock.schedule(
+                timer.due + self.settings.heartbeat_ms, "heartbeat"
+            )
             self._heartbeat()
         else:
             waiter = self.runtime.waiters.get(timer.ref)
@@ -253,4 +255,3 @@ class World:
 
     def in_flight(self) -> bool:
         return bool(self.runtime.waiters)
-

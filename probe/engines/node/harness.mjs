@@ -1,0 +1,1002 @@
+/**
+ * probe's real-build harness: replays one normalized scenario on a published openclaw build.
+ *
+ * Usage
+ *   node harness.mjs <dist-dir>                 replay the scenario read from stdin
+ *   node harness.mjs --list-deps <dist-dir>     print the npm packages the diagnostic chunks need
+ *   node harness.mjs --check <dist-dir>         import the build's chunks and report, run nothing
+ *   node harness.mjs --self-test-network        try to reach the network once per trapped API
+ *
+ * <dist-dir> is an extracted `npm pack openclaw@VERSION` package's `dist/`, with the packages that
+ * `--list-deps` names (plus @sinonjs/fake-timers) resolvable from it (probe installs them in the
+ * folder above `package/`). Nothing here is compiled: the build's own chunks run, located by their
+ * `//#region src/...` markers and their exports mapped by function name (export names are mangled).
+ *
+ * Input (stdin): ONE JSON document, a scenario with every default filled in:
+ *   {"settings": {"heartbeat_ms", "warn_ms", "settle_ms", "drain": "hold"|"settle"},
+ *    "sessions": [{"ref", "state", "generation", "queue_depth", "owner", "abort", "work",
+ *                  "progress_age_ms"}],
+ *    "steps": [{"do": "tick"} | {"do": "advance", "ms"} | {"do": "bump", "session"} |
+ *              {"do": "release", "session"?: ref|null, "outcome"?: "completed"|"failed"} |
+ *              {"do": "state", "session", "to"} | {"do": "progress", "session"}]}
+ *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
+ *
+ * Output (stdout): JSON lines, in this order
+ *   {"kind":"meta","protocol":1,"openclaw_version","node","drain","heartbeat_ms","settle_ms","warn_ms"}
+ *   {"kind":"event","step":N,"event":{...}}       one per session.* / message.queued event, in bus
+ *       order; N = 0-based index of the step during which it was emitted. The event holds `type`,
+ *       `at_ms` (scenario clock), `ref` (session key) and, when openclaw set them, stateGeneration,
+ *       status, action, outcomeReason, stale, released, activeWorkKind, classification, reason,
+ *       state, prevState, ageMs, queueDepth, allowActiveAbort (the shape of reference/*.real.json).
+ *   {"kind":"runtime_outcome","call":I,"call_step":M,"step":N,"outcome":"status/reason"}
+ *       one per call into recoverStuckDiagnosticSession, written when it resolves (step N), or at the
+ *       end with "outcome":"pending" and "step":null; I is the 0-based call order. The outcome is
+ *       "status/reason", or "status/action" when the outcome has no reason.
+ *   {"kind":"blocked","what":"network"|"write"|"process","api","target"}  an attempt the sandbox
+ *       refused (the logger's mkdir of /tmp/openclaw is one such write; it then falls back to TMPDIR)
+ *   {"kind":"done","clock_ms":T}                   the scenario clock at the end
+ *   A feature the build cannot express: {"kind":"unsupported","step":N|null,"key":"...","reason":"..."}
+ *   lines (all of them) and exit code 3, before anything runs. Any other failure:
+ *   {"kind":"error","message":"..."} and exit code 1.
+ *
+ * How a scenario maps onto the build
+ *   clock      Date is faked (@sinonjs/fake-timers); scenario clock 0 is epoch E, sessions are seeded
+ *              at E - progress_age_ms (oldest first, ties in file order), the heartbeat is started at
+ *              E, so it fires at E + 30 000, E + 60 000, ...
+ *   drain      settle: setTimeout/setInterval are faked too, so the runtime's 15 s settle timer fires
+ *              on the virtual clock. hold: only setInterval (the heartbeat) is faked; the settle
+ *              timer is a real 15 s timer that never fires during a replay, so a recovery waiting on
+ *              a run that ignores abort stays in flight until a `release` step.
+ *   tick       fires every timer due up to the heartbeat's next firing, one at a time, letting all
+ *              promise work settle after each; advance does the same up to now + ms.
+ *   seeding    owner = embedded_run: setActiveEmbeddedRun(sessionId, handle, ref) (registers the
+ *              handle and run activity's embedded run); owner = none, work = embedded_run:
+ *              markDiagnosticEmbeddedRunStarted only; work = tool_call / model_call: a
+ *              tool.execution.started / model.call.started event on the bus; owner = embedded_run,
+ *              work = none: markDiagnosticEmbeddedRunEnded (handle kept, progress reason
+ *              embedded_run:ended). Then the live record's state, queueDepth and generation are
+ *              written directly. Seeding emits no reported event.
+ *   abort      the handle's abort() ends the run at once (clearActiveEmbeddedRun) when honoured,
+ *              and does nothing when ignored.
+ *   bump       logMessageQueued({source: "scenario"}); state: logSessionStateChange({reason:
+ *              "scenario"}); progress: markDiagnosticRunProgress({reason: "scenario:progress"}) then
+ *              markDiagnosticSessionProgress; release: clearActiveEmbeddedRun for the session's
+ *              registered handle (every registered one in creation order when no session is named;
+ *              a session with no registered handle has no run to end).
+ *   outcomes   startDiagnosticHeartbeat's recoverStuckSession seam gets a replica of the build's own
+ *              recoverStuckSession (same promise shape, checked against the build's source) that
+ *              notes each call and its outcome; the build's runtime does the work.
+ *   sandbox    network entry points, child processes and workers throw and are reported; fs writes
+ *              outside $PROBE_SANDBOX (or a temp folder made here) throw EACCES and are reported.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { builtinModules, createRequire, syncBuiltinESMExports } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const PROTOCOL = 1;
+const EXIT_ERROR = 1;
+const EXIT_UNSUPPORTED = 3;
+const PROGRESS_REASON = "scenario:progress";
+const REPORTED_FIELDS = [
+  "stateGeneration", "status", "action", "outcomeReason", "stale", "released", "activeWorkKind",
+  "classification", "reason", "state", "prevState", "ageMs", "queueDepth", "allowActiveAbort",
+];
+// The latest instant fake Date can represent (new Date(x) is invalid beyond it).
+const MAX_DATE_MS = 8.64e15;
+const PREFERRED_EPOCH_BASE = 1_700_000_000_000;
+// The session store prunes on a lookup only if 60 s passed since the last prune (initially at 0),
+// as in production, where Date.now() is always far from 0.
+const MIN_EPOCH_BASE = 60_001;
+
+const realSetImmediate = globalThis.setImmediate;
+const realStdoutWrite = process.stdout.write.bind(process.stdout);
+const outputLines = [];
+
+class HarnessError extends Error {}
+
+function out(obj) {
+  outputLines.push(JSON.stringify(obj, sortedReplacer));
+}
+
+function sortedReplacer(_key, value) {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]));
+  }
+  return value;
+}
+
+function finish(code) {
+  const text = outputLines.length ? outputLines.join("\n") + "\n" : "";
+  realStdoutWrite(text, () => process.exit(code));
+}
+
+function fail(message, code = EXIT_ERROR) {
+  out({ kind: "error", message });
+  finish(code);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locating the build's chunks
+// ---------------------------------------------------------------------------------------------
+
+const REGIONS = {
+  diagnostic: "src/logging/diagnostic.ts",
+  sessionState: "src/logging/diagnostic-session-state.ts",
+  runActivity: "src/logging/diagnostic-run-activity.ts",
+  events: "src/infra/diagnostic-events.ts",
+  runtime: "src/logging/diagnostic-stuck-session-recovery.runtime.ts",
+  runs: "src/agents/embedded-agent-runner/runs.ts",
+};
+
+function regionRegex(region) {
+  return new RegExp(`^//#region ${region.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`, "m");
+}
+
+function readText(file) {
+  return fs.readFileSync(file, "utf8");
+}
+
+/** Maps each exported local name of a chunk to its (mangled) export name. */
+function exportMap(source) {
+  const map = new Map();
+  for (const m of source.matchAll(/^export\s*\{([^}]*)\}\s*;?\s*$/gm)) {
+    for (const part of m[1].split(",")) {
+      const item = part.trim();
+      if (!item) continue;
+      const mm = item.match(/^([\w$]+)(?:\s+as\s+([\w$]+))?$/);
+      if (mm) map.set(mm[1], mm[2] ?? mm[1]);
+    }
+  }
+  return map;
+}
+
+function locateChunks(distDir) {
+  if (!fs.existsSync(distDir) || !fs.statSync(distDir).isDirectory()) {
+    throw new HarnessError(`not a directory: ${distDir}`);
+  }
+  const pkgFile = path.join(distDir, "..", "package.json");
+  let pkg = null;
+  try {
+    pkg = JSON.parse(readText(pkgFile));
+  } catch {
+    pkg = null;
+  }
+  if (!pkg || pkg.name !== "openclaw") {
+    throw new HarnessError(`not an openclaw build: ${distDir} (no package.json naming openclaw beside it)`);
+  }
+  const names = fs.readdirSync(distDir).filter((n) => n.endsWith(".js"));
+  const found = {};
+  const wanted = ["diagnostic", "sessionState", "runActivity", "events", "runtime"];
+  const scan = (candidates) => {
+    for (const name of candidates) {
+      if (wanted.every((k) => found[k])) return;
+      const file = path.join(distDir, name);
+      let source;
+      try {
+        source = readText(file);
+      } catch {
+        continue;
+      }
+      for (const key of wanted) {
+        if (!found[key] && regionRegex(REGIONS[key]).test(source)) found[key] = { file, source };
+      }
+    }
+  };
+  // The chunks are named after their first module; try those first, then everything.
+  scan(names.filter((n) => n.startsWith("diagnostic")));
+  if (!wanted.every((k) => found[k])) scan(names);
+  const missing = wanted.filter((k) => !found[k]);
+  if (missing.length) {
+    throw new HarnessError(
+      `not an openclaw build with the diagnostic recovery code: no chunk with ${missing
+        .map((k) => `//#region ${REGIONS[k]}`)
+        .join(", ")} in ${distDir}`,
+    );
+  }
+  // The embedded runner's run-handle registry: whatever the runtime imports abortAndDrain from.
+  const runsImport = found.runtime.source.match(
+    /import\s*\{[^}]*\babortAndDrainEmbeddedAgentRun\b[^}]*\}\s*from\s*["'](\.\/[^"']+)["']/,
+  );
+  if (!runsImport) throw new HarnessError("the recovery runtime does not import abortAndDrainEmbeddedAgentRun");
+  const runsFile = path.join(distDir, runsImport[1]);
+  const runsSource = readText(runsFile);
+  if (!regionRegex(REGIONS.runs).test(runsSource)) {
+    throw new HarnessError(`${runsImport[1]} has no //#region ${REGIONS.runs}`);
+  }
+  found.runs = { file: runsFile, source: runsSource };
+
+  // The heartbeat reaches the runtime through `recoverStuckSession`, which imports a shim.
+  const diag = found.diagnostic.source;
+  const recoverFn = diag.match(/async function recoverStuckSession\(params\) \{[\s\S]*?\n\}\n/);
+  if (!recoverFn) throw new HarnessError("no recoverStuckSession in the diagnostic chunk");
+  const shim = recoverFn[0].match(
+    /^\s*stuckSessionRecoveryRuntimePromise \?\?= import\("(\.\/[^"]+)"\);\s*\n\s*return stuckSessionRecoveryRuntimePromise\.then\(\(\{ recoverStuckDiagnosticSession \}\) => recoverStuckDiagnosticSession\(params\)\)\.catch\(/m,
+  );
+  if (!shim) {
+    throw new HarnessError(
+      "the build's recoverStuckSession is not the shape the harness replicates; cannot intercept runtime calls faithfully",
+    );
+  }
+  if (!diag.includes("recover: opts?.recoverStuckSession ?? recoverStuckSession")) {
+    throw new HarnessError("the heartbeat has no recoverStuckSession seam");
+  }
+  const interval = diag.match(/\},\s*([0-9.e]+)\);\s*\n\s*heartbeatInterval\.unref/);
+  const settle = found.runtime.source.match(/const STUCK_SESSION_ABORT_SETTLE_MS = ([0-9.e]+);/);
+  if (!interval || !settle) throw new HarnessError("cannot read the heartbeat interval or the settle time");
+  return {
+    chunks: found,
+    shimFile: path.join(distDir, shim[1]),
+    version: pkg.version,
+    pkg,
+    heartbeatMs: Number(interval[1]),
+    settleMs: Number(settle[1]),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// --list-deps: the bare packages the diagnostic chunks import, transitively
+// ---------------------------------------------------------------------------------------------
+
+const IMPORT_PATTERNS = [
+  /^\s*import\s+(?:[\w$*{}\s,]+?\s+from\s+)?["']([^"']+)["']/gm,
+  /^\s*export\s+(?:\*(?:\s+as\s+[\w$]+)?|\{[^}]*\})\s+from\s+["']([^"']+)["']/gm,
+  /\bimport\(\s*["']([^"']+)["']\s*\)/g,
+];
+const BUILTINS = new Set(builtinModules);
+
+function packageName(specifier) {
+  const parts = specifier.split("/");
+  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+}
+
+function listDeps(distDir) {
+  const located = locateChunks(distDir);
+  const roots = [
+    located.chunks.diagnostic.file,
+    located.chunks.runtime.file,
+    located.chunks.runs.file,
+    located.shimFile,
+  ];
+  const seen = new Set();
+  const queue = [...roots];
+  const bare = new Set();
+  while (queue.length) {
+    const file = queue.pop();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const source = readText(file);
+    for (const pattern of IMPORT_PATTERNS) {
+      for (const m of source.matchAll(pattern)) {
+        const spec = m[1];
+        if (spec.startsWith("./") || spec.startsWith("../")) {
+          queue.push(path.resolve(path.dirname(file), spec));
+        } else if (!spec.startsWith("node:") && !BUILTINS.has(spec) && !BUILTINS.has(spec.split("/")[0])) {
+          bare.add(packageName(spec));
+        }
+      }
+    }
+  }
+  const declared = { ...(located.pkg.optionalDependencies ?? {}), ...(located.pkg.dependencies ?? {}) };
+  const packages = {};
+  const undeclared = [];
+  for (const name of [...bare].sort()) {
+    if (declared[name]) packages[name] = declared[name];
+    else undeclared.push(name);
+  }
+  return { packages, undeclared, chunks: seen.size, openclaw_version: located.version };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sandbox: network, child processes, writes outside the sandbox folder
+// ---------------------------------------------------------------------------------------------
+
+const blocked = [];
+
+function reportBlocked(what, api, target) {
+  const entry = { kind: "blocked", what, api, target: String(target) };
+  blocked.push(entry);
+  out(entry);
+}
+
+function describeTarget(args) {
+  const a = args[0];
+  try {
+    if (a === undefined) return "";
+    if (typeof a === "string" || typeof a === "number") {
+      return args.length > 1 && (typeof args[1] === "string" || typeof args[1] === "number")
+        ? `${a} ${args[1]}`
+        : String(a);
+    }
+    if (a instanceof URL) return a.href;
+    if (typeof a === "object" && a) {
+      if (typeof a.url === "string") return a.url;
+      const host = a.hostname ?? a.host ?? a.path ?? "";
+      return a.port !== undefined ? `${host}:${a.port}` : String(host);
+    }
+  } catch {
+    /* fall through */
+  }
+  return String(a);
+}
+
+function trapFunction(owner, name, what, label) {
+  if (!owner || typeof owner[name] !== "function") return;
+  const trapped = function (...args) {
+    const target = describeTarget(args);
+    reportBlocked(what, label, target);
+    const err = new Error(`probe harness sandbox: ${label} is blocked (${target})`);
+    err.code = what === "network" ? "ECONNREFUSED" : "EACCES";
+    throw err;
+  };
+  try {
+    owner[name] = trapped;
+  } catch {
+    Object.defineProperty(owner, name, { value: trapped, configurable: true, writable: true });
+  }
+}
+
+async function installNetworkAndProcessTraps() {
+  const require = createRequire(import.meta.url);
+  const net = require("node:net");
+  const tls = require("node:tls");
+  const http = require("node:http");
+  const https = require("node:https");
+  const http2 = require("node:http2");
+  const dns = require("node:dns");
+  const dgram = require("node:dgram");
+  const childProcess = require("node:child_process");
+  const workerThreads = require("node:worker_threads");
+  trapFunction(net, "connect", "network", "net.connect");
+  trapFunction(net, "createConnection", "network", "net.createConnection");
+  trapFunction(net.Socket.prototype, "connect", "network", "net.Socket.connect");
+  trapFunction(tls, "connect", "network", "tls.connect");
+  for (const [mod, label] of [[http, "http"], [https, "https"]]) {
+    trapFunction(mod, "request", "network", `${label}.request`);
+    trapFunction(mod, "get", "network", `${label}.get`);
+  }
+  trapFunction(http2, "connect", "network", "http2.connect");
+  for (const name of Object.keys(dns)) {
+    if (name === "lookup" || name === "lookupService" || /^resolve/.test(name) || name === "reverse") {
+      trapFunction(dns, name, "network", `dns.${name}`);
+      trapFunction(dns.promises, name, "network", `dns.promises.${name}`);
+    }
+  }
+  for (const name of Object.getOwnPropertyNames(dns.Resolver.prototype)) {
+    if (/^resolve|^reverse/.test(name)) trapFunction(dns.Resolver.prototype, name, "network", `dns.Resolver.${name}`);
+  }
+  trapFunction(dgram, "createSocket", "network", "dgram.createSocket");
+  trapFunction(globalThis, "fetch", "network", "fetch");
+  if (typeof globalThis.WebSocket === "function") trapFunction(globalThis, "WebSocket", "network", "WebSocket");
+  if (typeof globalThis.EventSource === "function") trapFunction(globalThis, "EventSource", "network", "EventSource");
+  for (const name of ["spawn", "spawnSync", "exec", "execSync", "execFile", "execFileSync", "fork"]) {
+    trapFunction(childProcess, name, "process", `child_process.${name}`);
+  }
+  trapFunction(workerThreads, "Worker", "process", "worker_threads.Worker");
+  syncBuiltinESMExports();
+}
+
+const WRITE_OPS = {
+  mkdir: [0], writeFile: [0], appendFile: [0], rm: [0], rmdir: [0], unlink: [0], rename: [0, 1],
+  copyFile: [1], cp: [1], symlink: [1], link: [1], truncate: [0], chmod: [0], chown: [0],
+  lchmod: [0], lchown: [0], utimes: [0], lutimes: [0], mkdtemp: [0],
+};
+const WRITE_FLAG_BITS = fs.constants.O_WRONLY | fs.constants.O_RDWR | fs.constants.O_CREAT |
+  fs.constants.O_APPEND | fs.constants.O_TRUNC;
+
+function isWriteFlag(flags) {
+  if (flags === undefined || flags === null) return false;
+  if (typeof flags === "number") return (flags & WRITE_FLAG_BITS) !== 0;
+  return /[wa+]/.test(String(flags));
+}
+
+function installWriteGuard(sandbox) {
+  const roots = [path.resolve(sandbox)];
+  try {
+    roots.push(fs.realpathSync(sandbox));
+  } catch {
+    /* the sandbox exists; realpath only fails on odd file systems */
+  }
+  const inside = (p) => {
+    if (typeof p === "number") return true; // an fd: its open() was checked
+    let resolved;
+    try {
+      resolved = p instanceof URL ? fileURLToPath(p) : Buffer.isBuffer(p) ? p.toString() : String(p);
+    } catch {
+      return false;
+    }
+    resolved = path.resolve(resolved);
+    if (resolved === "/dev/null") return true;
+    return roots.some((root) => resolved === root || resolved.startsWith(root + path.sep));
+  };
+  const guard = (owner, name, label, pathIndexes, flagIndex) => {
+    const original = owner[name];
+    if (typeof original !== "function") return;
+    owner[name] = function (...args) {
+      const paths = pathIndexes.map((i) => args[i]);
+      const writes = flagIndex === undefined || isWriteFlag(args[flagIndex]);
+      const outside = writes ? paths.find((p) => p !== undefined && !inside(p)) : undefined;
+      if (outside !== undefined) {
+        reportBlocked("write", label, outside instanceof URL ? outside.href : String(outside));
+        const err = new Error(`EACCES: probe harness sandbox refused ${label} '${String(outside)}'`);
+        err.code = "EACCES";
+        err.errno = -13;
+        err.syscall = name;
+        err.path = String(outside);
+        throw err;
+      }
+      return original.apply(this, args);
+    };
+  };
+  for (const [op, indexes] of Object.entries(WRITE_OPS)) {
+    guard(fs, op, `fs.${op}`, indexes);
+    guard(fs, `${op}Sync`, `fs.${op}Sync`, indexes);
+    guard(fs.promises, op, `fs.promises.${op}`, indexes);
+  }
+  guard(fs, "open", "fs.open", [0], 1);
+  guard(fs, "openSync", "fs.openSync", [0], 1);
+  guard(fs.promises, "open", "fs.promises.open", [0], 1);
+  guard(fs, "createWriteStream", "fs.createWriteStream", [0]);
+  syncBuiltinESMExports();
+}
+
+function prepareSandbox() {
+  let sandbox = process.env.PROBE_SANDBOX;
+  let owned = false;
+  if (!sandbox) {
+    sandbox = fs.mkdtempSync(path.join(os.tmpdir(), "probe-harness-"));
+    owned = true;
+  }
+  sandbox = path.resolve(sandbox);
+  const dirs = { home: "home", state: "state", tmp: "tmp" };
+  for (const d of Object.values(dirs)) fs.mkdirSync(path.join(sandbox, d), { recursive: true });
+  process.env.HOME = path.join(sandbox, dirs.home);
+  process.env.USERPROFILE = process.env.HOME;
+  process.env.OPENCLAW_HOME = path.join(sandbox, dirs.home);
+  process.env.OPENCLAW_STATE_DIR = path.join(sandbox, dirs.state);
+  process.env.OPENCLAW_CONFIG_PATH = path.join(sandbox, dirs.state, "openclaw.json");
+  process.env.TMPDIR = path.join(sandbox, dirs.tmp);
+  process.env.OPENCLAW_LOG_LEVEL = "silent";
+  if (owned) {
+    process.on("exit", () => {
+      try {
+        fs.rmSync(sandbox, { recursive: true, force: true });
+      } catch {
+        /* best effort */
+      }
+    });
+  }
+  return sandbox;
+}
+
+function keepStdoutForProtocol() {
+  // The build must not write into the JSON-lines stream: its console and stdout go to stderr.
+  const toStderr = (...args) => {
+    process.stderr.write(args.map((a) => (typeof a === "string" ? a : String(a))).join(" ") + "\n");
+  };
+  for (const level of ["log", "info", "warn", "error", "debug", "trace"]) console[level] = toStderr;
+  process.stdout.write = (chunk, encoding, cb) => process.stderr.write(chunk, encoding, cb);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario validation and what the build cannot express
+// ---------------------------------------------------------------------------------------------
+
+const SESSION_KEYS = ["ref", "state", "generation", "queue_depth", "owner", "abort", "work", "progress_age_ms"];
+const SETTINGS_KEYS = ["heartbeat_ms", "warn_ms", "settle_ms", "drain"];
+const STEP_KEYS = {
+  tick: ["do"],
+  advance: ["do", "ms"],
+  bump: ["do", "session"],
+  release: ["do", "session", "outcome"],
+  state: ["do", "session", "to"],
+  progress: ["do", "session"],
+};
+
+function checkScenario(scenario, located) {
+  const problems = [];
+  const unsupported = [];
+  const isInt = (v) => Number.isSafeInteger(v) && v >= 0;
+  if (!scenario || typeof scenario !== "object") throw new HarnessError("the scenario must be a JSON object");
+  const settings = scenario.settings ?? {};
+  const sessions = scenario.sessions ?? [];
+  const steps = scenario.steps ?? [];
+  if (typeof settings !== "object" || !Array.isArray(sessions) || !Array.isArray(steps)) {
+    throw new HarnessError("settings must be an object, sessions and steps arrays");
+  }
+  for (const key of Object.keys(settings)) {
+    if (!SETTINGS_KEYS.includes(key)) {
+      unsupported.push({ step: null, key: `settings.${key}`, reason: "unknown setting; the harness cannot express it" });
+    }
+  }
+  for (const key of ["heartbeat_ms", "warn_ms", "settle_ms"]) {
+    if (!isInt(settings[key])) problems.push(`settings.${key} must be a non-negative integer`);
+  }
+  if (!["hold", "settle"].includes(settings.drain)) problems.push('settings.drain must be "hold" or "settle"');
+  if (settings.heartbeat_ms !== located.heartbeatMs) {
+    unsupported.push({
+      step: null,
+      key: "settings.heartbeat_ms",
+      reason: `openclaw ${located.version} beats every ${located.heartbeatMs} ms (a constant in startDiagnosticHeartbeat); ${settings.heartbeat_ms} cannot be set`,
+    });
+  }
+  if (settings.settle_ms !== located.settleMs) {
+    unsupported.push({
+      step: null,
+      key: "settings.settle_ms",
+      reason: `openclaw ${located.version} waits a constant STUCK_SESSION_ABORT_SETTLE_MS = ${located.settleMs} ms for an aborted run; ${settings.settle_ms} cannot be set`,
+    });
+  }
+  const refs = new Set();
+  sessions.forEach((s, i) => {
+    const where = `sessions[${i}]`;
+    if (!s || typeof s !== "object") {
+      problems.push(`${where} must be an object`);
+      return;
+    }
+    for (const key of Object.keys(s)) {
+      if (!SESSION_KEYS.includes(key)) {
+        unsupported.push({ step: null, key: `${where}.${key}`, reason: "unknown session key; the harness cannot express it" });
+      }
+    }
+    if (typeof s.ref !== "string" || !s.ref.trim()) problems.push(`${where}.ref must be a non-empty string`);
+    else if (refs.has(s.ref)) problems.push(`${where}.ref ${JSON.stringify(s.ref)} is repeated`);
+    else refs.add(s.ref);
+    if (!["idle", "processing", "waiting"].includes(s.state)) problems.push(`${where}.state is not idle|processing|waiting`);
+    for (const key of ["generation", "queue_depth", "progress_age_ms"]) {
+      if (!isInt(s[key])) problems.push(`${where}.${key} must be a non-negative integer`);
+    }
+    if (!["embedded_run", "none"].includes(s.owner)) problems.push(`${where}.owner is not embedded_run|none`);
+    if (!["honoured", "ignored"].includes(s.abort)) problems.push(`${where}.abort is not honoured|ignored`);
+    if (!["embedded_run", "tool_call", "model_call", "none"].includes(s.work)) {
+      problems.push(`${where}.work is not embedded_run|tool_call|model_call|none`);
+    }
+  });
+  steps.forEach((step, i) => {
+    const where = `steps[${i}]`;
+    if (!step || typeof step !== "object" || typeof step.do !== "string") {
+      problems.push(`${where} must be an object with a "do" verb`);
+      return;
+    }
+    const allowed = STEP_KEYS[step.do];
+    if (!allowed) {
+      unsupported.push({ step: i, key: `${where}.do`, reason: `unknown verb ${JSON.stringify(step.do)}` });
+      return;
+    }
+    for (const key of Object.keys(step)) {
+      if (!allowed.includes(key)) {
+        unsupported.push({ step: i, key: `${where}.${key}`, reason: `unknown key for ${step.do}; the harness cannot express it` });
+      }
+    }
+    const named = step.session;
+    const needsSession = ["bump", "state", "progress"].includes(step.do);
+    if (needsSession || (step.do === "release" && named !== undefined && named !== null)) {
+      if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
+    }
+    if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
+    if (step.do === "state" && !["idle", "processing", "waiting"].includes(step.to)) {
+      problems.push(`${where}.to is not idle|processing|waiting`);
+    }
+    if (step.do === "release") {
+      const outcome = step.outcome ?? "completed";
+      if (outcome === "failed") {
+        unsupported.push({
+          step: i,
+          key: `${where}.outcome`,
+          reason: `openclaw ${located.version}'s recoverStuckDiagnosticSession catches every error and never rejects, so a failed recovery cannot be produced`,
+        });
+      } else if (outcome !== "completed") {
+        problems.push(`${where}.outcome must be "completed" or "failed"`);
+      }
+    }
+  });
+  if (problems.length) throw new HarnessError(`invalid scenario: ${problems.join("; ")}`);
+  return { settings, sessions, steps, unsupported };
+}
+
+/** The scenario clock at the end, to choose an epoch under which every instant stays exact. */
+function finalClock(steps, heartbeatMs) {
+  let now = 0;
+  for (const step of steps) {
+    if (step.do === "tick") now = (Math.floor(now / heartbeatMs) + 1) * heartbeatMs;
+    else if (step.do === "advance") now += step.ms;
+  }
+  return now;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replay
+// ---------------------------------------------------------------------------------------------
+
+function pick(mod, exports, name) {
+  const alias = exports.get(name);
+  const value = alias === undefined ? undefined : mod[alias];
+  if (value === undefined) throw new HarnessError(`the build does not export ${name}`);
+  return value;
+}
+
+async function loadBuild(located) {
+  const url = (file) => pathToFileURL(file).href;
+  const c = located.chunks;
+  const mods = {};
+  for (const key of ["events", "sessionState", "runActivity", "diagnostic", "runs", "runtime"]) {
+    mods[key] = await import(url(c[key].file));
+  }
+  const ex = Object.fromEntries(Object.keys(mods).map((k) => [k, exportMap(c[k].source)]));
+  const api = {
+    onInternalDiagnosticEvent: pick(mods.events, ex.events, "onInternalDiagnosticEvent"),
+    emitInternalDiagnosticEvent: pick(mods.events, ex.events, "emitInternalDiagnosticEvent"),
+    getDiagnosticSessionState: pick(mods.sessionState, ex.sessionState, "getDiagnosticSessionState"),
+    peekDiagnosticSessionState: pick(mods.sessionState, ex.sessionState, "peekDiagnosticSessionState"),
+    markDiagnosticEmbeddedRunStarted: pick(mods.runActivity, ex.runActivity, "markDiagnosticEmbeddedRunStarted"),
+    markDiagnosticEmbeddedRunEnded: pick(mods.runActivity, ex.runActivity, "markDiagnosticEmbeddedRunEnded"),
+    markDiagnosticRunProgress: pick(mods.runActivity, ex.runActivity, "markDiagnosticRunProgress"),
+    startDiagnosticHeartbeat: pick(mods.diagnostic, ex.diagnostic, "startDiagnosticHeartbeat"),
+    logMessageQueued: pick(mods.diagnostic, ex.diagnostic, "logMessageQueued"),
+    logSessionStateChange: pick(mods.diagnostic, ex.diagnostic, "logSessionStateChange"),
+    markDiagnosticSessionProgress: pick(mods.diagnostic, ex.diagnostic, "markDiagnosticSessionProgress"),
+    setActiveEmbeddedRun: pick(mods.runs, ex.runs, "setActiveEmbeddedRun"),
+    clearActiveEmbeddedRun: pick(mods.runs, ex.runs, "clearActiveEmbeddedRun"),
+    isEmbeddedAgentRunHandleActive: pick(mods.runs, ex.runs, "isEmbeddedAgentRunHandleActive"),
+  };
+  if (typeof mods.runtime.recoverStuckDiagnosticSession !== "function") {
+    throw new HarnessError("the recovery runtime does not export recoverStuckDiagnosticSession");
+  }
+  // The heartbeat's own dynamic imports, loaded now so that later they resolve without I/O.
+  const shimUrl = url(located.shimFile);
+  const runtimeModule = import(shimUrl);
+  await runtimeModule;
+  const pollBackoff = path.join(path.dirname(located.shimFile), "command-poll-backoff.runtime.js");
+  if (fs.existsSync(pollBackoff)) await import(url(pollBackoff));
+  return { api, runtimeModule };
+}
+
+function loadFakeTimers(distDir) {
+  const require = createRequire(pathToFileURL(path.join(distDir, "probe-harness.cjs")).href);
+  try {
+    return require("@sinonjs/fake-timers");
+  } catch {
+    throw new HarnessError(
+      `@sinonjs/fake-timers is not resolvable from ${distDir}; install the build with probe (probe/engines/real.py install)`,
+    );
+  }
+}
+
+function outcomeString(outcome) {
+  if (!outcome || typeof outcome !== "object") return "none/none";
+  const detail = "reason" in outcome && outcome.reason !== undefined ? outcome.reason : outcome.action;
+  return `${outcome.status}/${detail}`;
+}
+
+async function replay(distDir, scenarioText) {
+  let raw;
+  try {
+    raw = JSON.parse(scenarioText);
+  } catch (err) {
+    throw new HarnessError(`stdin is not one JSON document: ${err.message}`);
+  }
+  const located = locateChunks(distDir);
+  const { settings, sessions, steps, unsupported } = checkScenario(raw, located);
+  if (unsupported.length) {
+    for (const u of unsupported) out({ kind: "unsupported", ...u });
+    return EXIT_UNSUPPORTED;
+  }
+  const maxAge = sessions.reduce((m, s) => Math.max(m, s.progress_age_ms), 0);
+  const end = finalClock(steps, located.heartbeatMs);
+  let base = PREFERRED_EPOCH_BASE;
+  if (base + maxAge + end > MAX_DATE_MS) base = MAX_DATE_MS - maxAge - end;
+  if (base < MIN_EPOCH_BASE) {
+    out({
+      kind: "unsupported",
+      step: null,
+      key: "sessions.progress_age_ms",
+      reason: `the seeding ages plus the scenario's ${end} ms do not fit in the build's Date range (${MAX_DATE_MS} ms)`,
+    });
+    return EXIT_UNSUPPORTED;
+  }
+  const epoch = base + maxAge;
+
+  const sandbox = prepareSandbox();
+  await installNetworkAndProcessTraps();
+  installWriteGuard(sandbox);
+  keepStdoutForProtocol();
+  const FakeTimers = loadFakeTimers(distDir);
+  const { api, runtimeModule } = await loadBuild(located);
+
+  out({
+    kind: "meta",
+    protocol: PROTOCOL,
+    openclaw_version: located.version,
+    node: process.version,
+    drain: settings.drain,
+    heartbeat_ms: located.heartbeatMs,
+    settle_ms: located.settleMs,
+    warn_ms: settings.warn_ms,
+  });
+
+  const toFake = settings.drain === "settle"
+    ? ["Date", "setTimeout", "clearTimeout", "setInterval", "clearInterval"]
+    : ["Date", "setInterval", "clearInterval"];
+  const clock = FakeTimers.install({ now: epoch - maxAge, toFake, shouldClearNativeTimers: false });
+  const wallStart = process.hrtime.bigint();
+
+  let currentStep = null;
+  let seeding = true;
+  let busCount = 0;
+  api.onInternalDiagnosticEvent((event) => {
+    busCount += 1;
+    if (seeding) return;
+    const type = event?.type;
+    if (typeof type !== "string" || !(type.startsWith("session.") || type === "message.queued")) return;
+    const shaped = { type, at_ms: event.ts - epoch, ref: event.sessionKey ?? event.sessionId ?? null };
+    for (const field of REPORTED_FIELDS) if (event[field] !== undefined) shaped[field] = event[field];
+    out({ kind: "event", step: currentStep, event: shaped });
+  });
+
+  // Runtime calls, noted through a replica of the build's recoverStuckSession (checked in
+  // locateChunks): same async function, same promise chain, so the same microtask order.
+  const calls = [];
+  let stuckSessionRecoveryRuntimePromise = null;
+  const noteCall = (recover, params) => {
+    const index = calls.length;
+    const call = { index, callStep: currentStep, done: false };
+    calls.push(call);
+    const result = recover(params);
+    Promise.resolve(result).then(
+      (outcome) => {
+        call.done = true;
+        out({ kind: "runtime_outcome", call: index, call_step: call.callStep, step: currentStep, outcome: outcomeString(outcome) });
+      },
+      () => {
+        call.done = true;
+        out({ kind: "runtime_outcome", call: index, call_step: call.callStep, step: currentStep, outcome: "failed/exception" });
+      },
+    );
+    return result;
+  };
+  async function recoverStuckSession(params) {
+    stuckSessionRecoveryRuntimePromise ??= runtimeModule;
+    return stuckSessionRecoveryRuntimePromise
+      .then(({ recoverStuckDiagnosticSession }) => noteCall(recoverStuckDiagnosticSession, params))
+      .catch((err) => ({
+        status: "failed",
+        action: "none",
+        reason: "exception",
+        sessionId: params.sessionId,
+        sessionKey: params.sessionKey,
+        error: String(err),
+      }));
+  }
+
+  // Let every promise chain and setImmediate-dispatched bus event finish before time moves on.
+  const busState = () => globalThis[Symbol.for("openclaw.diagnosticEvents.state.v1")];
+  const fingerprint = () => {
+    const s = busState();
+    return `${busCount}|${calls.length}|${calls.filter((c) => c.done).length}|${s?.asyncQueue?.length ?? 0}|${s?.asyncDrainScheduled ?? false}|${outputLines.length}`;
+  };
+  async function settle() {
+    let last = fingerprint();
+    let quiet = 0;
+    for (let i = 0; i < 1000 && quiet < 3; i += 1) {
+      await new Promise((resolve) => realSetImmediate(resolve));
+      const now = fingerprint();
+      if (now === last) quiet += 1;
+      else {
+        quiet = 0;
+        last = now;
+      }
+    }
+  }
+  const nextTimerAt = () => {
+    let first;
+    const timers = clock.timers instanceof Map ? [...clock.timers.values()] : Object.values(clock.timers ?? {});
+    for (const t of timers) if (first === undefined || t.callAt < first) first = t.callAt;
+    return first;
+  };
+  async function runUntil(target) {
+    for (;;) {
+      const at = nextTimerAt();
+      if (at === undefined || at > target) break;
+      clock.next();
+      await settle();
+    }
+    if (clock.now < target) clock.setSystemTime(target);
+  }
+
+  // Seeding: oldest first, ties in file order; each session at scenario clock -progress_age_ms.
+  const seeded = sessions
+    .map((s, fileIndex) => ({ ...s, fileIndex, sessionId: `scenario-session-${fileIndex}` }))
+    .sort((a, b) => b.progress_age_ms - a.progress_age_ms || a.fileIndex - b.fileIndex);
+  const byRef = new Map(seeded.map((s) => [s.ref, s]));
+  const ids = (s) => ({ sessionId: s.sessionId, sessionKey: s.ref });
+  for (const s of seeded) {
+    clock.setSystemTime(epoch - s.progress_age_ms);
+    if (s.owner === "embedded_run") {
+      s.handle = {
+        abort() {
+          if (s.abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, s.handle, s.ref);
+        },
+        isStreaming: () => true,
+        isCompacting: () => false,
+        queueMessage: async () => {},
+      };
+      api.setActiveEmbeddedRun(s.sessionId, s.handle, s.ref);
+    } else {
+      api.getDiagnosticSessionState(ids(s));
+      if (s.work === "embedded_run") api.markDiagnosticEmbeddedRunStarted(ids(s));
+    }
+    if (s.work === "tool_call") {
+      api.emitInternalDiagnosticEvent({
+        type: "tool.execution.started",
+        ...ids(s),
+        runId: `scenario-run-${s.fileIndex}`,
+        toolName: "scenario_tool",
+        toolCallId: `scenario-call-${s.fileIndex}`,
+      });
+    } else if (s.work === "model_call") {
+      api.emitInternalDiagnosticEvent({
+        type: "model.call.started",
+        ...ids(s),
+        runId: `scenario-run-${s.fileIndex}`,
+        provider: "scenario",
+        model: "scenario-model",
+      });
+    } else if (s.work === "none" && s.owner === "embedded_run") {
+      api.markDiagnosticEmbeddedRunEnded(ids(s));
+    }
+    await settle();
+    const record = api.peekDiagnosticSessionState(ids(s));
+    if (!record) throw new HarnessError(`seeding ${s.ref} left no session record`);
+    record.state = s.state;
+    record.queueDepth = s.queue_depth;
+    record.generation = s.generation;
+    record.activeQueuedTurn = false;
+    record.lastStuckWarnAgeMs = undefined;
+    record.lastLongRunningWarnAgeMs = undefined;
+  }
+  clock.setSystemTime(epoch);
+  await settle();
+  seeding = false;
+
+  currentStep = null;
+  api.startDiagnosticHeartbeat(
+    { diagnostics: { enabled: true, stuckSessionWarnMs: settings.warn_ms } },
+    {
+      recoverStuckSession,
+      emitMemorySample: () => {},
+      sampleLiveness: () => null,
+    },
+  );
+  await settle();
+
+  const scenarioNow = () => clock.now - epoch;
+  for (let i = 0; i < steps.length; i += 1) {
+    const step = steps[i];
+    currentStep = i;
+    const s = step.session === undefined || step.session === null ? null : byRef.get(step.session);
+    switch (step.do) {
+      case "tick": {
+        const hb = located.heartbeatMs;
+        await runUntil(epoch + (Math.floor(scenarioNow() / hb) + 1) * hb);
+        break;
+      }
+      case "advance":
+        await runUntil(clock.now + step.ms);
+        break;
+      case "bump":
+        api.logMessageQueued({ ...ids(s), source: "scenario" });
+        break;
+      case "state":
+        api.logSessionStateChange({ ...ids(s), state: step.to, reason: "scenario" });
+        break;
+      case "progress":
+        api.markDiagnosticRunProgress({ ...ids(s), reason: PROGRESS_REASON });
+        api.markDiagnosticSessionProgress(ids(s));
+        break;
+      case "release": {
+        const targets = s ? [s] : seeded;
+        for (const t of targets) {
+          if (t.handle && api.isEmbeddedAgentRunHandleActive(t.sessionId)) {
+            api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.ref);
+            await settle();
+          }
+        }
+        break;
+      }
+      default:
+        throw new HarnessError(`unknown verb ${step.do}`);
+    }
+    await settle();
+  }
+
+  for (const call of calls) {
+    if (!call.done) {
+      out({ kind: "runtime_outcome", call: call.index, call_step: call.callStep, step: null, outcome: "pending" });
+    }
+  }
+  if (settings.drain === "hold") {
+    const wallMs = Number(process.hrtime.bigint() - wallStart) / 1e6;
+    if (wallMs >= located.settleMs * 0.8) {
+      throw new HarnessError(
+        `hold mode relies on the real ${located.settleMs} ms settle timer not firing, but the replay took ${Math.round(wallMs)} ms`,
+      );
+    }
+  }
+  out({ kind: "done", clock_ms: scenarioNow() });
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other modes
+// ---------------------------------------------------------------------------------------------
+
+async function check(distDir) {
+  const located = locateChunks(distDir);
+  const sandbox = prepareSandbox();
+  await installNetworkAndProcessTraps();
+  installWriteGuard(sandbox);
+  keepStdoutForProtocol();
+  loadFakeTimers(distDir);
+  await loadBuild(located);
+  out({
+    kind: "ok",
+    openclaw_version: located.version,
+    heartbeat_ms: located.heartbeatMs,
+    settle_ms: located.settleMs,
+    node: process.version,
+  });
+  return 0;
+}
+
+async function selfTestNetwork() {
+  // Every attempt targets the loopback discard port and is refused before a socket exists.
+  await installNetworkAndProcessTraps();
+  const require = createRequire(import.meta.url);
+  const attempts = [
+    ["net.connect", () => require("node:net").connect(9, "127.0.0.1")],
+    ["net.Socket.connect", () => new (require("node:net").Socket)().connect(9, "127.0.0.1")],
+    ["http.request", () => require("node:http").request("http://127.0.0.1:9/")],
+    ["https.request", () => require("node:https").request("https://127.0.0.1:9/")],
+    ["tls.connect", () => require("node:tls").connect(9, "127.0.0.1")],
+    ["dns.lookup", () => require("node:dns").lookup("localhost", () => {})],
+    ["fetch", () => globalThis.fetch("http://127.0.0.1:9/")],
+    ["child_process.spawn", () => require("node:child_process").spawn("true")],
+  ];
+  for (const [label, attempt] of attempts) {
+    let threw = false;
+    try {
+      const r = attempt();
+      if (r && typeof r.catch === "function") r.catch(() => {});
+      if (r && typeof r.destroy === "function") r.destroy();
+    } catch {
+      threw = true;
+    }
+    out({ kind: "self_test", api: label, trapped: threw });
+  }
+  out({ kind: "done" });
+  return 0;
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  try {
+    if (args[0] === "--self-test-network") return finish(await selfTestNetwork());
+    if (args[0] === "--list-deps" && args[1]) {
+      out({ kind: "deps", ...listDeps(path.resolve(args[1])) });
+      return finish(0);
+    }
+    if (args[0] === "--check" && args[1]) return finish(await check(path.resolve(args[1])));
+    if (args.length !== 1 || args[0].startsWith("--")) {
+      return fail("usage: node harness.mjs <dist-dir> < scenario.json (or --list-deps|--check <dist-dir>)");
+    }
+    const input = fs.readFileSync(0, "utf8");
+    return finish(await replay(path.resolve(args[0]), input));
+  } catch (err) {
+    const message = err instanceof HarnessError ? err.message : err?.stack ?? String(err);
+    return fail(message);
+  }
+}
+
+process.on("unhandledRejection", (err) => fail(`unhandled rejection: ${err?.stack ?? String(err)}`));
+await main();

@@ -1,0 +1,46 @@
+"""Reading scenario files and finding the shipped library: the only file I/O outside the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+
+from probe.errors import Problem, ScenarioError
+from probe.loader import parse_scenario
+from probe.scenario import Scenario
+
+
+def read_scenario(path: Path, strategies: Collection[str], shown: str | None = None) -> Scenario:
+    name = shown or str(path)
+    if path.is_dir():
+        raise ScenarioError([Problem(name, "", None, "is a directory, not a scenario file")])
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError([Problem(name, "", None, "no such file")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(name, "", None, f"cannot read: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            [
+                Problem(
+                    name, "", line, f"not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x})"
+                )
+            ]
+        ) from None
+    return parse_scenario(text, name, strategies)
+
+
+def library_dir() -> Path:
+    """The shipped scenarios: packaged in the wheel, else beside the package in a checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "scenarios"
+    return packaged if packaged.is_dir() else here.parent / "scenarios"
+
+
+def library_files() -> list[tuple[Path, str]]:
+    """(file, the path to show) for every shipped scenario, in name order."""
+    return [(p, f"scenarios/{p.name}") for p in sorted(library_dir().glob("*.toml"))]

@@ -1,0 +1,68 @@
+"""Limits on scenario size, checked before a replay so hostile input is refused quickly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from probe.scenario import Advance, SessionSeed, Settings, Step, Tick
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    sessions: int = 5_000
+    steps: int = 50_000
+    # Heartbeats the virtual clock may pass, and heartbeat visits of one record each.
+    heartbeats: int = 200_000
+    visits: int = 5_000_000
+
+
+LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class LimitProblem:
+    where: str
+    message: str
+
+
+def static_clock(
+    settings: Settings, sessions: list[SessionSeed], steps: list[Step], limits: Limits = LIMITS
+) -> list[LimitProblem]:
+    """Walk the clock through the steps without simulating, and refuse what is too large."""
+    clock = 0
+    hb = settings.heartbeat_ms
+    for number, step in enumerate(steps, start=1):
+        if isinstance(step, Tick):
+            clock = (clock // hb + 1) * hb
+        elif isinstance(step, Advance):
+            clock += step.ms
+        else:
+            continue
+        if clock > MAX_SAFE_INTEGER:
+            return [
+                LimitProblem(
+                    f"step[{number}]",
+                    f"the clock would pass 2^53 - 1 ms ({MAX_SAFE_INTEGER}), the largest time "
+                    "the real builds count exactly",
+                )
+            ]
+        beats = clock // hb
+        if beats > limits.heartbeats:
+            return [
+                LimitProblem(
+                    f"step[{number}]",
+                    f"the scenario would fire {beats} heartbeats by {clock} ms, over the limit "
+                    f"of {limits.heartbeats}",
+                )
+            ]
+        if beats * max(1, len(sessions)) > limits.visits:
+            return [
+                LimitProblem(
+                    f"step[{number}]",
+                    f"{beats} heartbeats over {len(sessions)} sessions exceed the limit of "
+                    f"{limits.visits} session visits",
+                )
+            ]
+    return []

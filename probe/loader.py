@@ -1,0 +1,390 @@
+"""Turn scenario TOML into a Scenario, collecting every located problem in the file."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
+
+from probe.errors import Problem, ScenarioError
+from probe.invariants import INVARIANTS
+from probe.limits import LIMITS, static_clock
+from probe.scenario import (
+    ABORT_ANSWERS,
+    DRAINS,
+    MAX_WARN_MS,
+    MIN_WARN_MS,
+    OWNERS,
+    SESSION_STATES,
+    WORK_KINDS,
+    Advance,
+    Bump,
+    Expectation,
+    Progress,
+    Release,
+    Scenario,
+    SessionSeed,
+    Settings,
+    StateChange,
+    Step,
+    Tick,
+    WorkKind,
+)
+from probe.toml_lines import index_lines, line_of
+
+MAX_SAFE_INTEGER = 2**53 - 1
+MAX_COUNTER = 2**32 - 1
+TOP_KEYS = ("name", "description", "settings", "session", "step", "expect")
+SETTINGS_KEYS = ("heartbeat_ms", "warn_ms", "settle_ms", "drain")
+SESSION_KEYS = (
+    "ref",
+    "state",
+    "generation",
+    "queue_depth",
+    "owner",
+    "abort",
+    "work",
+    "progress_age_ms",
+)
+STEP_KEYS: dict[str, tuple[str, ...]] = {
+    "tick": ("do",),
+    "bump": ("do", "session"),
+    "advance": ("do", "ms"),
+    "release": ("do", "session", "outcome"),
+    "state": ("do", "session", "to"),
+    "progress": ("do", "session"),
+}
+EXPECT_KEYS = (
+    "requested",
+    "requested_generations",
+    "completed",
+    "runtime_outcomes",
+    "violations",
+    "absorbed_by",
+)
+RELEASE_OUTCOMES = ("completed", "failed")
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Collector:
+    path: str
+    lines: dict[str, int]
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.append(Problem(self.path, where, line_of(self.lines, where), message))
+
+
+class _Table:
+    """A TOML table read key by key; leftover keys are reported as unknown."""
+
+    def __init__(self, out: _Collector, where: str, data: dict[str, Any], allowed: Iterable[str]):
+        self.out = out
+        self.where = where
+        self.data = data
+        allowed = tuple(allowed)
+        for key in data:
+            if key not in allowed:
+                out.add(self._at(key), f"unknown key (expected one of: {', '.join(allowed)})")
+
+    def _at(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def _missing(self, key: str, required: bool) -> bool:
+        if key in self.data:
+            return False
+        if required:
+            self.out.add(self._at(key), "required key is missing")
+        return True
+
+    def integer(
+        self,
+        key: str,
+        default: int | None = None,
+        *,
+        required: bool = False,
+        high: int = MAX_SAFE_INTEGER,
+        low: int = 0,
+    ) -> int | None:
+        if self._missing(key, required):
+            return default
+        value = self.data[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.out.add(self._at(key), f"must be an integer, not {_type_name(value)}")
+            return default
+        if value < low or value > high:
+            self.out.add(self._at(key), f"{value} is out of range ({low}..{high})")
+            return default
+        return value
+
+    def string(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+        if self._missing(key, required):
+            return default
+        value = self.data[key]
+        if not isinstance(value, str):
+            self.out.add(self._at(key), f"must be a string, not {_type_name(value)}")
+            return default
+        return value
+
+    def choice(
+        self, key: str, default: T | None, choices: Collection[T], *, required: bool = False
+    ) -> T | None:
+        value = self.string(key, cast(str | None, default), required=required)
+        if value is None:
+            return default
+        if value not in choices:
+            self.out.add(self._at(key), f"{value!r} is not one of: {', '.join(map(str, choices))}")
+            return default
+        return cast(T, value)
+
+    def array(self, key: str, item: Callable[[Any], bool], what: str) -> list[Any] | None:
+        if key not in self.data:
+            return None
+        value = self.data[key]
+        if not isinstance(value, list) or not all(item(v) for v in value):
+            self.out.add(self._at(key), f"must be an array of {what}")
+            return None
+        return value
+
+    def table(self, key: str) -> dict[str, Any] | None:
+        if key not in self.data:
+            return None
+        value = self.data[key]
+        if not isinstance(value, dict):
+            self.out.add(self._at(key), f"must be a table, not {_type_name(value)}")
+            return None
+        return value
+
+
+def _type_name(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
+    for kind, name in names.items():
+        if type(value) is kind:
+            return name
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
+
+
+def _is_counter(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_SAFE_INTEGER
+
+
+def parse_scenario(text: str, path: str, strategies: Collection[str]) -> Scenario:
+    """Parse and validate; raise ScenarioError listing every problem found."""
+    if not text.strip():
+        raise ScenarioError([Problem(path, "", 1, "the file is empty")])
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        pos = _TOML_POSITION.search(message)
+        line = int(pos.group(1)) if pos else None
+        message = _TOML_POSITION.sub("", message).strip()
+        where = f"column {pos.group(2)}" if pos else ""
+        raise ScenarioError([Problem(path, where, line, f"malformed TOML: {message}")]) from None
+    out = _Collector(path, index_lines(text))
+    top = _Table(out, "", data, TOP_KEYS)
+    name = top.string("name", required=True)
+    if name is not None and ("\n" in name or not name.strip()):
+        out.add("name", "must be one non-empty line")
+    description = top.string("description", "") or ""
+    settings = _settings(out, top.table("settings") or {})
+    sessions = _sessions(out, data.get("session"))
+    refs = {s.ref for s in sessions}
+    steps, step_lines = _steps(out, data.get("step"), refs)
+    expect = _expectations(out, top.table("expect") or {}, strategies)
+    if not out.problems:
+        _check_limits(out, settings, sessions, steps)
+    if out.problems:
+        raise ScenarioError(out.problems)
+    return Scenario(
+        name=name or "",
+        description=description,
+        settings=settings,
+        sessions=tuple(sessions),
+        steps=tuple(steps),
+        expect=tuple(expect),
+        step_lines=tuple(step_lines),
+        notes=tuple(out.notes),
+    )
+
+
+def _settings(out: _Collector, data: dict[str, Any]) -> Settings:
+    t = _Table(out, "settings", data, SETTINGS_KEYS)
+    d = Settings()
+    heartbeat = t.integer("heartbeat_ms", d.heartbeat_ms, low=1)
+    warn = t.integer("warn_ms", d.warn_ms)
+    settle = t.integer("settle_ms", d.settle_ms)
+    drain = t.choice("drain", d.drain, DRAINS)
+    settings = Settings(
+        heartbeat_ms=heartbeat if heartbeat is not None else d.heartbeat_ms,
+        warn_ms=warn if warn is not None else d.warn_ms,
+        settle_ms=settle if settle is not None else d.settle_ms,
+        drain=drain or d.drain,
+    )
+    if not MIN_WARN_MS <= settings.warn_ms <= MAX_WARN_MS:
+        out.notes.append(
+            f"settings.warn_ms = {settings.warn_ms} is outside {MIN_WARN_MS}..{MAX_WARN_MS}: "
+            f"openclaw ignores it and uses {settings.effective_warn_ms}"
+        )
+    return settings
+
+
+def _array_of_tables(out: _Collector, key: str, value: object) -> list[dict[str, Any]]:
+    if value is None:
+        out.add(key, f"at least one [[{key}]] table is required")
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        out.add(key, f"must be an array of tables ([[{key}]])")
+        return []
+    if not value:
+        out.add(key, f"at least one [[{key}]] table is required")
+    return cast(list[dict[str, Any]], value)
+
+
+def _sessions(out: _Collector, value: object) -> list[SessionSeed]:
+    seeds: list[SessionSeed] = []
+    seen: dict[str, int] = {}
+    tables = _array_of_tables(out, "session", value)
+    if len(tables) > LIMITS.sessions:
+        out.add("session", f"{len(tables)} sessions exceed the limit of {LIMITS.sessions}")
+        return []
+    for number, data in enumerate(tables, start=1):
+        where = f"session[{number}]"
+        t = _Table(out, where, data, SESSION_KEYS)
+        ref = t.string("ref", required=True)
+        if ref is not None:
+            if not ref.strip() or ref != ref.strip():
+                out.add(f"{where}.ref", "must be non-empty with no surrounding white space")
+            elif ref in seen:
+                out.add(f"{where}.ref", f"{ref!r} is already the ref of session[{seen[ref]}]")
+            else:
+                seen[ref] = number
+        owner = t.choice("owner", "none", OWNERS) or "none"
+        default_work: WorkKind = "embedded_run" if owner == "embedded_run" else "none"
+        seed = SessionSeed(
+            ref=ref or "",
+            state=t.choice("state", "idle", SESSION_STATES) or "idle",
+            generation=t.integer("generation", 0, high=MAX_COUNTER) or 0,
+            queue_depth=t.integer("queue_depth", 0, high=MAX_COUNTER) or 0,
+            owner=owner,
+            abort=t.choice("abort", "ignored", ABORT_ANSWERS) or "ignored",
+            work=t.choice("work", default_work, WORK_KINDS) or default_work,
+            progress_age_ms=t.integer("progress_age_ms", 0) or 0,
+        )
+        if t.has("abort") and owner != "embedded_run":
+            out.notes.append(f'{where}.abort has no effect without owner = "embedded_run"')
+        seeds.append(seed)
+    return seeds
+
+
+def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], list[int | None]]:
+    steps: list[Step] = []
+    lines: list[int | None] = []
+    tables = _array_of_tables(out, "step", value)
+    if len(tables) > LIMITS.steps:
+        out.add("step", f"{len(tables)} steps exceed the limit of {LIMITS.steps}")
+        return [], []
+    for number, data in enumerate(tables, start=1):
+        where = f"step[{number}]"
+        lines.append(line_of(out.lines, where))
+        verb_table = _Table(out, where, {"do": data.get("do")} if "do" in data else {}, ("do",))
+        verb = verb_table.choice("do", None, tuple(STEP_KEYS), required=True)
+        if verb is None:
+            continue
+        t = _Table(out, where, data, STEP_KEYS[verb])
+
+        def session(required: bool, t: _Table = t, where: str = where) -> str | None:
+            ref = t.string("session", required=required)
+            if ref and ref not in refs:
+                out.add(f"{where}.session", f"no [[session]] has ref {ref!r}")
+            return ref or None
+
+        step: Step | None = None
+        match verb:
+            case "tick":
+                step = Tick()
+            case "bump":
+                ref = session(True)
+                step = Bump(ref) if ref else None
+            case "advance":
+                ms = t.integer("ms", required=True)
+                step = Advance(ms) if ms is not None else None
+            case "release":
+                ref = session(False)
+                failed = t.choice("outcome", "completed", RELEASE_OUTCOMES) == "failed"
+                step = Release(ref, failed)
+            case "state":
+                ref = session(True)
+                to = t.choice("to", None, SESSION_STATES, required=True)
+                step = StateChange(ref, to) if ref and to else None
+            case "progress":
+                ref = session(True)
+                step = Progress(ref) if ref else None
+        if step is not None:
+            steps.append(step)
+    return steps, lines
+
+
+def _expectations(
+    out: _Collector, data: dict[str, Any], strategies: Collection[str]
+) -> list[tuple[str, Expectation]]:
+    result: list[tuple[str, Expectation]] = []
+    for name, value in data.items():
+        where = f"expect.{name}"
+        if name not in strategies:
+            out.add(where, f"unknown strategy {name!r} (known: {', '.join(sorted(strategies))})")
+            continue
+        if not isinstance(value, dict):
+            out.add(where, f"must be a table, not {_type_name(value)}")
+            continue
+        t = _Table(out, where, value, EXPECT_KEYS)
+        gens = t.array("requested_generations", _is_counter, "non-negative integers")
+        outcomes = t.array("runtime_outcomes", lambda v: isinstance(v, str), "strings")
+        violations = t.array("violations", lambda v: isinstance(v, str), "invariant names")
+        for v in violations or []:
+            if v not in INVARIANTS:
+                out.add(
+                    f"{where}.violations",
+                    f"unknown invariant {v!r} (known: {', '.join(sorted(INVARIANTS))})",
+                )
+        absorbed = t.table("absorbed_by")
+        by_coord = by_runtime = None
+        if absorbed is not None:
+            a = _Table(out, f"{where}.absorbed_by", absorbed, ("coordinator", "runtime"))
+            by_coord = a.integer("coordinator")
+            by_runtime = a.integer("runtime")
+        result.append(
+            (
+                name,
+                Expectation(
+                    requested=t.integer("requested"),
+                    requested_generations=None if gens is None else tuple(gens),
+                    completed=t.integer("completed"),
+                    runtime_outcomes=None if outcomes is None else tuple(outcomes),
+                    violations=None if violations is None else tuple(violations),
+                    absorbed_by_coordinator=by_coord,
+                    absorbed_by_runtime=by_runtime,
+                ),
+            )
+        )
+    return result
+
+
+def _check_limits(
+    out: _Collector, settings: Settings, sessions: list[SessionSeed], steps: list[Step]
+) -> None:
+    for problem in static_clock(settings, sessions, steps):
+        out.add(problem.where, problem.message)

@@ -1,0 +1,1 @@
+"""Reports: the values a CLI command produces, and one renderer per output format."""

@@ -1,0 +1,47 @@
+"""Report values: per scenario, per strategy, what ran and how it was judged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from probe.expectations import ExpectationResult, evaluate, strategy_ok
+from probe.replay import first_divergence
+from probe.run import Run
+from probe.scenario import Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyResult:
+    run: Run
+    expectations: tuple[ExpectationResult, ...]
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioResult:
+    scenario: Scenario
+    path: str
+    strategies: tuple[tuple[str, StrategyResult], ...]
+    divergence: int | None
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for _, r in self.strategies)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    scenarios: tuple[ScenarioResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.scenarios)
+
+
+def judge(scenario: Scenario, path: str, runs: list[Run]) -> ScenarioResult:
+    results = []
+    for run in runs:
+        exp = scenario.expectation(run.strategy)
+        checks = tuple(evaluate(exp, run)) if exp is not None else ()
+        results.append((run.strategy, StrategyResult(run, checks, strategy_ok(exp, run))))
+    return ScenarioResult(scenario, path, tuple(results), first_divergence(runs))
