@@ -208,7 +208,7 @@ def parse_scenario(text: str, path: str, strategies: Collection[str]) -> Scenari
     if not out.problems:
         _check_limits(out, settings, sessions, steps)
     if out.problems:
-        raise ScenarioError(out.problems)
+        raise ScenarioError(sorted(out.problems, key=lambda p: p.line or 0))
     return Scenario(
         name=name or "",
         description=description,

@@ -43,7 +43,7 @@ def _verdict(ok: bool) -> Text:
 def _absorber(result: StrategyResult) -> str:
     absorbed = result.run.absorbed_by
     parts = [f"{layer} ({n})" for layer, n in absorbed.items() if n]
-    return ", ".join(parts) if parts else "-"
+    return "\n".join(parts) if parts else "-"
 
 
 def _violations(result: StrategyResult) -> str:
@@ -52,18 +52,11 @@ def _violations(result: StrategyResult) -> str:
 
 def _comparison_table(title: str, results: list[ScenarioResult]) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    table.add_column("scenario", overflow="fold", min_width=24)
-    for header in (
-        "strategy",
-        "req",
-        "generations",
-        "runtime outcomes",
-        "repeat absorbed by",
-        "done",
-        "violated",
-        "verdict",
-    ):
-        table.add_column(header, no_wrap=True)
+    table.add_column("scenario", overflow="fold", min_width=12)
+    for header in ("strategy", "req", "generations", "runtime outcomes", "absorbed by", "done"):
+        table.add_column(header, overflow="fold")
+    table.add_column("violated", overflow="fold")
+    table.add_column("verdict", no_wrap=True, min_width=8)
     for sr in results:
         for i, (name, r) in enumerate(sr.strategies):
             run = r.run

@@ -1,0 +1,34 @@
+"""The domain core stays pure: no terminal, CLI, file or clock libraries behind replay()."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+CORE = [
+    "probe.replay", "probe.model.world", "probe.invariants", "probe.loader",
+    "probe.expectations", "probe.strategies", "probe.scenario",
+]
+
+
+def test_core_imports_neither_typer_nor_rich() -> None:
+    code = (
+        "import sys\n"
+        f"for m in {CORE!r}: __import__(m)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click'))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_model_never_reads_wall_time_or_sleeps() -> None:
+    import pathlib
+
+    import probe
+
+    root = pathlib.Path(probe.__file__).parent
+    for path in [*root.glob("model/*.py"), root / "replay.py", root / "invariants.py"]:
+        text = path.read_text()
+        for banned in ("import time", "datetime", "sleep(", "random"):
+            assert banned not in text, f"{path.name} uses {banned}"
