@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
-import tempfile
-import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -21,9 +18,7 @@ from probe.files import library_files, read_scenario
 from probe.invariants import INVARIANTS
 from probe.model.coverage import COVERAGE_MEANINGS
 from probe.replay import replay
-from probe.report.json_report import render_json
 from probe.report.results import Report, ScenarioResult, judge
-from probe.report.table import render_compare, render_run
 from probe.scenario import Scenario
 from probe.skeleton import skeleton
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
@@ -64,7 +59,9 @@ def _guarded(body: Callable[[], T]) -> T:
         _fail(exc.render())
     except KeyboardInterrupt:
         _fail("interrupted", EXIT_INTERRUPTED)
-    except Exception:
+    except Exception:  # an internal error must still exit 3, with its traceback
+        import traceback
+
         sys.stderr.write(traceback.format_exc())
         _fail("probe: internal error (this is a bug in probe)", EXIT_INTERNAL)
 
@@ -104,7 +101,10 @@ def _report(loaded: list[tuple[Scenario, str]], strategies: list[DedupStrategy])
 
 def _width() -> int:
     if sys.stdout.isatty():
-        return shutil.get_terminal_size((120, 24)).columns
+        try:
+            return os.get_terminal_size(sys.stdout.fileno()).columns
+        except OSError:
+            return 120
     return 140
 
 
@@ -132,6 +132,8 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
+    import tempfile  # only when writing a file: it is slow to import
+
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -140,6 +142,18 @@ def _emit(text: str, output: Path | None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _render(report: Report, format: Format, output: Path | None, *, table: str) -> str:
+    # Renderers are imported on demand: Rich's import is most of probe's start-up time.
+    if format is Format.json:
+        from probe.report.json_report import render_json
+
+        return render_json(report)
+    from probe.report.table import render_compare, render_run
+
+    render = render_run if table == "run" else render_compare
+    return render(report, width=_width(), color=_color() and output is None)
 
 
 def _finish(report: Report, text: str, output: Path | None) -> None:
@@ -175,10 +189,7 @@ def run(
         _check_output(output, force)
         strategies = _strategies(strategy)
         report = _report(_load([(f, str(f)) for f in files]), strategies)
-        if format is Format.json:
-            text = render_json(report)
-        else:
-            text = render_run(report, width=_width(), color=_color() and output is None)
+        text = _render(report, format, output, table="run")
         _finish(report, text, output)
 
     _guarded(body)
@@ -215,10 +226,7 @@ def compare(
         if not loaded:
             raise UsageError("no scenario to compare (check the files and --with-bump/--no-bump)")
         report = _report(loaded, strategies)
-        if format is Format.json:
-            text = render_json(report)
-        else:
-            text = render_compare(report, width=_width(), color=_color() and output is None)
+        text = _render(report, format, output, table="compare")
         _finish(report, text, output)
 
     _guarded(body)
