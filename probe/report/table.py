@@ -159,27 +159,35 @@ def _timeline(sr: ScenarioResult, name: str, result: StrategyResult) -> Table:
     return table
 
 
-def _strategy_summary(name: str, r: StrategyResult) -> Table:
-    table = Table(box=None, show_header=False, padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column(overflow="fold")
+def _strategy_summary(name: str, r: StrategyResult) -> Text:
     run = r.run
-    table.add_row(f"{name} verdict", _verdict(r.ok))
-    table.add_row("requested", f"{run.requested} at generations {run.requested_generations}")
-    table.add_row("completed", str(run.completed))
-    table.add_row("runtime outcomes", ", ".join(run.runtime_outcomes) or "-")
-    table.add_row("repeat asks absorbed by", _absorber(r))
-    for v in run.violations:
-        table.add_row(f"violated {v.invariant}", f"step {v.step}: {v.message}")
+    rows: list[tuple[str, str | Text]] = [
+        (f"{name} verdict", _verdict(r.ok)),
+        ("requested", f"{run.requested} at generations {run.requested_generations}"),
+        ("completed", str(run.completed)),
+        ("runtime outcomes", ", ".join(run.runtime_outcomes) or "-"),
+        ("repeat asks absorbed by", _absorber(r).replace("\n", ", ")),
+    ]
+    rows += [(f"violated {v.invariant}", f"step {v.step}: {v.message}") for v in run.violations]
     if not run.violations:
-        table.add_row("invariants", "all hold")
+        rows.append(("invariants", "all hold"))
     for e in r.expectations:
-        state = "holds" if e.ok else f"BROKEN: expected {e.expected}, got {e.actual}"
-        table.add_row(f"expect {e.key}", state)
+        rows.append(
+            (
+                f"expect {e.key}",
+                "holds" if e.ok else f"BROKEN: expected {e.expected}, got {e.actual}",
+            )
+        )
     coverage = ", ".join(f"{k}={v}" for k, v in run.coverage)
     if coverage:
-        table.add_row("coverage", coverage)
-    return table
+        rows.append(("coverage", coverage))
+    width = max(len(label) for label, _ in rows)
+    text = Text()
+    for label, value in rows:
+        text.append(f"  {label:<{width}}  ", style="bold")
+        text.append(value if isinstance(value, Text) else Text(value))
+        text.append("\n")
+    return text
 
 
 def render_run(report: Report, *, width: int = 120, color: bool = False) -> str:
