@@ -12,7 +12,7 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
-from probe import __version__
+from probe import __version__, explore_cli
 from probe.errors import ProbeError, Problem, ScenarioError, UsageError
 from probe.files import library_files, read_scenario
 from probe.invariants import INVARIANTS
@@ -309,6 +309,9 @@ def _root(
     ] = False,
 ) -> None:
     """probe: replay concurrency scenarios against openclaw's stuck-session recovery."""
+
+
+explore_cli.register(app, _guarded)
 
 
 def main() -> None:

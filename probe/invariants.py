@@ -55,6 +55,20 @@ class InvariantChecker:
     open_requests: dict[str, list[tuple[Identity, Event]]] = field(default_factory=dict)
     coordinator_absorbed: int = 0
 
+    def clone(self) -> InvariantChecker:
+        return InvariantChecker(
+            {ref: list(items) for ref, items in self.open_requests.items() if items},
+            self.coordinator_absorbed,
+        )
+
+    def key(self) -> tuple[tuple[str, tuple[Identity, ...]], ...]:
+        """What the checks still depend on: the requests open per ref."""
+        return tuple(
+            (ref, tuple(sorted((i for i, _ in items), key=repr)))
+            for ref, items in sorted(self.open_requests.items())
+            if items
+        )
+
     def observe(self, event: Event) -> list[Violation]:
         if event.type == REQUESTED:
             return self._requested(event)

@@ -65,6 +65,15 @@ class RunActivity:
             progress_reason=self.last_progress_reason,
         )
 
+    def copy(self) -> RunActivity:
+        return RunActivity(
+            self.embedded_run,
+            self.tool_started_at,
+            self.model_call,
+            self.last_progress_at,
+            self.last_progress_reason,
+        )
+
     def end_run(self, now: int) -> None:
         """markDiagnosticEmbeddedRunEnded: the run, its tool and model calls all go."""
         self.embedded_run = False

@@ -44,5 +44,12 @@ class Clock:
             return timer
         return None
 
+    def clone(self) -> Clock:
+        twin = Clock(self.now)
+        twin._heap = list(self._heap)  # Timers are immutable: share them
+        twin._seq = self._seq
+        twin._cancelled = set(self._cancelled)
+        return twin
+
     def pending(self) -> list[Timer]:
         return sorted(t for t in self._heap if t.seq not in self._cancelled)

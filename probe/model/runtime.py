@@ -35,6 +35,9 @@ class Waiter:
     call_index: int
     timer: Timer | None
 
+    def copy(self) -> Waiter:
+        return Waiter(self.request, self.key, self.call_index, self.timer)
+
 
 class RecoveryRuntime:
     def __init__(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from probe.scenario import SessionState
 
@@ -35,6 +35,12 @@ class SessionStore:
     def __init__(self) -> None:
         self.records: dict[str, SessionRecord] = {}
         self.last_prune_at: int | None = None
+
+    def clone(self) -> SessionStore:
+        twin = SessionStore()
+        twin.records = {ref: replace(rec) for ref, rec in self.records.items()}
+        twin.last_prune_at = self.last_prune_at
+        return twin
 
     def peek(self, ref: str) -> SessionRecord | None:
         return self.records.get(ref)

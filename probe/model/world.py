@@ -19,7 +19,7 @@ from probe.model.heartbeat import (
 )
 from probe.model.outcomes import ABORTED, FAILED, Outcome
 from probe.model.runtime import RecoveryRuntime
-from probe.model.state import SessionStore
+from probe.model.state import PRUNE_INTERVAL_MS, SessionStore
 from probe.scenario import (
     Advance,
     Bump,
@@ -47,15 +47,26 @@ def seeding_order(sessions: tuple[SessionSeed, ...]) -> list[SessionSeed]:
 class World:
     def __init__(self, scenario: Scenario, strategy: DedupStrategy) -> None:
         self.settings = scenario.settings
+        self.strategy = strategy
         self.warn_ms = scenario.settings.effective_warn_ms
         self.abort_ms = scenario.settings.abort_ms
         self.clock = Clock()
-        self.bus = EventBus(self.clock)
-        self.coverage = Coverage()
         self.store = SessionStore()
         self.activity: dict[str, RunActivity] = {}
         self.handles: dict[str, RunHandle] = {}
-        self.coordinator = Coordinator(strategy, self.store, self.bus, self.coverage)
+        self._wire()
+        # One entry per call into the runtime, in call order; None while unresolved.
+        self.runtime_calls: list[str | None] = []
+        self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
+        self._seed(scenario.sessions)
+        self.clock.now = 0
+        self.heartbeat = self.clock.schedule(self.settings.heartbeat_ms, "heartbeat")
+
+    def _wire(self) -> None:
+        """Build the layers over this world's containers (also after a clone)."""
+        self.bus = EventBus(self.clock)
+        self.coverage = Coverage()
+        self.coordinator = Coordinator(self.strategy, self.store, self.bus, self.coverage)
         self.runtime = RecoveryRuntime(
             self.settings,
             self.clock,
@@ -65,12 +76,77 @@ class World:
             self.coverage,
             self.end_run,
         )
-        # One entry per call into the runtime, in call order; None while unresolved.
-        self.runtime_calls: list[str | None] = []
-        self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
-        self._seed(scenario.sessions)
-        self.clock.now = 0
-        self.heartbeat = self.clock.schedule(self.settings.heartbeat_ms, "heartbeat")
+
+    def clone(self) -> World:
+        """An independent copy of the whole model state, with no events or coverage yet.
+
+        Explore expands one state into many; copying is cheaper than replaying the prefix.
+        """
+        twin = World.__new__(World)
+        twin.settings, twin.strategy = self.settings, self.strategy
+        twin.warn_ms, twin.abort_ms = self.warn_ms, self.abort_ms
+        twin.clock = self.clock.clone()
+        twin.store = self.store.clone()
+        twin.activity = {ref: a.copy() for ref, a in self.activity.items()}
+        twin.handles = dict(self.handles)  # RunHandle is frozen
+        twin._wire()
+        twin.coordinator.in_flight = set(self.coordinator.in_flight)
+        twin.runtime.in_flight = set(self.runtime.in_flight)
+        twin.runtime.waiters = {ref: w.copy() for ref, w in self.runtime.waiters.items()}
+        twin.runtime_calls = list(self.runtime_calls)
+        twin.creation_order = self.creation_order
+        twin.heartbeat = self.heartbeat
+        return twin
+
+    def state_key(self) -> tuple[object, ...]:
+        """A canonical key of the whole model state, times taken relative to now.
+
+        Two worlds with equal keys behave the same from here on, whatever their history.
+        """
+        now = self.clock.now
+        hb = self.heartbeat
+        return (
+            tuple(
+                (
+                    r.ref,
+                    r.state,
+                    r.generation,
+                    r.queue_depth,
+                    r.last_activity - now,
+                    r.last_stuck_warn_age,
+                    r.last_long_running_warn_age,
+                )
+                for r in self.store.records.values()
+            ),
+            # Past the prune interval a prune is due whenever asked: cap the age there.
+            None
+            if self.store.last_prune_at is None
+            else min(now - self.store.last_prune_at, PRUNE_INTERVAL_MS),
+            tuple(
+                (
+                    ref,
+                    a.embedded_run,
+                    None if a.tool_started_at is None else a.tool_started_at - now,
+                    a.model_call,
+                    a.last_progress_at - now,
+                    a.last_progress_reason,
+                )
+                for ref, a in sorted(self.activity.items())
+            ),
+            tuple(sorted((ref, h.abort) for ref, h in self.handles.items())),
+            tuple(sorted(self.coordinator.in_flight)),
+            tuple(sorted(self.runtime.in_flight)),
+            tuple(
+                (
+                    ref,
+                    w.request,
+                    w.key,
+                    None if w.timer is None else (w.timer.due - now, w.timer.seq < hb.seq),
+                )
+                for ref, w in sorted(self.runtime.waiters.items())
+            ),
+            hb.due - now,
+        )
 
     # -- seeding -------------------------------------------------------------------------
 

@@ -1,0 +1,105 @@
+"""Write a Scenario back as TOML (tomli-w) in the contract's format, ready for `probe run`."""
+
+from __future__ import annotations
+
+from typing import Any, assert_never
+
+import tomli_w
+
+from probe.scenario import (
+    Advance,
+    Bump,
+    Expectation,
+    Progress,
+    Release,
+    Scenario,
+    Settings,
+    StateChange,
+    Step,
+    Tick,
+)
+
+
+def step_table(step: Step) -> dict[str, Any]:
+    """A step in the scenario's own [[step]] form."""
+    match step:
+        case Tick():
+            return {"do": "tick"}
+        case Bump(session=ref):
+            return {"do": "bump", "session": ref}
+        case Advance(ms=ms):
+            return {"do": "advance", "ms": ms}
+        case Release(session=ref, failed=failed):
+            table: dict[str, Any] = {"do": "release"}
+            if ref is not None:
+                table["session"] = ref
+            if failed:
+                table["outcome"] = "failed"
+            return table
+        case StateChange(session=ref, to=to):
+            return {"do": "state", "session": ref, "to": to}
+        case Progress(session=ref):
+            return {"do": "progress", "session": ref}
+        case _:
+            assert_never(step)
+
+
+def _settings(s: Settings) -> dict[str, Any]:
+    return {
+        "heartbeat_ms": s.heartbeat_ms,
+        "warn_ms": s.warn_ms,
+        "settle_ms": s.settle_ms,
+        "drain": s.drain,
+    }
+
+
+def _expectation(e: Expectation) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if e.requested is not None:
+        out["requested"] = e.requested
+    if e.requested_generations is not None:
+        out["requested_generations"] = list(e.requested_generations)
+    if e.completed is not None:
+        out["completed"] = e.completed
+    if e.runtime_outcomes is not None:
+        out["runtime_outcomes"] = list(e.runtime_outcomes)
+    if e.violations is not None:
+        out["violations"] = list(e.violations)
+    absorbed = {
+        k: v
+        for k, v in (("coordinator", e.absorbed_by_coordinator), ("runtime", e.absorbed_by_runtime))
+        if v is not None
+    }
+    if absorbed:
+        out["absorbed_by"] = absorbed
+    return out
+
+
+def _table(header: str, values: dict[str, Any]) -> str:
+    return f"\n[{header}]\n" + tomli_w.dumps(values)
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """Sections in the order people write them: [[step]] tables, not an inline array."""
+    head: dict[str, Any] = {"name": scenario.name}
+    if scenario.description:
+        head["description"] = scenario.description
+    parts = [
+        tomli_w.dumps(head, multiline_strings=True),
+        _table("settings", _settings(scenario.settings)),
+    ]
+    for s in scenario.sessions:
+        session = {
+            "ref": s.ref,
+            "state": s.state,
+            "generation": s.generation,
+            "queue_depth": s.queue_depth,
+            "owner": s.owner,
+            "abort": s.abort,
+            "work": s.work,
+            "progress_age_ms": s.progress_age_ms,
+        }
+        parts.append(_table("[session]", session))
+    parts.extend(_table("[step]", step_table(step)) for step in scenario.steps)
+    parts.extend(_table(f"expect.{name}", _expectation(e)) for name, e in scenario.expect)
+    return "".join(parts)

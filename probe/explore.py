@@ -1,0 +1,321 @@
+"""Breadth-first search over step interleavings: shortest counterexamples, bounded proofs.
+
+Pure: no printing, no files, no wall clock. The caller passes `stop` (for a time limit) and
+`progress` callbacks, and times the call itself.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from probe.invariants import INVARIANTS, PHANTOM_REQUEST, InvariantChecker, Violation
+from probe.model.world import World
+from probe.replay import replay
+from probe.scenario import (
+    SESSION_STATES,
+    Advance,
+    Bump,
+    Expectation,
+    Progress,
+    Release,
+    Scenario,
+    SessionSeed,
+    Settings,
+    StateChange,
+    Step,
+    Tick,
+)
+from probe.strategies import DedupStrategy
+
+ACTIONS = ("tick", "bump", "release", "advance", "state", "progress")
+DEFAULT_ACTIONS = ACTIONS
+DEFAULT_DEPTH = 6
+
+ISSUE_SEED = Scenario(
+    name="issue #88010 seed",
+    description="One session idle with queued work, owned by an embedded run that ignores "
+    "abort, progress 370 s stale; the recovery is held until its run ends.",
+    sessions=(
+        SessionSeed(
+            ref="agent:main:direct",
+            state="idle",
+            generation=0,
+            queue_depth=1,
+            owner="embedded_run",
+            abort="ignored",
+            work="embedded_run",
+            progress_age_ms=370_000,
+        ),
+    ),
+    steps=(Tick(),),
+    settings=Settings(drain="hold"),
+)
+
+
+def default_expected(strategy: str) -> frozenset[str]:
+    """Without [expect.NAME].violations: the buggy design must show the phantom, others nothing."""
+    return frozenset({PHANTOM_REQUEST}) if strategy == "buggy" else frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ExploreConfig:
+    depth: int = DEFAULT_DEPTH
+    actions: tuple[str, ...] = DEFAULT_ACTIONS
+    advance_ms: int | None = None  # default: the scenario's settle_ms
+    max_states: int | None = None
+    dedup: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Counterexample:
+    invariant: str
+    trace: tuple[Step, ...]
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExploreResult:
+    strategy: str
+    states_expanded: int
+    distinct_states: int
+    transitions: int
+    depth: int
+    bound_hit: str | None
+    counterexamples: tuple[Counterexample, ...]
+    coverage: tuple[tuple[str, int], ...]
+    # Distinct states first reached at each depth (index 0: the seed).
+    per_depth: tuple[int, ...] = ()
+
+    @property
+    def violated(self) -> frozenset[str]:
+        return frozenset(c.invariant for c in self.counterexamples)
+
+
+@dataclass(slots=True)
+class _Node:
+    world: World
+    checker: InvariantChecker
+    parent: _Node | None
+    step: Step | None
+
+    def trace(self) -> tuple[Step, ...]:
+        steps: list[Step] = []
+        node: _Node | None = self
+        while node is not None and node.step is not None:
+            steps.append(node.step)
+            node = node.parent
+        return tuple(reversed(steps))
+
+
+def candidate_steps(scenario: Scenario, world: World, config: ExploreConfig) -> list[Step]:
+    """Every allowed action on every seeded session, in a fixed order."""
+    refs = [s.ref for s in scenario.sessions]
+    advance = config.advance_ms if config.advance_ms is not None else scenario.settings.settle_ms
+    steps: list[Step] = []
+    for action in config.actions:
+        if action == "tick":
+            steps.append(Tick())
+        elif action == "advance":
+            steps.append(Advance(max(1, advance)))
+        elif action == "bump":
+            steps.extend(Bump(r) for r in refs)
+        elif action == "release":
+            # Releasing a session with no run changes nothing: not a real choice.
+            steps.extend(Release(r) for r in refs if r in world.handles)
+        elif action == "state":
+            steps.extend(StateChange(r, to) for r in refs for to in SESSION_STATES)
+        elif action == "progress":
+            steps.extend(Progress(r) for r in refs)
+    return steps
+
+
+def _step_once(
+    node: _Node, step: Step, number: int
+) -> tuple[World, InvariantChecker, list[Violation]]:
+    world = node.world.clone()
+    checker = node.checker.clone()
+    world.apply(number, step)
+    found = checker.observe_all(world.bus.events)
+    if not world.in_flight():
+        found.extend(checker.finish(settled=True, step=number))
+    return world, checker, found
+
+
+def explore(
+    scenario: Scenario,
+    strategy: DedupStrategy,
+    config: ExploreConfig = ExploreConfig(),
+    *,
+    stop: Callable[[], bool] = lambda: False,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> ExploreResult:
+    """Breadth-first to `config.depth`: the first counterexample of each invariant is shortest."""
+    root = _Node(World(scenario, strategy), InvariantChecker(), None, None)
+    seen: set[tuple[object, ...]] = {(root.world.state_key(), root.checker.key())}
+    frontier = [root]
+    found: dict[str, Counterexample] = {}
+    coverage: dict[str, int] = {}
+    expanded = transitions = reached = 0
+    per_depth = [1]
+    bound: str | None = None
+    for depth in range(1, config.depth + 1):
+        next_frontier: list[_Node] = []
+        for node in frontier:
+            if stop():
+                bound = "time_limit"
+                break
+            if config.max_states is not None and len(seen) >= config.max_states:
+                bound = "max_states"
+                break
+            expanded += 1
+            for step in candidate_steps(scenario, node.world, config):
+                world, checker, violations = _step_once(node, step, depth)
+                transitions += 1
+                for name, count in world.coverage.as_dict().items():
+                    coverage[name] = coverage.get(name, 0) + count
+                child = _Node(world, checker, node, step)
+                for v in violations:
+                    if v.invariant not in found:
+                        found[v.invariant] = Counterexample(v.invariant, child.trace(), v.message)
+                if config.dedup:
+                    key = (world.state_key(), checker.key())
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                next_frontier.append(child)
+        if bound is not None:
+            break
+        reached = depth
+        per_depth.append(len(next_frontier))
+        if progress is not None:
+            progress(depth, len(seen) if config.dedup else transitions + 1, transitions)
+        frontier = next_frontier
+        if not frontier:
+            break
+    return ExploreResult(
+        strategy=strategy.name,
+        states_expanded=expanded,
+        distinct_states=len(seen) if config.dedup else transitions + 1,
+        transitions=transitions,
+        depth=reached,
+        bound_hit=bound,
+        counterexamples=tuple(found[name] for name in sorted(found)),
+        coverage=tuple(sorted(coverage.items())),
+        per_depth=tuple(per_depth),
+    )
+
+
+def violates(
+    scenario: Scenario, strategy: DedupStrategy, steps: Iterable[Step], invariant: str
+) -> bool:
+    run = replay(_with_steps(scenario, tuple(steps)), strategy)
+    return invariant in run.violation_names
+
+
+def shrink(
+    scenario: Scenario, strategy: DedupStrategy, trace: tuple[Step, ...], invariant: str
+) -> tuple[Step, ...]:
+    """Drop steps one at a time while the violation persists (greedy delta debugging)."""
+    current = list(trace)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(current)):
+            candidate = current[:i] + current[i + 1 :]
+            if candidate and violates(scenario, strategy, candidate, invariant):
+                current = candidate
+                changed = True
+                break
+    return tuple(current)
+
+
+@dataclass
+class RandomResult:
+    strategy: str
+    runs: int
+    steps: int
+    counterexamples: list[Counterexample] = field(default_factory=list)
+
+
+def explore_random(
+    scenario: Scenario,
+    strategy: DedupStrategy,
+    config: ExploreConfig,
+    *,
+    seed: int,
+    runs: int,
+    stop: Callable[[], bool] = lambda: False,
+) -> RandomResult:
+    """Seeded random walks of `config.depth` steps; counterexamples are shrunk."""
+    rng = random.Random(seed)
+    result = RandomResult(strategy.name, 0, 0)
+    found: dict[str, Counterexample] = {}
+    for _ in range(runs):
+        if stop():
+            break
+        result.runs += 1
+        node = _Node(World(scenario, strategy), InvariantChecker(), None, None)
+        for number in range(1, config.depth + 1):
+            step = rng.choice(candidate_steps(scenario, node.world, config))
+            node.world.apply(number, step)
+            violations = node.checker.observe_all(node.world.bus.events)
+            node.world.bus.events.clear()
+            if not node.world.in_flight():
+                violations.extend(node.checker.finish(settled=True, step=number))
+            node = _Node(node.world, node.checker, node, step)
+            result.steps += 1
+            for v in violations:
+                if v.invariant not in found:
+                    small = shrink(scenario, strategy, node.trace(), v.invariant)
+                    found[v.invariant] = Counterexample(v.invariant, small, v.message)
+    result.counterexamples = [found[n] for n in sorted(found)]
+    return result
+
+
+def _with_steps(scenario: Scenario, steps: tuple[Step, ...]) -> Scenario:
+    return Scenario(
+        name=scenario.name,
+        description=scenario.description,
+        sessions=scenario.sessions,
+        steps=steps,
+        settings=scenario.settings,
+    )
+
+
+def counterexample_scenario(
+    seed: Scenario,
+    example: Counterexample,
+    found_by: str,
+    strategies: Iterable[DedupStrategy],
+) -> Scenario:
+    """The trace as a scenario whose [expect.*] record what each strategy did with it."""
+    base = _with_steps(seed, example.trace)
+    expect: list[tuple[str, Expectation]] = []
+    for strategy in strategies:
+        run = replay(base, strategy)
+        expect.append(
+            (
+                strategy.name,
+                Expectation(
+                    requested=run.requested,
+                    requested_generations=tuple(run.requested_generations),
+                    completed=run.completed,
+                    runtime_outcomes=run.runtime_outcomes,
+                    violations=tuple(run.violation_names),
+                ),
+            )
+        )
+    return Scenario(
+        name=f"shortest {example.invariant} counterexample for {found_by}",
+        description=(
+            f"Found by probe explore from {seed.name!r}: a shortest sequence of steps "
+            f"({len(example.trace)}) that makes the {found_by} strategy violate "
+            f"{example.invariant} ({INVARIANTS[example.invariant]}). {example.message}"
+        ),
+        sessions=seed.sessions,
+        steps=example.trace,
+        settings=seed.settings,
+        expect=tuple(expect),
+    )

@@ -1,0 +1,356 @@
+"""`probe explore`: parse, search, write counterexamples, render, choose the exit code."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from probe.dump import dump_scenario, step_table
+from probe.errors import UsageError
+from probe.explore import (
+    ACTIONS,
+    DEFAULT_DEPTH,
+    ISSUE_SEED,
+    Counterexample,
+    ExploreConfig,
+    ExploreResult,
+    counterexample_scenario,
+    default_expected,
+    explore,
+    explore_random,
+)
+from probe.files import read_scenario
+from probe.scenario import Scenario
+from probe.strategies import REGISTRY, DedupStrategy, get_strategy
+
+VARY_KEYS = ("heartbeat_ms", "warn_ms", "settle_ms")
+_VARY = re.compile(r"^(\w+)=(\d+)\.\.(\d+)(?::(\d+))?$")
+MAX_VARY_VALUES = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    example: Counterexample
+    file: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyOutcome:
+    result: ExploreResult
+    seconds: float
+    written: tuple[Written, ...]
+    expected: frozenset[str]
+
+    @property
+    def ok(self) -> bool:
+        return self.result.violated == self.expected
+
+
+def _expected(scenario: Scenario | None, name: str) -> frozenset[str]:
+    exp = scenario.expectation(name) if scenario is not None else None
+    if exp is not None and exp.violations is not None:
+        return frozenset(exp.violations)
+    return default_expected(name)
+
+
+def _parse_actions(text: str) -> tuple[str, ...]:
+    actions = tuple(a.strip() for a in text.split(",") if a.strip())
+    unknown = [a for a in actions if a not in ACTIONS]
+    if unknown or not actions:
+        raise UsageError(
+            f"--actions: unknown {', '.join(unknown) or '(none given)'}; "
+            f"choose from {','.join(ACTIONS)}"
+        )
+    return actions
+
+
+def _parse_vary(text: str) -> tuple[str, list[int]]:
+    match = _VARY.match(text.strip())
+    if not match:
+        raise UsageError(
+            f"--vary {text!r}: expected KEY=a..b:step, e.g. settle_ms=5000..60000:5000"
+        )
+    key, low, high, step = match.group(1), int(match.group(2)), int(match.group(3)), match.group(4)
+    if key not in VARY_KEYS:
+        raise UsageError(f"--vary: {key!r} is not a setting that can vary ({', '.join(VARY_KEYS)})")
+    stride = int(step) if step else 1
+    if stride <= 0 or high < low:
+        raise UsageError(f"--vary {text!r}: needs a <= b and a positive step")
+    values = list(range(low, high + 1, stride))
+    if len(values) > MAX_VARY_VALUES:
+        raise UsageError(
+            f"--vary {text!r}: {len(values)} values, over the limit of {MAX_VARY_VALUES}"
+        )
+    if key == "heartbeat_ms" and low == 0:
+        raise UsageError("--vary heartbeat_ms must start at 1 or more")
+    return key, values
+
+
+def _progress(label: str) -> tuple[Callable[[int, int, int], None] | None, Callable[[], None]]:
+    """A Rich status line on stderr for long runs; nothing when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.console import Console
+
+    status = Console(stderr=True).status(f"{label}: exploring")
+    status.start()
+
+    def update(depth: int, states: int, transitions: int) -> None:
+        status.update(f"{label}: depth {depth}, {states} states, {transitions} transitions")
+
+    return update, status.stop
+
+
+def _write(
+    out: Path,
+    seed: Scenario,
+    strategy: str,
+    example: Counterexample,
+    force: bool,
+    strategies: list[DedupStrategy],
+) -> str:
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / f"{strategy}-{example.invariant}.toml"
+    if target.exists() and not force:
+        raise UsageError(f"{target}: already exists (use --force to overwrite it)")
+    text = dump_scenario(counterexample_scenario(seed, example, strategy, strategies))
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return str(target)
+
+
+def _trace_lines(example: Counterexample) -> list[str]:
+    lines = []
+    for i, step in enumerate(example.trace, start=1):
+        table = step_table(step)
+        extra = ", ".join(f"{k} = {json.dumps(v)}" for k, v in table.items() if k != "do")
+        lines.append(f"    {i}. {table['do']}" + (f" ({extra})" if extra else ""))
+    return lines
+
+
+def _render_table(
+    outcomes: dict[str, StrategyOutcome], config: ExploreConfig, seed_name: str
+) -> str:
+    lines = [f"explore {seed_name!r}: depth {config.depth}, actions {','.join(config.actions)}"]
+    for name, o in outcomes.items():
+        r = o.result
+        rate = r.distinct_states / o.seconds if o.seconds > 0 else 0.0
+        lines.append("")
+        lines.append(f"{name}: {'PASS' if o.ok else 'FAIL'}")
+        lines.append(
+            f"  states expanded {r.states_expanded}, distinct states {r.distinct_states}, "
+            f"transitions {r.transitions}, depth reached {r.depth}"
+        )
+        lines.append(
+            f"  {o.seconds:.3f} s, {rate:,.0f} states/s"
+            + (f", stopped by {r.bound_hit}" if r.bound_hit else "")
+        )
+        if not r.counterexamples:
+            if r.bound_hit:
+                lines.append(f"  no violation found up to depth {r.depth} (search stopped early)")
+            else:
+                lines.append(
+                    f"  no violation up to depth {r.depth}: a bounded proof for these actions"
+                )
+        for w in o.written:
+            lines.append(f"  violates {w.example.invariant} in {len(w.example.trace)} step(s):")
+            lines.extend(_trace_lines(w.example))
+            if w.file:
+                lines.append(f"    written to {w.file} (replay: probe run {w.file})")
+        expected = ", ".join(sorted(o.expected)) or "none"
+        lines.append(f"  expected violations: {expected}")
+        lines.append("  coverage: " + ", ".join(f"{k}={v}" for k, v in r.coverage))
+    return "\n".join(lines) + "\n"
+
+
+def _json(outcomes: dict[str, StrategyOutcome], config: ExploreConfig) -> str:
+    doc: dict[str, Any] = {
+        "ok": all(o.ok for o in outcomes.values()),
+        "depth_bound": config.depth,
+        "actions": list(config.actions),
+        "strategies": {},
+    }
+    for name, o in outcomes.items():
+        r = o.result
+        doc["strategies"][name] = {
+            "ok": o.ok,
+            "states_expanded": r.states_expanded,
+            "distinct_states": r.distinct_states,
+            "transitions": r.transitions,
+            "depth": r.depth,
+            "per_depth": list(r.per_depth),
+            "seconds": round(o.seconds, 6),
+            "states_per_second": round(r.distinct_states / o.seconds, 1) if o.seconds > 0 else None,
+            "bound_hit": r.bound_hit,
+            "expected_violations": sorted(o.expected),
+            "coverage": dict(r.coverage),
+            "violations": [
+                {
+                    "invariant": w.example.invariant,
+                    "message": w.example.message,
+                    "trace": [step_table(s) for s in w.example.trace],
+                    "file": w.file,
+                }
+                for w in o.written
+            ],
+        }
+    return json.dumps(doc, sort_keys=True, indent=2) + "\n"
+
+
+def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) -> None:
+    @app.command(name="explore")
+    def explore_command(
+        scenario_file: Annotated[
+            Path | None,
+            typer.Argument(
+                metavar="[SCENARIO]",
+                help="Seed: sessions and settings of this scenario (default: the issue's seed).",
+            ),
+        ] = None,
+        strategy: Annotated[
+            list[str] | None, typer.Option("--strategy", "-s", help="Strategy (repeatable).")
+        ] = None,
+        depth: Annotated[int, typer.Option(min=1, max=64, help="Steps per trace.")] = DEFAULT_DEPTH,
+        actions: Annotated[
+            str, typer.Option(help="Comma-separated actions to interleave.")
+        ] = ",".join(ACTIONS),
+        advance_ms: Annotated[
+            int | None, typer.Option(min=1, help="What one `advance` moves (default: settle_ms).")
+        ] = None,
+        out: Annotated[Path, typer.Option(help="Folder for counterexample scenarios.")] = Path(
+            "counterexamples"
+        ),
+        no_write: Annotated[bool, typer.Option("--no-write", help="Write no files.")] = False,
+        force: Annotated[
+            bool, typer.Option(help="Overwrite existing counterexample files.")
+        ] = False,
+        max_states: Annotated[
+            int | None, typer.Option(min=1, help="Stop after this many states.")
+        ] = None,
+        time_limit: Annotated[
+            float | None, typer.Option(min=0.001, help="Stop after this many seconds per strategy.")
+        ] = None,
+        vary: Annotated[
+            str | None,
+            typer.Option(help="Sweep a setting: KEY=a..b:step (e.g. settle_ms=5000..60000:5000)."),
+        ] = None,
+        random_walk: Annotated[
+            bool, typer.Option("--random", help="Seeded random walks instead of exhaustive search.")
+        ] = False,
+        seed: Annotated[int, typer.Option(help="Seed for --random.")] = 0,
+        runs: Annotated[int, typer.Option(min=1, help="Walks for --random.")] = 1000,
+        format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    ) -> None:
+        """Search every interleaving breadth-first; write the shortest counterexamples."""
+
+        def body() -> None:
+            if format not in ("table", "json"):
+                raise UsageError(f"--format {format!r}: explore writes table or json")
+            picked = [get_strategy(n) for n in strategy] if strategy else list(REGISTRY.values())
+            loaded = read_scenario(scenario_file, REGISTRY.keys()) if scenario_file else None
+            seed_scenario = loaded or ISSUE_SEED
+            config = ExploreConfig(
+                depth=depth,
+                actions=_parse_actions(actions),
+                advance_ms=advance_ms,
+                max_states=max_states,
+            )
+            if vary is not None:
+                _run_vary(seed_scenario, picked, config, vary, format)
+                return
+            outcomes: dict[str, StrategyOutcome] = {}
+            for s in picked:
+                start = time.perf_counter()
+                deadline = None if time_limit is None else start + time_limit
+
+                def stop(deadline: float | None = deadline) -> bool:
+                    return deadline is not None and time.perf_counter() > deadline
+
+                if random_walk:
+                    rr = explore_random(seed_scenario, s, config, seed=seed, runs=runs, stop=stop)
+                    seconds = time.perf_counter() - start
+                    result = ExploreResult(
+                        s.name,
+                        rr.runs,
+                        rr.runs,
+                        rr.steps,
+                        depth,
+                        "time_limit" if rr.runs < runs else None,
+                        tuple(rr.counterexamples),
+                        (),
+                    )
+                else:
+                    update, done = _progress(s.name)
+                    try:
+                        result = explore(seed_scenario, s, config, stop=stop, progress=update)
+                    finally:
+                        done()
+                    seconds = time.perf_counter() - start
+                written = tuple(
+                    Written(
+                        c,
+                        None if no_write else _write(out, seed_scenario, s.name, c, force, picked),
+                    )
+                    for c in result.counterexamples
+                )
+                outcomes[s.name] = StrategyOutcome(
+                    result, seconds, written, _expected(loaded, s.name)
+                )
+            if format == "json":
+                sys.stdout.write(_json(outcomes, config))
+            else:
+                sys.stdout.write(_render_table(outcomes, config, seed_scenario.name))
+            raise typer.Exit(0 if all(o.ok for o in outcomes.values()) else 1)
+
+        guarded(body)
+
+
+def _run_vary(
+    seed: Scenario, picked: list[DedupStrategy], config: ExploreConfig, vary: str, format: str
+) -> None:
+    key, values = _parse_vary(vary)
+    rows: list[dict[str, Any]] = []
+    for value in values:
+        settings = seed.settings
+        if key == "heartbeat_ms":
+            settings = replace(settings, heartbeat_ms=value)
+        elif key == "warn_ms":
+            settings = replace(settings, warn_ms=value)
+        else:
+            settings = replace(settings, settle_ms=value)
+        varied = replace(seed, settings=settings)
+        row: dict[str, Any] = {key: value}
+        for s in picked:
+            result = explore(varied, s, config)
+            row[s.name] = {c.invariant: len(c.trace) for c in result.counterexamples}
+        rows.append(row)
+    if format == "json":
+        sys.stdout.write(
+            json.dumps({"vary": key, "depth": config.depth, "rows": rows}, sort_keys=True, indent=2)
+            + "\n"
+        )
+        return
+    names = [s.name for s in picked]
+    lines = [
+        f"which values of {key} make each violation reachable within {config.depth} steps "
+        f"(drain = {seed.settings.drain}; shortest trace length in brackets)",
+        f"{key:>14}  " + "  ".join(f"{n:<34}" for n in names),
+    ]
+    for row in rows:
+        cells = []
+        for n in names:
+            found = row[n]
+            cells.append(
+                ", ".join(f"{inv} ({length})" for inv, length in sorted(found.items())) or "-"
+            )
+        lines.append(f"{row[key]:>14}  " + "  ".join(f"{c:<34}" for c in cells))
+    sys.stdout.write("\n".join(lines) + "\n")
