@@ -37,7 +37,7 @@ def test_stale_session_state_when_the_record_is_not_current() -> None:
     w = World(scenario(Tick()), REGISTRY["fixed"])
     moved = RecoveryRequest(REF, "idle", 5, 1, 1, allow_active_abort=True)
     outcome = w.runtime.call(moved, REF, 0)
-    assert outcome is not None and outcome.label == "skipped/stale_session_state"
+    assert outcome is not None and outcome.outcome.label == "skipped/stale_session_state"
 
 
 def test_active_embedded_run_when_progress_is_not_stale_enough_to_reclaim() -> None:

@@ -39,6 +39,18 @@ class Waiter:
         return Waiter(self.request, self.key, self.call_index, self.timer)
 
 
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A runtime call's outcome, and whether it came only after awaiting its run's end.
+
+    An honoured abort awaits the drain, so its outcome lands after every outcome of the
+    same tick that was returned without awaiting anything.
+    """
+
+    outcome: Outcome
+    awaited: bool = False
+
+
 class RecoveryRuntime:
     def __init__(
         self,
@@ -60,21 +72,21 @@ class RecoveryRuntime:
         self.in_flight: set[str] = set()
         self.waiters: dict[str, Waiter] = {}
 
-    def call(self, request: RecoveryRequest, key: str, call_index: int) -> Outcome | None:
-        """An immediate outcome, or None while the call waits on an aborted run."""
+    def call(self, request: RecoveryRequest, key: str, call_index: int) -> Resolved | None:
+        """The call's outcome, or None while it waits on an aborted run that has not ended."""
         ref = request.ref
         if ref in self.in_flight:
             self.coverage.runtime_absorbed += 1
-            return RUNTIME_ALREADY_IN_FLIGHT
+            return Resolved(RUNTIME_ALREADY_IN_FLIGHT)
         if not self.store.is_current(ref, request.generation, request.expected_state):
-            return STALE_SESSION_STATE
+            return Resolved(STALE_SESSION_STATE)
         handle = self.handles.get(ref)
         if handle is not None:
             if not request.allow_active_abort and not self._progress_stale(request):
-                return ACTIVE_EMBEDDED_RUN
+                return Resolved(ACTIVE_EMBEDDED_RUN)
             if handle.abort == "honoured":
                 self.end_run(ref, "run_completed")
-                return ABORTED
+                return Resolved(ABORTED, awaited=True)
             self.in_flight.add(ref)
             timer = None
             if self.settings.drain == "settle":
@@ -83,7 +95,7 @@ class RecoveryRuntime:
             self.waiters[ref] = Waiter(request, key, call_index, timer)
             return None
         # No owner, no reply work and no command lanes in a scenario: the lane is reset.
-        return RELEASED if request.queue_depth > 0 else NO_ACTIVE_WORK
+        return Resolved(RELEASED if request.queue_depth > 0 else NO_ACTIVE_WORK)
 
     def take_waiter(self, ref: str) -> Waiter | None:
         waiter = self.waiters.pop(ref, None)

@@ -18,7 +18,7 @@ from probe.model.heartbeat import (
     passes_throttle,
 )
 from probe.model.outcomes import ABORTED, FAILED, Outcome
-from probe.model.runtime import RecoveryRuntime
+from probe.model.runtime import RecoveryRuntime, Resolved
 from probe.model.state import PRUNE_INTERVAL_MS, SessionStore
 from probe.scenario import (
     Advance,
@@ -294,13 +294,20 @@ class World:
             key = self.coordinator.request(request, cls)
             if key is not None:
                 calls.append((request, key))
-        # Then, after the runtime module's dynamic import, the runtime calls in request order.
+        # Then, after the runtime module's dynamic import, every runtime call of the tick is
+        # entered (all are continuations of one import promise) before any outcome is applied:
+        # first those returned at once, then those that awaited their run's end.
+        resolved: list[tuple[RecoveryRequest, str, int, Resolved]] = []
         for request, key in calls:
             index = len(self.runtime_calls)
             self.runtime_calls.append(None)
-            outcome = self.runtime.call(request, key, index)
-            if outcome is not None:
-                self._resolve(request, key, index, outcome)
+            result = self.runtime.call(request, key, index)
+            if result is not None:
+                resolved.append((request, key, index, result))
+        for late in (False, True):
+            for request, key, index, result in resolved:
+                if result.awaited == late:
+                    self._resolve(request, key, index, result.outcome)
 
     def _resolve(self, request: RecoveryRequest, key: str, index: int, outcome: Outcome) -> None:
         self.runtime_calls[index] = outcome.label
