@@ -248,6 +248,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         ] = False,
         seed: Annotated[int, typer.Option(help="Seed for --random.")] = 0,
         runs: Annotated[int, typer.Option(min=1, help="Walks for --random.")] = 1000,
+        drain: Annotated[
+            str | None, typer.Option(help="Override the seed's drain: settle or hold.")
+        ] = None,
         format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     ) -> None:
         """Search every interleaving breadth-first; write the shortest counterexamples."""
@@ -258,6 +261,13 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             picked = [get_strategy(n) for n in strategy] if strategy else list(REGISTRY.values())
             loaded = read_scenario(scenario_file, REGISTRY.keys()) if scenario_file else None
             seed_scenario = loaded or ISSUE_SEED
+            if drain is not None:
+                if drain not in ("settle", "hold"):
+                    raise UsageError(f"--drain {drain!r}: choose settle or hold")
+                settings = replace(
+                    seed_scenario.settings, drain="settle" if drain == "settle" else "hold"
+                )
+                seed_scenario = replace(seed_scenario, settings=settings)
             config = ExploreConfig(
                 depth=depth,
                 actions=_parse_actions(actions),
