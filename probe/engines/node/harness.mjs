@@ -21,7 +21,7 @@
  *              {"do": "state", "session", "to"} | {"do": "progress", "session"}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
- * Output (stdout): JSON lines, in this order
+ * Output (stdout): JSON lines (keys sorted), written when the run ends
  *   {"kind":"meta","protocol":1,"openclaw_version","node","drain","heartbeat_ms","settle_ms","warn_ms"}
  *   {"kind":"event","step":N,"event":{...}}       one per session.* / message.queued event, in bus
  *       order; N = 0-based index of the step during which it was emitted. The event holds `type`,
@@ -33,8 +33,9 @@
  *       end with "outcome":"pending" and "step":null; I is the 0-based call order. The outcome is
  *       "status/reason", or "status/action" when the outcome has no reason.
  *   {"kind":"blocked","what":"network"|"write"|"process","api","target"}  an attempt the sandbox
- *       refused (the logger's mkdir of /tmp/openclaw is one such write; it then falls back to TMPDIR)
- *   {"kind":"done","clock_ms":T}                   the scenario clock at the end
+ *       refused, wherever it happened (importing the logger always tries to mkdir /tmp/openclaw;
+ *       refused, it falls back to $TMPDIR, inside the sandbox)
+ *   {"kind":"done","clock_ms":T}                   last line of a successful run: the end clock
  *   A feature the build cannot express: {"kind":"unsupported","step":N|null,"key":"...","reason":"..."}
  *   lines (all of them) and exit code 3, before anything runs. Any other failure:
  *   {"kind":"error","message":"..."} and exit code 1.
@@ -55,7 +56,10 @@
  *              tool.execution.started / model.call.started event on the bus; owner = embedded_run,
  *              work = none: markDiagnosticEmbeddedRunEnded (handle kept, progress reason
  *              embedded_run:ended). Then the live record's state, queueDepth and generation are
- *              written directly. Seeding emits no reported event.
+ *              written directly. Session i gets sessionId "scenario-session-i" (i = file index)
+ *              beside its key `ref`. Records are created through the build's own
+ *              getDiagnosticSessionState, so seeding prunes the store as openclaw does. Seeding
+ *              emits no reported event.
  *   abort      the handle's abort() ends the run at once (clearActiveEmbeddedRun) when honoured,
  *              and does nothing when ignored.
  *   bump       logMessageQueued({source: "scenario"}); state: logSessionStateChange({reason:
@@ -107,7 +111,11 @@ function sortedReplacer(_key, value) {
   return value;
 }
 
+let finished = false;
+
 function finish(code) {
+  if (finished) return;
+  finished = true;
   const text = outputLines.length ? outputLines.join("\n") + "\n" : "";
   realStdoutWrite(text, () => process.exit(code));
 }
@@ -669,14 +677,14 @@ function outcomeString(outcome) {
   return `${outcome.status}/${detail}`;
 }
 
-async function replay(distDir, scenarioText) {
+async function replay(distDir, readScenario) {
+  const located = locateChunks(distDir);
   let raw;
   try {
-    raw = JSON.parse(scenarioText);
+    raw = JSON.parse(readScenario());
   } catch (err) {
     throw new HarnessError(`stdin is not one JSON document: ${err.message}`);
   }
-  const located = locateChunks(distDir);
   const { settings, sessions, steps, unsupported } = checkScenario(raw, located);
   if (unsupported.length) {
     for (const u of unsupported) out({ kind: "unsupported", ...u });
@@ -801,7 +809,8 @@ async function replay(distDir, scenarioText) {
       clock.next();
       await settle();
     }
-    if (clock.now < target) clock.setSystemTime(target);
+    // tick, not setSystemTime: the latter shifts every pending timer along with the clock.
+    if (clock.now < target) clock.tick(target - clock.now);
   }
 
   // Seeding: oldest first, ties in file order; each session at scenario clock -progress_age_ms.
@@ -811,7 +820,7 @@ async function replay(distDir, scenarioText) {
   const byRef = new Map(seeded.map((s) => [s.ref, s]));
   const ids = (s) => ({ sessionId: s.sessionId, sessionKey: s.ref });
   for (const s of seeded) {
-    clock.setSystemTime(epoch - s.progress_age_ms);
+    await runUntil(epoch - s.progress_age_ms);
     if (s.owner === "embedded_run") {
       s.handle = {
         abort() {
@@ -855,7 +864,7 @@ async function replay(distDir, scenarioText) {
     record.lastStuckWarnAgeMs = undefined;
     record.lastLongRunningWarnAgeMs = undefined;
   }
-  clock.setSystemTime(epoch);
+  await runUntil(epoch);
   await settle();
   seeding = false;
 
@@ -990,8 +999,7 @@ async function main() {
     if (args.length !== 1 || args[0].startsWith("--")) {
       return fail("usage: node harness.mjs <dist-dir> < scenario.json (or --list-deps|--check <dist-dir>)");
     }
-    const input = fs.readFileSync(0, "utf8");
-    return finish(await replay(path.resolve(args[0]), input));
+    return finish(await replay(path.resolve(args[0]), () => fs.readFileSync(0, "utf8")));
   } catch (err) {
     const message = err instanceof HarnessError ? err.message : err?.stack ?? String(err);
     return fail(message);

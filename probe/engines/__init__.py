@@ -1,0 +1,1 @@
+"""Where a scenario runs besides the model: published openclaw builds driven through Node."""

@@ -1,0 +1,220 @@
+"""Engines: where a scenario runs. The model (one engine per strategy) or a real openclaw build."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol
+
+from probe.dump import step_table
+from probe.engines import real
+from probe.errors import ProbeError
+from probe.invariants import InvariantChecker
+from probe.model.events import COMPLETED, REQUESTED, Event, FieldValue
+from probe.replay import replay
+from probe.run import Run
+from probe.scenario import Scenario
+from probe.strategies import DedupStrategy, get_strategy
+
+# The last published build with the bug and the first with the fix.
+BUGGY_BUILD = "openclaw@2026.5.30-beta.1"
+FIXED_BUILD = "openclaw@2026.5.31-beta.1"
+DEFAULT_PAIRS = (("model:buggy", BUGGY_BUILD), ("model:fixed", FIXED_BUILD))
+
+
+class Engine(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def design(self) -> str | None:
+        """The strategy whose [expect.*] table applies to this engine's runs (None: none)."""
+        ...
+
+    def replay(self, scenario: Scenario) -> Run: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Unexpressible:
+    step: int | None  # 1-based, None for the settings
+    key: str
+    reason: str
+
+
+class CannotExpress(ProbeError):
+    """A real build cannot express some feature of the scenario; nothing was approximated."""
+
+    def __init__(self, engine: str, items: list[Unexpressible]) -> None:
+        self.engine = engine
+        self.items = items
+        super().__init__("; ".join(f"{i.key}: {i.reason}" for i in items))
+
+
+@dataclass(frozen=True)
+class ModelEngine:
+    strategy: DedupStrategy
+
+    @property
+    def name(self) -> str:
+        return f"model:{self.strategy.name}"
+
+    @property
+    def design(self) -> str | None:
+        return self.strategy.name
+
+    def replay(self, scenario: Scenario) -> Run:
+        return replace(replay(scenario, self.strategy), engine=self.name)
+
+
+def key_shape(dist: Path) -> tuple[str, str | None]:
+    """The coordinator's in-flight key as the build's code writes it, and the line read."""
+    for chunk in sorted(dist.glob("diagnostic-*.js")):
+        text = chunk.read_text(encoding="utf-8", errors="replace")
+        if "function recoveryRequestKey(" not in text:
+            continue
+        body = text.split("function recoveryRequestKey(", 1)[1].split("\n}", 1)[0]
+        line = next(
+            (ln.strip() for ln in body.splitlines() if "return" in ln and "ref" in ln), None
+        )
+        if "stateGeneration" in body:
+            return "ref:generation", line
+        if re.search(r"return\s+(ref|resolveStuckSessionRecoveryRef\()", body):
+            return "ref", line
+        return "unknown", line
+    return "unknown", None
+
+
+DESIGN_OF_SHAPE = {"ref:generation": "buggy", "ref": "fixed"}
+
+
+def normalized(scenario: Scenario) -> dict[str, Any]:
+    """The harness's input: every default filled in."""
+    s = scenario.settings
+    return {
+        "settings": {
+            "heartbeat_ms": s.heartbeat_ms,
+            "warn_ms": s.warn_ms,
+            "settle_ms": s.settle_ms,
+            "drain": s.drain,
+        },
+        "sessions": [
+            {
+                "ref": x.ref,
+                "state": x.state,
+                "generation": x.generation,
+                "queue_depth": x.queue_depth,
+                "owner": x.owner,
+                "abort": x.abort,
+                "work": x.work,
+                "progress_age_ms": x.progress_age_ms,
+            }
+            for x in scenario.sessions
+        ],
+        "steps": [step_table(step) for step in scenario.steps],
+    }
+
+
+_HARNESS_KEY = re.compile(r"^steps\[(\d+)\](.*)$")
+
+
+def _unexpressible(item: dict[str, Any]) -> Unexpressible:
+    step = item.get("step")
+    key = str(item.get("key") or "")
+    match = _HARNESS_KEY.match(key)
+    if match:  # the harness counts steps from 0; probe from 1
+        key = f"step[{int(match.group(1)) + 1}]{match.group(2)}"
+    return Unexpressible(None if step is None else int(step) + 1, key, str(item.get("reason")))
+
+
+@dataclass
+class RealEngine:
+    """A published build (`openclaw@VERSION`) from the cache, installed on first use."""
+
+    version: str
+    dist: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return f"openclaw@{self.version}"
+
+    def _dist(self) -> Path:
+        if self.dist is None:
+            found = real.dist_dir(self.version)
+            self.dist = found if found.is_dir() else real.install(self.version)
+        return self.dist
+
+    @cached_property
+    def design(self) -> str | None:
+        """Read from the build's own coordinator key, not from its version number."""
+        shape, _ = key_shape(self._dist())
+        return DESIGN_OF_SHAPE.get(shape)
+
+    def replay(self, scenario: Scenario) -> Run:
+        out = real.run_build(self._dist(), normalized(scenario))
+        if out["unsupported"]:
+            raise CannotExpress(self.name, [_unexpressible(u) for u in out["unsupported"]])
+        return run_from_events(
+            self.design or self.name,
+            self.name,
+            out["events"],
+            [int(s) + 1 for s in out["event_steps"]],
+            out["runtime_outcomes"],
+            scenario,
+        )
+
+
+def run_from_events(
+    strategy: str,
+    engine: str,
+    raw: list[dict[str, Any]],
+    steps: list[int],
+    runtime_outcomes: list[str],
+    scenario: Scenario,
+) -> Run:
+    """A Run from a real build's event stream, judged by the same invariant checks."""
+    checker = InvariantChecker()
+    events: list[Event] = []
+    violations = []
+    for seq, (data, step) in enumerate(zip(raw, steps, strict=True), start=1):
+        fields: tuple[tuple[str, FieldValue], ...] = tuple(
+            (k, v) for k, v in sorted(data.items()) if k not in ("type", "at_ms", "ref")
+        )
+        generation = data.get("stateGeneration") if data["type"] in (REQUESTED, COMPLETED) else None
+        event = Event(
+            seq,
+            int(data["at_ms"]),
+            step,
+            str(data["type"]),
+            str(data["ref"]),
+            fields,
+            generation=generation,
+        )
+        events.append(event)
+        violations.extend(checker.observe(event))
+    settled = "pending" not in runtime_outcomes
+    violations.extend(checker.finish(settled=settled, step=len(scenario.steps)))
+    return Run(
+        strategy=strategy,
+        engine=engine,
+        events=tuple(events),
+        runtime_outcomes=tuple(runtime_outcomes),
+        violations=tuple(violations),
+        coordinator_absorbed=checker.coordinator_absorbed,
+        drain=scenario.settings.drain,
+    )
+
+
+def resolve(spec: str) -> Engine:
+    """`model:NAME` or `openclaw@VERSION`."""
+    if spec.startswith("model:"):
+        return ModelEngine(get_strategy(spec.removeprefix("model:")))
+    if spec.startswith("openclaw@") and len(spec) > len("openclaw@"):
+        version = spec.removeprefix("openclaw@")
+        real.check_version(version)
+        return RealEngine(version)
+    raise ProbeError(
+        f"unknown engine {spec!r}: use model:NAME (a strategy) "
+        "or openclaw@VERSION (a published build)"
+    )
