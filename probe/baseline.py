@@ -1,0 +1,128 @@
+"""Compare a report with a saved JSON report: what changed, per scenario, strategy and key."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, cast
+
+from probe.errors import UsageError
+
+# Keys of a scenario object that are not per strategy, in the order changes are listed.
+_SCENARIO_KEYS = ("name", "ok", "variant", "divergence_step", "notes")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One difference; `strategy` is None for a scenario-level key, `key` None for presence."""
+
+    scenario: str
+    strategy: str | None
+    key: str | None
+    before: str
+    after: str
+
+    def render(self) -> str:
+        where = self.scenario if self.strategy is None else f"{self.scenario}: {self.strategy}"
+        if self.key is None:
+            return f"{where}: {self.after}" if self.after else f"{where}: {self.before}"
+        return f"{where}: {self.key}: {self.before} -> {self.after}"
+
+
+def _show(value: object) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def parse_baseline(text: str, path: str) -> dict[str, Any]:
+    """A saved JSON report, or a UsageError saying why the file is not one."""
+    try:
+        doc: object = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}:{exc.lineno}: not a JSON report: {exc.msg}") from None
+    scenarios = doc.get("scenarios") if isinstance(doc, dict) else None
+    if not isinstance(scenarios, list) or not all(
+        isinstance(s, dict)
+        and isinstance(s.get("path"), str)
+        and isinstance(s.get("strategies"), dict)
+        and all(isinstance(v, dict) for v in s["strategies"].values())
+        for s in scenarios
+    ):
+        raise UsageError(
+            f"{path}: not a probe JSON report (expected an object with `scenarios`, "
+            "each with `path` and `strategies`; write one with --update-baseline)"
+        )
+    return cast(dict[str, Any], doc)
+
+
+def _keyed(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Scenarios by path; a path given twice gets `#2`, `#3`, ... so neither is lost."""
+    out: dict[str, dict[str, Any]] = {}
+    for scenario in doc["scenarios"]:
+        key = scenario["path"]
+        n = 1
+        while key in out:
+            n += 1
+            key = f"{scenario['path']}#{n}"
+        out[key] = scenario
+    return out
+
+
+def _events_change(before: list[Any], after: list[Any]) -> tuple[str, str]:
+    for i, (b, a) in enumerate(zip(before, after, strict=False)):
+        if b != a:
+            return (
+                f"{len(before)} events, #{i + 1} {_show(b)}",
+                f"{len(after)} events, #{i + 1} {_show(a)}",
+            )
+    return f"{len(before)} events", f"{len(after)} events"
+
+
+def _strategy_changes(
+    path: str, name: str, before: dict[str, Any], after: dict[str, Any]
+) -> list[Change]:
+    changes: list[Change] = []
+    for key in sorted(set(before) | set(after)):
+        b, a = before.get(key), after.get(key)
+        if b == a:
+            continue
+        if key == "events" and isinstance(b, list) and isinstance(a, list):
+            shown_b, shown_a = _events_change(b, a)
+        else:
+            shown_b = "(absent)" if key not in before else _show(b)
+            shown_a = "(absent)" if key not in after else _show(a)
+        changes.append(Change(path, name, key, shown_b, shown_a))
+    return changes
+
+
+def diff_reports(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+    """Every difference between two JSON reports; the top-level `ok` follows from the rest."""
+    old, new = _keyed(before), _keyed(after)
+    changes: list[Change] = []
+    for path in [*old, *(p for p in new if p not in old)]:
+        if path not in new:
+            changes.append(Change(path, None, None, "in the baseline only (not run now)", ""))
+            continue
+        if path not in old:
+            changes.append(Change(path, None, None, "", "new (not in the baseline)"))
+            continue
+        b, a = old[path], new[path]
+        for key in _SCENARIO_KEYS:
+            if b.get(key) != a.get(key):
+                changes.append(Change(path, None, key, _show(b.get(key)), _show(a.get(key))))
+        bs, as_ = b["strategies"], a["strategies"]
+        for name in [*bs, *(n for n in as_ if n not in bs)]:
+            if name not in as_:
+                changes.append(Change(path, name, None, "in the baseline only (not run now)", ""))
+            elif name not in bs:
+                changes.append(Change(path, name, None, "", "new (not in the baseline)"))
+            else:
+                changes += _strategy_changes(path, name, bs[name], as_[name])
+    return changes
+
+
+def render_changes(baseline: str, changes: list[Change]) -> str:
+    if not changes:
+        return f"baseline {baseline}: no change\n"
+    lines = [f"baseline {baseline}: {len(changes)} change(s)"]
+    lines += [f"  {c.render()}" for c in changes]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,92 @@
+"""Strategies from outside the package, loaded only from an explicit `--plugin module:attr`.
+
+A scenario file never names code: it can only refer to a strategy by a name that is already
+registered, so loading a scenario can never import or run anything.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from probe.errors import UsageError
+from probe.strategies import REGISTRY, DedupStrategy
+
+_SPEC = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)$")
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+def _import(module: str, spec: str) -> object:
+    # Like `python -m`, look in the current folder first: a plugin usually sits beside the
+    # scenarios. Only for this import, so nothing else probe imports can be shadowed by it.
+    sys.path.insert(0, str(Path.cwd()))
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            raise UsageError(f"--plugin {spec}: no module named {exc.name!r}") from None
+        raise UsageError(f"--plugin {spec}: importing {module!r} failed: {exc}") from None
+    except Exception as exc:
+        raise UsageError(
+            f"--plugin {spec}: importing {module!r} raised {type(exc).__name__}: {exc}"
+        ) from None
+    finally:
+        sys.path.remove(str(Path.cwd()))
+
+
+def load_plugin(spec: str) -> DedupStrategy:
+    """Import `module:attr` and check the object is a strategy (a class is instantiated)."""
+    match = _SPEC.match(spec)
+    if not match:
+        raise UsageError(f"--plugin {spec}: expected module:attribute, e.g. mystrategies:ByRef")
+    module_name, attr_path = match.groups()
+    obj = _import(module_name, spec)
+    for part in attr_path.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise UsageError(
+                f"--plugin {spec}: {module_name!r} has no attribute {attr_path!r}"
+            ) from None
+    if inspect.isclass(obj):
+        try:
+            obj = obj()
+        except Exception as exc:
+            raise UsageError(
+                f"--plugin {spec}: {attr_path}() raised {type(exc).__name__}: {exc}"
+            ) from None
+    return _checked(obj, spec)
+
+
+def _checked(obj: object, spec: str) -> DedupStrategy:
+    name = getattr(obj, "name", None)
+    summary = getattr(obj, "summary", None)
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise UsageError(
+            f"--plugin {spec}: a strategy needs a `name`: lower-case letters, digits, '-' "
+            "and '_', at most 32 characters"
+        )
+    if not isinstance(summary, str):
+        raise UsageError(f"--plugin {spec}: strategy {name!r} needs a `summary` string")
+    if not callable(getattr(obj, "key", None)):
+        raise UsageError(f"--plugin {spec}: strategy {name!r} needs a method key(request) -> str")
+    return obj  # type: ignore[return-value]  # checked structurally above
+
+
+def registry_with(
+    specs: Iterable[str], base: Mapping[str, DedupStrategy] = REGISTRY
+) -> dict[str, DedupStrategy]:
+    """The built-in registry plus the plugins, for this invocation only (`base` is not changed)."""
+    registry = dict(base)
+    for spec in specs:
+        strategy = load_plugin(spec)
+        if strategy.name in registry:
+            raise UsageError(
+                f"--plugin {spec}: a strategy named {strategy.name!r} is already registered"
+            )
+        registry[strategy.name] = strategy
+    return registry

@@ -1,0 +1,57 @@
+"""GitHub Actions workflow commands: an `::error` annotation on the scenario line at fault."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from probe.report.failures import Failure, failures, step_line
+from probe.report.results import Report, ScenarioResult
+from probe.toml_lines import line_of
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(kind: str, props: list[tuple[str, str]], message: str) -> str:
+    inner = ",".join(f"{k}={_prop(v)}" for k, v in props)
+    return f"::{kind} {inner}::{_data(message)}"
+
+
+def _line(
+    sr: ScenarioResult, name: str, failure: Failure, key_lines: Mapping[str, int]
+) -> int | None:
+    if failure.kind == "invariant":
+        return step_line(sr.scenario, failure.step)
+    return line_of(dict(key_lines), f"expect.{name}.{failure.key}")
+
+
+def render_github(report: Report, key_lines: Mapping[str, Mapping[str, int]] | None = None) -> str:
+    """One annotation per failure, pointing at the step (an invariant) or the expectation.
+
+    `key_lines[path]` maps key paths of that scenario file to lines (probe.toml_lines); without
+    it an expectation's annotation names the file only.
+    """
+    out: list[str] = []
+    for sr in report.scenarios:
+        lines = (key_lines or {}).get(sr.path, {})
+        for note in sr.scenario.notes:
+            out.append(_command("warning", [("file", sr.path), ("title", "probe note")], note))
+        for name, result in sr.strategies:
+            for f in failures(sr, name, result):
+                props = [("file", sr.path)]
+                line = _line(sr, name, f, lines)
+                if line is not None:
+                    props.append(("line", str(line)))
+                what = "violates" if f.kind == "invariant" else "breaks expectation"
+                props.append(("title", f"probe: {name} {what} {f.key}"))
+                out.append(_command("error", props, f"{sr.scenario.name}: {f.render()}"))
+    runs = sum(len(sr.strategies) for sr in report.scenarios)
+    failed = sum(1 for sr in report.scenarios for _, r in sr.strategies if not r.ok)
+    verdict = "PASS" if report.ok else f"FAIL ({failed} failed)"
+    out.append(f"probe: {len(report.scenarios)} scenario(s), {runs} strategy run(s): {verdict}")
+    return "\n".join(out) + "\n"
