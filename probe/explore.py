@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from probe.invariants import INVARIANTS, PHANTOM_REQUEST, InvariantChecker, Violation
+from probe.model.coverage import Coverage
 from probe.model.world import World
 from probe.replay import replay
 from probe.scenario import (
@@ -132,9 +133,9 @@ def candidate_steps(scenario: Scenario, world: World, config: ExploreConfig) -> 
 
 
 def _step_once(
-    node: _Node, step: Step, number: int
+    node: _Node, step: Step, number: int, coverage: Coverage
 ) -> tuple[World, InvariantChecker, list[Violation]]:
-    world = node.world.clone()
+    world = node.world.clone(coverage)
     checker = node.checker.clone()
     world.apply(number, step)
     found = checker.observe_all(world.bus.events)
@@ -156,7 +157,7 @@ def explore(
     seen: set[tuple[object, ...]] = {(root.world.state_key(), root.checker.key())}
     frontier = [root]
     found: dict[str, Counterexample] = {}
-    coverage: dict[str, int] = {}
+    coverage = Coverage()
     expanded = transitions = reached = 0
     per_depth = [1]
     bound: str | None = None
@@ -171,10 +172,8 @@ def explore(
                 break
             expanded += 1
             for step in candidate_steps(scenario, node.world, config):
-                world, checker, violations = _step_once(node, step, depth)
+                world, checker, violations = _step_once(node, step, depth, coverage)
                 transitions += 1
-                for name, count in world.coverage.as_dict().items():
-                    coverage[name] = coverage.get(name, 0) + count
                 child = _Node(world, checker, node, step)
                 for v in violations:
                     if v.invariant not in found:
@@ -202,7 +201,7 @@ def explore(
         depth=reached,
         bound_hit=bound,
         counterexamples=tuple(found[name] for name in sorted(found)),
-        coverage=tuple(sorted(coverage.items())),
+        coverage=tuple(sorted(coverage.as_dict().items())),
         per_depth=tuple(per_depth),
     )
 

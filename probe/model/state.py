@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from probe.scenario import SessionState
 
@@ -21,6 +21,17 @@ class SessionRecord:
     last_stuck_warn_age: int | None = None
     last_long_running_warn_age: int | None = None
 
+    def copy(self) -> SessionRecord:
+        return SessionRecord(
+            self.ref,
+            self.state,
+            self.generation,
+            self.queue_depth,
+            self.last_activity,
+            self.last_stuck_warn_age,
+            self.last_long_running_warn_age,
+        )
+
     def touch(self, now: int) -> None:
         """What every mutator and applied outcome does: new activity, new generation."""
         self.last_activity = now
@@ -38,7 +49,7 @@ class SessionStore:
 
     def clone(self) -> SessionStore:
         twin = SessionStore()
-        twin.records = {ref: replace(rec) for ref, rec in self.records.items()}
+        twin.records = {ref: rec.copy() for ref, rec in self.records.items()}
         twin.last_prune_at = self.last_prune_at
         return twin
 

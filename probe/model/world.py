@@ -62,10 +62,10 @@ class World:
         self.clock.now = 0
         self.heartbeat = self.clock.schedule(self.settings.heartbeat_ms, "heartbeat")
 
-    def _wire(self) -> None:
+    def _wire(self, coverage: Coverage | None = None) -> None:
         """Build the layers over this world's containers (also after a clone)."""
         self.bus = EventBus(self.clock)
-        self.coverage = Coverage()
+        self.coverage = coverage if coverage is not None else Coverage()
         self.coordinator = Coordinator(self.strategy, self.store, self.bus, self.coverage)
         self.runtime = RecoveryRuntime(
             self.settings,
@@ -77,10 +77,11 @@ class World:
             self.end_run,
         )
 
-    def clone(self) -> World:
-        """An independent copy of the whole model state, with no events or coverage yet.
+    def clone(self, coverage: Coverage | None = None) -> World:
+        """An independent copy of the whole model state, with no events yet.
 
         Explore expands one state into many; copying is cheaper than replaying the prefix.
+        Its coverage counts into `coverage` when given (a search's running total), else anew.
         """
         twin = World.__new__(World)
         twin.settings, twin.strategy = self.settings, self.strategy
@@ -89,7 +90,7 @@ class World:
         twin.store = self.store.clone()
         twin.activity = {ref: a.copy() for ref, a in self.activity.items()}
         twin.handles = dict(self.handles)  # RunHandle is frozen
-        twin._wire()
+        twin._wire(coverage)
         twin.coordinator.in_flight = set(self.coordinator.in_flight)
         twin.runtime.in_flight = set(self.runtime.in_flight)
         twin.runtime.waiters = {ref: w.copy() for ref, w in self.runtime.waiters.items()}
