@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
-from probe import __version__, explore_cli
+from probe import __version__, engines_cli, explore_cli
+from probe.engines.engine import CannotExpress, Engine, ModelEngine
+from probe.engines.engine import resolve as resolve_engine
 from probe.errors import ProbeError, Problem, ScenarioError, UsageError
 from probe.files import library_files, read_scenario
 from probe.invariants import INVARIANTS
 from probe.model.coverage import COVERAGE_MEANINGS
-from probe.replay import replay
 from probe.report.results import Report, ScenarioResult, judge
+from probe.report.timing import Timing
+from probe.run import Run
 from probe.scenario import Scenario
 from probe.skeleton import skeleton
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
+
+Registry = Mapping[str, DedupStrategy]
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -39,6 +48,9 @@ app = typer.Typer(
 class Format(StrEnum):
     table = "table"
     json = "json"
+    junit = "junit"
+    markdown = "markdown"
+    github = "github"
 
 
 T = TypeVar("T")
@@ -66,24 +78,35 @@ def _guarded(body: Callable[[], T]) -> T:
         _fail("probe: internal error (this is a bug in probe)", EXIT_INTERNAL)
 
 
-def _strategies(names: list[str] | None) -> list[DedupStrategy]:
+def _registry(plugins: list[str] | None) -> Registry:
+    """The registered strategies, plus --plugin ones for this invocation only."""
+    if not plugins:
+        return REGISTRY
+    from probe.plugins import registry_with
+
+    return registry_with(plugins)
+
+
+def _strategies(names: list[str] | None, registry: Registry = REGISTRY) -> list[DedupStrategy]:
     if not names:
-        return list(REGISTRY.values())
+        return list(registry.values())
     picked: list[DedupStrategy] = []
     for name in names:
-        strategy = get_strategy(name)
+        strategy = get_strategy(name, dict(registry))
         if strategy not in picked:
             picked.append(strategy)
     return picked
 
 
-def _load(files: list[tuple[Path, str]]) -> list[tuple[Scenario, str]]:
+def _load(
+    files: list[tuple[Path, str]], registry: Registry = REGISTRY
+) -> list[tuple[Scenario, str]]:
     """Load every file, reporting all problems of all files at once."""
     loaded: list[tuple[Scenario, str]] = []
     problems: list[Problem] = []
     for path, shown in files:
         try:
-            loaded.append((read_scenario(path, REGISTRY.keys(), shown), shown))
+            loaded.append((read_scenario(path, registry.keys(), shown), shown))
         except ScenarioError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -91,12 +114,53 @@ def _load(files: list[tuple[Path, str]]) -> list[tuple[Scenario, str]]:
     return loaded
 
 
-def _report(loaded: list[tuple[Scenario, str]], strategies: list[DedupStrategy]) -> Report:
+def _engines(
+    strategies: list[str] | None, specs: list[str] | None, registry: Registry = REGISTRY
+) -> list[Engine]:
+    """--engine specs in order, plus --strategy picks as model engines; default: every strategy."""
+    engines: list[Engine] = (
+        [ModelEngine(s) for s in _strategies(strategies, registry)] if strategies else []
+    )
+    for spec in specs or []:
+        engine = resolve_engine(spec)
+        if all(e.name != engine.name for e in engines):
+            engines.append(engine)
+    return engines or [ModelEngine(s) for s in registry.values()]
+
+
+def _replay(engine: Engine, scenario: Scenario, shown: str) -> Run:
+    try:
+        return engine.replay(scenario)
+    except CannotExpress as exc:
+        raise ScenarioError(
+            [
+                Problem(
+                    shown,
+                    item.key,
+                    scenario.step_lines[item.step - 1] if item.step else None,
+                    f"{exc.engine} cannot express this: {item.reason}",
+                )
+                for item in exc.items
+            ]
+        ) from None
+
+
+def _report(
+    loaded: list[tuple[Scenario, str]], engines: list[Engine], *, key_by_engine: bool = False
+) -> tuple[Report, tuple[tuple[float, ...], ...]]:
+    """The report, and how long each replay took (wall clock, for JUnit's `time`)."""
     results: list[ScenarioResult] = []
+    durations: list[tuple[float, ...]] = []
     for scenario, shown in loaded:
-        runs = [replay(scenario, s) for s in strategies]
-        results.append(judge(scenario, shown, runs))
-    return Report(tuple(results))
+        runs: list[Run] = []
+        took: list[float] = []
+        for e in engines:
+            start = time.perf_counter()
+            runs.append(_replay(e, scenario, shown))
+            took.append(time.perf_counter() - start)
+        results.append(judge(scenario, shown, runs, key_by_engine=key_by_engine))
+        durations.append(tuple(took))
+    return Report(tuple(results)), tuple(durations)
 
 
 def _width() -> int:
@@ -116,11 +180,11 @@ def _color() -> bool:
     return sys.stdout.isatty()
 
 
-def _check_output(output: Path | None, force: bool) -> None:
+def _check_output(output: Path | None, force: bool, option: str = "--output") -> None:
     if output is None:
         return
     if output.is_dir():
-        raise UsageError(f"{output}: is a directory; --output takes a file")
+        raise UsageError(f"{output}: is a directory; {option} takes a file")
     if output.exists() and not force:
         raise UsageError(f"{output}: already exists (use --force to replace it)")
     if not output.parent.exists():
@@ -144,55 +208,213 @@ def _emit(text: str, output: Path | None) -> None:
         raise
 
 
-def _render(report: Report, format: Format, output: Path | None, *, table: str) -> str:
+def _key_lines(chosen: list[tuple[Path, str]]) -> dict[str, dict[str, int]]:
+    """Where each key stands in each scenario file, for annotations on expectation lines."""
+    from probe.toml_lines import index_lines
+
+    lines: dict[str, dict[str, int]] = {}
+    for path, shown in chosen:
+        try:
+            lines[shown] = index_lines(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue  # read fine a moment ago; without lines the annotation names the file
+    return lines
+
+
+def _render(
+    report: Report,
+    format: Format,
+    *,
+    table: str,
+    timing: Timing,
+    chosen: list[tuple[Path, str]],
+    color: bool,
+) -> str:
     # Renderers are imported on demand: Rich's import is most of probe's start-up time.
-    if format is Format.json:
+    match format:
+        case Format.json:
+            from probe.report.json_report import render_json
+
+            return render_json(report)
+        case Format.junit:
+            from probe.report.junit import render_junit
+
+            return render_junit(report, timing)
+        case Format.markdown:
+            from probe.report.markdown import render_markdown
+
+            return render_markdown(report, timing)
+        case Format.github:
+            from probe.report.github import render_github
+
+            return render_github(report, _key_lines(chosen))
+        case Format.table:
+            from probe.report.table import render_compare, render_run
+
+            render = render_run if table == "run" else render_compare
+            return render(report, width=_width(), color=color)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outputs:
+    """What `run` and `compare` share: where the report goes, and what else to do with it."""
+
+    format: Format
+    output: Path | None
+    force: bool
+    svg: Path | None
+    baseline: Path | None
+    update_baseline: bool
+
+    def check(self) -> None:
+        """Refuse a bad destination before anything runs, so nothing is half done."""
+        if self.update_baseline and self.baseline is None:
+            raise UsageError("--update-baseline needs --baseline FILE")
+        _check_output(self.output, self.force)
+        if self.svg is not None:
+            _check_output(self.svg, self.force, option="--svg")
+        if self.baseline is not None and self.baseline.is_dir():
+            raise UsageError(f"{self.baseline}: is a directory; --baseline takes a file")
+
+    def read_baseline(self) -> dict[str, object] | None:
+        if self.baseline is None or (self.update_baseline and not self.baseline.exists()):
+            return None
+        from probe.baseline import parse_baseline
+
+        try:
+            text = self.baseline.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageError(
+                f"{self.baseline}: no such file (write it with --update-baseline)"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{self.baseline}: cannot read: {exc}") from None
+        return parse_baseline(text, str(self.baseline))
+
+
+def _produce(
+    chosen: list[tuple[Path, str]],
+    opts: _Outputs,
+    *,
+    table: str,
+    strategy: list[str] | None,
+    plugin: list[str] | None,
+    engine: list[str] | None = None,
+    keep: Callable[[Scenario], bool] | None = None,
+) -> None:
+    """Load, replay, render, write and pick the exit code: the body of `run` and `compare`."""
+    started = datetime.now(UTC)
+    opts.check()
+    registry = _registry(plugin)
+    engines = _engines(strategy, engine, registry)
+    loaded = _load(chosen, registry)
+    if keep is not None:
+        loaded = [(s, p) for s, p in loaded if keep(s)]
+    if not loaded:
+        raise UsageError("no scenario to compare (check the files and --with-bump/--no-bump)")
+    baseline = opts.read_baseline()
+    report, durations = _report(loaded, engines, key_by_engine=bool(engine))
+    timing = Timing(started, durations)
+    color = _color() and opts.output is None
+    text = _render(report, opts.format, table=table, timing=timing, chosen=chosen, color=color)
+    svg = None
+    if opts.svg is not None:
+        from probe.report.svg import render_svg
+
+        svg = render_svg(report)
+    changed = False
+    message = ""
+    if opts.baseline is not None:
+        from probe.baseline import diff_reports, render_changes
         from probe.report.json_report import render_json
 
-        return render_json(report)
-    from probe.report.table import render_compare, render_run
-
-    render = render_run if table == "run" else render_compare
-    return render(report, width=_width(), color=_color() and output is None)
-
-
-def _finish(report: Report, text: str, output: Path | None) -> None:
-    _emit(text, output)
+        current = render_json(report)
+        changes = diff_reports(baseline, json.loads(current)) if baseline is not None else []
+        if opts.update_baseline:
+            what = f"{len(changes)} change(s)" if baseline is not None else "new file"
+            message = f"baseline {opts.baseline}: updated ({what})\n"
+        else:
+            changed = bool(changes)
+            message = render_changes(str(opts.baseline), changes)
+    _emit(text, opts.output)
+    if svg is not None:
+        _emit(svg, opts.svg)
+    if opts.update_baseline and opts.baseline is not None:
+        _emit(current, opts.baseline)
     for sr in report.scenarios:
         for note in sr.scenario.notes:
             sys.stderr.write(f"{sr.path}: note: {note}\n")
-    raise typer.Exit(EXIT_OK if report.ok else EXIT_FAILED)
+    sys.stderr.write(message)
+    raise typer.Exit(EXIT_OK if report.ok and not changed else EXIT_FAILED)
 
 
 StrategyOpt = Annotated[
     list[str] | None,
     typer.Option("--strategy", "-s", help="Strategy to replay (repeatable; default: all)."),
 ]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        envvar="PROBE_FORMAT",
+        help="Output format: table, json, junit, markdown or github (annotations).",
+    ),
+]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the output to this file.")
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output file.")]
+PluginOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--plugin",
+        help="Load a strategy object from module:attr for this invocation (repeatable).",
+    ),
+]
+SvgOpt = Annotated[
+    Path | None,
+    typer.Option("--svg", help="Also draw the strategies' timelines side by side to this SVG."),
+]
+BaselineOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline",
+        help="Compare with this saved JSON report: list what changed, exit 1 on any change.",
+    ),
+]
+UpdateBaselineOpt = Annotated[
+    bool, typer.Option("--update-baseline", help="Rewrite the --baseline file from this run.")
+]
 
 
 @app.command()
 def run(
     files: Annotated[list[Path], typer.Argument(help="Scenario files (TOML).")],
     strategy: StrategyOpt = None,
+    engine: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--engine",
+            "-e",
+            help="Where to replay (repeatable): model:NAME or openclaw@VERSION (a real build, "
+            "installed on first use).",
+        ),
+    ] = None,
     format: FormatOpt = Format.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    svg: SvgOpt = None,
+    baseline: BaselineOpt = None,
+    update_baseline: UpdateBaselineOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """Replay each scenario against each strategy: timelines, verdicts, expectations."""
-
-    def body() -> None:
-        _check_output(output, force)
-        strategies = _strategies(strategy)
-        report = _report(_load([(f, str(f)) for f in files]), strategies)
-        text = _render(report, format, output, table="run")
-        _finish(report, text, output)
-
-    _guarded(body)
+    opts = _Outputs(format, output, force, svg, baseline, update_baseline)
+    chosen = [(f, str(f)) for f in files]
+    _guarded(
+        lambda: _produce(chosen, opts, table="run", strategy=strategy, plugin=plugin, engine=engine)
+    )
 
 
 @app.command()
@@ -213,21 +435,18 @@ def compare(
     format: FormatOpt = Format.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    svg: SvgOpt = None,
+    baseline: BaselineOpt = None,
+    update_baseline: UpdateBaselineOpt = False,
+    plugin: PluginOpt = None,
 ) -> None:
     """The before/after table: requested, generations, outcomes, who absorbed the repeat."""
+    opts = _Outputs(format, output, force, svg, baseline, update_baseline)
 
     def body() -> None:
-        _check_output(output, force)
-        strategies = _strategies(strategy)
         chosen = [(f, str(f)) for f in files] if files else library_files()
-        loaded = _load(chosen)
-        if with_bump is not None:
-            loaded = [(s, p) for s, p in loaded if s.has_bump == with_bump]
-        if not loaded:
-            raise UsageError("no scenario to compare (check the files and --with-bump/--no-bump)")
-        report = _report(loaded, strategies)
-        text = _render(report, format, output, table="compare")
-        _finish(report, text, output)
+        keep = None if with_bump is None else (lambda s: s.has_bump == with_bump)
+        _produce(chosen, opts, table="compare", strategy=strategy, plugin=plugin, keep=keep)
 
     _guarded(body)
 
@@ -235,11 +454,12 @@ def compare(
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files (TOML).")],
+    plugin: PluginOpt = None,
 ) -> None:
     """Check scenario files without running them."""
 
     def body() -> None:
-        loaded = _load([(f, str(f)) for f in files])
+        loaded = _load([(f, str(f)) for f in files], _registry(plugin))
         for scenario, shown in loaded:
             counts = f"{len(scenario.sessions)} session(s), {len(scenario.steps)} step(s)"
             sys.stdout.write(f"{shown}: ok ({counts})\n")
@@ -279,10 +499,14 @@ def new(
 
 
 @app.command()
-def strategies() -> None:
-    """List the registered dedup strategies."""
-    for name, s in sorted(REGISTRY.items()):
-        sys.stdout.write(f"{name:<8} {s.summary}\n")
+def strategies(plugin: PluginOpt = None) -> None:
+    """List the registered dedup strategies (and those --plugin loads)."""
+
+    def body() -> None:
+        for name, s in sorted(_registry(plugin).items()):
+            sys.stdout.write(f"{name:<8} {s.summary}\n")
+
+    _guarded(body)
 
 
 @app.command()
@@ -312,7 +536,9 @@ def _root(
 
 
 explore_cli.register(app, _guarded)
+engines_cli.register(app, _guarded)
 
 
 def main() -> None:
-    app()
+    # The same name whether started as `probe` or `python -m probe` (usage, completion).
+    app(prog_name="probe")
