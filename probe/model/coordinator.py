@@ -11,6 +11,16 @@ from probe.model.state import SessionStore
 from probe.strategies import DedupStrategy
 
 
+def _request_fields(request: RecoveryRequest) -> dict[str, str | int]:
+    """What both recovery events carry of the request (not the record's current values)."""
+    return {
+        "state": request.expected_state,
+        "stateGeneration": request.generation,
+        "ageMs": request.age_ms,
+        "queueDepth": request.queue_depth,
+    }
+
+
 class Coordinator:
     def __init__(
         self, strategy: DedupStrategy, store: SessionStore, bus: EventBus, coverage: Coverage
@@ -33,10 +43,7 @@ class Coordinator:
             REQUESTED,
             request.ref,
             payload(
-                state=request.expected_state,
-                stateGeneration=request.generation,
-                ageMs=request.age_ms,
-                queueDepth=request.queue_depth,
+                **_request_fields(request),
                 reason=cls.reason,
                 activeWorkKind=cls.active_work_kind,
                 allowActiveAbort=True if request.allow_active_abort else None,
@@ -100,10 +107,7 @@ class Coordinator:
             COMPLETED,
             request.ref,
             payload(
-                state=request.expected_state,
-                stateGeneration=request.generation,
-                ageMs=request.age_ms,
-                queueDepth=request.queue_depth,
+                **_request_fields(request),
                 activeWorkKind=outcome.active_work_kind,
                 status=outcome.status,
                 action=outcome.action,
