@@ -67,14 +67,74 @@ def _keyed(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _event_brief(event: object) -> str:
+    if not isinstance(event, dict):
+        return _show(event)
+    where = f"step {event.get('step')}, {event.get('at_ms')} ms"
+    return f"{event.get('type')} {event.get('ref')} ({where})"
+
+
 def _events_change(before: list[Any], after: list[Any]) -> tuple[str, str]:
+    """The first event that differs, briefly; the whole streams are in the reports."""
     for i, (b, a) in enumerate(zip(before, after, strict=False)):
-        if b != a:
+        if b == a:
+            continue
+        if isinstance(b, dict) and isinstance(a, dict) and b.get("type") == a.get("type"):
+            keys = sorted(k for k in set(b) | set(a) if b.get(k) != a.get(k))
+            shown_b = ", ".join(f"{k}={_show(b.get(k))}" for k in keys)
+            shown_a = ", ".join(f"{k}={_show(a.get(k))}" for k in keys)
             return (
-                f"{len(before)} events, #{i + 1} {_show(b)}",
-                f"{len(after)} events, #{i + 1} {_show(a)}",
+                f"{len(before)} events, #{i + 1} {_event_brief(b)} {shown_b}",
+                f"{len(after)} events, #{i + 1} {shown_a}",
             )
-    return f"{len(before)} events", f"{len(after)} events"
+        return (
+            f"{len(before)} events, #{i + 1} {_event_brief(b)}",
+            f"{len(after)} events, #{i + 1} {_event_brief(a)}",
+        )
+    n = min(len(before), len(after))
+    extra = before[n:] or after[n:]
+    return (
+        f"{len(before)} events",
+        f"{len(after)} events (from #{n + 1}: {_event_brief(extra[0])})",
+    )
+
+
+def _violations_brief(value: object) -> str:
+    if not isinstance(value, list):
+        return _show(value)
+    items = [
+        f"{v.get('invariant')} at step {v.get('step')}" if isinstance(v, dict) else _show(v)
+        for v in value
+    ]
+    return "[" + ", ".join(items) + "]"
+
+
+def _by_key(items: object) -> dict[str, object] | None:
+    """Expectation results by their key, when the list has that shape."""
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict) and isinstance(i.get("key"), str) for i in items
+    ):
+        return None
+    return {i["key"]: {k: v for k, v in i.items() if k != "key"} for i in items}
+
+
+def _value_changes(prefix: str, before: object, after: object) -> list[tuple[str, str, str]]:
+    """(key path, before, after) for one key; tables are opened one level down."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        out: list[tuple[str, str, str]] = []
+        for k in sorted(set(before) | set(after), key=str):
+            b, a = before.get(k, _ABSENT), after.get(k, _ABSENT)
+            if b != a:
+                out.append((f"{prefix}.{k}", _shown(b), _shown(a)))
+        return out
+    return [(prefix, _shown(before), _shown(after))]
+
+
+_ABSENT = object()
+
+
+def _shown(value: object) -> str:
+    return "(absent)" if value is _ABSENT else _show(value)
 
 
 def _strategy_changes(
@@ -82,15 +142,26 @@ def _strategy_changes(
 ) -> list[Change]:
     changes: list[Change] = []
     for key in sorted(set(before) | set(after)):
-        b, a = before.get(key), after.get(key)
+        b, a = before.get(key, _ABSENT), after.get(key, _ABSENT)
         if b == a:
             continue
         if key == "events" and isinstance(b, list) and isinstance(a, list):
-            shown_b, shown_a = _events_change(b, a)
+            changes.append(Change(path, name, key, *_events_change(b, a)))
+        elif key == "violations" and isinstance(b, list) and isinstance(a, list):
+            changes.append(Change(path, name, key, _violations_brief(b), _violations_brief(a)))
+        elif (
+            key == "expectations"
+            and (eb := _by_key(b)) is not None
+            and (ea := _by_key(a)) is not None
+        ):
+            for exp in [*eb, *(k for k in ea if k not in eb)]:
+                xb, xa = eb.get(exp, _ABSENT), ea.get(exp, _ABSENT)
+                if xb != xa:
+                    for k, vb, va in _value_changes(f"{key}.{exp}", xb, xa):
+                        changes.append(Change(path, name, k, vb, va))
         else:
-            shown_b = "(absent)" if key not in before else _show(b)
-            shown_a = "(absent)" if key not in after else _show(a)
-        changes.append(Change(path, name, key, shown_b, shown_a))
+            for k, vb, va in _value_changes(key, b, a):
+                changes.append(Change(path, name, k, vb, va))
     return changes
 
 

@@ -177,7 +177,7 @@ def test_github_on_passing_scenarios_is_one_line() -> None:
 def test_github_escapes_workflow_command_syntax(tmp_path: Path) -> None:
     text = (SCENARIOS / "issue-bump-hold.toml").read_text().split("[expect.buggy]")[0]
     path = tmp_path / "a,b:c%.toml"
-    text = text.replace("name = \"issue", 'name = "100% ::x', 1)
+    text = text.replace('name = "issue', 'name = "100% ::x', 1)
     path.write_text(text.replace("agent:main:direct", "in\\nout"))
     code, out, _ = invoke("run", "-f", "github", "--strategy", "buggy", str(path))
     assert code == 1

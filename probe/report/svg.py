@@ -494,7 +494,7 @@ def render_svg(report: Report) -> str:
         pw = _panel_width(cols)
         for n, panel in enumerate(panels):
             body += _draw_panel(panel, cols, refs, sr, MARGIN + n * (pw + PANEL_GAP), y)
-        width = max(width, MARGIN * 2 + len(panels) * pw + (len(panels) - 1) * PANEL_GAP)
+        width = max(width, MARGIN * 2 + 40 + len(panels) * pw + (len(panels) - 1) * PANEL_GAP)
         y += TITLE_H + HEADER_H + 4 * ROW * max(1, len(refs)) + 28
     width = max(width, 900)
     legend, height = _legend(y + 6, width)
