@@ -10,10 +10,11 @@ import importlib
 import inspect
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from probe.errors import UsageError
+from probe.model.heartbeat import RecoveryRequest
 from probe.strategies import REGISTRY, DedupStrategy
 
 _SPEC = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)$")
@@ -72,9 +73,35 @@ def _checked(obj: object, spec: str) -> DedupStrategy:
         )
     if not isinstance(summary, str):
         raise UsageError(f"--plugin {spec}: strategy {name!r} needs a `summary` string")
-    if not callable(getattr(obj, "key", None)):
+    key = getattr(obj, "key", None)
+    if not callable(key):
         raise UsageError(f"--plugin {spec}: strategy {name!r} needs a method key(request) -> str")
-    return obj  # type: ignore[return-value]  # checked structurally above
+    return PluginStrategy(spec, name, summary, key)
+
+
+class PluginStrategy:
+    """A plugin's strategy, so that its failure reads as the plugin's, not as a bug in probe."""
+
+    def __init__(
+        self, spec: str, name: str, summary: str, key: Callable[[RecoveryRequest], object]
+    ) -> None:
+        self.spec = spec
+        self.name = name
+        self.summary = summary
+        self._key = key
+
+    def key(self, request: RecoveryRequest) -> str:
+        try:
+            key = self._key(request)
+        except Exception as exc:
+            raise UsageError(
+                f"--plugin {self.spec}: {self.name}.key() raised {type(exc).__name__}: {exc}"
+            ) from None
+        if not isinstance(key, str):
+            raise UsageError(
+                f"--plugin {self.spec}: {self.name}.key() returned {type(key).__name__}, not str"
+            )
+        return key
 
 
 def registry_with(
