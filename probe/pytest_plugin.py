@@ -1,0 +1,171 @@
+"""pytest plugin: `pytest --probe-scenarios PATH` collects scenario files, one item per strategy.
+
+Registered through the `pytest11` entry point, so it is loaded by every pytest run in an
+environment where probe is installed; without the option it does nothing. probe's own modules
+are imported only once a scenario is collected, to keep pytest's start-up as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from probe.report.failures import Failure
+    from probe.scenario import Scenario
+    from probe.strategies import DedupStrategy
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("probe", "probe scenarios")
+    group.addoption(
+        "--probe-scenarios",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="collect probe scenario files (*.toml) in PATH, a file or a folder searched "
+        "recursively, as tests: one per scenario and strategy (repeatable)",
+    )
+    group.addoption(
+        "--probe-strategy",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --probe-scenarios: only this strategy (repeatable; default: all)",
+    )
+
+
+def _roots(config: pytest.Config) -> list[Path]:
+    return [Path(p).resolve() for p in config.getoption("probe_scenarios") or []]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    roots = _roots(config)
+    if not roots:
+        return
+    for root in roots:
+        if not root.exists():
+            raise pytest.UsageError(f"--probe-scenarios {root}: no such file or folder")
+    # Collect the scenario paths in the same run as the tests the project already has.
+    given = [Path(a.split("::")[0]).resolve() for a in config.args]
+    for root in roots:
+        if not any(root == g or g in root.parents for g in given):
+            config.args.append(str(root))
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix != ".toml":
+        return None
+    roots = _roots(parent.config)
+    resolved = file_path.resolve()
+    if any(resolved == r or r in resolved.parents for r in roots):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    """One scenario file: a bad one is a collection error with probe's own message."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        from probe.errors import ScenarioError
+        from probe.files import read_scenario
+        from probe.strategies import REGISTRY, get_strategy
+
+        shown = (
+            self.path.relative_to(self.config.rootpath).as_posix()
+            if self.path.is_relative_to(self.config.rootpath)
+            else str(self.path)
+        )
+        try:
+            scenario = read_scenario(self.path, REGISTRY.keys(), shown)
+        except ScenarioError as exc:
+            raise self.CollectError(exc.render()) from None
+        key_lines = _key_lines(self.path)
+        names = self.config.getoption("probe_strategy") or list(REGISTRY)
+        for name in names:
+            try:
+                strategy = get_strategy(name)
+            except Exception as exc:
+                raise self.CollectError(f"--probe-strategy: {exc}") from None
+            yield ScenarioItem.from_parent(
+                self,
+                name=name,
+                scenario=scenario,
+                strategy=strategy,
+                shown=shown,
+                key_lines=key_lines,
+            )
+
+
+def _key_lines(path: Path) -> dict[str, int]:
+    from probe.toml_lines import index_lines
+
+    try:
+        return index_lines(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+class ScenarioFailed(Exception):
+    """The strategy's run broke an expectation or an invariant."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class ScenarioItem(pytest.Item):
+    """One scenario replayed against one strategy, judged as `probe run` judges it."""
+
+    def __init__(
+        self,
+        *,
+        scenario: Scenario,
+        strategy: DedupStrategy,
+        shown: str,
+        key_lines: dict[str, int],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.strategy = strategy
+        self.shown = shown
+        self.key_lines = key_lines
+
+    def runtest(self) -> None:
+        from probe.replay import replay
+        from probe.report.failures import failures
+        from probe.report.results import judge
+
+        sr = judge(self.scenario, self.shown, [replay(self.scenario, self.strategy)])
+        name, result = sr.strategies[0]
+        found = failures(sr, name, result)
+        if found:
+            raise ScenarioFailed([self._locate(f) for f in found])
+
+    def _locate(self, failure: Failure) -> str:
+        from probe.report.failures import step_line
+        from probe.toml_lines import line_of
+
+        if failure.kind == "invariant":
+            line = step_line(self.scenario, failure.step)
+        else:
+            line = line_of(self.key_lines, f"expect.{self.strategy.name}.{failure.key}")
+        where = f"{self.shown}:{line}" if line is not None else self.shown
+        return f"{where}: {failure.render()}"
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,
+    ) -> str:
+        if isinstance(excinfo.value, ScenarioFailed):
+            head = f"{self.scenario.name} [{self.strategy.name}]"
+            return "\n".join([head, *excinfo.value.lines])
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, 0, f"{self.shown}::{self.name}"
