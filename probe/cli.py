@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
@@ -23,6 +22,17 @@ from probe.errors import ProbeError, Problem, ScenarioError, UsageError
 from probe.files import library_files, read_scenario
 from probe.invariants import INVARIANTS
 from probe.model.coverage import COVERAGE_MEANINGS
+from probe.options import (
+    BaselineOpt,
+    ForceOpt,
+    Format,
+    FormatOpt,
+    OutputOpt,
+    PluginOpt,
+    StrategyOpt,
+    SvgOpt,
+    UpdateBaselineOpt,
+)
 from probe.report.results import Report, ScenarioResult, judge
 from probe.report.timing import Timing
 from probe.run import Run
@@ -43,14 +53,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    junit = "junit"
-    markdown = "markdown"
-    github = "github"
 
 
 T = TypeVar("T")
@@ -346,46 +348,6 @@ def _produce(
             sys.stderr.write(f"{sr.path}: note: {note}\n")
     sys.stderr.write(message)
     raise typer.Exit(EXIT_OK if report.ok and not changed else EXIT_FAILED)
-
-
-StrategyOpt = Annotated[
-    list[str] | None,
-    typer.Option("--strategy", "-s", help="Strategy to replay (repeatable; default: all)."),
-]
-FormatOpt = Annotated[
-    Format,
-    typer.Option(
-        "--format",
-        "-f",
-        envvar="PROBE_FORMAT",
-        help="Output format: table, json, junit, markdown or github (annotations).",
-    ),
-]
-OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the output to this file.")
-]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output file.")]
-PluginOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--plugin",
-        help="Load a strategy object from module:attr for this invocation (repeatable).",
-    ),
-]
-SvgOpt = Annotated[
-    Path | None,
-    typer.Option("--svg", help="Also draw the strategies' timelines side by side to this SVG."),
-]
-BaselineOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--baseline",
-        help="Compare with this saved JSON report: list what changed, exit 1 on any change.",
-    ),
-]
-UpdateBaselineOpt = Annotated[
-    bool, typer.Option("--update-baseline", help="Rewrite the --baseline file from this run.")
-]
 
 
 @app.command()

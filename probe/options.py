@@ -1,0 +1,63 @@
+"""Options that several commands share (--format, --output, --strategy, --plugin, ...).
+
+Typer reads them from the type annotations, so a command takes the same option, with the same
+help and environment variable, by annotating a parameter with the alias: `format: FormatOpt`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class Format(StrEnum):
+    """What `-f` renders: one renderer in probe/report/ each."""
+
+    table = "table"
+    json = "json"
+    junit = "junit"
+    markdown = "markdown"
+    github = "github"
+
+
+StrategyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--strategy", "-s", help="Strategy to replay (repeatable; default: all)."),
+]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        envvar="PROBE_FORMAT",
+        help="Output format: table, json, junit, markdown or github (annotations).",
+    ),
+]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the output to this file.")
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output file.")]
+PluginOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--plugin",
+        help="Load a strategy object from module:attr for this invocation (repeatable).",
+    ),
+]
+SvgOpt = Annotated[
+    Path | None,
+    typer.Option("--svg", help="Also draw the strategies' timelines side by side to this SVG."),
+]
+BaselineOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline",
+        help="Compare with this saved JSON report: list what changed, exit 1 on any change.",
+    ),
+]
+UpdateBaselineOpt = Annotated[
+    bool, typer.Option("--update-baseline", help="Rewrite the --baseline file from this run.")
+]
