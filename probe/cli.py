@@ -501,6 +501,15 @@ explore_cli.register(app, _guarded)
 engines_cli.register(app, _guarded)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    # Unwind like Ctrl-C does, so a file being written loses its temporary file, not its
+    # old content; exit as a process killed by SIGTERM conventionally does.
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
     # The same name whether started as `probe` or `python -m probe` (usage, completion).
     app(prog_name="probe")

@@ -331,3 +331,21 @@ def test_shell_completion_completes_commands_and_formats() -> None:
     assert proc.stdout.split() == ["table", "json", "junit", "markdown", "github"]
     proc = _subprocess("-c", code, "--show-completion", "bash")
     assert proc.returncode == 0 and "_PROBE_COMPLETE=complete_bash" in proc.stdout
+
+
+def test_sigterm_during_a_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    code = (
+        "import os, signal, sys\n"
+        "import probe.cli\n"
+        "def replace(src, dst):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "probe.cli.os.replace = replace\n"
+        f"sys.argv = ['probe', 'compare', '-f', 'json', '--force', '-o', {str(target)!r}]\n"
+        "probe.cli.main()\n"
+    )
+    proc = _subprocess("-c", code)
+    assert (proc.returncode, proc.stdout) == (143, "")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
