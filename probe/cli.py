@@ -21,6 +21,7 @@ from probe.engines.engine import resolve as resolve_engine
 from probe.errors import ProbeError, Problem, ScenarioError, UsageError
 from probe.files import library_files, read_scenario
 from probe.invariants import INVARIANTS
+from probe.limits import TooManyEvents
 from probe.model.coverage import COVERAGE_MEANINGS
 from probe.options import (
     BaselineOpt,
@@ -145,6 +146,10 @@ def _replay(engine: Engine, scenario: Scenario, shown: str) -> Run:
                 for item in exc.items
             ]
         ) from None
+    except TooManyEvents as exc:
+        where = f"step[{exc.step}]" if exc.step else ""
+        line = scenario.step_lines[exc.step - 1] if exc.step else None
+        raise ScenarioError([Problem(shown, where, line, str(exc))]) from None
 
 
 def _report(

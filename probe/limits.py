@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from probe.errors import ProbeError
 from probe.scenario import Advance, SessionSeed, Settings, Step, Tick
 
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -16,9 +17,23 @@ class Limits:
     # Heartbeats the virtual clock may pass, and heartbeat visits of one record each.
     heartbeats: int = 200_000
     visits: int = 5_000_000
+    # Events one replay may report: what keeps a report's size (and memory) bounded.
+    events: int = 100_000
 
 
 LIMITS = Limits()
+
+
+class TooManyEvents(ProbeError):
+    """A replay reported more events than the limit; it was stopped at that step."""
+
+    def __init__(self, step: int | None, limit: int) -> None:
+        self.step = step
+        self.limit = limit
+        super().__init__(
+            f"the replay reached {limit} events here, the limit of one run's report; "
+            "shorten the scenario (fewer steps or a shorter clock span)"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,11 +36,17 @@ def first_divergence(runs: list[Run]) -> int | None:
     """The first step at which the strategies' event streams differ (None: they never do)."""
     if len(runs) < 2:
         return None
-    steps = sorted({e.step for r in runs for e in r.events if e.step is not None})
+    per_run = [_by_step(r) for r in runs]
+    steps = sorted({step for grouped in per_run for step in grouped})
     for step in steps:
-        shapes = {
-            tuple((e.type, e.ref, e.fields) for e in r.events if e.step == step) for r in runs
-        }
-        if len(shapes) > 1:
+        if len({tuple(grouped.get(step, ())) for grouped in per_run}) > 1:
             return step
     return None
+
+
+def _by_step(run: Run) -> dict[int, list[tuple[str, str, object]]]:
+    grouped: dict[int, list[tuple[str, str, object]]] = {}
+    for e in run.events:
+        if e.step is not None:
+            grouped.setdefault(e.step, []).append((e.type, e.ref, e.fields))
+    return grouped

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from probe.limits import LIMITS, TooManyEvents
 from probe.model.clock import Clock
 from probe.model.events import Event, FieldValue, Layer
 
@@ -21,6 +22,8 @@ class EventBus:
         generation: int | None = None,
         layer: Layer | None = None,
     ) -> Event:
+        if len(self.events) >= LIMITS.events:
+            raise TooManyEvents(self.step, LIMITS.events)
         event = Event(
             seq=len(self.events) + 1,
             at_ms=self.clock.now,
