@@ -2,43 +2,42 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from probe.engines import real
 from probe.engines.engine import (
     DEFAULT_PAIRS,
+    DESIGN_OF_SHAPE,
     CannotExpress,
     Engine,
+    LocalEngine,
+    ModelEngine,
     RealEngine,
-    key_shape,
+    diff_runs,
 )
 from probe.engines.engine import resolve as resolve_engine
+from probe.engines.layout import KeyShape, key_shape
 from probe.errors import Problem, ScenarioError, UsageError
 from probe.files import library_files, read_scenario
-from probe.run import Run
 from probe.scenario import Scenario
 from probe.strategies import REGISTRY
 
-PROBE_ONLY_KEYS = ("seq", "step", "generation", "layer")
+if TYPE_CHECKING:
+    from probe.bisect import BisectResult, Probe
 
 
 def _say(message: str) -> None:
     sys.stderr.write(message + "\n")
     sys.stderr.flush()
-
-
-def _comparable(event: dict[str, Any]) -> str:
-    """One event as a line: the payload openclaw emits, without probe's bookkeeping."""
-    return json.dumps({k: v for k, v in event.items() if k not in PROBE_ONLY_KEYS}, sort_keys=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +56,6 @@ class PairResult:
             "detail": list(self.detail),
             "seconds": round(self.seconds, 3),
         }
-
-
-def diff_runs(model: Run, real_run: Run) -> list[str]:
-    """A unified diff of event streams and runtime outcomes; empty when they agree."""
-    a = [_comparable(e.as_dict()) for e in model.events]
-    b = [_comparable(e.as_dict()) for e in real_run.events]
-    a += [f"runtime_outcomes {json.dumps(list(model.runtime_outcomes))}"]
-    b += [f"runtime_outcomes {json.dumps(list(real_run.runtime_outcomes))}"]
-    if a == b:
-        return []
-    return list(difflib.unified_diff(a, b, model.engine, real_run.engine, lineterm="", n=2))
 
 
 def _conform_one(scenario: Scenario, model: Engine, build: Engine) -> PairResult:
@@ -97,7 +85,10 @@ def _pairs(specs: list[str] | None) -> list[tuple[Engine, Engine]]:
     for spec in specs:
         model, sep, build = spec.partition("=")
         if not sep or not model.startswith("model:"):
-            raise UsageError(f"--pair {spec!r}: expected model:NAME=openclaw@VERSION")
+            raise UsageError(
+                f"--pair {spec!r}: expected model:NAME=openclaw@VERSION or model:NAME=PATH "
+                "(a dist/ folder, a package folder holding one, or a .tgz made by npm pack)"
+            )
         pairs.append((resolve_engine(model), resolve_engine(build)))
     return pairs
 
@@ -145,8 +136,265 @@ def _render(results: list[tuple[str, list[PairResult]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _format(value: str, allowed: tuple[str, ...], command: str) -> None:
+    if value not in allowed:
+        raise UsageError(f"--format {value!r}: {command} writes {' or '.join(allowed)}")
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def _version_arg(spec: str) -> str:
+    """VERSION or openclaw@VERSION, as a version."""
+    version = spec.removeprefix(f"{real.PACKAGE}@")
+    real.check_version(version)
+    return version
+
+
+# ---------------------------------------------------------------------------------------------
+# probe engines inspect
+# ---------------------------------------------------------------------------------------------
+
+
+def _inspect_doc(spec: str, dist: Path, inspected: dict[str, Any], key: KeyShape) -> dict[str, Any]:
+    return {
+        "engine": spec,
+        "dist": str(dist),
+        "openclaw_version": inspected.get("openclaw_version"),
+        "status": inspected.get("status"),
+        "problems": inspected.get("problems", []),
+        "key": key.as_dict(),
+        "design": DESIGN_OF_SHAPE.get(key.shape),
+        "regions": inspected.get("regions", {}),
+        "functions": inspected.get("functions", []),
+        "shim": inspected.get("shim"),
+        "seam": inspected.get("seam"),
+        "heartbeat_ms": inspected.get("heartbeat_ms"),
+        "settle_ms": inspected.get("settle_ms"),
+    }
+
+
+_REGION_ORDER = (
+    "diagnostic",
+    "coordinator",
+    "runtime",
+    "runs",
+    "sessionState",
+    "runActivity",
+    "events",
+)
+_STATUS_TEXT = {
+    "drivable": "the harness can drive it",
+    "no_code": "no stuck-session recovery code: nothing to drive",
+    "layout": "recovery code in a layout the harness cannot drive",
+}
+
+
+def render_inspect(doc: dict[str, Any]) -> str:
+    key = doc["key"]
+    design = f" (the {doc['design']} design)" if doc["design"] else ""
+    lines = [
+        f"openclaw {doc['openclaw_version']}  {doc['dist']}",
+        f"status      {doc['status']}: {_STATUS_TEXT.get(str(doc['status']), '')}",
+        f"key shape   {key['shape']}{design}",
+    ]
+    if key["line"]:
+        lines.append(f"  read at   {key['chunk']}:{key['lineno']}: {key['line']}")
+    else:
+        lines.append("  read at   (no coordinator key in the code)")
+    beat, settle = doc["heartbeat_ms"], doc["settle_ms"]
+    lines.append(
+        "constants   heartbeat "
+        + (f"{beat} ms" if beat is not None else "not found")
+        + ", abort settle "
+        + (f"{settle} ms" if settle is not None else "not found")
+    )
+    lines.append("regions (//#region src/... -> chunk)")
+    width = max((len(r["region"]) for r in doc["regions"].values()), default=0)
+    regions = sorted(
+        doc["regions"].items(),
+        key=lambda item: _REGION_ORDER.index(item[0]) if item[0] in _REGION_ORDER else 99,
+    )
+    for name, region in regions:
+        chunk = region["chunk"] or "NOT FOUND"
+        why = "" if region["required"] else "  (read for the key shape)"
+        lines.append(f"  {region['region']:<{width}}  {chunk}{why}")
+        if name == "runtime" and doc["shim"]:
+            lines.append(f"  {'  loaded through':<{width}}  {doc['shim']}")
+    lines.append("functions the harness calls (name -> chunk, export)")
+    width = max((len(f["name"]) for f in doc["functions"]), default=0)
+    chunk_width = max((len(f["chunk"] or "-") for f in doc["functions"]), default=0)
+    for fn in doc["functions"]:
+        chunk = fn["chunk"] or "-"
+        if fn["export"] is None:
+            where = f"{chunk:<{chunk_width}}  NOT EXPORTED"
+        else:
+            where = f"{chunk:<{chunk_width}}  export {fn['export']}"
+        older = f" (as {fn['found_as']})" if fn.get("found_as") not in (None, fn["name"]) else ""
+        lines.append(f"  {fn['name']:<{width}}  {where}{older}")
+    seam = "yes" if doc["seam"] else "NO"
+    lines.append(f"heartbeat recoverStuckSession seam: {seam}")
+    if doc["problems"]:
+        lines.append("problems")
+        lines.extend(f"  {p['kind']}: {p['message']}" for p in doc["problems"])
+    return "\n".join(lines) + "\n"
+
+
+def _inspect_engine(spec: str, scratch: Path) -> dict[str, Any]:
+    engine = resolve_engine(spec)
+    if isinstance(engine, ModelEngine):
+        raise UsageError(f"{spec}: inspect reads a build's files; model engines have none")
+    if isinstance(engine, LocalEngine):
+        dist = engine.local.dist
+    else:
+        assert isinstance(engine, RealEngine)
+        dist = real.dist_dir(engine.version)
+        if not real.is_installed(engine.version):
+            # Only the package is needed: download it, leave the cache alone.
+            dist = real.fetch_package(engine.version, scratch, _say) / "dist"
+    return _inspect_doc(spec, dist, real.inspect_dist(dist), key_shape(dist))
+
+
+# ---------------------------------------------------------------------------------------------
+# probe bisect
+# ---------------------------------------------------------------------------------------------
+
+
+def _shown_verdict(verdict: str | None, on: str) -> str:
+    if verdict is None:
+        return "-"
+    value = json.loads(verdict)
+    if on == "violations":
+        return ", ".join(value) if value else "no violation"
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _probe_text(p: Probe, on: str) -> str:
+    from probe.bisect import CANNOT_EXPRESS, LAYOUT, NO_CODE
+
+    label = {
+        NO_CODE: "stepped over: no recovery code",
+        LAYOUT: "stepped over: layout",
+        CANNOT_EXPRESS: "stepped over: cannot express",
+    }.get(p.status, "stepped over: failed")
+    if p.usable:
+        return _shown_verdict(p.verdict, on)
+    return f"{label}: {p.reason}"
+
+
+def _probe_dict(p: Probe, on: str) -> dict[str, Any]:
+    return {
+        "version": p.version,
+        "status": p.status,
+        "verdict": json.loads(p.verdict) if p.verdict is not None else None,
+        "reason": p.reason,
+        "key": p.key.as_dict(),
+        "downloaded": p.downloaded,
+        "seconds": round(p.seconds, 3),
+    }
+
+
+def _bisect_counts(result: BisectResult) -> dict[str, int]:
+    return {
+        "versions": len(result.versions),
+        "probed": len(result.probes),
+        "installed": sum(1 for p in result.probes if p.usable and p.downloaded),
+        "downloaded": sum(1 for p in result.probes if p.downloaded),
+        "from_cache": sum(1 for p in result.probes if not p.downloaded),
+        "stepped_over": sum(1 for p in result.probes if not p.usable),
+    }
+
+
+def _boundary_diff(result: BisectResult) -> list[str]:
+    if result.before is None or result.after is None:
+        return []
+    if result.before.run is None or result.after.run is None:
+        return []
+    return diff_runs(result.before.run, result.after.run)
+
+
+def render_bisect(result: BisectResult, shown: str, on: str, seconds: float) -> str:
+    versions = result.versions
+    lines = [
+        f"bisect {shown} on {on}: {len(versions)} version(s), "
+        + (f"{versions[0]} .. {versions[-1]}" if versions else "none")
+        + " (the registry's order)",
+        "",
+    ]
+    position = {v: i for i, v in enumerate(versions)}
+    width = max((len(p.version) for p in result.probes), default=7)
+    lines.append(f"  {'version':<{width}}  {'key':<14}  verdict")
+    for p in sorted(result.probes, key=lambda p: position.get(p.version, -1)):
+        mark = " (baseline)" if result.baseline is not None and p is result.baseline else ""
+        how = "downloaded" if p.downloaded else "cached"
+        lines.append(
+            f"  {p.version:<{width}}  {p.key.shape:<14}  {_probe_text(p, on)}{mark}"
+            f"  [{how}, {p.seconds:.1f} s]"
+        )
+    lines.append("")
+    if result.after is not None and result.before is not None:
+        before, after = result.before, result.after
+        lines.append(f"boundary: openclaw@{before.version} -> openclaw@{after.version}")
+        for p in (before, after):
+            lines.append(
+                f"  {p.version:<{width}}  {_shown_verdict(p.verdict, on)}  "
+                f"(key {p.key.shape}"
+                + (f", {p.key.where}: {p.key.line}" if p.key.line else "")
+                + ")"
+            )
+        if result.between:
+            lines.append(
+                "  between them, stepped over (no verdict): "
+                + ", ".join(p.version for p in result.between)
+            )
+        diff = _boundary_diff(result)
+        lines.append("")
+        if diff:
+            lines.append(f"event streams (- {before.version}, + {after.version}):")
+            lines.extend(f"  {line}" for line in diff)
+        else:
+            lines.append("event streams: identical (the verdict differs in another key)")
+    else:
+        lines.append(f"no boundary: {result.note}")
+    counts = _bisect_counts(result)
+    lines.append("")
+    lines.append(
+        f"{counts['probed']} of {counts['versions']} version(s) probed: "
+        f"{counts['installed']} installed now, {counts['downloaded']} downloaded in all, "
+        f"{counts['from_cache']} from the cache, {counts['stepped_over']} stepped over; "
+        f"{seconds:.1f} s"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def bisect_json(result: BisectResult, shown: str, on: str, seconds: float) -> str:
+    doc = {
+        "scenario": shown,
+        "on": on,
+        "versions": list(result.versions),
+        "baseline": result.baseline.version if result.baseline else None,
+        "probes": [_probe_dict(p, on) for p in result.probes],
+        "boundary": None
+        if result.after is None or result.before is None
+        else {
+            "before": result.before.version,
+            "after": result.after.version,
+            "stepped_over": [p.version for p in result.between],
+            "diff": _boundary_diff(result),
+        },
+        "note": result.note,
+        "counts": _bisect_counts(result),
+        "seconds": round(seconds, 3),
+    }
+    return json.dumps(doc, sort_keys=True, indent=2) + "\n"
+
+
 def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) -> None:
-    engines_app = typer.Typer(help="Install and list real openclaw builds.", no_args_is_help=True)
+    engines_app = typer.Typer(
+        help="Install, list, inspect and prune real openclaw builds.", no_args_is_help=True
+    )
     app.add_typer(engines_app, name="engines")
 
     @engines_app.command("install")
@@ -169,22 +417,186 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 size = dict(real.list_installed()).get(engine.version, 0)
                 sys.stdout.write(
                     f"{spec}: installed at {dist.parent.parent} "
-                    f"({size / 1e6:.1f} MB, {time.perf_counter() - start:.1f} s)\n"
+                    f"({_mb(size)}, {time.perf_counter() - start:.1f} s)\n"
                 )
 
         guarded(body)
 
     @engines_app.command("list")
-    def list_() -> None:
-        """The installed builds and their sizes."""
+    def list_(
+        available: Annotated[
+            bool,
+            typer.Option(
+                "--available", help="Every published version (npm registry), marking the installed."
+            ),
+        ] = False,
+        format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    ) -> None:
+        """The installed builds and their sizes (--available: every published version)."""
 
         def body() -> None:
-            found = real.list_installed()
-            if not found:
+            _format(format, ("table", "json"), "engines list")
+            installed = dict(real.list_installed())
+            rows: list[dict[str, Any]] = []
+            versions = real.available_versions() if available else sorted(installed)
+            for version in versions:
+                row: dict[str, Any] = {
+                    "version": version,
+                    "installed": version in installed,
+                    "size": installed.get(version),
+                    "key": None,
+                    "undrivable": None,
+                }
+                if version in installed:
+                    row["key"] = key_shape(real.dist_dir(version)).shape
+                else:
+                    remembered = real.remembered_undrivable(version)
+                    if remembered is not None:
+                        row["undrivable"] = remembered.problems[0] if remembered.problems else ""
+                        row["key"] = (real.undrivable_key(version) or {}).get("shape")
+                rows.append(row)
+            if format == "json":
+                doc = {"cache": str(real.cache_dir()), "available": available, "builds": rows}
+                sys.stdout.write(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+                return
+            if not rows:
                 sys.stdout.write(f"no builds installed in {real.cache_dir()}\n")
-            for version, size in found:
-                shape, _ = key_shape(real.dist_dir(version))
-                sys.stdout.write(f"openclaw@{version:<24} {size / 1e6:8.1f} MB  key {shape}\n")
+            width = max((len(r["version"]) for r in rows), default=0)
+            for row in rows:
+                if row["installed"]:
+                    state = f"installed {_mb(row['size']):>9}  key {row['key']}"
+                elif row["undrivable"] is not None:
+                    state = f"cannot be driven (key {row['key']}): {row['undrivable']}"
+                else:
+                    state = "-"
+                sys.stdout.write(f"openclaw@{row['version']:<{width}}  {state}\n")
+            if available:
+                sys.stdout.write(
+                    f"\n{len(rows)} published, {sum(1 for r in rows if r['installed'])} "
+                    f"installed in {real.cache_dir()}\n"
+                )
+
+        guarded(body)
+
+    @engines_app.command("inspect")
+    def inspect(
+        spec: Annotated[
+            str,
+            typer.Argument(
+                metavar="ENGINE",
+                help="openclaw@VERSION, or a build of your own: a dist/ folder, a package "
+                "folder holding one, or a .tgz made by npm pack.",
+            ),
+        ],
+        format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    ) -> None:
+        """What the harness finds in a build, without running a scenario: version, chunks,
+        functions, and the coordinator's key shape read from the code."""
+
+        def body() -> None:
+            _format(format, ("table", "json"), "engines inspect")
+            with tempfile.TemporaryDirectory(prefix="probe-inspect-") as scratch:
+                doc = _inspect_engine(spec, Path(scratch))
+            if format == "json":
+                sys.stdout.write(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+            else:
+                sys.stdout.write(render_inspect(doc))
+
+        guarded(body)
+
+    @engines_app.command("prune")
+    def prune(
+        versions: Annotated[
+            list[str] | None,
+            typer.Argument(
+                metavar="[VERSION]...", help="VERSION or openclaw@VERSION (default: everything)."
+            ),
+        ] = None,
+    ) -> None:
+        """Remove builds from the cache (default: all of it) and say how much that freed."""
+
+        def body() -> None:
+            chosen = [_version_arg(v) for v in versions] if versions else None
+            removed = real.prune(chosen)
+            for label, size in removed:
+                sys.stdout.write(f"removed {label} ({_mb(size)})\n")
+            total = sum(size for _, size in removed)
+            sys.stdout.write(f"freed {_mb(total)} in {real.cache_dir()}\n")
+
+        guarded(body)
+
+    @app.command()
+    def bisect(
+        scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario file.")],
+        from_: Annotated[
+            str | None,
+            typer.Option("--from", help="First version of the range (default: the oldest)."),
+        ] = None,
+        to: Annotated[
+            str | None, typer.Option("--to", help="Last version of the range (default: newest).")
+        ] = None,
+        stable: Annotated[
+            bool, typer.Option("--stable", help="Leave out prereleases (except --from/--to).")
+        ] = False,
+        on: Annotated[
+            str,
+            typer.Option(
+                "--on",
+                help="The report key that decides (default: violations, the invariants the "
+                "scenario violates). Also: ok, requested, requested_generations, completed, "
+                "runtime_outcomes, absorbed_by, expectations, events.",
+            ),
+        ] = "violations",
+        format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    ) -> None:
+        """Binary-search the published builds for the first whose verdict differs from --from's."""
+
+        def body() -> None:
+            from probe.bisect import (
+                VERDICT_KEYS,
+                BuildProber,
+                install_on_demand,
+                search,
+                select_range,
+            )
+
+            _format(format, ("table", "json"), "bisect")
+            if on not in VERDICT_KEYS:
+                raise UsageError(f"--on {on!r}: choose one of {', '.join(VERDICT_KEYS)}")
+            shown = str(scenario_file)
+            scenario = read_scenario(scenario_file, REGISTRY.keys(), shown)
+            first = _version_arg(from_) if from_ else None
+            last = _version_arg(to) if to else None
+            start = time.perf_counter()
+            _say("reading the published versions (npm view openclaw versions)")
+            try:
+                versions = select_range(real.available_versions(), first, last, stable=stable)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+
+            def progress(message: str) -> None:
+                _say(f"  {message}")
+
+            prober = BuildProber(scenario, on, install_on_demand(progress))
+
+            def probe(version: str) -> Probe:
+                _say(f"probing openclaw@{version}")
+                found = prober(version)
+                _say(
+                    f"openclaw@{version}: {_probe_text(found, on)} "
+                    f"(key {found.key.shape}, {found.seconds:.1f} s)"
+                )
+                return found
+
+            result = search(versions, probe)
+            seconds = time.perf_counter() - start
+            if format == "json":
+                sys.stdout.write(bisect_json(result, shown, on, seconds))
+            else:
+                sys.stdout.write(render_bisect(result, shown, on, seconds))
+            if result.baseline is None:
+                raise UsageError(f"bisect: {result.note}")
+            raise typer.Exit(0 if result.found else 1)
 
         guarded(body)
 
@@ -196,8 +608,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         pair: Annotated[
             list[str] | None,
             typer.Option(
-                help="model:NAME=openclaw@VERSION (repeatable; default: buggy and fixed "
-                "against the last buggy and first fixed builds)."
+                help="model:NAME=ENGINE, ENGINE being openclaw@VERSION or the path of a build "
+                "(dist/ folder, package folder, npm-pack .tgz); repeatable; default: buggy and "
+                "fixed against the last buggy and first fixed builds."
             ),
         ] = None,
         format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
@@ -205,8 +618,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         """Replay every scenario on the model and on the real build; diff the event streams."""
 
         def body() -> None:
-            if format not in ("table", "json"):
-                raise UsageError(f"--format {format!r}: conform writes table or json")
+            _format(format, ("table", "json"), "conform")
             pairs = _pairs(pair)
             loaded = _load(files)
             results: list[tuple[str, list[PairResult]]] = []

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
 from probe.dump import step_table
 from probe.engines import real
+from probe.engines.layout import key_shape as read_key_shape
+from probe.engines.local import BuildSource, LocalBuild, locate, looks_like_path
 from probe.errors import ProbeError
 from probe.invariants import InvariantChecker
 from probe.model.events import COMPLETED, REQUESTED, Event, FieldValue
@@ -70,20 +74,8 @@ class ModelEngine:
 
 def key_shape(dist: Path) -> tuple[str, str | None]:
     """The coordinator's in-flight key as the build's code writes it, and the line read."""
-    for chunk in sorted(dist.glob("diagnostic-*.js")):
-        text = chunk.read_text(encoding="utf-8", errors="replace")
-        if "function recoveryRequestKey(" not in text:
-            continue
-        body = text.split("function recoveryRequestKey(", 1)[1].split("\n}", 1)[0]
-        line = next(
-            (ln.strip() for ln in body.splitlines() if "return" in ln and "ref" in ln), None
-        )
-        if "stateGeneration" in body:
-            return "ref:generation", line
-        if re.search(r"return\s+(ref|resolveStuckSessionRecoveryRef\()", body):
-            return "ref", line
-        return "unknown", line
-    return "unknown", None
+    found = read_key_shape(dist)
+    return found.shape, found.line
 
 
 DESIGN_OF_SHAPE = {"ref:generation": "buggy", "ref": "fixed"}
@@ -128,6 +120,22 @@ def _unexpressible(item: dict[str, Any]) -> Unexpressible:
     return Unexpressible(None if step is None else int(step) + 1, key, str(item.get("reason")))
 
 
+def _replay_build(
+    name: str, design: str | None, build: Path | real.Build, scenario: Scenario
+) -> Run:
+    out = real.run_build(build, normalized(scenario))
+    if out["unsupported"]:
+        raise CannotExpress(name, [_unexpressible(u) for u in out["unsupported"]])
+    return run_from_events(
+        design or name,
+        name,
+        out["events"],
+        [int(s) + 1 for s in out["event_steps"]],
+        out["runtime_outcomes"],
+        scenario,
+    )
+
+
 @dataclass
 class RealEngine:
     """A published build (`openclaw@VERSION`) from the cache, installed on first use."""
@@ -152,17 +160,34 @@ class RealEngine:
         return DESIGN_OF_SHAPE.get(shape)
 
     def replay(self, scenario: Scenario) -> Run:
-        out = real.run_build(self._dist(), normalized(scenario))
-        if out["unsupported"]:
-            raise CannotExpress(self.name, [_unexpressible(u) for u in out["unsupported"]])
-        return run_from_events(
-            self.design or self.name,
-            self.name,
-            out["events"],
-            [int(s) + 1 for s in out["event_steps"]],
-            out["runtime_outcomes"],
-            scenario,
-        )
+        return _replay_build(self.name, self.design, self._dist(), scenario)
+
+
+@dataclass
+class LocalEngine:
+    """A build of one's own: a dist/ folder, a package folder holding one, or an npm-pack .tgz.
+
+    Named as given on the command line, so that it never merges with `openclaw@VERSION`.
+    """
+
+    source: BuildSource
+    local: LocalBuild = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.local = LocalBuild(self.source)
+
+    @property
+    def name(self) -> str:
+        return self.source.spec
+
+    @cached_property
+    def design(self) -> str | None:
+        """Read from the build's own coordinator key."""
+        shape, _ = key_shape(self.local.dist)
+        return DESIGN_OF_SHAPE.get(shape)
+
+    def replay(self, scenario: Scenario) -> Run:
+        return _replay_build(self.name, self.design, self.local.build(), scenario)
 
 
 def run_from_events(
@@ -207,14 +232,36 @@ def run_from_events(
 
 
 def resolve(spec: str) -> Engine:
-    """`model:NAME` or `openclaw@VERSION`."""
+    """`model:NAME`, `openclaw@VERSION`, or the path of a build (dist/ folder, package, .tgz)."""
     if spec.startswith("model:"):
         return ModelEngine(get_strategy(spec.removeprefix("model:")))
     if spec.startswith("openclaw@") and len(spec) > len("openclaw@"):
         version = spec.removeprefix("openclaw@")
         real.check_version(version)
         return RealEngine(version)
+    if spec and looks_like_path(spec):
+        return LocalEngine(locate(spec))
     raise ProbeError(
-        f"unknown engine {spec!r}: use model:NAME (a strategy) "
-        "or openclaw@VERSION (a published build)"
+        f"unknown engine {spec!r}: use model:NAME (a strategy), openclaw@VERSION (a published "
+        "build) or the path of a build of your own (a dist/ folder, a package folder holding "
+        "one, or a .tgz made by npm pack)"
     )
+
+
+PROBE_ONLY_KEYS = ("seq", "step", "generation", "layer")
+
+
+def comparable(event: dict[str, Any]) -> str:
+    """One event as a line: the payload openclaw emits, without probe's bookkeeping."""
+    return json.dumps({k: v for k, v in event.items() if k not in PROBE_ONLY_KEYS}, sort_keys=True)
+
+
+def diff_runs(a: Run, b: Run) -> list[str]:
+    """A unified diff of two runs' event streams and runtime outcomes; empty when they agree."""
+    left = [comparable(e.as_dict()) for e in a.events]
+    right = [comparable(e.as_dict()) for e in b.events]
+    left += [f"runtime_outcomes {json.dumps(list(a.runtime_outcomes))}"]
+    right += [f"runtime_outcomes {json.dumps(list(b.runtime_outcomes))}"]
+    if left == right:
+        return []
+    return list(difflib.unified_diff(left, right, a.engine, b.engine, lineterm="", n=2))

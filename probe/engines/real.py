@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import re
@@ -11,7 +13,9 @@ import tarfile
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +23,18 @@ from probe.errors import ProbeError
 
 __all__ = [
     "FAKE_TIMERS",
+    "Build",
     "EngineError",
+    "UndrivableBuild",
+    "available_versions",
     "cache_dir",
+    "dependency_set",
     "dist_dir",
     "harness_path",
+    "inspect_dist",
     "install",
     "list_installed",
+    "prune",
     "run_build",
     "summarize",
 ]
@@ -34,6 +44,9 @@ FAKE_TIMERS = "@sinonjs/fake-timers@15.5.0"
 
 PACKAGE = "openclaw"
 _COMPLETE_MARKER = ".probe-engine.json"
+_DEPS_MARKER = ".probe-deps.json"
+_DEPS_DIR = ".deps"  # node_modules sets for builds probe did not install (cache/.deps/HASH)
+_UNDRIVABLE_DIR = ".undrivable"  # what a downloaded build lacked (cache/.undrivable/VERSION.json)
 _VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 _MIN_NODE_MAJOR = 20
 _NPM_TIMEOUT_S = 600.0
@@ -61,6 +74,34 @@ class EngineError(ProbeError):
         self.message = message
 
 
+class UndrivableBuild(EngineError):
+    """A build the harness cannot drive: it predates the recovery code, or its layout differs.
+
+    `status` is "no_code" or "layout"; `problems` are the harness's own findings, first the one
+    that decided. Bisect steps over such builds; everywhere else they are bad input (exit 2).
+    """
+
+    def __init__(self, name: str, status: str, problems: list[str]) -> None:
+        if status == "no_code":
+            what = "has no stuck-session recovery code"
+        else:
+            what = "has a layout the harness cannot drive"
+        super().__init__(f"{name} {what}: {problems[0] if problems else status}")
+        self.name = name
+        self.status = status
+        self.problems = problems
+        self.remembered = False  # True: known from an earlier download, not downloaded now
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """How the harness reaches a build: its dist/ as Node sees it, Node flags, extra environment."""
+
+    dist: Path
+    node_flags: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+
+
 def harness_path() -> Path:
     """The Node harness shipped inside the package."""
     return Path(__file__).resolve().parent / "node" / "harness.mjs"
@@ -79,6 +120,11 @@ def cache_dir() -> Path:
 def dist_dir(version: str) -> Path:
     """The `dist/` folder of an installed build (which may not exist)."""
     return cache_dir() / version / "package" / "dist"
+
+
+def is_installed(version: str) -> bool:
+    """Whether openclaw@VERSION is a finished build in the cache."""
+    return _is_complete(cache_dir() / version)
 
 
 def check_version(version: str) -> None:
@@ -186,19 +232,25 @@ def _sandbox_env(sandbox: Path) -> dict[str, str]:
 
 
 def _run_harness(
-    node: str, args: list[str], stdin: str | None, timeout: float
+    node: str,
+    args: list[str],
+    stdin: str | None,
+    timeout: float,
+    build: Build | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the harness in a fresh sandbox folder, removed afterwards."""
+    flags = list(build.node_flags) if build is not None else []
+    extra = dict(build.env) if build is not None else {}
     with tempfile.TemporaryDirectory(prefix="probe-sandbox-") as name:
         sandbox = Path(name)
         try:
             return subprocess.run(
-                [node, str(harness_path()), *args],
+                [node, *flags, str(harness_path()), *args],
                 input=stdin if stdin is not None else "",
                 capture_output=True,
                 text=True,
                 timeout=timeout,
-                env=_sandbox_env(sandbox),
+                env={**_sandbox_env(sandbox), **extra},
                 cwd=sandbox,
             )
         except subprocess.TimeoutExpired as exc:
@@ -207,8 +259,10 @@ def _run_harness(
             ) from exc
 
 
-def _harness_json(node: str, args: list[str], timeout: float) -> list[dict[str, Any]]:
-    proc = _run_harness(node, args, None, timeout)
+def _harness_json(
+    node: str, args: list[str], timeout: float, build: Build | None = None
+) -> list[dict[str, Any]]:
+    proc = _run_harness(node, args, None, timeout, build)
     lines = _parse_lines(proc.stdout)
     for line in lines:
         if line.get("kind") == "error":
@@ -218,6 +272,30 @@ def _harness_json(node: str, args: list[str], timeout: float) -> list[dict[str, 
             f"the harness failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}"
         )
     return lines
+
+
+def _harness_line(node: str, mode: str, dist: Path, kind: str) -> dict[str, Any]:
+    found = next(
+        (
+            line
+            for line in _harness_json(node, [mode, str(dist)], _RUN_TIMEOUT_S)
+            if line.get("kind") == kind
+        ),
+        None,
+    )
+    if found is None:
+        raise EngineError(f"the harness printed no {kind} line for {mode} {dist}")
+    return found
+
+
+def inspect_dist(dist: Path) -> dict[str, Any]:
+    """What the harness finds in a build's dist/ without importing it (`harness.mjs --inspect`)."""
+    return _harness_line(_node(), "--inspect", Path(dist), "inspect")
+
+
+def list_dependencies(dist: Path) -> dict[str, Any]:
+    """The npm packages the diagnostic chunks import: {"packages": {name: spec}, "undeclared"}."""
+    return _harness_line(_node(), "--list-deps", Path(dist), "deps")
 
 
 def _parse_lines(stdout: str) -> list[dict[str, Any]]:
@@ -235,7 +313,8 @@ def _parse_lines(stdout: str) -> list[dict[str, Any]]:
     return lines
 
 
-def _extract(tarball: Path, into: Path) -> None:
+def extract_tarball(tarball: Path, into: Path) -> None:
+    """Extract an npm tarball, refusing links, devices and paths that leave `into`."""
     root = into.resolve()
     with tarfile.open(tarball, "r:gz") as archive:
         for member in archive.getmembers():
@@ -280,22 +359,177 @@ def _dir_size(path: Path) -> int:
     return total
 
 
-def _remove_abandoned(root: Path, version: str) -> None:
-    """Remove what killed installs of this version left behind (a running one is younger)."""
-    cutoff = time.time() - _ABANDONED_AFTER_S
-    for leftover in root.glob(f".{version}.*-*"):
+def _remove_abandoned(root: Path, name: str, *, locked: bool) -> None:
+    """Remove what killed installs of `name` left behind.
+
+    Under the install lock no other install of it runs, so every leftover is abandoned; without a
+    lock (no fcntl), only those old enough that no running install can own them.
+    """
+    cutoff = time.time() if locked else time.time() - _ABANDONED_AFTER_S
+    for leftover in root.glob(f".{name}.*-*"):
         try:
-            if leftover.is_dir() and leftover.stat().st_mtime < cutoff:
+            if leftover.is_dir() and leftover.stat().st_mtime <= cutoff:
                 shutil.rmtree(leftover, ignore_errors=True)
         except OSError:
             continue
 
 
+@contextlib.contextmanager
+def _install_lock(root: Path, name: str, say: Callable[[str], None]) -> Iterator[bool]:
+    """Hold `root/.NAME.lock` exclusively: one install of a build (or dependency set) at a time.
+
+    Yields whether a lock is held (False where fcntl does not exist: then the atomic rename alone
+    keeps the cache consistent, at the cost of duplicate downloads).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield False
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f".{name}.lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"waiting for another probe process that is installing {name}")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _move_into_place(work: Path, entry: Path, root: Path, complete: Callable[[Path], bool]) -> None:
+    """Rename a finished work folder to its entry; a complete entry already there wins."""
+    try:
+        os.rename(work, entry)
+    except OSError:
+        # Another install won the race (only without a lock), or a broken entry is in the way.
+        if complete(entry):
+            return
+        if not entry.exists():
+            raise
+        stale = root / f".{entry.name}.stale-{uuid.uuid4().hex}"
+        os.rename(entry, stale)
+        shutil.rmtree(stale, ignore_errors=True)
+        os.rename(work, entry)
+
+
+@cache
+def harness_digest() -> str:
+    """Identifies the harness: what it could not drive is remembered only for this harness."""
+    return hashlib.sha256(harness_path().read_bytes()).hexdigest()[:16]
+
+
+def _undrivable_record(version: str) -> Path:
+    return cache_dir() / _UNDRIVABLE_DIR / f"{version}.json"
+
+
+def remembered_undrivable(version: str) -> UndrivableBuild | None:
+    try:
+        meta = json.loads(_undrivable_record(version).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not isinstance(meta, dict) or meta.get("harness") != harness_digest():
+        return None
+    error = UndrivableBuild(
+        f"{PACKAGE}@{version}", str(meta.get("status")), [str(m) for m in meta.get("problems", [])]
+    )
+    error.remembered = True
+    return error
+
+
+def _remember_undrivable(version: str, error: UndrivableBuild, key: dict[str, Any]) -> None:
+    record = _undrivable_record(version)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "version": version,
+        "status": error.status,
+        "problems": error.problems,
+        "harness": harness_digest(),
+        "key": key,
+    }
+    tmp = record.with_name(f".{record.name}.{uuid.uuid4().hex}")
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, record)
+
+
+def undrivable_key(version: str) -> dict[str, Any] | None:
+    """The coordinator key read from a build that was downloaded and found undrivable, if any."""
+    try:
+        meta = json.loads(_undrivable_record(version).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    key = meta.get("key") if isinstance(meta, dict) else None
+    return key if isinstance(key, dict) else None
+
+
+def undrivable_problem(inspected: Mapping[str, Any], name: str) -> UndrivableBuild | None:
+    """The harness's --inspect verdict as an error, or None when the build can be driven."""
+    status = str(inspected.get("status"))
+    if status == "drivable":
+        return None
+    problems = [str(p.get("message")) for p in inspected.get("problems", [])]
+    return UndrivableBuild(name, status, problems)
+
+
+def fetch_package(version: str, into: Path, say: Callable[[str], None]) -> Path:
+    """`npm pack openclaw@VERSION` into `into` and extract it: returns the package folder."""
+    npm = _which("npm")
+    spec = f"{PACKAGE}@{version}"
+    say(f"downloading {spec}")
+    packed = _run_npm(
+        npm, ["pack", spec, "--json", "--pack-destination", str(into)], into, "npm pack", spec
+    )
+    try:
+        filename = json.loads(packed.stdout)[0]["filename"]
+    except (json.JSONDecodeError, LookupError, TypeError) as exc:
+        raise EngineError(f"npm pack {spec} printed no tarball name") from exc
+    tarball = into / str(filename)
+    if not tarball.is_file():
+        raise EngineError(f"npm pack {spec} did not write {tarball.name}")
+    say(f"extracting {tarball.name}")
+    extract_tarball(tarball, into)
+    tarball.unlink()
+    _check_openclaw_package(into / "package", version)
+    return into / "package"
+
+
+def install_packages(work: Path, wanted: Mapping[str, str], spec: str) -> None:
+    """`npm install` exactly `wanted` (name -> version spec) into work/node_modules."""
+    npm = _which("npm")
+    manifest = {"name": "probe-engine-openclaw", "private": True, "dependencies": dict(wanted)}
+    (work / "package.json").write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    _run_npm(
+        npm,
+        [
+            "install",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--omit=dev",
+            "--loglevel=error",
+        ],
+        work,
+        "npm install",
+        f"a dependency of {spec}",
+    )
+
+
+def _fake_timers() -> tuple[str, str]:
+    name, _, version = FAKE_TIMERS.rpartition("@")
+    return name, version
+
+
 def install(version: str, progress: Callable[[str], None] | None = None) -> Path:
     """Install openclaw@VERSION (the package and only the dependencies its diagnostic chunks need).
 
-    Returns the build's `dist/` folder. Idempotent; an interrupted install leaves only a temporary
-    folder that is never taken for a build, and concurrent installs of one version leave one entry.
+    Returns the build's `dist/` folder. Idempotent. A build the harness cannot drive raises
+    UndrivableBuild (remembered, so it is not downloaded again for this harness). One install of
+    a version runs at a time (a lock); the entry appears by one rename of a finished folder, so an
+    interrupted install leaves only a temporary folder that is never taken for a build.
     """
     check_version(version)
     say = progress or (lambda _message: None)
@@ -304,85 +538,114 @@ def install(version: str, progress: Callable[[str], None] | None = None) -> Path
     if _is_complete(entry):
         return entry / "package" / "dist"
     node = _node()
-    npm = _which("npm")
+    _which("npm")
+    remembered = remembered_undrivable(version)
+    if remembered is not None:
+        raise remembered
+    spec = f"{PACKAGE}@{version}"
     root.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(root, version)
-    work = Path(tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=root))
-    try:
-        spec = f"{PACKAGE}@{version}"
-        say(f"downloading {spec}")
-        packed = _run_npm(
-            npm, ["pack", spec, "--json", "--pack-destination", str(work)], work, "npm pack", spec
-        )
+    with _install_lock(root, version, say) as locked:
+        if _is_complete(entry):  # installed by the process we waited for
+            return entry / "package" / "dist"
+        _remove_abandoned(root, version, locked=locked)
+        work = Path(tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=root))
         try:
-            filename = json.loads(packed.stdout)[0]["filename"]
-        except (json.JSONDecodeError, LookupError, TypeError) as exc:
-            raise EngineError(f"npm pack {spec} printed no tarball name") from exc
-        tarball = work / str(filename)
-        if not tarball.is_file():
-            raise EngineError(f"npm pack {spec} did not write {tarball.name}")
-        say(f"extracting {tarball.name}")
-        _extract(tarball, work)
-        tarball.unlink()
-        _check_openclaw_package(work / "package", version)
-        deps_line = _harness_json(
-            node, ["--list-deps", str(work / "package" / "dist")], _RUN_TIMEOUT_S
-        )
-        deps = next((line for line in deps_line if line.get("kind") == "deps"), None)
-        if deps is None:
-            raise EngineError("the harness listed no dependencies")
-        packages: dict[str, str] = dict(deps.get("packages", {}))
-        undeclared = list(deps.get("undeclared", []))
-        if undeclared:
-            raise EngineError(
-                f"{spec}'s diagnostic chunks import packages it does not declare: "
-                f"{', '.join(undeclared)}"
+            package = fetch_package(version, work, say)
+            dist = package / "dist"
+            inspected = _harness_line(node, "--inspect", dist, "inspect")
+            problem = undrivable_problem(inspected, spec)
+            if problem is not None:
+                from probe.engines.layout import key_shape
+
+                shape = key_shape(dist)
+                _remember_undrivable(version, problem, shape.as_dict())
+                raise problem
+            deps = _harness_line(node, "--list-deps", dist, "deps")
+            packages: dict[str, str] = dict(deps.get("packages", {}))
+            undeclared = list(deps.get("undeclared", []))
+            if undeclared:
+                raise EngineError(
+                    f"{spec}'s diagnostic chunks import packages it does not declare: "
+                    f"{', '.join(undeclared)}"
+                )
+            fake_name, fake_version = _fake_timers()
+            wanted = {**packages, fake_name: fake_version}
+            say(f"installing {len(wanted)} packages: {', '.join(sorted(wanted))}")
+            install_packages(work, wanted, spec)
+            say("checking that the build loads")
+            _harness_json(node, ["--check", str(dist)], _RUN_TIMEOUT_S)
+            meta = {"version": version, "dependencies": wanted, "harness_protocol": 1}
+            # Written last: a folder with the marker is a finished build.
+            (work / _COMPLETE_MARKER).write_text(
+                json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
             )
-        fake_name, _, fake_version = FAKE_TIMERS.rpartition("@")
-        wanted = {**packages, fake_name: fake_version}
-        manifest = {"name": "probe-engine-openclaw", "private": True, "dependencies": wanted}
-        (work / "package.json").write_text(
-            json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-        say(f"installing {len(wanted)} packages: {', '.join(sorted(wanted))}")
-        _run_npm(
-            npm,
-            [
-                "install",
-                "--ignore-scripts",
-                "--no-audit",
-                "--no-fund",
-                "--omit=dev",
-                "--loglevel=error",
-            ],
-            work,
-            "npm install",
-            f"a dependency of {spec}",
-        )
-        say("checking that the build loads")
-        _harness_json(node, ["--check", str(work / "package" / "dist")], _RUN_TIMEOUT_S)
-        meta = {"version": version, "dependencies": wanted, "harness_protocol": 1}
-        (work / _COMPLETE_MARKER).write_text(
-            json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
+            _move_into_place(work, entry, root, _is_complete)
+            say(f"installed {spec} in {entry}")
+            return entry / "package" / "dist"
+        finally:
+            if work.exists():
+                shutil.rmtree(work, ignore_errors=True)
+
+
+def _marker_dependencies(folder: Path, marker: str) -> dict[str, str]:
+    try:
+        meta = json.loads((folder / marker).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    deps = meta.get("dependencies") if isinstance(meta, dict) else None
+    return {str(k): str(v) for k, v in deps.items()} if isinstance(deps, dict) else {}
+
+
+def _deps_complete(entry: Path) -> bool:
+    return (entry / _DEPS_MARKER).is_file() and (entry / "node_modules").is_dir()
+
+
+def dependency_set(
+    wanted: Mapping[str, str], progress: Callable[[str], None] | None = None
+) -> Path:
+    """A node_modules folder that holds every package of `wanted` at the same version spec.
+
+    An installed build's own node_modules when its dependencies cover `wanted` (no network),
+    else a set installed on demand in the cache's .deps/ folder (one per distinct `wanted`).
+    """
+    say = progress or (lambda _message: None)
+    root = cache_dir()
+    items = set(wanted.items())
+    candidates: list[tuple[Path, str]] = []
+    if root.is_dir():
+        candidates += [(e, _COMPLETE_MARKER) for e in sorted(root.iterdir()) if _is_complete(e)]
+    deps_root = root / _DEPS_DIR
+    if deps_root.is_dir():
+        candidates += [(e, _DEPS_MARKER) for e in sorted(deps_root.iterdir()) if _deps_complete(e)]
+    for folder, marker in candidates:
+        if items <= set(_marker_dependencies(folder, marker).items()):
+            return folder / "node_modules"
+    digest = hashlib.sha256(json.dumps(dict(wanted), sort_keys=True).encode()).hexdigest()[:16]
+    entry = deps_root / digest
+    deps_root.mkdir(parents=True, exist_ok=True)
+    with _install_lock(deps_root, digest, say) as locked:
+        if _deps_complete(entry):
+            return entry / "node_modules"
+        _remove_abandoned(deps_root, digest, locked=locked)
+        work = Path(tempfile.mkdtemp(prefix=f".{digest}.tmp-", dir=deps_root))
         try:
-            os.rename(work, entry)
-        except OSError:
-            # Another install of this version won the race, or a broken entry is in the way.
-            if _is_complete(entry):
-                return entry / "package" / "dist"
-            if entry.exists():
-                stale = root / f".{version}.stale-{uuid.uuid4().hex}"
-                os.rename(entry, stale)
-                shutil.rmtree(stale, ignore_errors=True)
-                os.rename(work, entry)
-            else:
-                raise
-        say(f"installed {spec} in {entry}")
-        return entry / "package" / "dist"
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
+            say(f"installing {len(wanted)} packages: {', '.join(sorted(wanted))}")
+            install_packages(work, wanted, "a build of your own")
+            meta = {"dependencies": dict(wanted), "harness_protocol": 1}
+            (work / _DEPS_MARKER).write_text(
+                json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            )
+            _move_into_place(work, entry, deps_root, _deps_complete)
+            return entry / "node_modules"
+        finally:
+            if work.exists():
+                shutil.rmtree(work, ignore_errors=True)
+
+
+def fake_timers_dir(progress: Callable[[str], None] | None = None) -> Path:
+    """probe's pinned @sinonjs/fake-timers, for builds probe did not install."""
+    name, version = _fake_timers()
+    return dependency_set({name: version}, progress) / name
 
 
 def list_installed() -> list[tuple[str, int]]:
@@ -396,6 +659,89 @@ def list_installed() -> list[tuple[str, int]]:
             continue
         found.append((entry.name, _dir_size(entry)))
     return found
+
+
+def prune(versions: list[str] | None = None) -> list[tuple[str, int]]:
+    """Remove the given builds (default: the whole cache); returns (what, bytes freed) each.
+
+    With versions, each one's build, its remembered verdict and its lock go. Without, so do the
+    dependency sets, the remembered verdicts and whatever interrupted installs left behind.
+    """
+    root = cache_dir()
+    removed: list[tuple[str, int]] = []
+    if not root.is_dir():
+        return removed
+
+    def drop(path: Path, label: str) -> None:
+        if not path.exists() and not path.is_symlink():
+            return
+        size = _dir_size(path) if path.is_dir() else path.lstat().st_size
+        if path.is_dir() and not path.is_symlink():
+            # Renamed first, so that a half-removed build never looks like one.
+            doomed = root / f".{path.name}.pruned-{uuid.uuid4().hex}"
+            os.rename(path, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
+        else:
+            path.unlink()
+        removed.append((label, size))
+
+    if versions:
+        for version in versions:
+            check_version(version)
+            with _install_lock(root, version, lambda _m: None):
+                entry = root / version
+                if not entry.exists() and not _undrivable_record(version).exists():
+                    raise EngineError(f"{PACKAGE}@{version} is not in the cache ({root})")
+                drop(entry, f"{PACKAGE}@{version}")
+                drop(_undrivable_record(version), f"{PACKAGE}@{version} (remembered as undrivable)")
+        return removed
+    for path in sorted(root.iterdir()):
+        if path.name.endswith(".lock"):
+            continue
+        if _is_complete(path):
+            with _install_lock(root, path.name, lambda _m: None):
+                drop(path, f"{PACKAGE}@{path.name}")
+        elif path.name == _DEPS_DIR:
+            drop(path, "dependency sets for builds of your own")
+        elif path.name == _UNDRIVABLE_DIR:
+            drop(path, "remembered undrivable builds")
+        else:
+            drop(path, f"leftover {path.name}")
+    for lock in root.glob(".*.lock"):
+        _remove_idle_lock(lock)
+    return removed
+
+
+def _remove_idle_lock(lock: Path) -> None:
+    """Remove a lock file no process holds (they are empty; this only tidies the folder)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return
+    with contextlib.suppress(OSError), open(lock, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        lock.unlink()
+
+
+def available_versions() -> list[str]:
+    """The published versions, in the registry's order (`npm view openclaw versions --json`)."""
+    npm = _which("npm")
+    with tempfile.TemporaryDirectory(prefix="probe-npm-") as name:
+        proc = _run_npm(
+            npm, ["view", PACKAGE, "versions", "--json"], Path(name), "npm view", PACKAGE
+        )
+    try:
+        versions = json.loads(proc.stdout)
+    except json.JSONDecodeError as exc:
+        raise EngineError(f"npm view {PACKAGE} versions printed no JSON list") from exc
+    if isinstance(versions, str):  # a package with one version
+        versions = [versions]
+    if not isinstance(versions, list) or not all(isinstance(v, str) for v in versions):
+        raise EngineError(f"npm view {PACKAGE} versions printed no JSON list")
+    return list(versions)
 
 
 def _check_dist(dist: Path) -> None:
@@ -420,20 +766,23 @@ def _check_dist(dist: Path) -> None:
 
 
 def run_build(
-    dist_dir: Path, scenario: dict[str, Any], timeout: float = _RUN_TIMEOUT_S
+    dist_dir: Path | Build, scenario: dict[str, Any], timeout: float = _RUN_TIMEOUT_S
 ) -> dict[str, Any]:
     """Replay a normalized scenario on the build in `dist_dir` in a fresh, sandboxed Node process.
 
-    Returns {"events" (shaped as in reference/*.real.json), "event_steps" (the step index of each
-    event), "runtime_outcomes" (in call order), "runtime_calls" (call, call_step, step, outcome),
-    "unsupported" (step, key, reason; nothing ran when it is not empty), "blocked" (what, api,
-    target: attempts the sandbox refused), "network_attempts" (the blocked ones of what=network),
-    "meta"}; raises EngineError when the harness fails.
+    `dist_dir` is a build's dist/ folder, or a Build (a folder prepared for a build probe did not
+    install: see probe.engines.local). Returns {"events" (shaped as in reference/*.real.json),
+    "event_steps" (the step index of each event), "runtime_outcomes" (in call order),
+    "runtime_calls" (call, call_step, step, outcome), "unsupported" (step, key, reason; nothing
+    ran when it is not empty), "blocked" (what, api, target: attempts the sandbox refused),
+    "network_attempts" (the blocked ones of what=network), "meta"}; raises EngineError when the
+    harness fails.
     """
-    dist = Path(dist_dir)
+    build = dist_dir if isinstance(dist_dir, Build) else Build(Path(dist_dir))
+    dist = build.dist
     node = _node()
     _check_dist(dist)
-    proc = _run_harness(node, [str(dist)], json.dumps(scenario), timeout)
+    proc = _run_harness(node, [str(dist)], json.dumps(scenario), timeout, build)
     lines = _parse_lines(proc.stdout)
     result: dict[str, Any] = {
         "events": [],

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from probe.engines import real
+from tests.engines.support import BUILDS
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT.parent / "shared" / "reference"
 CASES = sorted(REFERENCE.glob("*.toml"))
-BUILDS = {"buggy": "2026.5.30-beta.1", "fixed": "2026.5.31-beta.1"}
 SUMMARY_KEYS = (
     "requested",
     "requested_generations",
@@ -66,27 +66,6 @@ def load(case: Path) -> dict[str, Any]:
         return normalize(tomllib.load(handle))
 
 
-@pytest.fixture(scope="session")
-def engine_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A cache for the whole session ($PROBE_TEST_CACHE_DIR keeps one across sessions)."""
-    keep = os.environ.get("PROBE_TEST_CACHE_DIR")
-    cache = Path(keep) if keep else tmp_path_factory.mktemp("engines")
-    before = os.environ.get("PROBE_CACHE_DIR")
-    os.environ["PROBE_CACHE_DIR"] = str(cache)
-    try:
-        yield cache
-    finally:
-        if before is None:
-            os.environ.pop("PROBE_CACHE_DIR", None)
-        else:
-            os.environ["PROBE_CACHE_DIR"] = before
-
-
-@pytest.fixture(scope="session")
-def builds(engine_cache: Path) -> dict[str, Path]:
-    return {name: real.install(version) for name, version in BUILDS.items()}
-
-
 def test_the_reference_cases_are_there() -> None:
     assert len(CASES) >= 4, f"expected the shared reference beside the repo at {REFERENCE}"
 
@@ -114,10 +93,15 @@ def test_installs_are_listed_and_idempotent(builds: dict[str, Path], engine_cach
 
 
 def test_an_incomplete_entry_is_not_taken_for_a_build(engine_cache: Path) -> None:
-    (engine_cache / "9.9.9" / "package" / "dist").mkdir(parents=True)
-    (engine_cache / ".9.9.9.tmp-interrupted").mkdir()
-    assert "9.9.9" not in dict(real.list_installed())
-    assert all(not name.startswith(".") for name, _ in real.list_installed())
+    (engine_cache / "9.9.9" / "package" / "dist").mkdir(parents=True, exist_ok=True)
+    (engine_cache / ".9.9.9.tmp-interrupted").mkdir(exist_ok=True)
+    try:
+        assert "9.9.9" not in dict(real.list_installed())
+        assert not real.is_installed("9.9.9")
+        assert all(not name.startswith(".") for name, _ in real.list_installed())
+    finally:  # the cache may outlive the session ($PROBE_TEST_CACHE_DIR)
+        shutil.rmtree(engine_cache / "9.9.9")
+        shutil.rmtree(engine_cache / ".9.9.9.tmp-interrupted")
 
 
 def test_cache_dir_honours_the_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

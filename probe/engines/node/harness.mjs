@@ -5,12 +5,20 @@
  *   node harness.mjs <dist-dir>                 replay the scenario read from stdin
  *   node harness.mjs --list-deps <dist-dir>     print the npm packages the diagnostic chunks need
  *   node harness.mjs --check <dist-dir>         import the build's chunks and report, run nothing
+ *   node harness.mjs --inspect <dist-dir>       what the harness finds in the build, importing nothing:
+ *       {"kind":"inspect","openclaw_version","regions":{key:{"region","chunk","required"}},
+ *        "functions":[{"name","found_as","region","chunk","export"}],"shim","seam","heartbeat_ms","settle_ms",
+ *        "problems":[{"kind":"no_code"|"layout","message"}],"status":"drivable"|"no_code"|"layout"}
  *   node harness.mjs --self-test-network        try to reach the network once per trapped API
  *
- * <dist-dir> is an extracted `npm pack openclaw@VERSION` package's `dist/`, with the packages that
- * `--list-deps` names (plus @sinonjs/fake-timers) resolvable from it (probe installs them in the
- * folder above `package/`). Nothing here is compiled: the build's own chunks run, located by their
- * `//#region src/...` markers and their exports mapped by function name (export names are mangled).
+ * <dist-dir> is an extracted `npm pack openclaw@VERSION` package's `dist/` (or any openclaw build's),
+ * with the packages that `--list-deps` names (plus @sinonjs/fake-timers) resolvable from it. probe
+ * installs them in the folder above `package/`; for a build it did not install, it links the package
+ * and a node_modules into a work folder and runs Node with --preserve-symlinks (ESM resolution
+ * ignores NODE_PATH). PROBE_FAKE_TIMERS, when set, is the @sinonjs/fake-timers folder to load
+ * instead of the one resolvable from <dist-dir>. Nothing here is compiled: the build's own chunks
+ * run, located by their `//#region src/...` markers (in .js or .mjs chunks) and their exports
+ * mapped by function name (export names are mangled).
  *
  * Input (stdin): ONE JSON document, a scenario with every default filled in:
  *   {"settings": {"heartbeat_ms", "warn_ms", "settle_ms", "drain": "hold"|"settle"},
@@ -136,7 +144,40 @@ const REGIONS = {
   events: "src/infra/diagnostic-events.ts",
   runtime: "src/logging/diagnostic-stuck-session-recovery.runtime.ts",
   runs: "src/agents/embedded-agent-runner/runs.ts",
+  // Not imported by the harness (it lives in the diagnostic chunk and is reached only through the
+  // heartbeat), but a build without it has no recovery coordinator at all.
+  coordinator: "src/logging/diagnostic-session-recovery-coordinator.ts",
 };
+// Before 2026.5.28 the embedded runner was the "pi" runner: same code, other names.
+const RUNS_REGIONS = [REGIONS.runs, "src/agents/pi-embedded-runner/runs.ts"];
+// Located by scanning dist/; `runs` is found through the runtime's import of abortAndDrain.
+const SCANNED = ["diagnostic", "sessionState", "runActivity", "events", "runtime", "coordinator"];
+const REQUIRED = ["diagnostic", "sessionState", "runActivity", "events", "runtime"];
+// Without these two regions a build has no stuck-session recovery to replay (older builds).
+const RECOVERY_CODE = ["runtime", "coordinator"];
+
+// What the harness calls, by chunk and (unmangled) function name, then older names of it.
+const FUNCTIONS = [
+  ["events", "onInternalDiagnosticEvent"],
+  ["events", "emitInternalDiagnosticEvent"],
+  ["sessionState", "getDiagnosticSessionState"],
+  ["sessionState", "peekDiagnosticSessionState"],
+  ["runActivity", "markDiagnosticEmbeddedRunStarted"],
+  ["runActivity", "markDiagnosticEmbeddedRunEnded"],
+  ["runActivity", "markDiagnosticRunProgress"],
+  ["diagnostic", "startDiagnosticHeartbeat"],
+  ["diagnostic", "logMessageQueued"],
+  ["diagnostic", "logSessionStateChange"],
+  ["diagnostic", "markDiagnosticSessionProgress"],
+  ["runs", "setActiveEmbeddedRun"],
+  ["runs", "clearActiveEmbeddedRun"],
+  ["runs", "isEmbeddedAgentRunHandleActive", "isEmbeddedPiRunHandleActive"],
+  ["runtime", "recoverStuckDiagnosticSession"],
+];
+
+const SHIM_SHAPE =
+  /^\s*stuckSessionRecoveryRuntimePromise \?\?= import\("(\.\/[^"]+)"\);\s*\n\s*return stuckSessionRecoveryRuntimePromise\.then\(\(\{ recoverStuckDiagnosticSession \}\) => recoverStuckDiagnosticSession\(params\)\)\.catch\(/m;
+const SEAM = "recover: opts?.recoverStuckSession ?? recoverStuckSession";
 
 function regionRegex(region) {
   return new RegExp(`^//#region ${region.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`, "m");
@@ -160,7 +201,13 @@ function exportMap(source) {
   return map;
 }
 
-function locateChunks(distDir) {
+/**
+ * Everything the harness needs from a build, read from its files without importing any: the chunk
+ * holding each region, the export name of each function it calls, the runtime shim, the constants.
+ * Problems are collected, not thrown: `kind` is "no_code" (the build predates the recovery code)
+ * or "layout" (the code is there, in a shape the harness cannot drive faithfully).
+ */
+function surveyBuild(distDir) {
   if (!fs.existsSync(distDir) || !fs.statSync(distDir).isDirectory()) {
     throw new HarnessError(`not a directory: ${distDir}`);
   }
@@ -174,12 +221,17 @@ function locateChunks(distDir) {
   if (!pkg || pkg.name !== "openclaw") {
     throw new HarnessError(`not an openclaw build: ${distDir} (no package.json naming openclaw beside it)`);
   }
-  const names = fs.readdirSync(distDir).filter((n) => n.endsWith(".js"));
+  const problems = [];
+  const problem = (kind, message) => problems.push({ kind, message });
+  // Sorted: directory order differs between file systems, and a region could appear twice.
+  const names = fs
+    .readdirSync(distDir)
+    .filter((n) => n.endsWith(".js") || n.endsWith(".mjs"))
+    .sort();
   const found = {};
-  const wanted = ["diagnostic", "sessionState", "runActivity", "events", "runtime"];
   const scan = (candidates) => {
     for (const name of candidates) {
-      if (wanted.every((k) => found[k])) return;
+      if (SCANNED.every((k) => found[k])) return;
       const file = path.join(distDir, name);
       let source;
       try {
@@ -187,59 +239,156 @@ function locateChunks(distDir) {
       } catch {
         continue;
       }
-      for (const key of wanted) {
-        if (!found[key] && regionRegex(REGIONS[key]).test(source)) found[key] = { file, source };
+      if (!source.includes("//#region ")) continue;
+      for (const key of SCANNED) {
+        if (!found[key] && regionRegex(REGIONS[key]).test(source)) {
+          found[key] = { file, source, region: REGIONS[key] };
+        }
       }
     }
   };
   // The chunks are named after their first module; try those first, then everything.
   scan(names.filter((n) => n.startsWith("diagnostic")));
-  if (!wanted.every((k) => found[k])) scan(names);
-  const missing = wanted.filter((k) => !found[k]);
+  if (!REQUIRED.every((k) => found[k]) || !found.coordinator) scan(names);
+  const missing = REQUIRED.filter((k) => !found[k]);
   if (missing.length) {
-    throw new HarnessError(
+    const noCode = RECOVERY_CODE.some((k) => !found[k]);
+    problem(
+      noCode ? "no_code" : "layout",
       `not an openclaw build with the diagnostic recovery code: no chunk with ${missing
         .map((k) => `//#region ${REGIONS[k]}`)
         .join(", ")} in ${distDir}`,
     );
   }
+
   // The embedded runner's run-handle registry: whatever the runtime imports abortAndDrain from.
-  const runsImport = found.runtime.source.match(
-    /import\s*\{[^}]*\babortAndDrainEmbeddedAgentRun\b[^}]*\}\s*from\s*["'](\.\/[^"']+)["']/,
-  );
-  if (!runsImport) throw new HarnessError("the recovery runtime does not import abortAndDrainEmbeddedAgentRun");
-  const runsFile = path.join(distDir, runsImport[1]);
-  const runsSource = readText(runsFile);
-  if (!regionRegex(REGIONS.runs).test(runsSource)) {
-    throw new HarnessError(`${runsImport[1]} has no //#region ${REGIONS.runs}`);
+  if (found.runtime) {
+    const runsImport = found.runtime.source.match(
+      /import\s*\{[^}]*\babortAndDrainEmbedded(?:Agent|Pi)Run\b[^}]*\}\s*from\s*["'](\.\/[^"']+)["']/,
+    );
+    if (!runsImport) {
+      problem("layout", "the recovery runtime does not import abortAndDrainEmbeddedAgentRun");
+    } else {
+      const runsFile = path.join(distDir, runsImport[1]);
+      let runsSource = "";
+      try {
+        runsSource = readText(runsFile);
+      } catch {
+        runsSource = "";
+      }
+      const runsRegion = RUNS_REGIONS.find((r) => regionRegex(r).test(runsSource));
+      if (!runsRegion) {
+        problem("layout", `${runsImport[1]} has no //#region ${REGIONS.runs}`);
+      } else {
+        found.runs = { file: runsFile, source: runsSource, region: runsRegion };
+      }
+    }
   }
-  found.runs = { file: runsFile, source: runsSource };
 
   // The heartbeat reaches the runtime through `recoverStuckSession`, which imports a shim.
-  const diag = found.diagnostic.source;
-  const recoverFn = diag.match(/async function recoverStuckSession\(params\) \{[\s\S]*?\n\}\n/);
-  if (!recoverFn) throw new HarnessError("no recoverStuckSession in the diagnostic chunk");
-  const shim = recoverFn[0].match(
-    /^\s*stuckSessionRecoveryRuntimePromise \?\?= import\("(\.\/[^"]+)"\);\s*\n\s*return stuckSessionRecoveryRuntimePromise\.then\(\(\{ recoverStuckDiagnosticSession \}\) => recoverStuckDiagnosticSession\(params\)\)\.catch\(/m,
-  );
-  if (!shim) {
-    throw new HarnessError(
-      "the build's recoverStuckSession is not the shape the harness replicates; cannot intercept runtime calls faithfully",
-    );
+  let shimFile = null;
+  let heartbeatMs = null;
+  let settleMs = null;
+  let seam = false;
+  if (found.diagnostic) {
+    const diag = found.diagnostic.source;
+    const recoverFn = diag.match(/async function recoverStuckSession\(params\) \{[\s\S]*?\n\}\n/);
+    const shim = recoverFn ? recoverFn[0].match(SHIM_SHAPE) : null;
+    if (!recoverFn) {
+      problem("layout", "no recoverStuckSession in the diagnostic chunk");
+    } else if (!shim) {
+      problem(
+        "layout",
+        "the build's recoverStuckSession is not the shape the harness replicates; cannot intercept runtime calls faithfully",
+      );
+    } else {
+      shimFile = path.join(distDir, shim[1]);
+    }
+    seam = diag.includes(SEAM);
+    if (!seam) problem("layout", "the heartbeat has no recoverStuckSession seam");
+    const interval = diag.match(/\},\s*([0-9.e]+)\);\s*\n\s*heartbeatInterval\.unref/);
+    if (interval) heartbeatMs = Number(interval[1]);
   }
-  if (!diag.includes("recover: opts?.recoverStuckSession ?? recoverStuckSession")) {
-    throw new HarnessError("the heartbeat has no recoverStuckSession seam");
+  if (found.runtime) {
+    const settle = found.runtime.source.match(/const STUCK_SESSION_ABORT_SETTLE_MS = ([0-9.e]+);/);
+    if (settle) settleMs = Number(settle[1]);
   }
-  const interval = diag.match(/\},\s*([0-9.e]+)\);\s*\n\s*heartbeatInterval\.unref/);
-  const settle = found.runtime.source.match(/const STUCK_SESSION_ABORT_SETTLE_MS = ([0-9.e]+);/);
-  if (!interval || !settle) throw new HarnessError("cannot read the heartbeat interval or the settle time");
+  if (found.diagnostic && found.runtime && (heartbeatMs === null || settleMs === null)) {
+    problem("layout", "cannot read the heartbeat interval or the settle time");
+  }
+
+  const exportsOf = {};
+  const functions = FUNCTIONS.map(([key, name, ...older]) => {
+    const chunk = found[key];
+    exportsOf[key] ??= chunk ? exportMap(chunk.source) : new Map();
+    const as = [name, ...older].find((n) => exportsOf[key].has(n)) ?? null;
+    const exported = as === null ? null : exportsOf[key].get(as);
+    // The runtime is loaded through its unhashed shim, which re-exports it under its own name.
+    const usable = key === "runtime" ? exported === name : exported !== null;
+    if (chunk && !usable) problem("layout", `the build does not export ${name}`);
+    return {
+      name,
+      found_as: as,
+      region: chunk?.region ?? REGIONS[key],
+      chunk: chunk ? path.basename(chunk.file) : null,
+      export: exported,
+    };
+  });
+
+  if (problems.length && !found.coordinator && !missing.length) {
+    // Older builds call the runtime straight from the heartbeat: no requests, nothing to dedup.
+    // (Only named when something else fails too: a build that drives is never refused for it.)
+    problems.unshift({
+      kind: "no_code",
+      message: `no recovery coordinator: no chunk with //#region ${REGIONS.coordinator} in ${distDir}`,
+    });
+  }
+  const status = problems.length === 0 ? "drivable" : problems.some((p) => p.kind === "no_code") ? "no_code" : "layout";
+
   return {
     chunks: found,
-    shimFile: path.join(distDir, shim[1]),
+    functions,
+    problems,
+    status,
+    shimFile,
+    seam,
     version: pkg.version,
     pkg,
-    heartbeatMs: Number(interval[1]),
-    settleMs: Number(settle[1]),
+    heartbeatMs,
+    settleMs,
+  };
+}
+
+/** The survey of a build the harness can drive; throws the first problem otherwise. */
+function locateChunks(distDir) {
+  const survey = surveyBuild(distDir);
+  if (survey.problems.length) throw new HarnessError(survey.problems[0].message);
+  return survey;
+}
+
+/** --inspect: what the survey found, as data (nothing of the build is imported). */
+function inspectBuild(distDir) {
+  const survey = surveyBuild(distDir);
+  const relative = (file) => (file ? path.relative(distDir, file) : null);
+  return {
+    openclaw_version: survey.version,
+    regions: Object.fromEntries(
+      Object.entries(REGIONS).map(([key, region]) => [
+        key,
+        {
+          region: survey.chunks[key]?.region ?? region,
+          chunk: relative(survey.chunks[key]?.file),
+          required: key !== "coordinator",
+        },
+      ]),
+    ),
+    functions: survey.functions,
+    shim: relative(survey.shimFile),
+    seam: survey.seam,
+    heartbeat_ms: survey.heartbeatMs,
+    settle_ms: survey.settleMs,
+    problems: survey.problems,
+    status: survey.status,
   };
 }
 
@@ -632,22 +781,12 @@ async function loadBuild(located) {
     mods[key] = await import(url(c[key].file));
   }
   const ex = Object.fromEntries(Object.keys(mods).map((k) => [k, exportMap(c[k].source)]));
-  const api = {
-    onInternalDiagnosticEvent: pick(mods.events, ex.events, "onInternalDiagnosticEvent"),
-    emitInternalDiagnosticEvent: pick(mods.events, ex.events, "emitInternalDiagnosticEvent"),
-    getDiagnosticSessionState: pick(mods.sessionState, ex.sessionState, "getDiagnosticSessionState"),
-    peekDiagnosticSessionState: pick(mods.sessionState, ex.sessionState, "peekDiagnosticSessionState"),
-    markDiagnosticEmbeddedRunStarted: pick(mods.runActivity, ex.runActivity, "markDiagnosticEmbeddedRunStarted"),
-    markDiagnosticEmbeddedRunEnded: pick(mods.runActivity, ex.runActivity, "markDiagnosticEmbeddedRunEnded"),
-    markDiagnosticRunProgress: pick(mods.runActivity, ex.runActivity, "markDiagnosticRunProgress"),
-    startDiagnosticHeartbeat: pick(mods.diagnostic, ex.diagnostic, "startDiagnosticHeartbeat"),
-    logMessageQueued: pick(mods.diagnostic, ex.diagnostic, "logMessageQueued"),
-    logSessionStateChange: pick(mods.diagnostic, ex.diagnostic, "logSessionStateChange"),
-    markDiagnosticSessionProgress: pick(mods.diagnostic, ex.diagnostic, "markDiagnosticSessionProgress"),
-    setActiveEmbeddedRun: pick(mods.runs, ex.runs, "setActiveEmbeddedRun"),
-    clearActiveEmbeddedRun: pick(mods.runs, ex.runs, "clearActiveEmbeddedRun"),
-    isEmbeddedAgentRunHandleActive: pick(mods.runs, ex.runs, "isEmbeddedAgentRunHandleActive"),
-  };
+  const api = {};
+  for (const [key, name, ...older] of FUNCTIONS) {
+    if (key === "runtime") continue;
+    const as = [name, ...older].find((n) => ex[key].has(n)) ?? name;
+    api[name] = pick(mods[key], ex[key], as);
+  }
   if (typeof mods.runtime.recoverStuckDiagnosticSession !== "function") {
     throw new HarnessError("the recovery runtime does not export recoverStuckDiagnosticSession");
   }
@@ -661,10 +800,13 @@ async function loadBuild(located) {
 }
 
 function loadFakeTimers(distDir) {
+  // probe pins its own copy for builds it did not install (PROBE_FAKE_TIMERS: the package folder).
+  const pinned = process.env.PROBE_FAKE_TIMERS;
   const require = createRequire(pathToFileURL(path.join(distDir, "probe-harness.cjs")).href);
   try {
-    return require("@sinonjs/fake-timers");
+    return pinned ? createRequire(import.meta.url)(pinned) : require("@sinonjs/fake-timers");
   } catch {
+    if (pinned) throw new HarnessError(`PROBE_FAKE_TIMERS=${pinned} is not a loadable @sinonjs/fake-timers`);
     throw new HarnessError(
       `@sinonjs/fake-timers is not resolvable from ${distDir}; install the build with probe (probe/engines/real.py install)`,
     );
@@ -996,8 +1138,12 @@ async function main() {
       return finish(0);
     }
     if (args[0] === "--check" && args[1]) return finish(await check(path.resolve(args[1])));
+    if (args[0] === "--inspect" && args[1]) {
+      out({ kind: "inspect", ...inspectBuild(path.resolve(args[1])) });
+      return finish(0);
+    }
     if (args.length !== 1 || args[0].startsWith("--")) {
-      return fail("usage: node harness.mjs <dist-dir> < scenario.json (or --list-deps|--check <dist-dir>)");
+      return fail("usage: node harness.mjs <dist-dir> < scenario.json (or --list-deps|--check|--inspect <dist-dir>)");
     }
     return finish(await replay(path.resolve(args[0]), () => fs.readFileSync(0, "utf8")));
   } catch (err) {

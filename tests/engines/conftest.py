@@ -1,0 +1,33 @@
+"""Fixtures shared by the real-build tests: one engine cache per session, the pinned builds."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from probe.engines import real
+from tests.engines.support import BUILDS
+
+
+@pytest.fixture(scope="session")
+def engine_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A cache for the whole session ($PROBE_TEST_CACHE_DIR keeps one across sessions)."""
+    keep = os.environ.get("PROBE_TEST_CACHE_DIR")
+    cache = Path(keep) if keep else tmp_path_factory.mktemp("engines")
+    before = os.environ.get("PROBE_CACHE_DIR")
+    os.environ["PROBE_CACHE_DIR"] = str(cache)
+    try:
+        yield cache
+    finally:
+        if before is None:
+            os.environ.pop("PROBE_CACHE_DIR", None)
+        else:
+            os.environ["PROBE_CACHE_DIR"] = before
+
+
+@pytest.fixture(scope="session")
+def builds(engine_cache: Path) -> dict[str, Path]:
+    return {name: real.install(version) for name, version in BUILDS.items()}
