@@ -15,6 +15,9 @@ from typing import Annotated, Any
 import typer
 
 from probe.dump import dump_scenario, step_table
+from probe.engines.confirm import CANNOT_EXPRESS, CONFIRMED, DISAGREES, Confirmation, confirm
+from probe.engines.engine import Engine, ModelEngine
+from probe.engines.engine import resolve as resolve_engine
 from probe.errors import UsageError
 from probe.explore import (
     ACTIONS,
@@ -41,6 +44,8 @@ MAX_VARY_VALUES = 200
 class Written:
     example: Counterexample
     file: str | None
+    # One per --confirm engine: the counterexample replayed on a real build.
+    confirmations: tuple[Confirmation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,10 @@ class StrategyOutcome:
     @property
     def ok(self) -> bool:
         return self.result.violated == self.expected
+
+    @property
+    def disagreements(self) -> int:
+        return sum(1 for w in self.written for c in w.confirmations if c.failed)
 
 
 def _expected(scenario: Scenario | None, name: str) -> frozenset[str]:
@@ -138,6 +147,28 @@ def _trace_lines(example: Counterexample) -> list[str]:
     return lines
 
 
+def _confirmation_lines(written: Written) -> list[str]:
+    lines = []
+    invariant = written.example.invariant
+    for c in written.confirmations:
+        design = f" ({c.design} design)" if c.design else ""
+        head = f"    on {c.engine}{design}: "
+        took = f" [{c.seconds:.1f} s]"
+        if c.status == CONFIRMED:
+            lines.append(f"{head}confirmed: the real code violates {invariant} too{took}")
+        elif c.status == CANNOT_EXPRESS:
+            lines.append(f"{head}cannot express it{took}")
+            lines.extend(f"      {reason}" for reason in c.detail)
+        elif c.status == DISAGREES:
+            lines.append(f"{head}MODEL DISAGREES (- {c.model}, + real){took}")
+            lines.extend(f"      {line}" for line in c.detail)
+        else:
+            lines.append(
+                f"{head}agrees: no {invariant} on this design, as {c.model} predicts{took}"
+            )
+    return lines
+
+
 def _render_table(
     outcomes: dict[str, StrategyOutcome], config: ExploreConfig, seed_name: str
 ) -> str:
@@ -167,13 +198,16 @@ def _render_table(
             lines.extend(_trace_lines(w.example))
             if w.file:
                 lines.append(f"    written to {w.file} (replay: probe run {w.file})")
+            lines.extend(_confirmation_lines(w))
         expected = ", ".join(sorted(o.expected)) or "none"
         lines.append(f"  expected violations: {expected}")
         lines.append("  coverage: " + ", ".join(f"{k}={v}" for k, v in r.coverage))
     return "\n".join(lines) + "\n"
 
 
-def _json(outcomes: dict[str, StrategyOutcome], config: ExploreConfig) -> str:
+def _json(
+    outcomes: dict[str, StrategyOutcome], config: ExploreConfig, confirming: bool = False
+) -> str:
     doc: dict[str, Any] = {
         "ok": all(o.ok for o in outcomes.values()),
         "depth_bound": config.depth,
@@ -200,10 +234,13 @@ def _json(outcomes: dict[str, StrategyOutcome], config: ExploreConfig) -> str:
                     "message": w.example.message,
                     "trace": [step_table(s) for s in w.example.trace],
                     "file": w.file,
+                    **({"confirm": [c.as_dict() for c in w.confirmations]} if confirming else {}),
                 }
                 for w in o.written
             ],
         }
+    if confirming:
+        doc["ok"] = doc["ok"] and not any(o.disagreements for o in outcomes.values())
     return json.dumps(doc, sort_keys=True, indent=2) + "\n"
 
 
@@ -253,6 +290,15 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             str | None, typer.Option(help="Override the seed's drain: settle or hold.")
         ] = None,
         format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+        confirm_on: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--confirm",
+                metavar="ENGINE",
+                help="Replay every counterexample on this real build (repeatable): "
+                "openclaw@VERSION or the path of a build of your own.",
+            ),
+        ] = None,
     ) -> None:
         """Search every interleaving breadth-first; write the shortest counterexamples."""
 
@@ -275,7 +321,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 advance_ms=advance_ms,
                 max_states=max_states,
             )
+            builds = _confirm_engines(confirm_on)
             if vary is not None:
+                if builds:
+                    raise UsageError("--confirm replays counterexamples; --vary writes none")
                 _run_vary(seed_scenario, picked, config, vary, format)
                 return
             outcomes: dict[str, StrategyOutcome] = {}
@@ -314,6 +363,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                     Written(
                         c,
                         None if no_write else _write(out, seed_scenario, s.name, c, force, picked),
+                        _confirm(seed_scenario, s.name, c, picked, builds),
                     )
                     for c in result.counterexamples
                 )
@@ -321,12 +371,46 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                     result, seconds, written, _expected(loaded, s.name)
                 )
             if format == "json":
-                sys.stdout.write(_json(outcomes, config))
+                sys.stdout.write(_json(outcomes, config, confirming=bool(builds)))
             else:
                 sys.stdout.write(_render_table(outcomes, config, seed_scenario.name))
-            raise typer.Exit(0 if all(o.ok for o in outcomes.values()) else 1)
+            ok = all(o.ok and not o.disagreements for o in outcomes.values())
+            raise typer.Exit(0 if ok else 1)
 
         guarded(body)
+
+
+def _confirm_engines(specs: list[str] | None) -> list[Engine]:
+    """The --confirm engines, resolved before the search so that a bad one costs nothing."""
+    engines: list[Engine] = []
+    for spec in specs or []:
+        engine = resolve_engine(spec)
+        if isinstance(engine, ModelEngine):
+            raise UsageError(
+                f"--confirm {spec}: confirm on a real build (openclaw@VERSION or a path); "
+                "the model is what found the counterexample"
+            )
+        if all(e.name != engine.name for e in engines):
+            engines.append(engine)
+    return engines
+
+
+def _confirm(
+    seed: Scenario,
+    strategy: str,
+    example: Counterexample,
+    picked: list[DedupStrategy],
+    builds: list[Engine],
+) -> tuple[Confirmation, ...]:
+    if not builds:
+        return ()
+    scenario = counterexample_scenario(seed, example, strategy, picked)
+    found = []
+    for build in builds:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"confirming {strategy}-{example.invariant} on {build.name}\n")
+        found.append(confirm(scenario, strategy, example.invariant, build))
+    return tuple(found)
 
 
 def _run_vary(
