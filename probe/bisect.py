@@ -76,6 +76,15 @@ class BisectResult:
     def found(self) -> bool:
         return self.after is not None
 
+    @property
+    def unprobed_before_baseline(self) -> tuple[str, ...]:
+        """Versions before the baseline that the search left out (see `search`)."""
+        if self.baseline is None:
+            return ()
+        probed = {p.version for p in self.probes}
+        first = self.versions.index(self.baseline.version)
+        return tuple(v for v in self.versions[:first] if v not in probed)
+
 
 def verdict_of(run: Run, scenario: Scenario, on: str = DEFAULT_ON) -> str:
     """The value bisect compares, as canonical JSON: a key of the run's JSON report entry."""
@@ -90,15 +99,17 @@ def verdict_of(run: Run, scenario: Scenario, on: str = DEFAULT_ON) -> str:
 
 
 def _order_near(mid: int, low: int, high: int) -> list[int]:
-    """mid, then outwards in doubling steps (mid+1, mid-1, mid+2, mid-2, mid+4, ...) in (low, high).
+    """mid, then outwards in doubling steps, lower side first (mid-1, mid+1, mid-2, mid+2,
+    mid-4, ...), within (low, high).
 
     Doubling gets out of a run of builds the harness cannot drive in a few probes instead of one
-    probe per build; a version it jumps over is never judged, only left out.
+    probe per build; a version it jumps over is never judged, only left out. The lower side
+    first: the search is for the first version that differs.
     """
     order = [mid]
     step = 1
     while mid + step < high or mid - step > low:
-        order += [mid + step, mid - step]
+        order += [mid - step, mid + step]
         step *= 2
     return [i for i in order if low < i < high]
 
@@ -111,8 +122,8 @@ def search(
 
     The baseline is the first version of the range the harness can drive. When the first version
     has no recovery code, the first that has it is found by bisection (the code was added once);
-    from there, versions that cannot be driven are stepped over one by one to the baseline. Then
-    the last version is probed and the range bisected; versions that cannot be driven are
+    if that one cannot be driven, the first that can is found by galloping and bisecting back.
+    Then the last version is probed and the range bisected; versions that cannot be driven are
     reported and stepped over, never judged. Like any bisection this finds one boundary: it
     assumes the verdict changes once in the range.
     """
@@ -150,17 +161,47 @@ def search(
             else:
                 high = mid
         start = high
-    while start < n and not at(start).usable:
+
+    def inexpressible(i: int) -> BisectResult:
+        # The scenario asks for something the builds cannot do: stepping on would install
+        # every version to hear the same.
+        return done(
+            None, note=f"openclaw@{versions[i]} cannot express the scenario: {at(i).reason}"
+        )
+
+    if not at(start).usable:
+        # The first drivable version: gallop (start+1, +2, +4, ...) to one, then bisect back,
+        # taking the versions that cannot be driven as one run (as layouts change, they come
+        # in runs); if galloping finds none, walk everything it jumped over.
         if at(start).status == CANNOT_EXPRESS:
-            # The scenario asks for something the builds cannot do: stepping on would install
-            # every version to hear the same.
-            return done(
-                None,
-                note=f"openclaw@{versions[start]} cannot express the scenario: {at(start).reason}",
-            )
-        start += 1
-    if start == n:
-        return done(None, note="no version in the range can be driven by the harness")
+            return inexpressible(start)
+        undrivable, drivable, step = start, None, 1
+        while drivable is None and undrivable + step < n:
+            i = undrivable + step
+            if at(i).usable:
+                drivable = i
+            elif at(i).status == CANNOT_EXPRESS:
+                return inexpressible(i)
+            else:
+                undrivable, step = i, step * 2
+        if drivable is None:
+            for i in range(start + 1, n):
+                if at(i).usable:
+                    drivable, undrivable = i, i - 1
+                    break
+                if at(i).status == CANNOT_EXPRESS:
+                    return inexpressible(i)
+        if drivable is None:
+            return done(None, note="no version in the range can be driven by the harness")
+        while drivable - undrivable > 1:
+            mid = (undrivable + drivable) // 2
+            if at(mid).usable:
+                drivable = mid
+            elif at(mid).status == CANNOT_EXPRESS:
+                return inexpressible(mid)
+            else:
+                undrivable = mid
+        start = drivable
     baseline = at(start)
 
     low, high = start, n  # low: baseline verdict; high: differs (n: none found yet)

@@ -333,6 +333,13 @@ def render_bisect(result: BisectResult, shown: str, on: str, seconds: float) -> 
             f"  {p.version:<{width}}  {p.key.shape:<14}  {_probe_text(p, on)}{mark}"
             f"  [{how}, {p.seconds:.1f} s]"
         )
+    left_out = result.unprobed_before_baseline
+    if left_out:
+        lines.append(
+            f"  ({len(left_out)} version(s) before the baseline not probed: "
+            f"{left_out[0]} .. {left_out[-1]}; no recovery code, or not drivable, judging by "
+            "the probes around them)"
+        )
     lines.append("")
     if result.after is not None and result.before is not None:
         before, after = result.before, result.after
@@ -385,6 +392,7 @@ def bisect_json(result: BisectResult, shown: str, on: str, seconds: float) -> st
             "diff": _boundary_diff(result),
         },
         "note": result.note,
+        "not_probed_before_baseline": list(result.unprobed_before_baseline),
         "counts": _bisect_counts(result),
         "seconds": round(seconds, 3),
     }

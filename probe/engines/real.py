@@ -314,18 +314,34 @@ def _parse_lines(stdout: str) -> list[dict[str, Any]]:
 
 
 def extract_tarball(tarball: Path, into: Path) -> None:
-    """Extract an npm tarball, refusing links, devices and paths that leave `into`."""
-    root = into.resolve()
+    """Extract an npm tarball into an empty folder, refusing links, devices and paths that leave
+    it. Every entry is checked first; then the system's tar extracts (several times faster than
+    tarfile on the ~10 000 files of a build), else tarfile with its "data" filter."""
     with tarfile.open(tarball, "r:gz") as archive:
-        for member in archive.getmembers():
-            target = (into / member.name).resolve()
+        members = archive.getmembers()
+        for member in members:
+            # With no links among the entries, a lexical check is the whole check.
+            name = os.path.normpath(member.name)
             if (
-                not target.is_relative_to(root)
-                or member.issym()
-                or member.islnk()
-                or member.isdev()
+                os.path.isabs(name)
+                or name == ".."
+                or name.startswith(".." + os.sep)
+                or not (member.isfile() or member.isdir())
             ):
                 raise EngineError(f"unsafe entry in the npm tarball {tarball.name}: {member.name}")
+        tar = shutil.which("tar")
+        if tar is not None:
+            try:
+                proc = subprocess.run(
+                    [tar, "-xzf", str(tarball), "-C", str(into), "--no-same-owner"],
+                    capture_output=True,
+                    timeout=_NPM_TIMEOUT_S,
+                    stdin=subprocess.DEVNULL,
+                )
+            except (OSError, subprocess.TimeoutExpired):
+                proc = None
+            if proc is not None and proc.returncode == 0:
+                return
         try:
             archive.extractall(into, filter="data")
         except TypeError:  # pragma: no cover - Python 3.11 before 3.11.4 has no extraction filters
@@ -344,8 +360,6 @@ def _check_openclaw_package(package: Path, version: str) -> None:
         )
     if meta.get("version") != version:
         raise EngineError(f"{package} holds openclaw {meta.get('version')!r}, not {version}")
-    if not (package / "dist").is_dir():
-        raise EngineError(f"{package} is not an openclaw build: it has no dist/ folder")
 
 
 def _dir_size(path: Path) -> int:
@@ -552,8 +566,11 @@ def install(version: str, progress: Callable[[str], None] | None = None) -> Path
         try:
             package = fetch_package(version, work, say)
             dist = package / "dist"
-            inspected = _harness_line(node, "--inspect", dist, "inspect")
-            problem = undrivable_problem(inspected, spec)
+            if dist.is_dir():
+                inspected = _harness_line(node, "--inspect", dist, "inspect")
+                problem = undrivable_problem(inspected, spec)
+            else:  # the earliest packages were not built bundles at all
+                problem = UndrivableBuild(spec, "no_code", ["the package has no dist/ folder"])
             if problem is not None:
                 from probe.engines.layout import key_shape
 

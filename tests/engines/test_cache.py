@@ -165,3 +165,15 @@ def test_list_available_marks_the_installed(builds: dict[str, Path]) -> None:
     assert any(not row["installed"] for row in rows.values())
     code, out, _ = invoke("engines", "list", "--available")
     assert code == 0 and f"openclaw@{BUILDS['buggy']}" in out and "published" in out
+
+
+def test_a_package_without_dist_has_no_code(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fetch(version: str, into: Path, say: Callable[[str], None]) -> Path:
+        (into / "package").mkdir()
+        (into / "package" / "package.json").write_text('{"name": "openclaw", "version": "0.0.1"}')
+        return into / "package"
+
+    monkeypatch.setattr(real, "fetch_package", fetch)
+    with pytest.raises(real.UndrivableBuild, match="no dist/ folder") as caught:
+        real.install("0.0.1")
+    assert caught.value.status == "no_code"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -176,6 +178,13 @@ def test_bad_engine_paths_are_one_line_errors(tmp_path: Path) -> None:
             resolve(spec)
         code, _, err = invoke("run", "--engine", spec, SCENARIO)
         assert code == 2 and message in err and "Traceback" not in err
+    evil = tmp_path / "evil.tgz"
+    with tarfile.open(evil, "w:gz") as archive:
+        info = tarfile.TarInfo("package/../../escaped.js")
+        archive.addfile(info, io.BytesIO(b""))
+    code, _, err = invoke("run", "--engine", str(evil), SCENARIO)
+    assert code == 2 and "unsafe entry in the npm tarball evil.tgz" in err
+    assert not (tmp_path.parent / "escaped.js").exists()
     with pytest.raises(ProbeError, match="unknown engine 'nonsense'"):
         resolve("nonsense")
     assert isinstance(resolve(f"openclaw@{BUILDS['buggy']}"), RealEngine)
