@@ -78,11 +78,12 @@ def _conform_one(scenario: Scenario, model: Engine, build: Engine) -> PairResult
     )
 
 
-def _pairs(specs: list[str] | None) -> list[tuple[Engine, Engine]]:
-    if not specs:
+def _pairs(specs: list[str] | None, builds: list[str] | None = None) -> list[tuple[Engine, Engine]]:
+    """--pair model:NAME=ENGINE as given; --engine ENGINE against the model of its own design."""
+    if not specs and not builds:
         return [(resolve_engine(m), resolve_engine(r)) for m, r in DEFAULT_PAIRS]
     pairs = []
-    for spec in specs:
+    for spec in specs or []:
         model, sep, build = spec.partition("=")
         if not sep or not model.startswith("model:"):
             raise UsageError(
@@ -90,6 +91,17 @@ def _pairs(specs: list[str] | None) -> list[tuple[Engine, Engine]]:
                 "(a dist/ folder, a package folder holding one, or a .tgz made by npm pack)"
             )
         pairs.append((resolve_engine(model), resolve_engine(build)))
+    for spec in builds or []:
+        engine = resolve_engine(spec)
+        if isinstance(engine, ModelEngine):
+            raise UsageError(f"--engine {spec}: conform compares a real build with the model")
+        design = engine.design
+        if design not in REGISTRY:
+            raise UsageError(
+                f"--engine {spec}: its coordinator key shape cannot be read (see probe engines "
+                f"inspect {spec}); name the model to compare with: --pair model:NAME={spec}"
+            )
+        pairs.append((ModelEngine(REGISTRY[design]), engine))
     return pairs
 
 
@@ -621,13 +633,22 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 "fixed against the last buggy and first fixed builds."
             ),
         ] = None,
+        engine: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--engine",
+                "-e",
+                help="A real build (openclaw@VERSION or a path, repeatable), compared with the "
+                "model of its own design, read from its coordinator key.",
+            ),
+        ] = None,
         format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     ) -> None:
         """Replay every scenario on the model and on the real build; diff the event streams."""
 
         def body() -> None:
             _format(format, ("table", "json"), "conform")
-            pairs = _pairs(pair)
+            pairs = _pairs(pair, engine)
             loaded = _load(files)
             results: list[tuple[str, list[PairResult]]] = []
             for scenario, shown in loaded:

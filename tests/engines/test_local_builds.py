@@ -107,6 +107,17 @@ def test_conform_pairs_a_model_with_a_local_build(own: dict[str, Path]) -> None:
     code, out, err = invoke("conform", "--pair", f"model:buggy={own['dist']}", SCENARIO)
     assert code == 0, err
     assert "agree" in out and "1 agree, 0 differ" in out
+    # --engine: the model of the build's own design, read from its coordinator key.
+    code, out, err = invoke("conform", "--engine", str(own["dist"]), "-f", "json", SCENARIO)
+    assert code == 0, err
+    (pair,) = json.loads(out)["scenarios"][0]["pairs"]
+    assert (pair["model"], pair["real"], pair["status"]) == (
+        "model:buggy",
+        str(own["dist"]),
+        "agree",
+    )
+    code, _, err = invoke("conform", "--engine", "model:fixed", SCENARIO)
+    assert code == 2 and "compares a real build with the model" in err
 
 
 @pytest.mark.parametrize("name", sorted(BUILDS))
