@@ -207,7 +207,8 @@ def render_inspect(doc: dict[str, Any]) -> str:
     key = doc["key"]
     design = f" (the {doc['design']} design)" if doc["design"] else ""
     lines = [
-        f"openclaw {doc['openclaw_version']}  {doc['dist']}",
+        f"openclaw {doc['openclaw_version']}  "
+        + (doc["dist"] or "(downloaded from the npm registry to inspect, not kept)"),
         f"status      {doc['status']}: {_STATUS_TEXT.get(str(doc['status']), '')}",
         f"key shape   {key['shape']}{design}",
     ]
@@ -265,6 +266,11 @@ def _inspect_engine(spec: str, scratch: Path) -> dict[str, Any]:
         if not real.is_installed(engine.version):
             # Only the package is needed: download it, leave the cache alone.
             dist = real.fetch_package(engine.version, scratch, _say) / "dist"
+            if not dist.is_dir():
+                raise UsageError(f"{spec}: the package has no dist/ folder: nothing to inspect")
+            doc = _inspect_doc(spec, dist, real.inspect_dist(dist), key_shape(dist))
+            doc["dist"] = None  # a temporary folder, gone when this returns
+            return doc
     return _inspect_doc(spec, dist, real.inspect_dist(dist), key_shape(dist))
 
 
