@@ -11,13 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 from probe import __version__, engines_cli, explore_cli
-from probe.engines.engine import CannotExpress, Engine, ModelEngine
-from probe.engines.engine import resolve as resolve_engine
 from probe.errors import ProbeError, Problem, ScenarioError, UsageError
 from probe.files import library_files, read_scenario
 from probe.invariants import INVARIANTS
@@ -40,6 +38,9 @@ from probe.run import Run
 from probe.scenario import Scenario
 from probe.skeleton import skeleton
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
+
+if TYPE_CHECKING:  # imported where used: the engine modules are slow to import
+    from probe.engines.engine import Engine
 
 Registry = Mapping[str, DedupStrategy]
 
@@ -121,6 +122,9 @@ def _engines(
     strategies: list[str] | None, specs: list[str] | None, registry: Registry = REGISTRY
 ) -> list[Engine]:
     """--engine specs in order, plus --strategy picks as model engines; default: every strategy."""
+    from probe.engines.engine import ModelEngine
+    from probe.engines.engine import resolve as resolve_engine
+
     engines: list[Engine] = (
         [ModelEngine(s) for s in _strategies(strategies, registry)] if strategies else []
     )
@@ -132,6 +136,8 @@ def _engines(
 
 
 def _replay(engine: Engine, scenario: Scenario, shown: str) -> Run:
+    from probe.engines.engine import CannotExpress
+
     try:
         return engine.replay(scenario)
     except CannotExpress as exc:

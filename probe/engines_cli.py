@@ -13,26 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from probe.engines import real
-from probe.engines.engine import (
-    DEFAULT_PAIRS,
-    DESIGN_OF_SHAPE,
-    CannotExpress,
-    Engine,
-    LocalEngine,
-    ModelEngine,
-    RealEngine,
-    diff_runs,
-)
-from probe.engines.engine import resolve as resolve_engine
-from probe.engines.layout import KeyShape, key_shape
 from probe.errors import Problem, ScenarioError, UsageError
-from probe.files import library_files, read_scenario
 from probe.scenario import Scenario
 from probe.strategies import REGISTRY
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine modules are imported where used: they are slow to import
     from probe.bisect import BisectResult, Probe
+    from probe.engines.engine import Engine
+    from probe.engines.layout import KeyShape
 
 
 def _say(message: str) -> None:
@@ -59,6 +47,8 @@ class PairResult:
 
 
 def _conform_one(scenario: Scenario, model: Engine, build: Engine) -> PairResult:
+    from probe.engines.engine import CannotExpress, diff_runs
+
     start = time.perf_counter()
     try:
         real_run = build.replay(scenario)
@@ -80,6 +70,9 @@ def _conform_one(scenario: Scenario, model: Engine, build: Engine) -> PairResult
 
 def _pairs(specs: list[str] | None, builds: list[str] | None = None) -> list[tuple[Engine, Engine]]:
     """--pair model:NAME=ENGINE as given; --engine ENGINE against the model of its own design."""
+    from probe.engines.engine import DEFAULT_PAIRS, ModelEngine
+    from probe.engines.engine import resolve as resolve_engine
+
     if not specs and not builds:
         return [(resolve_engine(m), resolve_engine(r)) for m, r in DEFAULT_PAIRS]
     pairs = []
@@ -106,6 +99,8 @@ def _pairs(specs: list[str] | None, builds: list[str] | None = None) -> list[tup
 
 
 def _load(files: list[Path] | None) -> list[tuple[Scenario, str]]:
+    from probe.files import library_files, read_scenario
+
     chosen = [(f, str(f)) for f in files] if files else library_files()
     loaded, problems = [], []
     for path, shown in chosen:
@@ -159,6 +154,8 @@ def _mb(size: int) -> str:
 
 def _version_arg(spec: str) -> str:
     """VERSION or openclaw@VERSION, as a version."""
+    from probe.engines import real
+
     version = spec.removeprefix(f"{real.PACKAGE}@")
     real.check_version(version)
     return version
@@ -170,6 +167,8 @@ def _version_arg(spec: str) -> str:
 
 
 def _inspect_doc(spec: str, dist: Path, inspected: dict[str, Any], key: KeyShape) -> dict[str, Any]:
+    from probe.engines.engine import DESIGN_OF_SHAPE
+
     return {
         "engine": spec,
         "dist": str(dist),
@@ -255,6 +254,11 @@ def render_inspect(doc: dict[str, Any]) -> str:
 
 
 def _inspect_engine(spec: str, scratch: Path) -> dict[str, Any]:
+    from probe.engines import real
+    from probe.engines.engine import LocalEngine, ModelEngine, RealEngine
+    from probe.engines.engine import resolve as resolve_engine
+    from probe.engines.layout import key_shape
+
     engine = resolve_engine(spec)
     if isinstance(engine, ModelEngine):
         raise UsageError(f"{spec}: inspect reads a build's files; model engines have none")
@@ -326,6 +330,8 @@ def _bisect_counts(result: BisectResult) -> dict[str, int]:
 
 
 def _boundary_diff(result: BisectResult) -> list[str]:
+    from probe.engines.engine import diff_runs
+
     if result.before is None or result.after is None:
         return []
     if result.before.run is None or result.after.run is None:
@@ -430,6 +436,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         """Fetch builds from the npm registry into the cache, with only what the harness needs."""
 
         def body() -> None:
+            from probe.engines import real
+            from probe.engines.engine import RealEngine
+            from probe.engines.engine import resolve as resolve_engine
+
             for spec in specs:
                 engine = resolve_engine(spec)
                 if not isinstance(engine, RealEngine):
@@ -461,6 +471,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         """The installed builds and their sizes (--available: every published version)."""
 
         def body() -> None:
+            from probe.engines import real
+            from probe.engines.layout import key_shape
+
             _format(format, ("table", "json"), "engines list")
             installed = dict(real.list_installed())
             rows: list[dict[str, Any]] = []
@@ -542,6 +555,8 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         """Remove builds from the cache (default: all of it) and say how much that freed."""
 
         def body() -> None:
+            from probe.engines import real
+
             chosen = [_version_arg(v) for v in versions] if versions else None
             removed = real.prune(chosen)
             for label, size in removed:
@@ -585,6 +600,8 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 search,
                 select_range,
             )
+            from probe.engines import real
+            from probe.files import read_scenario
 
             _format(format, ("table", "json"), "bisect")
             if on not in VERDICT_KEYS:

@@ -10,30 +10,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from probe.dump import dump_scenario, step_table
-from probe.engines.confirm import CANNOT_EXPRESS, CONFIRMED, DISAGREES, Confirmation, confirm
-from probe.engines.engine import Engine, ModelEngine
-from probe.engines.engine import resolve as resolve_engine
 from probe.errors import UsageError
-from probe.explore import (
-    ACTIONS,
-    DEFAULT_DEPTH,
-    ISSUE_SEED,
-    Counterexample,
-    ExploreConfig,
-    ExploreResult,
-    counterexample_scenario,
-    default_expected,
-    explore,
-    explore_random,
-)
-from probe.files import read_scenario
 from probe.scenario import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
+
+if TYPE_CHECKING:  # imported where used: the engine modules are slow to import
+    from probe.engines.confirm import Confirmation
+    from probe.engines.engine import Engine
+    from probe.explore import (
+        Counterexample,
+        ExploreConfig,
+        ExploreResult,
+    )
 
 VARY_KEYS = ("heartbeat_ms", "warn_ms", "settle_ms")
 _VARY = re.compile(r"^(\w+)=(\d+)\.\.(\d+)(?::(\d+))?$")
@@ -65,6 +57,8 @@ class StrategyOutcome:
 
 
 def _expected(scenario: Scenario | None, name: str) -> frozenset[str]:
+    from probe.explore import default_expected
+
     exp = scenario.expectation(name) if scenario is not None else None
     if exp is not None and exp.violations is not None:
         return frozenset(exp.violations)
@@ -72,6 +66,8 @@ def _expected(scenario: Scenario | None, name: str) -> frozenset[str]:
 
 
 def _parse_actions(text: str) -> tuple[str, ...]:
+    from probe.explore import ACTIONS
+
     actions = tuple(a.strip() for a in text.split(",") if a.strip())
     unknown = [a for a in actions if a not in ACTIONS]
     if unknown or not actions:
@@ -127,6 +123,9 @@ def _write(
     force: bool,
     strategies: list[DedupStrategy],
 ) -> str:
+    from probe.dump import dump_scenario
+    from probe.explore import counterexample_scenario
+
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{strategy}-{example.invariant}.toml"
     if target.exists() and not force:
@@ -139,6 +138,8 @@ def _write(
 
 
 def _trace_lines(example: Counterexample) -> list[str]:
+    from probe.dump import step_table
+
     lines = []
     for i, step in enumerate(example.trace, start=1):
         table = step_table(step)
@@ -148,6 +149,8 @@ def _trace_lines(example: Counterexample) -> list[str]:
 
 
 def _confirmation_lines(written: Written) -> list[str]:
+    from probe.engines.confirm import CANNOT_EXPRESS, CONFIRMED, DISAGREES
+
     lines = []
     invariant = written.example.invariant
     for c in written.confirmations:
@@ -208,6 +211,8 @@ def _render_table(
 def _json(
     outcomes: dict[str, StrategyOutcome], config: ExploreConfig, confirming: bool = False
 ) -> str:
+    from probe.dump import step_table
+
     doc: dict[str, Any] = {
         "ok": all(o.ok for o in outcomes.values()),
         "depth_bound": config.depth,
@@ -245,6 +250,8 @@ def _json(
 
 
 def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) -> None:
+    from probe.explore import ACTIONS, DEFAULT_DEPTH  # option defaults (explore.py is light)
+
     @app.command(name="explore")
     def explore_command(
         scenario_file: Annotated[
@@ -303,6 +310,15 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         """Search every interleaving breadth-first; write the shortest counterexamples."""
 
         def body() -> None:
+            from probe.explore import (
+                ISSUE_SEED,
+                ExploreConfig,
+                ExploreResult,
+                explore,
+                explore_random,
+            )
+            from probe.files import read_scenario
+
             if format not in ("table", "json"):
                 raise UsageError(f"--format {format!r}: explore writes table or json")
             picked = [get_strategy(n) for n in strategy] if strategy else list(REGISTRY.values())
@@ -382,6 +398,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
 
 def _confirm_engines(specs: list[str] | None) -> list[Engine]:
     """The --confirm engines, resolved before the search so that a bad one costs nothing."""
+    from probe.engines.engine import ModelEngine
+    from probe.engines.engine import resolve as resolve_engine
+
     engines: list[Engine] = []
     for spec in specs or []:
         engine = resolve_engine(spec)
@@ -402,6 +421,9 @@ def _confirm(
     picked: list[DedupStrategy],
     builds: list[Engine],
 ) -> tuple[Confirmation, ...]:
+    from probe.engines.confirm import confirm
+    from probe.explore import counterexample_scenario
+
     if not builds:
         return ()
     scenario = counterexample_scenario(seed, example, strategy, picked)
@@ -416,6 +438,8 @@ def _confirm(
 def _run_vary(
     seed: Scenario, picked: list[DedupStrategy], config: ExploreConfig, vary: str, format: str
 ) -> None:
+    from probe.explore import explore
+
     key, values = _parse_vary(vary)
     rows: list[dict[str, Any]] = []
     for value in values:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from probe import explore_cli
+from probe.engines import engine as engine_module
 from probe.cli import app
 from probe.engines.confirm import AGREES, CANNOT_EXPRESS, CONFIRMED, DISAGREES, confirm
 from probe.explore import ISSUE_SEED, Counterexample, counterexample_scenario
@@ -77,7 +77,8 @@ def test_a_build_that_differs_from_the_model_is_a_disagreement(
     assert any(
         line.startswith("-") and "session.recovery.requested" in line for line in found.detail
     )
-    monkeypatch.setattr(explore_cli, "resolve_engine", lambda spec: Impostor())
+    # explore_cli imports resolve where it uses it: patch it at its source.
+    monkeypatch.setattr(engine_module, "resolve", lambda spec: Impostor())
     code, out, _ = explore("--confirm", "impostor")
     assert code == 1
     assert "on impostor (buggy design): MODEL DISAGREES (- model:buggy, + real)" in out
