@@ -23,6 +23,7 @@ from probe.limits import TooManyEvents
 from probe.model.coverage import COVERAGE_MEANINGS
 from probe.options import (
     BaselineOpt,
+    EngineOpt,
     ForceOpt,
     Format,
     FormatOpt,
@@ -365,15 +366,7 @@ def _produce(
 def run(
     files: Annotated[list[Path], typer.Argument(help="Scenario files (TOML).")],
     strategy: StrategyOpt = None,
-    engine: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--engine",
-            "-e",
-            help="Where to replay (repeatable): model:NAME or openclaw@VERSION (a real build, "
-            "installed on first use).",
-        ),
-    ] = None,
+    engine: EngineOpt = None,
     format: FormatOpt = Format.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
@@ -405,6 +398,7 @@ def compare(
         ),
     ] = None,
     strategy: StrategyOpt = None,
+    engine: EngineOpt = None,
     format: FormatOpt = Format.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
@@ -419,7 +413,15 @@ def compare(
     def body() -> None:
         chosen = [(f, str(f)) for f in files] if files else library_files()
         keep = None if with_bump is None else (lambda s: s.has_bump == with_bump)
-        _produce(chosen, opts, table="compare", strategy=strategy, plugin=plugin, keep=keep)
+        _produce(
+            chosen,
+            opts,
+            table="compare",
+            strategy=strategy,
+            plugin=plugin,
+            keep=keep,
+            engine=engine,
+        )
 
     _guarded(body)
 

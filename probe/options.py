@@ -23,6 +23,15 @@ class Format(StrEnum):
     github = "github"
 
 
+EngineOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--engine",
+        "-e",
+        help="Where to replay (repeatable): model:NAME, openclaw@VERSION (a published build, "
+        "installed on first use), or a path to an openclaw dist/ folder, package or .tgz.",
+    ),
+]
 StrategyOpt = Annotated[
     list[str] | None,
     typer.Option("--strategy", "-s", help="Strategy to replay (repeatable; default: all)."),

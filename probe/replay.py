@@ -48,5 +48,7 @@ def _by_step(run: Run) -> dict[int, list[tuple[str, str, object]]]:
     grouped: dict[int, list[tuple[str, str, object]]] = {}
     for e in run.events:
         if e.step is not None:
-            grouped.setdefault(e.step, []).append((e.type, e.ref, e.fields))
+            # Payload order is not meaning: a real build's fields arrive sorted.
+            fields = tuple(sorted(e.fields, key=lambda kv: kv[0]))
+            grouped.setdefault(e.step, []).append((e.type, e.ref, fields))
     return grouped

@@ -44,3 +44,13 @@ def test_divergence_is_found_in_one_pass_over_long_runs() -> None:
     sc = scenario(*steps, drain="hold")
     runs = [replay(sc, REGISTRY[n]) for n in ("buggy", "fixed")]
     assert first_divergence(runs) == 3
+
+
+def test_divergence_ignores_payload_order() -> None:
+    from dataclasses import replace as dc_replace
+
+    run = replay(scenario(Tick(), Bump(REF), Tick(), drain="hold"), REGISTRY["fixed"])
+    shuffled = dc_replace(
+        run, events=tuple(dc_replace(e, fields=tuple(reversed(e.fields))) for e in run.events)
+    )
+    assert first_divergence([run, shuffled]) is None
