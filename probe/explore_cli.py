@@ -8,13 +8,15 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from probe.errors import UsageError
+from probe.report.explore_report import StrategyOutcome, Written
 from probe.scenario import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
@@ -24,36 +26,12 @@ if TYPE_CHECKING:  # imported where used: the engine modules are slow to import
     from probe.explore import (
         Counterexample,
         ExploreConfig,
-        ExploreResult,
     )
 
 VARY_KEYS = ("heartbeat_ms", "warn_ms", "settle_ms")
+EXPLORE_FORMATS = ("table", "json", "junit", "markdown", "github")
 _VARY = re.compile(r"^(\w+)=(\d+)\.\.(\d+)(?::(\d+))?$")
 MAX_VARY_VALUES = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    example: Counterexample
-    file: str | None
-    # One per --confirm engine: the counterexample replayed on a real build.
-    confirmations: tuple[Confirmation, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class StrategyOutcome:
-    result: ExploreResult
-    seconds: float
-    written: tuple[Written, ...]
-    expected: frozenset[str]
-
-    @property
-    def ok(self) -> bool:
-        return self.result.violated == self.expected
-
-    @property
-    def disagreements(self) -> int:
-        return sum(1 for w in self.written for c in w.confirmations if c.failed)
 
 
 def _expected(scenario: Scenario | None, name: str) -> frozenset[str]:
@@ -249,6 +227,33 @@ def _json(
     return json.dumps(doc, sort_keys=True, indent=2) + "\n"
 
 
+def _render(
+    format: str,
+    outcomes: dict[str, StrategyOutcome],
+    config: ExploreConfig,
+    seed_name: str,
+    seed_file: Path | None,
+    started: datetime,
+    *,
+    confirming: bool,
+) -> str:
+    from probe.report.explore_report import (
+        render_explore_github,
+        render_explore_junit,
+        render_explore_markdown,
+    )
+
+    if format == "json":
+        return _json(outcomes, config, confirming=confirming)
+    if format == "junit":
+        return render_explore_junit(outcomes, seed_name, started)
+    if format == "markdown":
+        return render_explore_markdown(outcomes, seed_name, config.depth, started)
+    if format == "github":
+        return render_explore_github(outcomes, None if seed_file is None else str(seed_file))
+    return _render_table(outcomes, config, seed_name)
+
+
 def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) -> None:
     from probe.explore import ACTIONS, DEFAULT_DEPTH  # option defaults (explore.py is light)
 
@@ -296,7 +301,15 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         drain: Annotated[
             str | None, typer.Option(help="Override the seed's drain: settle or hold.")
         ] = None,
-        format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+        format: Annotated[
+            str,
+            typer.Option(
+                "--format",
+                "-f",
+                envvar="PROBE_FORMAT",
+                help="table, json, junit, markdown or github (annotations).",
+            ),
+        ] = "table",
         confirm_on: Annotated[
             list[str] | None,
             typer.Option(
@@ -319,8 +332,12 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             )
             from probe.files import read_scenario
 
-            if format not in ("table", "json"):
-                raise UsageError(f"--format {format!r}: explore writes table or json")
+            if format not in EXPLORE_FORMATS:
+                raise UsageError(
+                    f"--format {format!r}: explore writes {', '.join(EXPLORE_FORMATS)}"
+                )
+            if vary is not None and format not in ("table", "json"):
+                raise UsageError(f"--format {format!r}: a --vary sweep prints table or json")
             picked = [get_strategy(n) for n in strategy] if strategy else list(REGISTRY.values())
             loaded = read_scenario(scenario_file, REGISTRY.keys()) if scenario_file else None
             seed_scenario = loaded or ISSUE_SEED
@@ -344,6 +361,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 _run_vary(seed_scenario, picked, config, vary, format)
                 return
             outcomes: dict[str, StrategyOutcome] = {}
+            started = datetime.now(UTC)
             for s in picked:
                 start = time.perf_counter()
                 deadline = None if time_limit is None else start + time_limit
@@ -386,11 +404,18 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 outcomes[s.name] = StrategyOutcome(
                     result, seconds, written, _expected(loaded, s.name)
                 )
-            if format == "json":
-                sys.stdout.write(_json(outcomes, config, confirming=bool(builds)))
-            else:
-                sys.stdout.write(_render_table(outcomes, config, seed_scenario.name))
-            ok = all(o.ok and not o.disagreements for o in outcomes.values())
+            sys.stdout.write(
+                _render(
+                    format,
+                    outcomes,
+                    config,
+                    seed_scenario.name,
+                    scenario_file,
+                    started,
+                    confirming=bool(builds),
+                )
+            )
+            ok = all(o.passed for o in outcomes.values())
             raise typer.Exit(0 if ok else 1)
 
         guarded(body)
