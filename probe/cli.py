@@ -17,7 +17,7 @@ import typer
 
 from probe import __version__, engines_cli, explore_cli
 from probe.errors import ProbeError, Problem, ScenarioError, UsageError
-from probe.files import library_files, read_scenario
+from probe.files import library_files, read_all
 from probe.invariants import INVARIANTS
 from probe.limits import TooManyEvents
 from probe.model.coverage import COVERAGE_MEANINGS
@@ -106,17 +106,7 @@ def _strategies(names: list[str] | None, registry: Registry = REGISTRY) -> list[
 def _load(
     files: list[tuple[Path, str]], registry: Registry = REGISTRY
 ) -> list[tuple[Scenario, str]]:
-    """Load every file, reporting all problems of all files at once."""
-    loaded: list[tuple[Scenario, str]] = []
-    problems: list[Problem] = []
-    for path, shown in files:
-        try:
-            loaded.append((read_scenario(path, registry.keys(), shown), shown))
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ScenarioError(problems)
-    return loaded
+    return read_all(files, registry.keys())
 
 
 def _engines(

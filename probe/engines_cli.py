@@ -99,18 +99,10 @@ def _pairs(specs: list[str] | None, builds: list[str] | None = None) -> list[tup
 
 
 def _load(files: list[Path] | None) -> list[tuple[Scenario, str]]:
-    from probe.files import library_files, read_scenario
+    from probe.files import library_files, read_all
 
     chosen = [(f, str(f)) for f in files] if files else library_files()
-    loaded, problems = [], []
-    for path, shown in chosen:
-        try:
-            loaded.append((read_scenario(path, REGISTRY.keys(), shown), shown))
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ScenarioError(problems)
-    return loaded
+    return read_all(chosen, REGISTRY.keys())
 
 
 def _render(results: list[tuple[str, list[PairResult]]]) -> str:

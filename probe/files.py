@@ -34,6 +34,22 @@ def read_scenario(path: Path, strategies: Collection[str], shown: str | None = N
     return parse_scenario(text, name, strategies)
 
 
+def read_all(
+    files: list[tuple[Path, str]], strategies: Collection[str]
+) -> list[tuple[Scenario, str]]:
+    """Read every file, reporting the problems of all of them at once, as a compiler does."""
+    loaded: list[tuple[Scenario, str]] = []
+    problems: list[Problem] = []
+    for path, shown in files:
+        try:
+            loaded.append((read_scenario(path, strategies, shown), shown))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(problems)
+    return loaded
+
+
 def library_dir() -> Path:
     """The shipped scenarios: packaged in the wheel, else beside the package in a checkout."""
     here = Path(__file__).resolve().parent
