@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from probe.errors import UsageError
-from probe.report.explore_report import StrategyOutcome, Written
 from probe.scenario import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
-if TYPE_CHECKING:  # imported where used: the engine modules are slow to import
+if TYPE_CHECKING:  # imported where used: the engine and report modules are slow to import
     from probe.engines.confirm import Confirmation
     from probe.engines.engine import Engine
     from probe.explore import (
         Counterexample,
         ExploreConfig,
     )
+    from probe.report.explore_report import StrategyOutcome, Written
 
 VARY_KEYS = ("heartbeat_ms", "warn_ms", "settle_ms")
 EXPLORE_FORMATS = ("table", "json", "junit", "markdown", "github")
@@ -331,6 +331,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 explore_random,
             )
             from probe.files import read_scenario
+            from probe.report.explore_report import StrategyOutcome, Written
 
             if format not in EXPLORE_FORMATS:
                 raise UsageError(

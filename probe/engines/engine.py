@@ -8,12 +8,9 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from probe.dump import step_table
-from probe.engines import real
-from probe.engines.layout import key_shape as read_key_shape
-from probe.engines.local import BuildSource, LocalBuild, locate, looks_like_path
 from probe.errors import ProbeError
 from probe.invariants import InvariantChecker
 from probe.model.events import COMPLETED, REQUESTED, Event, FieldValue
@@ -21,6 +18,10 @@ from probe.replay import replay
 from probe.run import Run
 from probe.scenario import Scenario
 from probe.strategies import DedupStrategy, get_strategy
+
+if TYPE_CHECKING:  # imported where used: the installer and its helpers are slow to import
+    from probe.engines import real
+    from probe.engines.local import BuildSource, LocalBuild
 
 # The last published build with the bug and the first with the fix.
 BUGGY_BUILD = "openclaw@2026.5.30-beta.1"
@@ -74,6 +75,8 @@ class ModelEngine:
 
 def key_shape(dist: Path) -> tuple[str, str | None]:
     """The coordinator's in-flight key as the build's code writes it, and the line read."""
+    from probe.engines.layout import key_shape as read_key_shape
+
     found = read_key_shape(dist)
     return found.shape, found.line
 
@@ -123,6 +126,8 @@ def _unexpressible(item: dict[str, Any]) -> Unexpressible:
 def _replay_build(
     name: str, design: str | None, build: Path | real.Build, scenario: Scenario
 ) -> Run:
+    from probe.engines import real
+
     out = real.run_build(build, normalized(scenario))
     if out["unsupported"]:
         raise CannotExpress(name, [_unexpressible(u) for u in out["unsupported"]])
@@ -148,6 +153,8 @@ class RealEngine:
         return f"openclaw@{self.version}"
 
     def _dist(self) -> Path:
+        from probe.engines import real
+
         if self.dist is None:
             found = real.dist_dir(self.version)
             self.dist = found if found.is_dir() else real.install(self.version)
@@ -174,6 +181,8 @@ class LocalEngine:
     local: LocalBuild = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from probe.engines.local import LocalBuild
+
         self.local = LocalBuild(self.source)
 
     @property
@@ -233,6 +242,9 @@ def run_from_events(
 
 def resolve(spec: str) -> Engine:
     """`model:NAME`, `openclaw@VERSION`, or the path of a build (dist/ folder, package, .tgz)."""
+    from probe.engines import real
+    from probe.engines.local import locate, looks_like_path
+
     if spec.startswith("model:"):
         return ModelEngine(get_strategy(spec.removeprefix("model:")))
     if spec.startswith("openclaw@") and len(spec) > len("openclaw@"):
