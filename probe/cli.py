@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -329,6 +328,8 @@ def _produce(
     changed = False
     message = ""
     if opts.baseline is not None:
+        import json
+
         from probe.baseline import diff_reports, render_changes
         from probe.report.json_report import render_json
 

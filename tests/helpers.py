@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from probe.explore import ISSUE_SEED
 from probe.files import read_scenario
 from probe.scenario import Scenario, SessionSeed, Settings, Step
 from probe.strategies import REGISTRY
@@ -12,21 +14,13 @@ REF = "agent:main:direct"
 
 
 def issue_session(**overrides: object) -> SessionSeed:
-    values: dict[str, object] = dict(
-        ref=REF,
-        state="idle",
-        generation=0,
-        queue_depth=1,
-        owner="embedded_run",
-        abort="ignored",
-        work="embedded_run",
-        progress_age_ms=370_000,
-    )
-    values.update(overrides)
-    return SessionSeed(**values)  # type: ignore[arg-type]
+    """The issue's seed session (probe.explore.ISSUE_SEED), with fields overridden."""
+    return replace(ISSUE_SEED.sessions[0], **overrides)  # type: ignore[arg-type]
 
 
-def scenario(*steps: Step, sessions: tuple[SessionSeed, ...] | None = None, **settings: object) -> Scenario:
+def scenario(
+    *steps: Step, sessions: tuple[SessionSeed, ...] | None = None, **settings: object
+) -> Scenario:
     return Scenario(
         name="test",
         sessions=sessions if sessions is not None else (issue_session(),),
