@@ -27,7 +27,6 @@ NO_CODE = "no_code"  # the build predates the stuck-session recovery code
 LAYOUT = "layout"  # the code is there in a shape the harness cannot drive faithfully
 CANNOT_EXPRESS = "cannot_express"  # the build cannot express some feature of the scenario
 FAILED = "failed"  # the harness failed on this build
-STEPPED_OVER = (NO_CODE, LAYOUT, CANNOT_EXPRESS, FAILED)
 
 # What --on can judge by: keys of a strategy in the JSON report.
 VERDICT_KEYS = (

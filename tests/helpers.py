@@ -11,6 +11,18 @@ from probe.scenario import Scenario, SessionSeed, Settings, Step
 from probe.strategies import REGISTRY
 
 REF = "agent:main:direct"
+# The environment CLI tests pin: a fixed width, no colour.
+CLI_ENV = {"COLUMNS": "140", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    """Run the CLI in process: (exit code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from probe.cli import app
+
+    result = CliRunner().invoke(app, list(args), env=CLI_ENV)
+    return result.exit_code, result.stdout, result.stderr
 
 
 def issue_session(**overrides: object) -> SessionSeed:

@@ -6,19 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from probe.baseline import Change, diff_reports, parse_baseline, render_changes
-from probe.cli import app
 from probe.errors import UsageError
 from tests.conftest import SCENARIOS
+from tests.helpers import CLI_ENV, invoke
 
-ENV = {"COLUMNS": "140", "NO_COLOR": "1", "TERM": "dumb"}
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), env=ENV)
-    return result.exit_code, result.stdout, result.stderr
+ENV = CLI_ENV
 
 
 @pytest.fixture

@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from probe.cli import app
 from tests.conftest import ROOT
+from tests.helpers import CLI_ENV, invoke
 
-ENV = {"COLUMNS": "140", "NO_COLOR": "1", "TERM": "dumb"}
+ENV = CLI_ENV
 BAD = sorted((ROOT / "tests" / "bad").glob("*.toml"))
 
 
@@ -19,11 +18,6 @@ BAD = sorted((ROOT / "tests" / "bad").glob("*.toml"))
 def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), env=ENV)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_compare_with_bump_prints_the_reference_table() -> None:
@@ -52,9 +46,7 @@ def test_compare_json_is_the_contract_report() -> None:
     assert buggy["absorbed_by"] == {"coordinator": 0, "runtime": 1}
     assert buggy["violations"][0]["invariant"] == "phantom-request"
     assert buggy["violations"][0]["step"] == 3
-    assert buggy["expectations"][0] == {
-        "key": "requested", "expected": 2, "actual": 2, "ok": True
-    }
+    assert buggy["expectations"][0] == {"key": "requested", "expected": 2, "actual": 2, "ok": True}
 
 
 def test_run_prints_timelines_and_marks_divergence() -> None:
@@ -66,7 +58,9 @@ def test_run_prints_timelines_and_marks_divergence() -> None:
 
 
 def test_run_picks_strategies() -> None:
-    code, out, _ = invoke("run", "-f", "json", "--strategy", "fixed", "scenarios/issue-bump-hold.toml")
+    code, out, _ = invoke(
+        "run", "-f", "json", "--strategy", "fixed", "scenarios/issue-bump-hold.toml"
+    )
     assert code == 0
     assert list(json.loads(out)["scenarios"][0]["strategies"]) == ["fixed"]
 
@@ -104,8 +98,9 @@ def test_bad_scenario_message_is_exact(path: Path) -> None:
 
 
 def test_all_files_are_checked_before_anything_runs() -> None:
-    code, out, err = invoke("run", "scenarios/issue-bump-hold.toml", "tests/bad/empty.toml",
-                            "tests/bad/bad-state.toml")
+    code, out, err = invoke(
+        "run", "scenarios/issue-bump-hold.toml", "tests/bad/empty.toml", "tests/bad/bad-state.toml"
+    )
     assert (code, out) == (2, "")
     assert err.count("\n") == 2
 

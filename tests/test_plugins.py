@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from probe.cli import app
 from probe.strategies import REGISTRY
 from tests.conftest import SCENARIOS
+from tests.helpers import CLI_ENV, invoke
 
-ENV = {"COLUMNS": "140", "NO_COLOR": "1", "TERM": "dumb"}
+ENV = CLI_ENV
 
 PLUGIN = '''
 class ByRefAndState:
@@ -41,11 +40,6 @@ class Broken(ByRefAndState):
 '''
 
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), env=ENV)
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.fixture
 def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
@@ -72,7 +66,7 @@ def test_a_plugin_strategy_runs_for_this_invocation_only(here: Path) -> None:
     assert list(strategies) == ["buggy", "fixed", "refstate"]
     assert strategies["refstate"]["requested"] == 1
     assert strategies["refstate"]["engine"] == "model:refstate"
-    assert REGISTRY == before
+    assert before == REGISTRY
     code, _, err = invoke("validate", "s.toml")
     assert code == 2
     assert "expect.refstate: unknown strategy 'refstate' (known: buggy, fixed)" in err

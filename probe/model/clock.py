@@ -50,6 +50,3 @@ class Clock:
         twin._seq = self._seq
         twin._cancelled = set(self._cancelled)
         return twin
-
-    def pending(self) -> list[Timer]:
-        return sorted(t for t in self._heap if t.seq not in self._cancelled)

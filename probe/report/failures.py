@@ -64,8 +64,3 @@ def step_line(scenario: Scenario, step: int | None) -> int | None:
     if step is None or not 1 <= step <= len(scenario.step_lines):
         return None
     return scenario.step_lines[step - 1]
-
-
-def verdict_counts(sr: ScenarioResult) -> tuple[int, int]:
-    """(strategy runs, failed runs) of one scenario."""
-    return len(sr.strategies), sum(1 for _, r in sr.strategies if not r.ok)

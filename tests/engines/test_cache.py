@@ -12,22 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from probe.cli import app
 from probe.engines import real
 from tests.engines.support import BUILDS, needs_real_builds, without_code
+from tests.helpers import CLI_ENV, invoke
 
 pytestmark = needs_real_builds
 
 WORKER = Path(__file__).with_name("install_worker.py")
 VERSION = BUILDS["buggy"]
-ENV = {"COLUMNS": "140", "NO_COLOR": "1", "TERM": "dumb"}
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), env=ENV)
-    return result.exit_code, result.stdout, result.stderr
+ENV = CLI_ENV
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from probe.engines import engine as engine_module
 from probe.cli import app
+from probe.engines import engine as engine_module
 from probe.engines.confirm import AGREES, CANNOT_EXPRESS, CONFIRMED, DISAGREES, confirm
 from probe.explore import ISSUE_SEED, Counterexample, counterexample_scenario
 from probe.replay import replay

@@ -8,9 +8,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from probe.cli import app
 from probe.engines import real
 from probe.engines.engine import LocalEngine, RealEngine, resolve
 from probe.engines.layout import key_shape
@@ -24,22 +22,17 @@ from tests.engines.support import (
     pack,
     without_code,
 )
-from tests.helpers import load
+from tests.helpers import CLI_ENV, invoke, load
 
 pytestmark = needs_real_builds
 
-ENV = {"COLUMNS": "140", "NO_COLOR": "1", "TERM": "dumb"}
+ENV = CLI_ENV
 SCENARIO = "scenarios/issue-bump-hold.toml"
 
 
 @pytest.fixture(autouse=True)
 def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), env=ENV)
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture(scope="module")
