@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -276,11 +277,22 @@ def test_colour_only_in_the_table() -> None:
         assert ANSI not in invoke("compare", "-f", fmt, FORCE_COLOR="1")[1]
 
 
-def test_table_width_is_stable_off_a_terminal() -> None:
+def test_off_a_terminal_the_table_is_plain_unwrapped_lines() -> None:
     narrow = invoke("compare", COLUMNS="60")[1]
     wide = invoke("compare", COLUMNS="250")[1]
     assert narrow == wide
-    assert max(len(line) for line in wide.splitlines()) <= 140
+    assert all(line == line.rstrip() for line in wide.splitlines())
+    timeline = invoke("run", "scenarios/issue-bump-hold.toml", COLUMNS="60")[1]
+    stalled = [line for line in timeline.splitlines() if "session.stalled" in line]
+    assert len(stalled) == 4  # one line per event: 2 ticks x 2 strategies, none wrapped
+    assert all(line.endswith(("q=1", "q=2")) for line in stalled)
+
+
+def test_forced_colour_uses_the_wrapped_layout_at_140() -> None:
+    out = invoke("run", "scenarios/issue-bump-hold.toml", FORCE_COLOR="1")[1]
+    bare = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    assert max(len(line) for line in bare.splitlines()) <= 140
+    assert "<- diverges" in bare
 
 
 # --- JSON stays free of wall-clock time --------------------------------------------------

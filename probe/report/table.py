@@ -1,43 +1,23 @@
-"""Terminal renderers (Rich): the before/after comparison and per-strategy timelines."""
+"""The before/after comparison and per-strategy timelines, described once for both layouts."""
 
 from __future__ import annotations
 
-from io import StringIO
-
-from rich import box
-from rich.console import Console, RenderableType
-from rich.table import Table
-from rich.text import Text
-
 from probe.model.events import COMPLETED, QUEUED, REQUESTED, STATE, Event
+from probe.report.layout import Block, Cell, Column, Grid, Spans, render_plain
 from probe.report.results import Report, ScenarioResult, StrategyResult
 
 
-def _console(width: int, color: bool) -> Console:
-    return Console(
-        file=StringIO(),
-        width=width,
-        color_system="standard" if color else None,
-        force_terminal=color,
-        no_color=not color,
-        highlight=False,
-        emoji=False,
-        legacy_windows=False,
-        _environ={},
-    )
+def _render(blocks: list[Block], width: int | None, color: bool) -> str:
+    """Plain lines when width is None; else Rich's layout, imported only then (it is slow)."""
+    if width is None:
+        return render_plain(blocks)
+    from probe.report.styled import render_styled
+
+    return render_styled(blocks, width=width, color=color)
 
 
-def _render(items: list[RenderableType], width: int, color: bool) -> str:
-    console = _console(width, color)
-    for item in items:
-        console.print(item)
-    out = console.file
-    assert isinstance(out, StringIO)
-    return out.getvalue()
-
-
-def _verdict(ok: bool) -> Text:
-    return Text("PASS", style="bold green") if ok else Text("FAIL", style="bold red")
+def _verdict(ok: bool) -> Spans:
+    return (("PASS", "bold green"),) if ok else (("FAIL", "bold red"),)
 
 
 def _absorber(result: StrategyResult) -> str:
@@ -50,13 +30,17 @@ def _violations(result: StrategyResult) -> str:
     return ", ".join(result.run.violation_names) or "none"
 
 
-def _comparison_table(title: str, results: list[ScenarioResult]) -> Table:
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    table.add_column("scenario", overflow="fold", min_width=12)
-    for header in ("strategy", "req", "generations", "runtime outcomes", "absorbed by", "done"):
-        table.add_column(header, overflow="fold")
-    table.add_column("violated", overflow="fold")
-    table.add_column("verdict", no_wrap=True, min_width=8)
+_COMPARE_COLUMNS = (
+    Column("scenario", min_width=12),
+    *(Column(h) for h in ("strategy", "req", "generations", "runtime outcomes", "absorbed by")),
+    Column("done"),
+    Column("violated"),
+    Column("verdict", min_width=8, no_wrap=True),
+)
+
+
+def _comparison_table(title: str, results: list[ScenarioResult]) -> Grid:
+    rows: list[tuple[Cell, ...] | None] = []
     for sr in results:
         for i, (name, r) in enumerate(sr.strategies):
             run = r.run
@@ -65,19 +49,21 @@ def _comparison_table(title: str, results: list[ScenarioResult]) -> Table:
                 label = _stem(sr.path)
             elif i == 1 and sr.divergence is not None:
                 label = f"(diverges at step {sr.divergence})"
-            table.add_row(
-                label,
-                name,
-                str(run.requested),
-                str(run.requested_generations),
-                "\n".join(run.runtime_outcomes) or "-",
-                _absorber(r),
-                str(run.completed),
-                _violations(r),
-                _verdict_with_count(r),
+            rows.append(
+                (
+                    label,
+                    name,
+                    str(run.requested),
+                    str(run.requested_generations),
+                    "\n".join(run.runtime_outcomes) or "-",
+                    _absorber(r),
+                    str(run.completed),
+                    _violations(r),
+                    _verdict_with_count(r),
+                )
             )
-        table.add_section()
-    return table
+        rows.append(None)
+    return Grid(title, _COMPARE_COLUMNS, tuple(rows))
 
 
 def _stem(path: str) -> str:
@@ -85,34 +71,32 @@ def _stem(path: str) -> str:
     return name.removesuffix(".toml")
 
 
-def _verdict_with_count(r: StrategyResult) -> Text:
-    text = _verdict(r.ok)
-    if r.expectations:
-        held = sum(1 for e in r.expectations if e.ok)
-        text.append(f" {held}/{len(r.expectations)}")
-    return text
+def _verdict_with_count(r: StrategyResult) -> Spans:
+    if not r.expectations:
+        return _verdict(r.ok)
+    held = sum(1 for e in r.expectations if e.ok)
+    return (*_verdict(r.ok), (f" {held}/{len(r.expectations)}", ""))
 
 
-def render_compare(report: Report, *, width: int = 140, color: bool = False) -> str:
-    items: list[RenderableType] = []
+def render_compare(report: Report, *, width: int | None = None, color: bool = False) -> str:
+    """The comparison; width None lays it out as plain lines, else Rich's at that width."""
+    blocks: list[Block] = []
     bump = [s for s in report.scenarios if s.scenario.has_bump]
     control = [s for s in report.scenarios if not s.scenario.has_bump]
     if bump:
-        items.append(_comparison_table("With bump", bump))
+        blocks.append(_comparison_table("With bump", bump))
     if control:
-        items.append(_comparison_table("Control (no bump)", control))
-    items.append(_summary_line(report))
-    return _render(items, width, color)
+        blocks.append(_comparison_table("Control (no bump)", control))
+    blocks.append(_summary_line(report))
+    return _render(blocks, width, color)
 
 
-def _summary_line(report: Report) -> Text:
+def _summary_line(report: Report) -> Spans:
     total = sum(len(s.strategies) for s in report.scenarios)
     failed = sum(1 for s in report.scenarios for _, r in s.strategies if not r.ok)
-    text = Text(f"{len(report.scenarios)} scenario(s), {total} strategy run(s): ")
-    text.append_text(_verdict(report.ok))
-    if failed:
-        text.append(f" ({failed} failed)")
-    return text
+    head = (f"{len(report.scenarios)} scenario(s), {total} strategy run(s): ", "")
+    tail = ((f" ({failed} failed)", ""),) if failed else ()
+    return (head, *_verdict(report.ok), *tail)
 
 
 def describe(event: Event) -> str:
@@ -135,33 +119,35 @@ def describe(event: Event) -> str:
     return f"{what}, {f('state')}, age {f('ageMs')} ms, q={f('queueDepth')}"
 
 
-def _timeline(sr: ScenarioResult, name: str, result: StrategyResult) -> Table:
-    table = Table(
-        title=f"{name} ({result.run.engine}, drain={result.run.drain})",
-        box=box.SIMPLE_HEAD,
-        title_justify="left",
-    )
-    for header in ("step", "t (ms)", "event", "ref", "gen", "detail", "stale"):
-        table.add_column(header, overflow="fold")
+_TIMELINE_COLUMNS = tuple(
+    Column(h) for h in ("step", "t (ms)", "event", "ref", "gen", "detail", "stale")
+)
+
+
+def _timeline(sr: ScenarioResult, name: str, result: StrategyResult) -> Grid:
+    rows: list[tuple[Cell, ...] | None] = []
     for e in result.run.events:
         mark = ""
         if sr.divergence is not None and e.step == sr.divergence:
             mark = " <- diverges"
-        table.add_row(
-            f"{e.step}{mark}",
-            str(e.at_ms),
-            e.type,
-            e.ref,
-            "" if e.generation is None else str(e.generation),
-            describe(e),
-            "stale" if e.get("stale") else "",
+        rows.append(
+            (
+                f"{e.step}{mark}",
+                str(e.at_ms),
+                e.type,
+                e.ref,
+                "" if e.generation is None else str(e.generation),
+                describe(e),
+                "stale" if e.get("stale") else "",
+            )
         )
-    return table
+    title = f"{name} ({result.run.engine}, drain={result.run.drain})"
+    return Grid(title, _TIMELINE_COLUMNS, tuple(rows))
 
 
-def _strategy_summary(name: str, r: StrategyResult) -> Text:
+def _strategy_summary(name: str, r: StrategyResult) -> Spans:
     run = r.run
-    rows: list[tuple[str, str | Text]] = [
+    rows: list[tuple[str, Cell]] = [
         (f"{name} verdict", _verdict(r.ok)),
         ("requested", f"{run.requested} at generations {run.requested_generations}"),
         ("completed", str(run.completed)),
@@ -182,29 +168,27 @@ def _strategy_summary(name: str, r: StrategyResult) -> Text:
     if coverage:
         rows.append(("coverage", coverage))
     width = max(len(label) for label, _ in rows)
-    text = Text()
+    spans: list[tuple[str, str]] = []
     for label, value in rows:
-        text.append(f"  {label:<{width}}  ", style="bold")
-        text.append(value if isinstance(value, Text) else Text(value))
-        text.append("\n")
-    return text
+        spans.append((f"  {label:<{width}}  ", "bold"))
+        spans += [(value, "")] if isinstance(value, str) else value
+        spans.append(("\n", ""))
+    return tuple(spans)
 
 
-def render_run(report: Report, *, width: int = 120, color: bool = False) -> str:
-    items: list[RenderableType] = []
+def render_run(report: Report, *, width: int | None = None, color: bool = False) -> str:
+    """Per scenario, each strategy's timeline and summary; width as for render_compare."""
+    blocks: list[Block] = []
     for sr in report.scenarios:
-        head = Text(f"{sr.scenario.name}", style="bold")
-        head.append(f"  [{sr.path}]", style="dim")
-        items.append(head)
+        blocks.append(((sr.scenario.name, "bold"), (f"  [{sr.path}]", "dim")))
         for note in sr.scenario.notes:
-            items.append(Text(f"note: {note}", style="yellow"))
+            blocks.append(((f"note: {note}", "yellow"),))
         if sr.divergence is not None:
-            items.append(
-                Text(f"The strategies' event streams first diverge at step {sr.divergence}.")
-            )
+            text = f"The strategies' event streams first diverge at step {sr.divergence}."
+            blocks.append(((text, ""),))
         for name, r in sr.strategies:
-            items.append(_timeline(sr, name, r))
-            items.append(_strategy_summary(name, r))
-            items.append(Text(""))
-    items.append(_summary_line(report))
-    return _render(items, width, color)
+            blocks.append(_timeline(sr, name, r))
+            blocks.append(_strategy_summary(name, r))
+            blocks.append((("", ""),))
+    blocks.append(_summary_line(report))
+    return _render(blocks, width, color)
