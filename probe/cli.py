@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
-from probe import __version__, engines_cli, explore_cli
+from probe import __version__
 from probe.errors import ProbeError, Problem, ScenarioError, UsageError
 from probe.files import library_files, read_all
 from probe.invariants import INVARIANTS
@@ -45,17 +45,6 @@ if TYPE_CHECKING:  # imported where used: the engine modules are slow to import
 Registry = Mapping[str, DedupStrategy]
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-app = typer.Typer(
-    name="probe",
-    help="Replay concurrency scenarios against openclaw's stuck-session recovery and compare "
-    "the buggy (ref:generation) and fixed (ref) dedup designs.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
 
 T = TypeVar("T")
 
@@ -166,21 +155,20 @@ def _report(
     return Report(tuple(results)), tuple(durations)
 
 
-def _width() -> int:
+def _layout(to_file: bool) -> tuple[int | None, bool]:
+    """(width, colour) of the table format: Rich's layout at the terminal's width on a
+    terminal (or with FORCE_COLOR, at 140), coloured unless NO_COLOR; off a terminal, plain
+    unwrapped lines (width None)."""
+    force = bool(os.environ.get("FORCE_COLOR"))
+    if to_file or not (force or sys.stdout.isatty()):
+        return None, False
+    width = 140
     if sys.stdout.isatty():
         try:
-            return os.get_terminal_size(sys.stdout.fileno()).columns
+            width = os.get_terminal_size(sys.stdout.fileno()).columns
         except OSError:
-            return 120
-    return 140
-
-
-def _color() -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return sys.stdout.isatty()
+            width = 120
+    return width, not os.environ.get("NO_COLOR")
 
 
 def _check_output(output: Path | None, force: bool, option: str = "--output") -> None:
@@ -231,7 +219,7 @@ def _render(
     table: str,
     timing: Timing,
     chosen: list[tuple[Path, str]],
-    color: bool,
+    layout: tuple[int | None, bool],
 ) -> str:
     # Renderers are imported on demand: Rich's import is most of probe's start-up time.
     match format:
@@ -255,7 +243,7 @@ def _render(
             from probe.report.table import render_compare, render_run
 
             render = render_run if table == "run" else render_compare
-            return render(report, width=_width(), color=color)
+            return render(report, width=layout[0], color=layout[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,8 +306,8 @@ def _produce(
     baseline = opts.read_baseline()
     report, durations = _report(loaded, engines, key_by_engine=bool(engine))
     timing = Timing(started, durations)
-    color = _color() and opts.output is None
-    text = _render(report, opts.format, table=table, timing=timing, chosen=chosen, color=color)
+    layout = _layout(to_file=opts.output is not None)
+    text = _render(report, opts.format, table=table, timing=timing, chosen=chosen, layout=layout)
     svg = None
     if opts.svg is not None:
         from probe.report.svg import render_svg
@@ -353,7 +341,6 @@ def _produce(
     raise typer.Exit(EXIT_OK if report.ok and not changed else EXIT_FAILED)
 
 
-@app.command()
 def run(
     files: Annotated[list[Path], typer.Argument(help="Scenario files (TOML).")],
     strategy: StrategyOpt = None,
@@ -374,7 +361,6 @@ def run(
     )
 
 
-@app.command()
 def compare(
     files: Annotated[
         list[Path] | None,
@@ -417,7 +403,6 @@ def compare(
     _guarded(body)
 
 
-@app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files (TOML).")],
     plugin: PluginOpt = None,
@@ -438,7 +423,6 @@ def validate(
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-@app.command()
 def new(
     name: Annotated[str, typer.Argument(help="Scenario name: the file is scenarios/NAME.toml.")],
     directory: Annotated[Path, typer.Option("--dir", help="Folder to write into.")] = Path(
@@ -464,7 +448,6 @@ def new(
     _guarded(body)
 
 
-@app.command()
 def strategies(plugin: PluginOpt = None) -> None:
     """List the registered dedup strategies (and those --plugin loads)."""
 
@@ -475,7 +458,6 @@ def strategies(plugin: PluginOpt = None) -> None:
     _guarded(body)
 
 
-@app.command()
 def invariants() -> None:
     """List the invariants checked after every step, and the coverage counters."""
     for name, meaning in sorted(INVARIANTS.items()):
@@ -491,7 +473,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -501,8 +482,57 @@ def _root(
     """probe: replay concurrency scenarios against openclaw's stuck-session recovery."""
 
 
-explore_cli.register(app, _guarded)
-engines_cli.register(app, _guarded)
+_COMMANDS: dict[str, Callable[..., None]] = {
+    "run": run,
+    "compare": compare,
+    "validate": validate,
+    "new": new,
+    "strategies": strategies,
+    "invariants": invariants,
+}
+_EXPLORE_COMMANDS = ("explore",)
+_ENGINE_COMMANDS = ("engines", "bisect", "conform")
+COMMAND_NAMES = (*_COMMANDS, *_EXPLORE_COMMANDS, *_ENGINE_COMMANDS)
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The command line; with `only`, just that command (and the root's --version).
+
+    Typer converts every registered command's parameters whenever the app runs, and the
+    explore and engine commands import their modules to register; building only the command
+    being run keeps that off a short run's start-up. Help and completion get every command.
+    """
+    target = typer.Typer(
+        name="probe",
+        help="Replay concurrency scenarios against openclaw's stuck-session recovery and "
+        "compare the buggy (ref:generation) and fixed (ref) dedup designs.",
+        no_args_is_help=True,
+        add_completion=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    target.callback()(_root)
+    for name, command in _COMMANDS.items():
+        if only in (None, name):
+            target.command(name)(command)
+    if only is None or only in _EXPLORE_COMMANDS:
+        from probe import explore_cli
+
+        explore_cli.register(target, _guarded)
+    if only is None or only in _ENGINE_COMMANDS:
+        from probe import engines_cli
+
+        engines_cli.register(target, _guarded)
+    return target
+
+
+def __getattr__(name: str) -> typer.Typer:
+    # `probe.cli.app`, every command, built on first use (tests and tools import it).
+    if name == "app":
+        app = build_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _terminated(signum: int, frame: object) -> None:
@@ -515,5 +545,8 @@ def main() -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _terminated)
+    args = sys.argv[1:]
+    completing = any(k.startswith("_PROBE_COMPLETE") for k in os.environ)
+    only = args[0] if args and args[0] in COMMAND_NAMES and not completing else None
     # The same name whether started as `probe` or `python -m probe` (usage, completion).
-    app(prog_name="probe")
+    build_app(only)(prog_name="probe")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import typer
 
 from tests.conftest import ROOT
 from tests.helpers import CLI_ENV, invoke
@@ -151,3 +154,45 @@ def test_version_and_usage_errors() -> None:
     assert invoke("--version")[1].startswith("probe ")
     assert invoke("run")[0] == 2
     assert invoke("frobnicate")[0] == 2
+
+
+# --- building only the command being run --------------------------------------------------
+
+
+def test_every_command_is_known_to_the_trimmed_builds() -> None:
+    from probe.cli import COMMAND_NAMES, build_app
+
+    full = typer.main.get_command(build_app())
+    assert isinstance(full, typer.core.TyperGroup)
+    assert sorted(full.commands) == sorted(COMMAND_NAMES)
+    for name in COMMAND_NAMES:
+        only = typer.main.get_command(build_app(name))
+        assert isinstance(only, typer.core.TyperGroup)
+        assert name in only.commands
+        assert only.commands[name].get_help(
+            typer.Context(only.commands[name], info_name=name)
+        ) == full.commands[name].get_help(typer.Context(full.commands[name], info_name=name))
+
+
+def test_main_runs_a_command_from_its_trimmed_build() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "probe", "run", "scenarios/issue-bump-hold.toml"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**CLI_ENV, "PATH": "/usr/bin:/bin"},
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "3 <- diverges" in proc.stdout
+    proc = subprocess.run(
+        [sys.executable, "-m", "probe", "runn"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**CLI_ENV, "PATH": "/usr/bin:/bin"},
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "No such command 'runn'" in proc.stderr
