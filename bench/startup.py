@@ -24,12 +24,18 @@ def wall(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def probe_command() -> list[str]:
+    """The `probe` script a user runs (installed beside this Python), else `python -m probe`."""
+    script = Path(sys.executable).parent / "probe"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "probe"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "issue-bump-hold.toml"))
     args = parser.parse_args()
-    probe = [sys.executable, "-m", "probe", "run", args.scenario]
+    probe = [*probe_command(), "run", args.scenario]
     baseline = [sys.executable, "-c", "import typer, rich"]
     wall(probe), wall(baseline)  # warm the file cache
     a: list[float] = []
@@ -38,7 +44,7 @@ def main() -> int:
         a.append(wall(probe))
         b.append(wall(baseline))
     ratios = [x / y for x, y in zip(a, b, strict=True)]
-    print(f"runs: {args.runs} pairs, interleaved")
+    print(f"runs: {args.runs} pairs, interleaved; probe is {' '.join(probe[:-2])}")
     print(f"probe run {Path(args.scenario).name}: median {statistics.median(a) * 1000:.1f} ms "
           f"(min {min(a) * 1000:.1f}, max {max(a) * 1000:.1f})")
     print(f"import typer, rich: median {statistics.median(b) * 1000:.1f} ms "

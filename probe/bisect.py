@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from probe.engines import real
-from probe.engines.engine import CannotExpress, RealEngine, comparable
+from probe.engines.base import CannotExpress
+from probe.engines.engine import RealEngine, comparable
 from probe.engines.layout import KeyShape, key_shape
 from probe.report.json_report import strategy_dict
 from probe.report.results import judge

@@ -40,7 +40,7 @@ from probe.skeleton import skeleton
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
 if TYPE_CHECKING:  # imported where used: the engine modules are slow to import
-    from probe.engines.engine import Engine
+    from probe.engines.base import Engine
 
 Registry = Mapping[str, DedupStrategy]
 
@@ -101,21 +101,23 @@ def _engines(
     strategies: list[str] | None, specs: list[str] | None, registry: Registry = REGISTRY
 ) -> list[Engine]:
     """--engine specs in order, plus --strategy picks as model engines; default: every strategy."""
-    from probe.engines.engine import ModelEngine
-    from probe.engines.engine import resolve as resolve_engine
+    from probe.engines.base import ModelEngine
 
     engines: list[Engine] = (
         [ModelEngine(s) for s in _strategies(strategies, registry)] if strategies else []
     )
-    for spec in specs or []:
-        engine = resolve_engine(spec)
-        if all(e.name != engine.name for e in engines):
-            engines.append(engine)
+    if specs:  # the real-build machinery is slow to import; a model-only run never needs it
+        from probe.engines.engine import resolve as resolve_engine
+
+        for spec in specs:
+            engine = resolve_engine(spec)
+            if all(e.name != engine.name for e in engines):
+                engines.append(engine)
     return engines or [ModelEngine(s) for s in registry.values()]
 
 
 def _replay(engine: Engine, scenario: Scenario, shown: str) -> Run:
-    from probe.engines.engine import CannotExpress
+    from probe.engines.base import CannotExpress
 
     try:
         return engine.replay(scenario)

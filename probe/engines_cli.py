@@ -19,7 +19,7 @@ from probe.strategies import REGISTRY
 
 if TYPE_CHECKING:  # the engine modules are imported where used: they are slow to import
     from probe.bisect import BisectResult, Probe
-    from probe.engines.engine import Engine
+    from probe.engines.base import Engine
     from probe.engines.layout import KeyShape
 
 
@@ -47,7 +47,8 @@ class PairResult:
 
 
 def _conform_one(scenario: Scenario, model: Engine, build: Engine) -> PairResult:
-    from probe.engines.engine import CannotExpress, diff_runs
+    from probe.engines.base import CannotExpress
+    from probe.engines.engine import diff_runs
 
     start = time.perf_counter()
     try:
@@ -70,7 +71,8 @@ def _conform_one(scenario: Scenario, model: Engine, build: Engine) -> PairResult
 
 def _pairs(specs: list[str] | None, builds: list[str] | None = None) -> list[tuple[Engine, Engine]]:
     """--pair model:NAME=ENGINE as given; --engine ENGINE against the model of its own design."""
-    from probe.engines.engine import DEFAULT_PAIRS, ModelEngine
+    from probe.engines.base import ModelEngine
+    from probe.engines.engine import DEFAULT_PAIRS
     from probe.engines.engine import resolve as resolve_engine
 
     if not specs and not builds:
@@ -247,7 +249,8 @@ def render_inspect(doc: dict[str, Any]) -> str:
 
 def _inspect_engine(spec: str, scratch: Path) -> dict[str, Any]:
     from probe.engines import real
-    from probe.engines.engine import LocalEngine, ModelEngine, RealEngine
+    from probe.engines.base import ModelEngine
+    from probe.engines.engine import LocalEngine, RealEngine
     from probe.engines.engine import resolve as resolve_engine
     from probe.engines.layout import key_shape
 

@@ -20,8 +20,8 @@ from probe.scenario import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
 if TYPE_CHECKING:  # imported where used: the engine and report modules are slow to import
+    from probe.engines.base import Engine
     from probe.engines.confirm import Confirmation
-    from probe.engines.engine import Engine
     from probe.explore import (
         Counterexample,
         ExploreConfig,
@@ -424,7 +424,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
 
 def _confirm_engines(specs: list[str] | None) -> list[Engine]:
     """The --confirm engines, resolved before the search so that a bad one costs nothing."""
-    from probe.engines.engine import ModelEngine
+    from probe.engines.base import ModelEngine
     from probe.engines.engine import resolve as resolve_engine
 
     engines: list[Engine] = []

@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from probe.engines.engine import CannotExpress, Engine, ModelEngine, diff_runs
+from probe.engines.base import CannotExpress, Engine, ModelEngine
+from probe.engines.engine import diff_runs
 from probe.scenario import Scenario
 from probe.strategies import REGISTRY, get_strategy
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from probe.dump import step_table
+from probe.engines.base import CannotExpress, Engine, ModelEngine, Unexpressible
 from probe.errors import ProbeError
 from probe.invariants import InvariantChecker
 from probe.model.events import COMPLETED, REQUESTED, Event, FieldValue
-from probe.replay import replay
 from probe.run import Run
 from probe.scenario import Scenario
-from probe.strategies import DedupStrategy, get_strategy
+from probe.strategies import get_strategy
 
 if TYPE_CHECKING:  # imported where used: the installer and its helpers are slow to import
     from probe.engines import real
@@ -27,50 +27,6 @@ if TYPE_CHECKING:  # imported where used: the installer and its helpers are slow
 BUGGY_BUILD = "openclaw@2026.5.30-beta.1"
 FIXED_BUILD = "openclaw@2026.5.31-beta.1"
 DEFAULT_PAIRS = (("model:buggy", BUGGY_BUILD), ("model:fixed", FIXED_BUILD))
-
-
-class Engine(Protocol):
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def design(self) -> str | None:
-        """The strategy whose [expect.*] table applies to this engine's runs (None: none)."""
-        ...
-
-    def replay(self, scenario: Scenario) -> Run: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Unexpressible:
-    step: int | None  # 1-based, None for the settings
-    key: str
-    reason: str
-
-
-class CannotExpress(ProbeError):
-    """A real build cannot express some feature of the scenario; nothing was approximated."""
-
-    def __init__(self, engine: str, items: list[Unexpressible]) -> None:
-        self.engine = engine
-        self.items = items
-        super().__init__("; ".join(f"{i.key}: {i.reason}" for i in items))
-
-
-@dataclass(frozen=True)
-class ModelEngine:
-    strategy: DedupStrategy
-
-    @property
-    def name(self) -> str:
-        return f"model:{self.strategy.name}"
-
-    @property
-    def design(self) -> str | None:
-        return self.strategy.name
-
-    def replay(self, scenario: Scenario) -> Run:
-        return replace(replay(scenario, self.strategy), engine=self.name)
 
 
 def key_shape(dist: Path) -> tuple[str, str | None]:
