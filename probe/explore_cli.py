@@ -127,6 +127,8 @@ def _trace_lines(example: Counterexample) -> list[str]:
 
 
 def _confirmation_lines(written: Written) -> list[str]:
+    if not written.confirmations:
+        return []  # confirm.py pulls in the engine modules, slow to import
     from probe.engines.confirm import CANNOT_EXPRESS, CONFIRMED, DISAGREES
 
     lines = []
@@ -330,7 +332,6 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 explore,
                 explore_random,
             )
-            from probe.files import read_scenario
             from probe.report.explore_report import StrategyOutcome, Written
 
             if format not in EXPLORE_FORMATS:
@@ -340,7 +341,11 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             if vary is not None and format not in ("table", "json"):
                 raise UsageError(f"--format {format!r}: a --vary sweep prints table or json")
             picked = [get_strategy(n) for n in strategy] if strategy else list(REGISTRY.values())
-            loaded = read_scenario(scenario_file, REGISTRY.keys()) if scenario_file else None
+            loaded = None
+            if scenario_file is not None:
+                from probe.files import read_scenario  # and the TOML parser: only for a file
+
+                loaded = read_scenario(scenario_file, REGISTRY.keys())
             seed_scenario = loaded or ISSUE_SEED
             if drain is not None:
                 if drain not in ("settle", "hold"):
@@ -424,11 +429,13 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
 
 def _confirm_engines(specs: list[str] | None) -> list[Engine]:
     """The --confirm engines, resolved before the search so that a bad one costs nothing."""
+    if not specs:
+        return []  # the engine modules are slow to import; most searches confirm nothing
     from probe.engines.base import ModelEngine
     from probe.engines.engine import resolve as resolve_engine
 
     engines: list[Engine] = []
-    for spec in specs or []:
+    for spec in specs:
         engine = resolve_engine(spec)
         if isinstance(engine, ModelEngine):
             raise UsageError(
@@ -447,11 +454,11 @@ def _confirm(
     picked: list[DedupStrategy],
     builds: list[Engine],
 ) -> tuple[Confirmation, ...]:
+    if not builds:
+        return ()
     from probe.engines.confirm import confirm
     from probe.explore import counterexample_scenario
 
-    if not builds:
-        return ()
     scenario = counterexample_scenario(seed, example, strategy, picked)
     found = []
     for build in builds:

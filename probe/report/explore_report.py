@@ -8,8 +8,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from probe.dump import step_table
-from probe.report.github import _command
-from probe.report.junit import _tag, _text
 from probe.report.timing import seconds
 
 if TYPE_CHECKING:
@@ -83,6 +81,8 @@ def render_explore_junit(
     outcomes: Mapping[str, StrategyOutcome], seed: str, started: datetime
 ) -> str:
     """One testsuite for the search, one testcase per strategy."""
+    from probe.report.junit import _tag, _text  # only this format needs the XML helpers
+
     failed = sum(1 for o in outcomes.values() if not o.passed)
     total = sum(o.seconds for o in outcomes.values())
     lines = [
@@ -175,6 +175,8 @@ def render_explore_markdown(
 
 def render_explore_github(outcomes: Mapping[str, StrategyOutcome], seed_file: str | None) -> str:
     """An ::error per failure, on the counterexample file when one was written."""
+    from probe.report.github import _command
+
     out = []
     for name, o in outcomes.items():
         for message in problems(name, o):
