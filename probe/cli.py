@@ -348,7 +348,7 @@ def _produce(
 
 
 def run(
-    files: Annotated[list[Path], typer.Argument(help="Scenario files (TOML).")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Scenario files (TOML).")],
     strategy: StrategyOpt = None,
     engine: EngineOpt = None,
     format: FormatOpt = Format.table,
@@ -370,7 +370,9 @@ def run(
 def compare(
     files: Annotated[
         list[Path] | None,
-        typer.Argument(help="Scenario files (default: the shipped scenario library)."),
+        typer.Argument(
+            metavar="FILE...", help="Scenario files (default: the shipped scenario library)."
+        ),
     ] = None,
     with_bump: Annotated[
         bool | None,
@@ -412,7 +414,7 @@ def compare(
 
 
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario files (TOML).")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Scenario files (TOML).")],
     plugin: PluginOpt = None,
 ) -> None:
     """Check scenario files without running them."""
@@ -432,7 +434,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def new(
-    name: Annotated[str, typer.Argument(help="Scenario name: the file is scenarios/NAME.toml.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The file is scenarios/NAME.toml.")],
     directory: Annotated[Path, typer.Option("--dir", help="Folder to write into.")] = Path(
         "scenarios"
     ),

@@ -426,7 +426,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
 
     @engines_app.command("install")
     def install(
-        specs: Annotated[list[str], typer.Argument(help="openclaw@VERSION (repeatable).")],
+        specs: Annotated[
+            list[str], typer.Argument(metavar="SPEC...", help="openclaw@VERSION (repeatable).")
+        ],
     ) -> None:
         """Fetch builds from the npm registry into the cache, with only what the harness needs."""
 
@@ -641,7 +643,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
     @app.command()
     def conform(
         files: Annotated[
-            list[Path] | None, typer.Argument(help="Scenario files (default: the shipped library).")
+            list[Path] | None,
+            typer.Argument(
+                metavar="FILE...", help="Scenario files (default: the shipped library)."
+            ),
         ] = None,
         pair: Annotated[
             list[str] | None,
