@@ -48,26 +48,39 @@ def request_identity(event: Event) -> Identity:
     )
 
 
-@dataclass
-class InvariantChecker:
-    """Feed events in order; `finish` adds the end-of-run checks."""
+OpenRequest = tuple[Identity, Event]
+CheckerKey = tuple[tuple[str, tuple[Identity, ...]], ...]
 
-    open_requests: dict[str, list[tuple[Identity, Event]]] = field(default_factory=dict)
+
+@dataclass(slots=True)
+class InvariantChecker:
+    """Feed events in order; `finish` adds the end-of-run checks.
+
+    The open requests of a ref are a tuple, replaced rather than changed, so a clone copies
+    one dict; the key is kept until an event changes what it is made of.
+    """
+
+    open_requests: dict[str, tuple[OpenRequest, ...]] = field(default_factory=dict)
     coordinator_absorbed: int = 0
+    _key: CheckerKey | None = field(default=None, init=False, repr=False, compare=False)
 
     def clone(self) -> InvariantChecker:
-        return InvariantChecker(
-            {ref: list(items) for ref, items in self.open_requests.items() if items},
+        twin = InvariantChecker(
+            {ref: items for ref, items in self.open_requests.items() if items},
             self.coordinator_absorbed,
         )
+        twin._key = self._key
+        return twin
 
-    def key(self) -> tuple[tuple[str, tuple[Identity, ...]], ...]:
+    def key(self) -> CheckerKey:
         """What the checks still depend on: the requests open per ref."""
-        return tuple(
-            (ref, tuple(sorted((i for i, _ in items), key=repr)))
-            for ref, items in sorted(self.open_requests.items())
-            if items
-        )
+        if self._key is None:
+            self._key = tuple(
+                (ref, tuple(sorted((i for i, _ in items), key=repr)))
+                for ref, items in sorted(self.open_requests.items())
+                if items
+            )
+        return self._key
 
     def observe(self, event: Event) -> list[Violation]:
         if event.type == REQUESTED:
@@ -80,7 +93,7 @@ class InvariantChecker:
         return [v for e in events for v in self.observe(e)]
 
     def _requested(self, event: Event) -> list[Violation]:
-        open_for_ref = self.open_requests.setdefault(event.ref, [])
+        open_for_ref = self.open_requests.get(event.ref, ())
         found: list[Violation] = []
         if open_for_ref:
             first = open_for_ref[0][1]
@@ -93,15 +106,17 @@ class InvariantChecker:
                     f"{first.at_ms} ms for generation {first.get('stateGeneration')} is in flight",
                 )
             )
-        open_for_ref.append((request_identity(event), event))
+        self.open_requests[event.ref] = (*open_for_ref, (request_identity(event), event))
+        self._key = None
         return found
 
     def _completed(self, event: Event) -> list[Violation]:
-        open_for_ref = self.open_requests.get(event.ref, [])
+        open_for_ref = self.open_requests.get(event.ref, ())
         identity = request_identity(event)
         for i, (ident, _) in enumerate(open_for_ref):
             if ident == identity:
-                del open_for_ref[i]
+                self.open_requests[event.ref] = open_for_ref[:i] + open_for_ref[i + 1 :]
+                self._key = None
                 return []
         # No requested event behind it: the coordinator absorbed this ask itself.
         self.coordinator_absorbed += 1
