@@ -10,7 +10,13 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from probe.invariants import INVARIANTS, PHANTOM_REQUEST, InvariantChecker, Violation
+from probe.invariants import (
+    INVARIANTS,
+    OBSERVED_EVENTS,
+    PHANTOM_REQUEST,
+    InvariantChecker,
+    Violation,
+)
 from probe.model.coverage import Coverage
 from probe.model.world import World
 from probe.replay import replay
@@ -174,7 +180,9 @@ def explore(
     progress: Callable[[int, int, int], None] | None = None,
 ) -> ExploreResult:
     """Breadth-first to `config.depth`: the first counterexample of each invariant is shortest."""
-    root_world, root_checker = World(scenario, strategy), InvariantChecker()
+    # The checker reads only its own event types: the others are never even built.
+    root_world = World(scenario, strategy, keep_events=OBSERVED_EVENTS)
+    root_checker = InvariantChecker()
     seen: set[tuple[object, ...]] = {(root_world.state_key(), root_checker.key())}
     frontier: list[tuple[World, InvariantChecker, _Trace]] = [(root_world, root_checker, _ROOT)]
     plan = _step_plan(scenario, config)
@@ -280,7 +288,8 @@ def explore_random(
         if stop():
             break
         result.runs += 1
-        world, checker, trace = World(scenario, strategy), InvariantChecker(), _ROOT
+        world = World(scenario, strategy, keep_events=OBSERVED_EVENTS)
+        checker, trace = InvariantChecker(), _ROOT
         for number in range(1, config.depth + 1):
             step = rng.choice(_offered(plan, world))
             world.apply(number, step)

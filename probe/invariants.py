@@ -36,6 +36,9 @@ class Violation:
 
 Identity = tuple[FieldValue | None, ...]
 
+# The only event types the checks read: a search may drop every other type unseen.
+OBSERVED_EVENTS = frozenset({REQUESTED, COMPLETED})
+
 
 def request_identity(event: Event) -> Identity:
     """A completed event carries its request's fields, so the pair can be matched."""

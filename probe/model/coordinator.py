@@ -71,17 +71,18 @@ class Coordinator:
         rec.state = "idle"
         rec.touch(now)
         rec.queue_depth = 0 if outcome.clears_queue else max(0, rec.queue_depth - 1)
-        self.bus.emit(
-            STATE,
-            rec.ref,
-            payload(
-                prevState=prev,
-                state="idle",
-                reason=f"stuck_recovery:{outcome.status}",
-                queueDepth=rec.queue_depth,
-            ),
-            generation=rec.generation,
-        )
+        if self.bus.keeps(STATE):
+            self.bus.emit(
+                STATE,
+                rec.ref,
+                payload(
+                    prevState=prev,
+                    state="idle",
+                    reason=f"stuck_recovery:{outcome.status}",
+                    queueDepth=rec.queue_depth,
+                ),
+                generation=rec.generation,
+            )
         self._completed(request, outcome)
 
     def _still_current(self, request: RecoveryRequest, outcome: Outcome) -> bool:

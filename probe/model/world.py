@@ -45,7 +45,15 @@ def seeding_order(sessions: tuple[SessionSeed, ...]) -> list[SessionSeed]:
 
 
 class World:
-    def __init__(self, scenario: Scenario, strategy: DedupStrategy) -> None:
+    """`keep_events`: the event types its bus records (None: all; see EventBus)."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        strategy: DedupStrategy,
+        *,
+        keep_events: frozenset[str] | None = None,
+    ) -> None:
         self.settings = scenario.settings
         self.strategy = strategy
         self.warn_ms = scenario.settings.effective_warn_ms
@@ -54,7 +62,7 @@ class World:
         self.store = SessionStore()
         self.activity: dict[str, RunActivity] = {}
         self.handles: dict[str, RunHandle] = {}
-        self._wire()
+        self._wire(None, keep_events)
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: list[str | None] = []
         self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
@@ -62,9 +70,9 @@ class World:
         self.clock.now = 0
         self.heartbeat = self.clock.schedule(self.settings.heartbeat_ms, "heartbeat")
 
-    def _wire(self, coverage: Coverage | None = None) -> None:
+    def _wire(self, coverage: Coverage | None, keep_events: frozenset[str] | None) -> None:
         """Build the layers over this world's containers (also after a clone)."""
-        self.bus = EventBus(self.clock)
+        self.bus = EventBus(self.clock, keep_events)
         self.coverage = coverage if coverage is not None else Coverage()
         self.coordinator = Coordinator(self.strategy, self.store, self.bus, self.coverage)
         self.runtime = RecoveryRuntime(
@@ -90,7 +98,7 @@ class World:
         twin.store = self.store.clone()
         twin.activity = {ref: a.copy() for ref, a in self.activity.items()}
         twin.handles = dict(self.handles)  # RunHandle is frozen
-        twin._wire(coverage)
+        twin._wire(coverage, self.bus.keep)
         twin.coordinator.in_flight = set(self.coordinator.in_flight)
         twin.runtime.in_flight = set(self.runtime.in_flight)
         twin.runtime.waiters = {ref: w.copy() for ref, w in self.runtime.waiters.items()}
@@ -184,7 +192,10 @@ class World:
         rec = self.store.lookup(ref, now)
         rec.queue_depth += 1
         rec.touch(now)
-        self.bus.emit(QUEUED, ref, payload(queueDepth=rec.queue_depth), generation=rec.generation)
+        if self.bus.keeps(QUEUED):
+            self.bus.emit(
+                QUEUED, ref, (("queueDepth", rec.queue_depth),), generation=rec.generation
+            )
 
     def state_change(self, ref: str, to: SessionState, reason: str) -> None:
         now = self.clock.now
@@ -194,12 +205,13 @@ class World:
         rec.touch(now)
         if to == "idle":
             rec.queue_depth = max(0, rec.queue_depth - 1)
-        self.bus.emit(
-            STATE,
-            ref,
-            payload(prevState=prev, state=to, reason=reason, queueDepth=rec.queue_depth),
-            generation=rec.generation,
-        )
+        if self.bus.keeps(STATE):
+            self.bus.emit(
+                STATE,
+                ref,
+                payload(prevState=prev, state=to, reason=reason, queueDepth=rec.queue_depth),
+                generation=rec.generation,
+            )
 
     def progress(self, ref: str) -> None:
         now = self.clock.now
@@ -276,19 +288,20 @@ class World:
             cls = classify(rec.state, rec.queue_depth, snap, self.warn_ms)
             if not passes_throttle(rec, cls, age, self.warn_ms):
                 continue
-            self.bus.emit(
-                cls.event_type,
-                rec.ref,
-                payload(
-                    state=rec.state,
-                    ageMs=age,
-                    queueDepth=rec.queue_depth,
-                    reason=cls.reason,
-                    classification=cls.classification,
-                    activeWorkKind=cls.active_work_kind,
-                ),
-                generation=rec.generation,
-            )
+            if self.bus.keeps(cls.event_type):
+                self.bus.emit(
+                    cls.event_type,
+                    rec.ref,
+                    payload(
+                        state=rec.state,
+                        ageMs=age,
+                        queueDepth=rec.queue_depth,
+                        reason=cls.reason,
+                        classification=cls.classification,
+                        activeWorkKind=cls.active_work_kind,
+                    ),
+                    generation=rec.generation,
+                )
             request = build_request(rec, cls, snap, age, self.abort_ms)
             if request is None:
                 continue
