@@ -100,3 +100,35 @@ def test_dropping_unobserved_event_types_changes_no_verdict(seed: str, strategy:
         assert full_checker.finish(settled=True, step=0) == kept_checker.finish(
             settled=True, step=0
         )
+
+
+@pytest.mark.parametrize(("seed", "strategy"), CASES)
+def test_clones_are_independent_of_their_original(seed: str, strategy: str) -> None:
+    """Explore clones a state once per step but the last, which the state takes itself."""
+    scenario, strat = SEEDS[seed], STRATEGIES[strategy]
+    rng = random.Random(CASES.index((seed, strategy)))
+    for steps in walks(scenario, CASES.index((seed, strategy))):
+        plain, world = World(scenario, strat), World(scenario, strat)
+        for number, step in enumerate(steps, start=1):
+            before = world.state_key()
+            siblings = []
+            others = candidate_steps(scenario, world, ExploreConfig())
+            # In any order and any number: a fixed one can hide a leak that a later one undoes.
+            for other in rng.sample(others, rng.randint(0, len(others))):
+                twin = world.clone()
+                assert twin.state_key() == before
+                twin.apply(number, other)
+                siblings.append((twin, twin.state_key(), twin.runtime_outcomes()))
+                assert world.state_key() == before
+            if rng.random() < 0.5:
+                world = world.clone()
+            world.apply(number, step)
+            plain.apply(number, step)
+            for twin, key, outcomes in siblings:
+                assert (twin.state_key(), twin.runtime_outcomes()) == (key, outcomes)
+            assert world.state_key() == plain.state_key()
+            assert world.clock.now == plain.clock.now
+            assert world.runtime_outcomes() == plain.runtime_outcomes()
+            assert [_seen(e) for e in world.bus.events] == [_seen(e) for e in plain.bus.events]
+            world.bus.events.clear()
+            plain.bus.events.clear()

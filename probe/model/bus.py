@@ -14,6 +14,8 @@ class EventBus:
     pay for the rest; `keeps` lets an emitter skip even building a dropped event's payload.
     """
 
+    __slots__ = ("clock", "events", "keep", "step")
+
     def __init__(self, clock: Clock, keep: frozenset[str] | None = None) -> None:
         self.clock = clock
         self.keep = keep

@@ -18,6 +18,8 @@ class Timer:
 
 
 class Clock:
+    __slots__ = ("_cancelled", "_heap", "_seq", "now")
+
     def __init__(self, now: int = 0) -> None:
         self.now = now
         self._heap: list[Timer] = []
@@ -45,8 +47,9 @@ class Clock:
         return None
 
     def clone(self) -> Clock:
-        twin = Clock(self.now)
-        twin._heap = list(self._heap)  # Timers are immutable: share them
+        twin = Clock.__new__(Clock)
+        twin.now = self.now
+        twin._heap = self._heap.copy()  # Timers are immutable: share them
         twin._seq = self._seq
-        twin._cancelled = set(self._cancelled)
+        twin._cancelled = self._cancelled.copy()
         return twin

@@ -22,6 +22,8 @@ def _request_fields(request: RecoveryRequest) -> dict[str, str | int]:
 
 
 class Coordinator:
+    __slots__ = ("bus", "coverage", "in_flight", "store", "strategy")
+
     def __init__(
         self, strategy: DedupStrategy, store: SessionStore, bus: EventBus, coverage: Coverage
     ) -> None:
@@ -30,6 +32,12 @@ class Coordinator:
         self.bus = bus
         self.coverage = coverage
         self.in_flight: set[str] = set()
+
+    def clone(self, store: SessionStore, bus: EventBus, coverage: Coverage) -> Coordinator:
+        """This coordinator's in-flight keys over another world's store and bus."""
+        twin = Coordinator(self.strategy, store, bus, coverage)
+        twin.in_flight = self.in_flight.copy()
+        return twin
 
     def request(self, request: RecoveryRequest, cls: Classification) -> str | None:
         """Emit requested and return the in-flight key, or absorb the ask and return None."""

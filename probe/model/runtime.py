@@ -26,17 +26,17 @@ DEFAULT_STALE_PROGRESS_ABORT_MS = 300_000
 MIN_SETTLE_TIMER_MS = 100
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Waiter:
-    """A recovery that asked its run to abort and is waiting for it to end."""
+    """A recovery that asked its run to abort and is waiting for it to end.
+
+    Immutable, so a cloned world shares its waiters with the original.
+    """
 
     request: RecoveryRequest
     key: str
     call_index: int
     timer: Timer | None
-
-    def copy(self) -> Waiter:
-        return Waiter(self.request, self.key, self.call_index, self.timer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,18 @@ class Resolved:
 
 
 class RecoveryRuntime:
+    __slots__ = (
+        "activity",
+        "clock",
+        "coverage",
+        "end_run",
+        "handles",
+        "in_flight",
+        "settings",
+        "store",
+        "waiters",
+    )
+
     def __init__(
         self,
         settings: Settings,
@@ -71,6 +83,21 @@ class RecoveryRuntime:
         self.end_run = end_run
         self.in_flight: set[str] = set()
         self.waiters: dict[str, Waiter] = {}
+
+    def clone(
+        self,
+        clock: Clock,
+        store: SessionStore,
+        activity: dict[str, RunActivity],
+        handles: dict[str, RunHandle],
+        coverage: Coverage,
+        end_run: Callable[[str, str], None],
+    ) -> RecoveryRuntime:
+        """This runtime's in-flight state over another world's containers."""
+        twin = RecoveryRuntime(self.settings, clock, store, activity, handles, coverage, end_run)
+        twin.in_flight = self.in_flight.copy()
+        twin.waiters = self.waiters.copy()
+        return twin
 
     def call(self, request: RecoveryRequest, key: str, call_index: int) -> Resolved | None:
         """The call's outcome, or None while it waits on an aborted run that has not ended."""

@@ -43,12 +43,14 @@ class SessionRecord:
 class SessionStore:
     """diagnostic-session-state.ts: a Map in insertion order plus the prune clock."""
 
+    __slots__ = ("last_prune_at", "records")
+
     def __init__(self) -> None:
         self.records: dict[str, SessionRecord] = {}
         self.last_prune_at: int | None = None
 
     def clone(self) -> SessionStore:
-        twin = SessionStore()
+        twin = SessionStore.__new__(SessionStore)
         twin.records = {ref: rec.copy() for ref, rec in self.records.items()}
         twin.last_prune_at = self.last_prune_at
         return twin

@@ -47,6 +47,24 @@ def seeding_order(sessions: tuple[SessionSeed, ...]) -> list[SessionSeed]:
 class World:
     """`keep_events`: the event types its bus records (None: all; see EventBus)."""
 
+    __slots__ = (
+        "abort_ms",
+        "activity",
+        "bus",
+        "clock",
+        "coordinator",
+        "coverage",
+        "creation_order",
+        "handles",
+        "heartbeat",
+        "runtime",
+        "runtime_calls",
+        "settings",
+        "store",
+        "strategy",
+        "warn_ms",
+    )
+
     def __init__(
         self,
         scenario: Scenario,
@@ -62,18 +80,8 @@ class World:
         self.store = SessionStore()
         self.activity: dict[str, RunActivity] = {}
         self.handles: dict[str, RunHandle] = {}
-        self._wire(None, keep_events)
-        # One entry per call into the runtime, in call order; None while unresolved.
-        self.runtime_calls: list[str | None] = []
-        self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
-        self._seed(scenario.sessions)
-        self.clock.now = 0
-        self.heartbeat = self.clock.schedule(self.settings.heartbeat_ms, "heartbeat")
-
-    def _wire(self, coverage: Coverage | None, keep_events: frozenset[str] | None) -> None:
-        """Build the layers over this world's containers (also after a clone)."""
         self.bus = EventBus(self.clock, keep_events)
-        self.coverage = coverage if coverage is not None else Coverage()
+        self.coverage = Coverage()
         self.coordinator = Coordinator(self.strategy, self.store, self.bus, self.coverage)
         self.runtime = RecoveryRuntime(
             self.settings,
@@ -84,6 +92,12 @@ class World:
             self.coverage,
             self.end_run,
         )
+        # One entry per call into the runtime, in call order; None while unresolved.
+        self.runtime_calls: list[str | None] = []
+        self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
+        self._seed(scenario.sessions)
+        self.clock.now = 0
+        self.heartbeat = self.clock.schedule(self.settings.heartbeat_ms, "heartbeat")
 
     def clone(self, coverage: Coverage | None = None) -> World:
         """An independent copy of the whole model state, with no events yet.
@@ -94,15 +108,15 @@ class World:
         twin = World.__new__(World)
         twin.settings, twin.strategy = self.settings, self.strategy
         twin.warn_ms, twin.abort_ms = self.warn_ms, self.abort_ms
-        twin.clock = self.clock.clone()
-        twin.store = self.store.clone()
-        twin.activity = {ref: a.copy() for ref, a in self.activity.items()}
-        twin.handles = dict(self.handles)  # RunHandle is frozen
-        twin._wire(coverage, self.bus.keep)
-        twin.coordinator.in_flight = set(self.coordinator.in_flight)
-        twin.runtime.in_flight = set(self.runtime.in_flight)
-        twin.runtime.waiters = {ref: w.copy() for ref, w in self.runtime.waiters.items()}
-        twin.runtime_calls = list(self.runtime_calls)
+        twin.clock = clock = self.clock.clone()
+        twin.store = store = self.store.clone()
+        twin.activity = activity = {ref: a.copy() for ref, a in self.activity.items()}
+        twin.handles = handles = self.handles.copy()  # RunHandle is frozen
+        twin.bus = bus = EventBus(clock, self.bus.keep)
+        twin.coverage = coverage = coverage if coverage is not None else Coverage()
+        twin.coordinator = self.coordinator.clone(store, bus, coverage)
+        twin.runtime = self.runtime.clone(clock, store, activity, handles, coverage, twin.end_run)
+        twin.runtime_calls = self.runtime_calls.copy()
         twin.creation_order = self.creation_order
         twin.heartbeat = self.heartbeat
         return twin
@@ -265,7 +279,6 @@ class World:
             if waiter is None or waiter.timer is not timer:
                 return
             self.runtime.waiters.pop(timer.ref)
-            waiter.timer = None
             self.coverage.settle_force_clears += 1
             # Drain timed out: force-clear the run (its end wakes nobody: the waiter is gone).
             self.end_run(timer.ref, "stuck_recovery")
