@@ -12,9 +12,10 @@ from dataclasses import replace
 
 import pytest
 
-from probe.explore import ISSUE_SEED, ExploreConfig, candidate_steps
+from probe.explore import ISSUE_SEED, ExploreConfig, candidate_steps, explore
 from probe.invariants import OBSERVED_EVENTS, InvariantChecker
 from probe.model.events import Event
+from probe.model.state import PRUNE_INTERVAL_MS
 from probe.model.world import World
 from probe.scenario import Scenario, Settings, Step
 from probe.strategies import REGISTRY, DedupStrategy
@@ -132,3 +133,113 @@ def test_clones_are_independent_of_their_original(seed: str, strategy: str) -> N
             assert [_seen(e) for e in world.bus.events] == [_seen(e) for e in plain.bus.events]
             world.bus.events.clear()
             plain.bus.events.clear()
+
+
+# Counted by the search before any of its shortcuts: the states it merges, the transitions it
+# takes and the coverage it sums must not move.
+PINNED = [
+    (
+        "two", "fixed", 8, ("tick", "bump", "release"),
+        (1, 5, 17, 57, 180, 512, 1317, 3094, 6703), 20473, (),
+        (4796, 4796, 3758, 0, 0, 3144),
+    ),
+    (
+        "issue", "buggy", 5, None,
+        (1, 8, 44, 189, 549, 1325), 6153, ("phantom-request",),
+        (226, 35, 299, 54, 0, 199),
+    ),
+    ("settle", "fixed", 3, None, (1, 14, 124, 902), 1910, (), (38, 0, 0, 0, 76, 30)),
+    ("mixed", "buggy", 3, None, (1, 13, 106, 705), 1529, (), (0, 0, 0, 0, 0, 0)),
+    (
+        "settle", "buggy", 7, ("tick", "bump", "release", "advance"),
+        (1, 6, 26, 100, 314, 858, 2166, 5106), 15046, (),
+        (750, 0, 0, 0, 1500, 1008),
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("seed", "strategy", "depth", "actions", "per_depth", "transitions", "violated", "coverage"),
+    PINNED,
+)
+def test_the_search_counts_what_it_always_counted(
+    seed: str,
+    strategy: str,
+    depth: int,
+    actions: tuple[str, ...] | None,
+    per_depth: tuple[int, ...],
+    transitions: int,
+    violated: tuple[str, ...],
+    coverage: tuple[int, ...],
+) -> None:
+    config = ExploreConfig(depth=depth) if actions is None else ExploreConfig(depth, actions)
+    result = explore(SEEDS[seed], STRATEGIES[strategy], config)
+    assert result.per_depth == per_depth
+    assert result.distinct_states == sum(per_depth)
+    assert result.transitions == transitions
+    assert tuple(c.invariant for c in result.counterexamples) == violated
+    assert tuple(n for _, n in result.coverage) == coverage
+
+
+def reference_key(world: World) -> tuple[object, ...]:
+    """World.state_key as first written, plainly: the meaning any faster key must keep."""
+    now = world.clock.now
+    hb = world.heartbeat
+    store = world.store
+    return (
+        tuple(
+            (
+                r.ref,
+                r.state,
+                r.generation,
+                r.queue_depth,
+                r.last_activity - now,
+                r.last_stuck_warn_age,
+                r.last_long_running_warn_age,
+            )
+            for r in store.records.values()
+        ),
+        None if store.last_prune_at is None else min(now - store.last_prune_at, PRUNE_INTERVAL_MS),
+        tuple(
+            (
+                ref,
+                a.embedded_run,
+                None if a.tool_started_at is None else a.tool_started_at - now,
+                a.model_call,
+                a.last_progress_at - now,
+                a.last_progress_reason,
+            )
+            for ref, a in sorted(world.activity.items())
+        ),
+        tuple(sorted((ref, h.abort) for ref, h in world.handles.items())),
+        tuple(sorted(world.coordinator.in_flight)),
+        tuple(sorted(world.runtime.in_flight)),
+        tuple(
+            (
+                ref,
+                w.request,
+                w.key,
+                None if w.timer is None else (w.timer.due - now, w.timer.seq < hb.seq),
+            )
+            for ref, w in sorted(world.runtime.waiters.items())
+        ),
+        hb.due - now,
+    )
+
+
+@pytest.mark.parametrize(("seed", "strategy"), CASES)
+def test_state_key_merges_exactly_what_the_reference_key_merges(seed: str, strategy: str) -> None:
+    scenario, strat = SEEDS[seed], STRATEGIES[strategy]
+    to_reference: dict[object, object] = {}
+    from_reference: dict[object, object] = {}
+    samples = 0
+    for steps in walks(scenario, CASES.index((seed, strategy))):
+        world = World(scenario, strat, keep_events=OBSERVED_EVENTS)
+        for number, step in enumerate(steps, start=1):
+            world = world.clone()
+            world.apply(number, step)
+            key, reference = world.state_key(), reference_key(world)
+            assert to_reference.setdefault(key, reference) == reference
+            assert from_reference.setdefault(reference, key) == key
+            samples += 1
+    assert len(from_reference) < samples  # some walks met: the check compared something

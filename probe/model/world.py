@@ -125,49 +125,61 @@ class World:
         """A canonical key of the whole model state, times taken relative to now.
 
         Two worlds with equal keys behave the same from here on, whatever their history.
+        (Explore builds one per transition: hence list displays and no sort of one item.)
         """
         now = self.clock.now
         hb = self.heartbeat
+        last_prune_at = self.store.last_prune_at
+        activity = self.activity
+        waiters = self.runtime.waiters
         return (
             tuple(
-                (
-                    r.ref,
-                    r.state,
-                    r.generation,
-                    r.queue_depth,
-                    r.last_activity - now,
-                    r.last_stuck_warn_age,
-                    r.last_long_running_warn_age,
-                )
-                for r in self.store.records.values()
+                [
+                    (
+                        r.ref,
+                        r.state,
+                        r.generation,
+                        r.queue_depth,
+                        r.last_activity - now,
+                        r.last_stuck_warn_age,
+                        r.last_long_running_warn_age,
+                    )
+                    for r in self.store.records.values()
+                ]
             ),
             # Past the prune interval a prune is due whenever asked: cap the age there.
-            None
-            if self.store.last_prune_at is None
-            else min(now - self.store.last_prune_at, PRUNE_INTERVAL_MS),
+            None if last_prune_at is None else min(now - last_prune_at, PRUNE_INTERVAL_MS),
             tuple(
-                (
-                    ref,
-                    a.embedded_run,
-                    None if a.tool_started_at is None else a.tool_started_at - now,
-                    a.model_call,
-                    a.last_progress_at - now,
-                    a.last_progress_reason,
-                )
-                for ref, a in sorted(self.activity.items())
+                [
+                    (
+                        ref,
+                        a.embedded_run,
+                        None if a.tool_started_at is None else a.tool_started_at - now,
+                        a.model_call,
+                        a.last_progress_at - now,
+                        a.last_progress_reason,
+                    )
+                    for ref, a in (
+                        sorted(activity.items()) if len(activity) > 1 else activity.items()
+                    )
+                ]
             ),
-            tuple(sorted((ref, h.abort) for ref, h in self.handles.items())),
+            tuple(sorted([(ref, h.abort) for ref, h in self.handles.items()])),
             tuple(sorted(self.coordinator.in_flight)),
             tuple(sorted(self.runtime.in_flight)),
             tuple(
-                (
-                    ref,
-                    w.request,
-                    w.key,
-                    None if w.timer is None else (w.timer.due - now, w.timer.seq < hb.seq),
-                )
-                for ref, w in sorted(self.runtime.waiters.items())
-            ),
+                [
+                    (
+                        ref,
+                        w.request,
+                        w.key,
+                        None if w.timer is None else (w.timer.due - now, w.timer.seq < hb.seq),
+                    )
+                    for ref, w in sorted(waiters.items())
+                ]
+            )
+            if waiters
+            else (),
             hb.due - now,
         )
 
