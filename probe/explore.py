@@ -159,16 +159,12 @@ def _offered(plan: list[tuple[Step, str | None]], world: World) -> list[Step]:
     return [step for step, needs_run in plan if needs_run is None or needs_run in handles]
 
 
-def _step_once(
-    world: World, checker: InvariantChecker, step: Step, number: int, coverage: Coverage
-) -> tuple[World, InvariantChecker, list[Violation]]:
-    world = world.clone(coverage)
-    checker = checker.clone()
+def _step_once(world: World, checker: InvariantChecker, step: Step, number: int) -> list[Violation]:
     world.apply(number, step)
     found = checker.observe_all(world.bus.events)
     if not world.in_flight():
         found.extend(checker.finish(settled=True, step=number))
-    return world, checker, found
+    return found
 
 
 def explore(
@@ -180,19 +176,23 @@ def explore(
     progress: Callable[[int, int, int], None] | None = None,
 ) -> ExploreResult:
     """Breadth-first to `config.depth`: the first counterexample of each invariant is shortest."""
-    # The checker reads only its own event types: the others are never even built.
-    root_world = World(scenario, strategy, keep_events=OBSERVED_EVENTS)
+    coverage = Coverage()
+    # The checker reads only its own event types: the others are never even built. Every
+    # world of the search counts into one coverage, the root's included.
+    root_world = World(scenario, strategy, keep_events=OBSERVED_EVENTS).clone(coverage)
     root_checker = InvariantChecker()
     seen: set[tuple[object, ...]] = {(root_world.state_key(), root_checker.key())}
     frontier: list[tuple[World, InvariantChecker, _Trace]] = [(root_world, root_checker, _ROOT)]
     plan = _step_plan(scenario, config)
     found: dict[str, Counterexample] = {}
-    coverage = Coverage()
     expanded = transitions = reached = 0
     per_depth = [1]
     bound: str | None = None
     for depth in range(1, config.depth + 1):
         next_frontier: list[tuple[World, InvariantChecker, _Trace]] = []
+        # The deepest level is never expanded: its states are counted, not kept.
+        keep = depth < config.depth
+        reached_now = 0
         for node_world, node_checker, trace in frontier:
             if stop():
                 bound = "time_limit"
@@ -201,29 +201,37 @@ def explore(
                 bound = "max_states"
                 break
             expanded += 1
-            for step in _offered(plan, node_world):
-                world, checker, violations = _step_once(
-                    node_world, node_checker, step, depth, coverage
-                )
+            steps = _offered(plan, node_world)
+            last = len(steps) - 1
+            for i, step in enumerate(steps):
+                if i < last:
+                    world, checker = node_world.clone(coverage), node_checker.clone()
+                else:
+                    # A state is expanded once: its last step may reuse its world and checker.
+                    world, checker = node_world, node_checker
+                    world.bus.events.clear()
+                violations = _step_once(world, checker, step, depth)
                 transitions += 1
-                child = _Trace(trace, step)
                 for v in violations:
                     if v.invariant not in found:
-                        found[v.invariant] = Counterexample(v.invariant, child.steps(), v.message)
+                        steps_to = _Trace(trace, step).steps()
+                        found[v.invariant] = Counterexample(v.invariant, steps_to, v.message)
                 if config.dedup:
-                    key = (world.state_key(), checker.key())
-                    if key in seen:
+                    size = len(seen)
+                    seen.add((world.state_key(), checker.key()))
+                    if len(seen) == size:
                         continue
-                    seen.add(key)
-                next_frontier.append((world, checker, child))
+                reached_now += 1
+                if keep:
+                    next_frontier.append((world, checker, _Trace(trace, step)))
         if bound is not None:
             break
         reached = depth
-        per_depth.append(len(next_frontier))
+        per_depth.append(reached_now)
         if progress is not None:
             progress(depth, len(seen) if config.dedup else transitions + 1, transitions)
         frontier = next_frontier
-        if not frontier:
+        if not reached_now:
             break
     return ExploreResult(
         strategy=strategy.name,
