@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 
 import pytest
 
 from probe.explore import ISSUE_SEED, ExploreConfig, candidate_steps, explore
 from probe.invariants import OBSERVED_EVENTS, InvariantChecker
-from probe.model.events import Event
+from probe.model.events import Event, defined, make_event, payload
 from probe.model.state import PRUNE_INTERVAL_MS
 from probe.model.world import World
 from probe.scenario import Scenario, Settings, Step
@@ -243,3 +243,13 @@ def test_state_key_merges_exactly_what_the_reference_key_merges(seed: str, strat
             assert from_reference.setdefault(reference, key) == key
             samples += 1
     assert len(from_reference) < samples  # some walks met: the check compared something
+
+
+def test_a_fast_built_event_is_the_plain_frozen_event() -> None:
+    fields = defined(("state", "idle"), ("ageMs", None), ("stale", True))
+    assert fields == payload(state="idle", ageMs=None, stale=True)
+    fast = make_event(3, 60_000, 2, "t", "r", fields, 5, "coordinator")
+    plain = Event(3, 60_000, 2, "t", "r", fields, 5, "coordinator")
+    assert fast == plain and repr(fast) == repr(plain) and hash(fast) == hash(plain)
+    with pytest.raises(FrozenInstanceError):
+        fast.seq = 4  # type: ignore[misc]

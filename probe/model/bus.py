@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from probe.limits import LIMITS, TooManyEvents
 from probe.model.clock import Clock
-from probe.model.events import Event, FieldValue, Layer
+from probe.model.events import Event, FieldValue, Layer, make_event
 
 
 class EventBus:
@@ -39,14 +39,14 @@ class EventBus:
         if len(self.events) >= LIMITS.events:
             raise TooManyEvents(self.step, LIMITS.events)
         self.events.append(
-            Event(
-                seq=len(self.events) + 1,
-                at_ms=self.clock.now,
-                step=self.step,
-                type=type_,
-                ref=ref,
-                fields=fields,
-                generation=generation,
-                layer=layer,
+            make_event(
+                len(self.events) + 1,
+                self.clock.now,
+                self.step,
+                type_,
+                ref,
+                fields,
+                generation,
+                layer,
             )
         )

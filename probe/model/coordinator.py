@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from probe.model.bus import EventBus
 from probe.model.coverage import Coverage
-from probe.model.events import COMPLETED, REQUESTED, STATE, payload
+from probe.model.events import COMPLETED, REQUESTED, STATE, defined, payload
 from probe.model.heartbeat import Classification, RecoveryRequest
 from probe.model.outcomes import Outcome, coordinator_skip
 from probe.model.state import SessionStore
 from probe.strategies import DedupStrategy
 
 
-def _request_fields(request: RecoveryRequest) -> dict[str, str | int]:
+def _request_fields(request: RecoveryRequest) -> tuple[tuple[str, str | int], ...]:
     """What both recovery events carry of the request (not the record's current values)."""
-    return {
-        "state": request.expected_state,
-        "stateGeneration": request.generation,
-        "ageMs": request.age_ms,
-        "queueDepth": request.queue_depth,
-    }
+    return (
+        ("state", request.expected_state),
+        ("stateGeneration", request.generation),
+        ("ageMs", request.age_ms),
+        ("queueDepth", request.queue_depth),
+    )
 
 
 class Coordinator:
@@ -50,11 +50,11 @@ class Coordinator:
         self.bus.emit(
             REQUESTED,
             request.ref,
-            payload(
-                **_request_fields(request),
-                reason=cls.reason,
-                activeWorkKind=cls.active_work_kind,
-                allowActiveAbort=True if request.allow_active_abort else None,
+            defined(
+                *_request_fields(request),
+                ("reason", cls.reason),
+                ("activeWorkKind", cls.active_work_kind),
+                ("allowActiveAbort", True if request.allow_active_abort else None),
             ),
             generation=request.generation,
         )
@@ -115,13 +115,13 @@ class Coordinator:
         self.bus.emit(
             COMPLETED,
             request.ref,
-            payload(
-                **_request_fields(request),
-                activeWorkKind=outcome.active_work_kind,
-                status=outcome.status,
-                action=outcome.action,
-                outcomeReason=outcome.reason,
-                stale=True if stale else None,
+            defined(
+                *_request_fields(request),
+                ("activeWorkKind", outcome.active_work_kind),
+                ("status", outcome.status),
+                ("action", outcome.action),
+                ("outcomeReason", outcome.reason),
+                ("stale", True if stale else None),
             ),
             generation=request.generation,
             layer="coordinator" if layer == "coordinator" else None,
