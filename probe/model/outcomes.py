@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from probe.scenario import WorkKind
+from probe.scenario import WORK_KINDS, WorkKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,5 +43,11 @@ NO_ACTIVE_WORK = Outcome("noop", "none", "no_active_work")
 FAILED = Outcome("failed", "none", "exception")
 
 
+_COORDINATOR_SKIPS: dict[WorkKind | None, Outcome] = {
+    kind: Outcome("skipped", "observe_only", ALREADY_IN_FLIGHT, kind)
+    for kind in (*WORK_KINDS, None)
+}
+
+
 def coordinator_skip(kind: WorkKind | None) -> Outcome:
-    return Outcome("skipped", "observe_only", ALREADY_IN_FLIGHT, kind)
+    return _COORDINATOR_SKIPS[kind]

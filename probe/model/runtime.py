@@ -51,6 +51,15 @@ class Resolved:
     awaited: bool = False
 
 
+# call's answers that need no request of their own, built once.
+_ABSORBED = Resolved(RUNTIME_ALREADY_IN_FLIGHT)
+_STALE = Resolved(STALE_SESSION_STATE)
+_HANDS_OFF = Resolved(ACTIVE_EMBEDDED_RUN)
+_ABORTED_AFTER_DRAIN = Resolved(ABORTED, awaited=True)
+_RELEASED = Resolved(RELEASED)
+_NO_ACTIVE_WORK = Resolved(NO_ACTIVE_WORK)
+
+
 class RecoveryRuntime:
     __slots__ = (
         "activity",
@@ -104,16 +113,16 @@ class RecoveryRuntime:
         ref = request.ref
         if ref in self.in_flight:
             self.coverage.runtime_absorbed += 1
-            return Resolved(RUNTIME_ALREADY_IN_FLIGHT)
+            return _ABSORBED
         if not self.store.is_current(ref, request.generation, request.expected_state):
-            return Resolved(STALE_SESSION_STATE)
+            return _STALE
         handle = self.handles.get(ref)
         if handle is not None:
             if not request.allow_active_abort and not self._progress_stale(request):
-                return Resolved(ACTIVE_EMBEDDED_RUN)
+                return _HANDS_OFF
             if handle.abort == "honoured":
                 self.end_run(ref, "run_completed")
-                return Resolved(ABORTED, awaited=True)
+                return _ABORTED_AFTER_DRAIN
             self.in_flight.add(ref)
             timer = None
             if self.settings.drain == "settle":
@@ -122,7 +131,7 @@ class RecoveryRuntime:
             self.waiters[ref] = Waiter(request, key, call_index, timer)
             return None
         # No owner, no reply work and no command lanes in a scenario: the lane is reset.
-        return Resolved(RELEASED if request.queue_depth > 0 else NO_ACTIVE_WORK)
+        return _RELEASED if request.queue_depth > 0 else _NO_ACTIVE_WORK
 
     def take_waiter(self, ref: str) -> Waiter | None:
         waiter = self.waiters.pop(ref, None)
