@@ -18,18 +18,20 @@ class Timer:
 
 
 class Clock:
+    # The heap holds (due, seq, timer): the same order as Timer's own (due, then seq, which
+    # is unique), compared as plain tuples rather than through the dataclass's __lt__.
     __slots__ = ("_cancelled", "_heap", "_seq", "now")
 
     def __init__(self, now: int = 0) -> None:
         self.now = now
-        self._heap: list[Timer] = []
+        self._heap: list[tuple[int, int, Timer]] = []
         self._seq = 0
         self._cancelled: set[int] = set()
 
     def schedule(self, due: int, kind: TimerKind, ref: str = "") -> Timer:
         self._seq += 1
         timer = Timer(due, self._seq, kind, ref)
-        heapq.heappush(self._heap, timer)
+        heapq.heappush(self._heap, (due, self._seq, timer))
         return timer
 
     def cancel(self, timer: Timer) -> None:
@@ -37,8 +39,9 @@ class Clock:
 
     def pop_due(self, until: int) -> Timer | None:
         """The earliest live timer due at or before `until`, with the clock moved to it."""
-        while self._heap and self._heap[0].due <= until:
-            timer = heapq.heappop(self._heap)
+        heap = self._heap
+        while heap and heap[0][0] <= until:
+            timer = heapq.heappop(heap)[2]
             if timer.seq in self._cancelled:
                 self._cancelled.discard(timer.seq)
                 continue
