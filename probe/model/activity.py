@@ -37,8 +37,10 @@ class ActivitySnapshot:
 NO_ACTIVITY = ActivitySnapshot()
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RunActivity:
+    """Immutable: a change makes a new one, so that cloned worlds can share them."""
+
     embedded_run: bool
     tool_started_at: int | None
     model_call: bool
@@ -65,25 +67,13 @@ class RunActivity:
             progress_reason=self.last_progress_reason,
         )
 
-    def copy(self) -> RunActivity:
-        return RunActivity(
-            self.embedded_run,
-            self.tool_started_at,
-            self.model_call,
-            self.last_progress_at,
-            self.last_progress_reason,
-        )
-
-    def end_run(self, now: int) -> None:
+    def ended(self, now: int) -> RunActivity:
         """markDiagnosticEmbeddedRunEnded: the run, its tool and model calls all go."""
-        self.embedded_run = False
-        self.tool_started_at = None
-        self.model_call = False
-        self.mark(now, RUN_ENDED_REASON)
+        return RunActivity(False, None, False, now, RUN_ENDED_REASON)
 
-    def mark(self, now: int, reason: str) -> None:
-        self.last_progress_at = now
-        self.last_progress_reason = reason
+    def marked(self, now: int, reason: str) -> RunActivity:
+        """Progress reported at `now` for `reason`; the work itself unchanged."""
+        return RunActivity(self.embedded_run, self.tool_started_at, self.model_call, now, reason)
 
 
 @dataclass(frozen=True, slots=True)

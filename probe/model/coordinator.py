@@ -31,12 +31,13 @@ class Coordinator:
         self.store = store
         self.bus = bus
         self.coverage = coverage
-        self.in_flight: set[str] = set()
+        # Replaced, never changed in place: clones share it, and it is its own key.
+        self.in_flight: frozenset[str] = frozenset()
 
     def clone(self, store: SessionStore, bus: EventBus, coverage: Coverage) -> Coordinator:
         """This coordinator's in-flight keys over another world's store and bus."""
         twin = Coordinator(self.strategy, store, bus, coverage)
-        twin.in_flight = self.in_flight.copy()
+        twin.in_flight = self.in_flight
         return twin
 
     def request(self, request: RecoveryRequest, cls: Classification) -> str | None:
@@ -46,7 +47,7 @@ class Coordinator:
             self.coverage.coordinator_absorbed += 1
             self._completed(request, coordinator_skip(cls.active_work_kind), layer="coordinator")
             return None
-        self.in_flight.add(key)
+        self.in_flight = self.in_flight | {key}
         self.bus.emit(
             REQUESTED,
             request.ref,
@@ -63,7 +64,7 @@ class Coordinator:
     def settle(self, request: RecoveryRequest, key: str, outcome: Outcome) -> None:
         """The runtime call resolved (or rejected): apply the outcome, then free the key."""
         self.apply(request, outcome)
-        self.in_flight.discard(key)
+        self.in_flight = self.in_flight - {key}
 
     def apply(self, request: RecoveryRequest, outcome: Outcome) -> None:
         now = self.bus.clock.now

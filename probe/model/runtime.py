@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from probe.model.activity import RunActivity, RunHandle
@@ -90,8 +90,9 @@ class RecoveryRuntime:
         self.handles = handles
         self.coverage = coverage
         self.end_run = end_run
-        self.in_flight: set[str] = set()
-        self.waiters: dict[str, Waiter] = {}
+        # Both replaced, never changed in place, so that clones can share them.
+        self.in_flight: frozenset[str] = frozenset()
+        self.waiters: Mapping[str, Waiter] = {}
 
     def clone(
         self,
@@ -104,8 +105,8 @@ class RecoveryRuntime:
     ) -> RecoveryRuntime:
         """This runtime's in-flight state over another world's containers."""
         twin = RecoveryRuntime(self.settings, clock, store, activity, handles, coverage, end_run)
-        twin.in_flight = self.in_flight.copy()
-        twin.waiters = self.waiters.copy()
+        twin.in_flight = self.in_flight
+        twin.waiters = self.waiters
         return twin
 
     def call(self, request: RecoveryRequest, key: str, call_index: int) -> Resolved | None:
@@ -123,23 +124,36 @@ class RecoveryRuntime:
             if handle.abort == "honoured":
                 self.end_run(ref, "run_completed")
                 return _ABORTED_AFTER_DRAIN
-            self.in_flight.add(ref)
+            self.in_flight = self.in_flight | {ref}
             timer = None
             if self.settings.drain == "settle":
                 due = self.clock.now + max(MIN_SETTLE_TIMER_MS, self.settings.settle_ms)
                 timer = self.clock.schedule(due, "settle", ref)
-            self.waiters[ref] = Waiter(request, key, call_index, timer)
+            self.waiters = {**self.waiters, ref: Waiter(request, key, call_index, timer)}
             return None
         # No owner, no reply work and no command lanes in a scenario: the lane is reset.
         return _RELEASED if request.queue_depth > 0 else _NO_ACTIVE_WORK
 
     def take_waiter(self, ref: str) -> Waiter | None:
-        waiter = self.waiters.pop(ref, None)
+        waiter = self.pop_waiter(ref)
         if waiter is not None:
             if waiter.timer is not None:
                 self.clock.cancel(waiter.timer)
-            self.in_flight.discard(ref)
+            self.leave(ref)
         return waiter
+
+    def pop_waiter(self, ref: str) -> Waiter | None:
+        """Forget the recovery waiting on ref's run, and nothing else."""
+        if ref not in self.waiters:
+            return None
+        waiters = dict(self.waiters)
+        waiter = waiters.pop(ref)
+        self.waiters = waiters
+        return waiter
+
+    def leave(self, ref: str) -> None:
+        """ref's recovery is no longer in flight here."""
+        self.in_flight = self.in_flight - {ref}
 
     def _progress_stale(self, request: RecoveryRequest) -> bool:
         """Stale reclaim: queued work behind a run whose progress is older than the threshold."""

@@ -41,18 +41,41 @@ class SessionRecord:
 
 
 class SessionStore:
-    """diagnostic-session-state.ts: a Map in insertion order plus the prune clock."""
+    """diagnostic-session-state.ts: a Map in insertion order plus the prune clock.
 
-    __slots__ = ("last_prune_at", "records")
+    A clone shares its records with the original until either changes one: whoever means
+    to change a record gets it from `lookup` or `writable`, which copy a shared record first.
+    """
+
+    __slots__ = ("_own", "last_prune_at", "records")
 
     def __init__(self) -> None:
         self.records: dict[str, SessionRecord] = {}
         self.last_prune_at: int | None = None
+        # Refs whose record this store alone holds, and may change in place.
+        self._own: set[str] = set()
 
     def clone(self) -> SessionStore:
         twin = SessionStore.__new__(SessionStore)
-        twin.records = {ref: rec.copy() for ref, rec in self.records.items()}
+        twin.records = self.records.copy()
         twin.last_prune_at = self.last_prune_at
+        twin._own = set()
+        self._own = set()  # the records are shared from now on, by both sides
+        return twin
+
+    def writable(self, rec: SessionRecord) -> SessionRecord:
+        """`rec`, or a copy in its place if it is shared: the record to change.
+
+        A record no longer in the store (pruned meanwhile) is copied but not put back, so
+        changing it changes nothing, as changing the forgotten record itself would.
+        """
+        ref = rec.ref
+        if ref in self._own and self.records.get(ref) is rec:
+            return rec
+        twin = rec.copy()
+        if self.records.get(ref) is rec:
+            self.records[ref] = twin
+            self._own.add(ref)
         return twin
 
     def peek(self, ref: str) -> SessionRecord | None:
@@ -74,27 +97,33 @@ class SessionStore:
         ]
         for ref in forgotten:
             del self.records[ref]
+            self._own.discard(ref)
         excess = len(self.records) - MAX_ENTRIES
         if excess > 0:
             # A stable sort, as Array.prototype.toSorted is: ties keep insertion order.
             oldest = sorted(self.records.values(), key=lambda r: r.last_activity)[:excess]
             for rec in oldest:
                 del self.records[rec.ref]
+                self._own.discard(rec.ref)
                 forgotten.append(rec.ref)
         return forgotten
 
     def create(self, ref: str, now: int) -> SessionRecord:
         rec = SessionRecord(ref=ref, state="idle", generation=0, queue_depth=0, last_activity=now)
         self.records[ref] = rec
+        self._own.add(ref)
         self.prune(now, force=True)
         return rec
 
     def lookup(self, ref: str, now: int) -> SessionRecord:
-        """getDiagnosticSessionState: prune when due, then find or create the record."""
+        """getDiagnosticSessionState: prune when due, then find or create the record.
+
+        The record returned is this store's own, to be changed.
+        """
         self.prune(now)
         rec = self.records.get(ref)
         if rec is not None:
-            return rec
+            return self.writable(rec)
         return self.create(ref, now)
 
     def is_current(self, ref: str, generation: int, state: SessionState) -> bool:

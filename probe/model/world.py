@@ -110,7 +110,7 @@ class World:
         twin.warn_ms, twin.abort_ms = self.warn_ms, self.abort_ms
         twin.clock = clock = self.clock.clone()
         twin.store = store = self.store.clone()
-        twin.activity = activity = {ref: a.copy() for ref, a in self.activity.items()}
+        twin.activity = activity = self.activity.copy()  # RunActivity is frozen
         twin.handles = handles = self.handles.copy()  # RunHandle is frozen
         twin.bus = bus = EventBus(clock, self.bus.keep)
         twin.coverage = coverage = coverage if coverage is not None else Coverage()
@@ -246,7 +246,7 @@ class World:
             # markDiagnosticRunProgress creates run activity, but never active work.
             self.activity[ref] = RunActivity(False, None, False, now, PROGRESS_REASON)
         else:
-            activity.mark(now, PROGRESS_REASON)
+            self.activity[ref] = activity.marked(now, PROGRESS_REASON)
         self.store.lookup(ref, now).touch(now)
 
     def end_run(self, ref: str, reason: str) -> None:
@@ -256,7 +256,7 @@ class World:
         self.state_change(ref, "idle", reason)
         activity = self.activity.get(ref)
         if activity is not None:
-            activity.end_run(self.clock.now)
+            self.activity[ref] = activity.ended(self.clock.now)
         waiter = self.runtime.take_waiter(ref)
         if waiter is not None:
             self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED)
@@ -290,11 +290,11 @@ class World:
             waiter = self.runtime.waiters.get(timer.ref)
             if waiter is None or waiter.timer is not timer:
                 return
-            self.runtime.waiters.pop(timer.ref)
+            self.runtime.pop_waiter(timer.ref)
             self.coverage.settle_force_clears += 1
             # Drain timed out: force-clear the run (its end wakes nobody: the waiter is gone).
             self.end_run(timer.ref, "stuck_recovery")
-            self.runtime.in_flight.discard(timer.ref)
+            self.runtime.leave(timer.ref)
             self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED)
 
     def _heartbeat(self) -> None:
@@ -311,6 +311,7 @@ class World:
             if age is None:
                 continue
             cls = classify(rec.state, rec.queue_depth, snap, self.warn_ms)
+            rec = self.store.writable(rec)  # the throttle notes what passes on the record
             if not passes_throttle(rec, cls, age, self.warn_ms):
                 continue
             if self.bus.keeps(cls.event_type):
