@@ -125,63 +125,57 @@ class World:
         """A canonical key of the whole model state, times taken relative to now.
 
         Two worlds with equal keys behave the same from here on, whatever their history.
-        (Explore builds one per transition: hence list displays and no sort of one item.)
+        Explore builds, hashes and compares one per transition, so it is one flat tuple: each
+        variable-length part is its length then that many fixed-width items (so two layouts
+        never read alike), keyed parts in ref order, the in-flight sets as they are (frozen).
         """
         now = self.clock.now
         hb = self.heartbeat
-        last_prune_at = self.store.last_prune_at
+        store = self.store
+        records = store.records
+        key: list[object] = [len(records)]
+        for r in records.values():
+            key += (
+                r.ref,
+                r.state,
+                r.generation,
+                r.queue_depth,
+                r.last_activity - now,
+                r.last_stuck_warn_age,
+                r.last_long_running_warn_age,
+            )
+        last_prune_at = store.last_prune_at
         activity = self.activity
-        waiters = self.runtime.waiters
-        return (
-            tuple(
-                [
-                    (
-                        r.ref,
-                        r.state,
-                        r.generation,
-                        r.queue_depth,
-                        r.last_activity - now,
-                        r.last_stuck_warn_age,
-                        r.last_long_running_warn_age,
-                    )
-                    for r in self.store.records.values()
-                ]
-            ),
+        key += (
             # Past the prune interval a prune is due whenever asked: cap the age there.
             None if last_prune_at is None else min(now - last_prune_at, PRUNE_INTERVAL_MS),
-            tuple(
-                [
-                    (
-                        ref,
-                        a.embedded_run,
-                        None if a.tool_started_at is None else a.tool_started_at - now,
-                        a.model_call,
-                        a.last_progress_at - now,
-                        a.last_progress_reason,
-                    )
-                    for ref, a in (
-                        sorted(activity.items()) if len(activity) > 1 else activity.items()
-                    )
-                ]
-            ),
-            tuple(sorted([(ref, h.abort) for ref, h in self.handles.items()])),
-            tuple(sorted(self.coordinator.in_flight)),
-            tuple(sorted(self.runtime.in_flight)),
-            tuple(
-                [
-                    (
-                        ref,
-                        w.request,
-                        w.key,
-                        None if w.timer is None else (w.timer.due - now, w.timer.seq < hb.seq),
-                    )
-                    for ref, w in sorted(waiters.items())
-                ]
-            )
-            if waiters
-            else (),
-            hb.due - now,
+            len(activity),
         )
+        for ref, a in sorted(activity.items()) if len(activity) > 1 else activity.items():
+            started = a.tool_started_at
+            key += (
+                ref,
+                a.embedded_run,
+                None if started is None else started - now,
+                a.model_call,
+                a.last_progress_at - now,
+                a.last_progress_reason,
+            )
+        handles = self.handles
+        key.append(len(handles))
+        for ref in sorted(handles) if len(handles) > 1 else handles:
+            key += (ref, handles[ref].abort)
+        waiters = self.runtime.waiters
+        key += (self.coordinator.in_flight, self.runtime.in_flight, len(waiters))
+        for ref in sorted(waiters) if len(waiters) > 1 else waiters:
+            w = waiters[ref]
+            timer = w.timer
+            if timer is None:
+                key += (ref, w.request, w.key, None, None)
+            else:
+                key += (ref, w.request, w.key, timer.due - now, timer.seq < hb.seq)
+        key.append(hb.due - now)
+        return tuple(key)
 
     # -- seeding -------------------------------------------------------------------------
 
