@@ -15,7 +15,6 @@ from probe.invariants import (
     OBSERVED_EVENTS,
     PHANTOM_REQUEST,
     InvariantChecker,
-    Violation,
 )
 from probe.model.coverage import Coverage
 from probe.model.world import World
@@ -159,14 +158,6 @@ def _offered(plan: list[tuple[Step, str | None]], world: World) -> list[Step]:
     return [step for step, needs_run in plan if needs_run is None or needs_run in handles]
 
 
-def _step_once(world: World, checker: InvariantChecker, step: Step, number: int) -> list[Violation]:
-    world.apply(number, step)
-    found = checker.observe_all(world.bus.events)
-    if not world.in_flight():
-        found.extend(checker.finish(settled=True, step=number))
-    return found
-
-
 def explore(
     scenario: Scenario,
     strategy: DedupStrategy,
@@ -188,6 +179,7 @@ def explore(
     expanded = transitions = reached = 0
     per_depth = [1]
     bound: str | None = None
+    dedup, max_states, seen_add = config.dedup, config.max_states, seen.add
     for depth in range(1, config.depth + 1):
         next_frontier: list[tuple[World, InvariantChecker, _Trace]] = []
         # The deepest level is never expanded: its states are counted, not kept.
@@ -197,7 +189,7 @@ def explore(
             if stop():
                 bound = "time_limit"
                 break
-            if config.max_states is not None and len(seen) >= config.max_states:
+            if max_states is not None and len(seen) >= max_states:
                 bound = "max_states"
                 break
             expanded += 1
@@ -210,15 +202,18 @@ def explore(
                     # A state is expanded once: its last step may reuse its world and checker.
                     world, checker = node_world, node_checker
                     world.bus.events.clear()
-                violations = _step_once(world, checker, step, depth)
+                world.apply(depth, step)
+                violations = checker.observe_all(world.bus.events)
+                if not world.in_flight():
+                    violations.extend(checker.finish(settled=True, step=depth))
                 transitions += 1
                 for v in violations:
                     if v.invariant not in found:
                         steps_to = _Trace(trace, step).steps()
                         found[v.invariant] = Counterexample(v.invariant, steps_to, v.message)
-                if config.dedup:
+                if dedup:
                     size = len(seen)
-                    seen.add((world.state_key(), checker.key()))
+                    seen_add((world.state_key(), checker.key()))
                     if len(seen) == size:
                         continue
                 reached_now += 1

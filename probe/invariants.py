@@ -59,21 +59,28 @@ CheckerKey = tuple[tuple[str, tuple[Identity, ...]], ...]
 class InvariantChecker:
     """Feed events in order; `finish` adds the end-of-run checks.
 
-    The open requests of a ref are a tuple, replaced rather than changed, so a clone copies
-    one dict; the key is kept until an event changes what it is made of.
+    The open requests of a ref are a tuple, replaced rather than changed, and a clone shares
+    the dict of them with its original until either side records an event (most steps
+    record none); the key is kept until an event changes what it is made of.
     """
 
     open_requests: dict[str, tuple[OpenRequest, ...]] = field(default_factory=dict)
     coordinator_absorbed: int = 0
     _key: CheckerKey | None = field(default=None, init=False, repr=False, compare=False)
+    _shared: bool = field(default=False, init=False, repr=False, compare=False)
 
     def clone(self) -> InvariantChecker:
-        twin = InvariantChecker(
-            {ref: items for ref, items in self.open_requests.items() if items},
-            self.coordinator_absorbed,
-        )
+        twin = InvariantChecker(self.open_requests, self.coordinator_absorbed)
         twin._key = self._key
+        twin._shared = self._shared = True
         return twin
+
+    def _own(self) -> dict[str, tuple[OpenRequest, ...]]:
+        """The open requests, to change: a shared dict is first copied, emptied refs left out."""
+        if self._shared:
+            self.open_requests = {ref: items for ref, items in self.open_requests.items() if items}
+            self._shared = False
+        return self.open_requests
 
     def key(self) -> CheckerKey:
         """What the checks still depend on: the requests open per ref."""
@@ -109,7 +116,7 @@ class InvariantChecker:
                     f"{first.at_ms} ms for generation {first.get('stateGeneration')} is in flight",
                 )
             )
-        self.open_requests[event.ref] = (*open_for_ref, (request_identity(event), event))
+        self._own()[event.ref] = (*open_for_ref, (request_identity(event), event))
         self._key = None
         return found
 
@@ -118,7 +125,7 @@ class InvariantChecker:
         identity = request_identity(event)
         for i, (ident, _) in enumerate(open_for_ref):
             if ident == identity:
-                self.open_requests[event.ref] = open_for_ref[:i] + open_for_ref[i + 1 :]
+                self._own()[event.ref] = open_for_ref[:i] + open_for_ref[i + 1 :]
                 self._key = None
                 return []
         # No requested event behind it: the coordinator absorbed this ask itself.

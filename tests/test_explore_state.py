@@ -110,29 +110,48 @@ def test_clones_are_independent_of_their_original(seed: str, strategy: str) -> N
     rng = random.Random(CASES.index((seed, strategy)))
     for steps in walks(scenario, CASES.index((seed, strategy))):
         plain, world = World(scenario, strat), World(scenario, strat)
+        plain_checker, checker = InvariantChecker(), InvariantChecker()
         for number, step in enumerate(steps, start=1):
-            before = world.state_key()
+            before = (world.state_key(), checker.key(), checker.finish(settled=True, step=0))
             siblings = []
             others = candidate_steps(scenario, world, ExploreConfig())
             # In any order and any number: a fixed one can hide a leak that a later one undoes.
             for other in rng.sample(others, rng.randint(0, len(others))):
-                twin = world.clone()
-                assert twin.state_key() == before
+                twin, twin_checker = world.clone(), checker.clone()
+                assert (twin.state_key(), twin_checker.key()) == before[:2]
                 twin.apply(number, other)
-                siblings.append((twin, twin.state_key(), twin.runtime_outcomes()))
-                assert world.state_key() == before
+                twin_checker.observe_all(twin.bus.events)
+                siblings.append(
+                    (
+                        twin,
+                        twin_checker,
+                        twin.state_key(),
+                        twin_checker.key(),
+                        twin.runtime_outcomes(),
+                    )
+                )
+                assert (world.state_key(), checker.key(), checker.finish(settled=True, step=0)) == (
+                    before
+                )
             if rng.random() < 0.5:
-                world = world.clone()
+                world, checker = world.clone(), checker.clone()
             world.apply(number, step)
             plain.apply(number, step)
-            for twin, key, outcomes in siblings:
-                assert (twin.state_key(), twin.runtime_outcomes()) == (key, outcomes)
+            for twin, twin_checker, key, checker_key, outcomes in siblings:
+                assert twin.state_key() == key and twin.runtime_outcomes() == outcomes
+                assert twin_checker.key() == checker_key
             assert world.state_key() == plain.state_key()
             assert world.clock.now == plain.clock.now
             assert world.runtime_outcomes() == plain.runtime_outcomes()
             assert [_seen(e) for e in world.bus.events] == [_seen(e) for e in plain.bus.events]
+            assert checker.observe_all(world.bus.events) == plain_checker.observe_all(
+                plain.bus.events
+            )
+            assert checker.key() == plain_checker.key()
+            assert checker.coordinator_absorbed == plain_checker.coordinator_absorbed
             world.bus.events.clear()
             plain.bus.events.clear()
+        assert checker.finish(settled=True, step=0) == plain_checker.finish(settled=True, step=0)
 
 
 # Counted by the search before any of its shortcuts: the states it merges, the transitions it
