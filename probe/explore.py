@@ -17,7 +17,7 @@ from probe.invariants import (
     InvariantChecker,
 )
 from probe.model.coverage import Coverage
-from probe.model.world import World
+from probe.model.world import World, WorldState
 from probe.replay import replay
 from probe.scenario import (
     SESSION_STATES,
@@ -168,12 +168,15 @@ def explore(
 ) -> ExploreResult:
     """Breadth-first to `config.depth`: the first counterexample of each invariant is shortest."""
     coverage = Coverage()
-    # The checker reads only its own event types: the others are never even built. Every
-    # world of the search counts into one coverage, the root's included.
-    root_world = World(scenario, strategy, keep_events=OBSERVED_EVENTS).clone(coverage)
+    # One world does every step: each step starts from its state's snapshot, restored.
+    # It records only the event types the checker reads (the others are never even built),
+    # and counts into the search's coverage.
+    world = World(scenario, strategy, keep_events=OBSERVED_EVENTS).clone(coverage)
     root_checker = InvariantChecker()
-    seen: set[tuple[object, ...]] = {(root_world.state_key(), root_checker.key())}
-    frontier: list[tuple[World, InvariantChecker, _Trace]] = [(root_world, root_checker, _ROOT)]
+    seen: set[tuple[object, ...]] = {(world.state_key(), root_checker.key())}
+    frontier: list[tuple[WorldState, InvariantChecker, _Trace]] = [
+        (world.snapshot(), root_checker, _ROOT)
+    ]
     plan = _step_plan(scenario, config)
     found: dict[str, Counterexample] = {}
     expanded = transitions = reached = 0
@@ -181,11 +184,11 @@ def explore(
     bound: str | None = None
     dedup, max_states, seen_add = config.dedup, config.max_states, seen.add
     for depth in range(1, config.depth + 1):
-        next_frontier: list[tuple[World, InvariantChecker, _Trace]] = []
+        next_frontier: list[tuple[WorldState, InvariantChecker, _Trace]] = []
         # The deepest level is never expanded: its states are counted, not kept.
         keep = depth < config.depth
         reached_now = 0
-        for node_world, node_checker, trace in frontier:
+        for state, node_checker, trace in frontier:
             if stop():
                 bound = "time_limit"
                 break
@@ -193,15 +196,14 @@ def explore(
                 bound = "max_states"
                 break
             expanded += 1
-            steps = _offered(plan, node_world)
+            world.restore(state)
+            steps = _offered(plan, world)
             last = len(steps) - 1
             for i, step in enumerate(steps):
-                if i < last:
-                    world, checker = node_world.clone(coverage), node_checker.clone()
-                else:
-                    # A state is expanded once: its last step may reuse its world and checker.
-                    world, checker = node_world, node_checker
-                    world.bus.events.clear()
+                if i:
+                    world.restore(state)
+                # A state is expanded once: its last step may take its checker itself.
+                checker = node_checker.clone() if i < last else node_checker
                 world.apply(depth, step)
                 violations = checker.observe_all(world.bus.events)
                 if not world.in_flight():
@@ -218,7 +220,7 @@ def explore(
                         continue
                 reached_now += 1
                 if keep:
-                    next_frontier.append((world, checker, _Trace(trace, step)))
+                    next_frontier.append((world.snapshot(), checker, _Trace(trace, step)))
         if bound is not None:
             break
         reached = depth

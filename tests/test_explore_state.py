@@ -154,6 +154,53 @@ def test_clones_are_independent_of_their_original(seed: str, strategy: str) -> N
         assert checker.finish(settled=True, step=0) == plain_checker.finish(settled=True, step=0)
 
 
+def replayed(scenario: Scenario, strategy: DedupStrategy, steps: list[Step]) -> World:
+    world = World(scenario, strategy)
+    for number, step in enumerate(steps, start=1):
+        world.apply(number, step)
+    world.bus.events.clear()
+    return world
+
+
+@pytest.mark.parametrize(("seed", "strategy"), CASES)
+def test_a_snapshot_never_changes_whatever_its_worlds_do_next(seed: str, strategy: str) -> None:
+    """Explore restores a state's snapshot before each of its steps, and keeps snapshots."""
+    scenario, strat = SEEDS[seed], STRATEGIES[strategy]
+    rng = random.Random(CASES.index((seed, strategy)))
+    for steps in walks(scenario, CASES.index((seed, strategy))):
+        plain, world, other = (World(scenario, strat) for _ in range(3))
+        saved = []
+        for number, step in enumerate(steps, start=1):
+            snapshot = world.snapshot()
+            saved.append((snapshot, steps[: number - 1]))
+            others = candidate_steps(scenario, world, ExploreConfig())
+            siblings = rng.sample(others, rng.randint(0, len(others)))
+            for sibling in siblings:
+                world.restore(snapshot)
+                world.apply(number, sibling)
+            if siblings or rng.random() < 0.5:
+                world.restore(snapshot)
+            world.apply(number, step)
+            plain.apply(number, step)
+            assert world.state_key() == plain.state_key()
+            assert world.runtime_outcomes() == plain.runtime_outcomes()
+            assert [_seen(e) for e in world.bus.events] == [_seen(e) for e in plain.bus.events]
+            world.bus.events.clear()
+            plain.bus.events.clear()
+            # Any earlier snapshot, restored into another world, behaves as a world that
+            # took the same steps from scratch, whatever the worlds restored from it did.
+            old, prefix = rng.choice(saved)
+            other.restore(old)
+            fresh = replayed(scenario, strat, prefix)
+            assert other.state_key() == fresh.state_key()
+            after = rng.choice(candidate_steps(scenario, other, ExploreConfig()))
+            other.apply(len(prefix) + 1, after)
+            fresh.apply(len(prefix) + 1, after)
+            assert other.state_key() == fresh.state_key()
+            assert other.runtime_outcomes() == fresh.runtime_outcomes()
+            assert [_seen(e) for e in other.bus.events] == [_seen(e) for e in fresh.bus.events]
+
+
 # Counted by the search before any of its shortcuts: the states it merges, the transitions it
 # takes and the coverage it sums must not move.
 PINNED = [

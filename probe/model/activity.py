@@ -39,7 +39,7 @@ NO_ACTIVITY = ActivitySnapshot()
 
 @dataclass(frozen=True, slots=True)
 class RunActivity:
-    """Immutable: a change makes a new one, so that cloned worlds can share them."""
+    """Immutable: a change makes a new one, so that saved states and clones share them."""
 
     embedded_run: bool
     tool_started_at: int | None

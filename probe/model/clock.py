@@ -17,42 +17,54 @@ class Timer:
     ref: str = field(compare=False, default="")
 
 
+ClockState: TypeAlias = tuple[int, list[tuple[int, int, Timer]], int, frozenset[int]]
+
+
 class Clock:
     # The heap holds (due, seq, timer): the same order as Timer's own (due, then seq, which
     # is unique), compared as plain tuples rather than through the dataclass's __lt__.
-    __slots__ = ("_cancelled", "_heap", "_seq", "now")
+    # A saved state shares the heap until either side pushes or pops (see `state`); the
+    # cancelled set is a frozenset, replaced on change.
+    __slots__ = ("_cancelled", "_heap", "_heap_shared", "_seq", "now")
 
     def __init__(self, now: int = 0) -> None:
         self.now = now
         self._heap: list[tuple[int, int, Timer]] = []
+        self._heap_shared = False
         self._seq = 0
-        self._cancelled: set[int] = set()
+        self._cancelled: frozenset[int] = frozenset()
 
     def schedule(self, due: int, kind: TimerKind, ref: str = "") -> Timer:
         self._seq += 1
         timer = Timer(due, self._seq, kind, ref)
-        heapq.heappush(self._heap, (due, self._seq, timer))
+        heapq.heappush(self._own_heap(), (due, self._seq, timer))
         return timer
 
     def cancel(self, timer: Timer) -> None:
-        self._cancelled.add(timer.seq)
+        self._cancelled = self._cancelled | {timer.seq}
 
     def pop_due(self, until: int) -> Timer | None:
         """The earliest live timer due at or before `until`, with the clock moved to it."""
-        heap = self._heap
-        while heap and heap[0][0] <= until:
-            timer = heapq.heappop(heap)[2]
+        while self._heap and self._heap[0][0] <= until:
+            timer = heapq.heappop(self._own_heap())[2]
             if timer.seq in self._cancelled:
-                self._cancelled.discard(timer.seq)
+                self._cancelled = self._cancelled - {timer.seq}
                 continue
             self.now = max(self.now, timer.due)
             return timer
         return None
 
-    def clone(self) -> Clock:
-        twin = Clock.__new__(Clock)
-        twin.now = self.now
-        twin._heap = self._heap.copy()  # Timers are immutable: share them
-        twin._seq = self._seq
-        twin._cancelled = self._cancelled.copy()
-        return twin
+    def _own_heap(self) -> list[tuple[int, int, Timer]]:
+        if self._heap_shared:
+            self._heap = self._heap.copy()  # Timers are immutable: share them
+            self._heap_shared = False
+        return self._heap
+
+    def state(self) -> ClockState:
+        """Everything the clock holds; the heap is shared with it from now on."""
+        self._heap_shared = True
+        return (self.now, self._heap, self._seq, self._cancelled)
+
+    def restore(self, state: ClockState) -> None:
+        self.now, self._heap, self._seq, self._cancelled = state
+        self._heap_shared = True

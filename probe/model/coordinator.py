@@ -31,14 +31,8 @@ class Coordinator:
         self.store = store
         self.bus = bus
         self.coverage = coverage
-        # Replaced, never changed in place: clones share it, and it is its own key.
+        # Replaced, never changed in place: saved states share it, and it is its own key.
         self.in_flight: frozenset[str] = frozenset()
-
-    def clone(self, store: SessionStore, bus: EventBus, coverage: Coverage) -> Coordinator:
-        """This coordinator's in-flight keys over another world's store and bus."""
-        twin = Coordinator(self.strategy, store, bus, coverage)
-        twin.in_flight = self.in_flight
-        return twin
 
     def request(self, request: RecoveryRequest, cls: Classification) -> str | None:
         """Emit requested and return the in-flight key, or absorb the ask and return None."""

@@ -30,7 +30,7 @@ MIN_SETTLE_TIMER_MS = 100
 class Waiter:
     """A recovery that asked its run to abort and is waiting for it to end.
 
-    Immutable, so a cloned world shares its waiters with the original.
+    Immutable, so that saved states and clones share them.
     """
 
     request: RecoveryRequest
@@ -78,8 +78,8 @@ class RecoveryRuntime:
         settings: Settings,
         clock: Clock,
         store: SessionStore,
-        activity: dict[str, RunActivity],
-        handles: dict[str, RunHandle],
+        activity: Mapping[str, RunActivity],
+        handles: Mapping[str, RunHandle],
         coverage: Coverage,
         end_run: Callable[[str, str], None],
     ) -> None:
@@ -90,24 +90,9 @@ class RecoveryRuntime:
         self.handles = handles
         self.coverage = coverage
         self.end_run = end_run
-        # Both replaced, never changed in place, so that clones can share them.
+        # Both replaced, never changed in place, so that saved states can share them.
         self.in_flight: frozenset[str] = frozenset()
         self.waiters: Mapping[str, Waiter] = {}
-
-    def clone(
-        self,
-        clock: Clock,
-        store: SessionStore,
-        activity: dict[str, RunActivity],
-        handles: dict[str, RunHandle],
-        coverage: Coverage,
-        end_run: Callable[[str, str], None],
-    ) -> RecoveryRuntime:
-        """This runtime's in-flight state over another world's containers."""
-        twin = RecoveryRuntime(self.settings, clock, store, activity, handles, coverage, end_run)
-        twin.in_flight = self.in_flight
-        twin.waiters = self.waiters
-        return twin
 
     def call(self, request: RecoveryRequest, key: str, call_index: int) -> Resolved | None:
         """The call's outcome, or None while it waits on an aborted run that has not ended."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import assert_never
+from collections.abc import Mapping
+from typing import NamedTuple, assert_never
 
 from probe.model.activity import NO_ACTIVITY, RUN_ENDED_REASON, RunActivity, RunHandle
 from probe.model.bus import EventBus
-from probe.model.clock import Clock, Timer
+from probe.model.clock import Clock, ClockState, Timer
 from probe.model.coordinator import Coordinator
 from probe.model.coverage import Coverage
 from probe.model.events import QUEUED, STATE, payload
@@ -18,8 +19,8 @@ from probe.model.heartbeat import (
     passes_throttle,
 )
 from probe.model.outcomes import ABORTED, FAILED, Outcome
-from probe.model.runtime import RecoveryRuntime, Resolved
-from probe.model.state import PRUNE_INTERVAL_MS, SessionStore
+from probe.model.runtime import RecoveryRuntime, Resolved, Waiter
+from probe.model.state import PRUNE_INTERVAL_MS, SessionStore, StoreState
 from probe.scenario import (
     Advance,
     Bump,
@@ -42,6 +43,20 @@ PENDING = "pending"
 def seeding_order(sessions: tuple[SessionSeed, ...]) -> list[SessionSeed]:
     """Oldest first (largest progress age), ties in file order: creation order."""
     return sorted(sessions, key=lambda s: -s.progress_age_ms)
+
+
+class WorldState(NamedTuple):
+    """Everything in a world that a step can change (see World.snapshot)."""
+
+    clock: ClockState
+    store: StoreState
+    activity: Mapping[str, RunActivity]
+    handles: Mapping[str, RunHandle]
+    coordinator_in_flight: frozenset[str]
+    runtime_in_flight: frozenset[str]
+    waiters: Mapping[str, Waiter]
+    runtime_calls: tuple[str | None, ...]
+    heartbeat: Timer
 
 
 class World:
@@ -76,12 +91,21 @@ class World:
         self.strategy = strategy
         self.warn_ms = scenario.settings.effective_warn_ms
         self.abort_ms = scenario.settings.abort_ms
+        self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
+        self._build(Coverage(), keep_events)
+        self._seed(scenario.sessions)
+        self.clock.now = 0
+        self.heartbeat = self.clock.schedule(self.settings.heartbeat_ms, "heartbeat")
+
+    def _build(self, coverage: Coverage, keep_events: frozenset[str] | None) -> None:
+        """The layers, over empty containers."""
         self.clock = Clock()
         self.store = SessionStore()
-        self.activity: dict[str, RunActivity] = {}
-        self.handles: dict[str, RunHandle] = {}
+        # Both replaced whole on every change (see _set_runs), never changed in place.
+        self.activity: Mapping[str, RunActivity] = {}
+        self.handles: Mapping[str, RunHandle] = {}
         self.bus = EventBus(self.clock, keep_events)
-        self.coverage = Coverage()
+        self.coverage = coverage
         self.coordinator = Coordinator(self.strategy, self.store, self.bus, self.coverage)
         self.runtime = RecoveryRuntime(
             self.settings,
@@ -93,32 +117,57 @@ class World:
             self.end_run,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
-        self.runtime_calls: list[str | None] = []
-        self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
-        self._seed(scenario.sessions)
-        self.clock.now = 0
-        self.heartbeat = self.clock.schedule(self.settings.heartbeat_ms, "heartbeat")
+        self.runtime_calls: tuple[str | None, ...] = ()
+
+    def _set_runs(
+        self, activity: Mapping[str, RunActivity], handles: Mapping[str, RunHandle]
+    ) -> None:
+        self.activity = self.runtime.activity = activity
+        self.handles = self.runtime.handles = handles
+
+    def snapshot(self) -> WorldState:
+        """Everything a step can change, for `restore` into this or a like world.
+
+        Nothing in a snapshot changes afterwards: what a step changes in place (the records
+        and their dict, the timer heap) is copied before the first change, the rest is
+        replaced whole. Explore keeps snapshots, not worlds, and restores one per step.
+        """
+        return WorldState(
+            self.clock.state(),
+            self.store.state(),
+            self.activity,
+            self.handles,
+            self.coordinator.in_flight,
+            self.runtime.in_flight,
+            self.runtime.waiters,
+            self.runtime_calls,
+            self.heartbeat,
+        )
+
+    def restore(self, state: WorldState) -> None:
+        """Put this world in `state`, taken from it or from a world of the same scenario
+        and strategy; no events yet."""
+        self.clock.restore(state.clock)
+        self.store.restore(state.store)
+        self._set_runs(state.activity, state.handles)
+        self.coordinator.in_flight = state.coordinator_in_flight
+        self.runtime.in_flight = state.runtime_in_flight
+        self.runtime.waiters = state.waiters
+        self.runtime_calls = state.runtime_calls
+        self.heartbeat = state.heartbeat
+        self.bus.events.clear()
 
     def clone(self, coverage: Coverage | None = None) -> World:
         """An independent copy of the whole model state, with no events yet.
 
-        Explore expands one state into many; copying is cheaper than replaying the prefix.
         Its coverage counts into `coverage` when given (a search's running total), else anew.
         """
         twin = World.__new__(World)
         twin.settings, twin.strategy = self.settings, self.strategy
         twin.warn_ms, twin.abort_ms = self.warn_ms, self.abort_ms
-        twin.clock = clock = self.clock.clone()
-        twin.store = store = self.store.clone()
-        twin.activity = activity = self.activity.copy()  # RunActivity is frozen
-        twin.handles = handles = self.handles.copy()  # RunHandle is frozen
-        twin.bus = bus = EventBus(clock, self.bus.keep)
-        twin.coverage = coverage = coverage if coverage is not None else Coverage()
-        twin.coordinator = self.coordinator.clone(store, bus, coverage)
-        twin.runtime = self.runtime.clone(clock, store, activity, handles, coverage, twin.end_run)
-        twin.runtime_calls = self.runtime_calls.copy()
         twin.creation_order = self.creation_order
-        twin.heartbeat = self.heartbeat
+        twin._build(coverage if coverage is not None else Coverage(), self.bus.keep)
+        twin.restore(self.snapshot())
         return twin
 
     def state_key(self) -> tuple[object, ...]:
@@ -180,6 +229,8 @@ class World:
     # -- seeding -------------------------------------------------------------------------
 
     def _seed(self, sessions: tuple[SessionSeed, ...]) -> None:
+        activity: dict[str, RunActivity] = {}
+        handles: dict[str, RunHandle] = {}
         for seed in seeding_order(sessions):
             at = -seed.progress_age_ms
             self.clock.now = at
@@ -189,10 +240,10 @@ class World:
             rec.queue_depth = seed.queue_depth
             owned = seed.owner == "embedded_run"
             if owned:
-                self.handles[seed.ref] = RunHandle(seed.abort)
+                handles[seed.ref] = RunHandle(seed.abort)
             if owned or seed.work != "none":
                 embedded = seed.work == "embedded_run" or (owned and seed.work != "none")
-                self.activity[seed.ref] = RunActivity(
+                activity[seed.ref] = RunActivity(
                     embedded_run=embedded,
                     tool_started_at=at if seed.work == "tool_call" else None,
                     model_call=seed.work == "model_call",
@@ -202,6 +253,7 @@ class World:
                     if owned and seed.work == "none"
                     else SEEDED_PROGRESS_REASON,
                 )
+        self._set_runs(activity, handles)
 
     # -- the outside world's mutators ----------------------------------------------------
 
@@ -238,19 +290,21 @@ class World:
         activity = self.activity.get(ref)
         if activity is None:
             # markDiagnosticRunProgress creates run activity, but never active work.
-            self.activity[ref] = RunActivity(False, None, False, now, PROGRESS_REASON)
+            activity = RunActivity(False, None, False, now, PROGRESS_REASON)
         else:
-            self.activity[ref] = activity.marked(now, PROGRESS_REASON)
+            activity = activity.marked(now, PROGRESS_REASON)
+        self._set_runs({**self.activity, ref: activity}, self.handles)
         self.store.lookup(ref, now).touch(now)
 
     def end_run(self, ref: str, reason: str) -> None:
         """clearActiveEmbeddedRun / forceClearEmbeddedAgentRun, then wake its recovery."""
-        if self.handles.pop(ref, None) is None:
+        if ref not in self.handles:
             return
+        self._set_runs(self.activity, {r: h for r, h in self.handles.items() if r != ref})
         self.state_change(ref, "idle", reason)
         activity = self.activity.get(ref)
         if activity is not None:
-            self.activity[ref] = activity.ended(self.clock.now)
+            self._set_runs({**self.activity, ref: activity.ended(self.clock.now)}, self.handles)
         waiter = self.runtime.take_waiter(ref)
         if waiter is not None:
             self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED)
@@ -334,7 +388,7 @@ class World:
         resolved: list[tuple[RecoveryRequest, str, int, Resolved]] = []
         for request, key in calls:
             index = len(self.runtime_calls)
-            self.runtime_calls.append(None)
+            self.runtime_calls = (*self.runtime_calls, None)
             result = self.runtime.call(request, key, index)
             if result is not None:
                 resolved.append((request, key, index, result))
@@ -344,7 +398,9 @@ class World:
                     self._resolve(request, key, index, result.outcome)
 
     def _resolve(self, request: RecoveryRequest, key: str, index: int, outcome: Outcome) -> None:
-        self.runtime_calls[index] = outcome.label
+        calls = list(self.runtime_calls)
+        calls[index] = outcome.label
+        self.runtime_calls = tuple(calls)
         self.coordinator.settle(request, key, outcome)
 
     # -- steps ---------------------------------------------------------------------------
