@@ -18,9 +18,13 @@ RUN_ENDED_REASON = "embedded_run:ended"
 def is_terminal_progress_reason(reason: str | None) -> bool:
     if not reason:
         return False
-    return reason in ("run:completed", RUN_ENDED_REASON) or any(
-        marker in reason for marker in TERMINAL_PROGRESS_MARKERS
-    )
+    if reason in ("run:completed", RUN_ENDED_REASON):
+        return True
+    # A loop, not any() over a generator: the heartbeat asks for every record it visits.
+    for marker in TERMINAL_PROGRESS_MARKERS:  # noqa: SIM110
+        if marker in reason:
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)

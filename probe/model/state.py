@@ -137,7 +137,9 @@ class SessionStore:
 
         The record returned is this store's own, to be changed.
         """
-        self.prune(now)
+        last = self.last_prune_at
+        if last is None or now - last >= PRUNE_INTERVAL_MS or len(self.records) > MAX_ENTRIES:
+            self.prune(now)  # (prune's own test, asked here to skip the call when not due)
         rec = self.records.get(ref)
         if rec is not None:
             return self.writable(rec)

@@ -147,14 +147,22 @@ class World:
     def restore(self, state: WorldState) -> None:
         """Put this world in `state`, taken from it or from a world of the same scenario
         and strategy; no events yet."""
-        self.clock.restore(state.clock)
-        self.store.restore(state.store)
-        self._set_runs(state.activity, state.handles)
-        self.coordinator.in_flight = state.coordinator_in_flight
-        self.runtime.in_flight = state.runtime_in_flight
-        self.runtime.waiters = state.waiters
-        self.runtime_calls = state.runtime_calls
-        self.heartbeat = state.heartbeat
+        (
+            clock,
+            store,
+            self.activity,
+            self.handles,
+            self.coordinator.in_flight,
+            runtime_in_flight,
+            waiters,
+            self.runtime_calls,
+            self.heartbeat,
+        ) = state
+        self.clock.restore(clock)
+        self.store.restore(store)
+        runtime = self.runtime
+        runtime.activity, runtime.handles = self.activity, self.handles
+        runtime.in_flight, runtime.waiters = runtime_in_flight, waiters
         self.bus.events.clear()
 
     def clone(self, coverage: Coverage | None = None) -> World:
