@@ -197,16 +197,19 @@ def explore(
                 break
             expanded += 1
             world.restore(state)
-            steps = _offered(plan, world)
-            last = len(steps) - 1
-            for i, step in enumerate(steps):
+            for i, step in enumerate(_offered(plan, world)):
                 if i:
                     world.restore(state)
-                # A state is expanded once: its last step may take its checker itself.
-                checker = node_checker.clone() if i < last else node_checker
                 world.apply(depth, step)
-                violations = checker.observe_all(world.bus.events)
-                if not world.in_flight():
+                events = world.bus.events
+                if events:
+                    checker = node_checker.clone()
+                    violations = checker.observe_all(events)
+                else:
+                    # Nothing to observe: the child shares its parent's checker, which no
+                    # one changes once it is in a frontier (only clones record events).
+                    checker, violations = node_checker, []
+                if checker.open_requests and not world.in_flight():
                     violations.extend(checker.finish(settled=True, step=depth))
                 transitions += 1
                 for v in violations:
