@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import FrozenInstanceError, replace
+from dataclasses import FrozenInstanceError, fields, replace
 
 import pytest
 
 from probe.explore import ISSUE_SEED, ExploreConfig, candidate_steps, explore
 from probe.invariants import OBSERVED_EVENTS, InvariantChecker
-from probe.model.events import Event, defined, make_event, payload
+from probe.model.activity import ActivitySnapshot, RunActivity
+from probe.model.clock import Timer
+from probe.model.events import Event, defined, payload
+from probe.model.heartbeat import RecoveryRequest
 from probe.model.state import PRUNE_INTERVAL_MS
 from probe.model.world import World
 from probe.scenario import Scenario, Settings, Step
@@ -311,11 +314,47 @@ def test_state_key_merges_exactly_what_the_reference_key_merges(seed: str, strat
     assert len(from_reference) < samples  # some walks met: the check compared something
 
 
-def test_a_fast_built_event_is_the_plain_frozen_event() -> None:
+def test_defined_is_payload_from_pairs() -> None:
     fields = defined(("state", "idle"), ("ageMs", None), ("stale", True))
     assert fields == payload(state="idle", ageMs=None, stale=True)
-    fast = make_event(3, 60_000, 2, "t", "r", fields, 5, "coordinator")
-    plain = Event(3, 60_000, 2, "t", "r", fields, 5, "coordinator")
-    assert fast == plain and repr(fast) == repr(plain) and hash(fast) == hash(plain)
+
+
+# The frozen dataclasses with an __init__ of their own (see probe.model.frozen), and a
+# distinct value for each field.
+HAND_BUILT: list[tuple[type, dict[str, object]]] = [
+    (
+        Event,
+        dict(seq=3, at_ms=60_000, step=2, type="t", ref="r", fields=(("a", 1),), generation=5,
+             layer="coordinator"),
+    ),
+    (
+        ActivitySnapshot,
+        dict(work_kind="tool_call", has_active_embedded_run=True, tool_age_ms=7,
+             progress_age_ms=8, progress_reason="why"),
+    ),
+    (
+        RunActivity,
+        dict(embedded_run=True, tool_started_at=-5, model_call=True, last_progress_at=-6,
+             last_progress_reason="why"),
+    ),
+    (
+        RecoveryRequest,
+        dict(ref="r", expected_state="waiting", generation=2, age_ms=3, queue_depth=4,
+             allow_active_abort=True, stale_abort_ms=9),
+    ),
+    (Timer, dict(due=10, seq=11, kind="settle", ref="r")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("cls", "values"), HAND_BUILT, ids=lambda v: getattr(v, "__name__", ""))
+def test_a_hand_written_init_builds_the_plain_frozen_value(
+    cls: type, values: dict[str, object]
+) -> None:
+    assert [f.name for f in fields(cls)] == list(values)
+    built = cls(**values)
+    assert {name: getattr(built, name) for name in values} == values
+    again = cls(*values.values())
+    assert built == again and hash(built) == hash(again) and repr(built) == repr(again)
+    assert replace(built) == built
     with pytest.raises(FrozenInstanceError):
-        fast.seq = 4  # type: ignore[misc]
+        setattr(built, next(iter(values)), None)

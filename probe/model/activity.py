@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from probe.model.frozen import slot_setters
 from probe.scenario import AbortAnswer, WorkKind
 
 TERMINAL_PROGRESS_MARKERS = (
@@ -27,7 +28,7 @@ def is_terminal_progress_reason(reason: str | None) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ActivitySnapshot:
     """getDiagnosticSessionActivitySnapshot: None where openclaw's field is undefined."""
 
@@ -37,11 +38,35 @@ class ActivitySnapshot:
     progress_age_ms: int | None = None
     progress_reason: str | None = None
 
+    def __init__(
+        self,
+        work_kind: WorkKind | None = None,
+        has_active_embedded_run: bool = False,
+        tool_age_ms: int | None = None,
+        progress_age_ms: int | None = None,
+        progress_reason: str | None = None,
+    ) -> None:
+        # The heartbeat takes one per record it visits (see probe.model.frozen).
+        s_kind, s_run, s_tool, s_progress, s_reason = _SNAPSHOT_SLOTS
+        s_kind(self, work_kind)
+        s_run(self, has_active_embedded_run)
+        s_tool(self, tool_age_ms)
+        s_progress(self, progress_age_ms)
+        s_reason(self, progress_reason)
 
+
+_SNAPSHOT_SLOTS = slot_setters(
+    ActivitySnapshot,
+    "work_kind",
+    "has_active_embedded_run",
+    "tool_age_ms",
+    "progress_age_ms",
+    "progress_reason",
+)
 NO_ACTIVITY = ActivitySnapshot()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class RunActivity:
     """Immutable: a change makes a new one, so that saved states and clones share them."""
 
@@ -50,6 +75,22 @@ class RunActivity:
     model_call: bool
     last_progress_at: int
     last_progress_reason: str
+
+    def __init__(
+        self,
+        embedded_run: bool,
+        tool_started_at: int | None,
+        model_call: bool,
+        last_progress_at: int,
+        last_progress_reason: str,
+    ) -> None:
+        # A run's end and every progress report make a new one (see probe.model.frozen).
+        s_run, s_tool, s_model, s_at, s_reason = _ACTIVITY_SLOTS
+        s_run(self, embedded_run)
+        s_tool(self, tool_started_at)
+        s_model(self, model_call)
+        s_at(self, last_progress_at)
+        s_reason(self, last_progress_reason)
 
     def snapshot(self, now: int) -> ActivitySnapshot:
         kind: WorkKind | None
@@ -61,14 +102,14 @@ class RunActivity:
             kind = "embedded_run"
         else:
             kind = None
+        started = self.tool_started_at
+        progress_age = now - self.last_progress_at
         return ActivitySnapshot(
-            work_kind=kind,
-            has_active_embedded_run=self.embedded_run,
-            tool_age_ms=None
-            if self.tool_started_at is None
-            else max(0, now - self.tool_started_at),
-            progress_age_ms=max(0, now - self.last_progress_at),
-            progress_reason=self.last_progress_reason,
+            kind,
+            self.embedded_run,
+            None if started is None else max(0, now - started),
+            progress_age if progress_age > 0 else 0,  # max(0, ...), without the call
+            self.last_progress_reason,
         )
 
     def ended(self, now: int) -> RunActivity:
@@ -78,6 +119,16 @@ class RunActivity:
     def marked(self, now: int, reason: str) -> RunActivity:
         """Progress reported at `now` for `reason`; the work itself unchanged."""
         return RunActivity(self.embedded_run, self.tool_started_at, self.model_call, now, reason)
+
+
+_ACTIVITY_SLOTS = slot_setters(
+    RunActivity,
+    "embedded_run",
+    "tool_started_at",
+    "model_call",
+    "last_progress_at",
+    "last_progress_reason",
+)
 
 
 @dataclass(frozen=True, slots=True)

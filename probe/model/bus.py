@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from probe.limits import LIMITS, TooManyEvents
 from probe.model.clock import Clock
-from probe.model.events import Event, FieldValue, Layer, make_event
+from probe.model.events import Event, FieldValue, Layer
 
 
 class EventBus:
@@ -39,7 +39,7 @@ class EventBus:
         if len(self.events) >= LIMITS.events:
             raise TooManyEvents(self.step, LIMITS.events)
         self.events.append(
-            make_event(
+            Event(
                 len(self.events) + 1,
                 self.clock.now,
                 self.step,

@@ -6,15 +6,28 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
+from probe.model.frozen import slot_setters
+
 TimerKind: TypeAlias = Literal["heartbeat", "settle"]
 
 
-@dataclass(order=True, frozen=True, slots=True)
+@dataclass(order=True, frozen=True, slots=True, init=False)
 class Timer:
     due: int
     seq: int  # same instant: scheduling order
     kind: TimerKind = field(compare=False)
     ref: str = field(compare=False, default="")
+
+    def __init__(self, due: int, seq: int, kind: TimerKind, ref: str = "") -> None:
+        # Every heartbeat schedules the next (see probe.model.frozen).
+        s_due, s_seq, s_kind, s_ref = _TIMER_SLOTS
+        s_due(self, due)
+        s_seq(self, seq)
+        s_kind(self, kind)
+        s_ref(self, ref)
+
+
+_TIMER_SLOTS = slot_setters(Timer, "due", "seq", "kind", "ref")
 
 
 ClockState: TypeAlias = tuple[int, list[tuple[int, int, Timer]], int, frozenset[int]]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
 
+from probe.model.frozen import slot_setters
+
 Layer: TypeAlias = Literal["coordinator", "runtime"]
 FieldValue: TypeAlias = str | int | bool
 
@@ -18,7 +20,7 @@ STALLED: Final = "session.stalled"
 LONG_RUNNING: Final = "session.long_running"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Event:
     """One reported event.
 
@@ -35,6 +37,28 @@ class Event:
     fields: tuple[tuple[str, FieldValue], ...]
     generation: int | None = None
     layer: Layer | None = None
+
+    def __init__(
+        self,
+        seq: int,
+        at_ms: int,
+        step: int | None,
+        type: str,
+        ref: str,
+        fields: tuple[tuple[str, FieldValue], ...],
+        generation: int | None = None,
+        layer: Layer | None = None,
+    ) -> None:
+        # The bus builds one for every recovery event of every step (see probe.model.frozen).
+        s_seq, s_at, s_step, s_type, s_ref, s_fields, s_generation, s_layer = _EVENT_SLOTS
+        s_seq(self, seq)
+        s_at(self, at_ms)
+        s_step(self, step)
+        s_type(self, type)
+        s_ref(self, ref)
+        s_fields(self, fields)
+        s_generation(self, generation)
+        s_layer(self, layer)
 
     def get(self, key: str) -> FieldValue | None:
         for k, v in self.fields:
@@ -69,35 +93,6 @@ def defined(*pairs: tuple[str, FieldValue | None]) -> tuple[tuple[str, FieldValu
     return tuple([pair for pair in pairs if pair[1] is not None])  # type: ignore[misc]
 
 
-# A frozen dataclass's __init__ sets every field through object.__setattr__. A search builds
-# an Event for every recovery event of every transition, so the bus fills the slots through
-# their descriptors instead: the same frozen value for half the cost.
-_new_object = object.__new__
-_SET_FIELDS = tuple(
-    getattr(Event, name).__set__
-    for name in ("seq", "at_ms", "step", "type", "ref", "fields", "generation", "layer")
+_EVENT_SLOTS = slot_setters(
+    Event, "seq", "at_ms", "step", "type", "ref", "fields", "generation", "layer"
 )
-
-
-def make_event(
-    seq: int,
-    at_ms: int,
-    step: int | None,
-    type_: str,
-    ref: str,
-    fields: tuple[tuple[str, FieldValue], ...],
-    generation: int | None,
-    layer: Layer | None,
-) -> Event:
-    """Event(seq, at_ms, step, type_, ref, fields, generation, layer), built faster."""
-    event: Event = _new_object(Event)
-    s_seq, s_at, s_step, s_type, s_ref, s_fields, s_generation, s_layer = _SET_FIELDS
-    s_seq(event, seq)
-    s_at(event, at_ms)
-    s_step(event, step)
-    s_type(event, type_)
-    s_ref(event, ref)
-    s_fields(event, fields)
-    s_generation(event, generation)
-    s_layer(event, layer)
-    return event

@@ -7,6 +7,7 @@ from typing import Literal, TypeAlias
 
 from probe.model.activity import ActivitySnapshot, is_terminal_progress_reason
 from probe.model.events import LONG_RUNNING, STALLED, STUCK
+from probe.model.frozen import slot_setters
 from probe.model.state import SessionRecord
 from probe.scenario import WORK_KINDS, SessionState, WorkKind
 
@@ -22,7 +23,7 @@ class Classification:
     recovery_eligible: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class RecoveryRequest:
     """What the heartbeat hands the coordinator (openclaw's request object)."""
 
@@ -33,6 +34,38 @@ class RecoveryRequest:
     queue_depth: int
     allow_active_abort: bool = False
     stale_abort_ms: int | None = None
+
+    def __init__(
+        self,
+        ref: str,
+        expected_state: SessionState,
+        generation: int,
+        age_ms: int,
+        queue_depth: int,
+        allow_active_abort: bool = False,
+        stale_abort_ms: int | None = None,
+    ) -> None:
+        # The heartbeat builds one per record it asks to recover (see probe.model.frozen).
+        s_ref, s_state, s_generation, s_age, s_depth, s_abort, s_stale = _REQUEST_SLOTS
+        s_ref(self, ref)
+        s_state(self, expected_state)
+        s_generation(self, generation)
+        s_age(self, age_ms)
+        s_depth(self, queue_depth)
+        s_abort(self, allow_active_abort)
+        s_stale(self, stale_abort_ms)
+
+
+_REQUEST_SLOTS = slot_setters(
+    RecoveryRequest,
+    "ref",
+    "expected_state",
+    "generation",
+    "age_ms",
+    "queue_depth",
+    "allow_active_abort",
+    "stale_abort_ms",
+)
 
 
 def _for_each_kind(
@@ -173,10 +206,8 @@ def build_request(
     """Recovery-eligible requests carry the abort threshold; active-abort ones allow abort."""
     if cls.recovery_eligible:
         return RecoveryRequest(
-            rec.ref, rec.state, rec.generation, age_ms, rec.queue_depth, stale_abort_ms=abort_ms
+            rec.ref, rec.state, rec.generation, age_ms, rec.queue_depth, False, abort_ms
         )
     if is_active_abort_eligible(cls, activity, age_ms, abort_ms):
-        return RecoveryRequest(
-            rec.ref, rec.state, rec.generation, age_ms, rec.queue_depth, allow_active_abort=True
-        )
+        return RecoveryRequest(rec.ref, rec.state, rec.generation, age_ms, rec.queue_depth, True)
     return None
