@@ -308,11 +308,14 @@ class World:
         """clearActiveEmbeddedRun / forceClearEmbeddedAgentRun, then wake its recovery."""
         if ref not in self.handles:
             return
-        self._set_runs(self.activity, {r: h for r, h in self.handles.items() if r != ref})
-        self.state_change(ref, "idle", reason)
+        # The run's handle and activity go at once (nothing between reads either).
+        handles = {r: h for r, h in self.handles.items() if r != ref}
         activity = self.activity.get(ref)
-        if activity is not None:
-            self._set_runs({**self.activity, ref: activity.ended(self.clock.now)}, self.handles)
+        if activity is None:
+            self._set_runs(self.activity, handles)
+        else:
+            self._set_runs({**self.activity, ref: activity.ended(self.clock.now)}, handles)
+        self.state_change(ref, "idle", reason)
         waiter = self.runtime.take_waiter(ref)
         if waiter is not None:
             self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED)
