@@ -145,6 +145,10 @@ def attention_age(
     return None
 
 
+# The attention events passes_throttle backs off, noting each emission on the record.
+THROTTLED: frozenset[str] = frozenset({STUCK, LONG_RUNNING})
+
+
 def passes_throttle(rec: SessionRecord, cls: Classification, age_ms: int, warn_ms: int) -> bool:
     """session.stuck and session.long_running back off; session.stalled never does.
 

@@ -12,6 +12,7 @@ from probe.model.coordinator import Coordinator
 from probe.model.coverage import Coverage
 from probe.model.events import QUEUED, STATE, payload
 from probe.model.heartbeat import (
+    THROTTLED,
     RecoveryRequest,
     attention_age,
     build_request,
@@ -203,12 +204,13 @@ class World:
             )
         last_prune_at = store.last_prune_at
         activity = self.activity
+        count = len(activity)
         key += (
             # Past the prune interval a prune is due whenever asked: cap the age there.
             None if last_prune_at is None else min(now - last_prune_at, PRUNE_INTERVAL_MS),
-            len(activity),
+            count,
         )
-        for ref, a in sorted(activity.items()) if len(activity) > 1 else activity.items():
+        for ref, a in sorted(activity.items()) if count > 1 else activity.items():
             started = a.tool_started_at
             key += (
                 ref,
@@ -219,18 +221,22 @@ class World:
                 a.last_progress_reason,
             )
         handles = self.handles
-        key.append(len(handles))
-        for ref in sorted(handles) if len(handles) > 1 else handles:
+        count = len(handles)
+        key.append(count)
+        for ref in sorted(handles) if count > 1 else handles:
             key += (ref, handles[ref].abort)
         waiters = self.runtime.waiters
-        key += (self.coordinator.in_flight, self.runtime.in_flight, len(waiters))
-        for ref in sorted(waiters) if len(waiters) > 1 else waiters:
-            w = waiters[ref]
-            timer = w.timer
-            if timer is None:
-                key += (ref, w.request, w.key, None, None)
-            else:
-                key += (ref, w.request, w.key, timer.due - now, timer.seq < hb.seq)
+        count = len(waiters)
+        key += (self.coordinator.in_flight, self.runtime.in_flight, count)
+        if count:
+            hb_seq = hb.seq
+            for ref in sorted(waiters) if count > 1 else waiters:
+                w = waiters[ref]
+                timer = w.timer
+                if timer is None:
+                    key += (ref, w.request, w.key, None, None)
+                else:
+                    key += (ref, w.request, w.key, timer.due - now, timer.seq < hb_seq)
         key.append(hb.due - now)
         return tuple(key)
 
@@ -370,7 +376,8 @@ class World:
             if age is None:
                 continue
             cls = classify(rec.state, rec.queue_depth, snap, self.warn_ms)
-            rec = self.store.writable(rec)  # the throttle notes what passes on the record
+            if cls.event_type in THROTTLED:
+                rec = self.store.writable(rec)  # the throttle notes what passes on the record
             if not passes_throttle(rec, cls, age, self.warn_ms):
                 continue
             if self.bus.keeps(cls.event_type):
