@@ -1,6 +1,6 @@
 """Figures for `probe explore`, measured side by side in one run.
 
-    python bench/explore_bench.py [--max-depth 12] [--runs 5]
+    python bench/explore_bench.py [--max-depth 12] [--runs 5] [--only 2,3,5]
 
 1. the buggy phantom counterexample: search time in process, and the whole command against
    `python -c "import typer, rich"` (interleaved, median of per-pair ratios);
@@ -177,12 +177,20 @@ def main() -> int:
     parser.add_argument("--max-depth", type=int, default=12)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--dedup-depth", type=int, default=5)
+    parser.add_argument("--only", default="1,2,3,4,5",
+                        help="comma-separated section numbers to run (default: all)")
     args = parser.parse_args()
-    phantom(args.runs)
-    depth_table(args.max_depth)
-    dedup(args.dedup_depth)
-    against_hypothesis(args.runs)
-    random_mode(200)
+    only = {int(part) for part in args.only.split(",") if part.strip()}
+    sections = {
+        1: lambda: phantom(args.runs),
+        2: lambda: depth_table(args.max_depth),
+        3: lambda: dedup(args.dedup_depth),
+        4: lambda: against_hypothesis(args.runs),
+        5: lambda: random_mode(200),
+    }
+    for number, section in sections.items():
+        if number in only:
+            section()
     return 0
 
 

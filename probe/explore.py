@@ -10,9 +10,14 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from probe.invariants import INVARIANTS, PHANTOM_REQUEST, InvariantChecker, Violation
+from probe.invariants import (
+    INVARIANTS,
+    OBSERVED_EVENTS,
+    PHANTOM_REQUEST,
+    InvariantChecker,
+)
 from probe.model.coverage import Coverage
-from probe.model.world import World
+from probe.model.world import World, WorldState
 from probe.replay import replay
 from probe.scenario import (
     SESSION_STATES,
@@ -95,53 +100,62 @@ class ExploreResult:
 
 
 @dataclass(slots=True)
-class _Node:
-    world: World
-    checker: InvariantChecker
-    parent: _Node | None
+class _Trace:
+    """How a state was first reached: a link to its parent's trace and the step taken.
+
+    Kept apart from the world so an expanded state's world can be freed: only counterexample
+    traces ever walk back up the links.
+    """
+
+    parent: _Trace | None
     step: Step | None
 
-    def trace(self) -> tuple[Step, ...]:
+    def steps(self) -> tuple[Step, ...]:
         steps: list[Step] = []
-        node: _Node | None = self
+        node: _Trace | None = self
         while node is not None and node.step is not None:
             steps.append(node.step)
             node = node.parent
         return tuple(reversed(steps))
 
 
-def candidate_steps(scenario: Scenario, world: World, config: ExploreConfig) -> list[Step]:
-    """Every allowed action on every seeded session, in a fixed order."""
+_ROOT = _Trace(None, None)
+
+
+def _step_plan(scenario: Scenario, config: ExploreConfig) -> list[tuple[Step, str | None]]:
+    """Every allowed action on every seeded session, in a fixed order.
+
+    A release is paired with its session: it is a real choice only while that session has a
+    run. Everything else is always offered (paired with None).
+    """
     refs = [s.ref for s in scenario.sessions]
     advance = config.advance_ms if config.advance_ms is not None else scenario.settings.settle_ms
-    steps: list[Step] = []
+    plan: list[tuple[Step, str | None]] = []
     for action in config.actions:
         if action == "tick":
-            steps.append(Tick())
+            plan.append((Tick(), None))
         elif action == "advance":
-            steps.append(Advance(max(1, advance)))
+            plan.append((Advance(max(1, advance)), None))
         elif action == "bump":
-            steps.extend(Bump(r) for r in refs)
+            plan.extend((Bump(r), None) for r in refs)
         elif action == "release":
-            # Releasing a session with no run changes nothing: not a real choice.
-            steps.extend(Release(r) for r in refs if r in world.handles)
+            plan.extend((Release(r), r) for r in refs)
         elif action == "state":
-            steps.extend(StateChange(r, to) for r in refs for to in SESSION_STATES)
+            plan.extend((StateChange(r, to), None) for r in refs for to in SESSION_STATES)
         elif action == "progress":
-            steps.extend(Progress(r) for r in refs)
-    return steps
+            plan.extend((Progress(r), None) for r in refs)
+    return plan
 
 
-def _step_once(
-    node: _Node, step: Step, number: int, coverage: Coverage
-) -> tuple[World, InvariantChecker, list[Violation]]:
-    world = node.world.clone(coverage)
-    checker = node.checker.clone()
-    world.apply(number, step)
-    found = checker.observe_all(world.bus.events)
-    if not world.in_flight():
-        found.extend(checker.finish(settled=True, step=number))
-    return world, checker, found
+def candidate_steps(scenario: Scenario, world: World, config: ExploreConfig) -> list[Step]:
+    """Every allowed action on every seeded session, in a fixed order."""
+    return _offered(_step_plan(scenario, config), world)
+
+
+def _offered(plan: list[tuple[Step, str | None]], world: World) -> list[Step]:
+    # Releasing a session with no run changes nothing: not a real choice.
+    handles = world.handles
+    return [step for step, needs_run in plan if needs_run is None or needs_run in handles]
 
 
 def explore(
@@ -153,45 +167,71 @@ def explore(
     progress: Callable[[int, int, int], None] | None = None,
 ) -> ExploreResult:
     """Breadth-first to `config.depth`: the first counterexample of each invariant is shortest."""
-    root = _Node(World(scenario, strategy), InvariantChecker(), None, None)
-    seen: set[tuple[object, ...]] = {(root.world.state_key(), root.checker.key())}
-    frontier = [root]
-    found: dict[str, Counterexample] = {}
     coverage = Coverage()
+    # One world does every step: each step starts from its state's snapshot, restored.
+    # It records only the event types the checker reads (the others are never even built),
+    # and counts into the search's coverage.
+    world = World(scenario, strategy, keep_events=OBSERVED_EVENTS).clone(coverage)
+    root_checker = InvariantChecker()
+    seen: set[tuple[object, ...]] = {(world.state_key(), root_checker.key())}
+    frontier: list[tuple[WorldState, InvariantChecker, _Trace]] = [
+        (world.snapshot(), root_checker, _ROOT)
+    ]
+    plan = _step_plan(scenario, config)
+    found: dict[str, Counterexample] = {}
     expanded = transitions = reached = 0
     per_depth = [1]
     bound: str | None = None
+    dedup, max_states, seen_add = config.dedup, config.max_states, seen.add
     for depth in range(1, config.depth + 1):
-        next_frontier: list[_Node] = []
-        for node in frontier:
+        next_frontier: list[tuple[WorldState, InvariantChecker, _Trace]] = []
+        # The deepest level is never expanded: its states are counted, not kept.
+        keep = depth < config.depth
+        reached_now = 0
+        for state, node_checker, trace in frontier:
             if stop():
                 bound = "time_limit"
                 break
-            if config.max_states is not None and len(seen) >= config.max_states:
+            if max_states is not None and len(seen) >= max_states:
                 bound = "max_states"
                 break
             expanded += 1
-            for step in candidate_steps(scenario, node.world, config):
-                world, checker, violations = _step_once(node, step, depth, coverage)
+            world.restore(state)
+            for i, step in enumerate(_offered(plan, world)):
+                if i:
+                    world.restore(state)
+                world.apply(depth, step)
+                events = world.bus.events
+                if events:
+                    checker = node_checker.clone()
+                    violations = checker.observe_all(events)
+                else:
+                    # Nothing to observe: the child shares its parent's checker, which no
+                    # one changes once it is in a frontier (only clones record events).
+                    checker, violations = node_checker, []
+                if checker.open_requests and not world.in_flight():
+                    violations.extend(checker.finish(settled=True, step=depth))
                 transitions += 1
-                child = _Node(world, checker, node, step)
                 for v in violations:
                     if v.invariant not in found:
-                        found[v.invariant] = Counterexample(v.invariant, child.trace(), v.message)
-                if config.dedup:
-                    key = (world.state_key(), checker.key())
-                    if key in seen:
+                        steps_to = _Trace(trace, step).steps()
+                        found[v.invariant] = Counterexample(v.invariant, steps_to, v.message)
+                if dedup:
+                    size = len(seen)
+                    seen_add((world.state_key(), checker.key()))
+                    if len(seen) == size:
                         continue
-                    seen.add(key)
-                next_frontier.append(child)
+                reached_now += 1
+                if keep:
+                    next_frontier.append((world.snapshot(), checker, _Trace(trace, step)))
         if bound is not None:
             break
         reached = depth
-        per_depth.append(len(next_frontier))
+        per_depth.append(reached_now)
         if progress is not None:
             progress(depth, len(seen) if config.dedup else transitions + 1, transitions)
         frontier = next_frontier
-        if not frontier:
+        if not reached_now:
             break
     return ExploreResult(
         strategy=strategy.name,
@@ -249,25 +289,27 @@ def explore_random(
 ) -> RandomResult:
     """Seeded random walks of `config.depth` steps; counterexamples are shrunk."""
     rng = random.Random(seed)
+    plan = _step_plan(scenario, config)
     result = RandomResult(strategy.name, 0, 0)
     found: dict[str, Counterexample] = {}
     for _ in range(runs):
         if stop():
             break
         result.runs += 1
-        node = _Node(World(scenario, strategy), InvariantChecker(), None, None)
+        world = World(scenario, strategy, keep_events=OBSERVED_EVENTS)
+        checker, trace = InvariantChecker(), _ROOT
         for number in range(1, config.depth + 1):
-            step = rng.choice(candidate_steps(scenario, node.world, config))
-            node.world.apply(number, step)
-            violations = node.checker.observe_all(node.world.bus.events)
-            node.world.bus.events.clear()
-            if not node.world.in_flight():
-                violations.extend(node.checker.finish(settled=True, step=number))
-            node = _Node(node.world, node.checker, node, step)
+            step = rng.choice(_offered(plan, world))
+            world.apply(number, step)
+            violations = checker.observe_all(world.bus.events)
+            world.bus.events.clear()
+            if not world.in_flight():
+                violations.extend(checker.finish(settled=True, step=number))
+            trace = _Trace(trace, step)
             result.steps += 1
             for v in violations:
                 if v.invariant not in found:
-                    small = shrink(scenario, strategy, node.trace(), v.invariant)
+                    small = shrink(scenario, strategy, trace.steps(), v.invariant)
                     found[v.invariant] = Counterexample(v.invariant, small, v.message)
     result.counterexamples = [found[n] for n in sorted(found)]
     return result

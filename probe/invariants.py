@@ -5,7 +5,7 @@ They read only reported events, so the same checks judge the model and a real bu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from probe.model.events import COMPLETED, REQUESTED, Event, FieldValue
@@ -36,6 +36,9 @@ class Violation:
 
 Identity = tuple[FieldValue | None, ...]
 
+# The only event types the checks read: a search may drop every other type unseen.
+OBSERVED_EVENTS = frozenset({REQUESTED, COMPLETED})
+
 
 def request_identity(event: Event) -> Identity:
     """A completed event carries its request's fields, so the pair can be matched."""
@@ -48,26 +51,46 @@ def request_identity(event: Event) -> Identity:
     )
 
 
-@dataclass
-class InvariantChecker:
-    """Feed events in order; `finish` adds the end-of-run checks."""
+OpenRequest = tuple[Identity, Event]
+CheckerKey = tuple[tuple[str, tuple[Identity, ...]], ...]
 
-    open_requests: dict[str, list[tuple[Identity, Event]]] = field(default_factory=dict)
+
+@dataclass(slots=True)
+class InvariantChecker:
+    """Feed events in order; `finish` adds the end-of-run checks.
+
+    The open requests of a ref are a tuple, replaced rather than changed, and a clone shares
+    the dict of them with its original until either side records an event (most steps
+    record none); the key is kept until an event changes what it is made of.
+    """
+
+    open_requests: dict[str, tuple[OpenRequest, ...]] = field(default_factory=dict)
     coordinator_absorbed: int = 0
+    _key: CheckerKey | None = field(default=None, init=False, repr=False, compare=False)
+    _shared: bool = field(default=False, init=False, repr=False, compare=False)
 
     def clone(self) -> InvariantChecker:
-        return InvariantChecker(
-            {ref: list(items) for ref, items in self.open_requests.items() if items},
-            self.coordinator_absorbed,
-        )
+        twin = InvariantChecker(self.open_requests, self.coordinator_absorbed)
+        twin._key = self._key
+        twin._shared = self._shared = True
+        return twin
 
-    def key(self) -> tuple[tuple[str, tuple[Identity, ...]], ...]:
+    def _own(self) -> dict[str, tuple[OpenRequest, ...]]:
+        """The open requests, to change: a shared dict is first copied, emptied refs left out."""
+        if self._shared:
+            self.open_requests = {ref: items for ref, items in self.open_requests.items() if items}
+            self._shared = False
+        return self.open_requests
+
+    def key(self) -> CheckerKey:
         """What the checks still depend on: the requests open per ref."""
-        return tuple(
-            (ref, tuple(sorted((i for i, _ in items), key=repr)))
-            for ref, items in sorted(self.open_requests.items())
-            if items
-        )
+        if self._key is None:
+            self._key = tuple(
+                (ref, tuple(sorted((i for i, _ in items), key=repr)))
+                for ref, items in sorted(self.open_requests.items())
+                if items
+            )
+        return self._key
 
     def observe(self, event: Event) -> list[Violation]:
         if event.type == REQUESTED:
@@ -76,11 +99,13 @@ class InvariantChecker:
             return self._completed(event)
         return []
 
-    def observe_all(self, events: Iterable[Event]) -> list[Violation]:
+    def observe_all(self, events: Sequence[Event]) -> list[Violation]:
+        if not events:  # most steps of a search record none
+            return []
         return [v for e in events for v in self.observe(e)]
 
     def _requested(self, event: Event) -> list[Violation]:
-        open_for_ref = self.open_requests.setdefault(event.ref, [])
+        open_for_ref = self.open_requests.get(event.ref, ())
         found: list[Violation] = []
         if open_for_ref:
             first = open_for_ref[0][1]
@@ -93,15 +118,17 @@ class InvariantChecker:
                     f"{first.at_ms} ms for generation {first.get('stateGeneration')} is in flight",
                 )
             )
-        open_for_ref.append((request_identity(event), event))
+        self._own()[event.ref] = (*open_for_ref, (request_identity(event), event))
+        self._key = None
         return found
 
     def _completed(self, event: Event) -> list[Violation]:
-        open_for_ref = self.open_requests.get(event.ref, [])
+        open_for_ref = self.open_requests.get(event.ref, ())
         identity = request_identity(event)
         for i, (ident, _) in enumerate(open_for_ref):
             if ident == identity:
-                del open_for_ref[i]
+                self._own()[event.ref] = open_for_ref[:i] + open_for_ref[i + 1 :]
+                self._key = None
                 return []
         # No requested event behind it: the coordinator absorbed this ask itself.
         self.coordinator_absorbed += 1
@@ -117,7 +144,7 @@ class InvariantChecker:
         return []
 
     def finish(self, *, settled: bool, step: int | None) -> list[Violation]:
-        if not settled:
+        if not settled or not self.open_requests:
             return []
         return [
             Violation(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from probe.model.frozen import slot_setters
 from probe.scenario import AbortAnswer, WorkKind
 
 TERMINAL_PROGRESS_MARKERS = (
@@ -18,12 +19,16 @@ RUN_ENDED_REASON = "embedded_run:ended"
 def is_terminal_progress_reason(reason: str | None) -> bool:
     if not reason:
         return False
-    return reason in ("run:completed", RUN_ENDED_REASON) or any(
-        marker in reason for marker in TERMINAL_PROGRESS_MARKERS
-    )
+    if reason in ("run:completed", RUN_ENDED_REASON):
+        return True
+    # A loop, not any() over a generator: the heartbeat asks for every record it visits.
+    for marker in TERMINAL_PROGRESS_MARKERS:  # noqa: SIM110
+        if marker in reason:
+            return True
+    return False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ActivitySnapshot:
     """getDiagnosticSessionActivitySnapshot: None where openclaw's field is undefined."""
 
@@ -33,17 +38,59 @@ class ActivitySnapshot:
     progress_age_ms: int | None = None
     progress_reason: str | None = None
 
+    def __init__(
+        self,
+        work_kind: WorkKind | None = None,
+        has_active_embedded_run: bool = False,
+        tool_age_ms: int | None = None,
+        progress_age_ms: int | None = None,
+        progress_reason: str | None = None,
+    ) -> None:
+        # The heartbeat takes one per record it visits (see probe.model.frozen).
+        s_kind, s_run, s_tool, s_progress, s_reason = _SNAPSHOT_SLOTS
+        s_kind(self, work_kind)
+        s_run(self, has_active_embedded_run)
+        s_tool(self, tool_age_ms)
+        s_progress(self, progress_age_ms)
+        s_reason(self, progress_reason)
 
+
+_SNAPSHOT_SLOTS = slot_setters(
+    ActivitySnapshot,
+    "work_kind",
+    "has_active_embedded_run",
+    "tool_age_ms",
+    "progress_age_ms",
+    "progress_reason",
+)
 NO_ACTIVITY = ActivitySnapshot()
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class RunActivity:
+    """Immutable: a change makes a new one, so that saved states and clones share them."""
+
     embedded_run: bool
     tool_started_at: int | None
     model_call: bool
     last_progress_at: int
     last_progress_reason: str
+
+    def __init__(
+        self,
+        embedded_run: bool,
+        tool_started_at: int | None,
+        model_call: bool,
+        last_progress_at: int,
+        last_progress_reason: str,
+    ) -> None:
+        # A run's end and every progress report make a new one (see probe.model.frozen).
+        s_run, s_tool, s_model, s_at, s_reason = _ACTIVITY_SLOTS
+        s_run(self, embedded_run)
+        s_tool(self, tool_started_at)
+        s_model(self, model_call)
+        s_at(self, last_progress_at)
+        s_reason(self, last_progress_reason)
 
     def snapshot(self, now: int) -> ActivitySnapshot:
         kind: WorkKind | None
@@ -55,35 +102,33 @@ class RunActivity:
             kind = "embedded_run"
         else:
             kind = None
+        started = self.tool_started_at
+        progress_age = now - self.last_progress_at
         return ActivitySnapshot(
-            work_kind=kind,
-            has_active_embedded_run=self.embedded_run,
-            tool_age_ms=None
-            if self.tool_started_at is None
-            else max(0, now - self.tool_started_at),
-            progress_age_ms=max(0, now - self.last_progress_at),
-            progress_reason=self.last_progress_reason,
-        )
-
-    def copy(self) -> RunActivity:
-        return RunActivity(
+            kind,
             self.embedded_run,
-            self.tool_started_at,
-            self.model_call,
-            self.last_progress_at,
+            None if started is None else max(0, now - started),
+            progress_age if progress_age > 0 else 0,  # max(0, ...), without the call
             self.last_progress_reason,
         )
 
-    def end_run(self, now: int) -> None:
+    def ended(self, now: int) -> RunActivity:
         """markDiagnosticEmbeddedRunEnded: the run, its tool and model calls all go."""
-        self.embedded_run = False
-        self.tool_started_at = None
-        self.model_call = False
-        self.mark(now, RUN_ENDED_REASON)
+        return RunActivity(False, None, False, now, RUN_ENDED_REASON)
 
-    def mark(self, now: int, reason: str) -> None:
-        self.last_progress_at = now
-        self.last_progress_reason = reason
+    def marked(self, now: int, reason: str) -> RunActivity:
+        """Progress reported at `now` for `reason`; the work itself unchanged."""
+        return RunActivity(self.embedded_run, self.tool_started_at, self.model_call, now, reason)
+
+
+_ACTIVITY_SLOTS = slot_setters(
+    RunActivity,
+    "embedded_run",
+    "tool_started_at",
+    "model_call",
+    "last_progress_at",
+    "last_progress_reason",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,22 @@ from probe.model.events import Event, FieldValue, Layer
 
 
 class EventBus:
-    def __init__(self, clock: Clock) -> None:
+    """`keep`: the event types to record (None: all of them).
+
+    A search that judges only some types (explore feeds the invariant checker alone) need not
+    pay for the rest; `keeps` lets an emitter skip even building a dropped event's payload.
+    """
+
+    __slots__ = ("clock", "events", "keep", "step")
+
+    def __init__(self, clock: Clock, keep: frozenset[str] | None = None) -> None:
         self.clock = clock
+        self.keep = keep
         self.events: list[Event] = []
         self.step: int | None = None
+
+    def keeps(self, type_: str) -> bool:
+        return self.keep is None or type_ in self.keep
 
     def emit(
         self,
@@ -21,18 +33,20 @@ class EventBus:
         *,
         generation: int | None = None,
         layer: Layer | None = None,
-    ) -> Event:
+    ) -> None:
+        if self.keep is not None and type_ not in self.keep:
+            return
         if len(self.events) >= LIMITS.events:
             raise TooManyEvents(self.step, LIMITS.events)
-        event = Event(
-            seq=len(self.events) + 1,
-            at_ms=self.clock.now,
-            step=self.step,
-            type=type_,
-            ref=ref,
-            fields=fields,
-            generation=generation,
-            layer=layer,
+        self.events.append(
+            Event(
+                len(self.events) + 1,
+                self.clock.now,
+                self.step,
+                type_,
+                ref,
+                fields,
+                generation,
+                layer,
+            )
         )
-        self.events.append(event)
-        return event

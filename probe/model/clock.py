@@ -6,47 +6,78 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
+from probe.model.frozen import slot_setters
+
 TimerKind: TypeAlias = Literal["heartbeat", "settle"]
 
 
-@dataclass(order=True, frozen=True, slots=True)
+@dataclass(order=True, frozen=True, slots=True, init=False)
 class Timer:
     due: int
     seq: int  # same instant: scheduling order
     kind: TimerKind = field(compare=False)
     ref: str = field(compare=False, default="")
 
+    def __init__(self, due: int, seq: int, kind: TimerKind, ref: str = "") -> None:
+        # Every heartbeat schedules the next (see probe.model.frozen).
+        s_due, s_seq, s_kind, s_ref = _TIMER_SLOTS
+        s_due(self, due)
+        s_seq(self, seq)
+        s_kind(self, kind)
+        s_ref(self, ref)
+
+
+_TIMER_SLOTS = slot_setters(Timer, "due", "seq", "kind", "ref")
+
+
+ClockState: TypeAlias = tuple[int, list[tuple[int, int, Timer]], int, frozenset[int]]
+
 
 class Clock:
+    # The heap holds (due, seq, timer): the same order as Timer's own (due, then seq, which
+    # is unique), compared as plain tuples rather than through the dataclass's __lt__.
+    # A saved state shares the heap until either side pushes or pops (see `state`); the
+    # cancelled set is a frozenset, replaced on change.
+    __slots__ = ("_cancelled", "_heap", "_heap_shared", "_seq", "now")
+
     def __init__(self, now: int = 0) -> None:
         self.now = now
-        self._heap: list[Timer] = []
+        self._heap: list[tuple[int, int, Timer]] = []
+        self._heap_shared = False
         self._seq = 0
-        self._cancelled: set[int] = set()
+        self._cancelled: frozenset[int] = frozenset()
 
     def schedule(self, due: int, kind: TimerKind, ref: str = "") -> Timer:
         self._seq += 1
         timer = Timer(due, self._seq, kind, ref)
-        heapq.heappush(self._heap, timer)
+        heapq.heappush(self._own_heap(), (due, self._seq, timer))
         return timer
 
     def cancel(self, timer: Timer) -> None:
-        self._cancelled.add(timer.seq)
+        self._cancelled = self._cancelled | {timer.seq}
 
     def pop_due(self, until: int) -> Timer | None:
         """The earliest live timer due at or before `until`, with the clock moved to it."""
-        while self._heap and self._heap[0].due <= until:
-            timer = heapq.heappop(self._heap)
+        while self._heap and self._heap[0][0] <= until:
+            timer = heapq.heappop(self._own_heap())[2]
             if timer.seq in self._cancelled:
-                self._cancelled.discard(timer.seq)
+                self._cancelled = self._cancelled - {timer.seq}
                 continue
             self.now = max(self.now, timer.due)
             return timer
         return None
 
-    def clone(self) -> Clock:
-        twin = Clock(self.now)
-        twin._heap = list(self._heap)  # Timers are immutable: share them
-        twin._seq = self._seq
-        twin._cancelled = set(self._cancelled)
-        return twin
+    def _own_heap(self) -> list[tuple[int, int, Timer]]:
+        if self._heap_shared:
+            self._heap = self._heap.copy()  # Timers are immutable: share them
+            self._heap_shared = False
+        return self._heap
+
+    def state(self) -> ClockState:
+        """Everything the clock holds; the heap is shared with it from now on."""
+        self._heap_shared = True
+        return (self.now, self._heap, self._seq, self._cancelled)
+
+    def restore(self, state: ClockState) -> None:
+        self.now, self._heap, self._seq, self._cancelled = state
+        self._heap_shared = True

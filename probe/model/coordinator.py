@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from probe.model.bus import EventBus
 from probe.model.coverage import Coverage
-from probe.model.events import COMPLETED, REQUESTED, STATE, payload
+from probe.model.events import COMPLETED, REQUESTED, STATE, defined, payload
 from probe.model.heartbeat import Classification, RecoveryRequest
 from probe.model.outcomes import Outcome, coordinator_skip
 from probe.model.state import SessionStore
 from probe.strategies import DedupStrategy
 
 
-def _request_fields(request: RecoveryRequest) -> dict[str, str | int]:
+def _request_fields(request: RecoveryRequest) -> tuple[tuple[str, str | int], ...]:
     """What both recovery events carry of the request (not the record's current values)."""
-    return {
-        "state": request.expected_state,
-        "stateGeneration": request.generation,
-        "ageMs": request.age_ms,
-        "queueDepth": request.queue_depth,
-    }
+    return (
+        ("state", request.expected_state),
+        ("stateGeneration", request.generation),
+        ("ageMs", request.age_ms),
+        ("queueDepth", request.queue_depth),
+    )
 
 
 class Coordinator:
+    __slots__ = ("bus", "coverage", "in_flight", "store", "strategy")
+
     def __init__(
         self, strategy: DedupStrategy, store: SessionStore, bus: EventBus, coverage: Coverage
     ) -> None:
@@ -29,7 +31,8 @@ class Coordinator:
         self.store = store
         self.bus = bus
         self.coverage = coverage
-        self.in_flight: set[str] = set()
+        # Replaced, never changed in place: saved states share it, and it is its own key.
+        self.in_flight: frozenset[str] = frozenset()
 
     def request(self, request: RecoveryRequest, cls: Classification) -> str | None:
         """Emit requested and return the in-flight key, or absorb the ask and return None."""
@@ -38,15 +41,15 @@ class Coordinator:
             self.coverage.coordinator_absorbed += 1
             self._completed(request, coordinator_skip(cls.active_work_kind), layer="coordinator")
             return None
-        self.in_flight.add(key)
+        self.in_flight = self.in_flight | {key}
         self.bus.emit(
             REQUESTED,
             request.ref,
-            payload(
-                **_request_fields(request),
-                reason=cls.reason,
-                activeWorkKind=cls.active_work_kind,
-                allowActiveAbort=True if request.allow_active_abort else None,
+            defined(
+                *_request_fields(request),
+                ("reason", cls.reason),
+                ("activeWorkKind", cls.active_work_kind),
+                ("allowActiveAbort", True if request.allow_active_abort else None),
             ),
             generation=request.generation,
         )
@@ -55,7 +58,7 @@ class Coordinator:
     def settle(self, request: RecoveryRequest, key: str, outcome: Outcome) -> None:
         """The runtime call resolved (or rejected): apply the outcome, then free the key."""
         self.apply(request, outcome)
-        self.in_flight.discard(key)
+        self.in_flight = self.in_flight - {key}
 
     def apply(self, request: RecoveryRequest, outcome: Outcome) -> None:
         now = self.bus.clock.now
@@ -71,17 +74,18 @@ class Coordinator:
         rec.state = "idle"
         rec.touch(now)
         rec.queue_depth = 0 if outcome.clears_queue else max(0, rec.queue_depth - 1)
-        self.bus.emit(
-            STATE,
-            rec.ref,
-            payload(
-                prevState=prev,
-                state="idle",
-                reason=f"stuck_recovery:{outcome.status}",
-                queueDepth=rec.queue_depth,
-            ),
-            generation=rec.generation,
-        )
+        if self.bus.keeps(STATE):
+            self.bus.emit(
+                STATE,
+                rec.ref,
+                payload(
+                    prevState=prev,
+                    state="idle",
+                    reason=f"stuck_recovery:{outcome.status}",
+                    queueDepth=rec.queue_depth,
+                ),
+                generation=rec.generation,
+            )
         self._completed(request, outcome)
 
     def _still_current(self, request: RecoveryRequest, outcome: Outcome) -> bool:
@@ -106,13 +110,13 @@ class Coordinator:
         self.bus.emit(
             COMPLETED,
             request.ref,
-            payload(
-                **_request_fields(request),
-                activeWorkKind=outcome.active_work_kind,
-                status=outcome.status,
-                action=outcome.action,
-                outcomeReason=outcome.reason,
-                stale=True if stale else None,
+            defined(
+                *_request_fields(request),
+                ("activeWorkKind", outcome.active_work_kind),
+                ("status", outcome.status),
+                ("action", outcome.action),
+                ("outcomeReason", outcome.reason),
+                ("stale", True if stale else None),
             ),
             generation=request.generation,
             layer="coordinator" if layer == "coordinator" else None,

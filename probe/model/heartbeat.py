@@ -7,8 +7,9 @@ from typing import Literal, TypeAlias
 
 from probe.model.activity import ActivitySnapshot, is_terminal_progress_reason
 from probe.model.events import LONG_RUNNING, STALLED, STUCK
+from probe.model.frozen import slot_setters
 from probe.model.state import SessionRecord
-from probe.scenario import SessionState, WorkKind
+from probe.scenario import WORK_KINDS, SessionState, WorkKind
 
 AttentionType: TypeAlias = Literal["session.stuck", "session.stalled", "session.long_running"]
 
@@ -22,7 +23,7 @@ class Classification:
     recovery_eligible: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class RecoveryRequest:
     """What the heartbeat hands the coordinator (openclaw's request object)."""
 
@@ -33,6 +34,60 @@ class RecoveryRequest:
     queue_depth: int
     allow_active_abort: bool = False
     stale_abort_ms: int | None = None
+
+    def __init__(
+        self,
+        ref: str,
+        expected_state: SessionState,
+        generation: int,
+        age_ms: int,
+        queue_depth: int,
+        allow_active_abort: bool = False,
+        stale_abort_ms: int | None = None,
+    ) -> None:
+        # The heartbeat builds one per record it asks to recover (see probe.model.frozen).
+        s_ref, s_state, s_generation, s_age, s_depth, s_abort, s_stale = _REQUEST_SLOTS
+        s_ref(self, ref)
+        s_state(self, expected_state)
+        s_generation(self, generation)
+        s_age(self, age_ms)
+        s_depth(self, queue_depth)
+        s_abort(self, allow_active_abort)
+        s_stale(self, stale_abort_ms)
+
+
+_REQUEST_SLOTS = slot_setters(
+    RecoveryRequest,
+    "ref",
+    "expected_state",
+    "generation",
+    "age_ms",
+    "queue_depth",
+    "allow_active_abort",
+    "stale_abort_ms",
+)
+
+
+def _for_each_kind(
+    event_type: AttentionType, reason: str, classification: str
+) -> dict[WorkKind, Classification]:
+    return {k: Classification(event_type, reason, classification, k, False) for k in WORK_KINDS}
+
+
+# classify's answers, built once: the heartbeat classifies every record it visits.
+_STUCK_QUEUED = Classification(
+    STUCK, "queued_work_without_active_run", "stale_session_state", None, True
+)
+_STUCK_STALE = Classification(STUCK, "stale_session_state", "stale_session_state", None, True)
+_BLOCKED_TOOL = Classification(
+    STALLED, "blocked_tool_call", "blocked_tool_call", "tool_call", False
+)
+_BEHIND_TERMINAL = Classification(
+    STALLED, "queued_behind_terminal_active_work", "stalled_agent_run", "embedded_run", False
+)
+_NO_PROGRESS = _for_each_kind(STALLED, "active_work_without_progress", "stalled_agent_run")
+_QUEUED_BEHIND = _for_each_kind(LONG_RUNNING, "queued_behind_active_work", "long_running")
+_ACTIVE = _for_each_kind(LONG_RUNNING, "active_work", "long_running")
 
 
 def classify(
@@ -48,31 +103,23 @@ def classify(
             and not activity.has_active_embedded_run
             and progress_age > stale_ms
         ):
-            return Classification(
-                STUCK, "queued_work_without_active_run", "stale_session_state", None, True
-            )
+            return _STUCK_QUEUED
         if (
             kind == "tool_call"
             and (activity.tool_age_ms or 0) > stale_ms
             and progress_age > stale_ms
         ):
-            return Classification(STALLED, "blocked_tool_call", "blocked_tool_call", kind, False)
+            return _BLOCKED_TOOL
         if (
             queue_depth > 0
             and kind == "embedded_run"
             and is_terminal_progress_reason(activity.progress_reason)
         ):
-            return Classification(
-                STALLED, "queued_behind_terminal_active_work", "stalled_agent_run", kind, False
-            )
+            return _BEHIND_TERMINAL
         if progress_age > stale_ms:
-            return Classification(
-                STALLED, "active_work_without_progress", "stalled_agent_run", kind, False
-            )
-        reason = "queued_behind_active_work" if queue_depth > 0 else "active_work"
-        return Classification(LONG_RUNNING, reason, "long_running", kind, False)
-    reason = "queued_work_without_active_run" if queue_depth > 0 else "stale_session_state"
-    return Classification(STUCK, reason, "stale_session_state", None, True)
+            return _NO_PROGRESS[kind]
+        return _QUEUED_BEHIND[kind] if queue_depth > 0 else _ACTIVE[kind]
+    return _STUCK_QUEUED if queue_depth > 0 else _STUCK_STALE
 
 
 def is_idle_queued_stall(rec: SessionRecord, activity: ActivitySnapshot, stale_ms: int) -> bool:
@@ -96,6 +143,10 @@ def attention_age(
     if rec.state == "processing" and age > warn_ms:
         return age
     return None
+
+
+# The attention events passes_throttle backs off, noting each emission on the record.
+THROTTLED: frozenset[str] = frozenset({STUCK, LONG_RUNNING})
 
 
 def passes_throttle(rec: SessionRecord, cls: Classification, age_ms: int, warn_ms: int) -> bool:
@@ -159,10 +210,8 @@ def build_request(
     """Recovery-eligible requests carry the abort threshold; active-abort ones allow abort."""
     if cls.recovery_eligible:
         return RecoveryRequest(
-            rec.ref, rec.state, rec.generation, age_ms, rec.queue_depth, stale_abort_ms=abort_ms
+            rec.ref, rec.state, rec.generation, age_ms, rec.queue_depth, False, abort_ms
         )
     if is_active_abort_eligible(cls, activity, age_ms, abort_ms):
-        return RecoveryRequest(
-            rec.ref, rec.state, rec.generation, age_ms, rec.queue_depth, allow_active_abort=True
-        )
+        return RecoveryRequest(rec.ref, rec.state, rec.generation, age_ms, rec.queue_depth, True)
     return None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from probe.scenario import WorkKind
+from probe.scenario import WORK_KINDS, WorkKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,24 +13,20 @@ class Outcome:
     action: str
     reason: str | None = None
     active_work_kind: WorkKind | None = None
+    # Derived from the fields above once, at construction: every resolved call asks them.
+    # The contract's runtime_outcomes form: status/reason, else status/action.
+    label: str = field(init=False, repr=False, compare=False)
+    mutates: bool = field(init=False, repr=False, compare=False)
+    # Scenarios model no command lanes, so an abort never releases lane work.
+    clears_queue: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def label(self) -> str:
-        """The contract's runtime_outcomes form: status/reason, else status/action."""
-        return f"{self.status}/{self.reason or self.action}"
-
-    @property
-    def mutates(self) -> bool:
-        return self.status in ("aborted", "released") or (
-            self.status == "noop" and self.reason == "no_active_work"
+    def __post_init__(self) -> None:
+        no_active_work = self.status == "noop" and self.reason == "no_active_work"
+        object.__setattr__(self, "label", f"{self.status}/{self.reason or self.action}")
+        object.__setattr__(
+            self, "mutates", self.status in ("aborted", "released") or no_active_work
         )
-
-    @property
-    def clears_queue(self) -> bool:
-        # Scenarios model no command lanes, so an abort never releases lane work.
-        return self.status == "released" or (
-            self.status == "noop" and self.reason == "no_active_work"
-        )
+        object.__setattr__(self, "clears_queue", self.status == "released" or no_active_work)
 
 
 ALREADY_IN_FLIGHT = "already_in_flight"
@@ -43,5 +39,11 @@ NO_ACTIVE_WORK = Outcome("noop", "none", "no_active_work")
 FAILED = Outcome("failed", "none", "exception")
 
 
+_COORDINATOR_SKIPS: dict[WorkKind | None, Outcome] = {
+    kind: Outcome("skipped", "observe_only", ALREADY_IN_FLIGHT, kind)
+    for kind in (*WORK_KINDS, None)
+}
+
+
 def coordinator_skip(kind: WorkKind | None) -> Outcome:
-    return Outcome("skipped", "observe_only", ALREADY_IN_FLIGHT, kind)
+    return _COORDINATOR_SKIPS[kind]

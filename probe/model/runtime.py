@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from probe.model.activity import RunActivity, RunHandle
@@ -26,17 +26,17 @@ DEFAULT_STALE_PROGRESS_ABORT_MS = 300_000
 MIN_SETTLE_TIMER_MS = 100
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Waiter:
-    """A recovery that asked its run to abort and is waiting for it to end."""
+    """A recovery that asked its run to abort and is waiting for it to end.
+
+    Immutable, so that saved states and clones share them.
+    """
 
     request: RecoveryRequest
     key: str
     call_index: int
     timer: Timer | None
-
-    def copy(self) -> Waiter:
-        return Waiter(self.request, self.key, self.call_index, self.timer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +51,35 @@ class Resolved:
     awaited: bool = False
 
 
+# call's answers that need no request of their own, built once.
+_ABSORBED = Resolved(RUNTIME_ALREADY_IN_FLIGHT)
+_STALE = Resolved(STALE_SESSION_STATE)
+_HANDS_OFF = Resolved(ACTIVE_EMBEDDED_RUN)
+_ABORTED_AFTER_DRAIN = Resolved(ABORTED, awaited=True)
+_RELEASED = Resolved(RELEASED)
+_NO_ACTIVE_WORK = Resolved(NO_ACTIVE_WORK)
+
+
 class RecoveryRuntime:
+    __slots__ = (
+        "activity",
+        "clock",
+        "coverage",
+        "end_run",
+        "handles",
+        "in_flight",
+        "settings",
+        "store",
+        "waiters",
+    )
+
     def __init__(
         self,
         settings: Settings,
         clock: Clock,
         store: SessionStore,
-        activity: dict[str, RunActivity],
-        handles: dict[str, RunHandle],
+        activity: Mapping[str, RunActivity],
+        handles: Mapping[str, RunHandle],
         coverage: Coverage,
         end_run: Callable[[str, str], None],
     ) -> None:
@@ -69,41 +90,55 @@ class RecoveryRuntime:
         self.handles = handles
         self.coverage = coverage
         self.end_run = end_run
-        self.in_flight: set[str] = set()
-        self.waiters: dict[str, Waiter] = {}
+        # Both replaced, never changed in place, so that saved states can share them.
+        self.in_flight: frozenset[str] = frozenset()
+        self.waiters: Mapping[str, Waiter] = {}
 
     def call(self, request: RecoveryRequest, key: str, call_index: int) -> Resolved | None:
         """The call's outcome, or None while it waits on an aborted run that has not ended."""
         ref = request.ref
         if ref in self.in_flight:
             self.coverage.runtime_absorbed += 1
-            return Resolved(RUNTIME_ALREADY_IN_FLIGHT)
+            return _ABSORBED
         if not self.store.is_current(ref, request.generation, request.expected_state):
-            return Resolved(STALE_SESSION_STATE)
+            return _STALE
         handle = self.handles.get(ref)
         if handle is not None:
             if not request.allow_active_abort and not self._progress_stale(request):
-                return Resolved(ACTIVE_EMBEDDED_RUN)
+                return _HANDS_OFF
             if handle.abort == "honoured":
                 self.end_run(ref, "run_completed")
-                return Resolved(ABORTED, awaited=True)
-            self.in_flight.add(ref)
+                return _ABORTED_AFTER_DRAIN
+            self.in_flight = self.in_flight | {ref}
             timer = None
             if self.settings.drain == "settle":
                 due = self.clock.now + max(MIN_SETTLE_TIMER_MS, self.settings.settle_ms)
                 timer = self.clock.schedule(due, "settle", ref)
-            self.waiters[ref] = Waiter(request, key, call_index, timer)
+            self.waiters = {**self.waiters, ref: Waiter(request, key, call_index, timer)}
             return None
         # No owner, no reply work and no command lanes in a scenario: the lane is reset.
-        return Resolved(RELEASED if request.queue_depth > 0 else NO_ACTIVE_WORK)
+        return _RELEASED if request.queue_depth > 0 else _NO_ACTIVE_WORK
 
     def take_waiter(self, ref: str) -> Waiter | None:
-        waiter = self.waiters.pop(ref, None)
+        waiter = self.pop_waiter(ref)
         if waiter is not None:
             if waiter.timer is not None:
                 self.clock.cancel(waiter.timer)
-            self.in_flight.discard(ref)
+            self.leave(ref)
         return waiter
+
+    def pop_waiter(self, ref: str) -> Waiter | None:
+        """Forget the recovery waiting on ref's run, and nothing else."""
+        if ref not in self.waiters:
+            return None
+        waiters = dict(self.waiters)
+        waiter = waiters.pop(ref)
+        self.waiters = waiters
+        return waiter
+
+    def leave(self, ref: str) -> None:
+        """ref's recovery is no longer in flight here."""
+        self.in_flight = self.in_flight - {ref}
 
     def _progress_stale(self, request: RecoveryRequest) -> bool:
         """Stale reclaim: queued work behind a run whose progress is older than the threshold."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from probe.scenario import SessionState
 
@@ -40,17 +41,58 @@ class SessionRecord:
         self.last_long_running_warn_age = None
 
 
+StoreState: TypeAlias = tuple[dict[str, SessionRecord], int | None]
+
+
 class SessionStore:
-    """diagnostic-session-state.ts: a Map in insertion order plus the prune clock."""
+    """diagnostic-session-state.ts: a Map in insertion order plus the prune clock.
+
+    A saved state (see `state`) shares the records, and the dict of them, with the store
+    until either side changes one: whoever means to change a record gets it from `lookup`
+    or `writable`, which copy a shared record (and a shared dict) first.
+    """
+
+    __slots__ = ("_own", "_shared", "last_prune_at", "records")
 
     def __init__(self) -> None:
         self.records: dict[str, SessionRecord] = {}
         self.last_prune_at: int | None = None
+        # Whether `records` is shared with a saved state, and the refs whose record this
+        # store alone holds, and may change in place.
+        self._shared = False
+        self._own: set[str] = set()
 
-    def clone(self) -> SessionStore:
-        twin = SessionStore()
-        twin.records = {ref: rec.copy() for ref, rec in self.records.items()}
-        twin.last_prune_at = self.last_prune_at
+    def state(self) -> StoreState:
+        """The records and the prune clock; both sides share the records from now on."""
+        self._shared = True
+        self._own = set()
+        return (self.records, self.last_prune_at)
+
+    def restore(self, state: StoreState) -> None:
+        self.records, self.last_prune_at = state
+        self._shared = True
+        self._own = set()
+
+    def _own_records(self) -> dict[str, SessionRecord]:
+        """The dict of records, to change: a shared one is copied first."""
+        if self._shared:
+            self.records = self.records.copy()
+            self._shared = False
+        return self.records
+
+    def writable(self, rec: SessionRecord) -> SessionRecord:
+        """`rec`, or a copy in its place if it is shared: the record to change.
+
+        A record no longer in the store (pruned meanwhile) is copied but not put back, so
+        changing it changes nothing, as changing the forgotten record itself would.
+        """
+        ref = rec.ref
+        if ref in self._own and self.records.get(ref) is rec:
+            return rec
+        twin = rec.copy()
+        if self.records.get(ref) is rec:
+            self._own_records()[ref] = twin
+            self._own.add(ref)
         return twin
 
     def peek(self, ref: str) -> SessionRecord | None:
@@ -71,28 +113,36 @@ class SessionStore:
             and now - rec.last_activity > SESSION_STATE_TTL_MS
         ]
         for ref in forgotten:
-            del self.records[ref]
+            del self._own_records()[ref]
+            self._own.discard(ref)
         excess = len(self.records) - MAX_ENTRIES
         if excess > 0:
             # A stable sort, as Array.prototype.toSorted is: ties keep insertion order.
             oldest = sorted(self.records.values(), key=lambda r: r.last_activity)[:excess]
             for rec in oldest:
-                del self.records[rec.ref]
+                del self._own_records()[rec.ref]
+                self._own.discard(rec.ref)
                 forgotten.append(rec.ref)
         return forgotten
 
     def create(self, ref: str, now: int) -> SessionRecord:
         rec = SessionRecord(ref=ref, state="idle", generation=0, queue_depth=0, last_activity=now)
-        self.records[ref] = rec
+        self._own_records()[ref] = rec
+        self._own.add(ref)
         self.prune(now, force=True)
         return rec
 
     def lookup(self, ref: str, now: int) -> SessionRecord:
-        """getDiagnosticSessionState: prune when due, then find or create the record."""
-        self.prune(now)
+        """getDiagnosticSessionState: prune when due, then find or create the record.
+
+        The record returned is this store's own, to be changed.
+        """
+        last = self.last_prune_at
+        if last is None or now - last >= PRUNE_INTERVAL_MS or len(self.records) > MAX_ENTRIES:
+            self.prune(now)  # (prune's own test, asked here to skip the call when not due)
         rec = self.records.get(ref)
         if rec is not None:
-            return rec
+            return self.writable(rec)
         return self.create(ref, now)
 
     def is_current(self, ref: str, generation: int, state: SessionState) -> bool:

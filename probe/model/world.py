@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import assert_never
+from collections.abc import Mapping
+from typing import NamedTuple, assert_never
 
 from probe.model.activity import NO_ACTIVITY, RUN_ENDED_REASON, RunActivity, RunHandle
 from probe.model.bus import EventBus
-from probe.model.clock import Clock, Timer
+from probe.model.clock import Clock, ClockState, Timer
 from probe.model.coordinator import Coordinator
 from probe.model.coverage import Coverage
 from probe.model.events import QUEUED, STATE, payload
 from probe.model.heartbeat import (
+    THROTTLED,
     RecoveryRequest,
     attention_age,
     build_request,
@@ -18,8 +20,8 @@ from probe.model.heartbeat import (
     passes_throttle,
 )
 from probe.model.outcomes import ABORTED, FAILED, Outcome
-from probe.model.runtime import RecoveryRuntime, Resolved
-from probe.model.state import PRUNE_INTERVAL_MS, SessionStore
+from probe.model.runtime import RecoveryRuntime, Resolved, Waiter
+from probe.model.state import PRUNE_INTERVAL_MS, SessionStore, StoreState
 from probe.scenario import (
     Advance,
     Bump,
@@ -44,28 +46,67 @@ def seeding_order(sessions: tuple[SessionSeed, ...]) -> list[SessionSeed]:
     return sorted(sessions, key=lambda s: -s.progress_age_ms)
 
 
+class WorldState(NamedTuple):
+    """Everything in a world that a step can change (see World.snapshot)."""
+
+    clock: ClockState
+    store: StoreState
+    activity: Mapping[str, RunActivity]
+    handles: Mapping[str, RunHandle]
+    coordinator_in_flight: frozenset[str]
+    runtime_in_flight: frozenset[str]
+    waiters: Mapping[str, Waiter]
+    runtime_calls: tuple[str | None, ...]
+    heartbeat: Timer
+
+
 class World:
-    def __init__(self, scenario: Scenario, strategy: DedupStrategy) -> None:
+    """`keep_events`: the event types its bus records (None: all; see EventBus)."""
+
+    __slots__ = (
+        "abort_ms",
+        "activity",
+        "bus",
+        "clock",
+        "coordinator",
+        "coverage",
+        "creation_order",
+        "handles",
+        "heartbeat",
+        "runtime",
+        "runtime_calls",
+        "settings",
+        "store",
+        "strategy",
+        "warn_ms",
+    )
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        strategy: DedupStrategy,
+        *,
+        keep_events: frozenset[str] | None = None,
+    ) -> None:
         self.settings = scenario.settings
         self.strategy = strategy
         self.warn_ms = scenario.settings.effective_warn_ms
         self.abort_ms = scenario.settings.abort_ms
-        self.clock = Clock()
-        self.store = SessionStore()
-        self.activity: dict[str, RunActivity] = {}
-        self.handles: dict[str, RunHandle] = {}
-        self._wire()
-        # One entry per call into the runtime, in call order; None while unresolved.
-        self.runtime_calls: list[str | None] = []
         self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
+        self._build(Coverage(), keep_events)
         self._seed(scenario.sessions)
         self.clock.now = 0
         self.heartbeat = self.clock.schedule(self.settings.heartbeat_ms, "heartbeat")
 
-    def _wire(self, coverage: Coverage | None = None) -> None:
-        """Build the layers over this world's containers (also after a clone)."""
-        self.bus = EventBus(self.clock)
-        self.coverage = coverage if coverage is not None else Coverage()
+    def _build(self, coverage: Coverage, keep_events: frozenset[str] | None) -> None:
+        """The layers, over empty containers."""
+        self.clock = Clock()
+        self.store = SessionStore()
+        # Both replaced whole on every change (see _set_runs), never changed in place.
+        self.activity: Mapping[str, RunActivity] = {}
+        self.handles: Mapping[str, RunHandle] = {}
+        self.bus = EventBus(self.clock, keep_events)
+        self.coverage = coverage
         self.coordinator = Coordinator(self.strategy, self.store, self.bus, self.coverage)
         self.runtime = RecoveryRuntime(
             self.settings,
@@ -76,82 +117,134 @@ class World:
             self.coverage,
             self.end_run,
         )
+        # One entry per call into the runtime, in call order; None while unresolved.
+        self.runtime_calls: tuple[str | None, ...] = ()
+
+    def _set_runs(
+        self, activity: Mapping[str, RunActivity], handles: Mapping[str, RunHandle]
+    ) -> None:
+        self.activity = self.runtime.activity = activity
+        self.handles = self.runtime.handles = handles
+
+    def snapshot(self) -> WorldState:
+        """Everything a step can change, for `restore` into this or a like world.
+
+        Nothing in a snapshot changes afterwards: what a step changes in place (the records
+        and their dict, the timer heap) is copied before the first change, the rest is
+        replaced whole. Explore keeps snapshots, not worlds, and restores one per step.
+        """
+        return WorldState(
+            self.clock.state(),
+            self.store.state(),
+            self.activity,
+            self.handles,
+            self.coordinator.in_flight,
+            self.runtime.in_flight,
+            self.runtime.waiters,
+            self.runtime_calls,
+            self.heartbeat,
+        )
+
+    def restore(self, state: WorldState) -> None:
+        """Put this world in `state`, taken from it or from a world of the same scenario
+        and strategy; no events yet."""
+        (
+            clock,
+            store,
+            self.activity,
+            self.handles,
+            self.coordinator.in_flight,
+            runtime_in_flight,
+            waiters,
+            self.runtime_calls,
+            self.heartbeat,
+        ) = state
+        self.clock.restore(clock)
+        self.store.restore(store)
+        runtime = self.runtime
+        runtime.activity, runtime.handles = self.activity, self.handles
+        runtime.in_flight, runtime.waiters = runtime_in_flight, waiters
+        self.bus.events.clear()
 
     def clone(self, coverage: Coverage | None = None) -> World:
         """An independent copy of the whole model state, with no events yet.
 
-        Explore expands one state into many; copying is cheaper than replaying the prefix.
         Its coverage counts into `coverage` when given (a search's running total), else anew.
         """
         twin = World.__new__(World)
         twin.settings, twin.strategy = self.settings, self.strategy
         twin.warn_ms, twin.abort_ms = self.warn_ms, self.abort_ms
-        twin.clock = self.clock.clone()
-        twin.store = self.store.clone()
-        twin.activity = {ref: a.copy() for ref, a in self.activity.items()}
-        twin.handles = dict(self.handles)  # RunHandle is frozen
-        twin._wire(coverage)
-        twin.coordinator.in_flight = set(self.coordinator.in_flight)
-        twin.runtime.in_flight = set(self.runtime.in_flight)
-        twin.runtime.waiters = {ref: w.copy() for ref, w in self.runtime.waiters.items()}
-        twin.runtime_calls = list(self.runtime_calls)
         twin.creation_order = self.creation_order
-        twin.heartbeat = self.heartbeat
+        twin._build(coverage if coverage is not None else Coverage(), self.bus.keep)
+        twin.restore(self.snapshot())
         return twin
 
     def state_key(self) -> tuple[object, ...]:
         """A canonical key of the whole model state, times taken relative to now.
 
         Two worlds with equal keys behave the same from here on, whatever their history.
+        Explore builds, hashes and compares one per transition, so it is one flat tuple: each
+        variable-length part is its length then that many fixed-width items (so two layouts
+        never read alike), keyed parts in ref order, the in-flight sets as they are (frozen).
         """
         now = self.clock.now
         hb = self.heartbeat
-        return (
-            tuple(
-                (
-                    r.ref,
-                    r.state,
-                    r.generation,
-                    r.queue_depth,
-                    r.last_activity - now,
-                    r.last_stuck_warn_age,
-                    r.last_long_running_warn_age,
-                )
-                for r in self.store.records.values()
-            ),
+        store = self.store
+        records = store.records
+        key: list[object] = [len(records)]
+        for r in records.values():
+            key += (
+                r.ref,
+                r.state,
+                r.generation,
+                r.queue_depth,
+                r.last_activity - now,
+                r.last_stuck_warn_age,
+                r.last_long_running_warn_age,
+            )
+        last_prune_at = store.last_prune_at
+        activity = self.activity
+        count = len(activity)
+        key += (
             # Past the prune interval a prune is due whenever asked: cap the age there.
-            None
-            if self.store.last_prune_at is None
-            else min(now - self.store.last_prune_at, PRUNE_INTERVAL_MS),
-            tuple(
-                (
-                    ref,
-                    a.embedded_run,
-                    None if a.tool_started_at is None else a.tool_started_at - now,
-                    a.model_call,
-                    a.last_progress_at - now,
-                    a.last_progress_reason,
-                )
-                for ref, a in sorted(self.activity.items())
-            ),
-            tuple(sorted((ref, h.abort) for ref, h in self.handles.items())),
-            tuple(sorted(self.coordinator.in_flight)),
-            tuple(sorted(self.runtime.in_flight)),
-            tuple(
-                (
-                    ref,
-                    w.request,
-                    w.key,
-                    None if w.timer is None else (w.timer.due - now, w.timer.seq < hb.seq),
-                )
-                for ref, w in sorted(self.runtime.waiters.items())
-            ),
-            hb.due - now,
+            None if last_prune_at is None else min(now - last_prune_at, PRUNE_INTERVAL_MS),
+            count,
         )
+        for ref, a in sorted(activity.items()) if count > 1 else activity.items():
+            started = a.tool_started_at
+            key += (
+                ref,
+                a.embedded_run,
+                None if started is None else started - now,
+                a.model_call,
+                a.last_progress_at - now,
+                a.last_progress_reason,
+            )
+        handles = self.handles
+        count = len(handles)
+        key.append(count)
+        for ref in sorted(handles) if count > 1 else handles:
+            key += (ref, handles[ref].abort)
+        waiters = self.runtime.waiters
+        count = len(waiters)
+        key += (self.coordinator.in_flight, self.runtime.in_flight, count)
+        if count:
+            hb_seq = hb.seq
+            for ref in sorted(waiters) if count > 1 else waiters:
+                w = waiters[ref]
+                timer = w.timer
+                if timer is None:
+                    key += (ref, w.request, w.key, None, None)
+                else:
+                    key += (ref, w.request, w.key, timer.due - now, timer.seq < hb_seq)
+        key.append(hb.due - now)
+        return tuple(key)
 
     # -- seeding -------------------------------------------------------------------------
 
     def _seed(self, sessions: tuple[SessionSeed, ...]) -> None:
+        activity: dict[str, RunActivity] = {}
+        handles: dict[str, RunHandle] = {}
         for seed in seeding_order(sessions):
             at = -seed.progress_age_ms
             self.clock.now = at
@@ -161,10 +254,10 @@ class World:
             rec.queue_depth = seed.queue_depth
             owned = seed.owner == "embedded_run"
             if owned:
-                self.handles[seed.ref] = RunHandle(seed.abort)
+                handles[seed.ref] = RunHandle(seed.abort)
             if owned or seed.work != "none":
                 embedded = seed.work == "embedded_run" or (owned and seed.work != "none")
-                self.activity[seed.ref] = RunActivity(
+                activity[seed.ref] = RunActivity(
                     embedded_run=embedded,
                     tool_started_at=at if seed.work == "tool_call" else None,
                     model_call=seed.work == "model_call",
@@ -174,6 +267,7 @@ class World:
                     if owned and seed.work == "none"
                     else SEEDED_PROGRESS_REASON,
                 )
+        self._set_runs(activity, handles)
 
     # -- the outside world's mutators ----------------------------------------------------
 
@@ -184,7 +278,10 @@ class World:
         rec = self.store.lookup(ref, now)
         rec.queue_depth += 1
         rec.touch(now)
-        self.bus.emit(QUEUED, ref, payload(queueDepth=rec.queue_depth), generation=rec.generation)
+        if self.bus.keeps(QUEUED):
+            self.bus.emit(
+                QUEUED, ref, (("queueDepth", rec.queue_depth),), generation=rec.generation
+            )
 
     def state_change(self, ref: str, to: SessionState, reason: str) -> None:
         now = self.clock.now
@@ -194,31 +291,37 @@ class World:
         rec.touch(now)
         if to == "idle":
             rec.queue_depth = max(0, rec.queue_depth - 1)
-        self.bus.emit(
-            STATE,
-            ref,
-            payload(prevState=prev, state=to, reason=reason, queueDepth=rec.queue_depth),
-            generation=rec.generation,
-        )
+        if self.bus.keeps(STATE):
+            self.bus.emit(
+                STATE,
+                ref,
+                payload(prevState=prev, state=to, reason=reason, queueDepth=rec.queue_depth),
+                generation=rec.generation,
+            )
 
     def progress(self, ref: str) -> None:
         now = self.clock.now
         activity = self.activity.get(ref)
         if activity is None:
             # markDiagnosticRunProgress creates run activity, but never active work.
-            self.activity[ref] = RunActivity(False, None, False, now, PROGRESS_REASON)
+            activity = RunActivity(False, None, False, now, PROGRESS_REASON)
         else:
-            activity.mark(now, PROGRESS_REASON)
+            activity = activity.marked(now, PROGRESS_REASON)
+        self._set_runs({**self.activity, ref: activity}, self.handles)
         self.store.lookup(ref, now).touch(now)
 
     def end_run(self, ref: str, reason: str) -> None:
         """clearActiveEmbeddedRun / forceClearEmbeddedAgentRun, then wake its recovery."""
-        if self.handles.pop(ref, None) is None:
+        if ref not in self.handles:
             return
-        self.state_change(ref, "idle", reason)
+        # The run's handle and activity go at once (nothing between reads either).
+        handles = {r: h for r, h in self.handles.items() if r != ref}
         activity = self.activity.get(ref)
-        if activity is not None:
-            activity.end_run(self.clock.now)
+        if activity is None:
+            self._set_runs(self.activity, handles)
+        else:
+            self._set_runs({**self.activity, ref: activity.ended(self.clock.now)}, handles)
+        self.state_change(ref, "idle", reason)
         waiter = self.runtime.take_waiter(ref)
         if waiter is not None:
             self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED)
@@ -252,12 +355,11 @@ class World:
             waiter = self.runtime.waiters.get(timer.ref)
             if waiter is None or waiter.timer is not timer:
                 return
-            self.runtime.waiters.pop(timer.ref)
-            waiter.timer = None
+            self.runtime.pop_waiter(timer.ref)
             self.coverage.settle_force_clears += 1
             # Drain timed out: force-clear the run (its end wakes nobody: the waiter is gone).
             self.end_run(timer.ref, "stuck_recovery")
-            self.runtime.in_flight.discard(timer.ref)
+            self.runtime.leave(timer.ref)
             self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED)
 
     def _heartbeat(self) -> None:
@@ -274,21 +376,24 @@ class World:
             if age is None:
                 continue
             cls = classify(rec.state, rec.queue_depth, snap, self.warn_ms)
+            if cls.event_type in THROTTLED:
+                rec = self.store.writable(rec)  # the throttle notes what passes on the record
             if not passes_throttle(rec, cls, age, self.warn_ms):
                 continue
-            self.bus.emit(
-                cls.event_type,
-                rec.ref,
-                payload(
-                    state=rec.state,
-                    ageMs=age,
-                    queueDepth=rec.queue_depth,
-                    reason=cls.reason,
-                    classification=cls.classification,
-                    activeWorkKind=cls.active_work_kind,
-                ),
-                generation=rec.generation,
-            )
+            if self.bus.keeps(cls.event_type):
+                self.bus.emit(
+                    cls.event_type,
+                    rec.ref,
+                    payload(
+                        state=rec.state,
+                        ageMs=age,
+                        queueDepth=rec.queue_depth,
+                        reason=cls.reason,
+                        classification=cls.classification,
+                        activeWorkKind=cls.active_work_kind,
+                    ),
+                    generation=rec.generation,
+                )
             request = build_request(rec, cls, snap, age, self.abort_ms)
             if request is None:
                 continue
@@ -301,7 +406,7 @@ class World:
         resolved: list[tuple[RecoveryRequest, str, int, Resolved]] = []
         for request, key in calls:
             index = len(self.runtime_calls)
-            self.runtime_calls.append(None)
+            self.runtime_calls = (*self.runtime_calls, None)
             result = self.runtime.call(request, key, index)
             if result is not None:
                 resolved.append((request, key, index, result))
@@ -311,7 +416,9 @@ class World:
                     self._resolve(request, key, index, result.outcome)
 
     def _resolve(self, request: RecoveryRequest, key: str, index: int, outcome: Outcome) -> None:
-        self.runtime_calls[index] = outcome.label
+        calls = list(self.runtime_calls)
+        calls[index] = outcome.label
+        self.runtime_calls = tuple(calls)
         self.coordinator.settle(request, key, outcome)
 
     # -- steps ---------------------------------------------------------------------------
