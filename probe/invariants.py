@@ -86,7 +86,12 @@ class InvariantChecker:
         """What the checks still depend on: the requests open per ref."""
         if self._key is None:
             self._key = tuple(
-                (ref, tuple(sorted((i for i, _ in items), key=repr)))
+                (
+                    ref,
+                    (items[0][0],)
+                    if len(items) == 1  # nothing to order (repr is dear)
+                    else tuple(sorted((i for i, _ in items), key=repr)),
+                )
                 for ref, items in sorted(self.open_requests.items())
                 if items
             )
