@@ -243,11 +243,22 @@ class World:
         if waiters:
             hb_seq = hb.seq
             for ref, w in _by_ref(waiters):
-                timer = w.timer
-                if timer is None:
-                    key += (ref, w.request, w.key, None, None)
-                else:
-                    key += (ref, w.request, w.key, timer.due - now, timer.seq < hb_seq)
+                # The request by its fields (what its equality compares): hashed and
+                # compared without a call into the dataclass's Python __hash__ and __eq__.
+                req, timer = w.request, w.timer
+                key += (
+                    ref,
+                    req.ref,
+                    req.expected_state,
+                    req.generation,
+                    req.age_ms,
+                    req.queue_depth,
+                    req.allow_active_abort,
+                    req.stale_abort_ms,
+                    w.key,
+                    None if timer is None else timer.due - now,
+                    None if timer is None else timer.seq < hb_seq,
+                )
         key.append(hb.due - now)
         return tuple(key)
 
