@@ -13,7 +13,7 @@ from dataclasses import FrozenInstanceError, fields, replace
 import pytest
 
 from probe.explore import ISSUE_SEED, ExploreConfig, candidate_steps, explore
-from probe.invariants import OBSERVED_EVENTS, InvariantChecker
+from probe.invariants import OBSERVED_EVENTS, InvariantChecker, request_identity
 from probe.model.activity import ActivitySnapshot, RunActivity
 from probe.model.clock import Timer
 from probe.model.events import Event, defined, payload
@@ -358,3 +358,12 @@ def test_a_hand_written_init_builds_the_plain_frozen_value(
     assert replace(built) == built
     with pytest.raises(FrozenInstanceError):
         setattr(built, next(iter(values)), None)
+
+
+def test_request_identity_reads_fields_in_any_order() -> None:
+    model = defined(
+        ("state", "idle"), ("stateGeneration", 2), ("ageMs", 5), ("queueDepth", 1), ("x", 0)
+    )
+    for payload_ in (model, tuple(sorted(model)), tuple(reversed(model))):
+        event = Event(1, 0, 1, "session.recovery.completed", "r", payload_)
+        assert request_identity(event) == ("r", "idle", 2, 5, 1)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from probe.model.bus import EventBus
 from probe.model.coverage import Coverage
-from probe.model.events import COMPLETED, REQUESTED, STATE, defined, payload
+from probe.model.events import COMPLETED, REQUESTED, STATE, FieldValue, payload
 from probe.model.heartbeat import Classification, RecoveryRequest
 from probe.model.outcomes import Outcome, coordinator_skip
 from probe.model.state import SessionStore
 from probe.strategies import DedupStrategy
 
 
-def _request_fields(request: RecoveryRequest) -> tuple[tuple[str, str | int], ...]:
+def _request_fields(request: RecoveryRequest) -> tuple[tuple[str, FieldValue], ...]:
     """What both recovery events carry of the request (not the record's current values)."""
     return (
         ("state", request.expected_state),
@@ -42,17 +42,10 @@ class Coordinator:
             self._completed(request, coordinator_skip(cls.active_work_kind), layer="coordinator")
             return None
         self.in_flight = self.in_flight | {key}
-        self.bus.emit(
-            REQUESTED,
-            request.ref,
-            defined(
-                *_request_fields(request),
-                ("reason", cls.reason),
-                ("activeWorkKind", cls.active_work_kind),
-                ("allowActiveAbort", True if request.allow_active_abort else None),
-            ),
-            generation=request.generation,
-        )
+        fields = _request_fields(request) + cls.requested_fields
+        if request.allow_active_abort:
+            fields += (("allowActiveAbort", True),)
+        self.bus.emit(REQUESTED, request.ref, fields, generation=request.generation)
         return key
 
     def settle(self, request: RecoveryRequest, key: str, outcome: Outcome) -> None:
@@ -107,17 +100,13 @@ class Coordinator:
         stale: bool = False,
         layer: str | None = None,
     ) -> None:
+        fields = _request_fields(request) + outcome.completed_fields
+        if stale:
+            fields += (("stale", True),)
         self.bus.emit(
             COMPLETED,
             request.ref,
-            defined(
-                *_request_fields(request),
-                ("activeWorkKind", outcome.active_work_kind),
-                ("status", outcome.status),
-                ("action", outcome.action),
-                ("outcomeReason", outcome.reason),
-                ("stale", True if stale else None),
-            ),
+            fields,
             generation=request.generation,
             layer="coordinator" if layer == "coordinator" else None,
         )

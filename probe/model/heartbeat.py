@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 from probe.model.activity import ActivitySnapshot, is_terminal_progress_reason
-from probe.model.events import LONG_RUNNING, STALLED, STUCK
+from probe.model.events import LONG_RUNNING, STALLED, STUCK, FieldValue, defined
 from probe.model.frozen import slot_setters
 from probe.model.state import SessionRecord
 from probe.scenario import WORK_KINDS, SessionState, WorkKind
@@ -21,6 +21,15 @@ class Classification:
     classification: str
     active_work_kind: WorkKind | None
     recovery_eligible: bool
+    # What a session.recovery.requested carries of it, after the request's fields: set
+    # once at construction (classify answers from prebuilt values).
+    requested_fields: tuple[tuple[str, FieldValue], ...] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        fields = defined(("reason", self.reason), ("activeWorkKind", self.active_work_kind))
+        object.__setattr__(self, "requested_fields", fields)
 
 
 @dataclass(frozen=True, slots=True, init=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from probe.model.events import FieldValue, defined
 from probe.scenario import WORK_KINDS, WorkKind
 
 
@@ -19,9 +20,20 @@ class Outcome:
     mutates: bool = field(init=False, repr=False, compare=False)
     # Scenarios model no command lanes, so an abort never releases lane work.
     clears_queue: bool = field(init=False, repr=False, compare=False)
+    # What a session.recovery.completed carries of the outcome, after the request's fields.
+    completed_fields: tuple[tuple[str, FieldValue], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         no_active_work = self.status == "noop" and self.reason == "no_active_work"
+        fields = defined(
+            ("activeWorkKind", self.active_work_kind),
+            ("status", self.status),
+            ("action", self.action),
+            ("outcomeReason", self.reason),
+        )
+        object.__setattr__(self, "completed_fields", fields)
         object.__setattr__(self, "label", f"{self.status}/{self.reason or self.action}")
         object.__setattr__(
             self, "mutates", self.status in ("aborted", "released") or no_active_work

@@ -65,13 +65,13 @@ class SessionStore:
     def state(self) -> StoreState:
         """The records and the prune clock; both sides share the records from now on."""
         self._shared = True
-        self._own = set()
+        self._own.clear()
         return (self.records, self.last_prune_at)
 
     def restore(self, state: StoreState) -> None:
         self.records, self.last_prune_at = state
         self._shared = True
-        self._own = set()
+        self._own.clear()
 
     def _own_records(self) -> dict[str, SessionRecord]:
         """The dict of records, to change: a shared one is copied first."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import NamedTuple, assert_never
+from collections.abc import Iterable, Mapping
+from operator import itemgetter
+from typing import NamedTuple, TypeVar, assert_never
 
 from probe.model.activity import NO_ACTIVITY, RUN_ENDED_REASON, RunActivity, RunHandle
 from probe.model.bus import EventBus
@@ -44,6 +45,19 @@ PENDING = "pending"
 def seeding_order(sessions: tuple[SessionSeed, ...]) -> list[SessionSeed]:
     """Oldest first (largest progress age), ties in file order: creation order."""
     return sorted(sessions, key=lambda s: -s.progress_age_ms)
+
+
+V = TypeVar("V")
+
+
+def _by_ref(mapping: Mapping[str, V]) -> Iterable[tuple[str, V]]:
+    """The items in ref order (the keys' canonical order), sorting only when it must."""
+    if len(mapping) < 2:
+        return mapping.items()
+    if len(mapping) == 2:  # the common case, without building a list to sort
+        first, second = mapping.items()
+        return (first, second) if first[0] < second[0] else (second, first)
+    return sorted(mapping.items(), key=itemgetter(0))
 
 
 class WorldState(NamedTuple):
@@ -203,14 +217,14 @@ class World:
                 r.last_long_running_warn_age,
             )
         last_prune_at = store.last_prune_at
+        # Past the prune interval a prune is due whenever asked: cap the age there.
+        prune_age = None if last_prune_at is None else now - last_prune_at
         activity = self.activity
-        count = len(activity)
         key += (
-            # Past the prune interval a prune is due whenever asked: cap the age there.
-            None if last_prune_at is None else min(now - last_prune_at, PRUNE_INTERVAL_MS),
-            count,
+            prune_age if prune_age is None or prune_age < PRUNE_INTERVAL_MS else PRUNE_INTERVAL_MS,
+            len(activity),
         )
-        for ref, a in sorted(activity.items()) if count > 1 else activity.items():
+        for ref, a in _by_ref(activity):
             started = a.tool_started_at
             key += (
                 ref,
@@ -221,22 +235,30 @@ class World:
                 a.last_progress_reason,
             )
         handles = self.handles
-        count = len(handles)
-        key.append(count)
-        for ref in sorted(handles) if count > 1 else handles:
-            key += (ref, handles[ref].abort)
+        key.append(len(handles))
+        for ref, h in _by_ref(handles):
+            key += (ref, h.abort)
         waiters = self.runtime.waiters
-        count = len(waiters)
-        key += (self.coordinator.in_flight, self.runtime.in_flight, count)
-        if count:
+        key += (self.coordinator.in_flight, self.runtime.in_flight, len(waiters))
+        if waiters:
             hb_seq = hb.seq
-            for ref in sorted(waiters) if count > 1 else waiters:
-                w = waiters[ref]
-                timer = w.timer
-                if timer is None:
-                    key += (ref, w.request, w.key, None, None)
-                else:
-                    key += (ref, w.request, w.key, timer.due - now, timer.seq < hb_seq)
+            for ref, w in _by_ref(waiters):
+                # The request by its fields (what its equality compares): hashed and
+                # compared without a call into the dataclass's Python __hash__ and __eq__.
+                req, timer = w.request, w.timer
+                key += (
+                    ref,
+                    req.ref,
+                    req.expected_state,
+                    req.generation,
+                    req.age_ms,
+                    req.queue_depth,
+                    req.allow_active_abort,
+                    req.stale_abort_ms,
+                    w.key,
+                    None if timer is None else timer.due - now,
+                    None if timer is None else timer.seq < hb_seq,
+                )
         key.append(hb.due - now)
         return tuple(key)
 
