@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import subprocess
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from probe.explore import ISSUE_SEED, ExploreConfig, explore, explore_random
 from probe.invariants import InvariantChecker
@@ -34,6 +36,16 @@ TWO = replace(
         replace(ISSUE_SEED.sessions[0], ref="agent:main:b", progress_age_ms=360_000),
     ),
 )
+
+
+# As in startup.py: the warm-up run writes bytecode even where PYTHONDONTWRITEBYTECODE is set.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def probe_command() -> list[str]:
+    """The `probe` script a user runs (installed beside this Python), else `python -m probe`."""
+    script = Path(sys.executable).parent / "probe"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "probe"]
 
 
 def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -55,15 +67,15 @@ def phantom(runs: int) -> None:
     trace = [type(s).__name__.lower() for s in result.counterexamples[0].trace]
     print(f"   search to depth 3, all actions: median {statistics.median(times) * 1000:.2f} ms; "
           f"trace {trace}")
-    cmd = [sys.executable, "-m", "probe", "explore", "--depth", "3", "--no-write",
+    cmd = [*probe_command(), "explore", "--depth", "3", "--no-write",
            "--strategy", "buggy"]
     base = [sys.executable, "-c", "import typer, rich"]
     pairs = []
     for _ in range(runs + 1):
         a = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, check=False)
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, env=ENV, check=False)
         b = time.perf_counter()
-        subprocess.run(base, stdout=subprocess.DEVNULL, check=False)
+        subprocess.run(base, stdout=subprocess.DEVNULL, env=ENV, check=False)
         c = time.perf_counter()
         pairs.append((b - a, c - b))
     pairs = pairs[1:]  # the first pair warms the file cache
