@@ -310,6 +310,9 @@ def test_state_key_merges_exactly_what_the_reference_key_merges(seed: str, strat
             key, reference = world.state_key(), reference_key(world)
             assert to_reference.setdefault(key, reference) == reference
             assert from_reference.setdefault(reference, key) == key
+            # The key reads these in the order they are kept, which must be ref order.
+            for mapping in (world.activity, world.handles, world.runtime.waiters):
+                assert list(mapping) == sorted(mapping)
             samples += 1
     assert len(from_reference) < samples  # some walks met: the check compared something
 

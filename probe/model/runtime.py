@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
+from typing import TypeVar
 
 from probe.model.activity import RunActivity, RunHandle
 from probe.model.clock import Clock, Timer
@@ -20,6 +22,18 @@ from probe.model.outcomes import (
 )
 from probe.model.state import SessionStore
 from probe.scenario import Settings
+
+V = TypeVar("V")
+
+
+def in_ref_order(mapping: Mapping[str, V]) -> dict[str, V]:
+    """The mapping with its items in ref order.
+
+    Run activity, handles and waiters are kept so (their order means nothing else), which
+    is the order World.state_key reads them in: it need not sort them for every key.
+    """
+    return dict(sorted(mapping.items(), key=itemgetter(0)))
+
 
 # Used when a request carries no staleActiveProgressAbortMs (active-abort requests).
 DEFAULT_STALE_PROGRESS_ABORT_MS = 300_000
@@ -90,7 +104,8 @@ class RecoveryRuntime:
         self.handles = handles
         self.coverage = coverage
         self.end_run = end_run
-        # Both replaced, never changed in place, so that saved states can share them.
+        # Both replaced, never changed in place, so that saved states can share them; the
+        # waiters in ref order (see in_ref_order).
         self.in_flight: frozenset[str] = frozenset()
         self.waiters: Mapping[str, Waiter] = {}
 
@@ -114,7 +129,9 @@ class RecoveryRuntime:
             if self.settings.drain == "settle":
                 due = self.clock.now + max(MIN_SETTLE_TIMER_MS, self.settings.settle_ms)
                 timer = self.clock.schedule(due, "settle", ref)
-            self.waiters = {**self.waiters, ref: Waiter(request, key, call_index, timer)}
+            self.waiters = in_ref_order(
+                {**self.waiters, ref: Waiter(request, key, call_index, timer)}
+            )
             return None
         # No owner, no reply work and no command lanes in a scenario: the lane is reset.
         return _RELEASED if request.queue_depth > 0 else _NO_ACTIVE_WORK

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from operator import itemgetter
-from typing import NamedTuple, TypeVar, assert_never
+from collections.abc import Mapping
+from typing import NamedTuple, assert_never
 
 from probe.model.activity import NO_ACTIVITY, RUN_ENDED_REASON, RunActivity, RunHandle
 from probe.model.bus import EventBus
@@ -21,7 +20,7 @@ from probe.model.heartbeat import (
     passes_throttle,
 )
 from probe.model.outcomes import ABORTED, FAILED, Outcome
-from probe.model.runtime import RecoveryRuntime, Resolved, Waiter
+from probe.model.runtime import RecoveryRuntime, Resolved, Waiter, in_ref_order
 from probe.model.state import PRUNE_INTERVAL_MS, SessionStore, StoreState
 from probe.scenario import (
     Advance,
@@ -45,19 +44,6 @@ PENDING = "pending"
 def seeding_order(sessions: tuple[SessionSeed, ...]) -> list[SessionSeed]:
     """Oldest first (largest progress age), ties in file order: creation order."""
     return sorted(sessions, key=lambda s: -s.progress_age_ms)
-
-
-V = TypeVar("V")
-
-
-def _by_ref(mapping: Mapping[str, V]) -> Iterable[tuple[str, V]]:
-    """The items in ref order (the keys' canonical order), sorting only when it must."""
-    if len(mapping) < 2:
-        return mapping.items()
-    if len(mapping) == 2:  # the common case, without building a list to sort
-        first, second = mapping.items()
-        return (first, second) if first[0] < second[0] else (second, first)
-    return sorted(mapping.items(), key=itemgetter(0))
 
 
 class WorldState(NamedTuple):
@@ -116,7 +102,8 @@ class World:
         """The layers, over empty containers."""
         self.clock = Clock()
         self.store = SessionStore()
-        # Both replaced whole on every change (see _set_runs), never changed in place.
+        # Both replaced whole on every change (see _set_runs), never changed in place, and
+        # kept in ref order (see in_ref_order).
         self.activity: Mapping[str, RunActivity] = {}
         self.handles: Mapping[str, RunHandle] = {}
         self.bus = EventBus(self.clock, keep_events)
@@ -199,7 +186,8 @@ class World:
         Two worlds with equal keys behave the same from here on, whatever their history.
         Explore builds, hashes and compares one per transition, so it is one flat tuple: each
         variable-length part is its length then that many fixed-width items (so two layouts
-        never read alike), keyed parts in ref order, the in-flight sets as they are (frozen).
+        never read alike), keyed parts in ref order (as the world keeps those mappings:
+        see in_ref_order), the in-flight sets as they are (frozen).
         """
         now = self.clock.now
         hb = self.heartbeat
@@ -224,7 +212,7 @@ class World:
             prune_age if prune_age is None or prune_age < PRUNE_INTERVAL_MS else PRUNE_INTERVAL_MS,
             len(activity),
         )
-        for ref, a in _by_ref(activity):
+        for ref, a in activity.items():
             started = a.tool_started_at
             key += (
                 ref,
@@ -236,13 +224,13 @@ class World:
             )
         handles = self.handles
         key.append(len(handles))
-        for ref, h in _by_ref(handles):
+        for ref, h in handles.items():
             key += (ref, h.abort)
         waiters = self.runtime.waiters
         key += (self.coordinator.in_flight, self.runtime.in_flight, len(waiters))
         if waiters:
             hb_seq = hb.seq
-            for ref, w in _by_ref(waiters):
+            for ref, w in waiters.items():
                 # The request by its fields (what its equality compares): hashed and
                 # compared without a call into the dataclass's Python __hash__ and __eq__.
                 req, timer = w.request, w.timer
@@ -289,7 +277,7 @@ class World:
                     if owned and seed.work == "none"
                     else SEEDED_PROGRESS_REASON,
                 )
-        self._set_runs(activity, handles)
+        self._set_runs(in_ref_order(activity), in_ref_order(handles))
 
     # -- the outside world's mutators ----------------------------------------------------
 
@@ -329,7 +317,10 @@ class World:
             activity = RunActivity(False, None, False, now, PROGRESS_REASON)
         else:
             activity = activity.marked(now, PROGRESS_REASON)
-        self._set_runs({**self.activity, ref: activity}, self.handles)
+        if ref in self.activity:
+            self._set_runs({**self.activity, ref: activity}, self.handles)
+        else:
+            self._set_runs(in_ref_order({**self.activity, ref: activity}), self.handles)
         self.store.lookup(ref, now).touch(now)
 
     def end_run(self, ref: str, reason: str) -> None:
