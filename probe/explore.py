@@ -103,8 +103,8 @@ class ExploreResult:
 class _Trace:
     """How a state was first reached: a link to its parent's trace and the step taken.
 
-    Kept apart from the world so an expanded state's world can be freed: only counterexample
-    traces ever walk back up the links.
+    Kept apart from the state itself (its snapshot and checker), which can then be freed once
+    expanded: only counterexample traces ever walk back up the links.
     """
 
     parent: _Trace | None

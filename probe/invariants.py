@@ -63,7 +63,7 @@ def request_identity(event: Event) -> Identity:
 
 
 OpenRequest = tuple[Identity, Event]
-CheckerKey = tuple[tuple[str, tuple[Identity, ...]], ...]
+CheckerKey = frozenset[tuple[str, tuple[Identity, ...]]]
 
 
 @dataclass(slots=True)
@@ -94,16 +94,20 @@ class InvariantChecker:
         return self.open_requests
 
     def key(self) -> CheckerKey:
-        """What the checks still depend on: the requests open per ref."""
+        """What the checks still depend on: the requests open per ref.
+
+        A frozenset of (ref, its open identities in a fixed order): canonical, and it keeps
+        its hash, so a search's key hashes it once however many states share it.
+        """
         if self._key is None:
-            self._key = tuple(
+            self._key = frozenset(
                 (
                     ref,
                     (items[0][0],)
                     if len(items) == 1  # nothing to order (repr is dear)
                     else tuple(sorted((i for i, _ in items), key=repr)),
                 )
-                for ref, items in sorted(self.open_requests.items())
+                for ref, items in self.open_requests.items()
                 if items
             )
         return self._key
@@ -148,7 +152,7 @@ class InvariantChecker:
                 return []
         # No requested event behind it: the coordinator absorbed this ask itself.
         self.coordinator_absorbed += 1
-        if event.get("outcomeReason") == "already_in_flight" and not open_for_ref:
+        if not open_for_ref and event.get("outcomeReason") == "already_in_flight":
             return [
                 Violation(
                     SWALLOWED_REQUEST,

@@ -18,7 +18,7 @@ from probe.model.activity import ActivitySnapshot, RunActivity
 from probe.model.clock import Timer
 from probe.model.events import Event, defined, payload
 from probe.model.heartbeat import RecoveryRequest
-from probe.model.state import PRUNE_INTERVAL_MS
+from probe.model.state import PRUNE_INTERVAL_MS, SessionRecord
 from probe.model.world import World
 from probe.scenario import Scenario, Settings, Step
 from probe.strategies import REGISTRY, DedupStrategy
@@ -370,3 +370,20 @@ def test_request_identity_reads_fields_in_any_order() -> None:
     for payload_ in (model, tuple(sorted(model)), tuple(reversed(model))):
         event = Event(1, 0, 1, "session.recovery.completed", "r", payload_)
         assert request_identity(event) == ("r", "idle", 2, 5, 1)
+
+
+def test_a_record_copy_has_every_field_and_is_its_own() -> None:
+    rec = SessionRecord("r", "waiting", 2, 3, -4, 5, 6)
+    twin = rec.copy()
+    assert twin == rec and twin is not rec
+    assert [getattr(twin, f.name) for f in fields(SessionRecord)] == [
+        "r",
+        "waiting",
+        2,
+        3,
+        -4,
+        5,
+        6,
+    ]
+    twin.touch(9)
+    assert (rec.generation, rec.last_activity) == (2, -4)

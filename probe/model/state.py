@@ -12,6 +12,9 @@ PRUNE_INTERVAL_MS = 60_000
 MAX_ENTRIES = 2_000
 
 
+_new_object = object.__new__
+
+
 @dataclass(slots=True)
 class SessionRecord:
     ref: str
@@ -23,15 +26,17 @@ class SessionRecord:
     last_long_running_warn_age: int | None = None
 
     def copy(self) -> SessionRecord:
-        return SessionRecord(
-            self.ref,
-            self.state,
-            self.generation,
-            self.queue_depth,
-            self.last_activity,
-            self.last_stuck_warn_age,
-            self.last_long_running_warn_age,
-        )
+        # Field by field into a bare instance: half the cost of the generated __init__,
+        # and every write to a record shared with a snapshot starts with a copy.
+        twin: SessionRecord = _new_object(SessionRecord)
+        twin.ref = self.ref
+        twin.state = self.state
+        twin.generation = self.generation
+        twin.queue_depth = self.queue_depth
+        twin.last_activity = self.last_activity
+        twin.last_stuck_warn_age = self.last_stuck_warn_age
+        twin.last_long_running_warn_age = self.last_long_running_warn_age
+        return twin
 
     def touch(self, now: int) -> None:
         """What every mutator and applied outcome does: new activity, new generation."""

@@ -147,8 +147,10 @@ class World:
         )
 
     def restore(self, state: WorldState) -> None:
-        """Put this world in `state`, taken from it or from a world of the same scenario
-        and strategy; no events yet."""
+        """Put this world in `state` (from it, or a world of the same scenario), no events yet.
+
+        The clock, store, bus and layers stay this world's, and so does its coverage.
+        """
         (
             clock,
             store,
