@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import statistics
 import subprocess
 import sys
 import time
 from dataclasses import replace
-from pathlib import Path
+
+from startup import ENV, probe_command  # bench/ is on the path when run as a script
 
 from probe.explore import ISSUE_SEED, ExploreConfig, explore, explore_random
 from probe.invariants import InvariantChecker
@@ -36,16 +36,6 @@ TWO = replace(
         replace(ISSUE_SEED.sessions[0], ref="agent:main:b", progress_age_ms=360_000),
     ),
 )
-
-
-# As in startup.py: the warm-up run writes bytecode even where PYTHONDONTWRITEBYTECODE is set.
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def probe_command() -> list[str]:
-    """The `probe` script a user runs (installed beside this Python), else `python -m probe`."""
-    script = Path(sys.executable).parent / "probe"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "probe"]
 
 
 def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -109,8 +99,14 @@ def dedup(depth: int) -> None:
 
 
 def against_hypothesis(runs: int) -> None:
-    from hypothesis import settings, strategies as st
-    from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+    from hypothesis import settings
+    from hypothesis import strategies as st
+    from hypothesis.stateful import (
+        RuleBasedStateMachine,
+        invariant,
+        rule,
+        run_state_machine_as_test,
+    )
 
     ref = ISSUE_SEED.sessions[0].ref
     last_run: list[str] = []

@@ -174,9 +174,9 @@ def test_every_command_is_known_to_the_trimmed_builds() -> None:
         ) == full.commands[name].get_help(typer.Context(full.commands[name], info_name=name))
 
 
-def test_main_runs_a_command_from_its_trimmed_build() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "probe", "run", "scenarios/issue-bump-hold.toml"],
+def _main(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "probe", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -184,15 +184,11 @@ def test_main_runs_a_command_from_its_trimmed_build() -> None:
         check=False,
         timeout=60,
     )
+
+
+def test_main_runs_a_command_from_its_trimmed_build() -> None:
+    proc = _main("run", "scenarios/issue-bump-hold.toml")
     assert proc.returncode == 0, proc.stderr
     assert "3 <- diverges" in proc.stdout
-    proc = subprocess.run(
-        [sys.executable, "-m", "probe", "runn"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**CLI_ENV, "PATH": "/usr/bin:/bin"},
-        check=False,
-        timeout=60,
-    )
+    proc = _main("runn")
     assert proc.returncode == 2 and "No such command 'runn'" in proc.stderr
