@@ -57,7 +57,11 @@ def _counts(result: DiffResult) -> str:
 
 def render_table(result: DiffResult, sources: Sources, written: Written) -> str:
     a, b = result.a, result.b
-    lines = [f"probe diff {a} {b}: {sources.describe()}", "", _counts(result)]
+    lines = [
+        f"probe diff {a} {b}: {sources.describe()}",
+        "",
+        f"{_counts(result)} ({result.replays} replays, shrinking included)",
+    ]
     index = {id(d): i for i, d in enumerate(result.differences)}
     groups = result.groups()
     if groups:
@@ -126,6 +130,7 @@ def result_dict(result: DiffResult, sources: Sources, written: Written) -> dict[
             "differ": len(result.differences),
             "not_comparable": len(result.not_comparable),
             "kinds": len(result.groups()),
+            "replays": result.replays,
         },
         "kinds": [
             {

@@ -1,0 +1,48 @@
+"""probe diff on real builds: the fix between the last buggy and the first fixed build."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from probe.cli import app
+from tests.conftest import SCENARIOS
+from tests.engines.support import BUILDS, needs_real_builds
+
+ENV = {"COLUMNS": "140", "NO_COLOR": "1", "TERM": "dumb"}
+BUGGY = f"openclaw@{BUILDS['buggy']}"
+FIXED = f"openclaw@{BUILDS['fixed']}"
+
+
+@needs_real_builds
+def test_diff_finds_the_fix_between_the_pinned_builds(
+    builds: dict[str, Path], tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    files = [str(SCENARIOS / f"issue-{name}.toml") for name in ("bump-hold", "control-hold")]
+    files.append(str(SCENARIOS / "recovery-fails.toml"))
+    out = tmp_path / "out"
+    args = ["diff", BUGGY, FIXED, *files, "--out", str(out), "-f", "json"]
+    result = runner.invoke(app, args, env=ENV)
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.stdout)
+    counts = doc["counts"]
+    assert counts.pop("replays") > 4  # shrinking replayed candidates on both builds
+    assert counts == {"compared": 2, "same": 1, "differ": 1, "not_comparable": 1, "kinds": 1}
+    [kind] = doc["kinds"]
+    assert kind["kind"] == f"{BUGGY} emits session.recovery.requested where {FIXED} emits nothing"
+    assert kind["sources"] == [files[0]]
+    assert [s["do"] for s in kind["example"]["steps"]] == ["tick", "bump", "tick"]
+    [nc] = doc["not_comparable"]
+    assert nc["source"] == files[2] and "never rejects" in nc["reasons"][0]
+    # The written file records both builds, and replays on them to what it records.
+    [written] = out.glob("*.toml")
+    assert kind["example"]["file"] == str(written)
+    text = written.read_text()
+    assert "[expect.buggy]" in text and "[expect.fixed]" in text
+    replayed = runner.invoke(
+        app, ["run", "--engine", BUGGY, "--engine", FIXED, str(written)], env=ENV
+    )
+    assert replayed.exit_code == 0, replayed.output
