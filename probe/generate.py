@@ -35,7 +35,9 @@ Distribution (weights are relative, per scenario unless said otherwise):
   moves the settle time, a heartbeat, a warn or abort threshold, or 1..60 000 ms. In 40 % of
   scenarios the race is planted at a random position: tick, bump of a session, tick (a second
   request while the first is in flight, when the first tick requested one); the bumped session
-  is then made old enough (progress age >= the abort threshold) to be requested at once.
+  is then made old enough (progress age >= the abort threshold) to be requested at once, and
+  half the time armed: idle, queued, owned by a run that ignores the abort (work embedded_run
+  or tool_call), drain hold, so the first recovery is still in flight at the second tick.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ class GenerateOptions:
     max_sessions: int = 3
     max_steps: int = 12
     race_chance: float = 0.4
+    arm_chance: float = 0.5  # of a planted race: set its session up so the race happens
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -198,9 +201,21 @@ def build(
         seed = sessions[target]
         # Old enough to be requested at the first tick, whatever it is classified as.
         if seed.progress_age_ms < settings.abort_ms:
-            sessions[target] = replace(
-                seed, progress_age_ms=settings.abort_ms + rng.randint(0, 30_000)
+            age = settings.abort_ms + rng.randint(0, 30_000)
+            seed = replace(seed, progress_age_ms=age)
+        if rng.random() < options.arm_chance:
+            # The issue's shape: a held recovery of an idle queued session whose run ignores
+            # the abort stays in flight across the second tick.
+            seed = replace(
+                seed,
+                state="idle",
+                queue_depth=max(1, seed.queue_depth),
+                owner="embedded_run",
+                abort="ignored",
+                work=rng.choice(("embedded_run", "tool_call")),
             )
+            settings = replace(settings, drain="hold")
+        sessions[target] = seed
     return Scenario(
         name=name or "random scenario",
         description=DESCRIPTION,
