@@ -96,7 +96,9 @@ def _pairs(specs: list[str] | None, builds: list[str] | None = None) -> list[tup
                 f"--engine {spec}: its coordinator key shape cannot be read (see probe engines "
                 f"inspect {spec}); name the model to compare with: --pair model:NAME={spec}"
             )
-        pairs.append((ModelEngine(REGISTRY[design]), engine))
+        # The model of its own design and, when probe knows it, of its own version.
+        version = getattr(engine, "model_version", None)
+        pairs.append((ModelEngine(REGISTRY[design], version), engine))
     return pairs
 
 
@@ -110,11 +112,12 @@ def _load(files: list[Path] | None) -> list[tuple[Scenario, str]]:
 def _render(results: list[tuple[str, list[PairResult]]]) -> str:
     lines = []
     width = max(len(p) for p, _ in results)
+    model_width = max([12, *(len(pr.model) for _, prs in results for pr in prs)])
     for path, pairs in results:
         for pr in pairs:
             verdict = {"agree": "agree", "differ": "DIFFER", "not_comparable": "not comparable"}
             lines.append(
-                f"{path:<{width}}  {pr.model:<12} vs {pr.real:<26} "
+                f"{path:<{width}}  {pr.model:<{model_width}} vs {pr.real:<26} "
                 f"{verdict[pr.status]:<15} {pr.seconds:6.2f} s"
             )
             if pr.status == "not_comparable":
