@@ -434,16 +434,34 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def new(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="The file is scenarios/NAME.toml.")],
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[NAME]",
+            help="The file is scenarios/NAME.toml (with --random, default random-SEED).",
+        ),
+    ] = None,
     directory: Annotated[Path, typer.Option("--dir", help="Folder to write into.")] = Path(
         "scenarios"
     ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    random_seed: Annotated[
+        int | None,
+        typer.Option(
+            "--random",
+            metavar="SEED",
+            min=0,
+            help="Write a random valid scenario from this seed instead of the skeleton.",
+        ),
+    ] = None,
 ) -> None:
-    """Write a commented scenario skeleton to scenarios/NAME.toml."""
+    """Write a commented scenario skeleton (or, with --random SEED, a random one) to
+    scenarios/NAME.toml."""
 
     def body() -> None:
-        stem = name.removesuffix(".toml")
+        if name is None and random_seed is None:
+            raise UsageError("missing NAME (or --random SEED for a random scenario)")
+        stem = (name or f"random-{random_seed}").removesuffix(".toml")
         if not _NAME.match(stem):
             raise UsageError(
                 f"{name!r}: a scenario name is letters, digits, '.', '_' and '-' (no folders)"
@@ -451,10 +469,22 @@ def new(
         target = directory / f"{stem}.toml"
         if target.exists() and not force:
             raise UsageError(f"{target}: already exists (use --force to overwrite it)")
-        directory.mkdir(parents=True, exist_ok=True)
-        from probe.skeleton import skeleton
+        if random_seed is None:
+            from probe.skeleton import skeleton
 
-        _emit(skeleton(stem), target)
+            text = skeleton(stem)
+        else:
+            import random
+
+            from probe.dump import dump_scenario
+            from probe.generate import generate
+
+            scenario = generate(
+                random.Random(random_seed), name=f"random scenario (seed {random_seed})"
+            )
+            text = f"# probe new --random {random_seed}\n" + dump_scenario(scenario)
+        directory.mkdir(parents=True, exist_ok=True)
+        _emit(text, target)
         sys.stderr.write(f"wrote {target}\n")
 
     _guarded(body)

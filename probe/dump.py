@@ -99,6 +99,8 @@ def dump_scenario(scenario: Scenario) -> str:
             "work": s.work,
             "progress_age_ms": s.progress_age_ms,
         }
+        if s.owner == "none" and s.abort == "ignored":
+            del session["abort"]  # the default, and without an owner the loader notes it is moot
         parts.append(_table("[session]", session))
     parts.extend(_table("[step]", step_table(step)) for step in scenario.steps)
     parts.extend(_table(f"expect.{name}", _expectation(e)) for name, e in scenario.expect)
