@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from probe.invariants import InvariantChecker
-from probe.model.behaviour import PINNED, Behaviour
+from probe.model.behaviour import Behaviour
 from probe.model.world import World
 from probe.run import Run
 from probe.scenario import Scenario
@@ -11,7 +11,7 @@ from probe.strategies import DedupStrategy
 
 
 def replay(
-    scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour = PINNED
+    scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | None = None
 ) -> Run:
     """The model's run; `behaviour` the switches of an openclaw version (see probe.versions)."""
     world = World(scenario, strategy, behaviour=behaviour)

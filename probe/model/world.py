@@ -98,10 +98,13 @@ class World:
         strategy: DedupStrategy,
         *,
         keep_events: frozenset[str] | None = None,
-        behaviour: Behaviour = PINNED,
+        behaviour: Behaviour | None = None,
     ) -> None:
+        """`behaviour`: a version's switches; by default the strategy's own (see AtVersion)."""
         self.settings = scenario.settings
         self.strategy = strategy
+        if behaviour is None:
+            behaviour = getattr(strategy, "behaviour", PINNED)
         self.behaviour = behaviour
         self.warn_ms = scenario.settings.effective_warn_ms
         self.abort_ms = scenario.settings.abort_ms
