@@ -496,6 +496,50 @@ def strategies(plugin: PluginOpt = None) -> None:
     def body() -> None:
         for name, s in sorted(_registry(plugin).items()):
             sys.stdout.write(f"{name:<8} {s.summary}\n")
+        sys.stdout.write(
+            "\nmodel:NAME@VERSION replays NAME with the behaviour of openclaw VERSION "
+            "(`probe versions` lists them)\n"
+        )
+
+    _guarded(body)
+
+
+def versions(
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """List the openclaw versions probe models, and the behaviour switches each contains."""
+    import json
+
+    from probe.model.behaviour import SWITCHES
+    from probe.versions import VERSIONS, design_of, era_of
+
+    def body() -> None:
+        if format not in ("table", "json"):
+            raise UsageError(f"--format {format!r}: versions writes table or json")
+        if format == "json":
+            doc = {
+                "switches": [
+                    {"name": s.name, "id": s.fid, "summary": s.summary} for s in SWITCHES
+                ],
+                "versions": [
+                    {
+                        "version": v,
+                        "era": era_of(v),
+                        "design": design_of(v),
+                        "switches": list(names),
+                    }
+                    for v, names in VERSIONS.items()
+                ],
+            }
+            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+            return
+        sys.stdout.write("switches (model:NAME@VERSION turns on those VERSION contains)\n")
+        for s in SWITCHES:
+            sys.stdout.write(f"  {s.fid:<6} {s.name:<30} {s.summary}\n")
+        sys.stdout.write("\nversion            era  design  switches\n")
+        for v, names in VERSIONS.items():
+            ids = " ".join(sw.fid for sw in SWITCHES if sw.name in names) or "-"
+            sys.stdout.write(f"{v:<18} {era_of(v):<4} {design_of(v):<7} {ids}\n")
 
     _guarded(body)
 
@@ -533,6 +577,7 @@ _COMMANDS: dict[str, Callable[..., None]] = {
     "validate": validate,
     "new": new,
     "strategies": strategies,
+    "versions": versions,
     "invariants": invariants,
 }
 _EXPLORE_COMMANDS = ("explore",)

@@ -96,7 +96,9 @@ def _pairs(specs: list[str] | None, builds: list[str] | None = None) -> list[tup
                 f"--engine {spec}: its coordinator key shape cannot be read (see probe engines "
                 f"inspect {spec}); name the model to compare with: --pair model:NAME={spec}"
             )
-        pairs.append((ModelEngine(REGISTRY[design]), engine))
+        # The model of its own design and, when probe knows it, of its own version.
+        version = getattr(engine, "model_version", None)
+        pairs.append((ModelEngine(REGISTRY[design], version), engine))
     return pairs
 
 
@@ -110,11 +112,12 @@ def _load(files: list[Path] | None) -> list[tuple[Scenario, str]]:
 def _render(results: list[tuple[str, list[PairResult]]]) -> str:
     lines = []
     width = max(len(p) for p, _ in results)
+    model_width = max([12, *(len(pr.model) for _, prs in results for pr in prs)])
     for path, pairs in results:
         for pr in pairs:
             verdict = {"agree": "agree", "differ": "DIFFER", "not_comparable": "not comparable"}
             lines.append(
-                f"{path:<{width}}  {pr.model:<12} vs {pr.real:<26} "
+                f"{path:<{width}}  {pr.model:<{model_width}} vs {pr.real:<26} "
                 f"{verdict[pr.status]:<15} {pr.seconds:6.2f} s"
             )
             if pr.status == "not_comparable":
@@ -162,9 +165,16 @@ def _version_arg(spec: str) -> str:
 
 def _inspect_doc(spec: str, dist: Path, inspected: dict[str, Any], key: KeyShape) -> dict[str, Any]:
     from probe.engines.engine import DESIGN_OF_SHAPE
+    from probe.engines.switches import switches_in_dist
+    from probe.versions import VERSIONS
 
+    version = inspected.get("openclaw_version")
     return {
         "engine": spec,
+        # Behaviour switches read from the code (None: no pattern can tell), and the table's
+        # entry for the version the package names (None: a version probe does not know).
+        "switches": switches_in_dist(dist),
+        "table_switches": list(VERSIONS[version]) if version in VERSIONS else None,
         "dist": str(dist),
         "openclaw_version": inspected.get("openclaw_version"),
         "status": inspected.get("status"),
@@ -196,6 +206,22 @@ _STATUS_TEXT = {
 }
 
 
+def _switch_lines(doc: dict[str, Any]) -> list[str]:
+    from probe.model.behaviour import BY_NAME
+
+    switches: dict[str, bool | None] = doc.get("switches") or {}
+    table = doc.get("table_switches")
+    on = [n for n, v in switches.items() if v]
+    lines = [f"switches    {len(on)} read from the code (probe versions: what each does)"]
+    for name, value in switches.items():
+        mark = {True: "yes", False: "no", None: "cannot tell"}[value]
+        agrees = ""
+        if table is not None and value is not None and value != (name in table):
+            agrees = "  (probe's version table says otherwise)"
+        lines.append(f"  {BY_NAME[name].fid:<6} {name:<30} {mark}{agrees}")
+    return lines
+
+
 def render_inspect(doc: dict[str, Any]) -> str:
     key = doc["key"]
     design = f" (the {doc['design']} design)" if doc["design"] else ""
@@ -209,6 +235,7 @@ def render_inspect(doc: dict[str, Any]) -> str:
         lines.append(f"  read at   {key['chunk']}:{key['lineno']}: {key['line']}")
     else:
         lines.append("  read at   (no coordinator key in the code)")
+    lines.extend(_switch_lines(doc))
     beat, settle = doc["heartbeat_ms"], doc["settle_ms"]
     lines.append(
         "constants   heartbeat "

@@ -271,6 +271,15 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         strategy: Annotated[
             list[str] | None, typer.Option("--strategy", "-s", help="Strategy (repeatable).")
         ] = None,
+        engine: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--engine",
+                "-e",
+                help="Model to search (repeatable): model:NAME, or model:NAME@VERSION for the "
+                "behaviour of that openclaw version (see probe versions).",
+            ),
+        ] = None,
         depth: Annotated[int, typer.Option(min=1, max=64, help="Steps per trace.")] = DEFAULT_DEPTH,
         actions: Annotated[
             str, typer.Option(help="Comma-separated actions to interleave.")
@@ -340,7 +349,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 )
             if vary is not None and format not in ("table", "json"):
                 raise UsageError(f"--format {format!r}: a --vary sweep prints table or json")
-            picked = [get_strategy(n) for n in strategy] if strategy else list(REGISTRY.values())
+            picked = [get_strategy(n) for n in strategy] if strategy else []
+            picked += _model_strategies(engine)
+            if not picked:
+                picked = list(REGISTRY.values())
             loaded = None
             if scenario_file is not None:
                 from probe.files import read_scenario  # and the TOML parser: only for a file
@@ -425,6 +437,26 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             raise typer.Exit(0 if ok else 1)
 
         guarded(body)
+
+
+def _model_strategies(specs: list[str] | None) -> list[DedupStrategy]:
+    """--engine model:NAME[@VERSION]: the strategy to search, with that version's behaviour."""
+    from probe.strategies import AtVersion
+    from probe.versions import switches_of
+
+    picked: list[DedupStrategy] = []
+    for spec in specs or []:
+        if not spec.startswith("model:"):
+            raise UsageError(
+                f"--engine {spec}: explore searches the model (model:NAME or "
+                "model:NAME@VERSION); replay its counterexamples on a build with --confirm"
+            )
+        name, at, version = spec.removeprefix("model:").partition("@")
+        design = get_strategy(name)
+        if at:
+            switches_of(version)
+        picked.append(AtVersion(design, version) if at else design)
+    return picked
 
 
 def _confirm_engines(specs: list[str] | None) -> list[Engine]:

@@ -33,6 +33,7 @@ from probe.scenario import (
     WorkKind,
 )
 from probe.toml_lines import index_lines, line_of
+from probe.versions import VERSIONS, known_range
 
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_COUNTER = 2**32 - 1
@@ -344,8 +345,12 @@ def _expectations(
     result: list[tuple[str, Expectation]] = []
     for name, value in data.items():
         where = f"expect.{name}"
-        if name not in strategies:
-            out.add(where, f"unknown strategy {name!r} (known: {', '.join(sorted(strategies))})")
+        design, at, version = name.partition("@")
+        if design not in strategies:
+            out.add(where, f"unknown strategy {design!r} (known: {', '.join(sorted(strategies))})")
+            continue
+        if at and version not in VERSIONS:
+            out.add(where, f"unknown openclaw version {version!r}: known {known_range()}")
             continue
         if not isinstance(value, dict):
             out.add(where, f"must be a table, not {_type_name(value)}")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from probe.invariants import InvariantChecker
+from probe.model.behaviour import Behaviour
 from probe.model.world import World
 from probe.run import Run
 from probe.scenario import Scenario
 from probe.strategies import DedupStrategy
 
 
-def replay(scenario: Scenario, strategy: DedupStrategy) -> Run:
-    world = World(scenario, strategy)
+def replay(
+    scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | None = None
+) -> Run:
+    """The model's run; `behaviour` the switches of an openclaw version (see probe.versions)."""
+    world = World(scenario, strategy, behaviour=behaviour)
     checker = InvariantChecker()
     violations = []
     seen = 0

@@ -20,6 +20,9 @@ class Run:
     coordinator_absorbed: int
     coverage: tuple[tuple[str, int], ...] = ()
     drain: str = "settle"
+    # The openclaw version whose behaviour ran (model:NAME@VERSION, or a build's own), which
+    # picks its [expect."DESIGN@VERSION"] table; None for the pinned models.
+    version: str | None = None
 
     @property
     def requested(self) -> int:

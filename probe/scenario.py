@@ -127,6 +127,17 @@ class Expectation:
     absorbed_by_runtime: int | None = None
 
 
+def version_rank(within: str, version: str) -> tuple[int, int] | None:
+    """(switch count, table position) of `within` when `version` contains all its switches."""
+    from probe.versions import VERSIONS
+
+    wanted = VERSIONS.get(within)
+    have = VERSIONS.get(version)
+    if wanted is None or have is None or not set(wanted) <= set(have):
+        return None
+    return (len(wanted), list(VERSIONS).index(within))
+
+
 @dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
@@ -140,11 +151,26 @@ class Scenario:
     # Things worth telling the user that do not make the file invalid.
     notes: tuple[str, ...] = ()
 
-    def expectation(self, strategy: str) -> Expectation | None:
+    def expectation(self, strategy: str, version: str | None = None) -> Expectation | None:
+        """The table a run of design `strategy` with openclaw `version`'s behaviour is held to.
+
+        `[expect."D@W"]` applies to every version that contains all of W's switches; the most
+        specific applicable one wins (W with most switches; tie: the later W in the version
+        table); `[expect.D]` applies otherwise (and to the pinned models, version None).
+        """
+        plain: Expectation | None = None
+        best: tuple[int, int, Expectation] | None = None
         for name, exp in self.expect:
-            if name == strategy:
-                return exp
-        return None
+            design, at, within = name.partition("@")
+            if design != strategy:
+                continue
+            if not at:
+                plain = exp
+            elif version is not None:
+                rank = version_rank(within, version)
+                if rank is not None and (best is None or rank >= best[:2]):
+                    best = (*rank, exp)
+        return best[2] if best is not None else plain
 
     @property
     def has_bump(self) -> bool:

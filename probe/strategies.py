@@ -38,6 +38,26 @@ class RefOnly:
 REGISTRY: dict[str, DedupStrategy] = {s.name: s for s in (RefGeneration(), RefOnly())}
 
 
+class AtVersion:
+    """A strategy with the behaviour of an openclaw version: what model:NAME@VERSION searches.
+
+    Keys as its design does, and keeps its design's name (which picks expectations and the
+    violations a search expects); the world it runs in turns on `version`'s switches.
+    """
+
+    def __init__(self, design: DedupStrategy, version: str) -> None:
+        from probe.versions import behaviour_of
+
+        self.design = design
+        self.version = version
+        self.behaviour = behaviour_of(version)
+        self.name = design.name
+        self.summary = f"{design.summary}, with the behaviour of openclaw@{version}"
+
+    def key(self, request: RecoveryRequest) -> str:
+        return self.design.key(request)
+
+
 def get_strategy(name: str, registry: dict[str, DedupStrategy] | None = None) -> DedupStrategy:
     reg = REGISTRY if registry is None else registry
     try:

@@ -373,7 +373,7 @@ def test_request_identity_reads_fields_in_any_order() -> None:
 
 
 def test_a_record_copy_has_every_field_and_is_its_own() -> None:
-    rec = SessionRecord("r", "waiting", 2, 3, -4, 5, 6)
+    rec = SessionRecord("r", "waiting", 2, 3, -4, 5, 6, True)
     twin = rec.copy()
     assert twin == rec and twin is not rec
     assert [getattr(twin, f.name) for f in fields(SessionRecord)] == [
@@ -384,6 +384,7 @@ def test_a_record_copy_has_every_field_and_is_its_own() -> None:
         -4,
         5,
         6,
+        True,
     ]
     twin.touch(9)
     assert (rec.generation, rec.last_activity) == (2, -4)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from probe.errors import ProbeError
+from probe.model.behaviour import PINNED, Behaviour
 from probe.replay import replay
 from probe.run import Run
 from probe.scenario import Scenario
@@ -42,15 +43,26 @@ class CannotExpress(ProbeError):
 
 @dataclass(frozen=True)
 class ModelEngine:
+    """`model:NAME` (the pinned builds' behaviour) or `model:NAME@VERSION` (that version's)."""
+
     strategy: DedupStrategy
+    version: str | None = None
 
     @property
     def name(self) -> str:
-        return f"model:{self.strategy.name}"
+        at = "" if self.version is None else f"@{self.version}"
+        return f"model:{self.strategy.name}{at}"
 
     @property
     def design(self) -> str | None:
         return self.strategy.name
 
+    @property
+    def behaviour(self) -> Behaviour:
+        from probe.versions import behaviour_of
+
+        return PINNED if self.version is None else behaviour_of(self.version)
+
     def replay(self, scenario: Scenario) -> Run:
-        return replace(replay(scenario, self.strategy), engine=self.name)
+        run = replay(scenario, self.strategy, self.behaviour)
+        return replace(run, engine=self.name, version=self.version)

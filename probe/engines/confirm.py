@@ -54,7 +54,9 @@ def confirm(scenario: Scenario, found_by: str, invariant: str, build: Engine) ->
     """
     start = time.perf_counter()
     design = build.design
-    model = ModelEngine(get_strategy(design if design in REGISTRY else found_by))
+    # The model of the build's own version too, when probe knows that version.
+    version = getattr(build, "model_version", None)
+    model = ModelEngine(get_strategy(design if design in REGISTRY else found_by), version)
     try:
         real_run = build.replay(scenario)
     except CannotExpress as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,14 +80,18 @@ def _unexpressible(item: dict[str, Any]) -> Unexpressible:
 
 
 def _replay_build(
-    name: str, design: str | None, build: Path | real.Build, scenario: Scenario
+    name: str,
+    design: str | None,
+    build: Path | real.Build,
+    scenario: Scenario,
+    version: str | None = None,
 ) -> Run:
     from probe.engines import real
 
     out = real.run_build(build, normalized(scenario))
     if out["unsupported"]:
         raise CannotExpress(name, [_unexpressible(u) for u in out["unsupported"]])
-    return run_from_events(
+    run = run_from_events(
         design or name,
         name,
         out["events"],
@@ -95,6 +99,7 @@ def _replay_build(
         out["runtime_outcomes"],
         scenario,
     )
+    return replace(run, version=version) if version is not None else run
 
 
 @dataclass
@@ -123,7 +128,14 @@ class RealEngine:
         return DESIGN_OF_SHAPE.get(shape)
 
     def replay(self, scenario: Scenario) -> Run:
-        return _replay_build(self.name, self.design, self._dist(), scenario)
+        return _replay_build(self.name, self.design, self._dist(), scenario, self.model_version)
+
+    @property
+    def model_version(self) -> str | None:
+        """The version whose model this build is paired with (a known one, else None)."""
+        from probe.versions import VERSIONS
+
+        return self.version if self.version in VERSIONS else None
 
 
 @dataclass
@@ -152,7 +164,21 @@ class LocalEngine:
         return DESIGN_OF_SHAPE.get(shape)
 
     def replay(self, scenario: Scenario) -> Run:
-        return _replay_build(self.name, self.design, self.local.build(), scenario)
+        return _replay_build(
+            self.name, self.design, self.local.build(), scenario, self.model_version
+        )
+
+    @cached_property
+    def model_version(self) -> str | None:
+        """The version its package.json names, when probe knows that version's switches."""
+        from probe.versions import VERSIONS
+
+        package = self.local.dist.parent / "package.json"
+        try:
+            version = json.loads(package.read_text(encoding="utf-8")).get("version")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return version if isinstance(version, str) and version in VERSIONS else None
 
 
 def run_from_events(
@@ -196,13 +222,24 @@ def run_from_events(
     )
 
 
+def model_engine(name: str) -> ModelEngine:
+    """`NAME` or `NAME@VERSION`: a strategy, with the behaviour of that openclaw version."""
+    from probe.versions import switches_of
+
+    strategy, at, version = name.partition("@")
+    if not at:
+        return ModelEngine(get_strategy(strategy))
+    switches_of(version)  # an unknown version is a usage error naming the known range
+    return ModelEngine(get_strategy(strategy), version)
+
+
 def resolve(spec: str) -> Engine:
     """`model:NAME`, `openclaw@VERSION`, or the path of a build (dist/ folder, package, .tgz)."""
     from probe.engines import real
     from probe.engines.local import locate, looks_like_path
 
     if spec.startswith("model:"):
-        return ModelEngine(get_strategy(spec.removeprefix("model:")))
+        return model_engine(spec.removeprefix("model:"))
     if spec.startswith("openclaw@") and len(spec) > len("openclaw@"):
         version = spec.removeprefix("openclaw@")
         real.check_version(version)

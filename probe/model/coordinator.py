@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from probe.model.bus import EventBus
 from probe.model.coverage import Coverage
 from probe.model.events import COMPLETED, REQUESTED, STATE, FieldValue, payload
@@ -22,12 +24,31 @@ def _request_fields(request: RecoveryRequest) -> tuple[tuple[str, FieldValue], .
 
 
 class Coordinator:
-    __slots__ = ("bus", "coverage", "in_flight", "store", "strategy")
+    __slots__ = (
+        "bus",
+        "clear_run_activity",
+        "coverage",
+        "in_flight",
+        "mutate_aborted_released_only",
+        "store",
+        "strategy",
+    )
 
     def __init__(
-        self, strategy: DedupStrategy, store: SessionStore, bus: EventBus, coverage: Coverage
+        self,
+        strategy: DedupStrategy,
+        store: SessionStore,
+        bus: EventBus,
+        coverage: Coverage,
+        *,
+        clear_run_activity: Callable[[str], None] | None = None,
+        mutate_aborted_released_only: bool = False,
     ) -> None:
         self.strategy = strategy
+        # Switch clear-run-activity (F02): what ends the recovered session's run activity.
+        self.clear_run_activity = clear_run_activity
+        # Switch mutate-aborted-released-only (F19).
+        self.mutate_aborted_released_only = mutate_aborted_released_only
         self.store = store
         self.bus = bus
         self.coverage = coverage
@@ -55,7 +76,9 @@ class Coordinator:
 
     def apply(self, request: RecoveryRequest, outcome: Outcome) -> None:
         now = self.bus.clock.now
-        if not outcome.mutates:
+        if not outcome.mutates or (
+            self.mutate_aborted_released_only and outcome.status not in ("aborted", "released")
+        ):
             self._completed(request, outcome)
             return
         if not self._still_current(request, outcome):
@@ -63,6 +86,9 @@ class Coordinator:
             self._completed(request, outcome, stale=True)
             return
         rec = self.store.lookup(request.ref, now)
+        if self.clear_run_activity is not None:
+            # No run can start after the request in a scenario, so nothing blocks the clear.
+            self.clear_run_activity(request.ref)
         prev = rec.state
         rec.state = "idle"
         rec.touch(now)

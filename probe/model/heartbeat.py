@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 from probe.model.activity import ActivitySnapshot, is_terminal_progress_reason
+from probe.model.behaviour import Behaviour
 from probe.model.events import LONG_RUNNING, STALLED, STUCK, FieldValue, defined
 from probe.model.frozen import slot_setters
 from probe.model.state import SessionRecord
@@ -95,14 +96,25 @@ _BEHIND_TERMINAL = Classification(
     STALLED, "queued_behind_terminal_active_work", "stalled_agent_run", "embedded_run", False
 )
 _NO_PROGRESS = _for_each_kind(STALLED, "active_work_without_progress", "stalled_agent_run")
+_MODEL_CALL_NO_PROGRESS = Classification(
+    LONG_RUNNING, "active_model_call_without_progress", "long_running", "model_call", False
+)
 _QUEUED_BEHIND = _for_each_kind(LONG_RUNNING, "queued_behind_active_work", "long_running")
 _ACTIVE = _for_each_kind(LONG_RUNNING, "active_work", "long_running")
 
 
 def classify(
-    state: SessionState, queue_depth: int, activity: ActivitySnapshot, stale_ms: int
+    state: SessionState,
+    queue_depth: int,
+    activity: ActivitySnapshot,
+    stale_ms: int,
+    model_call_abort_ms: int | None = None,
 ) -> Classification:
-    """classifySessionAttention, first match wins."""
+    """classifySessionAttention, first match wins.
+
+    `model_call_abort_ms` (switch model-call-long-running, F07): a model call under an active
+    embedded run whose progress is stale but younger than this is long-running, not stalled.
+    """
     kind = activity.work_kind
     progress_age = activity.progress_age_ms or 0
     if kind is not None:
@@ -125,6 +137,13 @@ def classify(
             and is_terminal_progress_reason(activity.progress_reason)
         ):
             return _BEHIND_TERMINAL
+        if (
+            model_call_abort_ms is not None
+            and kind == "model_call"
+            and activity.has_active_embedded_run
+            and stale_ms < progress_age < model_call_abort_ms
+        ):
+            return _MODEL_CALL_NO_PROGRESS
         if progress_age > stale_ms:
             return _NO_PROGRESS[kind]
         return _QUEUED_BEHIND[kind] if queue_depth > 0 else _ACTIVE[kind]
@@ -206,6 +225,45 @@ def is_active_abort_eligible(
         and activity.has_active_embedded_run
         and activity.progress_age_ms is not None
         and activity.progress_age_ms >= abort_ms
+    )
+
+
+# The blocked-tool abort floor (BLOCKED_TOOL_CALL_ABORT_FLOOR_MS, switch blocked-tool-floor).
+BLOCKED_TOOL_ABORT_FLOOR_MS = 900_000
+
+
+def is_active_abort_eligible_as(
+    behaviour: Behaviour,
+    cls: Classification,
+    activity: ActivitySnapshot,
+    age_ms: int,
+    abort_ms: int,
+) -> bool:
+    """isActiveAbortRecoveryEligible with a version's switches (F34, F08, F35)."""
+    if cls.event_type != STALLED:
+        return False
+    progress_age = activity.progress_age_ms
+    if cls.classification == "stalled_agent_run" and cls.active_work_kind == "embedded_run":
+        if behaviour.embedded_abort_by_progress:
+            return progress_age is not None and progress_age >= abort_ms
+        return age_ms >= abort_ms
+    if cls.classification == "blocked_tool_call" and cls.active_work_kind == "tool_call":
+        floor = abort_ms
+        if behaviour.blocked_tool_floor:
+            floor = max(abort_ms, BLOCKED_TOOL_ABORT_FLOOR_MS)
+        tool_age = activity.tool_age_ms
+        return (
+            tool_age is not None
+            and progress_age is not None
+            and tool_age >= floor
+            and progress_age >= floor
+        )
+    return (
+        cls.classification == "stalled_agent_run"
+        and cls.active_work_kind == "model_call"
+        and (behaviour.model_call_abort_without_run or activity.has_active_embedded_run)
+        and progress_age is not None
+        and progress_age >= abort_ms
     )
 
 

@@ -48,6 +48,8 @@ ACTIVE_EMBEDDED_RUN = Outcome("skipped", "observe_only", "active_embedded_run", 
 ABORTED = Outcome("aborted", "abort_embedded_run", None, "embedded_run")
 RELEASED = Outcome("released", "release_lane")
 NO_ACTIVE_WORK = Outcome("noop", "none", "no_active_work")
+# The runtime's tail from 8.1-beta.3 (switch released-no-active-work, F18).
+RELEASED_NO_ACTIVE_WORK = Outcome("released", "release_lane", "no_active_work")
 FAILED = Outcome("failed", "none", "exception")
 
 

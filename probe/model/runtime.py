@@ -16,6 +16,7 @@ from probe.model.outcomes import (
     ACTIVE_EMBEDDED_RUN,
     NO_ACTIVE_WORK,
     RELEASED,
+    RELEASED_NO_ACTIVE_WORK,
     RUNTIME_ALREADY_IN_FLIGHT,
     STALE_SESSION_STATE,
     Outcome,
@@ -72,6 +73,7 @@ _HANDS_OFF = Resolved(ACTIVE_EMBEDDED_RUN)
 _ABORTED_AFTER_DRAIN = Resolved(ABORTED, awaited=True)
 _RELEASED = Resolved(RELEASED)
 _NO_ACTIVE_WORK = Resolved(NO_ACTIVE_WORK)
+_RELEASED_NO_ACTIVE_WORK = Resolved(RELEASED_NO_ACTIVE_WORK)
 
 
 class RecoveryRuntime:
@@ -82,6 +84,7 @@ class RecoveryRuntime:
         "end_run",
         "handles",
         "in_flight",
+        "released_no_active_work",
         "settings",
         "store",
         "waiters",
@@ -96,8 +99,11 @@ class RecoveryRuntime:
         handles: Mapping[str, RunHandle],
         coverage: Coverage,
         end_run: Callable[[str, str], None],
+        released_no_active_work: bool = False,
     ) -> None:
         self.settings = settings
+        # Switch released-no-active-work (F18): the runtime's tail of 8.1-beta.3 and later.
+        self.released_no_active_work = released_no_active_work
         self.clock = clock
         self.store = store
         self.activity = activity
@@ -134,6 +140,9 @@ class RecoveryRuntime:
             )
             return None
         # No owner, no reply work and no command lanes in a scenario: the lane is reset.
+        if self.released_no_active_work:
+            # Nothing released and no active session: released, whatever the queue.
+            return _RELEASED_NO_ACTIVE_WORK
         return _RELEASED if request.queue_depth > 0 else _NO_ACTIVE_WORK
 
     def take_waiter(self, ref: str) -> Waiter | None:

@@ -24,6 +24,9 @@ class SessionRecord:
     last_activity: int
     last_stuck_warn_age: int | None = None
     last_long_running_warn_age: int | None = None
+    # activeQueuedTurn: the processing turn came from the queue (kept only with switch
+    # queued-backlog, F16, the one reader of it).
+    active_queued_turn: bool = False
 
     def copy(self) -> SessionRecord:
         # Field by field into a bare instance: half the cost of the generated __init__,
@@ -36,6 +39,7 @@ class SessionRecord:
         twin.last_activity = self.last_activity
         twin.last_stuck_warn_age = self.last_stuck_warn_age
         twin.last_long_running_warn_age = self.last_long_running_warn_age
+        twin.active_queued_turn = self.active_queued_turn
         return twin
 
     def touch(self, now: int) -> None:
@@ -57,15 +61,17 @@ class SessionStore:
     or `writable`, which copy a shared record (and a shared dict) first.
     """
 
-    __slots__ = ("_own", "_shared", "last_prune_at", "records")
+    __slots__ = ("_own", "_shared", "last_prune_at", "prune_on_create", "records")
 
-    def __init__(self) -> None:
+    def __init__(self, *, prune_on_create: bool = True) -> None:
         self.records: dict[str, SessionRecord] = {}
         self.last_prune_at: int | None = None
         # Whether `records` is shared with a saved state, and the refs whose record this
         # store alone holds, and may change in place.
         self._shared = False
         self._own: set[str] = set()
+        # Off with switch no-prune-on-create (F33): creating a record prunes only when due.
+        self.prune_on_create = prune_on_create
 
     def state(self) -> StoreState:
         """The records and the prune clock; both sides share the records from now on."""
@@ -134,7 +140,7 @@ class SessionStore:
         rec = SessionRecord(ref=ref, state="idle", generation=0, queue_depth=0, last_activity=now)
         self._own_records()[ref] = rec
         self._own.add(ref)
-        self.prune(now, force=True)
+        self.prune(now, force=self.prune_on_create)
         return rec
 
     def lookup(self, ref: str, now: int) -> SessionRecord:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import NamedTuple, assert_never
 
 from probe.model.activity import NO_ACTIVITY, RUN_ENDED_REASON, RunActivity, RunHandle
+from probe.model.behaviour import PINNED, Behaviour
 from probe.model.bus import EventBus
 from probe.model.clock import Clock, ClockState, Timer
 from probe.model.coordinator import Coordinator
@@ -17,6 +18,8 @@ from probe.model.heartbeat import (
     attention_age,
     build_request,
     classify,
+    is_active_abort_eligible_as,
+    is_idle_queued_stall,
     passes_throttle,
 )
 from probe.model.outcomes import ABORTED, FAILED, Outcome
@@ -39,6 +42,13 @@ from probe.strategies import DedupStrategy
 SEEDED_PROGRESS_REASON = "scenario:seeded"
 PROGRESS_REASON = "scenario:progress"
 PENDING = "pending"
+# openclaw's own heartbeat interval (DIAGNOSTIC_HEARTBEAT_INTERVAL_MS): what a late tick is
+# measured against (switch defer-late-tick, F12).
+BUILD_HEARTBEAT_MS = 30_000
+# DEFAULT_LIVENESS_EVENT_LOOP_DELAY_WARN_MS: an overdue this large defers recovery.
+DEFER_OVERDUE_MS = 1_000
+# DIAGNOSTIC_HEARTBEAT_DELAY_RECOVERY_SKIP_MS of 7.2-beta.1 (switch skip-slow-tick).
+SKIP_TICK_DELAY_MS = 3 * BUILD_HEARTBEAT_MS
 
 
 def seeding_order(sessions: tuple[SessionSeed, ...]) -> list[SessionSeed]:
@@ -66,6 +76,7 @@ class World:
     __slots__ = (
         "abort_ms",
         "activity",
+        "behaviour",
         "bus",
         "clock",
         "coordinator",
@@ -87,9 +98,14 @@ class World:
         strategy: DedupStrategy,
         *,
         keep_events: frozenset[str] | None = None,
+        behaviour: Behaviour | None = None,
     ) -> None:
+        """`behaviour`: a version's switches; by default the strategy's own (see AtVersion)."""
         self.settings = scenario.settings
         self.strategy = strategy
+        if behaviour is None:
+            behaviour = getattr(strategy, "behaviour", PINNED)
+        self.behaviour = behaviour
         self.warn_ms = scenario.settings.effective_warn_ms
         self.abort_ms = scenario.settings.abort_ms
         self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
@@ -100,15 +116,23 @@ class World:
 
     def _build(self, coverage: Coverage, keep_events: frozenset[str] | None) -> None:
         """The layers, over empty containers."""
+        b = self.behaviour
         self.clock = Clock()
-        self.store = SessionStore()
+        self.store = SessionStore(prune_on_create=not b.no_prune_on_create)
         # Both replaced whole on every change (see _set_runs), never changed in place, and
         # kept in ref order (see in_ref_order).
         self.activity: Mapping[str, RunActivity] = {}
         self.handles: Mapping[str, RunHandle] = {}
         self.bus = EventBus(self.clock, keep_events)
         self.coverage = coverage
-        self.coordinator = Coordinator(self.strategy, self.store, self.bus, self.coverage)
+        self.coordinator = Coordinator(
+            self.strategy,
+            self.store,
+            self.bus,
+            self.coverage,
+            clear_run_activity=self._clear_run_activity if b.clear_run_activity else None,
+            mutate_aborted_released_only=b.mutate_aborted_released_only,
+        )
         self.runtime = RecoveryRuntime(
             self.settings,
             self.clock,
@@ -117,6 +141,7 @@ class World:
             self.handles,
             self.coverage,
             self.end_run,
+            released_no_active_work=b.released_no_active_work,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
@@ -176,6 +201,7 @@ class World:
         """
         twin = World.__new__(World)
         twin.settings, twin.strategy = self.settings, self.strategy
+        twin.behaviour = self.behaviour
         twin.warn_ms, twin.abort_ms = self.warn_ms, self.abort_ms
         twin.creation_order = self.creation_order
         twin._build(coverage if coverage is not None else Coverage(), self.bus.keep)
@@ -205,6 +231,7 @@ class World:
                 r.last_activity - now,
                 r.last_stuck_warn_age,
                 r.last_long_running_warn_age,
+                r.active_queued_turn,
             )
         last_prune_at = store.last_prune_at
         # Past the prune interval a prune is due whenever asked: cap the age there.
@@ -301,6 +328,11 @@ class World:
         prev = rec.state
         rec.state = to
         rec.touch(now)
+        if self.behaviour.queued_backlog:
+            if to == "processing" and prev != "processing":
+                rec.active_queued_turn = rec.queue_depth > 0
+            elif to == "idle":
+                rec.active_queued_turn = False
         if to == "idle":
             rec.queue_depth = max(0, rec.queue_depth - 1)
         if self.bus.keeps(STATE):
@@ -341,6 +373,15 @@ class World:
         if waiter is not None:
             self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED)
 
+    def _clear_run_activity(self, ref: str) -> None:
+        """clearDiagnosticEmbeddedRunActivityForSession: the recovered owner's markers go."""
+        activity = self.activity.get(ref)
+        if activity is None or not (
+            activity.embedded_run or activity.model_call or activity.tool_started_at is not None
+        ):
+            return
+        self._set_runs({**self.activity, ref: activity.ended(self.clock.now)}, self.handles)
+
     def release(self, ref: str | None, failed: bool) -> None:
         refs = self.creation_order if ref is None else [ref]
         for r in refs:
@@ -365,7 +406,10 @@ class World:
             self.heartbeat = self.clock.schedule(
                 timer.due + self.settings.heartbeat_ms, "heartbeat"
             )
-            self._heartbeat()
+            if self.behaviour is PINNED:
+                self._heartbeat()
+            else:
+                self._heartbeat_as(self.behaviour)
         else:
             waiter = self.runtime.waiters.get(timer.ref)
             if waiter is None or waiter.timer is not timer:
@@ -418,6 +462,92 @@ class World:
         # Then, after the runtime module's dynamic import, every runtime call of the tick is
         # entered (all are continuations of one import promise) before any outcome is applied:
         # first those returned at once, then those that awaited their run's end.
+        resolved: list[tuple[RecoveryRequest, str, int, Resolved]] = []
+        for request, key in calls:
+            index = len(self.runtime_calls)
+            self.runtime_calls = (*self.runtime_calls, None)
+            result = self.runtime.call(request, key, index)
+            if result is not None:
+                resolved.append((request, key, index, result))
+        for late in (False, True):
+            for request, key, index, result in resolved:
+                if result.awaited == late:
+                    self._resolve(request, key, index, result.outcome)
+
+    def _heartbeat_as(self, b: Behaviour) -> None:
+        """The tick of a version with switches on: _heartbeat's pass with their changes."""
+        now = self.clock.now
+        if self.runtime.waiters:
+            self.coverage.heartbeat_while_in_flight += 1
+        # Ticks come every heartbeat_ms since the heartbeat started at scenario clock 0, so
+        # each is late by the same amount against the build's own 30 s interval.
+        hb_ms = self.settings.heartbeat_ms
+        overdue = max(0, hb_ms - BUILD_HEARTBEAT_MS) if b.defer_late_tick else 0
+        observed_at = now - overdue
+        deferred = (b.defer_late_tick and overdue >= DEFER_OVERDUE_MS) or (
+            b.skip_slow_tick and hb_ms > SKIP_TICK_DELAY_MS
+        )
+        # Before observation-pass (F23) the attention log classifies at the wall clock.
+        classify_now = overdue > 0 and not b.observation_pass
+        warn_ms, abort_ms = self.warn_ms, self.abort_ms
+        model_call_abort_ms = abort_ms if b.model_call_long_running else None
+        self.store.prune(now, force=True)
+        calls: list[tuple[RecoveryRequest, str]] = []
+        for rec in list(self.store.records.values()):
+            activity = self.activity.get(rec.ref)
+            snap = activity.snapshot(observed_at) if activity is not None else NO_ACTIVITY
+            depth = rec.queue_depth
+            if b.queued_backlog and rec.state == "processing" and rec.active_queued_turn:
+                depth = max(0, depth - 1)
+            if is_idle_queued_stall(rec, snap, warn_ms):
+                progress_age = snap.progress_age_ms
+                age = observed_at - rec.last_activity if progress_age is None else progress_age
+            else:
+                age = observed_at - rec.last_activity
+                if b.owned_work_attention_age and snap.work_kind is not None:
+                    age = max(age, snap.progress_age_ms or 0)
+                if rec.state != "processing" or age <= warn_ms:
+                    continue
+            seen = snap
+            if classify_now:
+                seen = activity.snapshot(now) if activity is not None else NO_ACTIVITY
+            cls = classify(rec.state, depth, seen, warn_ms, model_call_abort_ms)
+            if cls.event_type in THROTTLED:
+                rec = self.store.writable(rec)
+            if passes_throttle(rec, cls, age, warn_ms):
+                if self.bus.keeps(cls.event_type):
+                    self.bus.emit(
+                        cls.event_type,
+                        rec.ref,
+                        payload(
+                            state=rec.state,
+                            ageMs=age,
+                            queueDepth=depth,
+                            reason=cls.reason,
+                            classification=cls.classification,
+                            activeWorkKind=cls.active_work_kind,
+                        ),
+                        generation=rec.generation,
+                    )
+            elif not (b.recover_when_throttled and cls.recovery_eligible):
+                continue
+            if deferred:
+                continue
+            if cls.recovery_eligible:
+                request = RecoveryRequest(
+                    rec.ref, rec.state, rec.generation, age, depth, False, abort_ms
+                )
+            elif is_active_abort_eligible_as(b, cls, snap, age, abort_ms):
+                request = RecoveryRequest(rec.ref, rec.state, rec.generation, age, depth, True)
+            else:
+                continue
+            key = self.coordinator.request(request, cls)
+            if key is not None:
+                calls.append((request, key))
+        self._enter_runtime(calls)
+
+    def _enter_runtime(self, calls: list[tuple[RecoveryRequest, str]]) -> None:
+        """The tick's runtime calls after the import: all entered, then outcomes applied."""
         resolved: list[tuple[RecoveryRequest, str, int, Resolved]] = []
         for request, key in calls:
             index = len(self.runtime_calls)

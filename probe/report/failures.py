@@ -40,7 +40,7 @@ def failures(sr: ScenarioResult, name: str, result: StrategyResult) -> list[Fail
     if result.ok:
         return []
     run = result.run
-    if sr.scenario.expectation(name) is None:
+    if sr.scenario.expectation(run.strategy, run.version) is None:
         return [Failure("invariant", v.invariant, v.message, v.step) for v in run.violations]
     found: list[Failure] = []
     unexpected: list[Failure] = []

@@ -44,7 +44,7 @@ def judge(
     """Each run is held to the [expect.*] table of its strategy (a real build's: its design)."""
     results = []
     for run in runs:
-        exp = scenario.expectation(run.strategy)
+        exp = scenario.expectation(run.strategy, run.version)
         checks = tuple(evaluate(exp, run)) if exp is not None else ()
         key = run.engine if key_by_engine else run.strategy
         results.append((key, StrategyResult(run, checks, strategy_ok(exp, run))))

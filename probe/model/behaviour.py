@@ -1,0 +1,153 @@
+"""Behaviour switches: each change since 5.31-beta.1 on openclaw's recovery path a scenario can see.
+
+A version of openclaw is a set of switches (probe.versions); the model of that version is the
+model of the pinned builds with those switches on. Each switch names the ERAS.md change it
+models (its F-id) and was read from the published bundles, which stay the authority.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """One behaviour change: its kebab-case name, ERAS.md id, and what it does to a scenario."""
+
+    name: str
+    fid: str
+    attr: str
+    summary: str
+
+
+SWITCHES: tuple[Switch, ...] = (
+    Switch(
+        "clear-run-activity",
+        "F02",
+        "clear_run_activity",
+        "an applied aborted/released/noop outcome first ends the session's run activity "
+        "(embedded run, tool and model markers; progress embedded_run:ended)",
+    ),
+    Switch(
+        "recover-when-throttled",
+        "F06",
+        "recover_when_throttled",
+        "a throttled session.stuck still requests recovery, with no warning event",
+    ),
+    Switch(
+        "model-call-long-running",
+        "F07",
+        "model_call_long_running",
+        "a model call with an active embedded run, progress age between warn and abort, is "
+        "session.long_running/active_model_call_without_progress",
+    ),
+    Switch(
+        "embedded-abort-by-progress",
+        "F34",
+        "embedded_abort_by_progress",
+        "embedded-run active abort is decided by the run's progress age, not the record's age",
+    ),
+    Switch(
+        "blocked-tool-floor",
+        "F08",
+        "blocked_tool_floor",
+        "blocked-tool active abort needs tool and progress age >= max(abort, 900 000 ms)",
+    ),
+    Switch(
+        "model-call-abort-without-run",
+        "F35",
+        "model_call_abort_without_run",
+        "model-call active abort no longer needs an active embedded run",
+    ),
+    Switch(
+        "skip-slow-tick",
+        "F12b1",
+        "skip_slow_tick",
+        "a tick more than 90 000 ms after the previous one requests nothing (7.2-beta.1 only)",
+    ),
+    Switch(
+        "defer-late-tick",
+        "F12",
+        "defer_late_tick",
+        "a late tick observes ages at now - overdue (overdue = elapsed - 30 000 ms); "
+        "overdue >= 1 000 ms defers every request of the tick",
+    ),
+    Switch(
+        "queued-backlog",
+        "F16",
+        "queued_backlog",
+        "classification, attention events and requests use queueDepth - 1 while processing "
+        "a turn that was queued",
+    ),
+    Switch(
+        "released-no-active-work",
+        "F18",
+        "released_no_active_work",
+        "with no owner the runtime answers released/release_lane/no_active_work (noop is gone)",
+    ),
+    Switch(
+        "mutate-aborted-released-only",
+        "F19",
+        "mutate_aborted_released_only",
+        "only aborted and released outcomes change the record (noop/no_active_work no longer)",
+    ),
+    Switch(
+        "owned-work-attention-age",
+        "F20",
+        "owned_work_attention_age",
+        "a processing record's attention age is max(record age, its active work's progress age)",
+    ),
+    Switch(
+        "no-prune-on-create",
+        "F33",
+        "no_prune_on_create",
+        "creating a record prunes only when the 60 s prune interval is due",
+    ),
+    Switch(
+        "observation-pass",
+        "F23",
+        "observation_pass",
+        "the heartbeat judges each current record from one observation, classification "
+        "included, taken at the tick's observation time",
+    ),
+)
+
+BY_NAME: dict[str, Switch] = {s.name: s for s in SWITCHES}
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """Which switches are on. All off is openclaw 2026.5.30-beta.1 / 5.31-beta.1."""
+
+    clear_run_activity: bool = False
+    recover_when_throttled: bool = False
+    model_call_long_running: bool = False
+    embedded_abort_by_progress: bool = False
+    blocked_tool_floor: bool = False
+    model_call_abort_without_run: bool = False
+    skip_slow_tick: bool = False
+    defer_late_tick: bool = False
+    queued_backlog: bool = False
+    released_no_active_work: bool = False
+    mutate_aborted_released_only: bool = False
+    owned_work_attention_age: bool = False
+    no_prune_on_create: bool = False
+    observation_pass: bool = False
+
+    @classmethod
+    def of(cls, names: frozenset[str] | set[str] | tuple[str, ...]) -> Behaviour:
+        """The behaviour with exactly the named switches on."""
+        unknown = set(names) - set(BY_NAME)
+        if unknown:
+            raise ValueError(f"unknown switches: {', '.join(sorted(unknown))}")
+        return cls(**{BY_NAME[n].attr: True for n in names})
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The switches on, in SWITCHES order."""
+        return tuple(s.name for s in SWITCHES if getattr(self, s.attr))
+
+
+PINNED = Behaviour()
+
+assert {f.name for f in fields(Behaviour)} == {s.attr for s in SWITCHES}

@@ -1,0 +1,78 @@
+"""Differential check: random valid scenarios, the model of a version against its real build.
+
+    python tools/diff_versions.py --count 300 --seed 1 2026.6.35 2026.5.30-beta.1 ...
+
+For each version: `count` scenarios from probe.generate (seeded; the same seed gives the same
+scenarios), each replayed on `model:DESIGN@VERSION` and on `openclaw@VERSION` (one Node
+process per scenario), compared event for event (probe's diff_runs). Prints one line per
+version (agree / differ / not comparable) and writes every disagreement, with the scenario's
+TOML and the diff, to --out (JSON), so that each can be turned into a recorded test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from probe.dump import dump_scenario
+from probe.engines.base import CannotExpress, ModelEngine
+from probe.engines.engine import RealEngine, diff_runs
+from probe.generate import generate_many
+from probe.strategies import REGISTRY
+from probe.versions import design_of, switches_of
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("versions", nargs="+")
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=Path("diff-versions.json"))
+    args = parser.parse_args()
+    report: dict[str, object] = json.loads(args.out.read_text()) if args.out.exists() else {}
+    for version in args.versions:
+        switches_of(version)
+        model = ModelEngine(REGISTRY[design_of(version)], version)
+        build = RealEngine(version)
+        counts = {"agree": 0, "differ": 0, "not_comparable": 0}
+        differences = []
+        start = time.perf_counter()
+        for label, scenario in generate_many(args.seed, args.count):
+            try:
+                real = build.replay(scenario)
+            except CannotExpress:
+                counts["not_comparable"] += 1
+                continue
+            diff = diff_runs(model.replay(scenario), real)
+            if diff:
+                counts["differ"] += 1
+                differences.append(
+                    {"label": label, "toml": dump_scenario(scenario), "diff": diff}
+                )
+            else:
+                counts["agree"] += 1
+        seconds = time.perf_counter() - start
+        report[version] = {
+            "seed": args.seed,
+            "count": args.count,
+            "model": model.name,
+            "switches": list(switches_of(version)),
+            **counts,
+            "seconds": round(seconds, 1),
+            "differences": differences,
+        }
+        args.out.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+        print(
+            f"{version:<18} {model.name:<28} agree {counts['agree']:>4}  "
+            f"differ {counts['differ']:>4}  not comparable {counts['not_comparable']:>4}  "
+            f"{seconds:7.1f} s",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
