@@ -17,6 +17,7 @@ from typing import Any
 from probe.engines.base import CannotExpress, Engine
 from probe.engines.engine import PROBE_ONLY_KEYS, diff_runs
 from probe.explore import ExploreConfig, candidate_steps
+from probe.generate import REFS
 from probe.model.events import COMPLETED, LONG_RUNNING, STALLED, STATE, STUCK, Event
 from probe.model.world import World, WorldState
 from probe.run import Run
@@ -239,6 +240,35 @@ def _simpler_seed(seed: SessionSeed, settings: Settings) -> Iterator[SessionSeed
         yield replace(seed, progress_age_ms=age)
 
 
+def _renamed(step: Step, names: dict[str, str]) -> Step:
+    match step:
+        case Bump(session=ref):
+            return Bump(names[ref])
+        case StateChange(session=ref, to=to):
+            return StateChange(names[ref], to)
+        case Progress(session=ref):
+            return Progress(names[ref])
+        case Release(session=ref, failed=failed) if ref is not None:
+            return Release(names[ref], failed)
+        case _:
+            return step
+
+
+def _plain_refs(scenario: Scenario) -> Scenario | None:
+    """The sessions named as the generator names them, in order (None: they already are), so
+    that minimal scenarios found from different sessions come out alike."""
+    refs = [s.ref for s in scenario.sessions]
+    plain = list(REFS[: len(refs)])
+    if len(refs) > len(REFS) or refs == plain:
+        return None
+    names = dict(zip(refs, plain, strict=True))
+    return replace(
+        scenario,
+        sessions=tuple(replace(s, ref=names[s.ref]) for s in scenario.sessions),
+        steps=tuple(_renamed(step, names) for step in scenario.steps),
+    )
+
+
 def simpler(scenario: Scenario) -> Iterator[Scenario]:
     """Every one-move simplification of `scenario`, biggest moves first (a fixed order)."""
     steps, sessions, settings = scenario.steps, scenario.sessions, scenario.settings
@@ -255,6 +285,9 @@ def simpler(scenario: Scenario) -> Iterator[Scenario]:
             if kept_steps:
                 others = tuple(x for x in sessions if x is not seed)
                 yield replace(scenario, sessions=others, steps=kept_steps)
+    plain = _plain_refs(scenario)
+    if plain is not None:
+        yield plain
     defaults = Settings()
     for simple_settings in (
         replace(settings, drain=defaults.drain),

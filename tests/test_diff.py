@@ -345,3 +345,38 @@ def test_seed_of_the_search_is_the_first_file(tmp_path: Path) -> None:
     assert all(s.sessions == seed.sessions and s.settings == seed.settings for _, s in traces)
     default, _ = _scenarios(None, 0, 0, 1, False)
     assert all(s.sessions == ISSUE_SEED.sessions for _, s in default)
+
+
+def test_model_versions_with_the_same_recovery_code_do_not_differ() -> None:
+    from probe.engines.engine import resolve
+
+    pair = EnginePair(resolve("model:fixed@2026.7.1"), resolve("model:fixed@2026.7.35"))
+    result = compare_engines(pair, generate_many(5, 150))
+    assert result.compared == 150 and not result.differences
+
+
+def test_model_versions_that_differ_are_written_with_per_version_tables(tmp_path: Path) -> None:
+    runner = CliRunner()
+    a, b = "model:fixed@2026.5.31-beta.1", "model:fixed@2026.9.6"
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["diff", a, b, "--random", "40", "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    files = sorted(out.glob("*.toml"))
+    assert files
+    for f in files:
+        text = f.read_text()
+        assert '[expect."fixed@2026.5.31-beta.1"]' in text and '[expect."fixed@2026.9.6"]' in text
+    replayed = runner.invoke(app, ["run", "--engine", a, "--engine", b, *map(str, files)])
+    assert replayed.exit_code == 0, replayed.output
+
+
+def test_shrinking_names_sessions_plainly() -> None:
+    renamed = replace(
+        HOLD,
+        sessions=(replace(HOLD.sessions[0], ref="zz"),),
+        steps=(Tick(), Bump("zz"), Tick(), Release("zz")),
+    )
+    pair = _pair()
+    minimal = shrink(renamed, lambda s: isinstance(pair.judge(s), Differs))
+    assert [s.ref for s in minimal.sessions] == [REF]
+    assert minimal.steps == (Tick(), Bump(REF), Tick())

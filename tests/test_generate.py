@@ -151,3 +151,16 @@ def test_probe_new_random_writes_a_scenario_that_runs(tmp_path: Path) -> None:
     assert checked.exit_code == 0, checked.output
     missing = runner.invoke(app, ["new", "--dir", str(tmp_path)])
     assert missing.exit_code == 2 and "--random SEED" in missing.stderr
+
+
+def test_every_combination_of_the_seed_fields_appears() -> None:
+    seeds = [x for _, s in generate_many(7, 1500) for x in s.sessions]
+    combos = {(x.state, x.owner, x.abort, x.work) for x in seeds}
+    wanted = {
+        (state, owner, abort, work)
+        for state in ("idle", "processing", "waiting")
+        for owner, aborts in (("embedded_run", ("honoured", "ignored")), ("none", ("ignored",)))
+        for abort in aborts
+        for work in ("embedded_run", "tool_call", "model_call", "none")
+    }
+    assert combos == wanted
