@@ -400,6 +400,8 @@ class DiffResult:
     differences: tuple[Difference, ...]
     not_comparable: tuple[NotComparable, ...]
     replays: int  # every replay, shrinking included
+    # Every scenario replayed, in order, with its verdict: same | differ | not_comparable.
+    verdicts: tuple[tuple[str, str], ...] = ()
 
     @property
     def same(self) -> int:
@@ -432,16 +434,20 @@ def compare_engines(
     differences: list[Difference] = []
     unexpressed: list[NotComparable] = []
     compared = 0
+    verdicts: list[tuple[str, str]] = []
     for number, (source, scenario) in enumerate(scenarios, start=1):
         if progress is not None:
             progress(number, source)
         verdict = pair.judge(scenario)
         if isinstance(verdict, Unexpressed):
             unexpressed.append(NotComparable(source, verdict.engine, verdict.reasons))
+            verdicts.append((source, "not_comparable"))
             continue
         compared += 1
         if isinstance(verdict, Same):
+            verdicts.append((source, "same"))
             continue
+        verdicts.append((source, "differ"))
         kind = verdict.kind
 
         def still(candidate: Scenario, kind: Kind = kind) -> bool:
@@ -459,6 +465,7 @@ def compare_engines(
         tuple(differences),
         tuple(unexpressed),
         pair.replays,
+        tuple(verdicts),
     )
 
 

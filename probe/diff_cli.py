@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from probe.report.diff_report import Sources, Written
     from probe.scenario import Scenario, Step
 
-DIFF_FORMATS = ("table", "json", "markdown")
+DIFF_FORMATS = ("table", "json", "markdown", "junit", "github")
 DEFAULT_OUT = Path("probe-diff")
 
 
@@ -215,7 +215,12 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         ] = False,
         format: Annotated[
             str,
-            typer.Option("--format", "-f", envvar="PROBE_FORMAT", help="table, json or markdown."),
+            typer.Option(
+                "--format",
+                "-f",
+                envvar="PROBE_FORMAT",
+                help="table, json, markdown, junit or github.",
+            ),
         ] = "table",
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
@@ -230,7 +235,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             from probe.engines.engine import resolve
             from probe.report.diff_report import (
                 Written,
+                render_github,
                 render_json,
+                render_junit,
                 render_markdown,
                 render_table,
             )
@@ -265,6 +272,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                     text = render_json(result, sources, written)
                 case "markdown":
                     text = render_markdown(result, sources, written)
+                case "junit":
+                    text = render_junit(result, sources, written)
+                case "github":
+                    text = render_github(result, sources, written)
                 case _:
                     text = render_table(result, sources, written)
             _emit(text, output)

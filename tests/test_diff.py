@@ -380,3 +380,28 @@ def test_shrinking_names_sessions_plainly() -> None:
     minimal = shrink(renamed, lambda s: isinstance(pair.judge(s), Differs))
     assert [s.ref for s in minimal.sessions] == [REF]
     assert minimal.steps == (Tick(), Bump(REF), Tick())
+
+
+def test_junit_and_github_formats(tmp_path: Path) -> None:
+    import xmlschema
+
+    from tests.conftest import ROOT
+
+    runner = CliRunner()
+    hold, control = (str(SCENARIOS / f"issue-{n}-hold.toml") for n in ("bump", "control"))
+    fails = str(SCENARIOS / "recovery-fails.toml")
+    junit = runner.invoke(
+        app,
+        ["diff", "model:buggy", "model:fixed", hold, control, fails, "--no-write", "-f", "junit"],
+    )
+    assert junit.exit_code == 1
+    xmlschema.XMLSchema(str(ROOT / "tests" / "schemas" / "junit.xsd")).validate(junit.stdout)
+    assert junit.stdout.count("<testcase ") == 3 and junit.stdout.count("<failure ") == 1
+    out = tmp_path / "o"
+    github = runner.invoke(
+        app, ["diff", "model:buggy", "model:fixed", hold, "--out", str(out), "-f", "github"]
+    )
+    [written] = out.glob("*.toml")
+    first, last = github.stdout.splitlines()[0], github.stdout.splitlines()[-1]
+    assert first.startswith(f"::error file={written},line=1,title=probe diff model%3Abuggy")
+    assert last == "probe diff model:buggy model:fixed: DIFFER: 0 same, 1 differ, 0 not comparable"

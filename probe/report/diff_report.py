@@ -188,6 +188,73 @@ def render_markdown(result: DiffResult, sources: Sources, written: Written) -> s
     return "\n".join(lines) + "\n"
 
 
+def render_junit(result: DiffResult, sources: Sources, written: Written) -> str:
+    """One testsuite; one testcase per scenario replayed: a failure where the engines differ
+    (the kind, the minimal scenario's steps and diff), skipped where one cannot express it."""
+    from probe.report.junit import _attr, _text
+
+    a, b = result.a, result.b
+    by_source = {d.source: (d, f) for d, f in zip(result.differences, written.files, strict=True)}
+    unexpressed = {nc.source: nc for nc in result.not_comparable}
+    suite = f"probe diff {a} {b}"
+    head = (
+        f"<testsuite name={_attr(suite)} tests={_attr(len(result.verdicts))} "
+        f'failures={_attr(len(result.differences))} errors="0" '
+        f"skipped={_attr(len(result.not_comparable))}>"
+    )
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>", "  " + head]
+    for source, verdict in result.verdicts:
+        case = f"    <testcase name={_attr(source)} classname={_attr(suite)}"
+        if verdict == "same":
+            lines.append(case + "/>")
+            continue
+        lines.append(case + ">")
+        if verdict == "not_comparable":
+            nc = unexpressed[source]
+            message = f"{nc.engine} cannot express it: " + "; ".join(nc.reasons)
+            lines.append(f"      <skipped message={_attr(message)}/>")
+        else:
+            d, file = by_source[source]
+            body = [f"minimal scenario: {file}" if file else "minimal scenario:"]
+            body += _steps_text(d)
+            body += [f"- {a}, + {b}:", *d.diff]
+            kind = d.kind.describe(a, b)
+            lines.append(
+                f'      <failure message={_attr(kind)} type="difference">'
+                f"{_text(chr(10).join(body))}</failure>"
+            )
+        lines.append("    </testcase>")
+    lines += ["  </testsuite>", "</testsuites>"]
+    return "\n".join(lines) + "\n"
+
+
+def render_github(result: DiffResult, sources: Sources, written: Written) -> str:
+    """One `::error` per kind of difference, on its minimal scenario's file when written."""
+    from probe.report.github import _command
+
+    a, b = result.a, result.b
+    files = {id(d): f for d, f in zip(result.differences, written.files, strict=True)}
+    out = []
+    for kind, found in result.groups():
+        file = files[id(found[0])]
+        props = [("file", file), ("line", "1")] if file else []
+        message = f"{kind.describe(a, b)} ({len(found)} scenario(s); minimal: "
+        message += ", ".join(s.split(". ", 1)[1] for s in _steps_text(found[0])) + ")"
+        out.append(_command("error", [*props, ("title", f"probe diff {a} {b}")], message))
+    for nc in result.not_comparable:
+        reasons = "; ".join(nc.reasons)
+        out.append(
+            _command(
+                "warning",
+                [("title", "probe diff")],
+                f"{nc.source}: {nc.engine} cannot express it: {reasons}",
+            )
+        )
+    verdict = "no difference" if not result.differences else "DIFFER"
+    out.append(f"probe diff {a} {b}: {verdict}: {_counts(result)}")
+    return "\n".join(out) + "\n"
+
+
 # ---------------------------------------------------------------------------------------------
 # The scenario file of one difference
 # ---------------------------------------------------------------------------------------------

@@ -46,3 +46,22 @@ def test_diff_finds_the_fix_between_the_pinned_builds(
         app, ["run", "--engine", BUGGY, "--engine", FIXED, str(written)], env=ENV
     )
     assert replayed.exit_code == 0, replayed.output
+
+
+@needs_real_builds
+def test_diff_finds_nothing_between_builds_with_the_same_recovery_code(
+    engine_cache: Path, tmp_path: Path
+) -> None:
+    from probe.engines import real
+
+    for version in ("2026.7.1", "2026.7.35"):
+        real.install(version)
+    files = [str(p) for p in sorted(SCENARIOS.glob("issue-*.toml"))]
+    out = tmp_path / "out"
+    args = ["diff", "openclaw@2026.7.1", "openclaw@2026.7.35", *files, "--random", "4"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out), "-f", "json"], env=ENV)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is True and doc["kinds"] == [] and doc["not_comparable"] == []
+    assert doc["counts"]["compared"] == len(files) + 4 and doc["counts"]["differ"] == 0
+    assert not out.exists()
