@@ -249,8 +249,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             engine_a, engine_b = resolve(a), resolve(b)
             with ExitStack() as stack:
                 for engine in (engine_a, engine_b):
-                    close = getattr(engine, "close", None)
-                    if callable(close):  # a build process kept for the whole command
+                    # A build process kept for the whole command ends with it.
+                    if hasattr(engine, "__enter__") and hasattr(engine, "__exit__"):
+                        stack.enter_context(engine)  # type: ignore[arg-type]
+                    elif callable(close := getattr(engine, "close", None)):
                         stack.callback(close)
                 update, done = _progress(len(scenarios))
                 try:

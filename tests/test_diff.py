@@ -405,3 +405,41 @@ def test_junit_and_github_formats(tmp_path: Path) -> None:
     first, last = github.stdout.splitlines()[0], github.stdout.splitlines()[-1]
     assert first.startswith(f"::error file={written},line=1,title=probe diff model%3Abuggy")
     assert last == "probe diff model:buggy model:fixed: DIFFER: 0 same, 1 differ, 0 not comparable"
+
+
+def test_engines_are_made_once_per_command_and_closed_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from probe.engines import engine as engine_module
+
+    made: list[str] = []
+    closed: list[str] = []
+
+    class Kept:
+        """A model engine standing in for a build process that must be closed."""
+
+        def __init__(self, spec: str) -> None:
+            self.inner = ModelEngine(REGISTRY[spec.removeprefix("model:")])
+            made.append(spec)
+
+        @property
+        def name(self) -> str:
+            return self.inner.name
+
+        @property
+        def design(self) -> str | None:
+            return self.inner.design
+
+        def replay(self, scenario: Scenario) -> Run:
+            assert not closed
+            return self.inner.replay(scenario)
+
+        def close(self) -> None:
+            closed.append(self.name)
+
+    monkeypatch.setattr(engine_module, "resolve", Kept)
+    hold = str(SCENARIOS / "issue-bump-hold.toml")
+    args = ["diff", "model:buggy", "model:fixed", hold, "--random", "20", "--no-write"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert made == ["model:buggy", "model:fixed"] and closed == ["model:buggy", "model:fixed"][::-1]
