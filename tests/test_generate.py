@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 
 from probe.cli import app
 from probe.dump import dump_scenario
+from probe.engines.base import ModelEngine
+from probe.engines.engine import resolve
 from probe.generate import GenerateOptions, build, generate, generate_many
 from probe.limits import static_clock
 from probe.loader import parse_scenario
@@ -24,6 +26,7 @@ from probe.scenario import (
     step_verb,
 )
 from probe.strategies import REGISTRY
+from probe.versions import VERSIONS, design_of
 
 MANY = [s for _, s in generate_many(2026, 400)]
 
@@ -119,15 +122,18 @@ def test_options_bound_the_size() -> None:
     seed=st.integers(min_value=0, max_value=2**64),
     timers=st.booleans(),
     failed=st.booleans(),
+    version=st.sampled_from(sorted(VERSIONS)),
 )
 def test_every_generated_scenario_validates_and_replays_on_every_strategy(
-    seed: int, timers: bool, failed: bool
+    seed: int, timers: bool, failed: bool, version: str
 ) -> None:
     options = GenerateOptions(timer_settings=timers, failed_releases=failed)
     s = generate(random.Random(seed), options)
     assert static_clock(s.settings, list(s.sessions), list(s.steps)) == []
-    for strategy in REGISTRY.values():
-        run = replay(s, strategy)
+    engines = [ModelEngine(strategy) for strategy in REGISTRY.values()]
+    engines += [resolve(f"model:{design_of(version)}@{version}")]  # and one version's model
+    for engine in engines:
+        run = engine.replay(s)
         # Every request reaches the runtime once: the replay ran the whole scenario.
         assert len(run.runtime_outcomes) == run.requested
 
