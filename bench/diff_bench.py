@@ -29,15 +29,22 @@ def run(args: list[str]) -> tuple[int, float, str, str]:
     return proc.returncode, time.perf_counter() - start, proc.stdout, proc.stderr
 
 
+def message(err: str) -> str:
+    """The first line of a failure that is not a stack frame."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    plain = [line for line in lines if not line.startswith((" ", "\t"))]
+    return (plain or lines or ["(no message)"])[0][:300]
+
+
 def diff(a: str, b: str, count: int, seed: int, shrink: bool) -> None:
     args = ["diff", a, b, "--random", str(count), "--seed", str(seed), "--no-write", "-f", "json"]
     if not shrink:
         args.append("--no-shrink")
     code, seconds, out, err = run(args)
-    label = f"probe diff {a} {b} --random {count} --seed {seed}" + ("" if shrink else " --no-shrink")
+    label = f"probe diff {a} {b} --random {count} --seed {seed}"
+    label += "" if shrink else " --no-shrink"
     if code not in (0, 1):
-        last = (err.strip().splitlines() or ["(no message)"])[-1]
-        print(f"{label}: exit {code} after {seconds:.1f} s: {last}")
+        print(f"{label}: exit {code} after {seconds:.1f} s: {message(err)}")
         return
     doc = json.loads(out)
     counts = doc["counts"]
@@ -63,7 +70,7 @@ def main() -> int:
     for spec in (opts.a, opts.b):
         if spec.startswith("openclaw@"):
             code, seconds, _, err = run(["engines", "install", spec])
-            state = "ready" if code == 0 else f"exit {code}: {err.strip().splitlines()[-1:]}"
+            state = "ready" if code == 0 else f"exit {code}: {message(err)}"
             print(f"install {spec}: {seconds:.1f} s ({state})")
     diff("model:buggy", "model:fixed", opts.random, opts.seed, not opts.no_shrink)
     diff(opts.a, opts.b, opts.random, opts.seed, not opts.no_shrink)
