@@ -16,6 +16,7 @@ import typer
 
 from probe import __version__
 from probe.errors import ProbeError, Problem, ScenarioError, UsageError
+from probe.escape import terminal
 from probe.options import (
     BaselineOpt,
     EngineOpt,
@@ -178,12 +179,13 @@ def _layout(to_file: bool) -> tuple[int | None, bool]:
 def _check_output(output: Path | None, force: bool, option: str = "--output") -> None:
     if output is None:
         return
+    shown = terminal(str(output))
     if output.is_dir():
-        raise UsageError(f"{output}: is a directory; {option} takes a file")
+        raise UsageError(f"{shown}: is a directory; {option} takes a file")
     if output.exists() and not force:
-        raise UsageError(f"{output}: already exists (use --force to replace it)")
+        raise UsageError(f"{shown}: already exists (use --force to replace it)")
     if not output.parent.exists():
-        raise UsageError(f"{output}: the folder {output.parent} does not exist")
+        raise UsageError(f"{shown}: the folder {terminal(str(output.parent))} does not exist")
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -205,14 +207,14 @@ def _emit(text: str, output: Path | None) -> None:
 
 def _key_lines(chosen: list[tuple[Path, str]]) -> dict[str, dict[str, int]]:
     """Where each key stands in each scenario file, for annotations on expectation lines."""
+    from probe.files import read_text
     from probe.toml_lines import index_lines
 
     lines: dict[str, dict[str, int]] = {}
     for path, shown in chosen:
-        try:
-            lines[shown] = index_lines(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            continue  # read fine a moment ago; without lines the annotation names the file
+        text = read_text(path)
+        if text is not None:  # read fine a moment ago; without lines the annotation names the file
+            lines[shown] = index_lines(text)
     return lines
 
 
@@ -269,21 +271,26 @@ class _Outputs:
         if self.svg is not None:
             _check_output(self.svg, self.force, option="--svg")
         if self.baseline is not None and self.baseline.is_dir():
-            raise UsageError(f"{self.baseline}: is a directory; --baseline takes a file")
+            shown = terminal(str(self.baseline))
+            raise UsageError(f"{shown}: is a directory; --baseline takes a file")
 
     def read_baseline(self) -> dict[str, object] | None:
         if self.baseline is None or (self.update_baseline and not self.baseline.exists()):
             return None
         from probe.baseline import parse_baseline
+        from probe.files import Unreadable, read_limited
+        from probe.limits import LIMITS
 
+        shown = terminal(str(self.baseline))
         try:
-            text = self.baseline.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise UsageError(
-                f"{self.baseline}: no such file (write it with --update-baseline)"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{self.baseline}: cannot read: {exc}") from None
+            raw = read_limited(self.baseline, LIMITS.baseline_bytes, "baseline report")
+        except Unreadable as exc:
+            hint = " (write it with --update-baseline)" if exc.missing else ""
+            raise UsageError(f"{shown}: {exc.reason}{hint}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{shown}: cannot read: {exc}") from None
         return parse_baseline(text, str(self.baseline))
 
 
@@ -342,7 +349,7 @@ def _produce(
         _emit(current, opts.baseline)
     for sr in report.scenarios:
         for note in sr.scenario.notes:
-            sys.stderr.write(f"{sr.path}: note: {note}\n")
+            sys.stderr.write(f"{terminal(sr.path)}: note: {terminal(note)}\n")
     sys.stderr.write(message)
     raise typer.Exit(EXIT_OK if report.ok and not changed else EXIT_FAILED)
 
@@ -423,9 +430,9 @@ def validate(
         loaded = _load([(f, str(f)) for f in files], _registry(plugin))
         for scenario, shown in loaded:
             counts = f"{len(scenario.sessions)} session(s), {len(scenario.steps)} step(s)"
-            sys.stdout.write(f"{shown}: ok ({counts})\n")
+            sys.stdout.write(f"{terminal(shown)}: ok ({counts})\n")
             for note in scenario.notes:
-                sys.stderr.write(f"{shown}: note: {note}\n")
+                sys.stderr.write(f"{terminal(shown)}: note: {terminal(note)}\n")
 
     _guarded(body)
 

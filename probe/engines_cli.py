@@ -108,6 +108,9 @@ def _load(files: list[Path] | None) -> list[tuple[Scenario, str]]:
 
 
 def _render(results: list[tuple[str, list[PairResult]]]) -> str:
+    from probe.escape import terminal
+
+    results = [(terminal(path), pairs) for path, pairs in results]
     lines = []
     width = max(len(p) for p, _ in results)
     for path, pairs in results:
@@ -118,13 +121,13 @@ def _render(results: list[tuple[str, list[PairResult]]]) -> str:
                 f"{verdict[pr.status]:<15} {pr.seconds:6.2f} s"
             )
             if pr.status == "not_comparable":
-                lines.extend(f"    {reason}" for reason in pr.detail)
+                lines.extend(f"    {terminal(reason)}" for reason in pr.detail)
     for path, pairs in results:
         for pr in pairs:
             if pr.status == "differ":
                 lines.append("")
                 lines.append(f"{path}: {pr.model} and {pr.real} differ (- model, + real):")
-                lines.extend(f"  {line}" for line in pr.detail)
+                lines.extend(f"  {terminal(line)}" for line in pr.detail)
     counts = {
         s: sum(1 for _, ps in results for p in ps if p.status == s)
         for s in ("agree", "differ", "not_comparable")
@@ -335,6 +338,9 @@ def _boundary_diff(result: BisectResult) -> list[str]:
 
 
 def render_bisect(result: BisectResult, shown: str, on: str, seconds: float) -> str:
+    from probe.escape import terminal
+
+    shown = terminal(shown)
     versions = result.versions
     lines = [
         f"bisect {shown} on {on}: {len(versions)} version(s), "
@@ -379,7 +385,7 @@ def render_bisect(result: BisectResult, shown: str, on: str, seconds: float) -> 
         lines.append("")
         if diff:
             lines.append(f"event streams (- {before.version}, + {after.version}):")
-            lines.extend(f"  {line}" for line in diff)
+            lines.extend(f"  {terminal(line)}" for line in diff)
         else:
             lines.append("event streams: identical (the verdict differs in another key)")
     else:

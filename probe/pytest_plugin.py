@@ -101,12 +101,11 @@ class ScenarioFile(pytest.File):
 
 
 def _key_lines(path: Path) -> dict[str, int]:
+    from probe.files import read_text
     from probe.toml_lines import index_lines
 
-    try:
-        return index_lines(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return {}
+    text = read_text(path)
+    return {} if text is None else index_lines(text)
 
 
 class ScenarioFailed(Exception):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from probe.escape import terminal_lines
+
 # A run of text and its Rich style ("" for none); a styled line is a tuple of them.
 Span = tuple[str, str]
 Spans = tuple[Span, ...]
@@ -36,7 +38,8 @@ Block = Grid | Spans
 
 
 def plain(cell: Cell) -> str:
-    return cell if isinstance(cell, str) else "".join(text for text, _ in cell)
+    """The text of a cell, control characters escaped (its own newlines kept as line breaks)."""
+    return terminal_lines(cell if isinstance(cell, str) else "".join(text for text, _ in cell))
 
 
 def _grid_lines(grid: Grid) -> list[str]:
@@ -49,7 +52,11 @@ def _grid_lines(grid: Grid) -> list[str]:
     def line(texts: list[str]) -> str:
         return "  ".join(t.ljust(w) for t, w in zip(texts, widths, strict=True)).rstrip()
 
-    out = [grid.title, line([c.header for c in grid.columns]), "  ".join("─" * w for w in widths)]
+    out = [
+        terminal_lines(grid.title),
+        line([c.header for c in grid.columns]),
+        "  ".join("─" * w for w in widths),
+    ]
     for row in cells:
         if row is None:
             out.append("")

@@ -9,23 +9,27 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from probe.escape import terminal_lines
 from probe.report.layout import Block, Cell, Grid
 
 
 def _text(cell: Cell) -> Text:
+    """Rich Text, never markup: `[red]` in a ref stays text; control characters are escaped."""
     if isinstance(cell, str):
-        return Text(cell)
+        return Text(terminal_lines(cell))
     text = Text()
     for part, style in cell:
-        text.append(part, style=style or None)
+        text.append(terminal_lines(part), style=style or None)
     return text
 
 
 def _table(grid: Grid) -> Table:
-    table = Table(title=grid.title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    table = Table(
+        title=_text(grid.title), box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False
+    )
     for c in grid.columns:
         table.add_column(
-            c.header,
+            _text(c.header),
             overflow="ellipsis" if c.no_wrap else "fold",
             no_wrap=c.no_wrap,
             min_width=c.min_width or None,
@@ -50,9 +54,7 @@ def render_styled(blocks: list[Block], *, width: int, color: bool) -> str:
         legacy_windows=False,
         _environ={},
     )
-    items: list[RenderableType] = [
-        _table(b) if isinstance(b, Grid) else _text(b) for b in blocks
-    ]
+    items: list[RenderableType] = [_table(b) if isinstance(b, Grid) else _text(b) for b in blocks]
     for item in items:
         console.print(item)
     out = console.file
