@@ -677,8 +677,8 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
 
         def body() -> None:
             _format(format, ("table", "json"), "conform")
+            loaded = _load(files)  # bad files are refused before any build is resolved
             pairs = _pairs(pair, engine)
-            loaded = _load(files)
             results: list[tuple[str, list[PairResult]]] = []
             for scenario, shown in loaded:
                 row = []

@@ -54,15 +54,17 @@ def github_property(text: str) -> str:
 
 
 def xml_text(text: str) -> str:
-    """XML 1.0 character data; what XML cannot hold at all is written as a visible `\\uXXXX`."""
+    """XML 1.0 character data; what XML cannot hold at all is written as a visible `\\uXXXX`,
+    and CR as a reference (a parser would turn a bare one into a newline)."""
     text = _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "&#13;")
 
 
 def xml_attribute(value: str) -> str:
     """A double-quoted XML attribute, its white space kept (parsers normalise it otherwise)."""
     text = xml_text(value).replace('"', "&quot;")
-    text = text.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    text = text.replace("\n", "&#10;").replace("\t", "&#9;")
     return f'"{text}"'
 
 
