@@ -42,7 +42,7 @@ def parse_baseline(text: str, path: str) -> dict[str, Any]:
     deep = nesting_past(text, LIMITS.nesting, toml=False)
     if deep is not None:
         raise UsageError(
-            f"{shown}:{deep[0]}: column {deep[1]}: arrays and objects nest deeper than "
+            f"{shown}:{deep.line}: column {deep.column}: arrays and objects nest deeper than "
             f"{LIMITS.nesting} levels here, the limit of a baseline report"
         )
     try:

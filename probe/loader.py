@@ -187,15 +187,18 @@ def parse_scenario(text: str, path: str, strategies: Collection[str]) -> Scenari
         raise ScenarioError([Problem(path, "", 1, "the file is empty")])
     deep = nesting_past(text, LIMITS.nesting)
     if deep is not None:
-        at_line, column = deep
+        what = (
+            f"arrays and inline tables nest deeper than {LIMITS.nesting} levels here"
+            if deep.kind == "nesting"
+            else f"a dotted key has more than {LIMITS.nesting} parts here"
+        )
         raise ScenarioError(
             [
                 Problem(
                     path,
-                    f"column {column}",
-                    at_line,
-                    f"arrays and inline tables nest deeper than {LIMITS.nesting} levels here, "
-                    "the limit of a scenario file",
+                    f"column {deep.column}",
+                    deep.line,
+                    f"{what}, the limit of a scenario file",
                 )
             ]
         )

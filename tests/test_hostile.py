@@ -493,3 +493,31 @@ def test_explore_shows_the_seed_escaped_in_every_format(explored: dict[str, str]
     ET.fromstring(explored["junit"])
     trace = json.loads(explored["json"])["strategies"]["buggy"]["violations"][0]["trace"]
     assert trace[1] == {"do": "bump", "session": "\x1b[31mred\nforged: PASS"}
+
+
+# --- conform and bisect: the scenario's path and the diff lines --------------------------
+
+
+def test_conform_table_shows_a_hostile_path_and_detail_escaped() -> None:
+    from probe.engines_cli import PairResult, _render
+
+    results = [
+        (
+            "x\n\x1b[31mforged.toml",
+            [PairResult("model:buggy", "openclaw@1", "differ", ("- a\x1b[2J", "+ b\rc"), 0.5)],
+        ),
+    ]
+    out = _render(results)
+    assert ACTIVE.search(out.replace("\n", "")) is None
+    assert "x\\n\\x1b[31mforged.toml: model:buggy and openclaw@1 differ (- model, + real):" in out
+    assert "  - a\\x1b[2J\n  + b\\rc\n" in out
+
+
+def test_bisect_table_shows_a_hostile_path_escaped() -> None:
+    from probe.bisect import BisectResult
+    from probe.engines_cli import render_bisect
+
+    result = BisectResult((), (), None, None, None, (), note="no version")
+    out = render_bisect(result, "s\n\x1b]0;t\x07.toml", "requested", 0.0)
+    assert out.startswith("bisect s\\n\\x1b]0;t\\x07.toml on requested: 0 version(s), none")
+    assert ACTIVE.search(out.replace("\n", "")) is None
