@@ -16,7 +16,7 @@ import typer
 
 from probe import __version__
 from probe.errors import ProbeError, Problem, ScenarioError, UsageError
-from probe.escape import terminal
+from probe.escape import terminal, terminal_lines
 from probe.options import (
     BaselineOpt,
     EngineOpt,
@@ -48,7 +48,9 @@ T = TypeVar("T")
 
 
 def _fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    # Messages escape what they quote from files; this keeps any other (a build's, an OS
+    # error's) from acting on the terminal too. Escaping twice changes nothing.
+    sys.stderr.write(terminal_lines(message.rstrip("\n")) + "\n")
     raise typer.Exit(code)
 
 

@@ -17,17 +17,22 @@ import re
 import socket
 import subprocess
 import sys
+import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tomli_w
 import xmlschema
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from probe.cli import app
 from probe.escape import github_message, terminal
 from probe.limits import LIMITS
+from probe.toml_lines import nesting_past
 from tests.conftest import ROOT, SCENARIOS
 
 SHOWN = ROOT / "tests" / "bad" / "shown"
@@ -73,8 +78,6 @@ def probe_process(*args: str, timeout: float = 60) -> subprocess.CompletedProces
 
 
 def scenario_fields(path: Path) -> tuple[str, str]:
-    import tomllib
-
     data = tomllib.loads(path.read_text())
     return data["name"], data["session"][0]["ref"]
 
@@ -521,3 +524,59 @@ def test_bisect_table_shows_a_hostile_path_escaped() -> None:
     out = render_bisect(result, "s\n\x1b]0;t\x07.toml", "requested", 0.0)
     assert out.startswith("bisect s\\n\\x1b]0;t\\x07.toml on requested: 0 version(s), none")
     assert ACTIVE.search(out.replace("\n", "")) is None
+
+
+# --- the nesting scanner agrees with the TOML writer -------------------------------------
+
+TRICKY_TEXT = st.text(alphabet="ab[]{}.,=#\"'\\\n\t \x1b\u2028", max_size=12)
+
+
+def _nested(depth: int) -> st.SearchStrategy[object]:
+    leaf = st.one_of(TRICKY_TEXT, st.integers(), st.floats(allow_nan=False), st.booleans())
+    if depth == 0:
+        return leaf
+    inner = _nested(depth - 1)
+    return st.one_of(
+        leaf,
+        st.lists(inner, min_size=1, max_size=2),
+        st.dictionaries(TRICKY_TEXT, inner, min_size=1, max_size=2),
+    )
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(TRICKY_TEXT, _nested(6), min_size=1, max_size=3))
+def test_strings_full_of_brackets_and_quotes_never_count(doc: dict[str, object]) -> None:
+    """What tomli-w writes (multi-line strings, quoted keys, headers) nests at most as deep
+    as the data, so the scanner never refuses it at a limit above that."""
+    wrapped = {"t": {"v": [doc]}}
+    text = tomli_w.dumps(wrapped, multiline_strings=True)
+    assert tomllib.loads(text) == wrapped
+    assert nesting_past(text, _depth(wrapped) + 2) is None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(TRICKY_TEXT, _nested(6), min_size=1, max_size=3), st.integers(1, 7))
+def test_inline_nesting_is_refused_exactly_past_the_limit(
+    doc: dict[str, object], limit: int
+) -> None:
+    value = _as_inline(doc)
+    text = "x = " + json.dumps(value, ensure_ascii=False)
+    assert tomllib.loads(text) == {"x": value}
+    assert (nesting_past(text, limit) is not None) == (_depth(value) > limit)
+
+
+def _as_inline(value: object) -> object:
+    """As a JSON value, which is also a TOML inline value when its keys are plain strings."""
+    if isinstance(value, dict):
+        return [_as_inline(v) for v in value.values()]
+    if isinstance(value, list):
+        return [_as_inline(v) for v in value]
+    return value if isinstance(value, str) else 0
