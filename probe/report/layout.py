@@ -38,8 +38,32 @@ Block = Grid | Spans
 
 
 def plain(cell: Cell) -> str:
-    """The text of a cell, control characters escaped (its own newlines kept as line breaks)."""
-    return terminal_lines(cell if isinstance(cell, str) else "".join(text for text, _ in cell))
+    return cell if isinstance(cell, str) else "".join(text for text, _ in cell)
+
+
+def _inert_cell(cell: Cell) -> Cell:
+    if isinstance(cell, str):
+        return terminal_lines(cell)
+    return tuple((terminal_lines(text), style) for text, style in cell)
+
+
+def inert(blocks: list[Block]) -> list[Block]:
+    """The blocks with every control character escaped, the newlines that lay them out kept.
+
+    Both layouts start here, so no string (from a file, a build) acts on the terminal, and
+    widths are measured on the text that is shown.
+    """
+    out: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Grid):
+            columns = tuple(c._replace(header=terminal_lines(c.header)) for c in block.columns)
+            rows = tuple(
+                None if row is None else tuple(_inert_cell(c) for c in row) for row in block.rows
+            )
+            out.append(Grid(terminal_lines(block.title), columns, rows))
+        else:
+            out.append(tuple((terminal_lines(text), style) for text, style in block))
+    return out
 
 
 def _grid_lines(grid: Grid) -> list[str]:
@@ -52,11 +76,7 @@ def _grid_lines(grid: Grid) -> list[str]:
     def line(texts: list[str]) -> str:
         return "  ".join(t.ljust(w) for t, w in zip(texts, widths, strict=True)).rstrip()
 
-    out = [
-        terminal_lines(grid.title),
-        line([c.header for c in grid.columns]),
-        "  ".join("─" * w for w in widths),
-    ]
+    out = [grid.title, line([c.header for c in grid.columns]), "  ".join("─" * w for w in widths)]
     for row in cells:
         if row is None:
             out.append("")
@@ -70,7 +90,7 @@ def _grid_lines(grid: Grid) -> list[str]:
 
 def render_plain(blocks: list[Block]) -> str:
     lines: list[str] = []
-    for block in blocks:
+    for block in inert(blocks):
         if isinstance(block, Grid):
             if lines and lines[-1]:
                 lines.append("")  # a table stands apart from the text above it

@@ -9,17 +9,16 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from probe.escape import terminal_lines
-from probe.report.layout import Block, Cell, Grid
+from probe.report.layout import Block, Cell, Grid, inert
 
 
 def _text(cell: Cell) -> Text:
-    """Rich Text, never markup: `[red]` in a ref stays text; control characters are escaped."""
+    """Rich Text, never markup: `[red]` in a ref stays text."""
     if isinstance(cell, str):
-        return Text(terminal_lines(cell))
+        return Text(cell)
     text = Text()
     for part, style in cell:
-        text.append(terminal_lines(part), style=style or None)
+        text.append(part, style=style or None)
     return text
 
 
@@ -54,7 +53,9 @@ def render_styled(blocks: list[Block], *, width: int, color: bool) -> str:
         legacy_windows=False,
         _environ={},
     )
-    items: list[RenderableType] = [_table(b) if isinstance(b, Grid) else _text(b) for b in blocks]
+    items: list[RenderableType] = [
+        _table(b) if isinstance(b, Grid) else _text(b) for b in inert(blocks)
+    ]
     for item in items:
         console.print(item)
     out = console.file
