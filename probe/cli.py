@@ -34,7 +34,7 @@ from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 # import is mostly the creation of its dataclasses, ~0.6 ms each, and start-up is a figure.
 if TYPE_CHECKING:
     from probe.engines.base import Engine
-    from probe.report.results import Report
+    from probe.report.results import NotComparable, Report
     from probe.report.timing import Timing
     from probe.run import Run
     from probe.scenario import Scenario
@@ -115,24 +115,26 @@ def _engines(
     return engines or [ModelEngine(s) for s in registry.values()]
 
 
-def _replay(engine: Engine, scenario: Scenario, shown: str) -> Run:
+def _replay(engine: Engine, scenario: Scenario, shown: str) -> Run | NotComparable:
+    """The engine's run, or why it could not replay the scenario (as conform reports it)."""
     from probe.engines.base import CannotExpress
     from probe.limits import TooManyEvents
+    from probe.report.results import NotComparable, Unexpressed
 
     try:
         return engine.replay(scenario)
     except CannotExpress as exc:
-        raise ScenarioError(
-            [
-                Problem(
-                    shown,
+        return NotComparable(
+            engine.name,
+            tuple(
+                Unexpressed(
                     item.key,
                     scenario.step_lines[item.step - 1] if item.step else None,
                     f"{exc.engine} cannot express this: {item.reason}",
                 )
                 for item in exc.items
-            ]
-        ) from None
+            ),
+        )
     except TooManyEvents as exc:
         where = f"step[{exc.step}]" if exc.step else ""
         line = scenario.step_lines[exc.step - 1] if exc.step else None
@@ -142,21 +144,52 @@ def _replay(engine: Engine, scenario: Scenario, shown: str) -> Run:
 def _report(
     loaded: list[tuple[Scenario, str]], engines: list[Engine], *, key_by_engine: bool = False
 ) -> tuple[Report, tuple[tuple[float, ...], ...]]:
-    """The report, and how long each replay took (wall clock, for JUnit's `time`)."""
-    from probe.report.results import Report, ScenarioResult, judge
+    """The report, and how long each replay took (wall clock, for JUnit's `time`).
 
+    A scenario an engine cannot express is reported as not comparable and the rest judged;
+    when nothing at all could be replayed that is bad input, with every reason located."""
+    from probe.engines.base import ModelEngine
+    from probe.report.results import NotComparable, Report, ScenarioResult, judge
+
+    slow = [e for e in engines if not isinstance(e, ModelEngine)]
     results: list[ScenarioResult] = []
     durations: list[tuple[float, ...]] = []
     for scenario, shown in loaded:
         runs: list[Run] = []
+        missing: list[NotComparable] = []
         took: list[float] = []
         for e in engines:
             start = time.perf_counter()
-            runs.append(_replay(e, scenario, shown))
+            if slow:
+                sys.stderr.write(f"{shown}: {e.name} ...\n")
+                sys.stderr.flush()
+            outcome = _replay(e, scenario, shown)
+            if isinstance(outcome, NotComparable):
+                missing.append(outcome)
+                if slow:
+                    sys.stderr.write(f"{shown}: {e.name}: not comparable\n")
+                continue
+            runs.append(outcome)
             took.append(time.perf_counter() - start)
-        results.append(judge(scenario, shown, runs, key_by_engine=key_by_engine))
+            if slow:
+                sys.stderr.write(f"{shown}: {e.name}: {took[-1]:.2f} s\n")
+        results.append(
+            judge(
+                scenario, shown, runs, key_by_engine=key_by_engine, not_comparable=tuple(missing)
+            )
+        )
         durations.append(tuple(took))
-    return Report(tuple(results)), tuple(durations)
+    report = Report(tuple(results))
+    if report.compared == 0 and report.not_comparable:
+        raise ScenarioError(
+            [
+                Problem(sr.path, item.key, item.line, item.reason)
+                for sr in results
+                for nc in sr.not_comparable
+                for item in nc.items
+            ]
+        )
+    return report, tuple(durations)
 
 
 def _layout(to_file: bool) -> tuple[int | None, bool]:
@@ -343,6 +376,10 @@ def _produce(
     for sr in report.scenarios:
         for note in sr.scenario.notes:
             sys.stderr.write(f"{sr.path}: note: {note}\n")
+        for nc in sr.not_comparable:
+            for item in nc.items:
+                where = f"{sr.path}:{item.line}" if item.line else sr.path
+                sys.stderr.write(f"{where}: {item.key}: not comparable: {item.reason}\n")
     sys.stderr.write(message)
     raise typer.Exit(EXIT_OK if report.ok and not changed else EXIT_FAILED)
 

@@ -62,6 +62,9 @@ def _comparison_table(title: str, results: list[ScenarioResult]) -> Grid:
                     _verdict_with_count(r),
                 )
             )
+        for j, nc in enumerate(sr.not_comparable):
+            label = _stem(sr.path) if j == 0 and not sr.strategies else ""
+            rows.append((label, nc.engine, "-", "-", "-", "-", "-", "-", (("n/c", "yellow"),)))
         rows.append(None)
     return Grid(title, _COMPARE_COLUMNS, tuple(rows))
 
@@ -87,14 +90,30 @@ def render_compare(report: Report, *, width: int | None = None, color: bool = Fa
         blocks.append(_comparison_table("With bump", bump))
     if control:
         blocks.append(_comparison_table("Control (no bump)", control))
+    blocks += _not_comparable(report)
     blocks.append(_summary_line(report))
     return _render(blocks, width, color)
+
+
+def _not_comparable(report: Report) -> list[Block]:
+    """Why each n/c row could not be compared: the scenario, the engine, the feature."""
+    lines = [
+        f"  {sr.path}" + (f":{item.line}" if item.line else "") + f": {item.key}: {item.reason}"
+        for sr in report.scenarios
+        for nc in sr.not_comparable
+        for item in nc.items
+    ]
+    if not lines:
+        return []
+    head = ("n/c = not comparable (nothing was approximated; the rest is judged):", "yellow")
+    return [(head, ("\n" + "\n".join(lines) + "\n", ""))]
 
 
 def _summary_line(report: Report) -> Spans:
     total = sum(len(s.strategies) for s in report.scenarios)
     failed = sum(1 for s in report.scenarios for _, r in s.strategies if not r.ok)
-    head = (f"{len(report.scenarios)} scenario(s), {total} strategy run(s): ", "")
+    skipped = f", {report.not_comparable} not comparable" if report.not_comparable else ""
+    head = (f"{len(report.scenarios)} scenario(s), {total} strategy run(s){skipped}: ", "")
     tail = ((f" ({failed} failed)", ""),) if failed else ()
     return (head, *_verdict(report.ok), *tail)
 
@@ -190,5 +209,13 @@ def render_run(report: Report, *, width: int | None = None, color: bool = False)
             blocks.append(_timeline(sr, name, r))
             blocks.append(_strategy_summary(name, r))
             blocks.append((("", ""),))
+        for nc in sr.not_comparable:
+            why = "".join(
+                f"\n  {item.key}"
+                + (f" (line {item.line})" if item.line else "")
+                + f": {item.reason}"
+                for item in nc.items
+            )
+            blocks.append(((f"{nc.engine}: not comparable", "bold yellow"), (why + "\n", "")))
     blocks.append(_summary_line(report))
     return _render(blocks, width, color)
