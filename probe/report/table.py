@@ -138,6 +138,35 @@ def describe(event: Event) -> str:
     return f"{what}, {f('state')}, age {f('ageMs')} ms, q={f('queueDepth')}"
 
 
+def phantom_requests(events: tuple[Event, ...]) -> frozenset[int]:
+    """The seq of each request made while one for the same ref is in flight (the phantom the
+    SVG draws in red): open from its requested event to its completed one, as the SVG pairs
+    them, a coordinator's own skip closing nothing."""
+    from probe.invariants import request_identity
+
+    open_requests: dict[str, list[object]] = {}
+    phantoms: set[int] = set()
+    for e in events:
+        if e.type == REQUESTED:
+            pending = open_requests.setdefault(e.ref, [])
+            if pending:
+                phantoms.add(e.seq)
+            pending.append(request_identity(e))
+        elif e.type == COMPLETED and e.layer != "coordinator":
+            pending = open_requests.get(e.ref, [])
+            ident = request_identity(e)
+            if ident in pending:
+                pending.remove(ident)
+    return frozenset(phantoms)
+
+
+PHANTOM = "PHANTOM"
+_PHANTOM_LEGEND = (
+    f"{PHANTOM}: requested while a recovery for the same ref is in flight; the runtime can "
+    "only absorb it (no work behind it)"
+)
+
+
 _TIMELINE_COLUMNS = tuple(
     Column(h) for h in ("step", "t (ms)", "event", "ref", "gen", "detail", "stale")
 )
@@ -145,6 +174,7 @@ _TIMELINE_COLUMNS = tuple(
 
 def _timeline(sr: ScenarioResult, name: str, result: StrategyResult) -> Grid:
     rows: list[tuple[Cell, ...] | None] = []
+    phantoms = phantom_requests(result.run.events)
     for e in result.run.events:
         mark = ""
         if sr.divergence is not None and e.step == sr.divergence:
@@ -156,7 +186,9 @@ def _timeline(sr: ScenarioResult, name: str, result: StrategyResult) -> Grid:
                 e.type,
                 e.ref,
                 "" if e.generation is None else str(e.generation),
-                describe(e),
+                ((f"{PHANTOM} ", "bold red"), (describe(e), ""))
+                if e.seq in phantoms
+                else describe(e),
                 "stale" if e.get("stale") else "",
             )
         )
@@ -207,6 +239,8 @@ def render_run(report: Report, *, width: int | None = None, color: bool = False)
             blocks.append(((text, ""),))
         for name, r in sr.strategies:
             blocks.append(_timeline(sr, name, r))
+            if phantom_requests(r.run.events):
+                blocks.append(((_PHANTOM_LEGEND, "red"),))
             blocks.append(_strategy_summary(name, r))
             blocks.append((("", ""),))
         for nc in sr.not_comparable:
