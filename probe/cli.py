@@ -329,8 +329,11 @@ def _produce(
     plugin: list[str] | None,
     engine: list[str] | None = None,
     keep: Callable[[Scenario], bool] | None = None,
+    which: str | None = None,
 ) -> None:
-    """Load, replay, render, write and pick the exit code: the body of `run` and `compare`."""
+    """Load, replay, render, write and pick the exit code: the body of `run` and `compare`.
+
+    `which` says where scenarios found without arguments came from (stderr, once they load)."""
     from probe.report.timing import Timing
 
     started = datetime.now(UTC)
@@ -338,6 +341,8 @@ def _produce(
     registry = _registry(plugin)
     engines = _engines(strategy, engine, registry)
     loaded = _load(chosen, registry)
+    if which is not None:
+        sys.stderr.write(which + "\n")
     if keep is not None:
         loaded = [(s, p) for s, p in loaded if keep(s)]
     if not loaded:
@@ -385,7 +390,10 @@ def _produce(
 
 
 def run(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Scenario files (TOML).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(metavar="PATH...", help="Scenario files (TOML), or folders of them."),
+    ],
     strategy: StrategyOpt = None,
     engine: EngineOpt = None,
     format: FormatOpt = Format.table,
@@ -398,17 +406,23 @@ def run(
 ) -> None:
     """Replay each scenario against each strategy: timelines, verdicts, expectations."""
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
-    chosen = [(f, str(f)) for f in files]
-    _guarded(
-        lambda: _produce(chosen, opts, table="run", strategy=strategy, plugin=plugin, engine=engine)
-    )
+
+    def body() -> None:
+        from probe.files import scenario_files
+
+        chosen = scenario_files(files)
+        _produce(chosen, opts, table="run", strategy=strategy, plugin=plugin, engine=engine)
+
+    _guarded(body)
 
 
 def compare(
     files: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="FILE...", help="Scenario files (default: the shipped scenario library)."
+            metavar="PATH...",
+            help="Scenario files or folders (default: ./scenarios if it exists, else the "
+            "bundled library).",
         ),
     ] = None,
     with_bump: Annotated[
@@ -433,9 +447,13 @@ def compare(
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
 
     def body() -> None:
-        from probe.files import library_files
+        from probe.files import default_files, scenario_files
 
-        chosen = [(f, str(f)) for f in files] if files else library_files()
+        which = None
+        if files:
+            chosen = scenario_files(files)
+        else:
+            chosen, which = default_files()
         keep = None if with_bump is None else (lambda s: s.has_bump == with_bump)
         _produce(
             chosen,
@@ -445,19 +463,25 @@ def compare(
             plugin=plugin,
             keep=keep,
             engine=engine,
+            which=which,
         )
 
     _guarded(body)
 
 
 def validate(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Scenario files (TOML).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(metavar="PATH...", help="Scenario files (TOML), or folders of them."),
+    ],
     plugin: PluginOpt = None,
 ) -> None:
     """Check scenario files without running them."""
 
     def body() -> None:
-        loaded = _load([(f, str(f)) for f in files], _registry(plugin))
+        from probe.files import scenario_files
+
+        loaded = _load(scenario_files(files), _registry(plugin))
         for scenario, shown in loaded:
             counts = f"{len(scenario.sessions)} session(s), {len(scenario.steps)} step(s)"
             sys.stdout.write(f"{shown}: ok ({counts})\n")

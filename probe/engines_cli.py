@@ -101,9 +101,13 @@ def _pairs(specs: list[str] | None, builds: list[str] | None = None) -> list[tup
 
 
 def _load(files: list[Path] | None) -> list[tuple[Scenario, str]]:
-    from probe.files import library_files, read_all
+    from probe.files import default_files, read_all, scenario_files
 
-    chosen = [(f, str(f)) for f in files] if files else library_files()
+    if files:
+        chosen = scenario_files(files)
+    else:
+        chosen, which = default_files()
+        _say(which)
     return read_all(chosen, REGISTRY.keys())
 
 
