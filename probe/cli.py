@@ -209,31 +209,15 @@ def _layout(to_file: bool) -> tuple[int | None, bool]:
 
 
 def _check_output(output: Path | None, force: bool, option: str = "--output") -> None:
-    if output is None:
-        return
-    if output.is_dir():
-        raise UsageError(f"{output}: is a directory; {option} takes a file")
-    if output.exists() and not force:
-        raise UsageError(f"{output}: already exists (use --force to replace it)")
-    if not output.parent.exists():
-        raise UsageError(f"{output}: the folder {output.parent} does not exist")
+    from probe.output import check_output
+
+    check_output(output, force, option)
 
 
 def _emit(text: str, output: Path | None) -> None:
-    """stdout, or a file written whole: a temporary file renamed into place."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    import tempfile  # only when writing a file: it is slow to import
+    from probe.output import emit
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    emit(text, output)
 
 
 def _key_lines(chosen: list[tuple[Path, str]]) -> dict[str, dict[str, int]]:
@@ -512,7 +496,11 @@ def new(
         target = directory / f"{stem}.toml"
         if target.exists() and not force:
             raise UsageError(f"{target}: already exists (use --force to overwrite it)")
-        directory.mkdir(parents=True, exist_ok=True)
+        if not directory.is_dir():
+            if directory.exists():
+                raise UsageError(f"{directory}: not a folder; --dir takes a folder")
+            directory.mkdir(parents=True)
+            sys.stderr.write(f"created folder {directory}\n")
         from probe.skeleton import skeleton
 
         _emit(skeleton(stem), target)
@@ -549,11 +537,64 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+_COMPLETE_VAR = "_PROBE_COMPLETE"
+
+
+def _shell(value: str) -> str:
+    if value not in SHELLS:
+        _fail(f"{value!r}: not a shell probe completes; choose one of {', '.join(SHELLS)}")
+    return value
+
+
+def _show_completion(value: str | None) -> None:
+    if value is None:
+        return
+    from typer._completion_shared import get_completion_script
+
+    shell = _shell(value)
+    script = get_completion_script(prog_name="probe", complete_var=_COMPLETE_VAR, shell=shell)
+    sys.stdout.write(script.rstrip("\n") + "\n")
+    raise typer.Exit()
+
+
+def _install_completion(value: str | None) -> None:
+    if value is None:
+        return
+    from typer._completion_shared import install
+
+    shell, path = install(shell=_shell(value), prog_name="probe", complete_var=_COMPLETE_VAR)
+    sys.stderr.write(f"{shell} completion installed in {path} (restart the shell to use it)\n")
+    raise typer.Exit()
+
+
 def _root(
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="SHELL",
+            callback=_show_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Print the completion script for SHELL: bash, zsh, fish or powershell.",
+        ),
+    ] = None,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            metavar="SHELL",
+            callback=_install_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Install completion for SHELL: bash, zsh, fish or powershell.",
+        ),
+    ] = None,
 ) -> None:
     """probe: replay concurrency scenarios against openclaw's stuck-session recovery."""
 
@@ -583,7 +624,10 @@ def build_app(only: str | None = None) -> typer.Typer:
         help="Replay concurrency scenarios against openclaw's stuck-session recovery and "
         "compare the buggy (ref:generation) and fixed (ref) dedup designs.",
         no_args_is_help=True,
-        add_completion=True,
+        # probe's own --show-completion/--install-completion take the shell's name: Typer's
+        # are flags that print the detected shell's script whatever follows them.
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )
@@ -622,7 +666,12 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, _terminated)
     args = sys.argv[1:]
-    completing = any(k.startswith("_PROBE_COMPLETE") for k in os.environ)
+    completing = any(k.startswith(_COMPLETE_VAR) for k in os.environ)
+    if completing:
+        # Typer's completion classes, which the scripts it writes (--show-completion) talk to.
+        from typer._completion_classes import completion_init
+
+        completion_init()
     only = args[0] if args and args[0] in COMMAND_NAMES and not completing else None
     # The same name whether started as `probe` or `python -m probe` (usage, completion).
     build_app(only)(prog_name="probe")
