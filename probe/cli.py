@@ -314,6 +314,7 @@ def _produce(
     engine: list[str] | None = None,
     keep: Callable[[Scenario], bool] | None = None,
     which: str | None = None,
+    record: bool = False,
 ) -> None:
     """Load, replay, render, write and pick the exit code: the body of `run` and `compare`.
 
@@ -333,6 +334,8 @@ def _produce(
         raise UsageError("no scenario to compare (check the files and --with-bump/--no-bump)")
     baseline = opts.read_baseline()
     report, durations = _report(loaded, engines, key_by_engine=bool(engine))
+    if record:
+        report = _record(report, chosen, opts.force, registry, key_by_engine=bool(engine))
     timing = Timing(started, durations)
     layout = _layout(to_file=opts.output is not None)
     text = _render(report, opts.format, table=table, timing=timing, chosen=chosen, layout=layout)
@@ -373,6 +376,61 @@ def _produce(
     raise typer.Exit(EXIT_OK if report.ok and not changed else EXIT_FAILED)
 
 
+def _record(
+    report: Report,
+    chosen: list[tuple[Path, str]],
+    force: bool,
+    registry: Registry,
+    *,
+    key_by_engine: bool,
+) -> Report:
+    """Write each run into its scenario's [expect.*] (all files or none), and judge the runs
+    again against what was written."""
+    from probe.output import replace_file
+    from probe.record import record
+    from probe.report.results import Report, judge
+
+    path_of = {shown: path for path, shown in chosen}
+    problems: list[Problem] = []
+    edits: list[tuple[Path, str, str, list[str]]] = []
+    for sr in report.scenarios:
+        runs: dict[str, Run] = {}
+        for _, r in sr.strategies:
+            if r.run.strategy in runs:
+                raise UsageError(
+                    f"--record: two engines of the {r.run.strategy} design "
+                    f"({runs[r.run.strategy].engine}, {r.run.engine}); record one at a time"
+                )
+            runs[r.run.strategy] = r.run
+        if not runs:
+            continue
+        path = path_of[sr.path]
+        try:
+            text = path.read_text(encoding="utf-8")
+            edits.append((path, sr.path, record(text, runs, force=force, shown=sr.path), [*runs]))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(problems)
+    for path, shown, text, names in edits:
+        replace_file(path, text)
+        sys.stderr.write(f"{shown}: recorded {', '.join(names)} into [expect.*]\n")
+    written = [(path, shown) for path, shown, _, _ in edits]
+    again = {shown: scenario for scenario, shown in _load(written, registry)}
+    return Report(
+        tuple(
+            judge(
+                again.get(sr.path, sr.scenario),
+                sr.path,
+                [r.run for _, r in sr.strategies],
+                key_by_engine=key_by_engine,
+                not_comparable=sr.not_comparable,
+            )
+            for sr in report.scenarios
+        )
+    )
+
+
 def run(
     files: Annotated[
         list[Path],
@@ -387,6 +445,14 @@ def run(
     baseline: BaselineOpt = None,
     update_baseline: UpdateBaselineOpt = False,
     plugin: PluginOpt = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Write what each strategy did into the file's [expect.NAME] tables, keeping "
+            "its comments and layout; existing expectations are replaced only with --force.",
+        ),
+    ] = False,
 ) -> None:
     """Replay each scenario against each strategy: timelines, verdicts, expectations."""
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
@@ -395,7 +461,15 @@ def run(
         from probe.files import scenario_files
 
         chosen = scenario_files(files)
-        _produce(chosen, opts, table="run", strategy=strategy, plugin=plugin, engine=engine)
+        _produce(
+            chosen,
+            opts,
+            table="run",
+            strategy=strategy,
+            plugin=plugin,
+            engine=engine,
+            record=record,
+        )
 
     _guarded(body)
 
