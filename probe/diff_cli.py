@@ -68,6 +68,7 @@ def _write_all(
     result: DiffResult, a: Engine, b: Engine, out: Path, force: bool
 ) -> tuple[Written, list[str]]:
     """Every difference's file, checked for conflicts before any is written."""
+    from probe.output import emit
     from probe.report.diff_report import Written, file_name
 
     planned: dict[Path, str] = {}
@@ -94,9 +95,7 @@ def _write_all(
         if target.exists() and target.read_text(encoding="utf-8") == text:
             continue  # the same minimal scenario, found again
         out.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
+        emit(text, target)  # whole or not at all: a temporary file renamed into place
         notes.append(f"wrote {target}")
     return Written(tuple(files)), notes
 
@@ -136,9 +135,13 @@ def _scenarios(
     scenarios: list[tuple[str, Scenario]] = []
     loaded: list[tuple[Scenario, str]] = []
     if files or (not random_count and depth is None):
-        from probe.files import library_files, read_all
+        from probe.files import default_files, read_all, scenario_files
 
-        chosen = [(f, str(f)) for f in files] if files else library_files()
+        if files:
+            chosen = scenario_files(files)
+        else:
+            chosen, which = default_files()
+            sys.stderr.write(which + "\n")
         loaded = read_all(chosen, REGISTRY.keys())
         scenarios += [(shown, s) for s, shown in loaded]
     if random_count:
@@ -175,8 +178,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         files: Annotated[
             list[Path] | None,
             typer.Argument(
-                metavar="[FILE]...",
-                help="Scenario files (default, when no --random or --depth: the shipped library).",
+                metavar="[PATH]...",
+                help="Scenario files or folders of them (default, when no --random or --depth: "
+                "./scenarios, else the shipped library).",
             ),
         ] = None,
         random_count: Annotated[
@@ -230,9 +234,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         group every difference."""
 
         def body() -> None:
-            from probe.cli import _check_output, _emit
             from probe.diff import EnginePair, compare_engines
             from probe.engines.engine import resolve
+            from probe.output import check_output, emit
             from probe.report.diff_report import (
                 Written,
                 render_github,
@@ -244,7 +248,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
 
             if format not in DIFF_FORMATS:
                 raise UsageError(f"--format {format!r}: diff writes {', '.join(DIFF_FORMATS)}")
-            _check_output(output, force)
+            check_output(output, force)
             scenarios, sources = _scenarios(files, random_count, seed, depth, all_features)
             engine_a, engine_b = resolve(a), resolve(b)
             with ExitStack() as stack:
@@ -280,7 +284,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                     text = render_github(result, sources, written)
                 case _:
                     text = render_table(result, sources, written)
-            _emit(text, output)
+            emit(text, output)
             for note in notes:
                 sys.stderr.write(note + "\n")
             if not result.compared:

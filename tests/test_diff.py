@@ -205,18 +205,6 @@ def test_a_side_whose_table_name_is_taken_is_recorded_in_a_comment(tmp_path: Pat
     assert run.exit_code == 0, run.output
 
 
-def _diff(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=cwd):
-        result = runner.invoke(app, ["diff", *args])
-        files = (
-            {p.name: p.read_text() for p in Path("probe-diff").glob("*.toml")}
-            if Path("probe-diff").is_dir()
-            else {}
-        )
-    return result.exit_code, result.stdout, result.stderr + json.dumps(files)
-
-
 def test_cli_finds_writes_and_the_files_replay(tmp_path: Path) -> None:
     runner = CliRunner()
     hold = str(SCENARIOS / "issue-bump-hold.toml")
@@ -443,3 +431,16 @@ def test_engines_are_made_once_per_command_and_closed_after_it(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1, result.output
     assert made == ["model:buggy", "model:fixed"] and closed == ["model:buggy", "model:fixed"][::-1]
+
+
+def test_without_paths_it_replays_what_compare_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        app, ["diff", "model:buggy", "model:fixed", "--no-write", "-f", "json"]
+    )
+    doc = json.loads(result.stdout)
+    assert doc["sources"]["files"] == len(list(SCENARIOS.glob("*.toml")))
+    assert "bundled scenario(s)" in result.stderr
+    assert result.exit_code == 1  # the library's bump scenarios show the phantom

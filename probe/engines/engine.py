@@ -231,6 +231,27 @@ def model_engine(name: str) -> ModelEngine:
         return ModelEngine(get_strategy(strategy))
     switches_of(version)  # an unknown version is a usage error naming the known range
     return ModelEngine(get_strategy(strategy), version)
+# One published version, as npm writes it (2026.5.30-beta.1): not a dist-tag (latest, beta) or
+# a range (^2026.5.0, 2026.x), which name different builds on different days.
+_EXACT_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+def check_exact_version(version: str, shown: str | None = None) -> None:
+    """Refuse anything but one exact version before anything is downloaded."""
+    if _EXACT_VERSION.match(version):
+        return
+    what = shown or f"openclaw@{version}"
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", version):
+        kind = "a dist-tag"
+    elif re.fullmatch(r"[\^~<>=]*\s*[0-9]+(\.([0-9]+|[xX*]))*(\s*(\|\||-|<|<=)\s*\S+)?", version):
+        kind = "a range"
+    else:
+        kind = "not a version"
+    raise ProbeError(
+        f"{what}: {kind}; probe replays one exact published version (such as "
+        "openclaw@2026.5.31-beta.1), so that a report names the build it ran. "
+        "`probe engines list --available` lists them"
+    )
 
 
 def resolve(spec: str) -> Engine:
@@ -242,6 +263,7 @@ def resolve(spec: str) -> Engine:
         return model_engine(spec.removeprefix("model:"))
     if spec.startswith("openclaw@") and len(spec) > len("openclaw@"):
         version = spec.removeprefix("openclaw@")
+        check_exact_version(version, spec)
         real.check_version(version)
         return RealEngine(version)
     if spec and looks_like_path(spec):

@@ -9,6 +9,7 @@ from typing import Any
 
 from probe.diff import Difference, DiffResult, Kind, expectation_lines, recorded
 from probe.dump import dump_scenario, step_table
+from probe.escape import markdown, markdown_code, terminal, xml_attribute, xml_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,8 @@ def _counts(result: DiffResult) -> str:
 
 
 def render_table(result: DiffResult, sources: Sources, written: Written) -> str:
-    a, b = result.a, result.b
+    """Plain lines; every string from a file or a build is shown inert (probe.escape)."""
+    a, b = terminal(result.a), terminal(result.b)
     lines = [
         f"probe diff {a} {b}: {sources.describe()}",
         "",
@@ -72,30 +74,29 @@ def render_table(result: DiffResult, sources: Sources, written: Written) -> str:
         where = written.files[index[id(example)]]
         sessions = len(example.minimal.sessions)
         lines.append("")
-        lines.append(f"  [{len(found)}] {kind.describe(a, b)}")
+        lines.append(f"  [{len(found)}] {terminal(kind.describe(result.a, result.b))}")
         lines.append(
             f"      minimal example: {sessions} session(s), {len(example.minimal.steps)} step(s), "
-            f"shrunk from {example.source}"
+            f"shrunk from {terminal(example.source)}"
         )
         if where:
+            shown = terminal(where)
             lines.append(
-                f"      written to {where} (replay: probe run --engine {a} --engine {b} {where})"
+                f"      written to {shown} (replay: probe run --engine {a} --engine {b} {shown})"
             )
-        lines.extend(f"        {s}" for s in _steps_text(example))
+        lines.extend(f"        {terminal(s)}" for s in _steps_text(example))
         lines.append(f"      - {a}, + {b}:")
-        lines.extend(f"        {line}" for line in example.diff)
-        others = [d.source for d in found[1:]]
+        lines.extend(f"        {terminal(line)}" for line in example.diff)
+        others = [terminal(d.source) for d in found[1:]]
         if others:
-            shown = ", ".join(others[:5]) + (
-                f", ... ({len(others) - 5} more)" if len(others) > 5 else ""
-            )
-            lines.append(f"      also in: {shown}")
+            more = f", ... ({len(others) - 5} more)" if len(others) > 5 else ""
+            lines.append(f"      also in: {', '.join(others[:5])}{more}")
     if result.not_comparable:
         lines.append("")
         lines.append(f"not comparable ({len(result.not_comparable)}):")
         for nc in result.not_comparable:
-            lines.append(f"  {nc.source}: {nc.engine} cannot express it")
-            lines.extend(f"    {reason}" for reason in nc.reasons)
+            lines.append(f"  {terminal(nc.source)}: {terminal(nc.engine)} cannot express it")
+            lines.extend(f"    {terminal(reason)}" for reason in nc.reasons)
     return "\n".join(lines) + "\n"
 
 
@@ -157,17 +158,14 @@ def render_json(result: DiffResult, sources: Sources, written: Written) -> str:
     return json.dumps(result_dict(result, sources, written), sort_keys=True, indent=2) + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(result: DiffResult, sources: Sources, written: Written) -> str:
     a, b = result.a, result.b
     verdict = "no difference" if not result.differences else "DIFFER"
     lines = [
         f"## probe diff: {verdict}",
         "",
-        f"`{a}` vs `{b}` over {sources.describe()}: {_counts(result)}.",
+        f"{markdown_code(a, in_table=False)} vs {markdown_code(b, in_table=False)} over "
+        f"{sources.describe()}: {_counts(result)}.",
     ]
     files = {id(d): f for d, f in zip(result.differences, written.files, strict=True)}
     groups = result.groups()
@@ -176,31 +174,34 @@ def render_markdown(result: DiffResult, sources: Sources, written: Written) -> s
         for kind, found in groups:
             ex = found[0]
             steps = ", ".join(s.split(". ", 1)[1] for s in _steps_text(ex))
-            file = files[id(ex)] or "-"
+            file = files[id(ex)]
             lines.append(
-                f"| {len(found)} | {_cell(kind.describe(a, b))} | "
-                f"{len(ex.minimal.sessions)} session(s): {_cell(steps)} | `{_cell(file)}` |"
+                f"| {len(found)} | {markdown(kind.describe(a, b))} | "
+                f"{len(ex.minimal.sessions)} session(s): {markdown(steps)} | "
+                f"{markdown_code(file) if file else '-'} |"
             )
     if result.not_comparable:
         lines += ["", f"Not comparable ({len(result.not_comparable)}):", ""]
         for nc in result.not_comparable:
-            lines.append(f"- `{_cell(nc.source)}` on `{nc.engine}`: {_cell('; '.join(nc.reasons))}")
+            lines.append(
+                f"- {markdown_code(nc.source, in_table=False)} on "
+                f"{markdown_code(nc.engine, in_table=False)}: {markdown('; '.join(nc.reasons))}"
+            )
     return "\n".join(lines) + "\n"
 
 
 def render_junit(result: DiffResult, sources: Sources, written: Written) -> str:
     """One testsuite; one testcase per scenario replayed: a failure where the engines differ
     (the kind, the minimal scenario's steps and diff), skipped where one cannot express it."""
-    from probe.report.junit import _attr, _text
-
+    _attr, _text = xml_attribute, xml_text
     a, b = result.a, result.b
     by_source = {d.source: (d, f) for d, f in zip(result.differences, written.files, strict=True)}
     unexpressed = {nc.source: nc for nc in result.not_comparable}
     suite = f"probe diff {a} {b}"
     head = (
-        f"<testsuite name={_attr(suite)} tests={_attr(len(result.verdicts))} "
-        f'failures={_attr(len(result.differences))} errors="0" '
-        f"skipped={_attr(len(result.not_comparable))}>"
+        f"<testsuite name={_attr(suite)} tests={_attr(str(len(result.verdicts)))} "
+        f'failures={_attr(str(len(result.differences)))} errors="0" '
+        f"skipped={_attr(str(len(result.not_comparable)))}>"
     )
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>", "  " + head]
     for source, verdict in result.verdicts:
