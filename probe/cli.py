@@ -581,8 +581,9 @@ _COMMANDS: dict[str, Callable[..., None]] = {
     "invariants": invariants,
 }
 _EXPLORE_COMMANDS = ("explore",)
+_DIFF_COMMANDS = ("diff",)
 _ENGINE_COMMANDS = ("engines", "bisect", "conform")
-COMMAND_NAMES = (*_COMMANDS, *_EXPLORE_COMMANDS, *_ENGINE_COMMANDS)
+COMMAND_NAMES = (*_COMMANDS, *_EXPLORE_COMMANDS, *_DIFF_COMMANDS, *_ENGINE_COMMANDS)
 
 
 def build_app(only: str | None = None) -> typer.Typer:
@@ -609,6 +610,10 @@ def build_app(only: str | None = None) -> typer.Typer:
         from probe import explore_cli
 
         explore_cli.register(target, _guarded)
+    if only is None or only in _DIFF_COMMANDS:
+        from probe import diff_cli
+
+        diff_cli.register(target, _guarded)
     if only is None or only in _ENGINE_COMMANDS:
         from probe import engines_cli
 

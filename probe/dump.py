@@ -103,5 +103,9 @@ def dump_scenario(scenario: Scenario) -> str:
             del session["abort"]  # the default, and without an owner the loader notes it is moot
         parts.append(_table("[session]", session))
     parts.extend(_table("[step]", step_table(step)) for step in scenario.steps)
-    parts.extend(_table(f"expect.{name}", _expectation(e)) for name, e in scenario.expect)
+    # Through one nested document, so that a sub-table comes out as [expect.NAME.absorbed_by]
+    # and a name that needs quotes ("fixed@2026.7.1") gets them.
+    parts.extend(
+        "\n" + tomli_w.dumps({"expect": {name: _expectation(e)}}) for name, e in scenario.expect
+    )
     return "".join(parts)

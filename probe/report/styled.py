@@ -50,9 +50,7 @@ def render_styled(blocks: list[Block], *, width: int, color: bool) -> str:
         legacy_windows=False,
         _environ={},
     )
-    items: list[RenderableType] = [
-        _table(b) if isinstance(b, Grid) else _text(b) for b in blocks
-    ]
+    items: list[RenderableType] = [_table(b) if isinstance(b, Grid) else _text(b) for b in blocks]
     for item in items:
         console.print(item)
     out = console.file

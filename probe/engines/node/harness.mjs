@@ -174,10 +174,32 @@ const FUNCTIONS = [
   ["runs", "isEmbeddedAgentRunHandleActive", "isEmbeddedPiRunHandleActive"],
   ["runtime", "recoverStuckDiagnosticSession"],
 ];
+// Called when the build exports them (later builds): absent in earlier ones, which need neither.
+const OPTIONAL_FUNCTIONS = [
+  // 7.2-beta.3+: run activity's bus listener is started by the heartbeat and ignores earlier events.
+  ["runActivity", "startDiagnosticRunActivityTracking"],
+  ["runActivity", "stopDiagnosticRunActivityTracking"],
+  ["diagnostic", "stopDiagnosticHeartbeat"],
+];
 
 const SHIM_SHAPE =
   /^\s*stuckSessionRecoveryRuntimePromise \?\?= import\("(\.\/[^"]+)"\);\s*\n\s*return stuckSessionRecoveryRuntimePromise\.then\(\(\{ recoverStuckDiagnosticSession \}\) => recoverStuckDiagnosticSession\(params\)\)\.catch\(/m;
+// From 2026.7.1-beta.2 the runtime is reached through a lazy loader (a cached promise made by the
+// build's own createLazyRuntimeModule); once settled, the same `.then(fn).catch(g)` shape.
+const LAZY_SHAPE =
+  /^\s*return loadStuckSessionRecoveryRuntime\(\)\.then\(\(\{ recoverStuckDiagnosticSession \}\) => recoverStuckDiagnosticSession\(params\)\)\.catch\(/m;
+const LAZY_LOADER =
+  /^const loadStuckSessionRecoveryRuntime = createLazyRuntimeModule\(\(\) => import\("(\.\/[^"]+)"\)\);\s*$/m;
+const LAZY_FACTORY_IMPORT =
+  /^import\s*\{[^}]*?\b([\w$]+) as createLazyRuntimeModule\b[^}]*\}\s*from\s*"(\.\/[^"]+)";?\s*$/m;
 const SEAM = "recover: opts?.recoverStuckSession ?? recoverStuckSession";
+// 7.2-beta.2+: a tick later than the interval shifts ages and, 1 s late or more, defers recovery.
+const LATE_TICK = "const heartbeatOverdueMs = Math.max(0, heartbeatElapsedMs - DIAGNOSTIC_HEARTBEAT_INTERVAL_MS);";
+// 7.2-beta.4+: warn is read only from this test seam (config's stuckSessionWarnMs is ignored).
+const WARN_SEAM = "opts?.testTimings?.stuckSessionWarnMs";
+// The range the builds' own config path accepted; outside it they used the default.
+const MIN_WARN_MS = 1000;
+const MAX_WARN_MS = 86_400_000;
 
 function regionRegex(region) {
   return new RegExp(`^//#region ${region.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`, "m");
@@ -290,24 +312,43 @@ function surveyBuild(distDir) {
   let heartbeatMs = null;
   let settleMs = null;
   let seam = false;
+  let loader = null;
+  let lateTick = false;
+  let warnSeam = false;
   if (found.diagnostic) {
     const diag = found.diagnostic.source;
     const recoverFn = diag.match(/async function recoverStuckSession\(params\) \{[\s\S]*?\n\}\n/);
     const shim = recoverFn ? recoverFn[0].match(SHIM_SHAPE) : null;
+    const lazy = recoverFn && !shim ? recoverFn[0].match(LAZY_SHAPE) : null;
+    const lazyLoader = lazy ? diag.match(LAZY_LOADER) : null;
+    const lazyFactory = lazy ? diag.match(LAZY_FACTORY_IMPORT) : null;
     if (!recoverFn) {
       problem("layout", "no recoverStuckSession in the diagnostic chunk");
-    } else if (!shim) {
+    } else if (shim) {
+      shimFile = path.join(distDir, shim[1]);
+    } else if (lazy && lazyLoader && lazyFactory) {
+      shimFile = path.join(distDir, lazyLoader[1]);
+      loader = {
+        kind: "lazy",
+        file: path.join(path.dirname(found.diagnostic.file), lazyFactory[2]),
+        export: lazyFactory[1],
+      };
+    } else {
       problem(
         "layout",
         "the build's recoverStuckSession is not the shape the harness replicates; cannot intercept runtime calls faithfully",
       );
-    } else {
-      shimFile = path.join(distDir, shim[1]);
     }
     seam = diag.includes(SEAM);
     if (!seam) problem("layout", "the heartbeat has no recoverStuckSession seam");
-    const interval = diag.match(/\},\s*([0-9.e]+)\);\s*\n\s*heartbeatInterval\.unref/);
-    if (interval) heartbeatMs = Number(interval[1]);
+    const interval = diag.match(/\},\s*([0-9.e]+|[A-Z_$][\w$]*)\);\s*\n\s*heartbeatInterval\.unref/);
+    if (interval && /^[0-9]/.test(interval[1])) heartbeatMs = Number(interval[1]);
+    else if (interval) {
+      const named = diag.match(new RegExp(`^const ${interval[1].replace(/\$/g, "\\$")} = ([0-9.e]+);\\s*$`, "m"));
+      if (named) heartbeatMs = Number(named[1]);
+    }
+    lateTick = diag.includes(LATE_TICK);
+    warnSeam = diag.includes(WARN_SEAM);
   }
   if (found.runtime) {
     const settle = found.runtime.source.match(/const STUCK_SESSION_ABORT_SETTLE_MS = ([0-9.e]+);/);
@@ -335,6 +376,13 @@ function surveyBuild(distDir) {
     };
   });
 
+  const optionalFunctions = OPTIONAL_FUNCTIONS.map(([key, name]) => {
+    const chunk = found[key];
+    exportsOf[key] ??= chunk ? exportMap(chunk.source) : new Map();
+    const exported = exportsOf[key].get(name) ?? null;
+    return { name, region: chunk?.region ?? REGIONS[key], chunk: chunk ? path.basename(chunk.file) : null, export: exported };
+  });
+
   if (problems.length && !found.coordinator && !missing.length) {
     // Older builds call the runtime straight from the heartbeat: no requests, nothing to dedup.
     // (Only named when something else fails too: a build that drives is never refused for it.)
@@ -348,10 +396,14 @@ function surveyBuild(distDir) {
   return {
     chunks: found,
     functions,
+    optionalFunctions,
     problems,
     status,
     shimFile,
     seam,
+    loader,
+    lateTick,
+    warnSeam,
     version: pkg.version,
     pkg,
     heartbeatMs,
@@ -385,6 +437,10 @@ function inspectBuild(distDir) {
     functions: survey.functions,
     shim: relative(survey.shimFile),
     seam: survey.seam,
+    loader: survey.loader ? { kind: survey.loader.kind, chunk: relative(survey.loader.file), export: survey.loader.export } : null,
+    late_tick_defers: survey.lateTick,
+    warn_seam: survey.warnSeam,
+    optional_functions: survey.optionalFunctions,
     heartbeat_ms: survey.heartbeatMs,
     settle_ms: survey.settleMs,
     problems: survey.problems,
@@ -399,7 +455,8 @@ function inspectBuild(distDir) {
 const IMPORT_PATTERNS = [
   /^\s*import\s+(?:[\w$*{}\s,]+?\s+from\s+)?["']([^"']+)["']/gm,
   /^\s*export\s+(?:\*(?:\s+as\s+[\w$]+)?|\{[^}]*\})\s+from\s+["']([^"']+)["']/gm,
-  /\bimport\(\s*["']([^"']+)["']\s*\)/g,
+  // 8.x+: `createRequire(import.meta.url)("@openclaw/fs-safe/temp")` (also through a namespace)
+  /\bcreateRequire\(\s*import\.meta\.url\s*\)\(\s*["']([^"']+)["']\s*\)/g,
 ];
 const BUILTINS = new Set(builtinModules);
 
@@ -408,6 +465,15 @@ function packageName(specifier) {
   return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
 }
 
+/** The heartbeat's other lazily loaded runtime, which the harness loads up front. */
+function pollBackoffFile(located) {
+  return path.join(path.dirname(located.shimFile), "command-poll-backoff.runtime.js");
+}
+
+/**
+ * The static import closure of the chunks the harness loads (dynamic imports are not followed:
+ * in 8.x+ they reach the whole application, with packages the build does not even declare).
+ */
 function listDeps(distDir) {
   const located = locateChunks(distDir);
   const roots = [
@@ -415,6 +481,8 @@ function listDeps(distDir) {
     located.chunks.runtime.file,
     located.chunks.runs.file,
     located.shimFile,
+    ...(located.loader ? [located.loader.file] : []),
+    ...[pollBackoffFile(located)].filter((f) => fs.existsSync(f)),
   ];
   const seen = new Set();
   const queue = [...roots];
@@ -428,8 +496,11 @@ function listDeps(distDir) {
       for (const m of source.matchAll(pattern)) {
         const spec = m[1];
         if (spec.startsWith("./") || spec.startsWith("../")) {
-          queue.push(path.resolve(path.dirname(file), spec));
-        } else if (!spec.startsWith("node:") && !BUILTINS.has(spec) && !BUILTINS.has(spec.split("/")[0])) {
+          // Only code is followed (a createRequire may load ../package.json).
+          if (/\.(?:m|c)?js$/.test(spec)) queue.push(path.resolve(path.dirname(file), spec));
+        } else if (/^[a-z]+:/.test(spec)) {
+          // node:, bun: and other schemes are the runtime's, not packages
+        } else if (!BUILTINS.has(spec) && !BUILTINS.has(spec.split("/")[0])) {
           bare.add(packageName(spec));
         }
       }
@@ -671,7 +742,13 @@ function checkScenario(scenario, located) {
     if (!isInt(settings[key])) problems.push(`settings.${key} must be a non-negative integer`);
   }
   if (!["hold", "settle"].includes(settings.drain)) problems.push('settings.drain must be "hold" or "settle"');
-  if (settings.heartbeat_ms !== located.heartbeatMs) {
+  if (located.lateTick && Number.isSafeInteger(settings.heartbeat_ms) && settings.heartbeat_ms > located.heartbeatMs) {
+    unsupported.push({
+      step: null,
+      key: "settings.heartbeat_ms",
+      reason: `openclaw ${located.version} beats every ${located.heartbeatMs} ms and measures how late each tick is: at ${settings.heartbeat_ms} ms the build would see a late tick and defer recovery`,
+    });
+  } else if (settings.heartbeat_ms !== located.heartbeatMs) {
     unsupported.push({
       step: null,
       key: "settings.heartbeat_ms",
@@ -787,6 +864,19 @@ async function loadBuild(located) {
     const as = [name, ...older].find((n) => ex[key].has(n)) ?? name;
     api[name] = pick(mods[key], ex[key], as);
   }
+  for (const { name, chunk: chunkName, export: exported } of located.optionalFunctions) {
+    if (chunkName === null || exported === null) continue;
+    const key = OPTIONAL_FUNCTIONS.find(([, n]) => n === name)[0];
+    api[name] = pick(mods[key], ex[key], name);
+  }
+  let createLazyRuntimeModule = null;
+  if (located.loader) {
+    const factory = await import(url(located.loader.file));
+    createLazyRuntimeModule = factory[located.loader.export];
+    if (typeof createLazyRuntimeModule !== "function") {
+      throw new HarnessError(`${path.basename(located.loader.file)} does not export createLazyRuntimeModule as ${located.loader.export}`);
+    }
+  }
   if (typeof mods.runtime.recoverStuckDiagnosticSession !== "function") {
     throw new HarnessError("the recovery runtime does not export recoverStuckDiagnosticSession");
   }
@@ -794,9 +884,9 @@ async function loadBuild(located) {
   const shimUrl = url(located.shimFile);
   const runtimeModule = import(shimUrl);
   await runtimeModule;
-  const pollBackoff = path.join(path.dirname(located.shimFile), "command-poll-backoff.runtime.js");
+  const pollBackoff = pollBackoffFile(located);
   if (fs.existsSync(pollBackoff)) await import(url(pollBackoff));
-  return { api, runtimeModule };
+  return { api, runtimeModule, shimUrl, createLazyRuntimeModule };
 }
 
 function loadFakeTimers(distDir) {
@@ -852,7 +942,7 @@ async function replay(distDir, readScenario) {
   installWriteGuard(sandbox);
   keepStdoutForProtocol();
   const FakeTimers = loadFakeTimers(distDir);
-  const { api, runtimeModule } = await loadBuild(located);
+  const { api, runtimeModule, shimUrl, createLazyRuntimeModule } = await loadBuild(located);
 
   out({
     kind: "meta",
@@ -874,6 +964,9 @@ async function replay(distDir, readScenario) {
   let currentStep = null;
   let seeding = true;
   let busCount = 0;
+  // Before seeding: its listener ignores bus events numbered at or before its start (7.2-beta.3+),
+  // and registered first, as earlier builds register theirs when the chunk loads.
+  api.startDiagnosticRunActivityTracking?.();
   api.onInternalDiagnosticEvent((event) => {
     busCount += 1;
     if (seeding) return;
@@ -905,19 +998,31 @@ async function replay(distDir, readScenario) {
     );
     return result;
   };
-  async function recoverStuckSession(params) {
+  const recoveryFailed = (params, err) => ({
+    status: "failed",
+    action: "none",
+    reason: "exception",
+    sessionId: params.sessionId,
+    sessionKey: params.sessionKey,
+    error: String(err),
+  });
+  async function recoverStuckSessionDirect(params) {
     stuckSessionRecoveryRuntimePromise ??= runtimeModule;
     return stuckSessionRecoveryRuntimePromise
       .then(({ recoverStuckDiagnosticSession }) => noteCall(recoverStuckDiagnosticSession, params))
-      .catch((err) => ({
-        status: "failed",
-        action: "none",
-        reason: "exception",
-        sessionId: params.sessionId,
-        sessionKey: params.sessionKey,
-        error: String(err),
-      }));
+      .catch((err) => recoveryFailed(params, err));
   }
+  // The build's own lazy loader (its createLazyRuntimeModule over the same import), so the first
+  // call waits exactly as many microtasks as the build's would; the chain is the build's wrapper.
+  const loadStuckSessionRecoveryRuntime = createLazyRuntimeModule
+    ? createLazyRuntimeModule(() => import(shimUrl))
+    : null;
+  async function recoverStuckSessionLazy(params) {
+    return loadStuckSessionRecoveryRuntime()
+      .then(({ recoverStuckDiagnosticSession }) => noteCall(recoverStuckDiagnosticSession, params))
+      .catch((err) => recoveryFailed(params, err));
+  }
+  const recoverStuckSession = loadStuckSessionRecoveryRuntime ? recoverStuckSessionLazy : recoverStuckSessionDirect;
 
   // Let every promise chain and setImmediate-dispatched bus event finish before time moves on.
   const busState = () => globalThis[Symbol.for("openclaw.diagnosticEvents.state.v1")];
@@ -1011,13 +1116,19 @@ async function replay(distDir, readScenario) {
   seeding = false;
 
   currentStep = null;
+  const heartbeatOpts = {
+    recoverStuckSession,
+    emitMemorySample: () => {},
+    sampleLiveness: () => null,
+  };
+  // Where warn is only a test seam (7.2-beta.4+), which does not clamp: outside the range the
+  // config path accepted, pass nothing, so the build uses its default as earlier builds do.
+  if (located.warnSeam && settings.warn_ms >= MIN_WARN_MS && settings.warn_ms <= MAX_WARN_MS) {
+    heartbeatOpts.testTimings = { stuckSessionWarnMs: settings.warn_ms };
+  }
   api.startDiagnosticHeartbeat(
     { diagnostics: { enabled: true, stuckSessionWarnMs: settings.warn_ms } },
-    {
-      recoverStuckSession,
-      emitMemorySample: () => {},
-      sampleLiveness: () => null,
-    },
+    heartbeatOpts,
   );
   await settle();
 

@@ -1,0 +1,287 @@
+"""`probe diff A B`: replay many scenarios on two engines, shrink and write each difference."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from probe.errors import Problem, ScenarioError, UsageError
+from probe.strategies import REGISTRY
+
+if TYPE_CHECKING:
+    from probe.diff import Difference, DiffResult
+    from probe.engines.base import Engine
+    from probe.report.diff_report import Sources, Written
+    from probe.scenario import Scenario, Step
+
+DIFF_FORMATS = ("table", "json", "markdown")
+DEFAULT_OUT = Path("probe-diff")
+
+
+def _table_names(engine: Engine) -> tuple[str | None, str | None]:
+    """(design, design@version): the [expect.*] names this engine's record may go under."""
+    design = engine.design
+    if design not in REGISTRY:
+        return None, None
+    name = engine.name
+    version = None
+    if name.startswith("openclaw@"):
+        version = name.removeprefix("openclaw@")
+    elif name.startswith("model:") and "@" in name:
+        version = name.partition("@")[2]
+    return design, (f"{design}@{version}" if version else None)
+
+
+def _accepted(text: str) -> bool:
+    from probe.loader import parse_scenario
+
+    try:
+        parse_scenario(text, "diff", REGISTRY.keys())
+    except ScenarioError:
+        return False
+    return True
+
+
+def file_text(d: Difference, a: Engine, b: Engine) -> str:
+    """The difference's scenario file, with [expect."DESIGN@VERSION"] tables where the loader
+    takes them (per build version), else [expect.DESIGN] (one side in a comment when both
+    sides share a design)."""
+    from probe.report.diff_report import scenario_text
+
+    (design_a, versioned_a), (design_b, versioned_b) = _table_names(a), _table_names(b)
+    if versioned_a and versioned_b and versioned_a != versioned_b:
+        text = scenario_text(d, a.name, b.name, (versioned_a, versioned_b))
+        if _accepted(text):
+            return text
+    names = (design_a, design_b if design_b != design_a else None)
+    text = scenario_text(d, a.name, b.name, names)
+    assert _accepted(text), text
+    return text
+
+
+def _write_all(
+    result: DiffResult, a: Engine, b: Engine, out: Path, force: bool
+) -> tuple[Written, list[str]]:
+    """Every difference's file, checked for conflicts before any is written."""
+    from probe.report.diff_report import Written, file_name
+
+    planned: dict[Path, str] = {}
+    files: list[str | None] = []
+    for d in result.differences:
+        text = file_text(d, a, b)
+        target = out / file_name(d.kind, text)
+        planned[target] = text
+        files.append(str(target))
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is not a folder")
+    conflicts = [
+        str(t)
+        for t, text in planned.items()
+        if t.exists() and t.read_text(encoding="utf-8") != text
+    ]
+    if conflicts and not force:
+        raise UsageError(
+            f"{conflicts[0]}: already exists with other content (use --force to overwrite it, "
+            f"or another --out); {len(conflicts)} file(s) in conflict, nothing written"
+        )
+    notes = []
+    for target, text in planned.items():
+        if target.exists() and target.read_text(encoding="utf-8") == text:
+            continue  # the same minimal scenario, found again
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+        notes.append(f"wrote {target}")
+    return Written(tuple(files)), notes
+
+
+def _progress(total: int) -> tuple[Callable[[int, str], None] | None, Callable[[], None]]:
+    """A status line on stderr while it runs; nothing when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.console import Console
+
+    status = Console(stderr=True).status("diff: starting")
+    status.start()
+
+    def update(number: int, source: str) -> None:
+        status.update(f"diff: {number}/{total} {source}")
+
+    return update, status.stop
+
+
+def _trace_name(number: int, steps: tuple[Step, ...]) -> str:
+    from probe.dump import step_table
+
+    verbs = []
+    for step in steps:
+        table = step_table(step)
+        verbs.append(table["do"] + (f" {table['session']}" if "session" in table else ""))
+    return f"explore trace {number} ({', '.join(verbs)})"
+
+
+def _scenarios(
+    files: list[Path] | None, random_count: int, seed: int, depth: int | None, all_features: bool
+) -> tuple[list[tuple[str, Scenario]], Sources]:
+    from dataclasses import replace
+
+    from probe.report.diff_report import Sources
+
+    scenarios: list[tuple[str, Scenario]] = []
+    loaded: list[tuple[Scenario, str]] = []
+    if files or (not random_count and depth is None):
+        from probe.files import library_files, read_all
+
+        chosen = [(f, str(f)) for f in files] if files else library_files()
+        loaded = read_all(chosen, REGISTRY.keys())
+        scenarios += [(shown, s) for s, shown in loaded]
+    if random_count:
+        from probe.generate import GenerateOptions, generate_many
+
+        options = GenerateOptions(timer_settings=all_features, failed_releases=all_features)
+        scenarios += generate_many(seed, random_count, options)
+    traces = 0
+    if depth is not None:
+        from probe.diff import explore_traces
+        from probe.explore import ISSUE_SEED, ExploreConfig
+
+        start = loaded[0][0] if loaded else ISSUE_SEED
+        found = explore_traces(start, REGISTRY.values(), ExploreConfig(depth=depth))
+        traces = len(found)
+        for number, steps in enumerate(found, start=1):
+            name = _trace_name(number, steps)
+            scenarios.append(
+                (name, replace(start, name=name, steps=steps, expect=(), step_lines=(), notes=()))
+            )
+    return scenarios, Sources(len(loaded), random_count, seed, traces, depth)
+
+
+def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) -> None:
+    @app.command(name="diff")
+    def diff_command(
+        a: Annotated[
+            str,
+            typer.Argument(
+                metavar="A", help="An engine: model:NAME, openclaw@VERSION or a build's path."
+            ),
+        ],
+        b: Annotated[str, typer.Argument(metavar="B", help="The engine to compare with A.")],
+        files: Annotated[
+            list[Path] | None,
+            typer.Argument(
+                metavar="[FILE]...",
+                help="Scenario files (default, when no --random or --depth: the shipped library).",
+            ),
+        ] = None,
+        random_count: Annotated[
+            int,
+            typer.Option("--random", metavar="N", min=0, help="Also N seeded random scenarios."),
+        ] = 0,
+        seed: Annotated[int, typer.Option(min=0, help="Seed of the random scenarios.")] = 0,
+        depth: Annotated[
+            int | None,
+            typer.Option(
+                min=1,
+                max=12,
+                help="Also every distinct trace of the model's breadth-first search to this "
+                "depth, from the first FILE's sessions (default: the issue's seed).",
+            ),
+        ] = None,
+        all_features: Annotated[
+            bool,
+            typer.Option(
+                "--all-features",
+                help="Random scenarios may vary heartbeat_ms/settle_ms and fail a release "
+                "(no real build can express them: for model-only diffs).",
+            ),
+        ] = False,
+        shrinking: Annotated[
+            bool, typer.Option("--shrink/--no-shrink", help="Shrink each difference.")
+        ] = True,
+        out: Annotated[
+            Path, typer.Option(help="Folder for the differences' scenarios.")
+        ] = DEFAULT_OUT,
+        no_write: Annotated[
+            bool, typer.Option("--no-write", help="Write no scenario files.")
+        ] = False,
+        force: Annotated[
+            bool, typer.Option(help="Overwrite existing files (scenarios and -o).")
+        ] = False,
+        format: Annotated[
+            str,
+            typer.Option("--format", "-f", envvar="PROBE_FORMAT", help="table, json or markdown."),
+        ] = "table",
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+        ] = None,
+    ) -> None:
+        """Replay files, random scenarios and search traces on two engines; shrink, write and
+        group every difference."""
+
+        def body() -> None:
+            from probe.cli import _check_output, _emit
+            from probe.diff import EnginePair, compare_engines
+            from probe.engines.engine import resolve
+            from probe.report.diff_report import (
+                Written,
+                render_json,
+                render_markdown,
+                render_table,
+            )
+
+            if format not in DIFF_FORMATS:
+                raise UsageError(f"--format {format!r}: diff writes {', '.join(DIFF_FORMATS)}")
+            _check_output(output, force)
+            scenarios, sources = _scenarios(files, random_count, seed, depth, all_features)
+            engine_a, engine_b = resolve(a), resolve(b)
+            with ExitStack() as stack:
+                for engine in (engine_a, engine_b):
+                    close = getattr(engine, "close", None)
+                    if callable(close):  # a build process kept for the whole command
+                        stack.callback(close)
+                update, done = _progress(len(scenarios))
+                try:
+                    result = compare_engines(
+                        EnginePair(engine_a, engine_b),
+                        scenarios,
+                        shrinking=shrinking,
+                        progress=update,
+                    )
+                finally:
+                    done()
+                notes: list[str] = []
+                if no_write:
+                    written = Written((None,) * len(result.differences))
+                else:
+                    written, notes = _write_all(result, engine_a, engine_b, out, force)
+            match format:
+                case "json":
+                    text = render_json(result, sources, written)
+                case "markdown":
+                    text = render_markdown(result, sources, written)
+                case _:
+                    text = render_table(result, sources, written)
+            _emit(text, output)
+            for note in notes:
+                sys.stderr.write(note + "\n")
+            if not result.compared:
+                raise ScenarioError(
+                    [
+                        Problem(
+                            "diff",
+                            "",
+                            None,
+                            "nothing could be compared: every scenario uses a feature "
+                            f"{a} or {b} cannot express",
+                        )
+                    ]
+                )
+            raise typer.Exit(1 if result.differences else 0)
+
+        guarded(body)

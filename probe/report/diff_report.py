@@ -1,0 +1,226 @@
+"""`probe diff`'s report (table, json, markdown) and the scenario file of each difference."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+from probe.diff import Difference, DiffResult, Kind, expectation_lines, recorded
+from probe.dump import dump_scenario, step_table
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """What the command replayed, for the report's head."""
+
+    files: int
+    random: int
+    seed: int
+    traces: int
+    depth: int | None
+
+    def describe(self) -> str:
+        parts = []
+        if self.files:
+            parts.append(f"{self.files} file(s)")
+        if self.random:
+            parts.append(f"{self.random} random (seed {self.seed})")
+        if self.depth is not None:
+            parts.append(f"{self.traces} explore trace(s) (depth {self.depth})")
+        return ", ".join(parts) or "nothing"
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Where each difference's minimal scenario went (None: not written)."""
+
+    files: tuple[str | None, ...]  # one per DiffResult.differences entry
+
+
+def _steps_text(d: Difference) -> list[str]:
+    lines = []
+    for i, step in enumerate(d.minimal.steps, start=1):
+        table = step_table(step)
+        extra = ", ".join(f"{k} = {json.dumps(v)}" for k, v in table.items() if k != "do")
+        lines.append(f"{i}. {table['do']}" + (f" ({extra})" if extra else ""))
+    return lines
+
+
+def _counts(result: DiffResult) -> str:
+    return (
+        f"{result.same} same, {len(result.differences)} differ, "
+        f"{len(result.not_comparable)} not comparable"
+    )
+
+
+def render_table(result: DiffResult, sources: Sources, written: Written) -> str:
+    a, b = result.a, result.b
+    lines = [f"probe diff {a} {b}: {sources.describe()}", "", _counts(result)]
+    index = {id(d): i for i, d in enumerate(result.differences)}
+    groups = result.groups()
+    if groups:
+        lines.append("")
+        lines.append(f"differences by kind ({len(groups)} kind(s)):")
+    for kind, found in groups:
+        example = found[0]
+        where = written.files[index[id(example)]]
+        sessions = len(example.minimal.sessions)
+        lines.append("")
+        lines.append(f"  [{len(found)}] {kind.describe(a, b)}")
+        lines.append(
+            f"      minimal example: {sessions} session(s), {len(example.minimal.steps)} step(s), "
+            f"shrunk from {example.source}"
+        )
+        if where:
+            lines.append(
+                f"      written to {where} (replay: probe run --engine {a} --engine {b} {where})"
+            )
+        lines.extend(f"        {s}" for s in _steps_text(example))
+        lines.append(f"      - {a}, + {b}:")
+        lines.extend(f"        {line}" for line in example.diff)
+        others = [d.source for d in found[1:]]
+        if others:
+            shown = ", ".join(others[:5]) + (
+                f", ... ({len(others) - 5} more)" if len(others) > 5 else ""
+            )
+            lines.append(f"      also in: {shown}")
+    if result.not_comparable:
+        lines.append("")
+        lines.append(f"not comparable ({len(result.not_comparable)}):")
+        for nc in result.not_comparable:
+            lines.append(f"  {nc.source}: {nc.engine} cannot express it")
+            lines.extend(f"    {reason}" for reason in nc.reasons)
+    return "\n".join(lines) + "\n"
+
+
+def _difference_dict(d: Difference, a: str, b: str, file: str | None) -> dict[str, Any]:
+    return {
+        "source": d.source,
+        "kind": d.kind.describe(a, b),
+        "file": file,
+        "sessions": len(d.minimal.sessions),
+        "steps": [step_table(s) for s in d.minimal.steps],
+        "diff": list(d.diff),
+    }
+
+
+def result_dict(result: DiffResult, sources: Sources, written: Written) -> dict[str, Any]:
+    a, b = result.a, result.b
+    files = {id(d): f for d, f in zip(result.differences, written.files, strict=True)}
+    return {
+        "ok": not result.differences,
+        "a": a,
+        "b": b,
+        "sources": {
+            "files": sources.files,
+            "random": sources.random,
+            "seed": sources.seed,
+            "traces": sources.traces,
+            "depth": sources.depth,
+        },
+        "counts": {
+            "compared": result.compared,
+            "same": result.same,
+            "differ": len(result.differences),
+            "not_comparable": len(result.not_comparable),
+            "kinds": len(result.groups()),
+        },
+        "kinds": [
+            {
+                "kind": kind.describe(a, b),
+                **{f"first_{k}": v for k, v in kind.as_dict().items()},
+                "count": len(found),
+                "sources": [d.source for d in found],
+                "example": _difference_dict(found[0], a, b, files[id(found[0])]),
+            }
+            for kind, found in result.groups()
+        ],
+        "differences": [
+            {"source": d.source, "kind": d.kind.describe(a, b), "file": files[id(d)]}
+            for d in result.differences
+        ],
+        "not_comparable": [
+            {"source": nc.source, "engine": nc.engine, "reasons": list(nc.reasons)}
+            for nc in result.not_comparable
+        ],
+    }
+
+
+def render_json(result: DiffResult, sources: Sources, written: Written) -> str:
+    return json.dumps(result_dict(result, sources, written), sort_keys=True, indent=2) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(result: DiffResult, sources: Sources, written: Written) -> str:
+    a, b = result.a, result.b
+    verdict = "no difference" if not result.differences else "DIFFER"
+    lines = [
+        f"## probe diff: {verdict}",
+        "",
+        f"`{a}` vs `{b}` over {sources.describe()}: {_counts(result)}.",
+    ]
+    files = {id(d): f for d, f in zip(result.differences, written.files, strict=True)}
+    groups = result.groups()
+    if groups:
+        lines += ["", "| count | kind | minimal example | file |", "|---:|---|---|---|"]
+        for kind, found in groups:
+            ex = found[0]
+            steps = ", ".join(s.split(". ", 1)[1] for s in _steps_text(ex))
+            file = files[id(ex)] or "-"
+            lines.append(
+                f"| {len(found)} | {_cell(kind.describe(a, b))} | "
+                f"{len(ex.minimal.sessions)} session(s): {_cell(steps)} | `{_cell(file)}` |"
+            )
+    if result.not_comparable:
+        lines += ["", f"Not comparable ({len(result.not_comparable)}):", ""]
+        for nc in result.not_comparable:
+            lines.append(f"- `{_cell(nc.source)}` on `{nc.engine}`: {_cell('; '.join(nc.reasons))}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# The scenario file of one difference
+# ---------------------------------------------------------------------------------------------
+
+
+def scenario_text(d: Difference, a: str, b: str, names: tuple[str | None, str | None]) -> str:
+    """The minimal scenario with an [expect.NAME] table per side (`names`; None: that side's
+    record goes in a comment, its table name being taken or unknown), then the diff."""
+    kind = d.kind.describe(a, b)
+    expect = tuple(
+        (name, recorded(run)) for name, run in zip(names, d.runs, strict=True) if name is not None
+    )
+    scenario = replace(
+        d.minimal,
+        name=f"probe diff: {kind}",
+        description=(
+            f"A minimal scenario on which {a} and {b} differ: {kind}. Written by "
+            f"`probe diff {a} {b}`; replay it on both with `probe run --engine {a} --engine {b} "
+            "FILE`. Each [expect.*] table records what that side did."
+        ),
+        expect=expect,
+    )
+    lines = [dump_scenario(scenario).rstrip("\n")]
+    for name, run, engine in zip(names, d.runs, (a, b), strict=True):
+        if name is None:
+            design = f" (design {run.strategy})" if run.strategy != engine else ""
+            lines += [
+                "",
+                f"# What {engine}{design} did; the loader has no [expect.*] table name for it",
+                "# here (one table per design, and the other side has it):",
+            ]
+            lines += [f"#   {line}" for line in expectation_lines(run)]
+    lines += ["", f"# The difference (- {a}, + {b}):"]
+    lines += [f"#   {line}" for line in d.diff]
+    return "\n".join(lines) + "\n"
+
+
+def file_name(kind: Kind, text: str) -> str:
+    """The kind, and a digest of the content: the same minimal scenario, the same file."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    return f"{kind.slug()}-{digest}.toml"
