@@ -10,9 +10,7 @@ from probe.scenario import Scenario
 from probe.strategies import DedupStrategy
 
 
-def replay(
-    scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | None = None
-) -> Run:
+def replay(scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | None = None) -> Run:
     """The model's run; `behaviour` the switches of an openclaw version (see probe.versions)."""
     world = World(scenario, strategy, behaviour=behaviour)
     checker = InvariantChecker()
