@@ -31,6 +31,8 @@ def replay(scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | N
         coordinator_absorbed=checker.coordinator_absorbed,
         coverage=tuple(world.coverage.as_dict().items()),
         drain=scenario.settings.drain,
+        # A strategy at a version (AtVersion) is held to that version's expectations.
+        version=getattr(strategy, "version", None) if behaviour is None else None,
     )
 
 
