@@ -652,9 +652,7 @@ def versions(
             raise UsageError(f"--format {format!r}: versions writes table or json")
         if format == "json":
             doc = {
-                "switches": [
-                    {"name": s.name, "id": s.fid, "summary": s.summary} for s in SWITCHES
-                ],
+                "switches": [{"name": s.name, "id": s.fid, "summary": s.summary} for s in SWITCHES],
                 "versions": [
                     {
                         "version": v,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the engine modules are imported where used: they are slow t
     from probe.bisect import BisectResult, Probe
     from probe.engines.base import Engine
     from probe.engines.layout import KeyShape
+    from probe.strategies import DedupStrategy
 
 
 def _say(message: str) -> None:
@@ -70,6 +71,20 @@ def _conform_one(scenario: Scenario, model: Engine, build: Engine) -> PairResult
     )
 
 
+def _own_model(strategy: DedupStrategy, version: str | None, engine: Engine) -> Engine:
+    from probe.engines.base import ModelEngine
+    from probe.engines.engine import LocalEngine
+    from probe.engines.switches import switches_in_dist
+
+    if version is not None or not isinstance(engine, LocalEngine):
+        return ModelEngine(strategy, version)
+    read = switches_in_dist(engine.local.dist)
+    if any(v is None for v in read.values()):
+        return ModelEngine(strategy)
+    named = engine.package_version
+    return ModelEngine(strategy, named, tuple(n for n, on in read.items() if on))
+
+
 def _pairs(specs: list[str] | None, builds: list[str] | None = None) -> list[tuple[Engine, Engine]]:
     """--pair model:NAME=ENGINE as given; --engine ENGINE against the model of its own design."""
     from probe.engines.base import ModelEngine
@@ -97,9 +112,10 @@ def _pairs(specs: list[str] | None, builds: list[str] | None = None) -> list[tup
                 f"--engine {spec}: its coordinator key shape cannot be read (see probe engines "
                 f"inspect {spec}); name the model to compare with: --pair model:NAME={spec}"
             )
-        # The model of its own design and, when probe knows it, of its own version.
+        # The model of its own design and, when probe knows it, of its own version; a build of
+        # a version probe does not know (your own) gets the switches read from its code.
         version = getattr(engine, "model_version", None)
-        pairs.append((ModelEngine(REGISTRY[design], version), engine))
+        pairs.append((_own_model(REGISTRY[design], version, engine), engine))
     return pairs
 
 

@@ -87,7 +87,12 @@ class ScenarioFile(pytest.File):
         names = self.config.getoption("probe_strategy") or list(REGISTRY)
         for name in names:
             try:
-                strategy = get_strategy(name)
+                design, at, version = name.partition("@")
+                strategy = get_strategy(design)
+                if at:  # fixed@VERSION: the model of that openclaw version
+                    from probe.strategies import AtVersion
+
+                    strategy = AtVersion(strategy, version)
             except Exception as exc:
                 raise self.CollectError(f"--probe-strategy: {exc}") from None
             yield ScenarioItem.from_parent(

@@ -10,9 +10,7 @@ from probe.scenario import Scenario
 from probe.strategies import DedupStrategy
 
 
-def replay(
-    scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | None = None
-) -> Run:
+def replay(scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | None = None) -> Run:
     """The model's run; `behaviour` the switches of an openclaw version (see probe.versions)."""
     world = World(scenario, strategy, behaviour=behaviour)
     checker = InvariantChecker()
@@ -33,6 +31,8 @@ def replay(
         coordinator_absorbed=checker.coordinator_absorbed,
         coverage=tuple(world.coverage.as_dict().items()),
         drain=scenario.settings.drain,
+        # A strategy at a version (AtVersion) is held to that version's expectations.
+        version=getattr(strategy, "version", None) if behaviour is None else None,
     )
 
 

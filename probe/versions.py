@@ -103,9 +103,7 @@ VERSIONS: dict[str, tuple[str, ...]] = {
 ERAS: dict[str, tuple[str, ...]] = {
     "E0": ("2026.5.26", "2026.5.27", "2026.5.28", "2026.5.30-beta.1"),
     "E1": tuple(
-        v
-        for v in VERSIONS
-        if v.startswith(("2026.5.31", "2026.6.")) or v == "2026.7.1-beta.1"
+        v for v in VERSIONS if v.startswith(("2026.5.31", "2026.6.")) or v == "2026.7.1-beta.1"
     ),
     "E2": (
         "2026.7.1-beta.2",
@@ -121,9 +119,7 @@ ERAS: dict[str, tuple[str, ...]] = {
     ),
     "E3": tuple(v for v in VERSIONS if v.startswith("2026.7.2-beta.")),
     "E4": (*(v for v in VERSIONS if v.startswith("2026.8.")), "2026.9.1-beta.1"),
-    "E5": tuple(
-        v for v in VERSIONS if v.startswith("2026.9.") and v != "2026.9.1-beta.1"
-    ),
+    "E5": tuple(v for v in VERSIONS if v.startswith("2026.9.") and v != "2026.9.1-beta.1"),
 }
 
 

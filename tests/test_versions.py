@@ -205,3 +205,26 @@ def test_the_model_of_each_version_matches_its_recorded_build(path: Path, versio
     assert events == real["events"]
     assert list(run.runtime_outcomes) == real["runtime_outcomes"]
     assert run.absorbed_by == real["absorbed_by"]
+
+
+def test_the_versioned_heartbeat_with_every_switch_off_is_the_pinned_one() -> None:
+    """_heartbeat_as(all off) must be _heartbeat: the pinned models keep their own path."""
+    import random
+
+    from probe.generate import generate
+    from probe.model.world import World
+
+    rng = random.Random(11)
+    library = [read_scenario(p, REGISTRY.keys()) for p in SCENARIOS]
+    generated = [generate(rng, name=f"g{i}") for i in range(150)]
+    for scenario in library + generated:
+        for strategy in REGISTRY.values():
+            pinned = World(scenario, strategy)
+            versioned = World(scenario, strategy)
+            versioned.behaviour = Behaviour(clear_run_activity=False)  # equal, not identical
+            assert versioned.behaviour is not PINNED
+            for number, step in enumerate(scenario.steps, start=1):
+                pinned.apply(number, step)
+                versioned.apply(number, step)
+            assert versioned.bus.events == pinned.bus.events, scenario.name
+            assert versioned.runtime_outcomes() == pinned.runtime_outcomes()

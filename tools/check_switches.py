@@ -46,8 +46,10 @@ def main() -> int:
         checked += 1
         if wrong or unreadable:
             bad += 1
-        status = "agree" if not wrong else "DIFFER " + ", ".join(
-            f"{'+' if n in code else '-'}{n}" for n in wrong
+        status = (
+            "agree"
+            if not wrong
+            else "DIFFER " + ", ".join(f"{'+' if n in code else '-'}{n}" for n in wrong)
         )
         note = f" (cannot tell: {', '.join(unreadable)})" if unreadable else ""
         print(f"{version:<18} {len(code):>2} switches  {status}{note}")

@@ -25,6 +25,51 @@ from probe.strategies import REGISTRY
 from probe.versions import design_of, switches_of
 
 
+def check(version: str, seed: int, count: int, out: Path, report: dict[str, object]) -> None:
+    switches_of(version)
+    model = ModelEngine(REGISTRY[design_of(version)], version)
+    build = RealEngine(version)
+    counts = {"agree": 0, "differ": 0, "not_comparable": 0}
+    differences = []
+    start = time.perf_counter()
+
+    def save(done: int) -> None:
+        report[version] = {
+            "seed": seed,
+            "count": count,
+            "done": done,
+            "model": model.name,
+            "switches": list(switches_of(version)),
+            **counts,
+            "seconds": round(time.perf_counter() - start, 1),
+            "differences": differences,
+        }
+        out.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+
+    for number, (label, scenario) in enumerate(generate_many(seed, count), 1):
+        try:
+            real = build.replay(scenario)
+        except CannotExpress:
+            counts["not_comparable"] += 1
+            continue
+        diff = diff_runs(model.replay(scenario), real)
+        if diff:
+            counts["differ"] += 1
+            differences.append({"label": label, "toml": dump_scenario(scenario), "diff": diff})
+        else:
+            counts["agree"] += 1
+        if number % 20 == 0:
+            save(number)  # partial counts survive an interrupted run
+    save(count)
+    seconds = time.perf_counter() - start
+    print(
+        f"{version:<18} {model.name:<28} agree {counts['agree']:>4}  "
+        f"differ {counts['differ']:>4}  not comparable {counts['not_comparable']:>4}  "
+        f"{seconds:7.1f} s",
+        flush=True,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("versions", nargs="+")
@@ -34,43 +79,7 @@ def main() -> int:
     args = parser.parse_args()
     report: dict[str, object] = json.loads(args.out.read_text()) if args.out.exists() else {}
     for version in args.versions:
-        switches_of(version)
-        model = ModelEngine(REGISTRY[design_of(version)], version)
-        build = RealEngine(version)
-        counts = {"agree": 0, "differ": 0, "not_comparable": 0}
-        differences = []
-        start = time.perf_counter()
-        for label, scenario in generate_many(args.seed, args.count):
-            try:
-                real = build.replay(scenario)
-            except CannotExpress:
-                counts["not_comparable"] += 1
-                continue
-            diff = diff_runs(model.replay(scenario), real)
-            if diff:
-                counts["differ"] += 1
-                differences.append(
-                    {"label": label, "toml": dump_scenario(scenario), "diff": diff}
-                )
-            else:
-                counts["agree"] += 1
-        seconds = time.perf_counter() - start
-        report[version] = {
-            "seed": args.seed,
-            "count": args.count,
-            "model": model.name,
-            "switches": list(switches_of(version)),
-            **counts,
-            "seconds": round(seconds, 1),
-            "differences": differences,
-        }
-        args.out.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
-        print(
-            f"{version:<18} {model.name:<28} agree {counts['agree']:>4}  "
-            f"differ {counts['differ']:>4}  not comparable {counts['not_comparable']:>4}  "
-            f"{seconds:7.1f} s",
-            flush=True,
-        )
+        check(version, args.seed, args.count, args.out, report)
     return 0
 
 

@@ -36,9 +36,7 @@ def main() -> int:
         scenario = read_scenario(path, REGISTRY.keys())
         target = args.out / f"{path.stem}.json"
         doc = json.loads(target.read_text()) if target.exists() else {}
-        doc.update(
-            {"name": scenario.name, "scenario": normalized(scenario), "file": str(path)}
-        )
+        doc.update({"name": scenario.name, "scenario": normalized(scenario), "file": str(path)})
         builds = doc.setdefault("builds", {})
         for version in args.versions:
             switches_of(version)

@@ -47,11 +47,15 @@ class ModelEngine:
 
     strategy: DedupStrategy
     version: str | None = None
+    # A build of a version probe does not know: the switches read from its own code, named
+    # by `version` (its package.json's) in the engine's name.
+    code_switches: tuple[str, ...] | None = None
 
     @property
     def name(self) -> str:
         at = "" if self.version is None else f"@{self.version}"
-        return f"model:{self.strategy.name}{at}"
+        read = "" if self.code_switches is None else " (switches read from its code)"
+        return f"model:{self.strategy.name}{at}{read}"
 
     @property
     def design(self) -> str | None:
@@ -61,8 +65,12 @@ class ModelEngine:
     def behaviour(self) -> Behaviour:
         from probe.versions import behaviour_of
 
+        if self.code_switches is not None:
+            return Behaviour.of(self.code_switches)
         return PINNED if self.version is None else behaviour_of(self.version)
 
     def replay(self, scenario: Scenario) -> Run:
         run = replay(scenario, self.strategy, self.behaviour)
-        return replace(run, engine=self.name, version=self.version)
+        # A version probe does not know picks no [expect."D@V"] table.
+        version = None if self.code_switches is not None else self.version
+        return replace(run, engine=self.name, version=version)

@@ -173,12 +173,18 @@ class LocalEngine:
         """The version its package.json names, when probe knows that version's switches."""
         from probe.versions import VERSIONS
 
+        version = self.package_version
+        return version if version in VERSIONS else None
+
+    @cached_property
+    def package_version(self) -> str | None:
+        """The version its package.json names (None: none there)."""
         package = self.local.dist.parent / "package.json"
         try:
             version = json.loads(package.read_text(encoding="utf-8")).get("version")
         except (OSError, ValueError, AttributeError):
             return None
-        return version if isinstance(version, str) and version in VERSIONS else None
+        return version if isinstance(version, str) else None
 
 
 def run_from_events(

@@ -105,7 +105,8 @@ class World:
         self.strategy = strategy
         if behaviour is None:
             behaviour = getattr(strategy, "behaviour", PINNED)
-        self.behaviour = behaviour
+        # All off is the pinned builds: their own (faster) heartbeat, see _fire.
+        self.behaviour = PINNED if behaviour == PINNED else behaviour
         self.warn_ms = scenario.settings.effective_warn_ms
         self.abort_ms = scenario.settings.abort_ms
         self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
