@@ -187,14 +187,17 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             int,
             typer.Option("--random", metavar="N", min=0, help="Also N seeded random scenarios."),
         ] = 0,
-        seed: Annotated[int, typer.Option(min=0, help="Seed of the random scenarios.")] = 0,
+        seed: Annotated[
+            int, typer.Option(metavar="S", min=0, help="Seed of the random scenarios.")
+        ] = 0,
         depth: Annotated[
             int | None,
             typer.Option(
+                metavar="D",
                 min=1,
                 max=12,
                 help="Also every distinct trace of the model's breadth-first search to this "
-                "depth, from the first FILE's sessions (default: the issue's seed).",
+                "depth, from the first file's sessions (default: the issue's seed).",
             ),
         ] = None,
         all_features: Annotated[
@@ -209,13 +212,13 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             bool, typer.Option("--shrink/--no-shrink", help="Shrink each difference.")
         ] = True,
         out: Annotated[
-            Path, typer.Option(help="Folder for the differences' scenarios.")
+            Path, typer.Option(metavar="DIR", help="Folder for the differences' scenarios.")
         ] = DEFAULT_OUT,
         no_write: Annotated[
             bool, typer.Option("--no-write", help="Write no scenario files.")
         ] = False,
         force: Annotated[
-            bool, typer.Option(help="Overwrite existing files (scenarios and -o).")
+            bool, typer.Option("--force", help="Overwrite existing files (scenarios and -o).")
         ] = False,
         format: Annotated[
             str,
