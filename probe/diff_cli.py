@@ -48,13 +48,13 @@ def _accepted(text: str) -> bool:
 
 
 def file_text(d: Difference, a: Engine, b: Engine) -> str:
-    """The difference's scenario file, with [expect."DESIGN@VERSION"] tables where the loader
-    takes them (per build version), else [expect.DESIGN] (one side in a comment when both
-    sides share a design)."""
+    """The difference's scenario file: [expect.DESIGN] per side when the designs differ (so a
+    plain `probe run FILE` replays it too); when they are the same, [expect."DESIGN@VERSION"]
+    per side where the loader takes those, else one side's record in a comment."""
     from probe.report.diff_report import scenario_text
 
     (design_a, versioned_a), (design_b, versioned_b) = _table_names(a), _table_names(b)
-    if versioned_a and versioned_b and versioned_a != versioned_b:
+    if design_a == design_b and versioned_a and versioned_b and versioned_a != versioned_b:
         text = scenario_text(d, a.name, b.name, (versioned_a, versioned_b))
         if _accepted(text):
             return text
