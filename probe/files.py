@@ -146,6 +146,44 @@ def library_dir() -> Path:
     return packaged if packaged.is_dir() else here.parent / "scenarios"
 
 
+def shown_path(path: Path) -> str:
+    """A path the user can open from where they are: relative to the current folder when
+    under it, else absolute."""
+    absolute = path.absolute()
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
+
+
 def library_files() -> list[tuple[Path, str]]:
     """(file, the path to show) for every shipped scenario, in name order."""
-    return [(p, f"scenarios/{p.name}") for p in sorted(library_dir().glob("*.toml"))]
+    return [(p, shown_path(p)) for p in sorted(library_dir().glob("*.toml"))]
+
+
+def scenario_files(paths: list[Path]) -> list[tuple[Path, str]]:
+    """(file, the path to show) for each argument: a file as given, a folder's *.toml files
+    (searched recursively, in path order) under the folder as given."""
+    chosen: list[tuple[Path, str]] = []
+    for path in paths:
+        if not path.is_dir():
+            chosen.append((path, str(path)))
+            continue
+        found = sorted(p for p in path.rglob("*.toml") if p.is_file())
+        if not found:
+            raise ScenarioError([Problem(str(path), "", None, "no scenario files (*.toml) here")])
+        chosen += [(p, str(p)) for p in found]
+    return chosen
+
+
+def default_files() -> tuple[list[tuple[Path, str]], str]:
+    """The scenarios a command runs without arguments, and a line saying which they are:
+    ./scenarios (where `probe new` writes) when it exists, else the bundled library."""
+    local = Path("scenarios")
+    if local.is_dir() and any(local.rglob("*.toml")):
+        files = scenario_files([local])
+        return files, f"probe: {len(files)} scenario(s) from ./scenarios"
+    files = library_files()
+    why = "no *.toml in ./scenarios" if local.is_dir() else "no ./scenarios here"
+    where = shown_path(library_dir())
+    return files, f"probe: {why}; {len(files)} bundled scenario(s) from {where}"

@@ -34,6 +34,11 @@ def render_github(report: Report, key_lines: Mapping[str, Mapping[str, int]] | N
         lines = (key_lines or {}).get(sr.path, {})
         for note in sr.scenario.notes:
             out.append(_command("warning", [("file", sr.path), ("title", "probe note")], note))
+        for nc in sr.not_comparable:
+            for item in nc.items:
+                props = [("file", sr.path)] + ([("line", str(item.line))] if item.line else [])
+                props.append(("title", f"probe: not comparable on {nc.engine}"))
+                out.append(_command("warning", props, f"{item.key}: {item.reason}"))
         for name, result in sr.strategies:
             for f in failures(sr, name, result):
                 props = [("file", sr.path)]

@@ -1,4 +1,8 @@
-"""The terminal layout of a report description: Rich tables and text, wrapped to the width."""
+"""The terminal layout of a report description: Rich tables and text, wrapped to the width.
+
+probe.report.layout decides the wrapping (column widths that keep every token whole, lines
+broken at word or field boundaries, records when a table cannot fit); Rich only draws it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,17 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from probe.report.layout import Block, Cell, Grid, inert
+from probe.report.layout import (
+    Block,
+    Cell,
+    Grid,
+    Spans,
+    fit_widths,
+    inert,
+    stacked,
+    wrap,
+    wrap_spans,
+)
 
 
 def _text(cell: Cell) -> Text:
@@ -22,22 +36,42 @@ def _text(cell: Cell) -> Text:
     return text
 
 
-def _table(grid: Grid) -> Table:
+def _lines(lines: list[Spans]) -> Text:
+    text = Text()
+    for k, line in enumerate(lines):
+        if k:
+            text.append("\n")
+        text.append_text(_text(line))
+    return text
+
+
+def _overhead(columns: int) -> int:
+    """What the table adds to its columns: without edges and with collapsed padding, two
+    blanks between two columns (as the plain layout has)."""
+    return 2 * (columns - 1)
+
+
+def _table(grid: Grid, width: int) -> RenderableType:
+    widths = fit_widths(grid, width, _overhead(len(grid.columns)))
+    if widths is None:
+        return _lines(stacked(grid, width))
     table = Table(
-        title=_text(grid.title), box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False
+        title=_text(grid.title),
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
     )
-    for c in grid.columns:
-        table.add_column(
-            _text(c.header),
-            overflow="ellipsis" if c.no_wrap else "fold",
-            no_wrap=c.no_wrap,
-            min_width=c.min_width or None,
-        )
+    for c, w in zip(grid.columns, widths, strict=True):
+        header = Text("\n".join(wrap(c.header, w, hard=False)))
+        table.add_column(header, width=w, no_wrap=True, overflow="crop")
     for row in grid.rows:
         if row is None:
             table.add_section()
         else:
-            table.add_row(*(_text(c) for c in row))
+            cells = (_lines(wrap_spans(c, w, hard=False)) for c, w in zip(row, widths, strict=True))
+            table.add_row(*cells)
     return table
 
 
@@ -54,7 +88,8 @@ def render_styled(blocks: list[Block], *, width: int, color: bool) -> str:
         _environ={},
     )
     items: list[RenderableType] = [
-        _table(b) if isinstance(b, Grid) else _text(b) for b in inert(blocks)
+        _table(b, width) if isinstance(b, Grid) else _lines(wrap_spans(b, width, hanging=True))
+        for b in inert(blocks)
     ]
     for item in items:
         console.print(item)

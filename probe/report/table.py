@@ -63,6 +63,9 @@ def _comparison_table(title: str, results: list[ScenarioResult]) -> Grid:
                     _verdict_with_count(r),
                 )
             )
+        for j, nc in enumerate(sr.not_comparable):
+            label = _stem(sr.path) if j == 0 and not sr.strategies else ""
+            rows.append((label, nc.engine, "-", "-", "-", "-", "-", "-", (("n/c", "yellow"),)))
         rows.append(None)
     return Grid(title, _COMPARE_COLUMNS, tuple(rows))
 
@@ -88,14 +91,30 @@ def render_compare(report: Report, *, width: int | None = None, color: bool = Fa
         blocks.append(_comparison_table("With bump", bump))
     if control:
         blocks.append(_comparison_table("Control (no bump)", control))
+    blocks += _not_comparable(report)
     blocks.append(_summary_line(report))
     return _render(blocks, width, color)
+
+
+def _not_comparable(report: Report) -> list[Block]:
+    """Why each n/c row could not be compared: the scenario, the engine, the feature."""
+    lines = [
+        f"  {sr.path}" + (f":{item.line}" if item.line else "") + f": {item.key}: {item.reason}"
+        for sr in report.scenarios
+        for nc in sr.not_comparable
+        for item in nc.items
+    ]
+    if not lines:
+        return []
+    head = ("n/c = not comparable (nothing was approximated; the rest is judged):", "yellow")
+    return [(head, ("\n" + "\n".join(lines) + "\n", ""))]
 
 
 def _summary_line(report: Report) -> Spans:
     total = sum(len(s.strategies) for s in report.scenarios)
     failed = sum(1 for s in report.scenarios for _, r in s.strategies if not r.ok)
-    head = (f"{len(report.scenarios)} scenario(s), {total} strategy run(s): ", "")
+    skipped = f", {report.not_comparable} not comparable" if report.not_comparable else ""
+    head = (f"{len(report.scenarios)} scenario(s), {total} strategy run(s){skipped}: ", "")
     tail = ((f" ({failed} failed)", ""),) if failed else ()
     return (head, *_verdict(report.ok), *tail)
 
@@ -120,6 +139,35 @@ def describe(event: Event) -> str:
     return f"{what}, {f('state')}, age {f('ageMs')} ms, q={f('queueDepth')}"
 
 
+def phantom_requests(events: tuple[Event, ...]) -> frozenset[int]:
+    """The seq of each request made while one for the same ref is in flight (the phantom the
+    SVG draws in red): open from its requested event to its completed one, as the SVG pairs
+    them, a coordinator's own skip closing nothing."""
+    from probe.invariants import request_identity
+
+    open_requests: dict[str, list[object]] = {}
+    phantoms: set[int] = set()
+    for e in events:
+        if e.type == REQUESTED:
+            pending = open_requests.setdefault(e.ref, [])
+            if pending:
+                phantoms.add(e.seq)
+            pending.append(request_identity(e))
+        elif e.type == COMPLETED and e.layer != "coordinator":
+            pending = open_requests.get(e.ref, [])
+            ident = request_identity(e)
+            if ident in pending:
+                pending.remove(ident)
+    return frozenset(phantoms)
+
+
+PHANTOM = "PHANTOM"
+_PHANTOM_LEGEND = (
+    f"{PHANTOM}: requested while a recovery for the same ref is in flight; the runtime can "
+    "only absorb it (no work behind it)"
+)
+
+
 _TIMELINE_COLUMNS = tuple(
     Column(h) for h in ("step", "t (ms)", "event", "ref", "gen", "detail", "stale")
 )
@@ -127,6 +175,7 @@ _TIMELINE_COLUMNS = tuple(
 
 def _timeline(sr: ScenarioResult, name: str, result: StrategyResult) -> Grid:
     rows: list[tuple[Cell, ...] | None] = []
+    phantoms = phantom_requests(result.run.events)
     for e in result.run.events:
         mark = ""
         if sr.divergence is not None and e.step == sr.divergence:
@@ -138,7 +187,9 @@ def _timeline(sr: ScenarioResult, name: str, result: StrategyResult) -> Grid:
                 terminal(e.type),
                 terminal(e.ref),
                 "" if e.generation is None else str(e.generation),
-                terminal(describe(e)),
+                ((f"{PHANTOM} ", "bold red"), (terminal(describe(e)), ""))
+                if e.seq in phantoms
+                else terminal(describe(e)),
                 "stale" if e.get("stale") else "",
             )
         )
@@ -193,7 +244,17 @@ def render_run(report: Report, *, width: int | None = None, color: bool = False)
             blocks.append(((text, ""),))
         for name, r in sr.strategies:
             blocks.append(_timeline(sr, name, r))
+            if phantom_requests(r.run.events):
+                blocks.append(((_PHANTOM_LEGEND, "red"),))
             blocks.append(_strategy_summary(name, r))
             blocks.append((("", ""),))
+        for nc in sr.not_comparable:
+            why = "".join(
+                f"\n  {item.key}"
+                + (f" (line {item.line})" if item.line else "")
+                + f": {item.reason}"
+                for item in nc.items
+            )
+            blocks.append(((f"{nc.engine}: not comparable", "bold yellow"), (why + "\n", "")))
     blocks.append(_summary_line(report))
     return _render(blocks, width, color)
