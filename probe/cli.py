@@ -16,6 +16,7 @@ import typer
 
 from probe import __version__
 from probe.errors import ProbeError, Problem, ScenarioError, UsageError
+from probe.escape import terminal, terminal_lines
 from probe.options import (
     BaselineOpt,
     EngineOpt,
@@ -47,7 +48,9 @@ T = TypeVar("T")
 
 
 def _fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    # Messages escape what they quote from files; this keeps any other (a build's, an OS
+    # error's) from acting on the terminal too. Escaping twice changes nothing.
+    sys.stderr.write(terminal_lines(message.rstrip("\n")) + "\n")
     raise typer.Exit(code)
 
 
@@ -161,18 +164,18 @@ def _report(
         for e in engines:
             start = time.perf_counter()
             if slow:
-                sys.stderr.write(f"{shown}: {e.name} ...\n")
+                sys.stderr.write(terminal(f"{shown}: {e.name} ...") + "\n")
                 sys.stderr.flush()
             outcome = _replay(e, scenario, shown)
             if isinstance(outcome, NotComparable):
                 missing.append(outcome)
                 if slow:
-                    sys.stderr.write(f"{shown}: {e.name}: not comparable\n")
+                    sys.stderr.write(terminal(f"{shown}: {e.name}: not comparable") + "\n")
                 continue
             runs.append(outcome)
             took.append(time.perf_counter() - start)
             if slow:
-                sys.stderr.write(f"{shown}: {e.name}: {took[-1]:.2f} s\n")
+                sys.stderr.write(terminal(f"{shown}: {e.name}: {took[-1]:.2f} s") + "\n")
         results.append(
             judge(
                 scenario, shown, runs, key_by_engine=key_by_engine, not_comparable=tuple(missing)
@@ -222,14 +225,14 @@ def _emit(text: str, output: Path | None) -> None:
 
 def _key_lines(chosen: list[tuple[Path, str]]) -> dict[str, dict[str, int]]:
     """Where each key stands in each scenario file, for annotations on expectation lines."""
+    from probe.files import read_text
     from probe.toml_lines import index_lines
 
     lines: dict[str, dict[str, int]] = {}
     for path, shown in chosen:
-        try:
-            lines[shown] = index_lines(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            continue  # read fine a moment ago; without lines the annotation names the file
+        text = read_text(path)
+        if text is not None:  # read fine a moment ago; without lines the annotation names the file
+            lines[shown] = index_lines(text)
     return lines
 
 
@@ -286,21 +289,26 @@ class _Outputs:
         if self.svg is not None:
             _check_output(self.svg, self.force, option="--svg")
         if self.baseline is not None and self.baseline.is_dir():
-            raise UsageError(f"{self.baseline}: is a directory; --baseline takes a file")
+            shown = terminal(str(self.baseline))
+            raise UsageError(f"{shown}: is a directory; --baseline takes a file")
 
     def read_baseline(self) -> dict[str, object] | None:
         if self.baseline is None or (self.update_baseline and not self.baseline.exists()):
             return None
         from probe.baseline import parse_baseline
+        from probe.files import Unreadable, read_limited
+        from probe.limits import LIMITS
 
+        shown = terminal(str(self.baseline))
         try:
-            text = self.baseline.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise UsageError(
-                f"{self.baseline}: no such file (write it with --update-baseline)"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{self.baseline}: cannot read: {exc}") from None
+            raw = read_limited(self.baseline, LIMITS.baseline_bytes, "baseline report")
+        except Unreadable as exc:
+            hint = " (write it with --update-baseline)" if exc.missing else ""
+            raise UsageError(f"{shown}: {exc.reason}{hint}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{shown}: cannot read: {exc}") from None
         return parse_baseline(text, str(self.baseline))
 
 
@@ -327,7 +335,7 @@ def _produce(
     engines = _engines(strategy, engine, registry)
     loaded = _load(chosen, registry)
     if which is not None:
-        sys.stderr.write(which + "\n")
+        sys.stderr.write(terminal(which) + "\n")
     if keep is not None:
         loaded = [(s, p) for s, p in loaded if keep(s)]
     if not loaded:
@@ -367,11 +375,14 @@ def _produce(
         _emit(current, opts.baseline)
     for sr in report.scenarios:
         for note in sr.scenario.notes:
-            sys.stderr.write(f"{sr.path}: note: {note}\n")
+            sys.stderr.write(f"{terminal(sr.path)}: note: {terminal(note)}\n")
         for nc in sr.not_comparable:
             for item in nc.items:
                 where = f"{sr.path}:{item.line}" if item.line else sr.path
-                sys.stderr.write(f"{where}: {item.key}: not comparable: {item.reason}\n")
+                sys.stderr.write(
+                    f"{terminal(where)}: {terminal(item.key)}: not comparable: "
+                    f"{terminal(item.reason)}\n"
+                )
     sys.stderr.write(message)
     raise typer.Exit(EXIT_OK if report.ok and not changed else EXIT_FAILED)
 
@@ -414,7 +425,7 @@ def _record(
         raise ScenarioError(problems)
     for path, shown, text, names in edits:
         replace_file(path, text)
-        sys.stderr.write(f"{shown}: recorded {', '.join(names)} into [expect.*]\n")
+        sys.stderr.write(terminal(f"{shown}: recorded {', '.join(names)} into [expect.*]") + "\n")
     written = [(path, shown) for path, shown, _, _ in edits]
     again = {shown: scenario for scenario, shown in _load(written, registry)}
     return Report(
@@ -542,9 +553,9 @@ def validate(
         loaded = _load(scenario_files(files), _registry(plugin))
         for scenario, shown in loaded:
             counts = f"{len(scenario.sessions)} session(s), {len(scenario.steps)} step(s)"
-            sys.stdout.write(f"{shown}: ok ({counts})\n")
+            sys.stdout.write(f"{terminal(shown)}: ok ({counts})\n")
             for note in scenario.notes:
-                sys.stderr.write(f"{shown}: note: {note}\n")
+                sys.stderr.write(f"{terminal(shown)}: note: {terminal(note)}\n")
 
     _guarded(body)
 
@@ -574,7 +585,7 @@ def new(
             if directory.exists():
                 raise UsageError(f"{directory}: not a folder; --dir takes a folder")
             directory.mkdir(parents=True)
-            sys.stderr.write(f"created folder {directory}\n")
+            sys.stderr.write(f"created folder {terminal(str(directory))}\n")
         from probe.skeleton import skeleton
 
         _emit(skeleton(stem), target)

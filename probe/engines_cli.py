@@ -113,6 +113,9 @@ def _load(files: list[Path] | None) -> list[tuple[Scenario, str]]:
 
 
 def _render(results: list[tuple[str, list[PairResult]]]) -> str:
+    from probe.escape import terminal
+
+    results = [(terminal(path), pairs) for path, pairs in results]
     lines = []
     width = max(len(p) for p, _ in results)
     for path, pairs in results:
@@ -123,13 +126,13 @@ def _render(results: list[tuple[str, list[PairResult]]]) -> str:
                 f"{verdict[pr.status]:<15} {pr.seconds:6.2f} s"
             )
             if pr.status == "not_comparable":
-                lines.extend(f"    {reason}" for reason in pr.detail)
+                lines.extend(f"    {terminal(reason)}" for reason in pr.detail)
     for path, pairs in results:
         for pr in pairs:
             if pr.status == "differ":
                 lines.append("")
                 lines.append(f"{path}: {pr.model} and {pr.real} differ (- model, + real):")
-                lines.extend(f"  {line}" for line in pr.detail)
+                lines.extend(f"  {terminal(line)}" for line in pr.detail)
     counts = {
         s: sum(1 for _, ps in results for p in ps if p.status == s)
         for s in ("agree", "differ", "not_comparable")
@@ -364,6 +367,9 @@ def _boundary_diff(result: BisectResult) -> list[str]:
 
 
 def render_bisect(result: BisectResult, shown: str, on: str, seconds: float) -> str:
+    from probe.escape import terminal
+
+    shown = terminal(shown)
     versions = result.versions
     lines = [
         f"bisect {shown} on {on}: {len(versions)} version(s), "
@@ -408,7 +414,7 @@ def render_bisect(result: BisectResult, shown: str, on: str, seconds: float) -> 
         lines.append("")
         if diff:
             lines.append(f"event streams (- {before.version}, + {after.version}):")
-            lines.extend(f"  {line}" for line in diff)
+            lines.extend(f"  {terminal(line)}" for line in diff)
         else:
             lines.append("event streams: identical (the verdict differs in another key)")
     else:
@@ -756,8 +762,8 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             _format(format, ("table", "json", "junit", "github"), "conform")
             _check(output, force)
             started = datetime.now(UTC)
+            loaded = _load(files)  # bad files are refused before any build is resolved
             pairs = _pairs(pair, engine)
-            loaded = _load(files)
             results: list[tuple[str, list[PairResult]]] = []
             for scenario, shown in loaded:
                 row = []

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from probe.errors import UsageError
+from probe.escape import terminal
 from probe.scenario import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
@@ -149,10 +150,10 @@ def _confirmation_lines(written: Written) -> list[str]:
             lines.append(f"{head}confirmed: the real code violates {invariant} too{took}")
         elif c.status == CANNOT_EXPRESS:
             lines.append(f"{head}cannot express it{took}")
-            lines.extend(f"      {reason}" for reason in c.detail)
+            lines.extend(f"      {terminal(reason)}" for reason in c.detail)
         elif c.status == DISAGREES:
             lines.append(f"{head}MODEL DISAGREES (- {c.model}, + real){took}")
-            lines.extend(f"      {line}" for line in c.detail)
+            lines.extend(f"      {terminal(line)}" for line in c.detail)
         else:
             lines.append(
                 f"{head}agrees: no {invariant} on this design, as {c.model} predicts{took}"
@@ -205,7 +206,8 @@ def _render_table(
             lines.append(f"  violates {w.example.invariant} in {len(w.example.trace)} step(s):")
             lines.extend(_trace_lines(w.example))
             if w.file:
-                lines.append(f"    written to {w.file} (replay: probe run {w.file})")
+                shown = terminal(w.file)
+                lines.append(f"    written to {shown} (replay: probe run {shown})")
             lines.extend(_confirmation_lines(w))
         expected = ", ".join(sorted(o.expected)) or "none"
         lines.append(f"  expected violations: {expected}")

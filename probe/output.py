@@ -7,18 +7,20 @@ import sys
 from pathlib import Path
 
 from probe.errors import UsageError
+from probe.escape import terminal
 
 
 def check_output(output: Path | None, force: bool, option: str = "--output") -> None:
     """Refuse a destination that cannot be written, before anything runs."""
     if output is None:
         return
+    shown = terminal(str(output))
     if output.is_dir():
-        raise UsageError(f"{output}: is a directory; {option} takes a file")
+        raise UsageError(f"{shown}: is a directory; {option} takes a file")
     if output.exists() and not force:
-        raise UsageError(f"{output}: already exists (use --force to replace it)")
+        raise UsageError(f"{shown}: already exists (use --force to replace it)")
     if not output.parent.exists():
-        raise UsageError(f"{output}: the folder {output.parent} does not exist")
+        raise UsageError(f"{shown}: the folder {terminal(str(output.parent))} does not exist")
 
 
 def _umask() -> int:

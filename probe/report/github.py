@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from probe.escape import github_message, github_property
 from probe.report.failures import Failure, failures, step_line
 from probe.report.results import Report, ScenarioResult
 from probe.toml_lines import line_of
 
 
-def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _prop(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def _command(kind: str, props: list[tuple[str, str]], message: str) -> str:
-    inner = ",".join(f"{k}={_prop(v)}" for k, v in props)
-    return f"::{kind} {inner}::{_data(message)}"
+    inner = ",".join(f"{k}={github_property(v)}" for k, v in props)
+    return f"::{kind} {inner}::{github_message(message)}"
 
 
 def _line(

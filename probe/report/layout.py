@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from probe.escape import terminal_lines
+
 # A run of text and its Rich style ("" for none); a styled line is a tuple of them.
 Span = tuple[str, str]
 Spans = tuple[Span, ...]
@@ -40,6 +42,31 @@ def plain(cell: Cell) -> str:
     return cell if isinstance(cell, str) else "".join(text for text, _ in cell)
 
 
+def _inert_cell(cell: Cell) -> Cell:
+    if isinstance(cell, str):
+        return terminal_lines(cell)
+    return tuple((terminal_lines(text), style) for text, style in cell)
+
+
+def inert(blocks: list[Block]) -> list[Block]:
+    """The blocks with every control character escaped, the newlines that lay them out kept.
+
+    Both layouts start here, so no string (from a file, a build) acts on the terminal, and
+    widths are measured on the text that is shown.
+    """
+    out: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Grid):
+            columns = tuple(c._replace(header=terminal_lines(c.header)) for c in block.columns)
+            rows = tuple(
+                None if row is None else tuple(_inert_cell(c) for c in row) for row in block.rows
+            )
+            out.append(Grid(terminal_lines(block.title), columns, rows))
+        else:
+            out.append(tuple((terminal_lines(text), style) for text, style in block))
+    return out
+
+
 def _grid_lines(grid: Grid) -> list[str]:
     widths = [max(c.min_width, len(c.header)) for c in grid.columns]
     cells = [None if row is None else [plain(c).split("\n") for c in row] for row in grid.rows]
@@ -64,7 +91,7 @@ def _grid_lines(grid: Grid) -> list[str]:
 
 def render_plain(blocks: list[Block]) -> str:
     lines: list[str] = []
-    for block in blocks:
+    for block in inert(blocks):
         if isinstance(block, Grid):
             if lines and lines[-1]:
                 lines.append("")  # a table stands apart from the text above it

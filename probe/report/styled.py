@@ -13,10 +13,21 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from probe.report.layout import Block, Cell, Grid, Spans, fit_widths, stacked, wrap, wrap_spans
+from probe.report.layout import (
+    Block,
+    Cell,
+    Grid,
+    Spans,
+    fit_widths,
+    inert,
+    stacked,
+    wrap,
+    wrap_spans,
+)
 
 
 def _text(cell: Cell) -> Text:
+    """Rich Text, never markup: `[red]` in a ref stays text."""
     if isinstance(cell, str):
         return Text(cell)
     text = Text()
@@ -45,7 +56,7 @@ def _table(grid: Grid, width: int) -> RenderableType:
     if widths is None:
         return _lines(stacked(grid, width))
     table = Table(
-        title=grid.title,
+        title=_text(grid.title),
         box=box.SIMPLE_HEAD,
         title_justify="left",
         pad_edge=False,
@@ -54,7 +65,7 @@ def _table(grid: Grid, width: int) -> RenderableType:
     )
     for c, w in zip(grid.columns, widths, strict=True):
         header = "\n".join(wrap(c.header, w, hard=False))
-        table.add_column(header, width=w, no_wrap=True, overflow="crop")
+        table.add_column(_text(header), width=w, no_wrap=True, overflow="crop")
     for row in grid.rows:
         if row is None:
             table.add_section()
@@ -78,7 +89,7 @@ def render_styled(blocks: list[Block], *, width: int, color: bool) -> str:
     )
     items: list[RenderableType] = [
         _table(b, width) if isinstance(b, Grid) else _lines(wrap_spans(b, width, hanging=True))
-        for b in blocks
+        for b in inert(blocks)
     ]
     for item in items:
         console.print(item)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from probe.escape import xml_text
 from probe.invariants import request_identity
 from probe.model.events import COMPLETED, QUEUED, REQUESTED, STATE, Event
 from probe.report.results import Report, ScenarioResult, StrategyResult
@@ -45,11 +46,7 @@ RED = "#d12f2f"
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 
 
-def _esc(text: str) -> str:
-    text = "".join(c if c >= " " or c in "\t\n" else "\ufffd" for c in text)
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
+_esc = xml_text
 
 
 def _short(text: str, limit: int) -> str:

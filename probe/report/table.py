@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from probe.escape import terminal
 from probe.model.events import COMPLETED, QUEUED, REQUESTED, STATE, Event
 from probe.report.layout import Block, Cell, Column, Grid, Spans, render_plain
 from probe.report.results import Report, ScenarioResult, StrategyResult
@@ -27,7 +28,7 @@ def _absorber(result: StrategyResult) -> str:
 
 
 def _violations(result: StrategyResult) -> str:
-    return ", ".join(result.run.violation_names) or "none"
+    return terminal(", ".join(result.run.violation_names)) or "none"
 
 
 _COMPARE_COLUMNS = (
@@ -46,16 +47,16 @@ def _comparison_table(title: str, results: list[ScenarioResult]) -> Grid:
             run = r.run
             label = ""
             if i == 0:
-                label = _stem(sr.path)
+                label = terminal(_stem(sr.path))
             elif i == 1 and sr.divergence is not None:
                 label = f"(diverges at step {sr.divergence})"
             rows.append(
                 (
                     label,
-                    name,
+                    terminal(name),
                     str(run.requested),
                     str(run.requested_generations),
-                    "\n".join(run.runtime_outcomes) or "-",
+                    "\n".join(terminal(o) for o in run.runtime_outcomes) or "-",
                     _absorber(r),
                     str(run.completed),
                     _violations(r),
@@ -64,7 +65,8 @@ def _comparison_table(title: str, results: list[ScenarioResult]) -> Grid:
             )
         for j, nc in enumerate(sr.not_comparable):
             label = _stem(sr.path) if j == 0 and not sr.strategies else ""
-            rows.append((label, nc.engine, "-", "-", "-", "-", "-", "-", (("n/c", "yellow"),)))
+            engine = terminal(nc.engine)
+            rows.append((label, engine, "-", "-", "-", "-", "-", "-", (("n/c", "yellow"),)))
         rows.append(None)
     return Grid(title, _COMPARE_COLUMNS, tuple(rows))
 
@@ -98,7 +100,9 @@ def render_compare(report: Report, *, width: int | None = None, color: bool = Fa
 def _not_comparable(report: Report) -> list[Block]:
     """Why each n/c row could not be compared: the scenario, the engine, the feature."""
     lines = [
-        f"  {sr.path}" + (f":{item.line}" if item.line else "") + f": {item.key}: {item.reason}"
+        terminal(
+            f"  {sr.path}" + (f":{item.line}" if item.line else "") + f": {item.key}: {item.reason}"
+        )
         for sr in report.scenarios
         for nc in sr.not_comparable
         for item in nc.items
@@ -183,39 +187,43 @@ def _timeline(sr: ScenarioResult, name: str, result: StrategyResult) -> Grid:
             (
                 f"{e.step}{mark}",
                 str(e.at_ms),
-                e.type,
-                e.ref,
+                terminal(e.type),
+                terminal(e.ref),
                 "" if e.generation is None else str(e.generation),
-                ((f"{PHANTOM} ", "bold red"), (describe(e), ""))
+                ((f"{PHANTOM} ", "bold red"), (terminal(describe(e)), ""))
                 if e.seq in phantoms
-                else describe(e),
+                else terminal(describe(e)),
                 "stale" if e.get("stale") else "",
             )
         )
-    title = f"{name} ({result.run.engine}, drain={result.run.drain})"
+    title = terminal(f"{name} ({result.run.engine}, drain={result.run.drain})")
     return Grid(title, _TIMELINE_COLUMNS, tuple(rows))
 
 
 def _strategy_summary(name: str, r: StrategyResult) -> Spans:
     run = r.run
+    name = terminal(name)
     rows: list[tuple[str, Cell]] = [
         (f"{name} verdict", _verdict(r.ok)),
         ("requested", f"{run.requested} at generations {run.requested_generations}"),
         ("completed", str(run.completed)),
-        ("runtime outcomes", ", ".join(run.runtime_outcomes) or "-"),
+        ("runtime outcomes", terminal(", ".join(run.runtime_outcomes)) or "-"),
         ("repeat asks absorbed by", _absorber(r).replace("\n", ", ")),
     ]
-    rows += [(f"violated {v.invariant}", f"step {v.step}: {v.message}") for v in run.violations]
+    rows += [
+        (terminal(f"violated {v.invariant}"), terminal(f"step {v.step}: {v.message}"))
+        for v in run.violations
+    ]
     if not run.violations:
         rows.append(("invariants", "all hold"))
     for e in r.expectations:
         rows.append(
             (
-                f"expect {e.key}",
-                "holds" if e.ok else f"BROKEN: expected {e.expected}, got {e.actual}",
+                terminal(f"expect {e.key}"),
+                "holds" if e.ok else terminal(f"BROKEN: expected {e.expected}, got {e.actual}"),
             )
         )
-    coverage = ", ".join(f"{k}={v}" for k, v in run.coverage)
+    coverage = terminal(", ".join(f"{k}={v}" for k, v in run.coverage))
     if coverage:
         rows.append(("coverage", coverage))
     width = max(len(label) for label, _ in rows)
@@ -231,9 +239,9 @@ def render_run(report: Report, *, width: int | None = None, color: bool = False)
     """Per scenario, each strategy's timeline and summary; width as for render_compare."""
     blocks: list[Block] = []
     for sr in report.scenarios:
-        blocks.append(((sr.scenario.name, "bold"), (f"  [{sr.path}]", "dim")))
+        blocks.append(((terminal(sr.scenario.name), "bold"), (f"  [{terminal(sr.path)}]", "dim")))
         for note in sr.scenario.notes:
-            blocks.append(((f"note: {note}", "yellow"),))
+            blocks.append(((f"note: {terminal(note)}", "yellow"),))
         if sr.divergence is not None:
             text = f"The strategies' event streams first diverge at step {sr.divergence}."
             blocks.append(((text, ""),))
@@ -245,11 +253,12 @@ def render_run(report: Report, *, width: int | None = None, color: bool = False)
             blocks.append((("", ""),))
         for nc in sr.not_comparable:
             why = "".join(
-                f"\n  {item.key}"
+                f"\n  {terminal(item.key)}"
                 + (f" (line {item.line})" if item.line else "")
-                + f": {item.reason}"
+                + f": {terminal(item.reason)}"
                 for item in nc.items
             )
-            blocks.append(((f"{nc.engine}: not comparable", "bold yellow"), (why + "\n", "")))
+            head = f"{terminal(nc.engine)}: not comparable"
+            blocks.append(((head, "bold yellow"), (why + "\n", "")))
     blocks.append(_summary_line(report))
     return _render(blocks, width, color)
