@@ -589,7 +589,7 @@ def new(
             if directory.exists():
                 raise UsageError(f"{directory}: not a folder; --dir takes a folder")
             directory.mkdir(parents=True)
-            sys.stderr.write(f"created folder {directory}\n")
+            sys.stderr.write(f"created folder {terminal(str(directory))}\n")
         from probe.skeleton import skeleton
 
         _emit(skeleton(stem), target)
