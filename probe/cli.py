@@ -164,18 +164,18 @@ def _report(
         for e in engines:
             start = time.perf_counter()
             if slow:
-                sys.stderr.write(f"{shown}: {e.name} ...\n")
+                sys.stderr.write(terminal(f"{shown}: {e.name} ...") + "\n")
                 sys.stderr.flush()
             outcome = _replay(e, scenario, shown)
             if isinstance(outcome, NotComparable):
                 missing.append(outcome)
                 if slow:
-                    sys.stderr.write(f"{shown}: {e.name}: not comparable\n")
+                    sys.stderr.write(terminal(f"{shown}: {e.name}: not comparable") + "\n")
                 continue
             runs.append(outcome)
             took.append(time.perf_counter() - start)
             if slow:
-                sys.stderr.write(f"{shown}: {e.name}: {took[-1]:.2f} s\n")
+                sys.stderr.write(terminal(f"{shown}: {e.name}: {took[-1]:.2f} s") + "\n")
         results.append(
             judge(
                 scenario, shown, runs, key_by_engine=key_by_engine, not_comparable=tuple(missing)
@@ -335,7 +335,7 @@ def _produce(
     engines = _engines(strategy, engine, registry)
     loaded = _load(chosen, registry)
     if which is not None:
-        sys.stderr.write(which + "\n")
+        sys.stderr.write(terminal(which) + "\n")
     if keep is not None:
         loaded = [(s, p) for s, p in loaded if keep(s)]
     if not loaded:
@@ -397,6 +397,8 @@ def _record(
 ) -> Report:
     """Write each run into its scenario's [expect.*] (all files or none), and judge the runs
     again against what was written."""
+    from probe.files import Unreadable, read_limited
+    from probe.limits import LIMITS
     from probe.output import replace_file
     from probe.record import record
     from probe.report.results import Report, judge
@@ -417,15 +419,17 @@ def _record(
             continue
         path = path_of[sr.path]
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_limited(path, LIMITS.file_bytes).decode("utf-8")
             edits.append((path, sr.path, record(text, runs, force=force, shown=sr.path), [*runs]))
+        except (Unreadable, UnicodeDecodeError) as exc:  # read fine a moment ago: swapped since
+            problems.append(Problem(sr.path, "", None, str(exc)))
         except ScenarioError as exc:
             problems.extend(exc.problems)
     if problems:
         raise ScenarioError(problems)
     for path, shown, text, names in edits:
         replace_file(path, text)
-        sys.stderr.write(f"{shown}: recorded {', '.join(names)} into [expect.*]\n")
+        sys.stderr.write(f"{terminal(shown)}: recorded {', '.join(names)} into [expect.*]\n")
     written = [(path, shown) for path, shown, _, _ in edits]
     again = {shown: scenario for scenario, shown in _load(written, registry)}
     return Report(
@@ -617,7 +621,7 @@ def new(
             if directory.exists():
                 raise UsageError(f"{directory}: not a folder; --dir takes a folder")
             directory.mkdir(parents=True)
-            sys.stderr.write(f"created folder {directory}\n")
+            sys.stderr.write(f"created folder {terminal(str(directory))}\n")
         _emit(text, target)
         sys.stderr.write(f"wrote {target}\n")
 

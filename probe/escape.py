@@ -53,11 +53,16 @@ def github_property(text: str) -> str:
     return github_message(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def xml_chars(text: str) -> str:
+    """What XML 1.0 cannot hold at all, as a visible `\\uXXXX`; the rest as it is (for a
+    serialiser, such as ElementTree's, that writes the entities itself)."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def xml_text(text: str) -> str:
     """XML 1.0 character data; what XML cannot hold at all is written as a visible `\\uXXXX`,
     and CR as a reference (a parser would turn a bare one into a newline)."""
-    text = _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = xml_chars(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("\r", "&#13;")
 
 

@@ -37,9 +37,25 @@ class Unreadable(ProbeError):
         self.missing = missing
 
 
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def not_regular(path: Path) -> str | None:
+    """What `path` is when something other than a regular file is there ("a FIFO (named
+    pipe)", "a character device", ...), else None (a regular file, or nothing at all)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "a symbolic link to a missing file" if os.path.lexists(path) else None
+    except OSError as exc:
+        return _os_reason(exc)
+    return None if stat.S_ISREG(info.st_mode) else _kind(info.st_mode)
+
+
 def _refuse_unless_regular(info: os.stat_result, limit: int, what: str) -> None:
     if not stat.S_ISREG(info.st_mode):
-        kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a regular file")
+        kind = _kind(info.st_mode)
         if kind == "a directory":
             raise Unreadable(f"is a directory, not a {what}")
         raise Unreadable(f"is {kind}, not a {what} (only regular files are read)")

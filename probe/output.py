@@ -17,6 +17,14 @@ def check_output(output: Path | None, force: bool, option: str = "--output") -> 
     shown = terminal(str(output))
     if output.is_dir():
         raise UsageError(f"{shown}: is a directory; {option} takes a file")
+    from probe.files import not_regular
+
+    kind = not_regular(output)
+    if kind is not None:  # a file is renamed into place: it would replace a FIFO, /dev/null
+        raise UsageError(
+            f"{shown}: is {kind}, not a file; {option} writes a file in its place "
+            "(leave it out to write to stdout)"
+        )
     if output.exists() and not force:
         raise UsageError(f"{shown}: already exists (use --force to replace it)")
     if not output.parent.exists():

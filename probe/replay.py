@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from probe.invariants import InvariantChecker
 from probe.model.behaviour import Behaviour
+from probe.model.events import REQUESTED
 from probe.model.world import World
 from probe.run import Run
 from probe.scenario import Scenario
@@ -12,16 +13,25 @@ from probe.strategies import DedupStrategy
 
 def replay(scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | None = None) -> Run:
     """The model's run; `behaviour` the switches of an openclaw version (see probe.versions)."""
+    from probe.notes import idle_step, nearest_attention, nothing_asked
+
     world = World(scenario, strategy, behaviour=behaviour)
+    at_start = nearest_attention(world)[0]
     checker = InvariantChecker()
     violations = []
+    notes: list[str] = []
     seen = 0
     for number, step in enumerate(scenario.steps, start=1):
+        note = idle_step(world, number, step)
+        if note is not None:
+            notes.append(note)
         world.apply(number, step)
         new = world.bus.events[seen:]
         seen = len(world.bus.events)
         violations.extend(checker.observe_all(new))
     violations.extend(checker.finish(settled=not world.in_flight(), step=len(scenario.steps)))
+    if not any(e.type == REQUESTED for e in world.bus.events):
+        notes.append(nothing_asked(at_start, world))
     return Run(
         strategy=strategy.name,
         engine=f"model:{strategy.name}",
@@ -33,6 +43,7 @@ def replay(scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | N
         drain=scenario.settings.drain,
         # A strategy at a version (AtVersion) is held to that version's expectations.
         version=getattr(strategy, "version", None) if behaviour is None else None,
+        notes=tuple(notes),
     )
 
 

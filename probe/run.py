@@ -23,6 +23,7 @@ class Run:
     # The openclaw version whose behaviour ran (model:NAME@VERSION, or a build's own), which
     # picks its [expect."DESIGN@VERSION"] table; None for the pinned models.
     version: str | None = None
+    notes: tuple[str, ...] = ()  # why the run did less than it might (probe.notes)
 
     @property
     def requested(self) -> int:

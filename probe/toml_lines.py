@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from typing import Literal, NamedTuple
 
 # Each part can match in one way only, so that no line (a hostile one is megabytes of blanks)
@@ -15,6 +16,11 @@ _KEY = re.compile(rf"^\s*({_PART}(?:\s*\.\s*{_PART})*)\s*=")
 def _unquote(part: str) -> str:
     part = part.strip()
     if len(part) >= 2 and part[0] == part[-1] and part[0] in "\"'":
+        if part[0] == '"' and "\\" in part:  # escapes: the key is what they spell
+            try:
+                return str(tomllib.loads(f"k = {part}")["k"])
+            except tomllib.TOMLDecodeError:
+                pass
         return part[1:-1]
     return part
 

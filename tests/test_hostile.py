@@ -580,3 +580,53 @@ def _as_inline(value: object) -> object:
     if isinstance(value, list):
         return [_as_inline(v) for v in value]
     return value if isinstance(value, str) else 0
+
+
+def test_conform_junit_and_github_hold_a_hostile_path() -> None:
+    from datetime import UTC, datetime
+
+    from probe.engines_cli import PairResult
+    from probe.report.conform_report import render_conform_github, render_conform_junit
+
+    pair = PairResult("model:buggy", "openclaw@1", "differ", ("- a\x02", "+ b\rc"), 0.5)
+    results = [("x\x01\n\x1b[31m.toml", [pair])]
+    root = ET.fromstring(render_conform_junit(results, datetime(2026, 1, 1, tzinfo=UTC)))
+    suite = next(root.iter("testsuite"))
+    assert suite.get("name") == "x\\u0001\n\\u001b[31m.toml"
+    assert (next(root.iter("failure")).text or "").startswith("- a\\u0002\n+ b")
+    assert render_conform_github(results).splitlines()[0] == (
+        "::error file=x\\x01%0A\\x1b[31m.toml,title=probe conform%3A model%3Abuggy and "
+        "openclaw@1 differ::2 line(s) of the event streams differ (- model, + real)"
+    )
+
+
+# --- destinations that are not files -----------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["--output", "--svg"])
+def test_a_fifo_as_destination_is_refused_not_replaced(
+    option: str, fifo: Path, tmp_path: Path
+) -> None:
+    done = probe_process("run", option, str(fifo), "--force", "scenarios/issue-bump-hold.toml")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"{fifo}: is a FIFO (named pipe), not a file; {option} writes a file in its place "
+        "(leave it out to write to stdout)\n"
+    )
+    assert fifo.is_fifo()
+
+
+def test_a_socket_as_destination_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(path))
+        code, _, err = invoke("compare", "-f", "json", "-o", str(path), "--force")
+        assert (code, err) == (
+            2,
+            f"{path}: is a socket, not a file; --output writes a file in its place "
+            "(leave it out to write to stdout)\n",
+        )
+        assert path.is_socket()
+    finally:
+        server.close()

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from probe.escape import xml_chars
 from probe.report.github import _command
 
 if TYPE_CHECKING:
@@ -25,6 +26,10 @@ def _stamp(started: datetime) -> str:
 
 
 def _xml(root: ET.Element) -> str:
+    for element in root.iter():  # scenario paths and builds' diffs may hold what XML cannot
+        element.attrib = {k: xml_chars(v) for k, v in element.attrib.items()}
+        if element.text:
+            element.text = xml_chars(element.text)
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 

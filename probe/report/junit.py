@@ -9,11 +9,16 @@ from probe.report.failures import failures, show
 from probe.report.results import Report, ScenarioResult, StrategyResult
 from probe.report.timing import Timing, seconds
 
+# The XML helpers under the names other renderers import them by.
 _text = xml_text
 
 
+def _attr(value: object) -> str:
+    return xml_attribute(str(value))
+
+
 def _tag(name: str, attrs: Sequence[tuple[str, object]], close: bool = False) -> str:
-    inner = "".join(f" {k}={xml_attribute(str(v))}" for k, v in attrs)
+    inner = "".join(f" {k}={_attr(v)}" for k, v in attrs)
     return f"<{name}{inner}{'/' if close else ''}>"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from probe.expectations import ExpectationResult, evaluate, strategy_ok
 from probe.replay import first_divergence
@@ -80,6 +80,11 @@ def judge(
         checks = tuple(evaluate(exp, run)) if exp is not None else ()
         key = run.engine if key_by_engine else run.strategy
         results.append((key, StrategyResult(run, checks, strategy_ok(exp, run))))
+    # A run's notes (probe.notes) are the scenario's: every strategy sees the same steps.
+    notes = list(scenario.notes)
+    notes += [n for run in runs for n in run.notes if n not in notes]
+    if len(notes) > len(scenario.notes):
+        scenario = replace(scenario, notes=tuple(dict.fromkeys(notes)))
     return ScenarioResult(
         scenario, path, tuple(results), first_divergence(runs), not_comparable
     )

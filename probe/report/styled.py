@@ -64,8 +64,8 @@ def _table(grid: Grid, width: int) -> RenderableType:
         collapse_padding=True,
     )
     for c, w in zip(grid.columns, widths, strict=True):
-        header = Text("\n".join(wrap(c.header, w, hard=False)))
-        table.add_column(header, width=w, no_wrap=True, overflow="crop")
+        header = "\n".join(wrap(c.header, w, hard=False))
+        table.add_column(_text(header), width=w, no_wrap=True, overflow="crop")
     for row in grid.rows:
         if row is None:
             table.add_section()

@@ -65,7 +65,8 @@ def _comparison_table(title: str, results: list[ScenarioResult]) -> Grid:
             )
         for j, nc in enumerate(sr.not_comparable):
             label = _stem(sr.path) if j == 0 and not sr.strategies else ""
-            rows.append((label, nc.engine, "-", "-", "-", "-", "-", "-", (("n/c", "yellow"),)))
+            engine = terminal(nc.engine)
+            rows.append((label, engine, "-", "-", "-", "-", "-", "-", (("n/c", "yellow"),)))
         rows.append(None)
     return Grid(title, _COMPARE_COLUMNS, tuple(rows))
 
@@ -99,7 +100,9 @@ def render_compare(report: Report, *, width: int | None = None, color: bool = Fa
 def _not_comparable(report: Report) -> list[Block]:
     """Why each n/c row could not be compared: the scenario, the engine, the feature."""
     lines = [
-        f"  {sr.path}" + (f":{item.line}" if item.line else "") + f": {item.key}: {item.reason}"
+        terminal(
+            f"  {sr.path}" + (f":{item.line}" if item.line else "") + f": {item.key}: {item.reason}"
+        )
         for sr in report.scenarios
         for nc in sr.not_comparable
         for item in nc.items
@@ -250,11 +253,12 @@ def render_run(report: Report, *, width: int | None = None, color: bool = False)
             blocks.append((("", ""),))
         for nc in sr.not_comparable:
             why = "".join(
-                f"\n  {item.key}"
+                f"\n  {terminal(item.key)}"
                 + (f" (line {item.line})" if item.line else "")
-                + f": {item.reason}"
+                + f": {terminal(item.reason)}"
                 for item in nc.items
             )
-            blocks.append(((f"{nc.engine}: not comparable", "bold yellow"), (why + "\n", "")))
+            head = f"{terminal(nc.engine)}: not comparable"
+            blocks.append(((head, "bold yellow"), (why + "\n", "")))
     blocks.append(_summary_line(report))
     return _render(blocks, width, color)
