@@ -487,11 +487,14 @@ function listDeps(distDir) {
   const seen = new Set();
   const queue = [...roots];
   const bare = new Set();
+  let nodeSqlite = false;
   while (queue.length) {
     const file = queue.pop();
     if (seen.has(file)) continue;
     seen.add(file);
     const source = readText(file);
+    // node:sqlite exists from Node 22.5 (unflagged from 22.13); 8.1+ open it while loading.
+    if (!nodeSqlite && /["']node:sqlite["']/.test(source)) nodeSqlite = true;
     for (const pattern of IMPORT_PATTERNS) {
       for (const m of source.matchAll(pattern)) {
         const spec = m[1];
@@ -513,7 +516,14 @@ function listDeps(distDir) {
     if (declared[name]) packages[name] = declared[name];
     else undeclared.push(name);
   }
-  return { packages, undeclared, chunks: seen.size, openclaw_version: located.version };
+  return {
+    packages,
+    undeclared,
+    chunks: seen.size,
+    openclaw_version: located.version,
+    node_sqlite: nodeSqlite,
+    engines_node: typeof located.pkg.engines?.node === "string" ? located.pkg.engines.node : null,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
