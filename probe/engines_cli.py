@@ -183,7 +183,18 @@ def _inspect_doc(spec: str, dist: Path, inspected: dict[str, Any], key: KeyShape
         "warn_seam": inspected.get("warn_seam"),
         "optional_functions": inspected.get("optional_functions", []),
         "node": _node_doc(dist),
+        "process": _process_doc(inspected),
     }
+
+
+def _process_doc(inspected: dict[str, Any]) -> dict[str, Any]:
+    """One Node process per build for a whole command, or a fresh one per scenario, and why."""
+    from probe.engines import real
+
+    found = inspected.get("process") or {}
+    if not real.reuses_processes():
+        return {"reuse": False, "reason": "PROBE_BUILD_PROCESS=fresh"}
+    return {"reuse": bool(found.get("reuse")), "reason": found.get("reason")}
 
 
 def _node_doc(dist: Path) -> dict[str, Any]:
@@ -293,6 +304,15 @@ def render_inspect(doc: dict[str, Any]) -> str:
         lines.append("also driven: " + "; ".join(era))
     if doc.get("node"):
         lines.append(_node_text(doc["node"]))
+    proc = doc.get("process")
+    if proc:
+        if proc["reuse"]:
+            lines.append(
+                "process     one Node process per command, its diagnostic state reset between "
+                "scenarios"
+            )
+        else:
+            lines.append(f"process     a fresh Node process per scenario: {proc['reason']}")
     if doc["problems"]:
         lines.append("problems")
         lines.extend(f"  {p['kind']}: {p['message']}" for p in doc["problems"])

@@ -24,6 +24,14 @@ class Engine(Protocol):
     def replay(self, scenario: Scenario) -> Run: ...
 
 
+def close_engine(engine: Engine) -> None:
+    """End what an engine keeps running (a real build's Node process); safe on any engine, twice,
+    and optional: whatever is left is ended when probe exits."""
+    close = getattr(engine, "close", None)
+    if callable(close):
+        close()
+
+
 @dataclass(frozen=True, slots=True)
 class Unexpressible:
     step: int | None  # 1-based, None for the settings
@@ -54,3 +62,6 @@ class ModelEngine:
 
     def replay(self, scenario: Scenario) -> Run:
         return replace(replay(scenario, self.strategy), engine=self.name)
+
+    def close(self) -> None:
+        """Nothing to end: the model runs in this process (real engines end their build's)."""

@@ -125,6 +125,13 @@ class RealEngine:
     def replay(self, scenario: Scenario) -> Run:
         return _replay_build(self.name, self.design, self._dist(), scenario)
 
+    def close(self) -> None:
+        """End this build's Node process, if one runs (the next replay starts another)."""
+        if self.dist is not None:
+            from probe.engines import process
+
+            process.close_for(self.dist)
+
 
 @dataclass
 class LocalEngine:
@@ -153,6 +160,14 @@ class LocalEngine:
 
     def replay(self, scenario: Scenario) -> Run:
         return _replay_build(self.name, self.design, self.local.build(), scenario)
+
+    def close(self) -> None:
+        """End this build's Node process, if one runs (the next replay starts another)."""
+        from probe.engines import process
+
+        prepared = self.local.prepared
+        if prepared is not None:
+            process.close_for(prepared.dist)
 
 
 def run_from_events(

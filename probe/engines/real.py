@@ -879,12 +879,67 @@ def run_build(
     while True:
         choice = node_for(dist)
         assert choice is not None
+        if reuses_processes() and Path(dist).resolve() not in _NO_REUSE:
+            served = _serve(choice.path, build, scenario, timeout)
+            if served is None:
+                continue  # the build needs another Node, or cannot be reused: try again
+            lines, code, stderr = served
+            break
         proc = _run_harness(choice.path, [str(dist)], json.dumps(scenario), timeout, build)
         if proc.returncode in (0, 3) or not _learn_sqlite_need(
             dist, choice.path, proc.stdout + proc.stderr
         ):
+            lines, code, stderr = _parse_lines(proc.stdout), proc.returncode, proc.stderr
             break
-    lines = _parse_lines(proc.stdout)
+    return _build_result(lines, code, stderr, dist)
+
+
+# Builds whose state the harness cannot reset between scenarios (fresh process per scenario).
+_NO_REUSE: dict[Path, str] = {}
+
+
+def reuses_processes() -> bool:
+    """One build process per command, unless PROBE_BUILD_PROCESS=fresh (one per scenario)."""
+    return os.environ.get("PROBE_BUILD_PROCESS", "reuse") != "fresh"
+
+
+def reuse_refusal(dist: Path) -> str | None:
+    """Why this process replays the build in a fresh process per scenario (None: it does not)."""
+    return _NO_REUSE.get(Path(dist).resolve())
+
+
+def _serve(
+    node: str, build: Build, scenario: dict[str, Any], timeout: float
+) -> tuple[list[dict[str, Any]], int, str] | None:
+    from probe.engines import process
+
+    dist = build.dist
+    key = (node, str(dist), build.node_flags, build.env)
+
+    def make() -> process.BuildProcess:
+        command = [node, *build.node_flags, str(harness_path()), "--serve", str(dist)]
+        return process.BuildProcess(
+            command, lambda sandbox: {**_sandbox_env(sandbox), **dict(build.env)}
+        )
+
+    worker = process.pooled(key, make)
+    try:
+        served = worker.replay(scenario, timeout)
+    except process.ProcessFailure as exc:
+        if not exc.started:
+            if _learn_sqlite_need(dist, node, exc.message + worker.stderr_tail()):
+                return None
+            if "cannot reset its diagnostic state" in exc.message:
+                _NO_REUSE[Path(dist).resolve()] = exc.message
+                return None
+        raise EngineError(f"openclaw harness on {dist}: {exc.message}") from None
+    return served.lines, served.code, served.stderr
+
+
+def _build_result(
+    lines: list[dict[str, Any]], code: int, stderr: str, dist: Path
+) -> dict[str, Any]:
+    """run_build's answer from the harness's output lines of one scenario."""
     result: dict[str, Any] = {
         "events": [],
         "event_steps": [],
@@ -920,17 +975,14 @@ def run_build(
         elif kind == "done":
             done = True
     if result["unsupported"]:
-        if proc.returncode != 3:
-            raise EngineError(
-                f"the harness reported unsupported features but exited {proc.returncode}"
-            )
+        if code != 3:
+            raise EngineError(f"the harness reported unsupported features but exited {code}")
         result["events"] = []
         result["event_steps"] = []
         return result
-    if proc.returncode != 0 or not done:
+    if code != 0 or not done:
         raise EngineError(
-            f"the harness failed on {dist} (exit {proc.returncode}): "
-            f"{proc.stderr.strip()[-2000:] or 'no output'}"
+            f"the harness failed on {dist} (exit {code}): {stderr.strip()[-2000:] or 'no output'}"
         )
     ordered = [calls[i] for i in sorted(calls)]
     if [c["call"] for c in ordered] != list(range(len(ordered))):

@@ -139,8 +139,9 @@ def test_path_node_runs_a_build_that_runs_on_it(fake_registry: tuple[Path, Path]
     assert not log.exists()
 
 
-def test_probe_node_overrides(fake_registry: tuple[Path, Path], tmp_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_probe_node_overrides(
+    fake_registry: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _cache, log = fake_registry
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -152,8 +153,12 @@ def test_probe_node_overrides(fake_registry: tuple[Path, Path], tmp_path: Path,
 
 def test_no_fetch_says_so(fake_registry: tuple[Path, Path]) -> None:
     chosen = nodes.select_node(
-        real.cache_dir(), NodeNeed(RANGE_96), lambda _m: None, real._install_lock,
-        real._move_into_place, fetch=False,
+        real.cache_dir(),
+        NodeNeed(RANGE_96),
+        lambda _m: None,
+        real._install_lock,
+        real._move_into_place,
+        fetch=False,
     )
     assert chosen is None
 
