@@ -62,6 +62,3 @@ class ModelEngine:
 
     def replay(self, scenario: Scenario) -> Run:
         return replace(replay(scenario, self.strategy), engine=self.name)
-
-    def close(self) -> None:
-        """Nothing to end: the model runs in this process (real engines end their build's)."""
