@@ -22,11 +22,13 @@ from probe.options import (
     ForceOpt,
     Format,
     FormatOpt,
+    NodeOpt,
     OutputOpt,
     PluginOpt,
     StrategyOpt,
     SvgOpt,
     UpdateBaselineOpt,
+    use_node,
 )
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
@@ -351,6 +353,7 @@ def run(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Scenario files (TOML).")],
     strategy: StrategyOpt = None,
     engine: EngineOpt = None,
+    node: NodeOpt = None,
     format: FormatOpt = Format.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
@@ -361,6 +364,7 @@ def run(
 ) -> None:
     """Replay each scenario against each strategy: timelines, verdicts, expectations."""
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
+    use_node(node)
     chosen = [(f, str(f)) for f in files]
     _guarded(
         lambda: _produce(chosen, opts, table="run", strategy=strategy, plugin=plugin, engine=engine)
@@ -384,6 +388,7 @@ def compare(
     ] = None,
     strategy: StrategyOpt = None,
     engine: EngineOpt = None,
+    node: NodeOpt = None,
     format: FormatOpt = Format.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
@@ -394,6 +399,7 @@ def compare(
 ) -> None:
     """The before/after table: requested, generations, outcomes, who absorbed the repeat."""
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
+    use_node(node)
 
     def body() -> None:
         from probe.files import library_files

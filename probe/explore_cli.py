@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from probe.errors import UsageError
+from probe.options import NodeOpt, use_node
 from probe.scenario import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
@@ -330,8 +331,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 "openclaw@VERSION or the path of a build of your own.",
             ),
         ] = None,
+        node: NodeOpt = None,
     ) -> None:
         """Search every interleaving breadth-first; write the shortest counterexamples."""
+        use_node(node)
 
         def body() -> None:
             from probe.explore import (
