@@ -20,6 +20,7 @@ from pathlib import Path
 from probe.dump import dump_scenario
 from probe.engines.base import CannotExpress, ModelEngine
 from probe.engines.engine import RealEngine, diff_runs
+from probe.errors import ProbeError
 from probe.generate import generate_many
 from probe.strategies import REGISTRY
 from probe.versions import design_of, switches_of
@@ -92,7 +93,10 @@ def main() -> int:
     args = parser.parse_args()
     report: dict[str, object] = json.loads(args.out.read_text()) if args.out.exists() else {}
     for version in args.versions:
-        check(version, args.seed, args.count, args.out, report, args.pinned)
+        try:
+            check(version, args.seed, args.count, args.out, report, args.pinned)
+        except ProbeError as exc:  # a build that does not install: say so, go on
+            print(f"{version:<18} not checked: {exc}", flush=True)
     return 0
 
 
