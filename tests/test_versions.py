@@ -21,8 +21,8 @@ from probe.replay import replay
 from probe.strategies import REGISTRY
 from probe.versions import ERAS, VERSIONS, behaviour_of, design_of, switches_of
 from tests.conftest import ROOT
-from tests.test_reference import PROBE_KEYS
 from tests.test_realdata import _scenario
+from tests.test_reference import PROBE_KEYS
 
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.toml"))
 VERSION_SCENARIOS = sorted((ROOT / "scenarios" / "versions").glob("*.toml"))
@@ -160,12 +160,14 @@ SNIPPETS: dict[str, tuple[str, str, str]] = {
     "no-prune-on-create": (
         "function getDiagnosticSessionState(ref) {",
         "diagnosticSessionStates.set(key, created);\n\tpruneDiagnosticSessionStates();",
-        "diagnosticSessionStates.set(key, created);\n\tpruneDiagnosticSessionStates(Date.now(), true);",
+        "diagnosticSessionStates.set(key, created);\n"
+        "\tpruneDiagnosticSessionStates(Date.now(), true);",
     ),
     "blocked-tool-floor": (
         "function isActiveAbortRecoveryEligible(params) {",
         "const abortMs = Math.max(params.stuckSessionAbortMs, BLOCKED_TOOL_CALL_ABORT_FLOOR_MS);",
-        "toolAgeMs >= params.stuckSessionAbortMs && lastProgressAgeMs >= params.stuckSessionAbortMs",
+        "toolAgeMs >= params.stuckSessionAbortMs && "
+        "lastProgressAgeMs >= params.stuckSessionAbortMs",
     ),
 }
 
