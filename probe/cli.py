@@ -23,11 +23,13 @@ from probe.options import (
     ForceOpt,
     Format,
     FormatOpt,
+    NodeOpt,
     OutputOpt,
     PluginOpt,
     StrategyOpt,
     SvgOpt,
     UpdateBaselineOpt,
+    use_node,
 )
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
@@ -453,6 +455,7 @@ def run(
     ],
     strategy: StrategyOpt = None,
     engine: EngineOpt = None,
+    node: NodeOpt = None,
     format: FormatOpt = Format.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
@@ -471,6 +474,7 @@ def run(
 ) -> None:
     """Replay each scenario against each strategy: timelines, verdicts, expectations."""
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
+    use_node(node)
 
     def body() -> None:
         from probe.files import scenario_files
@@ -508,6 +512,7 @@ def compare(
     ] = None,
     strategy: StrategyOpt = None,
     engine: EngineOpt = None,
+    node: NodeOpt = None,
     format: FormatOpt = Format.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
@@ -518,6 +523,7 @@ def compare(
 ) -> None:
     """The before/after table: requested, generations, outcomes, who absorbed the repeat."""
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
+    use_node(node)
 
     def body() -> None:
         from probe.files import default_files, scenario_files

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from probe.errors import Problem, ScenarioError, UsageError
+from probe.options import NodeOpt, use_node
 from probe.scenario import Scenario
 from probe.strategies import REGISTRY
 
@@ -235,7 +236,46 @@ def _inspect_doc(spec: str, dist: Path, inspected: dict[str, Any], key: KeyShape
         "seam": inspected.get("seam"),
         "heartbeat_ms": inspected.get("heartbeat_ms"),
         "settle_ms": inspected.get("settle_ms"),
+        "loader": inspected.get("loader"),
+        "late_tick_defers": inspected.get("late_tick_defers"),
+        "warn_seam": inspected.get("warn_seam"),
+        "optional_functions": inspected.get("optional_functions", []),
+        "node": _node_doc(dist),
+        "process": _process_doc(inspected),
     }
+
+
+def _process_doc(inspected: dict[str, Any]) -> dict[str, Any]:
+    """One Node process per build for a whole command, or a fresh one per scenario, and why."""
+    from probe.engines import real
+
+    found = inspected.get("process") or {}
+    if not real.reuses_processes():
+        return {"reuse": False, "reason": "PROBE_BUILD_PROCESS=fresh"}
+    return {"reuse": bool(found.get("reuse")), "reason": found.get("reason")}
+
+
+def _node_doc(dist: Path) -> dict[str, Any]:
+    """The Node the build runs on, without fetching one: what it asks for, and what probe picks."""
+    from probe.engines import real
+
+    need = real.node_need(dist)
+    choice = real.node_for(dist, fetch=False)
+    return {
+        "engines": need.engines,
+        "sqlite": need.sqlite,
+        "needs": need.describe(),
+        "runs_on": choice.as_dict() if choice is not None else None,
+    }
+
+
+def _node_text(node: dict[str, Any]) -> str:
+    runs = node.get("runs_on")
+    if runs is None:
+        where = "a newer Node than PATH's, fetched from the npm registry on first use"
+    else:
+        where = f"Node v{runs['version']} ({runs['source']}: {runs['path']})"
+    return f"node        {where}; the build asks for {node['needs']}"
 
 
 _REGION_ORDER = (
@@ -316,6 +356,38 @@ def render_inspect(doc: dict[str, Any]) -> str:
         lines.append(f"  {fn['name']:<{width}}  {where}{older}")
     seam = "yes" if doc["seam"] else "NO"
     lines.append(f"heartbeat recoverStuckSession seam: {seam}")
+    loader = doc.get("loader")
+    if loader:
+        lines.append(
+            f"runtime loader: lazy (createLazyRuntimeModule, {loader['chunk']} export "
+            f"{loader['export']})"
+        )
+    era = [
+        label
+        for flag, label in (
+            ("late_tick_defers", "late ticks defer recovery (heartbeat_ms above 30000 refused)"),
+            ("warn_seam", "warn through opts.testTimings"),
+        )
+        if doc.get(flag)
+    ]
+    era += [
+        f"{f['name']} (export {f['export']})"
+        for f in doc.get("optional_functions", [])
+        if f.get("export") is not None
+    ]
+    if era:
+        lines.append("also driven: " + "; ".join(era))
+    if doc.get("node"):
+        lines.append(_node_text(doc["node"]))
+    proc = doc.get("process")
+    if proc:
+        if proc["reuse"]:
+            lines.append(
+                "process     one Node process per command, its diagnostic state reset between "
+                "scenarios"
+            )
+        else:
+            lines.append(f"process     a fresh Node process per scenario: {proc['reason']}")
     if doc["problems"]:
         lines.append("problems")
         lines.extend(f"  {p['kind']}: {p['message']}" for p in doc["problems"])
@@ -509,8 +581,11 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         specs: Annotated[
             list[str], typer.Argument(metavar="SPEC...", help="openclaw@VERSION (repeatable).")
         ],
+        node: NodeOpt = None,
     ) -> None:
-        """Fetch builds from the npm registry into the cache, with only what the harness needs."""
+        """Fetch builds from the npm registry into the cache, with only what the harness needs
+        (and the Node each needs, when it is newer than the one on PATH)."""
+        use_node(node)
 
         def body() -> None:
             from probe.engines import real
@@ -566,8 +641,11 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                     "key": None,
                     "undrivable": None,
                 }
+                row["node"] = None
                 if version in installed:
                     row["key"] = key_shape(real.dist_dir(version)).shape
+                    choice = real.node_for(real.dist_dir(version), fetch=False)
+                    row["node"] = choice.version if choice is not None else None
                 else:
                     remembered = real.remembered_undrivable(version)
                     if remembered is not None:
@@ -584,7 +662,8 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             width = max((len(r["version"]) for r in rows), default=0)
             for row in rows:
                 if row["installed"]:
-                    state = f"installed {_mb(row['size']):>9}  key {row['key']}"
+                    node = f"Node {row['node']}" if row["node"] else "Node to fetch"
+                    state = f"installed {_mb(row['size']):>9}  key {row['key']:<14}  {node}"
                 elif row["undrivable"] is not None:
                     state = f"cannot be driven (key {row['key']}): {row['undrivable']}"
                 else:
@@ -612,9 +691,11 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         format: Annotated[str, _format_opt("table or json")] = "table",
         output: Annotated[Path | None, _OUTPUT] = None,
         force: Annotated[bool, _FORCE] = False,
+        node: NodeOpt = None,
     ) -> None:
         """What the harness finds in a build, without running a scenario: version, chunks,
-        functions, and the coordinator's key shape read from the code."""
+        functions, the coordinator's key shape read from the code, and the Node it runs on."""
+        use_node(node)
 
         def body() -> None:
             _format(format, ("table", "json"), "engines inspect")
@@ -705,8 +786,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         format: Annotated[str, _format_opt("table, json, junit or github")] = "table",
         output: Annotated[Path | None, _OUTPUT] = None,
         force: Annotated[bool, _FORCE] = False,
+        node: NodeOpt = None,
     ) -> None:
         """Binary-search the published builds for the first whose verdict differs from --from's."""
+        use_node(node)
 
         def body() -> None:
             from probe.bisect import (
@@ -798,8 +881,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         format: Annotated[str, _format_opt("table, json, junit or github")] = "table",
         output: Annotated[Path | None, _OUTPUT] = None,
         force: Annotated[bool, _FORCE] = False,
+        node: NodeOpt = None,
     ) -> None:
         """Replay every scenario on the model and on the real build; diff the event streams."""
+        use_node(node)
 
         def body() -> None:
             _format(format, ("table", "json", "junit", "github"), "conform")

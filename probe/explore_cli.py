@@ -17,6 +17,7 @@ import typer
 
 from probe.errors import UsageError
 from probe.escape import terminal
+from probe.options import NodeOpt, use_node
 from probe.scenario import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
@@ -364,8 +365,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 "openclaw@VERSION or the path of a build of your own.",
             ),
         ] = None,
+        node: NodeOpt = None,
     ) -> None:
         """Search every interleaving breadth-first; write the shortest counterexamples."""
+        use_node(node)
 
         def body() -> None:
             from probe.explore import (

@@ -6,6 +6,7 @@ help and environment variable, by annotating a parameter with the alias: `format
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -32,6 +33,24 @@ EngineOpt = Annotated[
         "installed on first use), or a path to an openclaw dist/ folder, package or .tgz.",
     ),
 ]
+NodeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--node",
+        metavar="PATH",
+        help="The Node.js that runs real builds (default: the one on PATH, or for a build that "
+        "needs a newer one, one fetched from the npm registry into probe's cache). Also "
+        "PROBE_NODE.",
+    ),
+]
+
+
+def use_node(node: Path | None) -> None:
+    """--node PATH: every real build of this command runs on it (PROBE_NODE, read by engines)."""
+    if node is not None:
+        os.environ["PROBE_NODE"] = str(node.expanduser())
+
+
 StrategyOpt = Annotated[
     list[str] | None,
     typer.Option("--strategy", "-s", help="Strategy to replay (repeatable; default: all)."),

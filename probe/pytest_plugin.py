@@ -36,6 +36,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="with --probe-scenarios: only this strategy (repeatable; default: all)",
     )
+    group.addoption(
+        "--probe-engine",
+        action="append",
+        default=[],
+        metavar="ENGINE",
+        help="with --probe-scenarios: also replay each scenario on this real build "
+        "(openclaw@VERSION or the path of a build), judged by the expectations of its design; "
+        "one Node process per build for the whole session (repeatable)",
+    )
 
 
 def _roots(config: pytest.Config) -> list[Path]:
@@ -102,6 +111,10 @@ class ScenarioFile(pytest.File):
                 strategy=strategy,
                 shown=shown,
                 key_lines=key_lines,
+            )
+        for spec in self.config.getoption("probe_engine") or []:
+            yield EngineItem.from_parent(
+                self, name=spec, scenario=scenario, spec=spec, shown=shown, key_lines=key_lines
             )
 
 
@@ -178,3 +191,40 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, 0, f"{self.shown}::{self.name}"
+
+
+_ENGINES: dict[str, Any] = {}
+
+
+class EngineItem(ScenarioItem):
+    """One scenario replayed on a real build (resolved once per session, so one Node process
+    replays every scenario of the session on it), judged by its design's expectations."""
+
+    def __init__(self, *, spec: str, **kwargs: Any) -> None:
+        from probe.strategies import get_strategy
+
+        kwargs.setdefault("strategy", get_strategy("fixed"))
+        super().__init__(**kwargs)
+        self.spec = spec
+
+    def runtest(self) -> None:
+        from probe.engines.base import CannotExpress
+        from probe.engines.engine import resolve
+        from probe.report.failures import failures
+        from probe.report.results import judge
+        from probe.strategies import get_strategy
+
+        engine = _ENGINES.get(self.spec)
+        if engine is None:
+            engine = _ENGINES[self.spec] = resolve(self.spec)
+        try:
+            run = engine.replay(self.scenario)
+        except CannotExpress as exc:
+            pytest.skip(f"{self.spec} cannot express this scenario: {exc}")
+        if engine.design is not None:
+            self.strategy = get_strategy(engine.design)
+        sr = judge(self.scenario, self.shown, [run])
+        name, result = sr.strategies[0]
+        found = failures(sr, name, result)
+        if found:
+            raise ScenarioFailed([self._locate(f) for f in found])

@@ -21,8 +21,8 @@ from probe.replay import replay
 from probe.strategies import REGISTRY
 from probe.versions import ERAS, VERSIONS, behaviour_of, design_of, switches_of
 from tests.conftest import ROOT
-from tests.test_reference import PROBE_KEYS
 from tests.test_realdata import _scenario
+from tests.test_reference import PROBE_KEYS
 
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.toml"))
 VERSION_SCENARIOS = sorted((ROOT / "scenarios" / "versions").glob("*.toml"))
@@ -160,12 +160,14 @@ SNIPPETS: dict[str, tuple[str, str, str]] = {
     "no-prune-on-create": (
         "function getDiagnosticSessionState(ref) {",
         "diagnosticSessionStates.set(key, created);\n\tpruneDiagnosticSessionStates();",
-        "diagnosticSessionStates.set(key, created);\n\tpruneDiagnosticSessionStates(Date.now(), true);",
+        "diagnosticSessionStates.set(key, created);\n"
+        "\tpruneDiagnosticSessionStates(Date.now(), true);",
     ),
     "blocked-tool-floor": (
         "function isActiveAbortRecoveryEligible(params) {",
         "const abortMs = Math.max(params.stuckSessionAbortMs, BLOCKED_TOOL_CALL_ABORT_FLOOR_MS);",
-        "toolAgeMs >= params.stuckSessionAbortMs && lastProgressAgeMs >= params.stuckSessionAbortMs",
+        "toolAgeMs >= params.stuckSessionAbortMs && "
+        "lastProgressAgeMs >= params.stuckSessionAbortMs",
     ),
 }
 
@@ -193,7 +195,7 @@ def _recorded() -> list[tuple[Path, str]]:
 
 def test_the_version_scenarios_are_recorded_on_several_eras() -> None:
     eras = {next(e for e, vs in ERAS.items() if v in vs) for _, v in _recorded()}
-    assert len(RECORDINGS) >= 10 and {"E0", "E1"} <= eras
+    assert len(RECORDINGS) >= 10 and {"E0", "E1", "E2", "E3", "E4", "E5"} <= eras
 
 
 @pytest.mark.parametrize(("path", "version"), _recorded(), ids=lambda x: getattr(x, "stem", x))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from probe.engines.base import CannotExpress
 from probe.engines.engine import RealEngine, normalized
+from probe.errors import ProbeError
 from probe.files import read_scenario
 from probe.strategies import REGISTRY
 from probe.versions import switches_of
@@ -50,6 +51,9 @@ def main() -> int:
                 }
                 print(f"{path.stem:<40} {version:<18} cannot express", flush=True)
                 continue
+            except ProbeError as exc:  # not installable or not drivable: say so, go on
+                print(f"{path.stem:<40} {version:<18} not recorded: {exc}", flush=True)
+                continue
             builds[version] = {
                 "design": engine.design,
                 "requested": run.requested,
@@ -63,8 +67,8 @@ def main() -> int:
                 ],
             }
             print(f"{path.stem:<40} {version:<18} {len(run.events)} events", flush=True)
-        doc["builds"] = dict(sorted(builds.items()))
-        target.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+            doc["builds"] = dict(sorted(builds.items()))
+            target.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     return 0
 
 

@@ -25,6 +25,14 @@ class Engine(Protocol):
     def replay(self, scenario: Scenario) -> Run: ...
 
 
+def close_engine(engine: Engine) -> None:
+    """End what an engine keeps running (a real build's Node process); safe on any engine, twice,
+    and optional: whatever is left is ended when probe exits."""
+    close = getattr(engine, "close", None)
+    if callable(close):
+        close()
+
+
 @dataclass(frozen=True, slots=True)
 class Unexpressible:
     step: int | None  # 1-based, None for the settings

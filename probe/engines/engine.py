@@ -137,6 +137,13 @@ class RealEngine:
 
         return self.version if self.version in VERSIONS else None
 
+    def close(self) -> None:
+        """End this build's Node process, if one runs (the next replay starts another)."""
+        if self.dist is not None:
+            from probe.engines import process
+
+            process.close_for(self.dist)
+
 
 @dataclass
 class LocalEngine:
@@ -185,6 +192,14 @@ class LocalEngine:
         except (OSError, ValueError, AttributeError):
             return None
         return version if isinstance(version, str) else None
+
+    def close(self) -> None:
+        """End this build's Node process, if one runs (the next replay starts another)."""
+        from probe.engines import process
+
+        prepared = self.local.prepared
+        if prepared is not None:
+            process.close_for(prepared.dist)
 
 
 def run_from_events(

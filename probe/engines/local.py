@@ -132,6 +132,11 @@ class LocalBuild:
                 self._package, self._dist = source.path.parent, source.path
         return self._dist
 
+    @property
+    def prepared(self) -> Build | None:
+        """The Build once build() made it (None before: nothing was prepared)."""
+        return self._build
+
     def build(self) -> Build:
         """How the harness reaches the build, its dependencies resolved (installed if need be)."""
         if self._build is not None:

@@ -17,9 +17,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from probe.errors import ProbeError
+
+if TYPE_CHECKING:
+    from probe.engines.nodes import NodeChoice as nodes_NodeChoice
+    from probe.engines.nodes import NodeNeed as nodes_NodeNeed
 
 __all__ = [
     "FAKE_TIMERS",
@@ -47,8 +51,8 @@ _COMPLETE_MARKER = ".probe-engine.json"
 _DEPS_MARKER = ".probe-deps.json"
 _DEPS_DIR = ".deps"  # node_modules sets for builds probe did not install (cache/.deps/HASH)
 _UNDRIVABLE_DIR = ".undrivable"  # what a downloaded build lacked (cache/.undrivable/VERSION.json)
-_VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 _MIN_NODE_MAJOR = 20
+_VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 _NPM_TIMEOUT_S = 600.0
 _ABANDONED_AFTER_S = 24 * 3600.0
 _RUN_TIMEOUT_S = 60.0
@@ -147,27 +151,79 @@ def _which(program: str) -> str:
 
 
 def _node() -> str:
-    """The node executable, checked to be recent enough to run the builds."""
-    node = _which("node")
+    """The Node that reads builds' files (--inspect, --list-deps): PROBE_NODE, else PATH's."""
+    from probe.engines import nodes
+
     try:
-        proc = subprocess.run(
-            [node, "--version"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            stdin=subprocess.DEVNULL,
+        return nodes.path_node().path
+    except nodes.NodeError as exc:
+        raise EngineError(str(exc)) from None
+
+
+# Builds seen to need node:sqlite in this process (their marker records it for installed ones).
+_SQLITE_LEARNED: set[Path] = set()
+_SQLITE_FAILURE = re.compile(r"node:sqlite|SQLite support is unavailable")
+
+
+def node_need(dist: Path) -> nodes_NodeNeed:
+    """What a build asks of Node: its package.json's engines.node, and node:sqlite when its
+    install found (or a run in this process found) that it loads it."""
+    from probe.engines.nodes import NodeNeed
+
+    try:
+        meta = json.loads((Path(dist).parent / "package.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        meta = {}
+    engines = meta.get("engines") if isinstance(meta, dict) else None
+    spec = engines.get("node") if isinstance(engines, dict) else None
+    sqlite = Path(dist).resolve() in _SQLITE_LEARNED
+    marker = Path(dist).parent.parent / _COMPLETE_MARKER
+    if not sqlite and marker.is_file():
+        try:
+            recorded = json.loads(marker.read_text(encoding="utf-8")).get("node") or {}
+        except (OSError, json.JSONDecodeError, AttributeError):
+            recorded = {}
+        sqlite = bool(recorded.get("sqlite")) if isinstance(recorded, dict) else False
+    return NodeNeed(spec if isinstance(spec, str) else None, sqlite)
+
+
+def node_for(
+    dist: Path, progress: Callable[[str], None] | None = None, *, fetch: bool = True
+) -> nodes_NodeChoice | None:
+    """The Node a build runs on (fetched into the cache when it needs a newer one than PATH's)."""
+    from probe.engines import nodes
+
+    say = progress or _stderr_progress
+    try:
+        return nodes.select_node(
+            cache_dir(), node_need(dist), say, _install_lock, _move_into_place, fetch=fetch
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise EngineError(f"cannot run {node}: {exc}") from exc
-    match = re.match(r"^v(\d+)\.", proc.stdout.strip())
-    if proc.returncode != 0 or match is None:
-        raise EngineError(f"{node} --version did not print a Node.js version")
-    if int(match.group(1)) < _MIN_NODE_MAJOR:
-        raise EngineError(
-            f"{node} is Node.js {proc.stdout.strip()}; real openclaw builds need Node.js "
-            f"{_MIN_NODE_MAJOR} or newer"
-        )
-    return node
+    except nodes.NodeError as exc:
+        raise EngineError(str(exc)) from None
+
+
+def _stderr_progress(message: str) -> None:
+    import sys
+
+    sys.stderr.write(f"probe: {message}\n")
+    sys.stderr.flush()
+
+
+def _learn_sqlite_need(dist: Path, node: str, text: str) -> bool:
+    """After a failed load: whether it was Node lacking node:sqlite (then remembered, so the next
+    try gets a Node that has it). Never with an override: that Node is the user's choice."""
+    from probe.engines import nodes
+
+    if not _SQLITE_FAILURE.search(text) or os.environ.get("PROBE_NODE"):
+        return False
+    version = nodes.parse_version(nodes.path_node().version) if node else None
+    if version is not None and version >= nodes.SQLITE_MIN:
+        return False
+    resolved = Path(dist).resolve()
+    if resolved in _SQLITE_LEARNED:
+        return False
+    _SQLITE_LEARNED.add(resolved)
+    return True
 
 
 def _npm_failure(what: str, spec: str, proc: subprocess.CompletedProcess[str]) -> EngineError:
@@ -589,9 +645,14 @@ def install(version: str, progress: Callable[[str], None] | None = None) -> Path
             wanted = {**packages, fake_name: fake_version}
             say(f"installing {len(wanted)} packages: {', '.join(sorted(wanted))}")
             install_packages(work, wanted, spec)
-            say("checking that the build loads")
-            _harness_json(node, ["--check", str(dist)], _RUN_TIMEOUT_S)
-            meta = {"version": version, "dependencies": wanted, "harness_protocol": 1}
+            runner = check_loads(dist, say)
+            need = node_need(dist)
+            meta = {
+                "version": version,
+                "dependencies": wanted,
+                "harness_protocol": 1,
+                "node": {"engines": need.engines, "sqlite": need.sqlite, "checked_on": runner},
+            }
             # Written last: a folder with the marker is a finished build.
             (work / _COMPLETE_MARKER).write_text(
                 json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
@@ -602,6 +663,22 @@ def install(version: str, progress: Callable[[str], None] | None = None) -> Path
         finally:
             if work.exists():
                 shutil.rmtree(work, ignore_errors=True)
+
+
+def check_loads(dist: Path, say: Callable[[str], None]) -> str:
+    """Import the build's chunks once (`harness.mjs --check`) on the Node it needs; a load that
+    fails for want of node:sqlite is retried on a Node that has it. Returns that Node's version."""
+    while True:
+        choice = node_for(dist, say)
+        assert choice is not None
+        say(f"checking that the build loads (Node v{choice.version}, {choice.source})")
+        try:
+            _harness_json(choice.path, ["--check", str(dist)], _RUN_TIMEOUT_S)
+        except EngineError as exc:
+            if _learn_sqlite_need(dist, choice.path, exc.message):
+                continue
+            raise
+        return choice.version
 
 
 def _marker_dependencies(folder: Path, marker: str) -> dict[str, str]:
@@ -802,10 +879,72 @@ def run_build(
     """
     build = dist_dir if isinstance(dist_dir, Build) else Build(Path(dist_dir))
     dist = build.dist
-    node = _node()
+    _node()  # Node missing is said before anything about the build
     _check_dist(dist)
-    proc = _run_harness(node, [str(dist)], json.dumps(scenario), timeout, build)
-    lines = _parse_lines(proc.stdout)
+    while True:
+        choice = node_for(dist)
+        assert choice is not None
+        if reuses_processes() and Path(dist).resolve() not in _NO_REUSE:
+            served = _serve(choice.path, build, scenario, timeout)
+            if served is None:
+                continue  # the build needs another Node, or cannot be reused: try again
+            lines, code, stderr = served
+            break
+        proc = _run_harness(choice.path, [str(dist)], json.dumps(scenario), timeout, build)
+        if proc.returncode in (0, 3) or not _learn_sqlite_need(
+            dist, choice.path, proc.stdout + proc.stderr
+        ):
+            lines, code, stderr = _parse_lines(proc.stdout), proc.returncode, proc.stderr
+            break
+    return _build_result(lines, code, stderr, dist)
+
+
+# Builds whose state the harness cannot reset between scenarios (fresh process per scenario).
+_NO_REUSE: dict[Path, str] = {}
+
+
+def reuses_processes() -> bool:
+    """One build process per command, unless PROBE_BUILD_PROCESS=fresh (one per scenario)."""
+    return os.environ.get("PROBE_BUILD_PROCESS", "reuse") != "fresh"
+
+
+def reuse_refusal(dist: Path) -> str | None:
+    """Why this process replays the build in a fresh process per scenario (None: it does not)."""
+    return _NO_REUSE.get(Path(dist).resolve())
+
+
+def _serve(
+    node: str, build: Build, scenario: dict[str, Any], timeout: float
+) -> tuple[list[dict[str, Any]], int, str] | None:
+    from probe.engines import process
+
+    dist = build.dist
+    key = (node, str(dist), build.node_flags, build.env)
+
+    def make() -> process.BuildProcess:
+        command = [node, *build.node_flags, str(harness_path()), "--serve", str(dist)]
+        return process.BuildProcess(
+            command, lambda sandbox: {**_sandbox_env(sandbox), **dict(build.env)}
+        )
+
+    worker = process.pooled(key, make)
+    try:
+        served = worker.replay(scenario, timeout)
+    except process.ProcessFailure as exc:
+        if not exc.started:
+            if _learn_sqlite_need(dist, node, exc.message + worker.stderr_tail()):
+                return None
+            if "cannot reset its diagnostic state" in exc.message:
+                _NO_REUSE[Path(dist).resolve()] = exc.message
+                return None
+        raise EngineError(f"openclaw harness on {dist}: {exc.message}") from None
+    return served.lines, served.code, served.stderr
+
+
+def _build_result(
+    lines: list[dict[str, Any]], code: int, stderr: str, dist: Path
+) -> dict[str, Any]:
+    """run_build's answer from the harness's output lines of one scenario."""
     result: dict[str, Any] = {
         "events": [],
         "event_steps": [],
@@ -841,17 +980,14 @@ def run_build(
         elif kind == "done":
             done = True
     if result["unsupported"]:
-        if proc.returncode != 3:
-            raise EngineError(
-                f"the harness reported unsupported features but exited {proc.returncode}"
-            )
+        if code != 3:
+            raise EngineError(f"the harness reported unsupported features but exited {code}")
         result["events"] = []
         result["event_steps"] = []
         return result
-    if proc.returncode != 0 or not done:
+    if code != 0 or not done:
         raise EngineError(
-            f"the harness failed on {dist} (exit {proc.returncode}): "
-            f"{proc.stderr.strip()[-2000:] or 'no output'}"
+            f"the harness failed on {dist} (exit {code}): {stderr.strip()[-2000:] or 'no output'}"
         )
     ordered = [calls[i] for i in sorted(calls)]
     if [c["call"] for c in ordered] != list(range(len(ordered))):

@@ -180,6 +180,9 @@ const OPTIONAL_FUNCTIONS = [
   ["runActivity", "startDiagnosticRunActivityTracking"],
   ["runActivity", "stopDiagnosticRunActivityTracking"],
   ["diagnostic", "stopDiagnosticHeartbeat"],
+  // What a build process reuses between scenarios (see resetBuild).
+  ["sessionState", "resetDiagnosticSessionStateForTest"],
+  ["runActivity", "resetDiagnosticRunActivityForTest"],
 ];
 
 const SHIM_SHAPE =
@@ -383,6 +386,26 @@ function surveyBuild(distDir) {
     return { name, region: chunk?.region ?? REGIONS[key], chunk: chunk ? path.basename(chunk.file) : null, export: exported };
   });
 
+  const exported = (name) => optionalFunctions.some((f) => f.name === name && f.export !== null);
+  const resetMissing = [
+    ["stopDiagnosticHeartbeat"],
+    ["resetDiagnosticSessionStateForTest"],
+    exported("startDiagnosticRunActivityTracking")
+      ? ["stopDiagnosticRunActivityTracking"]
+      : ["resetDiagnosticRunActivityForTest"],
+  ].flat().filter((name) => !exported(name));
+  const reuse = resetMissing.length
+    ? { reuse: false, reason: `cannot reset its diagnostic state between scenarios: it does not export ${resetMissing.join(", ")}` }
+    : { reuse: true, reason: null };
+  const progressApi = functions.find((f) => f.name === "markDiagnosticRunProgress");
+  if (found.runActivity && found.coordinator && progressApi && progressApi.export === null) {
+    // Builds before 2026.5.26 have an earlier recovery design, without run-activity progress
+    // (and without the event bus's public emit): not the recovery code the harness drives.
+    problems.unshift({
+      kind: "no_code",
+      message: `predates the recovery code the harness drives: no run-activity progress (markDiagnosticRunProgress) in ${path.basename(found.runActivity.file)}, an earlier recovery design`,
+    });
+  }
   if (problems.length && !found.coordinator && !missing.length) {
     // Older builds call the runtime straight from the heartbeat: no requests, nothing to dedup.
     // (Only named when something else fails too: a build that drives is never refused for it.)
@@ -397,6 +420,7 @@ function surveyBuild(distDir) {
     chunks: found,
     functions,
     optionalFunctions,
+    reuse,
     problems,
     status,
     shimFile,
@@ -441,6 +465,7 @@ function inspectBuild(distDir) {
     late_tick_defers: survey.lateTick,
     warn_seam: survey.warnSeam,
     optional_functions: survey.optionalFunctions,
+    process: survey.reuse,
     heartbeat_ms: survey.heartbeatMs,
     settle_ms: survey.settleMs,
     problems: survey.problems,
@@ -487,11 +512,14 @@ function listDeps(distDir) {
   const seen = new Set();
   const queue = [...roots];
   const bare = new Set();
+  let nodeSqlite = false;
   while (queue.length) {
     const file = queue.pop();
     if (seen.has(file)) continue;
     seen.add(file);
     const source = readText(file);
+    // node:sqlite exists from Node 22.5 (unflagged from 22.13); 8.1+ open it while loading.
+    if (!nodeSqlite && /["']node:sqlite["']/.test(source)) nodeSqlite = true;
     for (const pattern of IMPORT_PATTERNS) {
       for (const m of source.matchAll(pattern)) {
         const spec = m[1];
@@ -513,7 +541,14 @@ function listDeps(distDir) {
     if (declared[name]) packages[name] = declared[name];
     else undeclared.push(name);
   }
-  return { packages, undeclared, chunks: seen.size, openclaw_version: located.version };
+  return {
+    packages,
+    undeclared,
+    chunks: seen.size,
+    openclaw_version: located.version,
+    node_sqlite: nodeSqlite,
+    engines_node: typeof located.pkg.engines?.node === "string" ? located.pkg.engines.node : null,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -917,10 +952,18 @@ async function replay(distDir, readScenario) {
   } catch (err) {
     throw new HarnessError(`stdin is not one JSON document: ${err.message}`);
   }
+  const planned = planScenario(raw, located);
+  if (planned.code !== undefined) return planned.code;
+  const build = await prepareBuild(distDir, located);
+  return (await runScenario(build, planned, { reuse: false })).code;
+}
+
+/** A scenario checked and placed in time; `code` set when it cannot run (lines written). */
+function planScenario(raw, located) {
   const { settings, sessions, steps, unsupported } = checkScenario(raw, located);
   if (unsupported.length) {
     for (const u of unsupported) out({ kind: "unsupported", ...u });
-    return EXIT_UNSUPPORTED;
+    return { code: EXIT_UNSUPPORTED };
   }
   const maxAge = sessions.reduce((m, s) => Math.max(m, s.progress_age_ms), 0);
   const end = finalClock(steps, located.heartbeatMs);
@@ -933,16 +976,29 @@ async function replay(distDir, readScenario) {
       key: "sessions.progress_age_ms",
       reason: `the seeding ages plus the scenario's ${end} ms do not fit in the build's Date range (${MAX_DATE_MS} ms)`,
     });
-    return EXIT_UNSUPPORTED;
+    return { code: EXIT_UNSUPPORTED };
   }
-  const epoch = base + maxAge;
+  return { settings, sessions, steps, maxAge, epoch: base + maxAge };
+}
 
+/** The build loaded once, in its sandbox: what every scenario replayed on it needs. */
+async function prepareBuild(distDir, located) {
   const sandbox = prepareSandbox();
   await installNetworkAndProcessTraps();
   installWriteGuard(sandbox);
   keepStdoutForProtocol();
   const FakeTimers = loadFakeTimers(distDir);
-  const { api, runtimeModule, shimUrl, createLazyRuntimeModule } = await loadBuild(located);
+  const loaded = await loadBuild(located);
+  return { located, FakeTimers, ...loaded };
+}
+
+/**
+ * One scenario on a loaded build. With `reuse`, the build's diagnostic state is then put back
+ * as a fresh process has it (see resetBuild); `reusable` says whether that could be done.
+ */
+async function runScenario(build, planned, { reuse }) {
+  const { located, FakeTimers, api, runtimeModule, shimUrl, createLazyRuntimeModule } = build;
+  const { settings, sessions, steps, maxAge, epoch } = planned;
 
   out({
     kind: "meta",
@@ -966,10 +1022,11 @@ async function replay(distDir, readScenario) {
   let busCount = 0;
   // Before seeding: its listener ignores bus events numbered at or before its start (7.2-beta.3+),
   // and registered first, as earlier builds register theirs when the chunk loads.
+  let recording = true;
   api.startDiagnosticRunActivityTracking?.();
-  api.onInternalDiagnosticEvent((event) => {
+  const unsubscribe = api.onInternalDiagnosticEvent((event) => {
     busCount += 1;
-    if (seeding) return;
+    if (seeding || !recording) return;
     const type = event?.type;
     if (typeof type !== "string" || !(type.startsWith("session.") || type === "message.queued")) return;
     const shaped = { type, at_ms: event.ts - epoch, ref: event.sessionKey ?? event.sessionId ?? null };
@@ -989,11 +1046,11 @@ async function replay(distDir, readScenario) {
     Promise.resolve(result).then(
       (outcome) => {
         call.done = true;
-        out({ kind: "runtime_outcome", call: index, call_step: call.callStep, step: currentStep, outcome: outcomeString(outcome) });
+        if (recording) out({ kind: "runtime_outcome", call: index, call_step: call.callStep, step: currentStep, outcome: outcomeString(outcome) });
       },
       () => {
         call.done = true;
-        out({ kind: "runtime_outcome", call: index, call_step: call.callStep, step: currentStep, outcome: "failed/exception" });
+        if (recording) out({ kind: "runtime_outcome", call: index, call_step: call.callStep, step: currentStep, outcome: "failed/exception" });
       },
     );
     return result;
@@ -1186,12 +1243,104 @@ async function replay(distDir, readScenario) {
     }
   }
   out({ kind: "done", clock_ms: scenarioNow() });
-  return 0;
+  if (!reuse) return { code: 0, reusable: false };
+  recording = false;
+  const reusable = await resetBuild(build, { clock, seeded, calls, settle, nextTimerAt, unsubscribe });
+  return { code: 0, reusable };
+}
+
+/**
+ * Put the build's diagnostic state back as a fresh process has it, with the build's own stop and
+ * *ForTest reset functions: heartbeat, run handles, the coordinator's in-flight set (emptied by
+ * letting every recovery finish: no export clears it in every era), session store (and its prune
+ * stamp), run activity (and its listener), the timer faker. Nothing of this is recorded. Returns
+ * false when something could not be undone (a recovery still pending, a real timer left): the
+ * caller then replaces the process rather than replay on a build in another state.
+ */
+async function resetBuild(build, { clock, seeded, calls, settle, nextTimerAt, unsubscribe }) {
+  const { api } = build;
+  api.stopDiagnosticHeartbeat();
+  for (const t of seeded) {
+    if (t.handle && api.isEmbeddedAgentRunHandleActive(t.sessionId)) {
+      api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.ref);
+      await settle();
+    }
+  }
+  await settle();
+  // In settle drain, a recovery waits on faked timers: run them out (a bounded number).
+  for (let i = 0; i < 1000 && calls.some((c) => !c.done) && nextTimerAt() !== undefined; i += 1) {
+    clock.next();
+    await settle();
+  }
+  const drained = calls.every((c) => c.done);
+  unsubscribe?.();
+  clock.uninstall();
+  api.resetDiagnosticSessionStateForTest();
+  if (api.startDiagnosticRunActivityTracking) api.stopDiagnosticRunActivityTracking();
+  else api.resetDiagnosticRunActivityForTest();
+  await settle();
+  return drained && typeof unsubscribe === "function" && realTimerCount() <= build.realTimers;
+}
+
+function realTimerCount() {
+  return process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Other modes
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * --serve: load the build once, then replay one scenario per stdin line ({"scenario": {...}}),
+ * answering each with its output lines and {"kind":"end","code","reusable"}; the process ends on
+ * EOF, or after a scenario that left the build in a state it could not reset (reusable false).
+ */
+async function serve(distDir) {
+  const located = locateChunks(distDir);
+  if (!located.reuse.reuse) throw new HarnessError(`openclaw ${located.version} ${located.reuse.reason}`);
+  const build = await prepareBuild(distDir, located);
+  build.realTimers = realTimerCount();
+  out({ kind: "ready", protocol: PROTOCOL, openclaw_version: located.version, node: process.version });
+  flushOut();
+  const readline = await import("node:readline");
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    let code = 0;
+    let reusable = false;
+    try {
+      let request;
+      try {
+        request = JSON.parse(line);
+      } catch (err) {
+        throw new HarnessError(`a request line is not JSON: ${err.message}`);
+      }
+      const planned = planScenario(request?.scenario, located);
+      if (planned.code !== undefined) {
+        code = planned.code;
+        reusable = true;
+      } else {
+        ({ code, reusable } = await runScenario(build, planned, { reuse: true }));
+      }
+    } catch (err) {
+      out({ kind: "error", message: err instanceof HarnessError ? err.message : err?.stack ?? String(err) });
+      code = EXIT_ERROR;
+      reusable = false;
+    }
+    out({ kind: "end", code, reusable });
+    flushOut();
+    if (!reusable) break;
+  }
+  lines.close();
+  return 0;
+}
+
+function flushOut() {
+  if (!outputLines.length) return;
+  const text = outputLines.join("\n") + "\n";
+  outputLines.length = 0;
+  realStdoutWrite(text);
+}
 
 async function check(distDir) {
   const located = locateChunks(distDir);
@@ -1249,6 +1398,7 @@ async function main() {
       return finish(0);
     }
     if (args[0] === "--check" && args[1]) return finish(await check(path.resolve(args[1])));
+    if (args[0] === "--serve" && args[1]) return finish(await serve(path.resolve(args[1])));
     if (args[0] === "--inspect" && args[1]) {
       out({ kind: "inspect", ...inspectBuild(path.resolve(args[1])) });
       return finish(0);
