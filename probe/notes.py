@@ -7,6 +7,7 @@ could not do anything, so that a quiet report is never a silent one.
 
 from __future__ import annotations
 
+from probe.model.events import LONG_RUNNING, STALLED, STUCK
 from probe.model.world import World
 from probe.scenario import Release
 
@@ -30,6 +31,7 @@ def idle_step(world: World, number: int, step: object) -> str | None:
 
 
 Nearest = tuple[int, str] | None
+ATTENTION = frozenset({STUCK, STALLED, LONG_RUNNING})
 
 
 def nearest_attention(world: World) -> tuple[Nearest, list[str]]:
@@ -55,7 +57,8 @@ def nearest_attention(world: World) -> tuple[Nearest, list[str]]:
             quiet.append(f"{rec.ref!r} is {why}")
             continue
         due = since + warn
-        first = (due // beat + 1) * beat  # the first heartbeat strictly after the threshold
+        # The first heartbeat strictly after the threshold (the first one fires at one interval).
+        first = max(beat, (due // beat + 1) * beat)
         text = (
             f"{rec.ref!r} ({rec.state}, no {what} since t={since} ms) needs attention after "
             f"more than warn_ms = {warn} ms, at the heartbeat of t={first} ms"
@@ -66,8 +69,18 @@ def nearest_attention(world: World) -> tuple[Nearest, list[str]]:
 
 
 def nothing_asked(at_start: Nearest, world: World) -> str:
-    """Why no recovery was requested: the session nearest to needing attention, and when (as
-    the scenario ends, else as it started)."""
+    """Why no recovery was requested: a session that needed attention but was not eligible,
+    else the session nearest to needing attention, and when (as the scenario ends, else as it
+    started)."""
+    attention = [e for e in world.bus.events if e.type in ATTENTION]
+    if attention:
+        last = attention[-1]
+        return (
+            f"nothing was asked: {last.ref!r} needed attention ({last.type}, "
+            f"{last.get('reason')}, last at t={last.at_ms} ms) but no heartbeat found it eligible "
+            "for recovery (a session with active work is asked for only once past the abort "
+            f"threshold, abort_ms = {world.abort_ms} ms)"
+        )
     head = (
         "nothing was asked: no session needed attention at a heartbeat up to "
         f"t={world.clock.now} ms"
