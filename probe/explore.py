@@ -639,7 +639,8 @@ def explore(
     `memory`: the bytes the calling process (and, called in a worker, that worker) holds
     now; read between chunks of the search for `config.max_memory` and the peak figure.
     """
-    search = _Search(scenario, strategy, config, memory)
+    # This process reads memory between chunks itself; a worker measures its own.
+    search = _Search(scenario, strategy, config, None)
     pools: list[_Pool] = []
     try:
         return _run(search, pools, strategy, config, stop, progress, memory)
@@ -684,7 +685,7 @@ def _run(
         reached_now = 0
         chunks = [(a, min(a + CHUNK_STATES, hi)) for a in range(lo, hi, CHUNK_STATES)]
         if not pools and config.workers > 1 and hi - lo >= PARALLEL_FROM:
-            pools.append(_Pool(search, config.workers))
+            pools.append(_Pool(search, config.workers, memory))
         pool = pools[0] if pools else None
         results = (
             pool.map(layer, chunks, masks)
@@ -802,7 +803,7 @@ class _Pool:
     search order: the same fingerprints, in the same order, as one process computes.
     """
 
-    def __init__(self, search: _Search, size: int) -> None:
+    def __init__(self, search: _Search, size: int, memory: Callable[[], int] | None) -> None:
         context = multiprocessing.get_context("fork")
         self.size = size
         self.pipes: list[Connection] = []
@@ -810,7 +811,7 @@ class _Pool:
         self.outstanding: list[int] = [0] * size
         for _ in range(size):
             ours, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs, search), daemon=True)
+            process = context.Process(target=_serve, args=(theirs, search, memory), daemon=True)
             process.start()
             theirs.close()
             self.pipes.append(ours)
@@ -863,8 +864,9 @@ class _Pool:
                 process.terminate()
 
 
-def _serve(pipe: Connection, search: _Search) -> None:
+def _serve(pipe: Connection, search: _Search, memory: Callable[[], int] | None) -> None:
     """A worker's loop: new layers of the tree, chunks to expand, None to stop."""
+    search.memory = memory
     coverage = search.coverage
     for name in coverage.as_dict():
         setattr(coverage, name, 0)  # the parent counted what it expanded itself
