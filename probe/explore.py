@@ -87,6 +87,10 @@ class ExploreConfig:
     symmetry: bool = True
     reduction: bool = True
     workers: int = 1
+    # Memory a search may spend keeping the next layer's states (snapshots) rather than
+    # rebuilding them from the tree when it expands them: faster, at about KEPT_STATE_BYTES
+    # a state. 0: always rebuild (the least memory a state can take).
+    keep_bytes: int = 256 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,6 +462,12 @@ class _Chunk:
     pruned: int
     coverage: dict[str, int]
     memory: int
+    # With keep: each transition's state, for the caller to keep the new ones.
+    states: list[tuple[WorldState, InvariantChecker]] | None = None
+
+
+# What keeping one state's snapshot and checker costs, about (measured: 1.0 to 1.6 KiB).
+KEPT_STATE_BYTES = 1536
 
 
 class _Search:
@@ -516,6 +526,9 @@ class _Search:
         self.parents = array("q", [-1])
         self.steps = array("H", [0])
         self.layers = [0, 1]  # state indices where each layer starts (and the end)
+        # The states of one layer, kept when they were made (see ExploreConfig.keep_bytes).
+        self.kept: list[tuple[WorldState, InvariantChecker]] | None = None
+        self.kept_layer = -1
 
     def add_layer(self, parents: array[int], steps: array[int]) -> None:
         self.parents.extend(parents)
@@ -528,6 +541,11 @@ class _Search:
         """States lo..hi-1 (all in `layer`) rebuilt from the seed, in index order."""
         if layer == 0:
             yield 0, *self.root
+            return
+        if self.kept is not None and self.kept_layer == layer:
+            base = self.layers[layer]
+            for index in range(lo, hi):
+                yield index, *self.kept[index - base]
             return
         parents, steps, plan, replayer = self.parents, self.steps, self.plan, self.replayer
         child = lo
@@ -545,13 +563,16 @@ class _Search:
                 yield child, replayer.snapshot(), state_checker
                 child += 1
 
-    def expand(self, layer: int, lo: int, hi: int, masks: array[int] | None) -> _Chunk:
+    def expand(
+        self, layer: int, lo: int, hi: int, masks: array[int] | None, keep: bool = False
+    ) -> _Chunk:
         """Every step from states lo..hi-1 of `layer`: the children are in layer + 1."""
         world, plan, local, fingerprint = self.world, self.plan, self.local, self.fingerprint
         reduction, sessions = self.reduction, self.sessions
         symmetric = fingerprint.active
         depth = layer + 1
         counts, fps, steps, child_masks = array("L"), array("Q"), array("H"), array("Q")
+        made: list[tuple[WorldState, InvariantChecker]] | None = [] if keep else None
         violations: list[tuple[int, str, str]] = []
         pruned = 0
         for index, state, node_checker in self.states(layer, lo, hi):
@@ -591,6 +612,8 @@ class _Search:
                     violations.append((number, v.invariant, v.message))
                 fp, sigma = fingerprint(world.state_key(), checker.key())
                 fps.append(fp)
+                if made is not None:
+                    made.append((world.snapshot(), checker))
                 steps.append(plan_index)
                 child_mask = 0
                 if commute and session > 0:
@@ -611,6 +634,7 @@ class _Search:
             pruned,
             self.coverage.as_dict(),
             self.memory() if self.memory is not None else 0,
+            made,
         )
 
     def trace(self, parent: int, plan_index: int) -> tuple[Step, ...]:
@@ -669,6 +693,8 @@ def _run(
     per_depth = [1]
     bound: str | None = None
     dedup, max_states, max_memory = config.dedup, config.max_states, config.max_memory
+    if max_memory is not None and config.keep_bytes > max_memory // 4:
+        config = replace(config, keep_bytes=max_memory // 4)  # kept states stay a minor part
     start_memory = memory() if memory is not None else 0
     peak = 0
     worker_memory: dict[int, int] = {}
@@ -680,6 +706,14 @@ def _run(
         lo, hi = search.layers[layer], search.layers[layer + 1]
         # The new layer: parents, steps, and (reduction) the sleep set of each new state.
         new_parents, new_steps, new_masks = array("q"), array("H"), array("Q")
+        # Keep the new layer's states if they are likely to fit (growth as the last layer's).
+        growth = per_depth[-1] / per_depth[-2] if len(per_depth) > 1 else 16.0
+        keep = (
+            depth < config.depth
+            and not pools
+            and (hi - lo) * growth * KEPT_STATE_BYTES <= config.keep_bytes
+        )
+        kept: list[tuple[WorldState, InvariantChecker]] | None = [] if keep else None
         layer_fps = array("Q")
         sleeping: dict[int, int] = {}  # fingerprint -> mask, new states with a sleep set
         reached_now = 0
@@ -687,12 +721,14 @@ def _run(
         if not pools and config.workers > 1 and hi - lo >= PARALLEL_FROM:
             pools.append(_Pool(search, config.workers, memory))
         pool = pools[0] if pools else None
+        if pool is not None:
+            keep, kept = False, None  # workers rebuild what they expand
         results = (
             pool.map(layer, chunks, masks)
             if pool is not None
             else (
                 search.expand(
-                    layer, a, b, None if masks is None else masks[a - lo : b - lo]
+                    layer, a, b, None if masks is None else masks[a - lo : b - lo], keep
                 )
                 for a, b in chunks
             )
@@ -746,6 +782,9 @@ def _run(
                     reached_now += 1
                     if depth < config.depth:  # the deepest layer is counted, never expanded
                         new_parents.append(parent)
+                        if kept is not None:
+                            assert chunk.states is not None
+                            kept.append(chunk.states[number])
                         new_steps.append(steps[number])
                         layer_fps.append(fp)
                         if mask:
@@ -753,6 +792,9 @@ def _run(
                 first += count
             if bound is not None:
                 break
+            if kept is not None and len(kept) * KEPT_STATE_BYTES > config.keep_bytes:
+                kept = None  # more than foreseen: rebuild them instead
+                keep = False
             if progress is not None:
                 progress(SearchProgress(depth, distinct, transitions, peak))
         if pool is not None:
@@ -768,6 +810,7 @@ def _run(
         masks = new_masks if search.reduction else None
         del layer_fps, sleeping
         search.add_layer(new_parents, new_steps)
+        search.kept, search.kept_layer = kept, depth
         if pool is not None:
             pool.add_layer(new_parents, new_steps)
     # What this process expanded before the workers started, and what each did since.

@@ -106,16 +106,17 @@ FINGERPRINT_CASES = [
 ]
 
 
+@pytest.mark.parametrize("keep_bytes", [0, 1 << 30], ids=["rebuilt", "kept"])
 @pytest.mark.parametrize(("seed", "strategy", "depth", "actions"), FINGERPRINT_CASES)
 def test_fingerprint_search_equals_the_full_key_search(
-    seed: str, strategy: str, depth: int, actions: tuple[str, ...]
+    seed: str, strategy: str, depth: int, actions: tuple[str, ...], keep_bytes: int
 ) -> None:
+    """Whether a layer's states are rebuilt from the tree or kept, the search is the same."""
     per_depth, transitions, found = reference_search(
         SEEDS[seed], STRATEGIES[strategy], depth, actions
     )
-    result = explore(
-        SEEDS[seed], STRATEGIES[strategy], ExploreConfig(depth, actions, **PLAIN)  # type: ignore[arg-type]
-    )
+    config = ExploreConfig(depth, actions, keep_bytes=keep_bytes, **PLAIN)  # type: ignore[arg-type]
+    result = explore(SEEDS[seed], STRATEGIES[strategy], config)
     assert result.per_depth == per_depth
     assert result.transitions == transitions
     assert {c.invariant: c.trace for c in result.counterexamples} == found
@@ -140,7 +141,7 @@ def test_reductions_keep_verdicts_and_shortest_lengths(
 ) -> None:
     scenario, strat = SEEDS[seed], STRATEGIES[strategy]
     base = ExploreConfig(depth, actions)
-    plain = explore(scenario, strat, replace(base, **PLAIN))  # type: ignore[arg-type]
+    plain = explore(scenario, strat, replace(base, keep_bytes=0, **PLAIN))  # type: ignore[arg-type]
     por = explore(scenario, strat, replace(base, symmetry=False))
     sym = explore(scenario, strat, replace(base, reduction=False))
     both = explore(scenario, strat, base)
@@ -259,8 +260,8 @@ def test_workers_give_identical_results(
     # Small chunks and workers from the first layer on: every merge path is taken.
     monkeypatch.setattr(explore_module, "CHUNK_STATES", 7)
     monkeypatch.setattr(explore_module, "PARALLEL_FROM", 1)
-    config = ExploreConfig(depth, actions)
-    one = explore(SEEDS[seed], STRATEGIES[strategy], config)
+    config = ExploreConfig(depth, actions, keep_bytes=0)
+    one = explore(SEEDS[seed], STRATEGIES[strategy], replace(config, keep_bytes=1 << 30))
     two = explore(SEEDS[seed], STRATEGIES[strategy], replace(config, workers=2))
     three = explore(SEEDS[seed], STRATEGIES[strategy], replace(config, workers=3))
     assert two.workers == 2 and three.workers == 3 and one.workers == 1
