@@ -272,7 +272,12 @@ class _Fingerprints:
         self.groups: list[list[str]] = []
         if symmetry:
             self.groups = _symmetric_groups(scenario, strategy)
-        self.symmetric = {r for g in self.groups for r in g}
+        self.symmetric = frozenset(r for g in self.groups for r in g)
+        # Per group: its (ref, session index) pairs, and those indices in order.
+        self.layout = [
+            ([(r, self.index[r]) for r in g], sorted(self.index[r] for r in g))
+            for g in self.groups
+        ]
         self._owner: dict[str, bool] = {}
 
     @property
@@ -300,99 +305,120 @@ class _Fingerprints:
         self, key: tuple[object, ...], checker: object
     ) -> tuple[int, tuple[int, ...]] | None:
         """None when the state names a symmetric ref where its owner is not known."""
-        sym = self.symmetric
-        parts: dict[str, list[object]] = {r: [] for r in sym}
+        # One call per transition: plain loops over the key's fixed layout (see
+        # World.state_key), the empty sets shared so their hash and lane are found at once.
+        parts: dict[object, list[object]] = {r: [] for r in self.symmetric}
+        owner = parts.get
         rest: list[object] = []
         n = key[0]
         assert isinstance(n, int)
         i = 1
-        places = []  # where the interchangeable sessions' records stand, not whose is where
+        held = []  # where the interchangeable sessions' records stand, not whose is where
         for pos in range(n):
-            ref = key[i]
-            if ref in sym:
-                parts[ref].extend(("r", *key[i + 1 : i + 7]))
-                places.append(pos)
+            part = owner(key[i])
+            if part is not None:
+                part.append("r")
+                part += key[i + 1 : i + 7]
+                held.append(pos)
             else:
-                rest.extend(key[i : i + 7])
+                rest += key[i : i + 7]
             i += 7
-        rest.append(tuple(places))
+        rest.append(tuple(held))
         rest.append(key[i])  # prune age
         count = key[i + 1]
         assert isinstance(count, int)
         i += 2
         for _ in range(count):
-            ref = key[i]
-            if ref in sym:
-                parts[ref].extend(("a", *key[i + 1 : i + 6]))
+            part = owner(key[i])
+            if part is not None:
+                part.append("a")
+                part += key[i + 1 : i + 6]
             else:
-                rest.extend(key[i : i + 6])
+                rest += key[i : i + 6]
             i += 6
         count = key[i]
         assert isinstance(count, int)
         i += 1
         for _ in range(count):
-            ref = key[i]
-            if ref in sym:
-                parts[ref].extend(("h", key[i + 1]))
+            part = owner(key[i])
+            if part is not None:
+                part.append("h")
+                part.append(key[i + 1])
             else:
-                rest.extend(key[i : i + 2])
+                rest += key[i : i + 2]
             i += 2
         coordinator, runtime, count = key[i], key[i + 1], key[i + 2]
         assert isinstance(coordinator, frozenset) and isinstance(runtime, frozenset)
         assert isinstance(count, int)
         i += 3
-        owned_keys: set[str] = set()
+        owned_keys: list[str] = []
         for _ in range(count):
             ref = key[i]
-            fields = list(key[i + 1 : i + 11])
-            if ref in sym:
+            part = owner(ref)
+            if part is not None:
                 assert isinstance(ref, str)
+                fields = list(key[i + 1 : i + 11])
                 wkey = fields[7]
                 assert isinstance(wkey, str)
                 if fields[0] != ref or not self._clean(wkey.replace(ref, "")):
                     return None
-                if wkey in coordinator:
-                    owned_keys.add(wkey)
+                held_key = wkey in coordinator
+                if held_key:
+                    owned_keys.append(wkey)
                 fields[0] = _SELF
                 fields[7] = wkey.replace(ref, _SELF)
-                parts[ref].extend(("w", *fields, wkey in coordinator))
+                part.append("w")
+                part += fields
+                part.append(held_key)
             else:
-                rest.extend(key[i : i + 11])
+                rest += key[i : i + 11]
             i += 11
         rest.append(key[i])  # the heartbeat
         if i + 1 != len(key):
             raise AssertionError("World.state_key's layout changed: update _Fingerprints")
-        others = coordinator - owned_keys
-        if not all(self._clean(k) for k in others):
-            return None
-        rest.append(others)
-        for ref in runtime:
-            if ref in sym:
-                parts[ref].append("in-flight")
-        rest.append(runtime - sym)
+        if coordinator:
+            others = coordinator.difference(owned_keys) if owned_keys else coordinator
+            if others and not all(self._clean(k) for k in others):
+                return None
+            rest.append(others or _EMPTY)
+        else:
+            rest.append(_EMPTY)
+        if runtime:
+            for ref in runtime:
+                part = owner(ref)
+                if part is not None:
+                    part.append("in-flight")
+            rest.append(runtime - self.symmetric or _EMPTY)
+        else:
+            rest.append(_EMPTY)
         assert isinstance(checker, frozenset)
-        plain_checks = []
-        for ref, identities in checker:
-            if ref in sym:
-                for ident in identities:
-                    parts[ref].extend(("o", *ident[1:]))
-            else:
-                plain_checks.append((ref, identities))
-        rest.append(frozenset(plain_checks))
-        lanes = self.lanes
-        values = list(map(lanes.__getitem__, rest))
+        if checker:
+            plain_checks = []
+            for ref, identities in checker:
+                part = owner(ref)
+                if part is not None:
+                    for ident in identities:
+                        part.append("o")
+                        part += ident[1:]
+                else:
+                    plain_checks.append((ref, identities))
+            rest.append(frozenset(plain_checks) if plain_checks else _EMPTY)
+        else:
+            rest.append(_EMPTY)
+        get = self.lanes.__getitem__
+        values = list(map(get, rest))
         sigma = list(self.identity)
-        index = self.index
-        for group in self.groups:
+        for members, places in self.layout:
             slices = sorted(
-                (hash(tuple(map(lanes.__getitem__, parts[r]))) & _MASK64, index[r])
-                for r in group
+                [(hash(tuple(map(get, parts[r]))) & _MASK64, concrete) for r, concrete in members]
             )
-            places = sorted(index[r] for r in group)
             for place, (lane, concrete) in zip(places, slices, strict=True):
                 values.append(lane)
                 sigma[concrete] = place
         return hash(tuple(values)) & _MASK64, tuple(sigma)
+
+
+_EMPTY: frozenset[object] = frozenset()
 
 
 def _symmetric_groups(scenario: Scenario, strategy: DedupStrategy) -> list[list[str]]:
