@@ -253,6 +253,7 @@ def two_all_actions(budget: float, folder: Path) -> None:
             "fixed", "--depth", "12", "--workers", "1", "--time-limit", str(budget),
             "--max-memory", "1G"]
     for label, extra in (("reduced (symmetry + POR)", []),
+                         ("reduced, --keep-memory 0", ["--keep-memory", "0"]),
                          ("unreduced (--no-symmetry --no-reduction)",
                           ["--no-symmetry", "--no-reduction"])):
         doc, took = search([*base, *extra])

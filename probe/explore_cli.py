@@ -86,14 +86,14 @@ _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 DEFAULT_MEMORY_SHARE = 0.5
 
 
-def parse_size(text: str) -> int:
-    """--max-memory: bytes, or a number with K, M, G or T (powers of 1024; KB, MiB alike)."""
+def parse_size(text: str, option: str = "--max-memory") -> int:
+    """A size: bytes, or a number with K, M, G or T (powers of 1024; KB, MiB alike)."""
     match = _SIZE.match(text)
     if not match:
-        raise UsageError(f"--max-memory {text!r}: expected a size such as 800M, 2G or 500000000")
+        raise UsageError(f"{option} {text!r}: expected a size such as 800M, 2G or 500000000")
     size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
     if size <= 0:
-        raise UsageError(f"--max-memory {text!r}: must be more than 0")
+        raise UsageError(f"{option} {text!r}: must be more than 0")
     return size
 
 
@@ -455,6 +455,14 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             int | None,
             typer.Option(min=1, max=256, help="Processes to search with (default: the cores)."),
         ] = None,
+        keep_memory: Annotated[
+            str | None,
+            typer.Option(
+                metavar="SIZE",
+                help="Memory for keeping a layer's states rather than rebuilding them from the "
+                "tree (default 256M, at most a quarter of --max-memory; 0: always rebuild).",
+            ),
+        ] = None,
         show_progress: Annotated[
             bool,
             typer.Option("--progress", help="Progress on stderr even when it is not a terminal."),
@@ -518,6 +526,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 reduction=not no_reduction,
                 workers=workers if workers is not None else default_workers(),
             )
+            if keep_memory is not None:
+                keep = 0 if keep_memory.strip() == "0" else parse_size(keep_memory, "--keep-memory")
+                config = replace(config, keep_bytes=keep)
             builds = _confirm_engines(confirm_on)
             if vary is not None:
                 if builds:
