@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from probe.errors import UsageError
+from probe.escape import terminal
+from probe.limits import LIMITS
+from probe.toml_lines import nesting_past
 
 # Keys of a scenario object that are not per strategy, in the order changes are listed.
 _SCENARIO_KEYS = ("name", "ok", "variant", "divergence_step", "notes")
@@ -35,10 +38,19 @@ def _show(value: object) -> str:
 
 def parse_baseline(text: str, path: str) -> dict[str, Any]:
     """A saved JSON report, or a UsageError saying why the file is not one."""
+    shown = terminal(path)
+    deep = nesting_past(text, LIMITS.nesting, toml=False)
+    if deep is not None:
+        raise UsageError(
+            f"{shown}:{deep.line}: column {deep.column}: arrays and objects nest deeper than "
+            f"{LIMITS.nesting} levels here, the limit of a baseline report"
+        )
     try:
         doc: object = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}:{exc.lineno}: not a JSON report: {exc.msg}") from None
+        raise UsageError(f"{shown}:{exc.lineno}: not a JSON report: {exc.msg}") from None
+    except RecursionError:  # nesting_past should have caught it: never a traceback regardless
+        raise UsageError(f"{shown}: not a JSON report: nested too deeply to parse") from None
     scenarios = doc.get("scenarios") if isinstance(doc, dict) else None
     if not isinstance(scenarios, list) or not all(
         isinstance(s, dict)
@@ -48,7 +60,7 @@ def parse_baseline(text: str, path: str) -> dict[str, Any]:
         for s in scenarios
     ):
         raise UsageError(
-            f"{path}: not a probe JSON report (expected an object with `scenarios`, "
+            f"{shown}: not a probe JSON report (expected an object with `scenarios`, "
             "each with `path` and `strategies`; write one with --update-baseline)"
         )
     return cast(dict[str, Any], doc)
@@ -192,8 +204,10 @@ def diff_reports(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
 
 
 def render_changes(baseline: str, changes: list[Change]) -> str:
+    """For stderr: paths and names from either report are shown escaped, one line each."""
+    baseline = terminal(baseline)
     if not changes:
         return f"baseline {baseline}: no change\n"
     lines = [f"baseline {baseline}: {len(changes)} change(s)"]
-    lines += [f"  {c.render()}" for c in changes]
+    lines += [f"  {terminal(c.render())}" for c in changes]
     return "\n".join(lines) + "\n"

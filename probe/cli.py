@@ -16,6 +16,7 @@ import typer
 
 from probe import __version__
 from probe.errors import ProbeError, Problem, ScenarioError, UsageError
+from probe.escape import terminal, terminal_lines
 from probe.options import (
     BaselineOpt,
     EngineOpt,
@@ -34,7 +35,7 @@ from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 # import is mostly the creation of its dataclasses, ~0.6 ms each, and start-up is a figure.
 if TYPE_CHECKING:
     from probe.engines.base import Engine
-    from probe.report.results import Report
+    from probe.report.results import NotComparable, Report
     from probe.report.timing import Timing
     from probe.run import Run
     from probe.scenario import Scenario
@@ -47,7 +48,9 @@ T = TypeVar("T")
 
 
 def _fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    # Messages escape what they quote from files; this keeps any other (a build's, an OS
+    # error's) from acting on the terminal too. Escaping twice changes nothing.
+    sys.stderr.write(terminal_lines(message.rstrip("\n")) + "\n")
     raise typer.Exit(code)
 
 
@@ -115,24 +118,26 @@ def _engines(
     return engines or [ModelEngine(s) for s in registry.values()]
 
 
-def _replay(engine: Engine, scenario: Scenario, shown: str) -> Run:
+def _replay(engine: Engine, scenario: Scenario, shown: str) -> Run | NotComparable:
+    """The engine's run, or why it could not replay the scenario (as conform reports it)."""
     from probe.engines.base import CannotExpress
     from probe.limits import TooManyEvents
+    from probe.report.results import NotComparable, Unexpressed
 
     try:
         return engine.replay(scenario)
     except CannotExpress as exc:
-        raise ScenarioError(
-            [
-                Problem(
-                    shown,
+        return NotComparable(
+            engine.name,
+            tuple(
+                Unexpressed(
                     item.key,
                     scenario.step_lines[item.step - 1] if item.step else None,
                     f"{exc.engine} cannot express this: {item.reason}",
                 )
                 for item in exc.items
-            ]
-        ) from None
+            ),
+        )
     except TooManyEvents as exc:
         where = f"step[{exc.step}]" if exc.step else ""
         line = scenario.step_lines[exc.step - 1] if exc.step else None
@@ -142,21 +147,52 @@ def _replay(engine: Engine, scenario: Scenario, shown: str) -> Run:
 def _report(
     loaded: list[tuple[Scenario, str]], engines: list[Engine], *, key_by_engine: bool = False
 ) -> tuple[Report, tuple[tuple[float, ...], ...]]:
-    """The report, and how long each replay took (wall clock, for JUnit's `time`)."""
-    from probe.report.results import Report, ScenarioResult, judge
+    """The report, and how long each replay took (wall clock, for JUnit's `time`).
 
+    A scenario an engine cannot express is reported as not comparable and the rest judged;
+    when nothing at all could be replayed that is bad input, with every reason located."""
+    from probe.engines.base import ModelEngine
+    from probe.report.results import NotComparable, Report, ScenarioResult, judge
+
+    slow = [e for e in engines if not isinstance(e, ModelEngine)]
     results: list[ScenarioResult] = []
     durations: list[tuple[float, ...]] = []
     for scenario, shown in loaded:
         runs: list[Run] = []
+        missing: list[NotComparable] = []
         took: list[float] = []
         for e in engines:
             start = time.perf_counter()
-            runs.append(_replay(e, scenario, shown))
+            if slow:
+                sys.stderr.write(terminal(f"{shown}: {e.name} ...") + "\n")
+                sys.stderr.flush()
+            outcome = _replay(e, scenario, shown)
+            if isinstance(outcome, NotComparable):
+                missing.append(outcome)
+                if slow:
+                    sys.stderr.write(terminal(f"{shown}: {e.name}: not comparable") + "\n")
+                continue
+            runs.append(outcome)
             took.append(time.perf_counter() - start)
-        results.append(judge(scenario, shown, runs, key_by_engine=key_by_engine))
+            if slow:
+                sys.stderr.write(terminal(f"{shown}: {e.name}: {took[-1]:.2f} s") + "\n")
+        results.append(
+            judge(
+                scenario, shown, runs, key_by_engine=key_by_engine, not_comparable=tuple(missing)
+            )
+        )
         durations.append(tuple(took))
-    return Report(tuple(results)), tuple(durations)
+    report = Report(tuple(results))
+    if report.compared == 0 and report.not_comparable:
+        raise ScenarioError(
+            [
+                Problem(sr.path, item.key, item.line, item.reason)
+                for sr in results
+                for nc in sr.not_comparable
+                for item in nc.items
+            ]
+        )
+    return report, tuple(durations)
 
 
 def _layout(to_file: bool) -> tuple[int | None, bool]:
@@ -176,43 +212,27 @@ def _layout(to_file: bool) -> tuple[int | None, bool]:
 
 
 def _check_output(output: Path | None, force: bool, option: str = "--output") -> None:
-    if output is None:
-        return
-    if output.is_dir():
-        raise UsageError(f"{output}: is a directory; {option} takes a file")
-    if output.exists() and not force:
-        raise UsageError(f"{output}: already exists (use --force to replace it)")
-    if not output.parent.exists():
-        raise UsageError(f"{output}: the folder {output.parent} does not exist")
+    from probe.output import check_output
+
+    check_output(output, force, option)
 
 
 def _emit(text: str, output: Path | None) -> None:
-    """stdout, or a file written whole: a temporary file renamed into place."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    import tempfile  # only when writing a file: it is slow to import
+    from probe.output import emit
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    emit(text, output)
 
 
 def _key_lines(chosen: list[tuple[Path, str]]) -> dict[str, dict[str, int]]:
     """Where each key stands in each scenario file, for annotations on expectation lines."""
+    from probe.files import read_text
     from probe.toml_lines import index_lines
 
     lines: dict[str, dict[str, int]] = {}
     for path, shown in chosen:
-        try:
-            lines[shown] = index_lines(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            continue  # read fine a moment ago; without lines the annotation names the file
+        text = read_text(path)
+        if text is not None:  # read fine a moment ago; without lines the annotation names the file
+            lines[shown] = index_lines(text)
     return lines
 
 
@@ -269,21 +289,26 @@ class _Outputs:
         if self.svg is not None:
             _check_output(self.svg, self.force, option="--svg")
         if self.baseline is not None and self.baseline.is_dir():
-            raise UsageError(f"{self.baseline}: is a directory; --baseline takes a file")
+            shown = terminal(str(self.baseline))
+            raise UsageError(f"{shown}: is a directory; --baseline takes a file")
 
     def read_baseline(self) -> dict[str, object] | None:
         if self.baseline is None or (self.update_baseline and not self.baseline.exists()):
             return None
         from probe.baseline import parse_baseline
+        from probe.files import Unreadable, read_limited
+        from probe.limits import LIMITS
 
+        shown = terminal(str(self.baseline))
         try:
-            text = self.baseline.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise UsageError(
-                f"{self.baseline}: no such file (write it with --update-baseline)"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{self.baseline}: cannot read: {exc}") from None
+            raw = read_limited(self.baseline, LIMITS.baseline_bytes, "baseline report")
+        except Unreadable as exc:
+            hint = " (write it with --update-baseline)" if exc.missing else ""
+            raise UsageError(f"{shown}: {exc.reason}{hint}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{shown}: cannot read: {exc}") from None
         return parse_baseline(text, str(self.baseline))
 
 
@@ -296,8 +321,12 @@ def _produce(
     plugin: list[str] | None,
     engine: list[str] | None = None,
     keep: Callable[[Scenario], bool] | None = None,
+    which: str | None = None,
+    record: bool = False,
 ) -> None:
-    """Load, replay, render, write and pick the exit code: the body of `run` and `compare`."""
+    """Load, replay, render, write and pick the exit code: the body of `run` and `compare`.
+
+    `which` says where scenarios found without arguments came from (stderr, once they load)."""
     from probe.report.timing import Timing
 
     started = datetime.now(UTC)
@@ -305,12 +334,16 @@ def _produce(
     registry = _registry(plugin)
     engines = _engines(strategy, engine, registry)
     loaded = _load(chosen, registry)
+    if which is not None:
+        sys.stderr.write(terminal(which) + "\n")
     if keep is not None:
         loaded = [(s, p) for s, p in loaded if keep(s)]
     if not loaded:
         raise UsageError("no scenario to compare (check the files and --with-bump/--no-bump)")
     baseline = opts.read_baseline()
     report, durations = _report(loaded, engines, key_by_engine=bool(engine))
+    if record:
+        report = _record(report, chosen, opts.force, registry, key_by_engine=bool(engine))
     timing = Timing(started, durations)
     layout = _layout(to_file=opts.output is not None)
     text = _render(report, opts.format, table=table, timing=timing, chosen=chosen, layout=layout)
@@ -342,13 +375,82 @@ def _produce(
         _emit(current, opts.baseline)
     for sr in report.scenarios:
         for note in sr.scenario.notes:
-            sys.stderr.write(f"{sr.path}: note: {note}\n")
+            sys.stderr.write(f"{terminal(sr.path)}: note: {terminal(note)}\n")
+        for nc in sr.not_comparable:
+            for item in nc.items:
+                where = f"{sr.path}:{item.line}" if item.line else sr.path
+                sys.stderr.write(
+                    f"{terminal(where)}: {terminal(item.key)}: not comparable: "
+                    f"{terminal(item.reason)}\n"
+                )
     sys.stderr.write(message)
     raise typer.Exit(EXIT_OK if report.ok and not changed else EXIT_FAILED)
 
 
+def _record(
+    report: Report,
+    chosen: list[tuple[Path, str]],
+    force: bool,
+    registry: Registry,
+    *,
+    key_by_engine: bool,
+) -> Report:
+    """Write each run into its scenario's [expect.*] (all files or none), and judge the runs
+    again against what was written."""
+    from probe.files import Unreadable, read_limited
+    from probe.limits import LIMITS
+    from probe.output import replace_file
+    from probe.record import record
+    from probe.report.results import Report, judge
+
+    path_of = {shown: path for path, shown in chosen}
+    problems: list[Problem] = []
+    edits: list[tuple[Path, str, str, list[str]]] = []
+    for sr in report.scenarios:
+        runs: dict[str, Run] = {}
+        for _, r in sr.strategies:
+            if r.run.strategy in runs:
+                raise UsageError(
+                    f"--record: two engines of the {r.run.strategy} design "
+                    f"({runs[r.run.strategy].engine}, {r.run.engine}); record one at a time"
+                )
+            runs[r.run.strategy] = r.run
+        if not runs:
+            continue
+        path = path_of[sr.path]
+        try:
+            text = read_limited(path, LIMITS.file_bytes).decode("utf-8")
+            edits.append((path, sr.path, record(text, runs, force=force, shown=sr.path), [*runs]))
+        except (Unreadable, UnicodeDecodeError) as exc:  # read fine a moment ago: swapped since
+            problems.append(Problem(sr.path, "", None, str(exc)))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(problems)
+    for path, shown, text, names in edits:
+        replace_file(path, text)
+        sys.stderr.write(f"{terminal(shown)}: recorded {', '.join(names)} into [expect.*]\n")
+    written = [(path, shown) for path, shown, _, _ in edits]
+    again = {shown: scenario for scenario, shown in _load(written, registry)}
+    return Report(
+        tuple(
+            judge(
+                again.get(sr.path, sr.scenario),
+                sr.path,
+                [r.run for _, r in sr.strategies],
+                key_by_engine=key_by_engine,
+                not_comparable=sr.not_comparable,
+            )
+            for sr in report.scenarios
+        )
+    )
+
+
 def run(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Scenario files (TOML).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(metavar="PATH...", help="Scenario files (TOML), or folders of them."),
+    ],
     strategy: StrategyOpt = None,
     engine: EngineOpt = None,
     format: FormatOpt = Format.table,
@@ -358,20 +460,42 @@ def run(
     baseline: BaselineOpt = None,
     update_baseline: UpdateBaselineOpt = False,
     plugin: PluginOpt = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Write what each strategy did into the file's [expect.NAME] tables, keeping "
+            "its comments and layout; existing expectations are replaced only with --force.",
+        ),
+    ] = False,
 ) -> None:
     """Replay each scenario against each strategy: timelines, verdicts, expectations."""
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
-    chosen = [(f, str(f)) for f in files]
-    _guarded(
-        lambda: _produce(chosen, opts, table="run", strategy=strategy, plugin=plugin, engine=engine)
-    )
+
+    def body() -> None:
+        from probe.files import scenario_files
+
+        chosen = scenario_files(files)
+        _produce(
+            chosen,
+            opts,
+            table="run",
+            strategy=strategy,
+            plugin=plugin,
+            engine=engine,
+            record=record,
+        )
+
+    _guarded(body)
 
 
 def compare(
     files: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="FILE...", help="Scenario files (default: the shipped scenario library)."
+            metavar="PATH...",
+            help="Scenario files or folders (default: ./scenarios if it exists, else the "
+            "bundled library).",
         ),
     ] = None,
     with_bump: Annotated[
@@ -396,9 +520,13 @@ def compare(
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
 
     def body() -> None:
-        from probe.files import library_files
+        from probe.files import default_files, scenario_files
 
-        chosen = [(f, str(f)) for f in files] if files else library_files()
+        which = None
+        if files:
+            chosen = scenario_files(files)
+        else:
+            chosen, which = default_files()
         keep = None if with_bump is None else (lambda s: s.has_bump == with_bump)
         _produce(
             chosen,
@@ -408,24 +536,30 @@ def compare(
             plugin=plugin,
             keep=keep,
             engine=engine,
+            which=which,
         )
 
     _guarded(body)
 
 
 def validate(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Scenario files (TOML).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(metavar="PATH...", help="Scenario files (TOML), or folders of them."),
+    ],
     plugin: PluginOpt = None,
 ) -> None:
     """Check scenario files without running them."""
 
     def body() -> None:
-        loaded = _load([(f, str(f)) for f in files], _registry(plugin))
+        from probe.files import scenario_files
+
+        loaded = _load(scenario_files(files), _registry(plugin))
         for scenario, shown in loaded:
             counts = f"{len(scenario.sessions)} session(s), {len(scenario.steps)} step(s)"
-            sys.stdout.write(f"{shown}: ok ({counts})\n")
+            sys.stdout.write(f"{terminal(shown)}: ok ({counts})\n")
             for note in scenario.notes:
-                sys.stderr.write(f"{shown}: note: {note}\n")
+                sys.stderr.write(f"{terminal(shown)}: note: {terminal(note)}\n")
 
     _guarded(body)
 
@@ -451,7 +585,11 @@ def new(
         target = directory / f"{stem}.toml"
         if target.exists() and not force:
             raise UsageError(f"{target}: already exists (use --force to overwrite it)")
-        directory.mkdir(parents=True, exist_ok=True)
+        if not directory.is_dir():
+            if directory.exists():
+                raise UsageError(f"{directory}: not a folder; --dir takes a folder")
+            directory.mkdir(parents=True)
+            sys.stderr.write(f"created folder {terminal(str(directory))}\n")
         from probe.skeleton import skeleton
 
         _emit(skeleton(stem), target)
@@ -488,11 +626,64 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+_COMPLETE_VAR = "_PROBE_COMPLETE"
+
+
+def _shell(value: str) -> str:
+    if value not in SHELLS:
+        _fail(f"{value!r}: not a shell probe completes; choose one of {', '.join(SHELLS)}")
+    return value
+
+
+def _show_completion(value: str | None) -> None:
+    if value is None:
+        return
+    from typer._completion_shared import get_completion_script
+
+    shell = _shell(value)
+    script = get_completion_script(prog_name="probe", complete_var=_COMPLETE_VAR, shell=shell)
+    sys.stdout.write(script.rstrip("\n") + "\n")
+    raise typer.Exit()
+
+
+def _install_completion(value: str | None) -> None:
+    if value is None:
+        return
+    from typer._completion_shared import install
+
+    shell, path = install(shell=_shell(value), prog_name="probe", complete_var=_COMPLETE_VAR)
+    sys.stderr.write(f"{shell} completion installed in {path} (restart the shell to use it)\n")
+    raise typer.Exit()
+
+
 def _root(
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="SHELL",
+            callback=_show_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Print the completion script for SHELL: bash, zsh, fish or powershell.",
+        ),
+    ] = None,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            metavar="SHELL",
+            callback=_install_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Install completion for SHELL: bash, zsh, fish or powershell.",
+        ),
+    ] = None,
 ) -> None:
     """probe: replay concurrency scenarios against openclaw's stuck-session recovery."""
 
@@ -522,7 +713,10 @@ def build_app(only: str | None = None) -> typer.Typer:
         help="Replay concurrency scenarios against openclaw's stuck-session recovery and "
         "compare the buggy (ref:generation) and fixed (ref) dedup designs.",
         no_args_is_help=True,
-        add_completion=True,
+        # probe's own --show-completion/--install-completion take the shell's name: Typer's
+        # are flags that print the detected shell's script whatever follows them.
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )
@@ -561,7 +755,12 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, _terminated)
     args = sys.argv[1:]
-    completing = any(k.startswith("_PROBE_COMPLETE") for k in os.environ)
+    completing = any(k.startswith(_COMPLETE_VAR) for k in os.environ)
+    if completing:
+        # Typer's completion classes, which the scripts it writes (--show-completion) talk to.
+        from typer._completion_classes import completion_init
+
+        completion_init()
     only = args[0] if args and args[0] in COMMAND_NAMES and not completing else None
     # The same name whether started as `probe` or `python -m probe` (usage, completion).
     build_app(only)(prog_name="probe")

@@ -8,6 +8,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -101,13 +102,20 @@ def _pairs(specs: list[str] | None, builds: list[str] | None = None) -> list[tup
 
 
 def _load(files: list[Path] | None) -> list[tuple[Scenario, str]]:
-    from probe.files import library_files, read_all
+    from probe.files import default_files, read_all, scenario_files
 
-    chosen = [(f, str(f)) for f in files] if files else library_files()
+    if files:
+        chosen = scenario_files(files)
+    else:
+        chosen, which = default_files()
+        _say(which)
     return read_all(chosen, REGISTRY.keys())
 
 
 def _render(results: list[tuple[str, list[PairResult]]]) -> str:
+    from probe.escape import terminal
+
+    results = [(terminal(path), pairs) for path, pairs in results]
     lines = []
     width = max(len(p) for p, _ in results)
     for path, pairs in results:
@@ -118,13 +126,13 @@ def _render(results: list[tuple[str, list[PairResult]]]) -> str:
                 f"{verdict[pr.status]:<15} {pr.seconds:6.2f} s"
             )
             if pr.status == "not_comparable":
-                lines.extend(f"    {reason}" for reason in pr.detail)
+                lines.extend(f"    {terminal(reason)}" for reason in pr.detail)
     for path, pairs in results:
         for pr in pairs:
             if pr.status == "differ":
                 lines.append("")
                 lines.append(f"{path}: {pr.model} and {pr.real} differ (- model, + real):")
-                lines.extend(f"  {line}" for line in pr.detail)
+                lines.extend(f"  {terminal(line)}" for line in pr.detail)
     counts = {
         s: sum(1 for _, ps in results for p in ps if p.status == s)
         for s in ("agree", "differ", "not_comparable")
@@ -139,7 +147,29 @@ def _render(results: list[tuple[str, list[PairResult]]]) -> str:
 
 def _format(value: str, allowed: tuple[str, ...], command: str) -> None:
     if value not in allowed:
-        raise UsageError(f"--format {value!r}: {command} writes {' or '.join(allowed)}")
+        raise UsageError(
+            f"--format {value!r} (or PROBE_FORMAT): {command} writes {', '.join(allowed)}"
+        )
+
+
+def _out(text: str, output: Path | None) -> None:
+    from probe.output import emit
+
+    emit(text, output)
+
+
+def _check(output: Path | None, force: bool) -> None:
+    from probe.output import check_output
+
+    check_output(output, force)
+
+
+def _format_opt(allowed: str) -> Any:
+    return typer.Option("--format", "-f", envvar="PROBE_FORMAT", help=f"{allowed}.")
+
+
+_OUTPUT = typer.Option("--output", "-o", help="Write the output to this file.")
+_FORCE = typer.Option("--force", help="Replace an existing output file.")
 
 
 def _mb(size: int) -> str:
@@ -149,8 +179,10 @@ def _mb(size: int) -> str:
 def _version_arg(spec: str) -> str:
     """VERSION or openclaw@VERSION, as a version."""
     from probe.engines import real
+    from probe.engines.engine import check_exact_version
 
     version = spec.removeprefix(f"{real.PACKAGE}@")
+    check_exact_version(version, spec)
     real.check_version(version)
     return version
 
@@ -335,6 +367,9 @@ def _boundary_diff(result: BisectResult) -> list[str]:
 
 
 def render_bisect(result: BisectResult, shown: str, on: str, seconds: float) -> str:
+    from probe.escape import terminal
+
+    shown = terminal(shown)
     versions = result.versions
     lines = [
         f"bisect {shown} on {on}: {len(versions)} version(s), "
@@ -379,7 +414,7 @@ def render_bisect(result: BisectResult, shown: str, on: str, seconds: float) -> 
         lines.append("")
         if diff:
             lines.append(f"event streams (- {before.version}, + {after.version}):")
-            lines.extend(f"  {line}" for line in diff)
+            lines.extend(f"  {terminal(line)}" for line in diff)
         else:
             lines.append("event streams: identical (the verdict differs in another key)")
     else:
@@ -420,7 +455,9 @@ def bisect_json(result: BisectResult, shown: str, on: str, seconds: float) -> st
 
 def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) -> None:
     engines_app = typer.Typer(
-        help="Install, list, inspect and prune real openclaw builds.", no_args_is_help=True
+        help="Install, list, inspect and prune real openclaw builds.",
+        no_args_is_help=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
     )
     app.add_typer(engines_app, name="engines")
 
@@ -463,7 +500,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 "--available", help="Every published version (npm registry), marking the installed."
             ),
         ] = False,
-        format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+        format: Annotated[str, _format_opt("table or json")] = "table",
+        output: Annotated[Path | None, _OUTPUT] = None,
+        force: Annotated[bool, _FORCE] = False,
     ) -> None:
         """The installed builds and their sizes (--available: every published version)."""
 
@@ -472,6 +511,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             from probe.engines.layout import key_shape
 
             _format(format, ("table", "json"), "engines list")
+            _check(output, force)
             installed = dict(real.list_installed())
             rows: list[dict[str, Any]] = []
             versions = real.available_versions() if available else sorted(installed)
@@ -493,10 +533,11 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 rows.append(row)
             if format == "json":
                 doc = {"cache": str(real.cache_dir()), "available": available, "builds": rows}
-                sys.stdout.write(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+                _out(json.dumps(doc, sort_keys=True, indent=2) + "\n", output)
                 return
+            lines = []
             if not rows:
-                sys.stdout.write(f"no builds installed in {real.cache_dir()}\n")
+                lines.append(f"no builds installed in {real.cache_dir()}\n")
             width = max((len(r["version"]) for r in rows), default=0)
             for row in rows:
                 if row["installed"]:
@@ -505,12 +546,13 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                     state = f"cannot be driven (key {row['key']}): {row['undrivable']}"
                 else:
                     state = "-"
-                sys.stdout.write(f"openclaw@{row['version']:<{width}}  {state}\n")
+                lines.append(f"openclaw@{row['version']:<{width}}  {state}\n")
             if available:
-                sys.stdout.write(
+                lines.append(
                     f"\n{len(rows)} published, {sum(1 for r in rows if r['installed'])} "
                     f"installed in {real.cache_dir()}\n"
                 )
+            _out("".join(lines), output)
 
         guarded(body)
 
@@ -524,19 +566,22 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 "folder holding one, or a .tgz made by npm pack.",
             ),
         ],
-        format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+        format: Annotated[str, _format_opt("table or json")] = "table",
+        output: Annotated[Path | None, _OUTPUT] = None,
+        force: Annotated[bool, _FORCE] = False,
     ) -> None:
         """What the harness finds in a build, without running a scenario: version, chunks,
         functions, and the coordinator's key shape read from the code."""
 
         def body() -> None:
             _format(format, ("table", "json"), "engines inspect")
+            _check(output, force)
             with tempfile.TemporaryDirectory(prefix="probe-inspect-") as scratch:
                 doc = _inspect_engine(spec, Path(scratch))
             if format == "json":
-                sys.stdout.write(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+                _out(json.dumps(doc, sort_keys=True, indent=2) + "\n", output)
             else:
-                sys.stdout.write(render_inspect(doc))
+                _out(render_inspect(doc), output)
 
         guarded(body)
 
@@ -544,22 +589,51 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
     def prune(
         versions: Annotated[
             list[str] | None,
-            typer.Argument(
-                metavar="[VERSION]...", help="VERSION or openclaw@VERSION (default: everything)."
-            ),
+            typer.Argument(metavar="[VERSION]...", help="VERSION or openclaw@VERSION."),
         ] = None,
+        everything: Annotated[
+            bool,
+            typer.Option(
+                "--all",
+                help="The whole cache: every build, dependency set, remembered verdict and "
+                "leftover (without VERSION, probe asks on a terminal and refuses elsewhere).",
+            ),
+        ] = False,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="List what would be removed; remove nothing.")
+        ] = False,
     ) -> None:
-        """Remove builds from the cache (default: all of it) and say how much that freed."""
+        """Remove builds from the cache and say how much that freed."""
 
         def body() -> None:
             from probe.engines import real
 
+            if versions and everything:
+                raise UsageError("engines prune: give VERSION... or --all, not both")
             chosen = [_version_arg(v) for v in versions] if versions else None
-            removed = real.prune(chosen)
+            if chosen is None and not everything and not dry_run:
+                planned = real.prune(None, dry_run=True)
+                total = sum(size for _, size in planned)
+                where = real.cache_dir()
+                if not sys.stdin.isatty():
+                    raise UsageError(
+                        f"engines prune: without VERSION this removes the whole cache "
+                        f"({len(planned)} item(s), {_mb(total)} in {where}); "
+                        "pass --all to do so, or --dry-run to see the list"
+                    )
+                if not typer.confirm(
+                    f"Remove the whole cache ({len(planned)} item(s), {_mb(total)} in {where})?",
+                    default=False,
+                    err=True,
+                ):
+                    raise typer.Exit(1)
+            removed = real.prune(chosen, dry_run=dry_run)
+            verb = "would remove" if dry_run else "removed"
             for label, size in removed:
-                sys.stdout.write(f"removed {label} ({_mb(size)})\n")
+                sys.stdout.write(f"{verb} {label} ({_mb(size)})\n")
             total = sum(size for _, size in removed)
-            sys.stdout.write(f"freed {_mb(total)} in {real.cache_dir()}\n")
+            freed = "would free" if dry_run else "freed"
+            sys.stdout.write(f"{freed} {_mb(total)} in {real.cache_dir()}\n")
 
         guarded(body)
 
@@ -585,7 +659,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 "runtime_outcomes, absorbed_by, expectations, events.",
             ),
         ] = "violations",
-        format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+        format: Annotated[str, _format_opt("table, json, junit or github")] = "table",
+        output: Annotated[Path | None, _OUTPUT] = None,
+        force: Annotated[bool, _FORCE] = False,
     ) -> None:
         """Binary-search the published builds for the first whose verdict differs from --from's."""
 
@@ -600,7 +676,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             from probe.engines import real
             from probe.files import read_scenario
 
-            _format(format, ("table", "json"), "bisect")
+            _format(format, ("table", "json", "junit", "github"), "bisect")
+            _check(output, force)
+            started = datetime.now(UTC)
             if on not in VERDICT_KEYS:
                 raise UsageError(f"--on {on!r}: choose one of {', '.join(VERDICT_KEYS)}")
             shown = str(scenario_file)
@@ -631,9 +709,18 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             result = search(versions, probe)
             seconds = time.perf_counter() - start
             if format == "json":
-                sys.stdout.write(bisect_json(result, shown, on, seconds))
+                _out(bisect_json(result, shown, on, seconds), output)
+            elif format == "junit":
+                from probe.report.conform_report import render_bisect_junit
+
+                texts = [_probe_text(p, on) for p in result.probes]
+                _out(render_bisect_junit(result, shown, on, started, texts), output)
+            elif format == "github":
+                from probe.report.conform_report import render_bisect_github
+
+                _out(render_bisect_github(result, shown), output)
             else:
-                sys.stdout.write(render_bisect(result, shown, on, seconds))
+                _out(render_bisect(result, shown, on, seconds), output)
             if result.baseline is None:
                 raise UsageError(f"bisect: {result.note}")
             raise typer.Exit(0 if result.found else 1)
@@ -665,14 +752,18 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 "model of its own design, read from its coordinator key.",
             ),
         ] = None,
-        format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+        format: Annotated[str, _format_opt("table, json, junit or github")] = "table",
+        output: Annotated[Path | None, _OUTPUT] = None,
+        force: Annotated[bool, _FORCE] = False,
     ) -> None:
         """Replay every scenario on the model and on the real build; diff the event streams."""
 
         def body() -> None:
-            _format(format, ("table", "json"), "conform")
+            _format(format, ("table", "json", "junit", "github"), "conform")
+            _check(output, force)
+            started = datetime.now(UTC)
+            loaded = _load(files)  # bad files are refused before any build is resolved
             pairs = _pairs(pair, engine)
-            loaded = _load(files)
             results: list[tuple[str, list[PairResult]]] = []
             for scenario, shown in loaded:
                 row = []
@@ -689,9 +780,17 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                         {"path": p, "pairs": [x.as_dict() for x in ps]} for p, ps in results
                     ],
                 }
-                sys.stdout.write(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+                _out(json.dumps(doc, sort_keys=True, indent=2) + "\n", output)
+            elif format == "junit":
+                from probe.report.conform_report import render_conform_junit
+
+                _out(render_conform_junit(results, started), output)
+            elif format == "github":
+                from probe.report.conform_report import render_conform_github
+
+                _out(render_conform_github(results), output)
             else:
-                sys.stdout.write(_render(results))
+                _out(_render(results), output)
             if "agree" not in statuses and "differ" not in statuses:
                 raise ScenarioError(
                     [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from probe.escape import terminal
+
 
 class ProbeError(Exception):
     """Anything probe reports to the user as bad input or usage (exit 2)."""
@@ -22,8 +24,11 @@ class Problem:
     message: str
 
     def render(self) -> str:
-        loc = f"{self.path}:{self.line}" if self.line is not None else self.path
-        return f"{loc}: {self.where}: {self.message}" if self.where else f"{loc}: {self.message}"
+        """`FILE:LINE: where: message` on one line: a path or key holding a newline or an
+        escape sequence is shown escaped, so it can neither forge a line nor colour one."""
+        path, where, message = terminal(self.path), terminal(self.where), terminal(self.message)
+        loc = f"{path}:{self.line}" if self.line is not None else path
+        return f"{loc}: {where}: {message}" if where else f"{loc}: {message}"
 
 
 class ScenarioError(ProbeError):

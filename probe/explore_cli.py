@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from probe.errors import UsageError
+from probe.escape import terminal
 from probe.scenario import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
@@ -200,9 +201,17 @@ def _write(
 
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{strategy}-{example.invariant}.toml"
-    if target.exists() and not force:
-        raise UsageError(f"{target}: already exists (use --force to overwrite it)")
     text = dump_scenario(counterexample_scenario(seed, example, strategy, strategies))
+    if target.exists() and not force:
+        try:
+            same = target.read_text(encoding="utf-8") == text
+        except (OSError, UnicodeDecodeError):
+            same = False
+        if same:  # a second run finding the same counterexample: nothing to overwrite
+            return str(target)
+        raise UsageError(
+            f"{target}: already exists with another counterexample (use --force to overwrite it)"
+        )
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)
@@ -235,10 +244,10 @@ def _confirmation_lines(written: Written) -> list[str]:
             lines.append(f"{head}confirmed: the real code violates {invariant} too{took}")
         elif c.status == CANNOT_EXPRESS:
             lines.append(f"{head}cannot express it{took}")
-            lines.extend(f"      {reason}" for reason in c.detail)
+            lines.extend(f"      {terminal(reason)}" for reason in c.detail)
         elif c.status == DISAGREES:
             lines.append(f"{head}MODEL DISAGREES (- {c.model}, + real){took}")
-            lines.extend(f"      {line}" for line in c.detail)
+            lines.extend(f"      {terminal(line)}" for line in c.detail)
         else:
             lines.append(
                 f"{head}agrees: no {invariant} on this design, as {c.model} predicts{took}"
@@ -247,25 +256,42 @@ def _confirmation_lines(written: Written) -> list[str]:
 
 
 def _render_table(
-    outcomes: dict[str, StrategyOutcome], config: ExploreConfig, seed_name: str
+    outcomes: dict[str, StrategyOutcome],
+    config: ExploreConfig,
+    seed_name: str,
+    walks: tuple[int, int] | None = None,
 ) -> str:
+    """`walks` is (seed, runs) in random mode, which samples: it never proves anything."""
     lines = [f"explore {seed_name!r}: depth {config.depth}, actions {','.join(config.actions)}"]
+    if walks is not None:
+        lines[0] += f"; random walks: seed {walks[0]}, {walks[1]} run(s) (a sample, not a proof)"
     for name, o in outcomes.items():
         r = o.result
         rate = r.distinct_states / o.seconds if o.seconds > 0 else 0.0
         lines.append("")
         lines.append(f"{name}: {'PASS' if o.ok else 'FAIL'}")
+        if walks is not None:  # random mode counts walks and their steps, not states
+            lines.append(
+                f"  random walks {r.states_expanded}, steps {r.transitions}, depth {r.depth}"
+            )
+        else:
+            lines.append(
+                f"  states expanded {r.states_expanded}, distinct states {r.distinct_states}, "
+                f"transitions {r.transitions}, depth reached {r.depth}"
+            )
+        unit = "walks/s" if walks is not None else "states/s"
         lines.append(
-            f"  states expanded {r.states_expanded}, distinct states {r.distinct_states}, "
-            f"transitions {r.transitions}, depth reached {r.depth}"
-        )
-        lines.append(
-            f"  {o.seconds:.3f} s, {rate:,.0f} states/s"
+            f"  {o.seconds:.3f} s, {rate:,.0f} {unit}"
             + (f", stopped by {r.bound_hit}" if r.bound_hit else "")
         )
-        if r.peak_memory or r.symmetry or r.reduction or r.workers > 1:
+        if walks is None and (r.peak_memory or r.symmetry or r.reduction or r.workers > 1):
             lines.append("  " + _search_line(r))
-        if not r.counterexamples:
+        if not r.counterexamples and walks is not None:
+            lines.append(
+                f"  no violation in {r.states_expanded} random walk(s) of depth {config.depth} "
+                f"(seed {walks[0]}): not a proof, deeper or other walks may find one"
+            )
+        elif not r.counterexamples:
             if r.bound_hit:
                 lines.append(f"  no violation found up to depth {r.depth} (search stopped early)")
             else:
@@ -276,7 +302,8 @@ def _render_table(
             lines.append(f"  violates {w.example.invariant} in {len(w.example.trace)} step(s):")
             lines.extend(_trace_lines(w.example))
             if w.file:
-                lines.append(f"    written to {w.file} (replay: probe run {w.file})")
+                shown = terminal(w.file)
+                lines.append(f"    written to {shown} (replay: probe run {shown})")
             lines.extend(_confirmation_lines(w))
         expected = ", ".join(sorted(o.expected)) or "none"
         lines.append(f"  expected violations: {expected}")
@@ -302,7 +329,10 @@ def _search_line(r: ExploreResult) -> str:
 
 
 def _json(
-    outcomes: dict[str, StrategyOutcome], config: ExploreConfig, confirming: bool = False
+    outcomes: dict[str, StrategyOutcome],
+    config: ExploreConfig,
+    confirming: bool = False,
+    walks: tuple[int, int] | None = None,
 ) -> str:
     from probe.dump import step_table
     from probe.explore import FINGERPRINT_BITS
@@ -311,8 +341,11 @@ def _json(
         "ok": all(o.ok for o in outcomes.values()),
         "depth_bound": config.depth,
         "actions": list(config.actions),
+        "mode": "exhaustive" if walks is None else "random",
         "strategies": {},
     }
+    if walks is not None:
+        doc["seed"], doc["runs"] = walks
     for name, o in outcomes.items():
         r = o.result
         doc["strategies"][name] = {
@@ -361,6 +394,7 @@ def _render(
     started: datetime,
     *,
     confirming: bool,
+    walks: tuple[int, int] | None = None,
 ) -> str:
     from probe.report.explore_report import (
         render_explore_github,
@@ -369,14 +403,14 @@ def _render(
     )
 
     if format == "json":
-        return _json(outcomes, config, confirming=confirming)
+        return _json(outcomes, config, confirming=confirming, walks=walks)
     if format == "junit":
         return render_explore_junit(outcomes, seed_name, started)
     if format == "markdown":
         return render_explore_markdown(outcomes, seed_name, config.depth, started)
     if format == "github":
         return render_explore_github(outcomes, None if seed_file is None else str(seed_file))
-    return _render_table(outcomes, config, seed_name)
+    return _render_table(outcomes, config, seed_name, walks)
 
 
 def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) -> None:
@@ -595,6 +629,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                     scenario_file,
                     started,
                     confirming=bool(builds),
+                    walks=(seed, runs) if random_walk else None,
                 )
             )
             ok = all(o.passed for o in outcomes.values())

@@ -19,6 +19,13 @@ class Limits:
     visits: int = 5_000_000
     # Events one replay may report: what keeps a report's size (and memory) bounded.
     events: int = 100_000
+    # A scenario file is read only if it is at most this large, a saved --baseline report
+    # likewise: both refused before parsing. 4 MiB holds the step limit of terse steps.
+    file_bytes: int = 4 * 2**20
+    baseline_bytes: int = 64 * 2**20
+    # Arrays and inline tables (in a baseline: arrays and objects) nested deeper than this are
+    # refused at their line; a scenario needs 2, and the parsers recurse per level.
+    nesting: int = 32
 
 
 LIMITS = Limits()

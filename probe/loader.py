@@ -32,7 +32,7 @@ from probe.scenario import (
     Tick,
     WorkKind,
 )
-from probe.toml_lines import index_lines, line_of
+from probe.toml_lines import index_lines, line_of, nesting_past
 
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_COUNTER = 2**32 - 1
@@ -185,8 +185,29 @@ def parse_scenario(text: str, path: str, strategies: Collection[str]) -> Scenari
     """Parse and validate; raise ScenarioError listing every problem found."""
     if not text.strip():
         raise ScenarioError([Problem(path, "", 1, "the file is empty")])
+    deep = nesting_past(text, LIMITS.nesting)
+    if deep is not None:
+        what = (
+            f"arrays and inline tables nest deeper than {LIMITS.nesting} levels here"
+            if deep.kind == "nesting"
+            else f"a dotted key has more than {LIMITS.nesting} parts here"
+        )
+        raise ScenarioError(
+            [
+                Problem(
+                    path,
+                    f"column {deep.column}",
+                    deep.line,
+                    f"{what}, the limit of a scenario file",
+                )
+            ]
+        )
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # nesting_past should have caught it: never a traceback regardless
+        raise ScenarioError(
+            [Problem(path, "", None, "malformed TOML: nested too deeply to parse")]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         pos = _TOML_POSITION.search(message)

@@ -101,12 +101,11 @@ class ScenarioFile(pytest.File):
 
 
 def _key_lines(path: Path) -> dict[str, int]:
+    from probe.files import read_text
     from probe.toml_lines import index_lines
 
-    try:
-        return index_lines(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return {}
+    text = read_text(path)
+    return {} if text is None else index_lines(text)
 
 
 class ScenarioFailed(Exception):
@@ -154,8 +153,11 @@ class ScenarioItem(pytest.Item):
             line = step_line(self.scenario, failure.step)
         else:
             line = line_of(self.key_lines, f"expect.{self.strategy.name}.{failure.key}")
-        where = f"{self.shown}:{line}" if line is not None else self.shown
-        return f"{where}: {failure.render()}"
+        from probe.escape import terminal
+
+        shown = terminal(self.shown)
+        where = f"{shown}:{line}" if line is not None else shown
+        return f"{where}: {terminal(failure.render())}"
 
     def repr_failure(
         self,
@@ -163,7 +165,9 @@ class ScenarioItem(pytest.Item):
         style: Any = None,
     ) -> str:
         if isinstance(excinfo.value, ScenarioFailed):
-            head = f"{self.scenario.name} [{self.strategy.name}]"
+            from probe.escape import terminal
+
+            head = terminal(f"{self.scenario.name} [{self.strategy.name}]")
             return "\n".join([head, *excinfo.value.lines])
         return str(super().repr_failure(excinfo, style=style))
 

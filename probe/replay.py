@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from probe.invariants import InvariantChecker
+from probe.model.events import REQUESTED
 from probe.model.world import World
 from probe.run import Run
 from probe.scenario import Scenario
@@ -10,16 +11,25 @@ from probe.strategies import DedupStrategy
 
 
 def replay(scenario: Scenario, strategy: DedupStrategy) -> Run:
+    from probe.notes import idle_step, nearest_attention, nothing_asked
+
     world = World(scenario, strategy)
+    at_start = nearest_attention(world)[0]
     checker = InvariantChecker()
     violations = []
+    notes: list[str] = []
     seen = 0
     for number, step in enumerate(scenario.steps, start=1):
+        note = idle_step(world, number, step)
+        if note is not None:
+            notes.append(note)
         world.apply(number, step)
         new = world.bus.events[seen:]
         seen = len(world.bus.events)
         violations.extend(checker.observe_all(new))
     violations.extend(checker.finish(settled=not world.in_flight(), step=len(scenario.steps)))
+    if not any(e.type == REQUESTED for e in world.bus.events):
+        notes.append(nothing_asked(at_start, world))
     return Run(
         strategy=strategy.name,
         engine=f"model:{strategy.name}",
@@ -29,6 +39,7 @@ def replay(scenario: Scenario, strategy: DedupStrategy) -> Run:
         coordinator_absorbed=checker.coordinator_absorbed,
         coverage=tuple(world.coverage.as_dict().items()),
         drain=scenario.settings.drain,
+        notes=tuple(notes),
     )
 
 

@@ -20,6 +20,7 @@ class Run:
     coordinator_absorbed: int
     coverage: tuple[tuple[str, int], ...] = ()
     drain: str = "settle"
+    notes: tuple[str, ...] = ()  # why the run did less than it might (probe.notes)
 
     @property
     def requested(self) -> int:

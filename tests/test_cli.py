@@ -108,9 +108,10 @@ def test_all_files_are_checked_before_anything_runs() -> None:
     assert err.count("\n") == 2
 
 
-def test_missing_file_and_directory() -> None:
+def test_missing_file_and_directory(tmp_path: Path) -> None:
     assert invoke("run", "nope.toml")[2] == "nope.toml: no such file\n"
-    assert invoke("run", "scenarios")[2] == "scenarios: is a directory, not a scenario file\n"
+    # A folder is read for its *.toml files (tests/test_paths.py); an empty one is refused.
+    assert invoke("run", str(tmp_path))[2] == f"{tmp_path}: no scenario files (*.toml) here\n"
 
 
 def test_existing_output_is_refused_and_nothing_is_written(tmp_path: Path) -> None:

@@ -128,6 +128,9 @@ def test_cli_writes_a_counterexample_that_probe_run_replays(tmp_path: Path) -> N
     assert [v["invariant"] for v in doc["buggy"]["violations"]] == [PHANTOM_REQUEST]
     assert doc["fixed"]["violations"] == []
     again = runner.invoke(app, ["explore", "--depth", "3", "--out", str(out)], env=ENV)
+    assert again.exit_code == 0  # the same counterexample as on disk: not a conflict
+    written.write_text(written.read_text() + "# edited\n")
+    again = runner.invoke(app, ["explore", "--depth", "3", "--out", str(out)], env=ENV)
     assert again.exit_code == 2 and "already exists" in again.stderr
     assert runner.invoke(app, ["explore", "--depth", "3", "--out", str(out), "--force"],
                          env=ENV).exit_code == 0

@@ -37,7 +37,7 @@ def test_markdown_lists_the_trace() -> None:
     code, out = explore("-f", "markdown", "--depth", "3", "--actions", "tick,bump")
     assert code == 0
     assert out.startswith(
-        "## probe explore: issue #88010 seed\n\nDepth bound 3; run at 2026-11-24 12:00:00 UTC.\n"
+        "## probe explore: issue \\#88010 seed\n\nDepth bound 3; run at 2026-11-24 12:00:00 UTC.\n"
     )
     assert "| buggy | PASS | 7 | 15 | 14 | 3 | 0.000 | `phantom-request` (3) |" in out
     assert "1. `tick`\n2. `bump session=agent:main:direct`\n3. `tick`" in out

@@ -17,7 +17,7 @@ PROBE_KEYS = {"seq", "step", "generation", "layer"}
 
 
 def test_the_reference_cases_are_there() -> None:
-    assert len(CASES) >= 4, f"expected the shared reference beside the repo at {REFERENCE}"
+    assert len(CASES) >= 4, f"expected the reference recordings at {REFERENCE}"
 
 
 @pytest.mark.parametrize("strategy", ["buggy", "fixed"])

@@ -77,7 +77,7 @@ def test_user_text_is_escaped() -> None:
     runs = [replay(sc, REGISTRY[n]) for n in sorted(REGISTRY)]
     text = render_svg(Report((judge(sc, "odd.toml", runs),)))
     ET.fromstring(text)
-    assert "&lt;x&gt; &amp; \ufffd" in text
+    assert "&lt;x&gt; &amp; \\u0001" in text
 
 
 def test_a_long_run_is_cut_with_a_note() -> None:

@@ -196,6 +196,29 @@ def run_from_events(
     )
 
 
+# One published version, as npm writes it (2026.5.30-beta.1): not a dist-tag (latest, beta) or
+# a range (^2026.5.0, 2026.x), which name different builds on different days.
+_EXACT_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+def check_exact_version(version: str, shown: str | None = None) -> None:
+    """Refuse anything but one exact version before anything is downloaded."""
+    if _EXACT_VERSION.match(version):
+        return
+    what = shown or f"openclaw@{version}"
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", version):
+        kind = "a dist-tag"
+    elif re.fullmatch(r"[\^~<>=]*\s*[0-9]+(\.([0-9]+|[xX*]))*(\s*(\|\||-|<|<=)\s*\S+)?", version):
+        kind = "a range"
+    else:
+        kind = "not a version"
+    raise ProbeError(
+        f"{what}: {kind}; probe replays one exact published version (such as "
+        "openclaw@2026.5.31-beta.1), so that a report names the build it ran. "
+        "`probe engines list --available` lists them"
+    )
+
+
 def resolve(spec: str) -> Engine:
     """`model:NAME`, `openclaw@VERSION`, or the path of a build (dist/ folder, package, .tgz)."""
     from probe.engines import real
@@ -205,6 +228,7 @@ def resolve(spec: str) -> Engine:
         return ModelEngine(get_strategy(spec.removeprefix("model:")))
     if spec.startswith("openclaw@") and len(spec) > len("openclaw@"):
         version = spec.removeprefix("openclaw@")
+        check_exact_version(version, spec)
         real.check_version(version)
         return RealEngine(version)
     if spec and looks_like_path(spec):

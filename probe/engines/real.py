@@ -678,11 +678,12 @@ def list_installed() -> list[tuple[str, int]]:
     return found
 
 
-def prune(versions: list[str] | None = None) -> list[tuple[str, int]]:
+def prune(versions: list[str] | None = None, *, dry_run: bool = False) -> list[tuple[str, int]]:
     """Remove the given builds (default: the whole cache); returns (what, bytes freed) each.
 
     With versions, each one's build, its remembered verdict and its lock go. Without, so do the
     dependency sets, the remembered verdicts and whatever interrupted installs left behind.
+    With dry_run, nothing is removed: the list is what would be.
     """
     root = cache_dir()
     removed: list[tuple[str, int]] = []
@@ -693,6 +694,9 @@ def prune(versions: list[str] | None = None) -> list[tuple[str, int]]:
         if not path.exists() and not path.is_symlink():
             return
         size = _dir_size(path) if path.is_dir() else path.lstat().st_size
+        if dry_run:
+            removed.append((label, size))
+            return
         if path.is_dir() and not path.is_symlink():
             # Renamed first, so that a half-removed build never looks like one.
             doomed = root / f".{path.name}.pruned-{uuid.uuid4().hex}"
@@ -724,8 +728,9 @@ def prune(versions: list[str] | None = None) -> list[tuple[str, int]]:
             drop(path, "remembered undrivable builds")
         else:
             drop(path, f"leftover {path.name}")
-    for lock in root.glob(".*.lock"):
-        _remove_idle_lock(lock)
+    if not dry_run:
+        for lock in root.glob(".*.lock"):
+            _remove_idle_lock(lock)
     return removed
 
 

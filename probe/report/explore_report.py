@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from probe.dump import step_table
+from probe.escape import markdown, markdown_code
 from probe.report.timing import seconds
 
 if TYPE_CHECKING:
     from probe.engines.confirm import Confirmation
     from probe.explore import Counterexample, ExploreResult
+    from probe.scenario import Step
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +70,14 @@ def problems(name: str, o: StrategyOutcome) -> list[str]:
     return lines
 
 
+def _step(step: Step) -> str:
+    table = step_table(step)
+    extra = " ".join(f"{k}={v}" for k, v in table.items() if k != "do")
+    return f"{table['do']}" + (f" {extra}" if extra else "")
+
+
 def _trace(example: Counterexample) -> str:
-    steps = []
-    for step in example.trace:
-        table = step_table(step)
-        extra = " ".join(f"{k}={v}" for k, v in table.items() if k != "do")
-        steps.append(f"{table['do']}" + (f" {extra}" if extra else ""))
-    return "; ".join(steps)
+    return "; ".join(_step(step) for step in example.trace)
 
 
 def render_explore_junit(
@@ -143,7 +146,7 @@ def render_explore_markdown(
 ) -> str:
     stamp = started.strftime("%Y-%m-%d %H:%M:%S UTC")
     lines = [
-        f"## probe explore: {seed}",
+        f"## probe explore: {markdown(seed)}",
         "",
         f"Depth bound {depth}; run at {stamp}.",
         "",
@@ -153,9 +156,11 @@ def render_explore_markdown(
     ]
     for name, o in outcomes.items():
         r = o.result
-        found = ", ".join(f"`{w.example.invariant}` ({len(w.example.trace)})" for w in o.written)
+        found = ", ".join(
+            f"{markdown_code(w.example.invariant)} ({len(w.example.trace)})" for w in o.written
+        )
         lines.append(
-            f"| {name} | {'PASS' if o.passed else '**FAIL**'} | {r.states_expanded} | "
+            f"| {markdown(name)} | {'PASS' if o.passed else '**FAIL**'} | {r.states_expanded} | "
             f"{r.distinct_states} | {r.transitions} | {r.depth} | {o.seconds:.3f} | "
             f"{found or 'none'} |"
         )
@@ -163,13 +168,15 @@ def render_explore_markdown(
         for w in o.written:
             lines += [
                 "",
-                f"**{name}: `{w.example.invariant}`**" + (f" (`{w.file}`)" if w.file else ""),
+                f"**{markdown(name)}: {markdown_code(w.example.invariant, in_table=False)}**"
+                + (f" ({markdown_code(w.file, in_table=False)})" if w.file else ""),
                 "",
             ]
             lines += [
-                f"{i}. `{step}`" for i, step in enumerate(_trace(w.example).split("; "), start=1)
+                f"{i}. {markdown_code(_step(step), in_table=False)}"
+                for i, step in enumerate(w.example.trace, start=1)
             ]
-        lines += [f"- {p}" for p in problems(name, o)]
+        lines += [f"- {markdown(p)}" for p in problems(name, o)]
     return "\n".join(lines) + "\n"
 
 

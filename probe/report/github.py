@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from probe.escape import github_message, github_property
 from probe.report.failures import Failure, failures, step_line
 from probe.report.results import Report, ScenarioResult
 from probe.toml_lines import line_of
 
 
-def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _prop(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def _command(kind: str, props: list[tuple[str, str]], message: str) -> str:
-    inner = ",".join(f"{k}={_prop(v)}" for k, v in props)
-    return f"::{kind} {inner}::{_data(message)}"
+    inner = ",".join(f"{k}={github_property(v)}" for k, v in props)
+    return f"::{kind} {inner}::{github_message(message)}"
 
 
 def _line(
@@ -41,6 +34,11 @@ def render_github(report: Report, key_lines: Mapping[str, Mapping[str, int]] | N
         lines = (key_lines or {}).get(sr.path, {})
         for note in sr.scenario.notes:
             out.append(_command("warning", [("file", sr.path), ("title", "probe note")], note))
+        for nc in sr.not_comparable:
+            for item in nc.items:
+                props = [("file", sr.path)] + ([("line", str(item.line))] if item.line else [])
+                props.append(("title", f"probe: not comparable on {nc.engine}"))
+                out.append(_command("warning", props, f"{item.key}: {item.reason}"))
         for name, result in sr.strategies:
             for f in failures(sr, name, result):
                 props = [("file", sr.path)]

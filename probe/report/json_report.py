@@ -27,7 +27,7 @@ def strategy_dict(result: StrategyResult) -> dict[str, Any]:
 
 
 def scenario_dict(result: ScenarioResult) -> dict[str, Any]:
-    return {
+    doc: dict[str, Any] = {
         "name": result.scenario.name,
         "path": result.path,
         "ok": result.ok,
@@ -36,6 +36,17 @@ def scenario_dict(result: ScenarioResult) -> dict[str, Any]:
         "notes": list(result.scenario.notes),
         "strategies": {name: strategy_dict(r) for name, r in result.strategies},
     }
+    if result.not_comparable:  # only then, so that model-only reports keep their bytes
+        doc["not_comparable"] = [
+            {
+                "engine": nc.engine,
+                "items": [
+                    {"key": i.key, "line": i.line, "reason": i.reason} for i in nc.items
+                ],
+            }
+            for nc in result.not_comparable
+        ]
+    return doc
 
 
 def render_json(report: Report) -> str:

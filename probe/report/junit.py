@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from probe.escape import xml_attribute, xml_text
 from probe.report.failures import failures, show
 from probe.report.results import Report, ScenarioResult, StrategyResult
 from probe.report.timing import Timing, seconds
 
-# XML 1.0 cannot carry these characters even as references; a scenario string may hold them.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _clean(text: str) -> str:
-    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def _text(text: str) -> str:
-    return _clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+# The XML helpers under the names other renderers import them by.
+_text = xml_text
 
 
 def _attr(value: object) -> str:
-    text = _text(str(value)).replace('"', "&quot;")
-    return '"' + text.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
+    return xml_attribute(str(value))
 
 
 def _tag(name: str, attrs: Sequence[tuple[str, object]], close: bool = False) -> str:

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC
 
 from probe import __version__
+from probe.escape import markdown as _md
+from probe.escape import markdown_code as _code
 from probe.report.failures import failures, show
 from probe.report.results import Report, ScenarioResult, StrategyResult
 from probe.report.timing import Timing
-
-_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
-
-
-def _md(text: str) -> str:
-    """User text (names, paths) as inert Markdown: no HTML, no emphasis, no table breaks."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
-
-
-def _code(text: str) -> str:
-    """probe's own vocabulary (outcomes, invariants) in a code span."""
-    return f"`{text}`"
 
 
 def _verdict(ok: bool) -> str:
@@ -34,7 +22,7 @@ def _stem(path: str) -> str:
 
 def _absorbed(result: StrategyResult) -> str:
     parts = [f"{layer} ({n})" for layer, n in result.run.absorbed_by.items() if n]
-    return ", ".join(parts) or "-"
+    return _md(", ".join(parts)) or "-"
 
 
 def _row(sr: ScenarioResult, first: bool, name: str, result: StrategyResult) -> str:

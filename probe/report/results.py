@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from probe.expectations import ExpectationResult, evaluate, strategy_ok
 from probe.replay import first_divergence
@@ -18,11 +18,29 @@ class StrategyResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Unexpressed:
+    """One feature an engine cannot express: where it is in the file, and why."""
+
+    key: str
+    line: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotComparable:
+    """An engine that could not replay the scenario at all; nothing was approximated."""
+
+    engine: str
+    items: tuple[Unexpressed, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ScenarioResult:
     scenario: Scenario
     path: str
     strategies: tuple[tuple[str, StrategyResult], ...]
     divergence: int | None
+    not_comparable: tuple[NotComparable, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -37,9 +55,23 @@ class Report:
     def ok(self) -> bool:
         return all(s.ok for s in self.scenarios)
 
+    @property
+    def compared(self) -> int:
+        """How many runs there are to judge (not-comparable engines have none)."""
+        return sum(len(s.strategies) for s in self.scenarios)
+
+    @property
+    def not_comparable(self) -> int:
+        return sum(len(s.not_comparable) for s in self.scenarios)
+
 
 def judge(
-    scenario: Scenario, path: str, runs: list[Run], *, key_by_engine: bool = False
+    scenario: Scenario,
+    path: str,
+    runs: list[Run],
+    *,
+    key_by_engine: bool = False,
+    not_comparable: tuple[NotComparable, ...] = (),
 ) -> ScenarioResult:
     """Each run is held to the [expect.*] table of its strategy (a real build's: its design)."""
     results = []
@@ -48,4 +80,11 @@ def judge(
         checks = tuple(evaluate(exp, run)) if exp is not None else ()
         key = run.engine if key_by_engine else run.strategy
         results.append((key, StrategyResult(run, checks, strategy_ok(exp, run))))
-    return ScenarioResult(scenario, path, tuple(results), first_divergence(runs))
+    # A run's notes (probe.notes) are the scenario's: every strategy sees the same steps.
+    notes = list(scenario.notes)
+    notes += [n for run in runs for n in run.notes if n not in notes]
+    if len(notes) > len(scenario.notes):
+        scenario = replace(scenario, notes=tuple(dict.fromkeys(notes)))
+    return ScenarioResult(
+        scenario, path, tuple(results), first_divergence(runs), not_comparable
+    )

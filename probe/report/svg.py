@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from probe.escape import xml_text
 from probe.invariants import request_identity
 from probe.model.events import COMPLETED, QUEUED, REQUESTED, STATE, Event
 from probe.report.results import Report, ScenarioResult, StrategyResult
@@ -45,11 +46,7 @@ RED = "#d12f2f"
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 
 
-def _esc(text: str) -> str:
-    text = "".join(c if c >= " " or c in "\t\n" else "\ufffd" for c in text)
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
+_esc = xml_text
 
 
 def _short(text: str, limit: int) -> str:
@@ -330,10 +327,16 @@ def _draw_panel(
     rows = max(1, len(refs))
     lane_h = ROW * rows
     out: list[str] = [f'<g transform="translate({x0},{y0})">']
-    verdict = "PASS" if panel.result.ok else "FAIL"
-    colour = "#0f7b5f" if panel.result.ok else RED
+    # PASS means "behaves as its expectations say": for a design expected to show the bug it
+    # must not read as "this design is fine", so it says so, in amber rather than green.
+    if not panel.result.ok:
+        verdict, colour = "FAIL", RED
+    elif run.violations:
+        verdict, colour = "PASS: shows the bug, as expected", "#a35a00"
+    else:
+        verdict, colour = "PASS", "#0f7b5f"
     out.append(_text(0, 14, f"{panel.name}", size=14, font_weight="bold", fill=INK))
-    out.append(_text(width, 14, verdict, size=13, anchor="end", font_weight="bold", fill=colour))
+    out.append(_text(width, 14, verdict, size=12, anchor="end", font_weight="bold", fill=colour))
     violated = (
         ", ".join(f"{v.invariant} (step {v.step})" for v in run.violations)
         or "no invariant violated"

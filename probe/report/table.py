@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from probe.escape import terminal
 from probe.model.events import COMPLETED, QUEUED, REQUESTED, STATE, Event
 from probe.report.layout import Block, Cell, Column, Grid, Spans, render_plain
 from probe.report.results import Report, ScenarioResult, StrategyResult
@@ -27,7 +28,7 @@ def _absorber(result: StrategyResult) -> str:
 
 
 def _violations(result: StrategyResult) -> str:
-    return ", ".join(result.run.violation_names) or "none"
+    return terminal(", ".join(result.run.violation_names)) or "none"
 
 
 _COMPARE_COLUMNS = (
@@ -46,22 +47,26 @@ def _comparison_table(title: str, results: list[ScenarioResult]) -> Grid:
             run = r.run
             label = ""
             if i == 0:
-                label = _stem(sr.path)
+                label = terminal(_stem(sr.path))
             elif i == 1 and sr.divergence is not None:
                 label = f"(diverges at step {sr.divergence})"
             rows.append(
                 (
                     label,
-                    name,
+                    terminal(name),
                     str(run.requested),
                     str(run.requested_generations),
-                    "\n".join(run.runtime_outcomes) or "-",
+                    "\n".join(terminal(o) for o in run.runtime_outcomes) or "-",
                     _absorber(r),
                     str(run.completed),
                     _violations(r),
                     _verdict_with_count(r),
                 )
             )
+        for j, nc in enumerate(sr.not_comparable):
+            label = _stem(sr.path) if j == 0 and not sr.strategies else ""
+            engine = terminal(nc.engine)
+            rows.append((label, engine, "-", "-", "-", "-", "-", "-", (("n/c", "yellow"),)))
         rows.append(None)
     return Grid(title, _COMPARE_COLUMNS, tuple(rows))
 
@@ -87,14 +92,32 @@ def render_compare(report: Report, *, width: int | None = None, color: bool = Fa
         blocks.append(_comparison_table("With bump", bump))
     if control:
         blocks.append(_comparison_table("Control (no bump)", control))
+    blocks += _not_comparable(report)
     blocks.append(_summary_line(report))
     return _render(blocks, width, color)
+
+
+def _not_comparable(report: Report) -> list[Block]:
+    """Why each n/c row could not be compared: the scenario, the engine, the feature."""
+    lines = [
+        terminal(
+            f"  {sr.path}" + (f":{item.line}" if item.line else "") + f": {item.key}: {item.reason}"
+        )
+        for sr in report.scenarios
+        for nc in sr.not_comparable
+        for item in nc.items
+    ]
+    if not lines:
+        return []
+    head = ("n/c = not comparable (nothing was approximated; the rest is judged):", "yellow")
+    return [(head, ("\n" + "\n".join(lines) + "\n", ""))]
 
 
 def _summary_line(report: Report) -> Spans:
     total = sum(len(s.strategies) for s in report.scenarios)
     failed = sum(1 for s in report.scenarios for _, r in s.strategies if not r.ok)
-    head = (f"{len(report.scenarios)} scenario(s), {total} strategy run(s): ", "")
+    skipped = f", {report.not_comparable} not comparable" if report.not_comparable else ""
+    head = (f"{len(report.scenarios)} scenario(s), {total} strategy run(s){skipped}: ", "")
     tail = ((f" ({failed} failed)", ""),) if failed else ()
     return (head, *_verdict(report.ok), *tail)
 
@@ -119,6 +142,35 @@ def describe(event: Event) -> str:
     return f"{what}, {f('state')}, age {f('ageMs')} ms, q={f('queueDepth')}"
 
 
+def phantom_requests(events: tuple[Event, ...]) -> frozenset[int]:
+    """The seq of each request made while one for the same ref is in flight (the phantom the
+    SVG draws in red): open from its requested event to its completed one, as the SVG pairs
+    them, a coordinator's own skip closing nothing."""
+    from probe.invariants import request_identity
+
+    open_requests: dict[str, list[object]] = {}
+    phantoms: set[int] = set()
+    for e in events:
+        if e.type == REQUESTED:
+            pending = open_requests.setdefault(e.ref, [])
+            if pending:
+                phantoms.add(e.seq)
+            pending.append(request_identity(e))
+        elif e.type == COMPLETED and e.layer != "coordinator":
+            pending = open_requests.get(e.ref, [])
+            ident = request_identity(e)
+            if ident in pending:
+                pending.remove(ident)
+    return frozenset(phantoms)
+
+
+PHANTOM = "PHANTOM"
+_PHANTOM_LEGEND = (
+    f"{PHANTOM}: requested while a recovery for the same ref is in flight; the runtime can "
+    "only absorb it (no work behind it)"
+)
+
+
 _TIMELINE_COLUMNS = tuple(
     Column(h) for h in ("step", "t (ms)", "event", "ref", "gen", "detail", "stale")
 )
@@ -126,6 +178,7 @@ _TIMELINE_COLUMNS = tuple(
 
 def _timeline(sr: ScenarioResult, name: str, result: StrategyResult) -> Grid:
     rows: list[tuple[Cell, ...] | None] = []
+    phantoms = phantom_requests(result.run.events)
     for e in result.run.events:
         mark = ""
         if sr.divergence is not None and e.step == sr.divergence:
@@ -134,37 +187,43 @@ def _timeline(sr: ScenarioResult, name: str, result: StrategyResult) -> Grid:
             (
                 f"{e.step}{mark}",
                 str(e.at_ms),
-                e.type,
-                e.ref,
+                terminal(e.type),
+                terminal(e.ref),
                 "" if e.generation is None else str(e.generation),
-                describe(e),
+                ((f"{PHANTOM} ", "bold red"), (terminal(describe(e)), ""))
+                if e.seq in phantoms
+                else terminal(describe(e)),
                 "stale" if e.get("stale") else "",
             )
         )
-    title = f"{name} ({result.run.engine}, drain={result.run.drain})"
+    title = terminal(f"{name} ({result.run.engine}, drain={result.run.drain})")
     return Grid(title, _TIMELINE_COLUMNS, tuple(rows))
 
 
 def _strategy_summary(name: str, r: StrategyResult) -> Spans:
     run = r.run
+    name = terminal(name)
     rows: list[tuple[str, Cell]] = [
         (f"{name} verdict", _verdict(r.ok)),
         ("requested", f"{run.requested} at generations {run.requested_generations}"),
         ("completed", str(run.completed)),
-        ("runtime outcomes", ", ".join(run.runtime_outcomes) or "-"),
+        ("runtime outcomes", terminal(", ".join(run.runtime_outcomes)) or "-"),
         ("repeat asks absorbed by", _absorber(r).replace("\n", ", ")),
     ]
-    rows += [(f"violated {v.invariant}", f"step {v.step}: {v.message}") for v in run.violations]
+    rows += [
+        (terminal(f"violated {v.invariant}"), terminal(f"step {v.step}: {v.message}"))
+        for v in run.violations
+    ]
     if not run.violations:
         rows.append(("invariants", "all hold"))
     for e in r.expectations:
         rows.append(
             (
-                f"expect {e.key}",
-                "holds" if e.ok else f"BROKEN: expected {e.expected}, got {e.actual}",
+                terminal(f"expect {e.key}"),
+                "holds" if e.ok else terminal(f"BROKEN: expected {e.expected}, got {e.actual}"),
             )
         )
-    coverage = ", ".join(f"{k}={v}" for k, v in run.coverage)
+    coverage = terminal(", ".join(f"{k}={v}" for k, v in run.coverage))
     if coverage:
         rows.append(("coverage", coverage))
     width = max(len(label) for label, _ in rows)
@@ -180,15 +239,26 @@ def render_run(report: Report, *, width: int | None = None, color: bool = False)
     """Per scenario, each strategy's timeline and summary; width as for render_compare."""
     blocks: list[Block] = []
     for sr in report.scenarios:
-        blocks.append(((sr.scenario.name, "bold"), (f"  [{sr.path}]", "dim")))
+        blocks.append(((terminal(sr.scenario.name), "bold"), (f"  [{terminal(sr.path)}]", "dim")))
         for note in sr.scenario.notes:
-            blocks.append(((f"note: {note}", "yellow"),))
+            blocks.append(((f"note: {terminal(note)}", "yellow"),))
         if sr.divergence is not None:
             text = f"The strategies' event streams first diverge at step {sr.divergence}."
             blocks.append(((text, ""),))
         for name, r in sr.strategies:
             blocks.append(_timeline(sr, name, r))
+            if phantom_requests(r.run.events):
+                blocks.append(((_PHANTOM_LEGEND, "red"),))
             blocks.append(_strategy_summary(name, r))
             blocks.append((("", ""),))
+        for nc in sr.not_comparable:
+            why = "".join(
+                f"\n  {terminal(item.key)}"
+                + (f" (line {item.line})" if item.line else "")
+                + f": {terminal(item.reason)}"
+                for item in nc.items
+            )
+            head = f"{terminal(nc.engine)}: not comparable"
+            blocks.append(((head, "bold yellow"), (why + "\n", "")))
     blocks.append(_summary_line(report))
     return _render(blocks, width, color)

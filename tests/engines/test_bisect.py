@@ -199,7 +199,7 @@ def test_bisect_bad_input_is_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     for args, message in [
         (["--on", "colour"], "--on 'colour'"),
-        (["-f", "xml"], "bisect writes table or json"),
+        (["-f", "xml"], "bisect writes table, json, junit, github"),
         (["--from", "not a version!"], "not a version"),
     ]:
         result = CliRunner().invoke(app, ["bisect", str(SCENARIO), *args], env=ENV)

@@ -142,7 +142,9 @@ def test_prune_frees_the_given_builds_or_everything(
     assert [v for v, _ in real.list_installed()] == ["2.0.0"]
     code, _, err = invoke("engines", "prune", "3.0.0")
     assert code == 2 and "not in the cache" in err
-    code, out, err = invoke("engines", "prune")
+    code, out, err = invoke("engines", "prune")  # off a terminal: refused without --all
+    assert code == 2 and "--all" in err and [v for v, _ in real.list_installed()] == ["2.0.0"]
+    code, out, err = invoke("engines", "prune", "--all")
     assert code == 0, err
     assert "removed openclaw@2.0.0" in out and "leftover .1.0.0.tmp-abandoned" in out
     assert list(cache.iterdir()) == []

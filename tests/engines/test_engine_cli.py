@@ -44,3 +44,20 @@ def test_a_feature_the_build_cannot_express_is_exit_2_at_its_line(builds: dict[s
                                 env=ENV)
     assert result.exit_code == 2 and result.stdout == ""
     assert f"{FAILS}:28: step[2].outcome: openclaw@2026.5.30-beta.1 cannot express this" in result.stderr
+
+
+def test_compare_on_a_real_build_reports_the_unexpressible_and_judges_the_rest(
+    builds: dict[str, Path],
+) -> None:
+    result = CliRunner().invoke(
+        app, ["compare", "-f", "json", "--engine", "openclaw@2026.5.30-beta.1"], env=ENV
+    )
+    doc = json.loads(result.stdout)
+    by_path = {s["path"]: s for s in doc["scenarios"]}
+    fails = by_path["scenarios/recovery-fails.toml"]
+    assert fails["strategies"] == {}
+    assert [nc["engine"] for nc in fails["not_comparable"]] == ["openclaw@2026.5.30-beta.1"]
+    judged = [s for s in doc["scenarios"] if s["strategies"]]
+    assert len(judged) == len(doc["scenarios"]) - 1
+    assert result.exit_code == (0 if all(s["ok"] for s in judged) else 1)
+    assert "recovery-fails.toml: openclaw@2026.5.30-beta.1: not comparable" in result.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tomllib
@@ -13,10 +12,10 @@ from typing import Any
 import pytest
 
 from probe.engines import real
+from tests.conftest import REFERENCE
 from tests.engines.support import BUILDS
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = ROOT.parent / "shared" / "reference"
 CASES = sorted(REFERENCE.glob("*.toml"))
 SUMMARY_KEYS = (
     "requested",
@@ -26,9 +25,7 @@ SUMMARY_KEYS = (
     "absorbed_by",
 )
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("PROBE_SKIP_REAL_BUILDS") == "1", reason="PROBE_SKIP_REAL_BUILDS=1"
-)
+pytestmark = pytest.mark.real_build
 
 
 def normalize(doc: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +64,7 @@ def load(case: Path) -> dict[str, Any]:
 
 
 def test_the_reference_cases_are_there() -> None:
-    assert len(CASES) >= 4, f"expected the shared reference beside the repo at {REFERENCE}"
+    assert len(CASES) >= 4, f"expected the reference recordings at {REFERENCE}"
 
 
 @pytest.mark.parametrize("build", sorted(BUILDS))
