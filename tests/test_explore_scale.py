@@ -345,7 +345,7 @@ def test_cli_switches_reach_the_search(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("bad", [["--max-memory", "lots"], ["--max-memory", "0"],
-                                 ["--workers", "0"]])
+                                 ["--workers", "0"], ["--keep-memory", "lots"]])
 def test_cli_bad_scale_options_exit_2(bad: list[str]) -> None:
     result = CliRunner().invoke(app, ["explore", "--no-write", *bad], env={"NO_COLOR": "1"})
     assert result.exit_code == 2 and "Traceback" not in result.stderr
