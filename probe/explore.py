@@ -7,15 +7,11 @@ Pure: no printing, no files, no wall clock. The caller passes `stop` (for a time
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import multiprocessing
 import random
-import traceback
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING, NamedTuple
 
 from probe.invariants import (
     INVARIANTS,
@@ -43,6 +39,10 @@ from probe.scenario import (
     Tick,
 )
 from probe.strategies import DedupStrategy
+
+if TYPE_CHECKING:  # imported where used: most searches never start a worker
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 ACTIONS = ("tick", "bump", "release", "advance", "state", "progress")
 DEFAULT_ACTIONS = ACTIONS
@@ -204,8 +204,7 @@ FINGERPRINT_BITS = 64
 _MASK64 = (1 << 64) - 1
 
 
-@dataclass(frozen=True, slots=True)
-class SearchProgress:
+class SearchProgress(NamedTuple):
     """What a search reports while it runs (the caller adds the wall clock)."""
 
     depth: int
@@ -221,6 +220,8 @@ def _stable_lane(value: object) -> int:
     fingerprint is built from these lanes instead. bool and int read alike (True == 1 are
     one dict key, whichever was met first); a frozenset by its sorted members.
     """
+    import hashlib  # once per distinct value: the import is found in sys.modules after
+
     if isinstance(value, frozenset):
         text = "f" + repr(sorted(repr(v) for v in value))
     elif isinstance(value, str):
@@ -476,9 +477,12 @@ def _commute(world: World, sessions: int) -> bool:
     )
 
 
-@dataclass(slots=True)
-class _Chunk:
-    """What expanding a run of one layer's states found, in search order."""
+class _Chunk(NamedTuple):
+    """What expanding a run of one layer's states found, in search order.
+
+    A NamedTuple (not a dataclass) as a worker sends it through a pipe, and it is cheaper
+    to define at import, which every `probe explore` pays.
+    """
 
     counts: array[int]  # transitions per expanded state
     fingerprints: array[int]
@@ -873,6 +877,8 @@ class _Pool:
     """
 
     def __init__(self, search: _Search, size: int, memory: Callable[[], int] | None) -> None:
+        import multiprocessing
+
         context = multiprocessing.get_context("fork")
         self.size = size
         self.pipes: list[Connection] = []
@@ -947,6 +953,8 @@ def _serve(pipe: Connection, search: _Search, memory: Callable[[], int] | None) 
                 _, layer, lo, hi, masks = message
                 pipe.send(search.expand(layer, lo, hi, masks))
         except Exception:  # the parent raises it with this traceback
+            import traceback
+
             pipe.send(traceback.format_exc())
             return
 
