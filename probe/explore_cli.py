@@ -487,7 +487,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         ] = False,
         workers: Annotated[
             int | None,
-            typer.Option(min=1, max=256, help="Processes to search with (default: the cores)."),
+            typer.Option(
+                min=1, max=256, metavar="N", help="Processes to search with (default: the cores)."
+            ),
         ] = None,
         keep_memory: Annotated[
             str | None,
