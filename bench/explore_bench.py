@@ -8,21 +8,35 @@
 3. deduplication against plain tree enumeration on the same bound;
 4. Hypothesis's RuleBasedStateMachine over the same model: time to the first phantom and its
    length after shrinking, against probe's breadth-first search;
-5. the seeded random mode's steps per second.
+5. the seeded random mode's steps per second;
+6. issue 13: two interchangeable sessions, fixed, all six actions, to depth 12 (or as far as
+   --budget seconds take it): wall time, distinct states, peak memory and memory per
+   distinct state, reduced (symmetry + partial-order reduction) against unreduced;
+7. issue 13: two sessions, tick/bump/release, depth 12, against the search before issue 13
+   (commit --before, checked out into a temporary folder): distinct states/s, time;
+8. issue 13: three interchangeable sessions, all actions, depth 10 (or --budget): one and two
+   workers.
+Sections 6-8 run `probe explore -f json` in a fresh process each (so each peak memory is
+its own), one after another, never two at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from startup import ENV, probe_command  # bench/ is on the path when run as a script
 
+from probe.dump import dump_scenario
 from probe.explore import ISSUE_SEED, ExploreConfig, explore, explore_random
 from probe.invariants import InvariantChecker
 from probe.model.world import World
@@ -180,12 +194,119 @@ def random_mode(runs: int) -> None:
           f"{seconds:.2f} s = {result.steps / seconds:,.0f} steps/s")
 
 
+SEED = ISSUE_SEED.sessions[0]
+SYM2 = replace(ISSUE_SEED, name="two interchangeable sessions",
+               sessions=(SEED, replace(SEED, ref="agent:main:b")))
+SYM3 = replace(ISSUE_SEED, name="three interchangeable sessions",
+               sessions=(SEED, replace(SEED, ref="agent:main:b"), replace(SEED, ref="agent:main:c")))
+BEFORE = "764146a"  # the last commit before issue 13's search
+
+
+def seed_file(folder: Path, name: str, scenario) -> Path:  # type: ignore[no-untyped-def]
+    path = folder / f"{name}.toml"
+    path.write_text(dump_scenario(scenario), encoding="utf-8")
+    return path
+
+
+# Runs `python -m probe ARGS...` and writes the process's peak RSS (ru_maxrss, KiB) last on
+# stderr: the same measure for the search before issue 13, which reports no memory itself.
+WRAP = (
+    "import resource, runpy, sys\n"
+    "sys.argv = ['probe', *sys.argv[1:]]\n"
+    "try:\n"
+    "    runpy.run_module('probe', run_name='__main__')\n"
+    "finally:\n"
+    "    sys.stderr.write(f'\\nmaxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n"
+)
+
+
+def search(args: list[str], cwd: str | None = None, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """One search in a process of its own: its JSON for the fixed strategy, wall time, peak RSS."""
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", WRAP, *args], capture_output=True, text=True,
+                         cwd=cwd, env=env or ENV, check=False)
+    took = time.perf_counter() - start
+    if "maxrss" not in out.stderr or not out.stdout:
+        raise SystemExit(f"{' '.join(args)}: exit {out.returncode}\n{out.stderr}")
+    doc = json.loads(out.stdout)["strategies"]["fixed"]
+    doc["maxrss"] = int(out.stderr.rsplit("maxrss", 1)[1]) * 1024
+    return doc, took
+
+
+def _row(label: str, doc, took: float) -> str:  # type: ignore[no-untyped-def]
+    per_state = doc.get("memory_per_state_bytes")
+    growth = (f"; search growth {doc['peak_memory_bytes'] / 2**20:.1f} MiB = {per_state:.0f} B/state"
+              if "peak_memory_bytes" in doc else "")
+    memory = (f"peak RSS {doc['maxrss'] / 2**20:.0f} MiB "
+              f"({doc['maxrss'] / doc['distinct_states']:.0f} B/state){growth}")
+    stop = f" stopped by {doc['bound_hit']}" if doc["bound_hit"] else " exhausted"
+    return (f"   {label:<34} depth {doc['depth']:>2}{stop:<22} {doc['distinct_states']:>11,} states "
+            f"{doc['transitions']:>12,} transitions {doc['seconds']:>7.1f} s search "
+            f"({took:.1f} s wall) {doc['distinct_states'] / doc['seconds']:>8,.0f} states/s  {memory}")
+
+
+def two_all_actions(budget: float, folder: Path) -> None:
+    print("6. two interchangeable sessions, fixed, all six actions, depth 12, one worker, "
+          f"time limit {budget:.0f} s, memory bound 1G")
+    seed = seed_file(folder, "sym2", SYM2)
+    base = ["explore", str(seed), "-f", "json", "--no-write", "--strategy",
+            "fixed", "--depth", "12", "--workers", "1", "--time-limit", str(budget),
+            "--max-memory", "1G"]
+    for label, extra in (("reduced (symmetry + POR)", []),
+                         ("reduced, --keep-memory 0", ["--keep-memory", "0"]),
+                         ("unreduced (--no-symmetry --no-reduction)",
+                          ["--no-symmetry", "--no-reduction"])):
+        doc, took = search([*base, *extra])
+        print(_row(label, doc, took))
+        print(f"      per depth: {doc['per_depth']}; steps not taken (POR): {doc['pruned_steps']:,}; "
+              f"collision chance <= {doc['collision_probability']:.1e}")
+
+
+def throughput(folder: Path) -> None:
+    print("7. two sessions (tests' TWO), fixed, tick/bump/release, exhaustive to depth 12, "
+          f"one process: before issue 13 ({BEFORE}) against now")
+    seed = seed_file(folder, "two", TWO)
+    args = ["explore", str(seed), "-f", "json", "--no-write", "--strategy", "fixed",
+            "--depth", "12", "--actions", "tick,bump,release"]
+    old = Path(folder) / "before"
+    old.mkdir()
+    archive = subprocess.run(["git", "archive", BEFORE], capture_output=True, check=True,
+                             cwd=Path(__file__).resolve().parent.parent).stdout
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    old_env = {**ENV, "PYTHONPATH": str(old)}
+    runs = [
+        (f"before ({BEFORE})", args, str(old), old_env),
+        ("now, --no-symmetry --no-reduction", [*args, "--workers", "1", "--no-symmetry",
+                                               "--no-reduction"], None, None),
+        ("now, defaults (one worker)", [*args, "--workers", "1"], None, None),
+        ("now, defaults, two workers", [*args, "--workers", "2"], None, None),
+    ]
+    for round_ in (1, 2):  # twice, interleaved: the machine is shared
+        for label, cmd, cwd, env in runs:
+            doc, took = search(cmd, cwd, env)
+            print(_row(f"{label} [{round_}]", doc, took))
+
+
+def three_sessions(budget: float, folder: Path) -> None:
+    print(f"8. three interchangeable sessions, fixed, all actions, depth 10, time limit "
+          f"{budget:.0f} s, memory bound 1G")
+    seed = seed_file(folder, "sym3", SYM3)
+    base = ["explore", str(seed), "-f", "json", "--no-write", "--strategy",
+            "fixed", "--depth", "10", "--time-limit", str(budget), "--max-memory", "1G"]
+    for workers in (1, 2):
+        doc, took = search([*base, "--workers", str(workers)])
+        print(_row(f"{workers} worker(s)", doc, took))
+        print(f"      per depth: {doc['per_depth']}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-depth", type=int, default=12)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--dedup-depth", type=int, default=5)
-    parser.add_argument("--only", default="1,2,3,4,5",
+    parser.add_argument("--budget", type=float, default=120.0,
+                        help="time limit of each search in sections 6 and 8 (seconds)")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8",
                         help="comma-separated section numbers to run (default: all)")
     args = parser.parse_args()
     only = {int(part) for part in args.only.split(",") if part.strip()}
@@ -195,7 +316,11 @@ def main() -> int:
         3: lambda: dedup(args.dedup_depth),
         4: lambda: against_hypothesis(args.runs),
         5: lambda: random_mode(200),
+        6: lambda: two_all_actions(args.budget, folder),
+        7: lambda: throughput(folder),
+        8: lambda: three_sessions(args.budget, folder),
     }
+    folder = Path(tempfile.mkdtemp(prefix="explore-bench-"))
     for number, section in sections.items():
         if number in only:
             section()

@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # imported where used: the engine and report modules are slow
     from probe.explore import (
         Counterexample,
         ExploreConfig,
+        ExploreResult,
+        SearchProgress,
     )
     from probe.report.explore_report import StrategyOutcome, Written
 
@@ -80,17 +82,109 @@ def _parse_vary(text: str) -> tuple[str, list[int]]:
     return key, values
 
 
-def _progress(label: str) -> tuple[Callable[[int, int, int], None] | None, Callable[[], None]]:
-    """A Rich status line on stderr for long runs; nothing when stderr is not a terminal."""
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+# Without --max-memory a search may hold this share of the memory available when it starts.
+DEFAULT_MEMORY_SHARE = 0.5
+
+
+def parse_size(text: str, option: str = "--max-memory") -> int:
+    """A size: bytes, or a number with K, M, G or T (powers of 1024; KB, MiB alike)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise UsageError(f"{option} {text!r}: expected a size such as 800M, 2G or 500000000")
+    size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    if size <= 0:
+        raise UsageError(f"{option} {text!r}: must be more than 0")
+    return size
+
+
+def _page_size() -> int:
+    import os
+
+    return os.sysconf("SC_PAGE_SIZE")
+
+
+def process_memory() -> int:
+    """This process's resident memory that is its own (RSS less shared pages), in bytes.
+
+    Read from /proc/self/statm; 0 where there is none (the bound then never fires). A
+    forked worker measures itself the same way, without the pages it still shares.
+    """
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            fields = f.read().split()
+    except OSError:
+        return 0
+    return (int(fields[1]) - int(fields[2])) * _page_size()
+
+
+def available_memory() -> int | None:
+    """MemAvailable from /proc/meminfo, in bytes (None when unknown)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def default_workers() -> int:
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def _progress(
+    label: str, forced: bool
+) -> tuple[Callable[[SearchProgress], None] | None, Callable[[], None]]:
+    """Progress on stderr: a Rich status on a terminal, plain lines with --progress elsewhere.
+
+    Depth, distinct states, states per second and memory; nothing off a terminal unless asked.
+    """
+    start = time.perf_counter()
+
+    def line(p: SearchProgress) -> str:
+        took = time.perf_counter() - start
+        rate = p.distinct_states / took if took > 0 else 0.0
+        return (
+            f"{label}: depth {p.depth}, {p.distinct_states:,} distinct states, "
+            f"{rate:,.0f} states/s, {p.transitions:,} transitions, memory {_size(p.memory)}"
+        )
+
     if not sys.stderr.isatty():
-        return None, lambda: None
+        if not forced:
+            return None, lambda: None
+        last = [0.0]
+
+        def write(p: SearchProgress) -> None:
+            now = time.perf_counter()
+            if now - last[0] >= 1.0:  # one line a second at most
+                last[0] = now
+                sys.stderr.write(line(p) + "\n")
+                sys.stderr.flush()
+
+        return write, lambda: None
     from rich.console import Console
 
     status = Console(stderr=True).status(f"{label}: exploring")
     status.start()
 
-    def update(depth: int, states: int, transitions: int) -> None:
-        status.update(f"{label}: depth {depth}, {states} states, {transitions} transitions")
+    def update(p: SearchProgress) -> None:
+        status.update(line(p))
 
     return update, status.stop
 
@@ -191,6 +285,8 @@ def _render_table(
             f"  {o.seconds:.3f} s, {rate:,.0f} {unit}"
             + (f", stopped by {r.bound_hit}" if r.bound_hit else "")
         )
+        if walks is None and (r.peak_memory or r.symmetry or r.reduction or r.workers > 1):
+            lines.append("  " + _search_line(r))
         if not r.counterexamples and walks is not None:
             lines.append(
                 f"  no violation in {r.states_expanded} random walk(s) of depth {config.depth} "
@@ -216,6 +312,23 @@ def _render_table(
     return "\n".join(lines) + "\n"
 
 
+def _search_line(r: ExploreResult) -> str:
+    reductions = [
+        "symmetry" if r.symmetry else "",
+        f"partial-order reduction ({r.pruned:,} steps not taken)" if r.reduction else "",
+    ]
+    used = ", ".join(x for x in reductions if x) or "no reduction"
+    memory = (
+        f"peak memory {_size(r.peak_memory)} (RSS), {r.memory_per_state:,.0f} bytes per state, "
+        if r.peak_memory
+        else ""
+    )
+    return (
+        f"{memory}{r.workers} worker(s), {used}; 64-bit fingerprints: "
+        f"collision chance at most {r.collision_probability:.1e}"
+    )
+
+
 def _json(
     outcomes: dict[str, StrategyOutcome],
     config: ExploreConfig,
@@ -223,6 +336,7 @@ def _json(
     walks: tuple[int, int] | None = None,
 ) -> str:
     from probe.dump import step_table
+    from probe.explore import FINGERPRINT_BITS
 
     doc: dict[str, Any] = {
         "ok": all(o.ok for o in outcomes.values()),
@@ -245,6 +359,15 @@ def _json(
             "seconds": round(o.seconds, 6),
             "states_per_second": round(r.distinct_states / o.seconds, 1) if o.seconds > 0 else None,
             "bound_hit": r.bound_hit,
+            "symmetry": r.symmetry,
+            "reduction": r.reduction,
+            "pruned_steps": r.pruned,
+            "workers": r.workers,
+            "fingerprint_bits": FINGERPRINT_BITS,
+            "collision_probability": r.collision_probability,
+            "peak_memory_bytes": r.peak_memory,
+            "memory_per_state_bytes": round(r.memory_per_state, 1),
+            "memory_measure": "rss",
             "expected_violations": sorted(o.expected),
             "coverage": dict(r.coverage),
             "violations": [
@@ -356,6 +479,40 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 help="table, json, junit, markdown or github (annotations).",
             ),
         ] = "table",
+        max_memory: Annotated[
+            str | None,
+            typer.Option(
+                metavar="SIZE",
+                help="Stop once the search holds this much memory (e.g. 800M, 4G; "
+                "default: half the memory available).",
+            ),
+        ] = None,
+        no_symmetry: Annotated[
+            bool,
+            typer.Option("--no-symmetry", help="Keep mirror images of interchangeable sessions."),
+        ] = False,
+        no_reduction: Annotated[
+            bool,
+            typer.Option("--no-reduction", help="Take every order of commuting steps."),
+        ] = False,
+        workers: Annotated[
+            int | None,
+            typer.Option(
+                min=1, max=256, metavar="N", help="Processes to search with (default: the cores)."
+            ),
+        ] = None,
+        keep_memory: Annotated[
+            str | None,
+            typer.Option(
+                metavar="SIZE",
+                help="Memory for keeping a layer's states rather than rebuilding them from the "
+                "tree (default 256M, at most a quarter of --max-memory; 0: always rebuild).",
+            ),
+        ] = None,
+        show_progress: Annotated[
+            bool,
+            typer.Option("--progress", help="Progress on stderr even when it is not a terminal."),
+        ] = False,
         confirm_on: Annotated[
             list[str] | None,
             typer.Option(
@@ -403,12 +560,26 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                     seed_scenario.settings, drain="settle" if drain == "settle" else "hold"
                 )
                 seed_scenario = replace(seed_scenario, settings=settings)
+            if max_memory is not None:
+                memory_bound: int | None = parse_size(max_memory)
+            else:
+                available = available_memory()
+                memory_bound = (
+                    None if available is None else int(available * DEFAULT_MEMORY_SHARE)
+                )
             config = ExploreConfig(
                 depth=depth,
                 actions=_parse_actions(actions),
                 advance_ms=advance_ms,
                 max_states=max_states,
+                max_memory=memory_bound,
+                symmetry=not no_symmetry,
+                reduction=not no_reduction,
+                workers=workers if workers is not None else default_workers(),
             )
+            if keep_memory is not None:
+                keep = 0 if keep_memory.strip() == "0" else parse_size(keep_memory, "--keep-memory")
+                config = replace(config, keep_bytes=keep)
             builds = _confirm_engines(confirm_on)
             if vary is not None:
                 if builds:
@@ -438,12 +609,19 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                         (),
                     )
                 else:
-                    update, done = _progress(s.name)
+                    update, done = _progress(s.name, show_progress)
                     # The search allocates millions of short-lived objects and frees none until
                     # it ends: the cyclic collector would only rescan them (half the run time).
                     gc.disable()
                     try:
-                        result = explore(seed_scenario, s, config, stop=stop, progress=update)
+                        result = explore(
+                            seed_scenario,
+                            s,
+                            config,
+                            stop=stop,
+                            progress=update,
+                            memory=process_memory,
+                        )
                     finally:
                         gc.enable()
                         done()

@@ -242,6 +242,9 @@ def test_the_search_counts_what_it_always_counted(
     coverage: tuple[int, ...],
 ) -> None:
     config = ExploreConfig(depth=depth) if actions is None else ExploreConfig(depth, actions)
+    # The plain search: no symmetry, no partial-order reduction (tests/test_explore_scale.py
+    # holds those to this one).
+    config = replace(config, symmetry=False, reduction=False)
     result = explore(SEEDS[seed], STRATEGIES[strategy], config)
     assert result.per_depth == per_depth
     assert result.distinct_states == sum(per_depth)
