@@ -22,7 +22,7 @@ from probe.invariants import (
 from probe.model.coverage import Coverage
 from probe.model.heartbeat import RecoveryRequest
 from probe.model.state import MAX_ENTRIES, PRUNE_INTERVAL_MS
-from probe.model.world import World, WorldState
+from probe.model.world import RECORD_KEY_WIDTH, World, WorldState
 from probe.replay import replay
 from probe.scenario import (
     SESSION_STATES,
@@ -315,15 +315,16 @@ class _Fingerprints:
         assert isinstance(n, int)
         i = 1
         held = []  # where the interchangeable sessions' records stand, not whose is where
+        width = RECORD_KEY_WIDTH
         for pos in range(n):
             part = owner(key[i])
             if part is not None:
                 part.append("r")
-                part += key[i + 1 : i + 7]
+                part += key[i + 1 : i + width]
                 held.append(pos)
             else:
-                rest += key[i : i + 7]
-            i += 7
+                rest += key[i : i + width]
+            i += width
         rest.append(tuple(held))
         rest.append(key[i])  # prune age
         count = key[i + 1]

@@ -70,6 +70,10 @@ class WorldState(NamedTuple):
     heartbeat: Timer
 
 
+# How many items of World.state_key one session record takes (explore's symmetry reads them).
+RECORD_KEY_WIDTH = 8
+
+
 class World:
     """`keep_events`: the event types its bus records (None: all; see EventBus)."""
 
