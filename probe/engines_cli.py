@@ -770,6 +770,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             _format(format, ("table", "json"), "conform")
             pairs = _pairs(pair, engine)
             loaded = _load(files)
+            for _model, build in pairs:  # the builds load side by side
+                start_early = getattr(build, "prestart", None)
+                if callable(start_early):
+                    start_early()
             results: list[tuple[str, list[PairResult]]] = []
             for scenario, shown in loaded:
                 row = []

@@ -125,6 +125,14 @@ class RealEngine:
     def replay(self, scenario: Scenario) -> Run:
         return _replay_build(self.name, self.design, self._dist(), scenario)
 
+    def prestart(self) -> None:
+        """Start loading the build in its process now (an installed build only)."""
+        from probe.engines import real
+
+        found = self.dist or real.dist_dir(self.version)
+        if real.is_installed(self.version) or self.dist is not None:
+            real.prestart(found)
+
     def close(self) -> None:
         """End this build's Node process, if one runs (the next replay starts another)."""
         if self.dist is not None:

@@ -24,6 +24,7 @@ from probe.errors import ProbeError
 if TYPE_CHECKING:
     from probe.engines.nodes import NodeChoice as nodes_NodeChoice
     from probe.engines.nodes import NodeNeed as nodes_NodeNeed
+    from probe.engines.process import BuildProcess as process_BuildProcess
 
 __all__ = [
     "FAKE_TIMERS",
@@ -993,9 +994,7 @@ def reuse_refusal(dist: Path) -> str | None:
     return _NO_REUSE.get(Path(dist).resolve())
 
 
-def _serve(
-    node: str, build: Build, scenario: dict[str, Any], timeout: float
-) -> tuple[list[dict[str, Any]], int, str] | None:
+def _worker(node: str, build: Build) -> process_BuildProcess:
     from probe.engines import process
 
     dist = build.dist
@@ -1007,7 +1006,30 @@ def _serve(
             command, lambda sandbox: {**_sandbox_env(sandbox), **dict(build.env)}
         )
 
-    worker = process.pooled(key, make)
+    return process.pooled(key, make)
+
+
+def prestart(dist_dir: Path | Build) -> None:
+    """Start the build's process now, so that several builds load at once (conform, compare).
+    Only where a Node fit to run it is already at hand: never fetches, never fails."""
+    build = dist_dir if isinstance(dist_dir, Build) else Build(Path(dist_dir))
+    if not reuses_processes() or Path(build.dist).resolve() in _NO_REUSE:
+        return
+    try:
+        choice = node_for(build.dist, fetch=False)
+    except EngineError:
+        return
+    if choice is not None:
+        _worker(choice.path, build).spawn()
+
+
+def _serve(
+    node: str, build: Build, scenario: dict[str, Any], timeout: float
+) -> tuple[list[dict[str, Any]], int, str] | None:
+    from probe.engines import process
+
+    dist = build.dist
+    worker = _worker(node, build)
     try:
         served = worker.replay(scenario, timeout)
     except process.ProcessFailure as exc:
