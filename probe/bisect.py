@@ -292,13 +292,16 @@ class BuildProber:
         if problem is not None:
             reason = problem.problems[0] if problem.problems else problem.message
             return Probe(version, problem.status, None, reason, key, None, downloaded, took())
+        engine = RealEngine(version, dist)
         try:
-            run = RealEngine(version, dist).replay(self.scenario)
+            run = engine.replay(self.scenario)
         except CannotExpress as exc:
             reason = "; ".join(f"{i.key}: {i.reason}" for i in exc.items)
             return Probe(version, CANNOT_EXPRESS, None, reason, key, None, downloaded, took())
         except real.EngineError as exc:
             return Probe(version, FAILED, None, exc.message, key, None, downloaded, took())
+        finally:
+            engine.close()  # each version is probed once: its process is not needed again
         verdict = verdict_of(run, self.scenario, self.on)
         return Probe(version, VERDICT, verdict, None, key, run, downloaded, took())
 

@@ -242,7 +242,14 @@ def _inspect_doc(spec: str, dist: Path, inspected: dict[str, Any], key: KeyShape
         "optional_functions": inspected.get("optional_functions", []),
         "node": _node_doc(dist),
         "process": _process_doc(inspected),
+        "substituted": _substituted(dist),
     }
+
+
+def _substituted(dist: Path) -> dict[str, dict[str, str]]:
+    from probe.engines import real
+
+    return real.substitutions(dist)
 
 
 def _process_doc(inspected: dict[str, Any]) -> dict[str, Any]:
@@ -379,6 +386,11 @@ def render_inspect(doc: dict[str, Any]) -> str:
         lines.append("also driven: " + "; ".join(era))
     if doc.get("node"):
         lines.append(_node_text(doc["node"]))
+    for name, sub in sorted((doc.get("substituted") or {}).items()):
+        lines.append(
+            f"dependency  {name}@{sub['used']} instead of {sub['wanted']}, which was never "
+            "published on the npm registry"
+        )
     proc = doc.get("process")
     if proc:
         if proc["reuse"]:
@@ -892,6 +904,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             started = datetime.now(UTC)
             loaded = _load(files)  # bad files are refused before any build is resolved
             pairs = _pairs(pair, engine)
+            for _model, build in pairs:  # the builds load side by side
+                start_early = getattr(build, "prestart", None)
+                if callable(start_early):
+                    start_early()
             results: list[tuple[str, list[PairResult]]] = []
             for scenario, shown in loaded:
                 row = []

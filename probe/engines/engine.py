@@ -137,6 +137,14 @@ class RealEngine:
 
         return self.version if self.version in VERSIONS else None
 
+    def prestart(self) -> None:
+        """Start loading the build in its process now (an installed build only)."""
+        from probe.engines import real
+
+        found = self.dist or real.dist_dir(self.version)
+        if real.is_installed(self.version) or self.dist is not None:
+            real.prestart(found)
+
     def close(self) -> None:
         """End this build's Node process, if one runs (the next replay starts another)."""
         if self.dist is not None:

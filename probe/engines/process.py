@@ -66,11 +66,25 @@ class BuildProcess:
         self._sandbox: Path | None = None
         self._stderr: IO[bytes] | None = None
         self._buffer = b""
+        self._ready = False
+        self.load_blocked: list[dict[str, Any]] = []
         self.starts = 0  # how many processes were started (tests and bench read it)
 
     # -- lifetime -------------------------------------------------------------------------
 
+    def spawn(self) -> None:
+        """Start the process without waiting for it to load the build (several can load at once);
+        the first replay waits for it."""
+        if self._proc is None:
+            self._spawn()
+
     def _start(self) -> None:
+        if self._proc is None:
+            self._spawn()
+        self._await_ready()
+
+    def _spawn(self) -> None:
+        self._ready = False
         self._sandbox = Path(tempfile.mkdtemp(prefix="probe-sandbox-"))
         self._stderr = open(self._sandbox / ".stderr", "w+b")  # noqa: SIM115 - closed in close()
         self._buffer = b""
@@ -83,21 +97,24 @@ class BuildProcess:
             cwd=self._sandbox,
         )
         self.starts += 1
+
+    def _await_ready(self) -> None:
         try:
             lines = self._read_until(("ready",), time.monotonic() + self.start_timeout)
         except ProcessFailure as exc:
             self.close()
             raise ProcessFailure(exc.message, started=False) from None
-        if lines[-1].get("kind") != "ready":
-            message = next(
-                (str(x.get("message")) for x in lines if x.get("kind") == "error"), None
-            )
+        if not lines or lines[-1].get("kind") != "ready":
+            message = next((str(x.get("message")) for x in lines if x.get("kind") == "error"), None)
             tail = self.stderr_tail()
             self.close()
             raise ProcessFailure(
                 message or f"the build process did not start: {tail or 'no output'}",
                 started=False,
             )
+        # What the sandbox refused while the build loaded belongs to every scenario it runs.
+        self.load_blocked = [x for x in lines if x.get("kind") == "blocked"]
+        self._ready = True
 
     @property
     def running(self) -> bool:
@@ -189,7 +206,9 @@ class BuildProcess:
 
     def replay(self, scenario: dict[str, Any], timeout: float) -> ServeResult:
         """Replay one normalized scenario; ProcessFailure (the process gone) when it failed."""
-        if not self.running:
+        if self._proc is not None and not self._ready:
+            self._await_ready()  # spawned ahead: it may have failed to load, which says so
+        elif not self.running:
             self.close()
             self._start()
         proc = self._proc
@@ -218,9 +237,7 @@ class BuildProcess:
         if not lines or lines[-1].get("kind") != "end":
             code = self._proc.returncode if self._proc is not None else None
             self._kill()
-            message = next(
-                (str(x.get("message")) for x in lines if x.get("kind") == "error"), None
-            )
+            message = next((str(x.get("message")) for x in lines if x.get("kind") == "error"), None)
             raise ProcessFailure(
                 message
                 or f"the build process crashed during the scenario (exit {code}): "
@@ -230,7 +247,7 @@ class BuildProcess:
         end = lines.pop()
         if not end.get("reusable"):
             self.close()  # the next scenario gets a fresh process
-        return ServeResult(lines, int(end.get("code", 1)), stderr)
+        return ServeResult([*self.load_blocked, *lines], int(end.get("code", 1)), stderr)
 
 
 _POOL: dict[tuple[Any, ...], BuildProcess] = {}

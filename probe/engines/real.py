@@ -24,6 +24,7 @@ from probe.errors import ProbeError
 if TYPE_CHECKING:
     from probe.engines.nodes import NodeChoice as nodes_NodeChoice
     from probe.engines.nodes import NodeNeed as nodes_NodeNeed
+    from probe.engines.process import BuildProcess as process_BuildProcess
 
 __all__ = [
     "FAKE_TIMERS",
@@ -226,8 +227,28 @@ def _learn_sqlite_need(dist: Path, node: str, text: str) -> bool:
     return True
 
 
+class MissingVersion(EngineError):
+    """npm found no such version of a package (`name@version`): the registry never had it."""
+
+    def __init__(self, message: str, name: str, version: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.version = version
+
+
+_NO_MATCHING = re.compile(r"No matching version found for (@?[^@\s]+)@([^\s]+?)\.?\s*$", re.M)
+
+
 def _npm_failure(what: str, spec: str, proc: subprocess.CompletedProcess[str]) -> EngineError:
     text = f"{proc.stdout}\n{proc.stderr}"
+    missing = _NO_MATCHING.search(text)
+    if missing and what == "npm install":
+        name, version = missing.group(1), missing.group(2)
+        return MissingVersion(
+            f"{name}@{version} (needed by {spec}) does not exist on the npm registry",
+            name,
+            version,
+        )
     if (
         "ETARGET" in text
         or "E404" in text
@@ -644,7 +665,7 @@ def install(version: str, progress: Callable[[str], None] | None = None) -> Path
             fake_name, fake_version = _fake_timers()
             wanted = {**packages, fake_name: fake_version}
             say(f"installing {len(wanted)} packages: {', '.join(sorted(wanted))}")
-            install_packages(work, wanted, spec)
+            substituted = _install_published(work, wanted, spec, say)
             runner = check_loads(dist, say)
             need = node_need(dist)
             meta = {
@@ -653,6 +674,8 @@ def install(version: str, progress: Callable[[str], None] | None = None) -> Path
                 "harness_protocol": 1,
                 "node": {"engines": need.engines, "sqlite": need.sqlite, "checked_on": runner},
             }
+            if substituted:
+                meta["substituted"] = substituted
             # Written last: a folder with the marker is a finished build.
             (work / _COMPLETE_MARKER).write_text(
                 json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
@@ -663,6 +686,69 @@ def install(version: str, progress: Callable[[str], None] | None = None) -> Path
         finally:
             if work.exists():
                 shutil.rmtree(work, ignore_errors=True)
+
+
+def _install_published(
+    work: Path, wanted: dict[str, str], spec: str, say: Callable[[str], None]
+) -> dict[str, dict[str, str]]:
+    """install_packages, with each dependency version the registry never had (7.2-beta.3 and
+    beta.4 pin an unpublished @openclaw/ai) replaced by the nearest published one below it, else
+    above it. The build's load check then proves its imports resolve. Returns the replacements."""
+    substituted: dict[str, dict[str, str]] = {}
+    while True:
+        try:
+            install_packages(work, wanted, spec)
+            return substituted
+        except MissingVersion as exc:
+            if exc.name in substituted or exc.name not in wanted:
+                raise
+            used = _nearest_published(exc.name, exc.version)
+            if used is None:
+                raise
+            say(
+                f"{exc.name}@{exc.version} was never published on the npm registry; "
+                f"using {exc.name}@{used}, the nearest published version"
+            )
+            substituted[exc.name] = {"wanted": exc.version, "used": used}
+            wanted[exc.name] = used
+
+
+def _nearest_published(name: str, version: str) -> str | None:
+    npm = _which("npm")
+    with tempfile.TemporaryDirectory(prefix="probe-npm-") as folder:
+        proc = _run_npm(npm, ["view", name, "versions", "--json"], Path(folder), "npm view", name)
+    try:
+        versions = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(versions, list):
+        return None
+    listed = [str(v) for v in versions]
+    ordered = sorted({*listed, version}, key=_semver_key)
+    at = ordered.index(version)
+    below = [v for v in ordered[:at] if v in listed]
+    above = [v for v in ordered[at + 1 :] if v in listed]
+    return below[-1] if below else (above[0] if above else None)
+
+
+def _semver_key(version: str) -> tuple[Any, ...]:
+    core, _, pre = version.partition("-")
+    nums = tuple(int(p) if p.isdigit() else 0 for p in core.split("."))
+    # A prerelease sorts before its release; its parts compare numerically where numeric.
+    pre_key = (
+        tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")) if pre else ()
+    )
+    return (nums, 0 if pre else 1, pre_key)
+
+
+def substitutions(dist: Path) -> dict[str, dict[str, str]]:
+    """The dependencies an installed build got at another version than it pins (never published)."""
+    try:
+        meta = json.loads((Path(dist).parent.parent / _COMPLETE_MARKER).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    found = meta.get("substituted") if isinstance(meta, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 def check_loads(dist: Path, say: Callable[[str], None]) -> str:
@@ -913,9 +999,7 @@ def reuse_refusal(dist: Path) -> str | None:
     return _NO_REUSE.get(Path(dist).resolve())
 
 
-def _serve(
-    node: str, build: Build, scenario: dict[str, Any], timeout: float
-) -> tuple[list[dict[str, Any]], int, str] | None:
+def _worker(node: str, build: Build) -> process_BuildProcess:
     from probe.engines import process
 
     dist = build.dist
@@ -927,7 +1011,30 @@ def _serve(
             command, lambda sandbox: {**_sandbox_env(sandbox), **dict(build.env)}
         )
 
-    worker = process.pooled(key, make)
+    return process.pooled(key, make)
+
+
+def prestart(dist_dir: Path | Build) -> None:
+    """Start the build's process now, so that several builds load at once (conform, compare).
+    Only where a Node fit to run it is already at hand: never fetches, never fails."""
+    build = dist_dir if isinstance(dist_dir, Build) else Build(Path(dist_dir))
+    if not reuses_processes() or Path(build.dist).resolve() in _NO_REUSE:
+        return
+    try:
+        choice = node_for(build.dist, fetch=False)
+    except EngineError:
+        return
+    if choice is not None:
+        _worker(choice.path, build).spawn()
+
+
+def _serve(
+    node: str, build: Build, scenario: dict[str, Any], timeout: float
+) -> tuple[list[dict[str, Any]], int, str] | None:
+    from probe.engines import process
+
+    dist = build.dist
+    worker = _worker(node, build)
     try:
         served = worker.replay(scenario, timeout)
     except process.ProcessFailure as exc:

@@ -157,3 +157,37 @@ def test_the_build_process_protocol_is_json_lines(tmp_path: Path) -> None:
     assert result.code == 0
     worker.close()
     worker.close()  # closing twice is fine
+
+
+pytest_plugins = ["pytester"]
+
+
+@needs_real_builds
+def test_the_pytest_plugin_replays_on_a_build_with_one_process(
+    pytester: pytest.Pytester, builds: dict[str, Path]
+) -> None:
+    scen = pytester.path / "scen"
+    scen.mkdir()
+    for f in SHIPPED:
+        (scen / f.name).write_text(f.read_text())
+    spec = "openclaw@2026.5.31-beta.1"
+    counter = pytester.path / "conftest.py"
+    counter.write_text(
+        "from probe.engines import process\n"
+        "def pytest_sessionfinish(session):\n"
+        "    starts = sum(p.starts for p in process._POOL.values())\n"
+        "    open('starts.txt', 'w').write(str(starts))\n"
+    )
+    result = pytester.runpytest_subprocess(
+        "--probe-scenarios",
+        "scen",
+        "--probe-engine",
+        spec,
+        "--probe-strategy",
+        "fixed",
+        "-p",
+        "no:cacheprovider",
+    )
+    # Each shipped scenario on the model and on the build; the build cannot express one.
+    result.assert_outcomes(passed=2 * len(SHIPPED) - 1, skipped=1)
+    assert (pytester.path / "starts.txt").read_text() == "1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -177,3 +178,56 @@ def test_missing_npm_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monkey
     )
     with pytest.raises(real.EngineError, match="npm is not installed or not on PATH"):
         real.node_for(tmp_path / "package" / "dist", lambda _m: None)
+
+
+def test_an_unpublished_dependency_version_gets_the_nearest_published_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = ["2026.7.1", "2026.7.2-beta.2", "2026.7.2-beta.5", "2026.7.2"]
+    installs: list[dict[str, str]] = []
+
+    def install_packages(work: Path, wanted: dict[str, str], spec: str) -> None:
+        installs.append(dict(wanted))
+        if wanted["@openclaw/ai"] not in published:
+            raise real.MissingVersion("missing", "@openclaw/ai", wanted["@openclaw/ai"])
+
+    monkeypatch.setattr(real, "install_packages", install_packages)
+    monkeypatch.setattr(
+        real, "_nearest_published", lambda name, version: _nearest(published, version)
+    )
+    said: list[str] = []
+    wanted = {"@openclaw/ai": "2026.7.2-beta.3", "chalk": "5.6.2"}
+    got = real._install_published(tmp_path, wanted, "openclaw@2026.7.2-beta.3", said.append)
+    assert got == {"@openclaw/ai": {"wanted": "2026.7.2-beta.3", "used": "2026.7.2-beta.2"}}
+    assert installs[-1] == {"@openclaw/ai": "2026.7.2-beta.2", "chalk": "5.6.2"}
+    assert "never published" in said[0]
+
+
+def _nearest(published: list[str], version: str) -> str | None:
+    ordered = sorted({*published, version}, key=real._semver_key)
+    at = ordered.index(version)
+    below = [v for v in ordered[:at] if v in published]
+    return below[-1] if below else None
+
+
+def test_prereleases_sort_before_their_release() -> None:
+    versions = ["2026.7.2", "2026.7.2-beta.10", "2026.7.2-beta.2", "2026.7.1", "2026.7.2-beta.3"]
+    assert sorted(versions, key=real._semver_key) == [
+        "2026.7.1",
+        "2026.7.2-beta.2",
+        "2026.7.2-beta.3",
+        "2026.7.2-beta.10",
+        "2026.7.2",
+    ]
+
+
+def test_npm_no_matching_version_names_the_package() -> None:
+    proc = subprocess.CompletedProcess(
+        ["npm"],
+        1,
+        "",
+        "npm error notarget No matching version found for @openclaw/ai@2026.7.2-beta.3.\n",
+    )
+    failure = real._npm_failure("npm install", "a dependency of openclaw@X", proc)
+    assert isinstance(failure, real.MissingVersion)
+    assert (failure.name, failure.version) == ("@openclaw/ai", "2026.7.2-beta.3")
