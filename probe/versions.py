@@ -1,7 +1,7 @@
 """Every published openclaw version 2026.5.26 .. 2026.9.6 and the behaviour switches it contains.
 
 Pure data, read from the published bundles (ERAS.md's "present" column, checked chunk by chunk
-with tools/check_switches.py). Versions do not form one line: 6.33-6.35 are a branch with the
+with bench/check_switches.py). Versions do not form one line: 6.33-6.35 are a branch with the
 blocked-tool floor that the 7.1 line lacks, 7.1-1, 7.1-2 and 7.33-7.35 are maintenance releases
 of 7.1, and 9.1-beta.1 is a branch of 8.x. So a version is its own set, never "newer than".
 """

@@ -3,7 +3,7 @@
 Pure Python, no Node: each switch has an anchor (the function its change lives in) and a
 pattern (the change itself). No anchor in the code: None (the code cannot tell). Anchor and
 pattern: True; anchor without pattern: False. The patterns were written against the 52
-published bundles (tools/check_switches.py checks them against probe.versions).
+published bundles (bench/check_switches.py checks them against probe.versions).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Record the real event streams of the version scenarios, per build, for the tests.
 
-    python tools/record_versions.py [--out tests/realdata/versions] VERSION ...
+    python bench/record_versions.py [--out tests/realdata/versions] VERSION ...
 
 For each scenarios/versions/*.toml and each given published build: the build's run (events
 without probe's bookkeeping, runtime outcomes, summary), or why the build cannot express the

@@ -1,6 +1,6 @@
 """Differential check: random valid scenarios, the model of a version against its real build.
 
-    python tools/diff_versions.py --count 300 --seed 1 2026.6.35 2026.5.30-beta.1 ...
+    python bench/diff_versions.py --count 300 --seed 1 2026.6.35 2026.5.30-beta.1 ...
 
 For each version: `count` scenarios from probe.generate (seeded; the same seed gives the same
 scenarios), each replayed on `model:DESIGN@VERSION` and on `openclaw@VERSION` (one Node

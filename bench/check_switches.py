@@ -1,6 +1,6 @@
 """Check probe.versions against the code: read each tarball's switches, compare with the table.
 
-    python tools/check_switches.py [/work/builds/tgz]
+    python bench/check_switches.py DIR   (a folder of `npm pack openclaw@V` tarballs)
 
 For every openclaw-VERSION.tgz in the folder whose version is in probe.versions, reads the
 recovery chunks (package/dist/diagnostic*) straight from the tarball and runs
@@ -32,7 +32,9 @@ def chunks(tarball: Path) -> list[str]:
 
 
 def main() -> int:
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/builds/tgz")
+    if len(sys.argv) != 2:
+        sys.exit("usage: python bench/check_switches.py DIR (a folder of npm pack tarballs)")
+    folder = Path(sys.argv[1])
     bad = checked = 0
     for version, table in VERSIONS.items():
         tarball = folder / f"openclaw-{version}.tgz"
