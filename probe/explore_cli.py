@@ -17,7 +17,7 @@ import typer
 
 from probe.errors import UsageError
 from probe.escape import terminal
-from probe.options import NodeOpt, use_node
+from probe.options import NodeOpt, OutputOpt, use_node
 from probe.scenario import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
@@ -450,7 +450,8 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         ),
         no_write: Annotated[bool, typer.Option("--no-write", help="Write no files.")] = False,
         force: Annotated[
-            bool, typer.Option(help="Overwrite existing counterexample files.")
+            bool,
+            typer.Option(help="Overwrite existing counterexample files and the --output file."),
         ] = False,
         max_states: Annotated[
             int | None, typer.Option(min=1, help="Stop after this many states.")
@@ -479,6 +480,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 help="table, json, junit, markdown or github (annotations).",
             ),
         ] = "table",
+        output: OutputOpt = None,
         max_memory: Annotated[
             str | None,
             typer.Option(
@@ -543,6 +545,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 )
             if vary is not None and format not in ("table", "json"):
                 raise UsageError(f"--format {format!r}: a --vary sweep prints table or json")
+            from probe.output import check_output, emit
+
+            check_output(output, force)
             picked = [get_strategy(n) for n in strategy] if strategy else []
             picked += _model_strategies(engine)
             if not picked:
@@ -584,7 +589,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             if vary is not None:
                 if builds:
                     raise UsageError("--confirm replays counterexamples; --vary writes none")
-                _run_vary(seed_scenario, picked, config, vary, format)
+                emit(_run_vary(seed_scenario, picked, config, vary, format), output)
                 return
             outcomes: dict[str, StrategyOutcome] = {}
             started = datetime.now(UTC)
@@ -637,7 +642,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 outcomes[s.name] = StrategyOutcome(
                     result, seconds, written, _expected(loaded, s.name)
                 )
-            sys.stdout.write(
+            emit(
                 _render(
                     format,
                     outcomes,
@@ -647,7 +652,8 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                     started,
                     confirming=bool(builds),
                     walks=(seed, runs) if random_walk else None,
-                )
+                ),
+                output,
             )
             ok = all(o.passed for o in outcomes.values())
             raise typer.Exit(0 if ok else 1)
@@ -718,7 +724,7 @@ def _confirm(
 
 def _run_vary(
     seed: Scenario, picked: list[DedupStrategy], config: ExploreConfig, vary: str, format: str
-) -> None:
+) -> str:
     from probe.explore import explore
 
     key, values = _parse_vary(vary)
@@ -738,11 +744,10 @@ def _run_vary(
             row[s.name] = {c.invariant: len(c.trace) for c in result.counterexamples}
         rows.append(row)
     if format == "json":
-        sys.stdout.write(
+        return (
             json.dumps({"vary": key, "depth": config.depth, "rows": rows}, sort_keys=True, indent=2)
             + "\n"
         )
-        return
     names = [s.name for s in picked]
     lines = [
         f"which values of {key} make each violation reachable within {config.depth} steps "
@@ -757,4 +762,4 @@ def _run_vary(
                 ", ".join(f"{inv} ({length})" for inv, length in sorted(found.items())) or "-"
             )
         lines.append(f"{row[key]:>14}  " + "  ".join(f"{c:<34}" for c in cells))
-    sys.stdout.write("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"

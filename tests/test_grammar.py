@@ -69,7 +69,14 @@ def test_dash_h_is_help_everywhere(command: list[str]) -> None:
     assert code == 0 and out.startswith("Usage: probe")
 
 
-REPORTS = [["conform"], ["bisect", BUMP], ["engines", "list"], ["engines", "inspect", "x"]]
+REPORTS = [
+    ["conform"],
+    ["bisect", BUMP],
+    ["engines", "list"],
+    ["engines", "inspect", "x"],
+    ["explore"],
+    ["diff", "model:buggy", "model:fixed"],
+]
 
 
 @pytest.mark.parametrize("command", REPORTS, ids=" ".join)
@@ -96,6 +103,18 @@ def test_engines_list_follows_probe_format_and_writes_to_o(cache: Path, tmp_path
     assert _invoke("engines", "list", "-f", "json", "-o", str(target)) == (0, "", "")
     assert json.loads(target.read_text()) == doc
     assert _invoke("engines", "list", "-o", str(target))[0] == 2  # exists: --force
+
+
+def test_explore_writes_its_report_to_o_whole_and_refuses_an_existing_one(tmp_path: Path) -> None:
+    target = tmp_path / "explore.json"
+    args = ("explore", "--depth", "3", "--no-write", "-f", "json", "-o", str(target))
+    assert _invoke(*args) == (0, "", "")
+    doc = json.loads(target.read_text())
+    assert doc["depth_bound"] == 3 and doc["mode"] == "exhaustive"
+    code, out, err = _invoke(*args)
+    assert (code, out) == (2, "") and "already exists (use --force to replace it)" in err
+    assert json.loads(target.read_text()) == doc
+    assert _invoke(*args, "--force")[0] == 0
 
 
 def _pairs() -> list[tuple[str, list[PairResult]]]:
