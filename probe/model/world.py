@@ -464,20 +464,7 @@ class World:
             key = self.coordinator.request(request, cls)
             if key is not None:
                 calls.append((request, key))
-        # Then, after the runtime module's dynamic import, every runtime call of the tick is
-        # entered (all are continuations of one import promise) before any outcome is applied:
-        # first those returned at once, then those that awaited their run's end.
-        resolved: list[tuple[RecoveryRequest, str, int, Resolved]] = []
-        for request, key in calls:
-            index = len(self.runtime_calls)
-            self.runtime_calls = (*self.runtime_calls, None)
-            result = self.runtime.call(request, key, index)
-            if result is not None:
-                resolved.append((request, key, index, result))
-        for late in (False, True):
-            for request, key, index, result in resolved:
-                if result.awaited == late:
-                    self._resolve(request, key, index, result.outcome)
+        self._enter_runtime(calls)
 
     def _heartbeat_as(self, b: Behaviour) -> None:
         """The tick of a version with switches on: _heartbeat's pass with their changes."""
@@ -552,7 +539,12 @@ class World:
         self._enter_runtime(calls)
 
     def _enter_runtime(self, calls: list[tuple[RecoveryRequest, str]]) -> None:
-        """The tick's runtime calls after the import: all entered, then outcomes applied."""
+        """The tick's runtime calls after the import: all entered, then outcomes applied.
+
+        After the runtime module's dynamic import every runtime call of the tick is entered (all
+        are continuations of one import promise) before any outcome is applied: first those
+        returned at once, then those that awaited their run's end.
+        """
         resolved: list[tuple[RecoveryRequest, str, int, Resolved]] = []
         for request, key in calls:
             index = len(self.runtime_calls)
