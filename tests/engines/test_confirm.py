@@ -43,10 +43,11 @@ def test_the_minimal_counterexample_is_confirmed_on_the_last_buggy_build(
     assert [s["do"] for s in violation["trace"]] == ["tick", "bump", "tick"]
     on_buggy, on_fixed = violation["confirm"]
     assert on_buggy["engine"] == BUGGY and on_buggy["design"] == "buggy"
-    assert on_buggy["status"] == CONFIRMED and on_buggy["model"] == "model:buggy"
+    # The build is held to the model of its own version.
+    assert on_buggy["status"] == CONFIRMED and on_buggy["model"] == "model:buggy@2026.5.30-beta.1"
     assert on_buggy["detail"] == [] and "phantom-request" in on_buggy["violations"]
     # The fixed build does not show it, and the model of its design says the same.
-    assert on_fixed["status"] == AGREES and on_fixed["model"] == "model:fixed"
+    assert on_fixed["status"] == AGREES and on_fixed["model"] == "model:fixed@2026.5.31-beta.1"
     assert on_fixed["violations"] == []
     code, out, _ = explore("--confirm", BUGGY)
     assert code == 0

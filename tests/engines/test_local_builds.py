@@ -100,12 +100,13 @@ def test_conform_pairs_a_model_with_a_local_build(own: dict[str, Path]) -> None:
     code, out, err = invoke("conform", "--pair", f"model:buggy={own['dist']}", SCENARIO)
     assert code == 0, err
     assert "agree" in out and "1 agree, 0 differ" in out
-    # --engine: the model of the build's own design, read from its coordinator key.
+    # --engine: the model of the build's own design (read from its coordinator key) at the
+    # version its package.json names.
     code, out, err = invoke("conform", "--engine", str(own["dist"]), "-f", "json", SCENARIO)
     assert code == 0, err
     (pair,) = json.loads(out)["scenarios"][0]["pairs"]
     assert (pair["model"], pair["real"], pair["status"]) == (
-        "model:buggy",
+        "model:buggy@2026.5.30-beta.1",
         str(own["dist"]),
         "agree",
     )
