@@ -242,6 +242,7 @@ def _inspect_doc(spec: str, dist: Path, inspected: dict[str, Any], key: KeyShape
         "optional_functions": inspected.get("optional_functions", []),
         "node": _node_doc(dist),
         "process": _process_doc(inspected),
+        "sandbox": _sandbox_text(dist),
         "substituted": _substituted(dist),
     }
 
@@ -260,6 +261,15 @@ def _process_doc(inspected: dict[str, Any]) -> dict[str, Any]:
     if not real.reuses_processes():
         return {"reuse": False, "reason": "PROBE_BUILD_PROCESS=fresh"}
     return {"reuse": bool(found.get("reuse")), "reason": found.get("reason")}
+
+
+def _sandbox_text(dist: Path) -> str:
+    """What confines the build process: Node's permission model (or why not) and the JS traps."""
+    from probe.engines import nodes, permissions, real
+
+    choice = real.node_for(dist, fetch=False)
+    version = nodes.parse_version(choice.version) if choice is not None else None
+    return permissions.sandbox_line(version, real.permission_refusal(dist))
 
 
 def _node_doc(dist: Path) -> dict[str, Any]:
@@ -400,6 +410,8 @@ def render_inspect(doc: dict[str, Any]) -> str:
             )
         else:
             lines.append(f"process     a fresh Node process per scenario: {proc['reason']}")
+    if doc.get("sandbox"):
+        lines.append(f"sandbox     {doc['sandbox']}")
     if doc["problems"]:
         lines.append("problems")
         lines.extend(f"  {p['kind']}: {p['message']}" for p in doc["problems"])

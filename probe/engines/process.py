@@ -58,9 +58,12 @@ class BuildProcess:
         env: Callable[[Path], dict[str, str]],
         *,
         start_timeout: float = START_TIMEOUT_S,
+        flags: Callable[[Path], list[str]] | None = None,
     ) -> None:
         self.command = command
         self._env = env
+        # Node flags that name the process's sandbox folder (the permission model), put first.
+        self._flags = flags
         self.start_timeout = start_timeout
         self._proc: subprocess.Popen[bytes] | None = None
         self._sandbox: Path | None = None
@@ -88,8 +91,9 @@ class BuildProcess:
         self._sandbox = Path(tempfile.mkdtemp(prefix="probe-sandbox-"))
         self._stderr = open(self._sandbox / ".stderr", "w+b")  # noqa: SIM115 - closed in close()
         self._buffer = b""
+        flags = self._flags(self._sandbox) if self._flags is not None else []
         self._proc = subprocess.Popen(
-            self.command,
+            [self.command[0], *flags, *self.command[1:]],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,

@@ -51,6 +51,7 @@ PACKAGE = "openclaw"
 _COMPLETE_MARKER = ".probe-engine.json"
 _DEPS_MARKER = ".probe-deps.json"
 _DEPS_DIR = ".deps"  # node_modules sets for builds probe did not install (cache/.deps/HASH)
+_NO_PERMISSION_DIR = ".no-permission"  # builds that cannot load under Node's permission model
 _UNDRIVABLE_DIR = ".undrivable"  # what a downloaded build lacked (cache/.undrivable/VERSION.json)
 _MIN_NODE_MAJOR = 20
 _VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
@@ -320,9 +321,10 @@ def _run_harness(
     extra = dict(build.env) if build is not None else {}
     with tempfile.TemporaryDirectory(prefix="probe-sandbox-") as name:
         sandbox = Path(name)
+        guard = _permission_flags(node, build, sandbox)
         try:
             return subprocess.run(
-                [node, *flags, str(harness_path()), *args],
+                [node, *guard, *flags, str(harness_path()), *args],
                 input=stdin if stdin is not None else "",
                 capture_output=True,
                 text=True,
@@ -334,6 +336,24 @@ def _run_harness(
             raise EngineError(
                 f"the harness did not finish within {timeout:.0f} s ({' '.join(args)})"
             ) from exc
+
+
+def _permission_flags(node: str, build: Build | None, sandbox: Path) -> list[str]:
+    """Node's permission model for one harness process (see probe.engines.permissions)."""
+    from probe.engines import nodes, permissions
+
+    if build is not None and permission_refusal(build.dist) is not None:
+        return []
+    try:
+        version = nodes._checked(node)
+    except nodes.NodeError:
+        return []
+    env = build.env if build is not None else ()
+    # The pinned fake-timers resolve their own dependency (@sinonjs/commons) beside them.
+    pinned = [Path(value) for name, value in env if name == "PROBE_FAKE_TIMERS"]
+    extra = [*pinned, *(a for p in pinned for a in Path(p).parents if a.name == "node_modules")]
+    roots = permissions.read_roots(build.dist if build is not None else None, harness_path(), extra)
+    return permissions.node_flags(version, roots, sandbox)
 
 
 def _harness_json(
@@ -355,7 +375,7 @@ def _harness_line(node: str, mode: str, dist: Path, kind: str) -> dict[str, Any]
     found = next(
         (
             line
-            for line in _harness_json(node, [mode, str(dist)], _RUN_TIMEOUT_S)
+            for line in _harness_json(node, [mode, str(dist)], _RUN_TIMEOUT_S, Build(dist))
             if line.get("kind") == kind
         ),
         None,
@@ -759,9 +779,11 @@ def check_loads(dist: Path, say: Callable[[str], None]) -> str:
         assert choice is not None
         say(f"checking that the build loads (Node v{choice.version}, {choice.source})")
         try:
-            _harness_json(choice.path, ["--check", str(dist)], _RUN_TIMEOUT_S)
+            _harness_json(choice.path, ["--check", str(dist)], _RUN_TIMEOUT_S, Build(dist))
         except EngineError as exc:
             if _learn_sqlite_need(dist, choice.path, exc.message):
+                continue
+            if _refused_by_permissions(dist, exc.message):
                 continue
             raise
         return choice.version
@@ -977,8 +999,9 @@ def run_build(
             lines, code, stderr = served
             break
         proc = _run_harness(choice.path, [str(dist)], json.dumps(scenario), timeout, build)
-        if proc.returncode in (0, 3) or not _learn_sqlite_need(
-            dist, choice.path, proc.stdout + proc.stderr
+        output = proc.stdout + proc.stderr
+        if proc.returncode in (0, 3) or not (
+            _learn_sqlite_need(dist, choice.path, output) or _refused_by_permissions(dist, output)
         ):
             lines, code, stderr = _parse_lines(proc.stdout), proc.returncode, proc.stderr
             break
@@ -1003,12 +1026,14 @@ def _worker(node: str, build: Build) -> process_BuildProcess:
     from probe.engines import process
 
     dist = build.dist
-    key = (node, str(dist), build.node_flags, build.env)
+    key = (node, str(dist), build.node_flags, build.env, permission_refusal(dist) is None)
 
     def make() -> process.BuildProcess:
         command = [node, *build.node_flags, str(harness_path()), "--serve", str(dist)]
         return process.BuildProcess(
-            command, lambda sandbox: {**_sandbox_env(sandbox), **dict(build.env)}
+            command,
+            lambda sandbox: {**_sandbox_env(sandbox), **dict(build.env)},
+            flags=lambda sandbox: _permission_flags(node, build, sandbox),
         )
 
     return process.pooled(key, make)
@@ -1044,8 +1069,35 @@ def _serve(
             if "cannot reset its diagnostic state" in exc.message:
                 _NO_REUSE[Path(dist).resolve()] = exc.message
                 return None
+            if _refused_by_permissions(dist, exc.message + worker.stderr_tail()):
+                return None
         raise EngineError(f"openclaw harness on {dist}: {exc.message}") from None
     return served.lines, served.code, served.stderr
+
+
+def permission_refusal(dist: Path) -> str | None:
+    """Why this build runs under the harness's JS traps alone, without Node's permission model
+    (None: it runs under both)."""
+    from probe.engines import permissions
+
+    return permissions.refusal(cache_dir() / _NO_PERMISSION_DIR, dist, harness_digest())
+
+
+def _refused_by_permissions(dist: Path, text: str) -> bool:
+    """A build that Node's permission model stopped from loading runs under the JS traps alone
+    from now on, and `probe engines inspect` says so; True when that is new (try again)."""
+    from probe.engines import permissions
+
+    if "ERR_ACCESS_DENIED" not in text or permission_refusal(dist) is not None:
+        return False
+    found = re.search(r"ERR_ACCESS_DENIED[^\n]*", text)
+    reason = found.group(0)[:300] if found else "ERR_ACCESS_DENIED"
+    permissions.refuse(cache_dir() / _NO_PERMISSION_DIR, dist, reason, harness_digest())
+    _stderr_progress(
+        f"{dist}: the build did not load under Node's permission model; "
+        "running it under the harness's JS traps alone"
+    )
+    return True
 
 
 def _build_result(

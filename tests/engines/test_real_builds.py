@@ -118,9 +118,14 @@ def test_a_version_that_does_not_exist(engine_cache: Path) -> None:
     assert "0.0.0-probe-no-such-version" not in dict(real.list_installed())
 
 
+@pytest.mark.parametrize("permission", ["on", "off"])
 def test_the_sandbox_keeps_writes_inside(
-    builds: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    builds: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, permission: str
 ) -> None:
+    from probe.engines import permissions, process
+
+    process.close_all()  # a process started under the other setting is not reused
+    monkeypatch.setenv(permissions.OFF_ENV, permission)
     tmp_openclaw = Path("/tmp/openclaw")
     existed = tmp_openclaw.exists()
     home = tmp_path / "home"
@@ -131,12 +136,13 @@ def test_the_sandbox_keeps_writes_inside(
     result = real.run_build(builds["fixed"], load(REFERENCE / "issue-bump-hold.toml"))
     assert list(home.iterdir()) == []
     assert {p: p.stat().st_mtime_ns for p in entry.rglob("*")} == before
+    mkdir = {"what": "write", "api": "fs.mkdirSync", "target": str(tmp_openclaw)}
     if not existed:
-        # The logger tries /tmp/openclaw first; the guard refuses it and it falls back to TMPDIR.
+        # The logger tries /tmp/openclaw first and falls back to TMPDIR: under the permission
+        # model its accessSync("/tmp") is already denied (no read there), so it never gets to
+        # the mkdir; under the traps alone the write guard refuses the mkdir and reports it.
         assert not tmp_openclaw.exists()
-        assert {"what": "write", "api": "fs.mkdirSync", "target": str(tmp_openclaw)} in result[
-            "blocked"
-        ]
+        assert (mkdir in result["blocked"]) is (permission == "off")
     assert [b for b in result["blocked"] if b["what"] != "write"] == []
 
 

@@ -10,6 +10,9 @@
  *        "functions":[{"name","found_as","region","chunk","export"}],"shim","seam","heartbeat_ms","settle_ms",
  *        "problems":[{"kind":"no_code"|"layout","message"}],"status":"drivable"|"no_code"|"layout"}
  *   node harness.mjs --self-test-network        try to reach the network once per trapped API
+ *   node harness.mjs --self-test-sandbox <outside> [--no-traps]
+ *       try each escape (writes into <outside>, child processes, workers, network, process.binding)
+ *       and print {"kind":"self_test","api","refused_by":"permission"|"trap"|null,"error"}
  *
  * <dist-dir> is an extracted `npm pack openclaw@VERSION` package's `dist/` (or any openclaw build's),
  * with the packages that `--list-deps` names (plus @sinonjs/fake-timers) resolvable from it. probe
@@ -78,8 +81,12 @@
  *   outcomes   startDiagnosticHeartbeat's recoverStuckSession seam gets a replica of the build's own
  *              recoverStuckSession (same promise shape, checked against the build's source) that
  *              notes each call and its outcome; the build's runtime does the work.
- *   sandbox    network entry points, child processes and workers throw and are reported; fs writes
- *              outside $PROBE_SANDBOX (or a temp folder made here) throw EACCES and are reported.
+ *   sandbox    network entry points, child processes, workers and process.binding throw and are
+ *              reported; fs writes outside $PROBE_SANDBOX (or a temp folder made here) throw EACCES
+ *              and are reported. probe also starts Node under its permission model (reads where the
+ *              build and harness live, writes in the sandbox, no child processes or workers:
+ *              probe/engines/permissions.py); these traps stay for the network, which it does not
+ *              cover, and to report what was refused.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -637,6 +644,8 @@ async function installNetworkAndProcessTraps() {
     trapFunction(childProcess, name, "process", `child_process.${name}`);
   }
   trapFunction(workerThreads, "Worker", "process", "worker_threads.Worker");
+  // Raw bindings bypass every trap above (and the permission model refuses them too).
+  trapFunction(process, "binding", "process", "process.binding");
   syncBuiltinESMExports();
 }
 
@@ -1389,10 +1398,65 @@ async function selfTestNetwork() {
   return 0;
 }
 
+async function selfTestSandbox(outside, traps) {
+  // Each escape a build could try, run in the build process's sandbox; `refused_by` says what
+  // stopped it: "permission" (Node's permission model, ERR_ACCESS_DENIED), "trap" (the harness's
+  // JS traps) or null (it went through; the test then finds its file outside the sandbox).
+  const sandbox = prepareSandbox();
+  if (traps) {
+    await installNetworkAndProcessTraps();
+    installWriteGuard(sandbox);
+  }
+  const require = createRequire(import.meta.url);
+  const fsp = require("node:fs/promises");
+  const target = (name) => path.join(outside, name);
+  const settle = (emitter, ok) =>
+    new Promise((resolve, reject) => {
+      emitter.once("error", reject);
+      emitter.once(ok, () => resolve(emitter));
+    });
+  const attempts = [
+    ["fs.writeFileSync", () => fs.writeFileSync(target("writeFileSync"), "x")],
+    ["fs.promises.writeFile", () => fsp.writeFile(target("promises.writeFile"), "x")],
+    ["fs.createWriteStream", () => settle(fs.createWriteStream(target("createWriteStream")), "open")
+      .then((stream) => stream.end("x"))],
+    ["fs.cpSync", () => fs.cpSync(fileURLToPath(import.meta.url), target("cpSync"))],
+    ["fs.mkdirSync", () => fs.mkdirSync(target("mkdirSync"))],
+    ["child_process.spawn", () => settle(require("node:child_process").spawn("true"), "spawn")],
+    ["child_process.exec", () => settle(require("node:child_process").exec("true"), "spawn")],
+    ["worker_threads.Worker", () => settle(
+      new (require("node:worker_threads").Worker)("", { eval: true }), "online")],
+    ["net.connect", () => settle(require("node:net").connect(9, "127.0.0.1"), "connect")],
+    ["http.request", () => settle(require("node:http").request("http://127.0.0.1:9/").end(), "response")],
+    ["dgram.createSocket", () => require("node:dgram").createSocket("udp4").close()],
+    ["dns.lookup", () => new Promise((resolve, reject) =>
+      require("node:dns").lookup("localhost", (err) => (err ? reject(err) : resolve())))],
+    ["process.binding", () => process.binding("fs")],
+  ];
+  for (const [label, attempt] of attempts) {
+    let refusedBy = null;
+    let error = null;
+    try {
+      await attempt();
+    } catch (err) {
+      error = err?.code ?? String(err);
+      if (err?.code === "ERR_ACCESS_DENIED") refusedBy = "permission";
+      else if (String(err?.message).startsWith("probe harness sandbox") ||
+               String(err?.message).includes("probe harness sandbox refused")) refusedBy = "trap";
+    }
+    out({ kind: "self_test", api: label, refused_by: refusedBy, error });
+  }
+  out({ kind: "done", permission: typeof process.permission === "object" && process.permission !== null });
+  return 0;
+}
+
 async function main() {
   const args = process.argv.slice(2);
   try {
     if (args[0] === "--self-test-network") return finish(await selfTestNetwork());
+    if (args[0] === "--self-test-sandbox" && args[1]) {
+      return finish(await selfTestSandbox(path.resolve(args[1]), args[2] !== "--no-traps"));
+    }
     if (args[0] === "--list-deps" && args[1]) {
       out({ kind: "deps", ...listDeps(path.resolve(args[1])) });
       return finish(0);
