@@ -668,7 +668,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 row["node"] = None
                 if version in installed:
                     row["key"] = key_shape(real.dist_dir(version)).shape
-                    choice = real.node_for(real.dist_dir(version), fetch=False)
+                    try:
+                        choice = real.node_for(real.dist_dir(version), fetch=False)
+                    except real.EngineError:  # no Node on PATH: a listing needs none
+                        choice = None
                     row["node"] = choice.version if choice is not None else None
                 else:
                     remembered = real.remembered_undrivable(version)
