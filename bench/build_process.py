@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from probe.engines import process, real  # noqa: E402
 from probe.engines.engine import normalized  # noqa: E402
-from probe.files import read_scenario  # noqa: E402
+from probe.scenario.files import read_scenario  # noqa: E402
 from probe.strategies import REGISTRY  # noqa: E402
 
 PINNED = ("2026.5.30-beta.1", "2026.5.31-beta.1")

@@ -2,7 +2,7 @@
 
     python bench/diff_versions.py --count 300 --seed 1 2026.6.35 2026.5.30-beta.1 ...
 
-For each version: `count` scenarios from probe.generate (seeded; the same seed gives the same
+For each version: `count` scenarios from probe.scenario.generate (seeded; the same seed gives the same
 scenarios), each replayed on `model:DESIGN@VERSION` and on `openclaw@VERSION` (one Node
 process per scenario), compared event for event (probe's diff_runs). Prints one line per
 version (agree / differ / not comparable) and writes every disagreement, with the scenario's
@@ -17,11 +17,11 @@ import sys
 import time
 from pathlib import Path
 
-from probe.dump import dump_scenario
 from probe.engines.base import CannotExpress, ModelEngine
 from probe.engines.engine import RealEngine, diff_runs
 from probe.errors import ProbeError
-from probe.generate import generate_many
+from probe.scenario.dump import dump_scenario
+from probe.scenario.generate import generate_many
 from probe.strategies import REGISTRY
 from probe.versions import design_of, switches_of
 

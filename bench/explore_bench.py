@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -36,11 +35,11 @@ from pathlib import Path
 
 from startup import ENV, probe_command  # bench/ is on the path when run as a script
 
-from probe.dump import dump_scenario
 from probe.explore import ISSUE_SEED, ExploreConfig, explore, explore_random
 from probe.invariants import InvariantChecker
 from probe.model.world import World
-from probe.scenario import Bump, Progress, Release, StateChange, Tick
+from probe.scenario.dump import dump_scenario
+from probe.scenario.values import Bump, Progress, Release, StateChange, Tick
 from probe.strategies import REGISTRY
 
 TWO = replace(

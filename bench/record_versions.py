@@ -19,7 +19,7 @@ from pathlib import Path
 from probe.engines.base import CannotExpress
 from probe.engines.engine import RealEngine, normalized
 from probe.errors import ProbeError
-from probe.files import read_scenario
+from probe.scenario.files import read_scenario
 from probe.strategies import REGISTRY
 from probe.versions import switches_of
 

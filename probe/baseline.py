@@ -8,8 +8,8 @@ from typing import Any, cast
 
 from probe.errors import UsageError
 from probe.escape import terminal
-from probe.limits import LIMITS
-from probe.toml_lines import nesting_past
+from probe.scenario.limits import LIMITS
+from probe.scenario.toml_lines import nesting_past
 
 # Keys of a scenario object that are not per strategy, in the order changes are listed.
 _SCENARIO_KEYS = ("name", "ok", "variant", "divergence_step", "notes")

@@ -21,7 +21,7 @@ from probe.engines.layout import KeyShape, key_shape
 from probe.report.json_report import strategy_dict
 from probe.report.results import judge
 from probe.run import Run
-from probe.scenario import Scenario
+from probe.scenario.values import Scenario
 
 VERDICT = "verdict"  # the build ran the scenario: `verdict` holds the judged value
 NO_CODE = "no_code"  # the build predates the stuck-session recovery code

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from probe.report.results import NotComparable, Report
     from probe.report.timing import Timing
     from probe.run import Run
-    from probe.scenario import Scenario
+    from probe.scenario.values import Scenario
 
 Registry = Mapping[str, DedupStrategy]
 
@@ -96,7 +96,7 @@ def _strategies(names: list[str] | None, registry: Registry = REGISTRY) -> list[
 def _load(
     files: list[tuple[Path, str]], registry: Registry = REGISTRY
 ) -> list[tuple[Scenario, str]]:
-    from probe.files import read_all
+    from probe.scenario.files import read_all
 
     return read_all(files, registry.keys())
 
@@ -123,8 +123,8 @@ def _engines(
 def _replay(engine: Engine, scenario: Scenario, shown: str) -> Run | NotComparable:
     """The engine's run, or why it could not replay the scenario (as conform reports it)."""
     from probe.engines.base import CannotExpress
-    from probe.limits import TooManyEvents
     from probe.report.results import NotComparable, Unexpressed
+    from probe.scenario.limits import TooManyEvents
 
     try:
         return engine.replay(scenario)
@@ -227,8 +227,8 @@ def _emit(text: str, output: Path | None) -> None:
 
 def _key_lines(chosen: list[tuple[Path, str]]) -> dict[str, dict[str, int]]:
     """Where each key stands in each scenario file, for annotations on expectation lines."""
-    from probe.files import read_text
-    from probe.toml_lines import index_lines
+    from probe.scenario.files import read_text
+    from probe.scenario.toml_lines import index_lines
 
     lines: dict[str, dict[str, int]] = {}
     for path, shown in chosen:
@@ -298,8 +298,8 @@ class _Outputs:
         if self.baseline is None or (self.update_baseline and not self.baseline.exists()):
             return None
         from probe.baseline import parse_baseline
-        from probe.files import Unreadable, read_limited
-        from probe.limits import LIMITS
+        from probe.scenario.files import Unreadable, read_limited
+        from probe.scenario.limits import LIMITS
 
         shown = terminal(str(self.baseline))
         try:
@@ -399,11 +399,11 @@ def _record(
 ) -> Report:
     """Write each run into its scenario's [expect.*] (all files or none), and judge the runs
     again against what was written."""
-    from probe.files import Unreadable, read_limited
-    from probe.limits import LIMITS
     from probe.output import replace_file
-    from probe.record import record
     from probe.report.results import Report, judge
+    from probe.scenario.files import Unreadable, read_limited
+    from probe.scenario.limits import LIMITS
+    from probe.scenario.record import record
 
     path_of = {shown: path for path, shown in chosen}
     problems: list[Problem] = []
@@ -477,7 +477,7 @@ def run(
     use_node(node)
 
     def body() -> None:
-        from probe.files import scenario_files
+        from probe.scenario.files import scenario_files
 
         chosen = scenario_files(files)
         _produce(
@@ -526,7 +526,7 @@ def compare(
     use_node(node)
 
     def body() -> None:
-        from probe.files import default_files, scenario_files
+        from probe.scenario.files import default_files, scenario_files
 
         which = None
         if files:
@@ -558,7 +558,7 @@ def validate(
     """Check scenario files without running them."""
 
     def body() -> None:
-        from probe.files import scenario_files
+        from probe.scenario.files import scenario_files
 
         loaded = _load(scenario_files(files), _registry(plugin))
         for scenario, shown in loaded:
@@ -610,14 +610,14 @@ def new(
         if target.exists() and not force:
             raise UsageError(f"{target}: already exists (use --force to overwrite it)")
         if random_seed is None:
-            from probe.skeleton import skeleton
+            from probe.scenario.skeleton import skeleton
 
             text = skeleton(stem)
         else:
             import random
 
-            from probe.dump import dump_scenario
-            from probe.generate import generate
+            from probe.scenario.dump import dump_scenario
+            from probe.scenario.generate import generate
 
             scenario = generate(
                 random.Random(random_seed), name=f"random scenario (seed {random_seed})"

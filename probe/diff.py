@@ -17,11 +17,11 @@ from typing import Any
 from probe.engines.base import CannotExpress, Engine
 from probe.engines.engine import PROBE_ONLY_KEYS, diff_runs
 from probe.explore import ExploreConfig, candidate_steps
-from probe.generate import REFS
 from probe.model.events import COMPLETED, LONG_RUNNING, STALLED, STATE, STUCK, Event
 from probe.model.world import World, WorldState
 from probe.run import Run
-from probe.scenario import (
+from probe.scenario.generate import REFS
+from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
     DEFAULT_WARN_MS,

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from probe.diff import Difference, DiffResult
     from probe.engines.base import Engine
     from probe.report.diff_report import Sources, Written
-    from probe.scenario import Scenario, Step
+    from probe.scenario.values import Scenario, Step
 
 DIFF_FORMATS = ("table", "json", "markdown", "junit", "github")
 DEFAULT_OUT = Path("probe-diff")
@@ -38,7 +38,7 @@ def _table_names(engine: Engine) -> tuple[str | None, str | None]:
 
 
 def _accepted(text: str) -> bool:
-    from probe.loader import parse_scenario
+    from probe.scenario.loader import parse_scenario
 
     try:
         parse_scenario(text, "diff", REGISTRY.keys())
@@ -116,7 +116,7 @@ def _progress(total: int) -> tuple[Callable[[int, str], None] | None, Callable[[
 
 
 def _trace_name(number: int, steps: tuple[Step, ...]) -> str:
-    from probe.dump import step_table
+    from probe.scenario.dump import step_table
 
     verbs = []
     for step in steps:
@@ -135,7 +135,7 @@ def _scenarios(
     scenarios: list[tuple[str, Scenario]] = []
     loaded: list[tuple[Scenario, str]] = []
     if files or (not random_count and depth is None):
-        from probe.files import default_files, read_all, scenario_files
+        from probe.scenario.files import default_files, read_all, scenario_files
 
         if files:
             chosen = scenario_files(files)
@@ -145,7 +145,7 @@ def _scenarios(
         loaded = read_all(chosen, REGISTRY.keys())
         scenarios += [(shown, s) for s, shown in loaded]
     if random_count:
-        from probe.generate import GenerateOptions, generate_many
+        from probe.scenario.generate import GenerateOptions, generate_many
 
         options = GenerateOptions(timer_settings=all_features, failed_releases=all_features)
         scenarios += generate_many(seed, random_count, options)

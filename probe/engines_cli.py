@@ -16,7 +16,7 @@ import typer
 
 from probe.errors import Problem, ScenarioError, UsageError
 from probe.options import NodeOpt, use_node
-from probe.scenario import Scenario
+from probe.scenario.values import Scenario
 from probe.strategies import REGISTRY
 
 if TYPE_CHECKING:  # the engine modules are imported where used: they are slow to import
@@ -121,7 +121,7 @@ def _pairs(specs: list[str] | None, builds: list[str] | None = None) -> list[tup
 
 
 def _load(files: list[Path] | None) -> list[tuple[Scenario, str]]:
-    from probe.files import default_files, read_all, scenario_files
+    from probe.scenario.files import default_files, read_all, scenario_files
 
     if files:
         chosen = scenario_files(files)
@@ -827,7 +827,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 select_range,
             )
             from probe.engines import real
-            from probe.files import read_scenario
+            from probe.scenario.files import read_scenario
 
             _format(format, ("table", "json", "junit", "github"), "bisect")
             _check(output, force)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from probe.run import Run
-from probe.scenario import Expectation
+from probe.scenario.values import Expectation
 
 Value = int | list[int] | list[str] | dict[str, int]
 

@@ -24,7 +24,7 @@ from probe.model.heartbeat import RecoveryRequest
 from probe.model.state import MAX_ENTRIES, PRUNE_INTERVAL_MS
 from probe.model.world import RECORD_KEY_WIDTH, World, WorldState
 from probe.replay import replay
-from probe.scenario import (
+from probe.scenario.values import (
     SESSION_STATES,
     Advance,
     Bump,

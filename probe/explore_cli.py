@@ -18,7 +18,7 @@ import typer
 from probe.errors import UsageError
 from probe.escape import terminal
 from probe.options import NodeOpt, OutputOpt, use_node
-from probe.scenario import Scenario
+from probe.scenario.values import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
 if TYPE_CHECKING:  # imported where used: the engine and report modules are slow to import
@@ -197,8 +197,8 @@ def _write(
     force: bool,
     strategies: list[DedupStrategy],
 ) -> str:
-    from probe.dump import dump_scenario
     from probe.explore import counterexample_scenario
+    from probe.scenario.dump import dump_scenario
 
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{strategy}-{example.invariant}.toml"
@@ -220,7 +220,7 @@ def _write(
 
 
 def _trace_lines(example: Counterexample) -> list[str]:
-    from probe.dump import step_table
+    from probe.scenario.dump import step_table
 
     lines = []
     for i, step in enumerate(example.trace, start=1):
@@ -335,8 +335,8 @@ def _json(
     confirming: bool = False,
     walks: tuple[int, int] | None = None,
 ) -> str:
-    from probe.dump import step_table
     from probe.explore import FINGERPRINT_BITS
+    from probe.scenario.dump import step_table
 
     doc: dict[str, Any] = {
         "ok": all(o.ok for o in outcomes.values()),
@@ -554,7 +554,9 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 picked = list(REGISTRY.values())
             loaded = None
             if scenario_file is not None:
-                from probe.files import read_scenario  # and the TOML parser: only for a file
+                from probe.scenario.files import (
+                    read_scenario,  # and the TOML parser: only for a file
+                )
 
                 loaded = read_scenario(scenario_file, REGISTRY.keys())
             seed_scenario = loaded or ISSUE_SEED

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from probe.model.events import LONG_RUNNING, STALLED, STUCK
 from probe.model.world import World
-from probe.scenario import Release
+from probe.scenario.values import Release
 
 
 def idle_step(world: World, number: int, step: object) -> str | None:

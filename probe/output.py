@@ -17,7 +17,7 @@ def check_output(output: Path | None, force: bool, option: str = "--output") -> 
     shown = terminal(str(output))
     if output.is_dir():
         raise UsageError(f"{shown}: is a directory; {option} takes a file")
-    from probe.files import not_regular
+    from probe.scenario.files import not_regular
 
     kind = not_regular(output)
     if kind is not None:  # a file is renamed into place: it would replace a FIFO, /dev/null

@@ -15,7 +15,7 @@ import pytest
 
 if TYPE_CHECKING:
     from probe.report.failures import Failure
-    from probe.scenario import Scenario
+    from probe.scenario.values import Scenario
     from probe.strategies import DedupStrategy
 
 
@@ -80,7 +80,7 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         from probe.errors import ScenarioError
-        from probe.files import read_scenario
+        from probe.scenario.files import read_scenario
         from probe.strategies import REGISTRY, get_strategy
 
         shown = (
@@ -119,8 +119,8 @@ class ScenarioFile(pytest.File):
 
 
 def _key_lines(path: Path) -> dict[str, int]:
-    from probe.files import read_text
-    from probe.toml_lines import index_lines
+    from probe.scenario.files import read_text
+    from probe.scenario.toml_lines import index_lines
 
     text = read_text(path)
     return {} if text is None else index_lines(text)
@@ -165,7 +165,7 @@ class ScenarioItem(pytest.Item):
 
     def _locate(self, failure: Failure) -> str:
         from probe.report.failures import step_line
-        from probe.toml_lines import line_of
+        from probe.scenario.toml_lines import line_of
 
         if failure.kind == "invariant":
             line = step_line(self.scenario, failure.step)

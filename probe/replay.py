@@ -7,7 +7,7 @@ from probe.model.behaviour import Behaviour
 from probe.model.events import REQUESTED
 from probe.model.world import World
 from probe.run import Run
-from probe.scenario import Scenario
+from probe.scenario.values import Scenario
 from probe.strategies import DedupStrategy
 
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from probe.explore import ISSUE_SEED
-from probe.files import read_scenario
-from probe.scenario import Scenario, SessionSeed, Settings, Step
+from probe.scenario.files import read_scenario
+from probe.scenario.values import Scenario, SessionSeed, Settings, Step
 from probe.strategies import REGISTRY
 
 REF = "agent:main:direct"

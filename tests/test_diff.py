@@ -23,12 +23,12 @@ from probe.diff import (
 from probe.diff_cli import file_text
 from probe.engines.base import CannotExpress, ModelEngine, Unexpressible
 from probe.explore import ISSUE_SEED
-from probe.files import read_scenario
-from probe.generate import generate_many
-from probe.loader import parse_scenario
 from probe.replay import replay
 from probe.run import Run
-from probe.scenario import (
+from probe.scenario.files import read_scenario
+from probe.scenario.generate import generate_many
+from probe.scenario.loader import parse_scenario
+from probe.scenario.values import (
     Advance,
     Bump,
     Progress,

@@ -22,7 +22,7 @@ from probe.explore import (
 from probe.invariants import PHANTOM_REQUEST, SWALLOWED_REQUEST
 from probe.model.world import World
 from probe.replay import replay
-from probe.scenario import Bump, Tick
+from probe.scenario.values import Bump, Tick
 from probe.strategies import REGISTRY
 from tests.test_invariants import OneKey
 

@@ -29,7 +29,7 @@ from probe.explore_cli import parse_size, process_memory
 from probe.invariants import OBSERVED_EVENTS, InvariantChecker
 from probe.model.world import World
 from probe.replay import replay
-from probe.scenario import Scenario, Settings, Step
+from probe.scenario.values import Scenario, Settings, Step
 from probe.strategies import REGISTRY, DedupStrategy
 from tests.conftest import ROOT
 from tests.test_explore_state import MIXED, TWO

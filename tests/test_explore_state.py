@@ -20,7 +20,7 @@ from probe.model.events import Event, defined, payload
 from probe.model.heartbeat import RecoveryRequest
 from probe.model.state import PRUNE_INTERVAL_MS, SessionRecord
 from probe.model.world import World
-from probe.scenario import Scenario, Settings, Step
+from probe.scenario.values import Scenario, Settings, Step
 from probe.strategies import REGISTRY, DedupStrategy
 from tests.test_invariants import OneKey
 

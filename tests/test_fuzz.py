@@ -29,15 +29,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from probe.errors import ProbeError, ScenarioError
-from probe.limits import Limits, static_clock
-from probe.loader import (
-    EXPECT_KEYS,
-    SESSION_KEYS,
-    SETTINGS_KEYS,
-    STEP_KEYS,
-    TOP_KEYS,
-    parse_scenario,
-)
 from probe.replay import replay
 from probe.report.github import render_github
 from probe.report.json_report import render_json
@@ -46,7 +37,16 @@ from probe.report.markdown import render_markdown
 from probe.report.results import Report, judge
 from probe.report.svg import render_svg
 from probe.report.timing import Timing
-from probe.scenario import ABORT_ANSWERS, DRAINS, OWNERS, SESSION_STATES, WORK_KINDS
+from probe.scenario.limits import Limits, static_clock
+from probe.scenario.loader import (
+    EXPECT_KEYS,
+    SESSION_KEYS,
+    SETTINGS_KEYS,
+    STEP_KEYS,
+    TOP_KEYS,
+    parse_scenario,
+)
+from probe.scenario.values import ABORT_ANSWERS, DRAINS, OWNERS, SESSION_STATES, WORK_KINDS
 from probe.strategies import REGISTRY
 from tests.conftest import ROOT, SCENARIOS
 

@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from probe.cli import app
-from probe.dump import dump_scenario
 from probe.engines.base import ModelEngine
 from probe.engines.engine import resolve
-from probe.generate import GenerateOptions, build, generate, generate_many
-from probe.limits import static_clock
-from probe.loader import parse_scenario
 from probe.replay import replay
-from probe.scenario import (
+from probe.scenario.dump import dump_scenario
+from probe.scenario.generate import GenerateOptions, build, generate, generate_many
+from probe.scenario.limits import static_clock
+from probe.scenario.loader import parse_scenario
+from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
     Release,

@@ -16,7 +16,7 @@ from probe.model.heartbeat import (
 from probe.model.state import SessionRecord
 from probe.model.world import World
 from probe.replay import replay
-from probe.scenario import Advance, Tick
+from probe.scenario.values import Advance, Tick
 from probe.strategies import REGISTRY
 from tests.helpers import REF, issue_session, scenario
 

@@ -31,8 +31,8 @@ from typer.testing import CliRunner
 
 from probe.cli import app
 from probe.escape import github_message, terminal
-from probe.limits import LIMITS
-from probe.toml_lines import nesting_past
+from probe.scenario.limits import LIMITS
+from probe.scenario.toml_lines import nesting_past
 from tests.conftest import ROOT, SCENARIOS
 
 SHOWN = ROOT / "tests" / "bad" / "shown"

@@ -12,7 +12,7 @@ from probe.invariants import (
 from probe.model.events import COMPLETED, REQUESTED, Event, payload
 from probe.model.heartbeat import RecoveryRequest
 from probe.replay import replay
-from probe.scenario import Bump, Release, Tick
+from probe.scenario.values import Bump, Release, Tick
 from probe.strategies import REGISTRY
 from tests.helpers import REF, issue_session, scenario
 

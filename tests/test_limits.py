@@ -7,9 +7,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from probe.cli import app
-from probe.limits import LIMITS
 from probe.replay import first_divergence, replay
-from probe.scenario import Bump, Tick
+from probe.scenario.limits import LIMITS
+from probe.scenario.values import Bump, Tick
 from probe.strategies import REGISTRY
 from tests.helpers import REF, scenario
 

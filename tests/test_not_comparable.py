@@ -18,7 +18,7 @@ from probe.cli import app
 from probe.engines.base import CannotExpress, Unexpressible
 from probe.replay import replay
 from probe.run import Run
-from probe.scenario import Scenario
+from probe.scenario.values import Scenario
 from probe.strategies import REGISTRY
 from tests.conftest import SCENARIOS
 from tests.helpers import CLI_ENV

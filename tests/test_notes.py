@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from probe.cli import app
 from probe.replay import replay
-from probe.scenario import Release, Tick
+from probe.scenario.values import Release, Tick
 from probe.strategies import REGISTRY
 from tests.helpers import CLI_ENV, issue_session, scenario
 

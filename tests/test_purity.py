@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 CORE = [
-    "probe.replay", "probe.model.world", "probe.invariants", "probe.loader",
-    "probe.expectations", "probe.strategies", "probe.scenario",
+    "probe.replay", "probe.model.world", "probe.invariants", "probe.scenario.loader",
+    "probe.expectations", "probe.strategies", "probe.scenario.values",
 ]
 
 

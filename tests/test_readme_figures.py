@@ -36,7 +36,7 @@ def test_the_readme_explains_every_column_compare_prints() -> None:
 
 def test_the_buggy_panel_reads_as_showing_the_bug_not_as_fine() -> None:
     from probe.cli import _engines, _report
-    from probe.files import read_all
+    from probe.scenario.files import read_all
     from probe.strategies import REGISTRY
 
     loaded = read_all([(SCENARIOS / "issue-bump-hold.toml", "issue-bump-hold.toml")],

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from probe.replay import replay
-from probe.scenario import Scenario
+from probe.scenario.values import Scenario
 from probe.strategies import REGISTRY
 from tests.conftest import ROOT
 from tests.test_reference import PROBE_KEYS
@@ -20,7 +20,7 @@ CASES = sorted((ROOT / "tests" / "realdata").glob("*.json"))
 def _scenario(doc: dict[str, Any]) -> Scenario:
     import tomli_w
 
-    from probe.loader import parse_scenario
+    from probe.scenario.loader import parse_scenario
 
     def strip(t: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in t.items() if v is not None}

@@ -6,7 +6,7 @@ from probe.model.heartbeat import RecoveryRequest
 from probe.model.world import World
 from probe.replay import replay
 from probe.run import Run
-from probe.scenario import Advance, Bump, Release, StateChange, Tick
+from probe.scenario.values import Advance, Bump, Release, StateChange, Tick
 from probe.strategies import REGISTRY
 from tests.helpers import REF, issue_session, scenario
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from probe.model.state import MAX_ENTRIES, SESSION_STATE_TTL_MS, SessionStore
 from probe.model.world import World
-from probe.scenario import Bump, Progress, Release, StateChange, Tick
+from probe.scenario.values import Bump, Progress, Release, StateChange, Tick
 from probe.strategies import REGISTRY
 from tests.helpers import REF, issue_session, scenario
 

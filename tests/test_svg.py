@@ -12,7 +12,7 @@ from probe.cli import app
 from probe.replay import replay
 from probe.report.results import Report, judge
 from probe.report.svg import MAX_SLOTS, RED, render_svg
-from probe.scenario import Advance, Bump, Release, Tick
+from probe.scenario.values import Advance, Bump, Release, Tick
 from probe.strategies import REGISTRY
 from tests.conftest import ROOT, SCENARIOS
 from tests.helpers import REF, load, scenario

@@ -14,10 +14,10 @@ from probe.engines.engine import model_engine
 from probe.engines.switches import read_switches
 from probe.errors import ProbeError, ScenarioError
 from probe.expectations import strategy_ok
-from probe.files import read_scenario
-from probe.loader import parse_scenario
 from probe.model.behaviour import PINNED, SWITCHES, Behaviour
 from probe.replay import replay
+from probe.scenario.files import read_scenario
+from probe.scenario.loader import parse_scenario
 from probe.strategies import REGISTRY
 from probe.versions import ERAS, VERSIONS, behaviour_of, design_of, switches_of
 from tests.conftest import ROOT
@@ -213,8 +213,8 @@ def test_the_versioned_heartbeat_with_every_switch_off_is_the_pinned_one() -> No
     """_heartbeat_as(all off) must be _heartbeat: the pinned models keep their own path."""
     import random
 
-    from probe.generate import generate
     from probe.model.world import World
+    from probe.scenario.generate import generate
 
     rng = random.Random(11)
     library = [read_scenario(p, REGISTRY.keys()) for p in SCENARIOS]

@@ -9,7 +9,7 @@ from probe.errors import ProbeError
 from probe.model.behaviour import PINNED, Behaviour
 from probe.replay import replay
 from probe.run import Run
-from probe.scenario import Scenario
+from probe.scenario.values import Scenario
 from probe.strategies import DedupStrategy
 
 

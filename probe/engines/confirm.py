@@ -9,7 +9,7 @@ from typing import Any
 
 from probe.engines.base import CannotExpress, Engine, ModelEngine
 from probe.engines.engine import diff_runs
-from probe.scenario import Scenario
+from probe.scenario.values import Scenario
 from probe.strategies import REGISTRY, get_strategy
 
 CONFIRMED = "confirmed"  # the build shows the same violation, event for event as the model

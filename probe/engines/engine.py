@@ -10,13 +10,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from probe.dump import step_table
 from probe.engines.base import CannotExpress, Engine, ModelEngine, Unexpressible
 from probe.errors import ProbeError
 from probe.invariants import InvariantChecker
 from probe.model.events import COMPLETED, REQUESTED, Event, FieldValue
 from probe.run import Run
-from probe.scenario import Scenario
+from probe.scenario.dump import step_table
+from probe.scenario.values import Scenario
 from probe.strategies import get_strategy
 
 if TYPE_CHECKING:  # imported where used: the installer and its helpers are slow to import

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from probe.model.frozen import slot_setters
-from probe.scenario import AbortAnswer, WorkKind
+from probe.scenario.values import AbortAnswer, WorkKind
 
 TERMINAL_PROGRESS_MARKERS = (
     "response.completed",

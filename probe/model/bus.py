@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from probe.limits import LIMITS, TooManyEvents
 from probe.model.clock import Clock
 from probe.model.events import Event, FieldValue, Layer
+from probe.scenario.limits import LIMITS, TooManyEvents
 
 
 class EventBus:

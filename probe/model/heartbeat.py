@@ -10,7 +10,7 @@ from probe.model.behaviour import Behaviour
 from probe.model.events import LONG_RUNNING, STALLED, STUCK, FieldValue, defined
 from probe.model.frozen import slot_setters
 from probe.model.state import SessionRecord
-from probe.scenario import WORK_KINDS, SessionState, WorkKind
+from probe.scenario.values import WORK_KINDS, SessionState, WorkKind
 
 AttentionType: TypeAlias = Literal["session.stuck", "session.stalled", "session.long_running"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from probe.model.events import FieldValue, defined
-from probe.scenario import WORK_KINDS, WorkKind
+from probe.scenario.values import WORK_KINDS, WorkKind
 
 
 @dataclass(frozen=True, slots=True)

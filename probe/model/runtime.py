@@ -22,7 +22,7 @@ from probe.model.outcomes import (
     Outcome,
 )
 from probe.model.state import SessionStore
-from probe.scenario import Settings
+from probe.scenario.values import Settings
 
 V = TypeVar("V")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from probe.scenario import SessionState
+from probe.scenario.values import SessionState
 
 SESSION_STATE_TTL_MS = 1_800_000
 PRUNE_INTERVAL_MS = 60_000

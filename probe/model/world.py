@@ -25,7 +25,7 @@ from probe.model.heartbeat import (
 from probe.model.outcomes import ABORTED, FAILED, Outcome
 from probe.model.runtime import RecoveryRuntime, Resolved, Waiter, in_ref_order
 from probe.model.state import PRUNE_INTERVAL_MS, SessionStore, StoreState
-from probe.scenario import (
+from probe.scenario.values import (
     Advance,
     Bump,
     Progress,

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from probe.diff import Difference, DiffResult, Kind, expectation_lines, recorded
-from probe.dump import dump_scenario, step_table
 from probe.escape import markdown, markdown_code, terminal, xml_attribute, xml_text
+from probe.scenario.dump import dump_scenario, step_table
 
 
 @dataclass(frozen=True, slots=True)

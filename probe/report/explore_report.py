@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from probe.dump import step_table
 from probe.escape import markdown, markdown_code
 from probe.report.timing import seconds
+from probe.scenario.dump import step_table
 
 if TYPE_CHECKING:
     from probe.engines.confirm import Confirmation
     from probe.explore import Counterexample, ExploreResult
-    from probe.scenario import Step
+    from probe.scenario.values import Step
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from probe.report.results import ScenarioResult, StrategyResult
-from probe.scenario import Scenario
+from probe.scenario.values import Scenario
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from probe.escape import github_message, github_property
 from probe.report.failures import Failure, failures, step_line
 from probe.report.results import Report, ScenarioResult
-from probe.toml_lines import line_of
+from probe.scenario.toml_lines import line_of
 
 
 def _command(kind: str, props: list[tuple[str, str]], message: str) -> str:
@@ -26,8 +26,8 @@ def _line(
 def render_github(report: Report, key_lines: Mapping[str, Mapping[str, int]] | None = None) -> str:
     """One annotation per failure, pointing at the step (an invariant) or the expectation.
 
-    `key_lines[path]` maps key paths of that scenario file to lines (probe.toml_lines); without
-    it an expectation's annotation names the file only.
+    `key_lines[path]` maps key paths of that scenario file to lines
+    (probe.scenario.toml_lines); without it an expectation's annotation names the file only.
     """
     out: list[str] = []
     for sr in report.scenarios:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from probe.expectations import ExpectationResult, evaluate, strategy_ok
 from probe.replay import first_divergence
 from probe.run import Run
-from probe.scenario import Scenario
+from probe.scenario.values import Scenario
 
 
 @dataclass(frozen=True, slots=True)

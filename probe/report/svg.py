@@ -17,7 +17,7 @@ from probe.invariants import request_identity
 from probe.model.events import COMPLETED, QUEUED, REQUESTED, STATE, Event
 from probe.report.results import Report, ScenarioResult, StrategyResult
 from probe.run import RUNTIME_ABSORBED
-from probe.scenario import Advance, step_verb
+from probe.scenario.values import Advance, step_verb
 
 LANES = ("heartbeat", "coordinator", "runtime", "session state")
 HEARTBEAT, COORDINATOR, RUNTIME, STATE_LANE = range(4)

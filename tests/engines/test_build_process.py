@@ -13,8 +13,8 @@ import pytest
 
 from probe.engines import process, real
 from probe.engines.engine import normalized
-from probe.files import read_scenario
-from probe.generate import generate_many
+from probe.scenario.files import read_scenario
+from probe.scenario.generate import generate_many
 from probe.strategies import REGISTRY
 from tests.engines.support import needs_real_builds
 

@@ -14,7 +14,7 @@ from probe.engines.confirm import AGREES, CANNOT_EXPRESS, CONFIRMED, DISAGREES, 
 from probe.explore import ISSUE_SEED, Counterexample, counterexample_scenario
 from probe.replay import replay
 from probe.run import Run
-from probe.scenario import Bump, Scenario, Tick
+from probe.scenario.values import Bump, Scenario, Tick
 from probe.strategies import REGISTRY, get_strategy
 from tests.engines.support import BUILDS, needs_real_builds
 

@@ -14,7 +14,7 @@ import pytest
 
 from probe.engines import real
 from probe.engines.engine import normalized
-from probe.files import read_scenario
+from probe.scenario.files import read_scenario
 from probe.strategies import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]

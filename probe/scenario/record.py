@@ -12,7 +12,7 @@ from typing import Any
 
 from probe.errors import Problem, ScenarioError
 from probe.run import Run
-from probe.toml_lines import index_lines, line_of
+from probe.scenario.toml_lines import index_lines, line_of
 
 # In the order `probe new` and explore's counterexamples write them.
 RECORDED_KEYS = (

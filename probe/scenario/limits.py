@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from probe.errors import ProbeError
-from probe.scenario import Advance, SessionSeed, Settings, Step, Tick
+from probe.scenario.values import Advance, SessionSeed, Settings, Step, Tick
 
 MAX_SAFE_INTEGER = 2**53 - 1
 

@@ -6,7 +6,7 @@ from typing import Any, assert_never
 
 import tomli_w
 
-from probe.scenario import (
+from probe.scenario.values import (
     Advance,
     Bump,
     Expectation,

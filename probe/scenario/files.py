@@ -9,9 +9,9 @@ from collections.abc import Collection
 from pathlib import Path
 
 from probe.errors import ProbeError, Problem, ScenarioError
-from probe.limits import LIMITS
-from probe.loader import parse_scenario
-from probe.scenario import Scenario
+from probe.scenario.limits import LIMITS
+from probe.scenario.loader import parse_scenario
+from probe.scenario.values import Scenario
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -157,9 +157,9 @@ def read_all(
 
 def library_dir() -> Path:
     """The shipped scenarios: packaged in the wheel, else beside the package in a checkout."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "scenarios"
-    return packaged if packaged.is_dir() else here.parent / "scenarios"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "scenarios"
+    return packaged if packaged.is_dir() else package.parent / "scenarios"
 
 
 def shown_path(path: Path) -> str:

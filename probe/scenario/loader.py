@@ -10,8 +10,9 @@ from typing import Any, TypeVar, cast
 
 from probe.errors import Problem, ScenarioError
 from probe.invariants import INVARIANTS
-from probe.limits import LIMITS, static_clock
-from probe.scenario import (
+from probe.scenario.limits import LIMITS, static_clock
+from probe.scenario.toml_lines import index_lines, line_of, nesting_past
+from probe.scenario.values import (
     ABORT_ANSWERS,
     DRAINS,
     MAX_WARN_MS,
@@ -32,7 +33,6 @@ from probe.scenario import (
     Tick,
     WorkKind,
 )
-from probe.toml_lines import index_lines, line_of, nesting_past
 from probe.versions import VERSIONS, known_range
 
 MAX_SAFE_INTEGER = 2**53 - 1

@@ -1,0 +1,1 @@
+"""Scenario files: their values, reading, checking, writing and random generation."""
