@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from probe.errors import UsageError
-from probe.escape import terminal
+from probe.report.escape import terminal
 from probe.scenario.limits import LIMITS
 from probe.scenario.toml_lines import nesting_past
 

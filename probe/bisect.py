@@ -16,7 +16,7 @@ from typing import Any
 
 from probe.engines import real
 from probe.engines.base import CannotExpress
-from probe.engines.engine import RealEngine, comparable
+from probe.engines.engine import RealEngine, comparable, diff_runs
 from probe.engines.layout import KeyShape, key_shape
 from probe.report.json_report import strategy_dict
 from probe.report.results import judge
@@ -326,3 +326,12 @@ def select_range(
         keep = {first, last}
         chosen = [v for v in chosen if "-" not in v or v in keep]
     return chosen
+
+
+def boundary_diff(result: BisectResult) -> list[str]:
+    """How the event streams on either side of the boundary differ (none without one)."""
+    if result.before is None or result.after is None:
+        return []
+    if result.before.run is None or result.after.run is None:
+        return []
+    return diff_runs(result.before.run, result.after.run)

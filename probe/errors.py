@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from probe.escape import terminal
+from probe.report.escape import terminal
 
 
 class ProbeError(Exception):

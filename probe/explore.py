@@ -11,7 +11,7 @@ import random
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from probe.invariants import (
     INVARIANTS,
@@ -72,6 +72,15 @@ ISSUE_SEED = Scenario(
 def default_expected(strategy: str) -> frozenset[str]:
     """Without [expect.NAME].violations: the buggy design must show the phantom, others nothing."""
     return frozenset({PHANTOM_REQUEST}) if strategy == "buggy" else frozenset()
+
+
+def expected_violations(scenario: Scenario | None, strategy: str) -> frozenset[str]:
+    """The violations a search of the strategy must find: the seed's [expect.NAME], or the
+    default."""
+    exp = scenario.expectation(strategy) if scenario is not None else None
+    if exp is not None and exp.violations is not None:
+        return frozenset(exp.violations)
+    return default_expected(strategy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1074,3 +1083,31 @@ def counterexample_scenario(
         settings=seed.settings,
         expect=tuple(expect),
     )
+
+
+def sweep(
+    seed: Scenario,
+    strategies: Iterable[DedupStrategy],
+    config: ExploreConfig,
+    key: str,
+    values: Iterable[int],
+) -> list[dict[str, Any]]:
+    """A search per value of a setting (heartbeat_ms, warn_ms or settle_ms): for each value, the
+    shortest trace length of every violation each strategy can reach."""
+    picked = list(strategies)
+    rows: list[dict[str, Any]] = []
+    for value in values:
+        settings = seed.settings
+        if key == "heartbeat_ms":
+            settings = replace(settings, heartbeat_ms=value)
+        elif key == "warn_ms":
+            settings = replace(settings, warn_ms=value)
+        else:
+            settings = replace(settings, settle_ms=value)
+        varied = replace(seed, settings=settings)
+        row: dict[str, Any] = {key: value}
+        for s in picked:
+            result = explore(varied, s, config)
+            row[s.name] = {c.invariant: len(c.trace) for c in result.counterexamples}
+        rows.append(row)
+    return rows

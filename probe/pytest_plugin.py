@@ -171,7 +171,7 @@ class ScenarioItem(pytest.Item):
             line = step_line(self.scenario, failure.step)
         else:
             line = line_of(self.key_lines, f"expect.{self.strategy.name}.{failure.key}")
-        from probe.escape import terminal
+        from probe.report.escape import terminal
 
         shown = terminal(self.shown)
         where = f"{shown}:{line}" if line is not None else shown
@@ -183,7 +183,7 @@ class ScenarioItem(pytest.Item):
         style: Any = None,
     ) -> str:
         if isinstance(excinfo.value, ScenarioFailed):
-            from probe.escape import terminal
+            from probe.report.escape import terminal
 
             head = terminal(f"{self.scenario.name} [{self.strategy.name}]")
             return "\n".join([head, *excinfo.value.lines])

@@ -20,7 +20,7 @@ from probe.diff import (
     shrink,
     simpler,
 )
-from probe.diff_cli import file_text
+from probe.report.diff_report import file_text
 from probe.engines.base import CannotExpress, ModelEngine, Unexpressible
 from probe.explore import ISSUE_SEED
 from probe.replay import replay
@@ -321,7 +321,7 @@ def test_cli_bad_input_exits_2(args: list[str], message: str) -> None:
 
 
 def test_seed_of_the_search_is_the_first_file(tmp_path: Path) -> None:
-    from probe.diff_cli import _scenarios
+    from probe.cli.diff import _scenarios
 
     two = SCENARIOS / "two-sessions-one-bumped.toml"
     seed = read_scenario(two, REGISTRY.keys())

@@ -25,7 +25,8 @@ from probe.explore import (
     candidate_steps,
     explore,
 )
-from probe.explore_cli import parse_size, process_memory
+from probe.cli.explore import parse_size
+from probe.resources import process_memory
 from probe.invariants import OBSERVED_EVENTS, InvariantChecker
 from probe.model.world import World
 from probe.replay import replay

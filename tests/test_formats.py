@@ -112,7 +112,7 @@ def test_junit_escapes_what_xml_cannot_hold(tmp_path: Path) -> None:
 
 def test_junit_time_is_the_replay_time(monkeypatch: pytest.MonkeyPatch) -> None:
     ticks = iter(float(n) * 0.25 for n in range(100))
-    monkeypatch.setattr("probe.cli.time.perf_counter", lambda: next(ticks))
+    monkeypatch.setattr("probe.cli.run.time.perf_counter", lambda: next(ticks))
     code, out, _ = invoke("run", "-f", "junit", PASSING[0])
     assert code == 0
     assert out.count('<testcase name="buggy" classname="issue-bump-hold" time="0.250">') == 1
@@ -225,7 +225,7 @@ def test_an_interrupted_write_leaves_nothing(
     def interrupted(src: str, dst: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("probe.cli.os.replace", interrupted)
+    monkeypatch.setattr("probe.cli.output.os.replace", interrupted)
     target = tmp_path / "report.xml"
     code, out, err = invoke("compare", "-f", "junit", "-o", str(target))
     assert (code, out, err.splitlines()[-1]) == (130, "", "interrupted")
@@ -246,7 +246,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
         fh.write = write
         return fh
 
-    monkeypatch.setattr("probe.cli.os.fdopen", full_disk)
+    monkeypatch.setattr("probe.cli.output.os.fdopen", full_disk)
     code, _, err = invoke("compare", "-f", "json", "-o", str(target), "--force")
     assert code == 3 and "No space left on device" in err
     assert target.read_text() == "old"
@@ -351,10 +351,10 @@ def test_sigterm_during_a_write_leaves_the_old_file_and_no_temporary(tmp_path: P
     target.write_text("old")
     code = (
         "import os, signal, sys\n"
-        "import probe.cli\n"
+        "import probe.cli\nimport probe.cli.output\n"
         "def replace(src, dst):\n"
         "    os.kill(os.getpid(), signal.SIGTERM)\n"
-        "probe.cli.os.replace = replace\n"
+        "probe.cli.output.os.replace = replace\n"
         f"sys.argv = ['probe', 'compare', '-f', 'json', '--force', '-o', {str(target)!r}]\n"
         "probe.cli.main()\n"
     )

@@ -17,7 +17,7 @@ import xmlschema
 from typer.testing import CliRunner
 
 from probe.cli import app
-from probe.engines_cli import PairResult
+from probe.conform import PairResult
 from probe.report.conform_report import render_conform_github, render_conform_junit
 from tests.conftest import ROOT, SCENARIOS
 from tests.helpers import CLI_ENV

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from probe.cli import app
-from probe.escape import github_message, terminal
+from probe.report.escape import github_message, terminal
 from probe.scenario.limits import LIMITS
 from probe.scenario.toml_lines import nesting_past
 from tests.conftest import ROOT, SCENARIOS
@@ -502,7 +502,8 @@ def test_explore_shows_the_seed_escaped_in_every_format(explored: dict[str, str]
 
 
 def test_conform_table_shows_a_hostile_path_and_detail_escaped() -> None:
-    from probe.engines_cli import PairResult, _render
+    from probe.conform import PairResult
+    from probe.report.conform_report import render_conform_table
 
     results = [
         (
@@ -510,7 +511,7 @@ def test_conform_table_shows_a_hostile_path_and_detail_escaped() -> None:
             [PairResult("model:buggy", "openclaw@1", "differ", ("- a\x1b[2J", "+ b\rc"), 0.5)],
         ),
     ]
-    out = _render(results)
+    out = render_conform_table(results)
     assert ACTIVE.search(out.replace("\n", "")) is None
     assert "x\\n\\x1b[31mforged.toml: model:buggy and openclaw@1 differ (- model, + real):" in out
     assert "  - a\\x1b[2J\n  + b\\rc\n" in out
@@ -518,7 +519,7 @@ def test_conform_table_shows_a_hostile_path_and_detail_escaped() -> None:
 
 def test_bisect_table_shows_a_hostile_path_escaped() -> None:
     from probe.bisect import BisectResult
-    from probe.engines_cli import render_bisect
+    from probe.report.bisect_report import render_bisect
 
     result = BisectResult((), (), None, None, None, (), note="no version")
     out = render_bisect(result, "s\n\x1b]0;t\x07.toml", "requested", 0.0)
@@ -585,7 +586,7 @@ def _as_inline(value: object) -> object:
 def test_conform_junit_and_github_hold_a_hostile_path() -> None:
     from datetime import UTC, datetime
 
-    from probe.engines_cli import PairResult
+    from probe.conform import PairResult
     from probe.report.conform_report import render_conform_github, render_conform_junit
 
     pair = PairResult("model:buggy", "openclaw@1", "differ", ("- a\x02", "+ b\rc"), 0.5)

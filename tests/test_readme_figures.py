@@ -35,7 +35,7 @@ def test_the_readme_explains_every_column_compare_prints() -> None:
 
 
 def test_the_buggy_panel_reads_as_showing_the_bug_not_as_fine() -> None:
-    from probe.cli import _engines, _report
+    from probe.cli.run import _engines, _report
     from probe.scenario.files import read_all
     from probe.strategies import REGISTRY
 

@@ -1,18 +1,19 @@
-"""conform's and bisect's reports for CI: JUnit XML and GitHub Actions annotations."""
+"""conform's reports (table, JSON, and for CI JUnit XML and GitHub annotations); bisect's for CI."""
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from probe.escape import xml_chars
+from probe.report.escape import terminal, xml_chars
 from probe.report.github import _command
 
 if TYPE_CHECKING:
     from probe.bisect import BisectResult
-    from probe.engines_cli import PairResult
+    from probe.conform import PairResult
 
 ConformResults = Sequence[tuple[str, Sequence["PairResult"]]]
 
@@ -32,6 +33,49 @@ def _xml(root: ET.Element) -> str:
             element.text = xml_chars(element.text)
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+def render_conform_table(results: ConformResults) -> str:
+    """A line per pair, then each difference's diff, then the counts."""
+    results = [(terminal(path), pairs) for path, pairs in results]
+    lines = []
+    width = max(len(p) for p, _ in results)
+    model_width = max([12, *(len(pr.model) for _, prs in results for pr in prs)])
+    for path, pairs in results:
+        for pr in pairs:
+            verdict = {"agree": "agree", "differ": "DIFFER", "not_comparable": "not comparable"}
+            lines.append(
+                f"{path:<{width}}  {pr.model:<{model_width}} vs {pr.real:<26} "
+                f"{verdict[pr.status]:<15} {pr.seconds:6.2f} s"
+            )
+            if pr.status == "not_comparable":
+                lines.extend(f"    {terminal(reason)}" for reason in pr.detail)
+    for path, pairs in results:
+        for pr in pairs:
+            if pr.status == "differ":
+                lines.append("")
+                lines.append(f"{path}: {pr.model} and {pr.real} differ (- model, + real):")
+                lines.extend(f"  {terminal(line)}" for line in pr.detail)
+    counts = {
+        s: sum(1 for _, ps in results for p in ps if p.status == s)
+        for s in ("agree", "differ", "not_comparable")
+    }
+    lines.append("")
+    lines.append(
+        f"{counts['agree']} agree, {counts['differ']} differ, "
+        f"{counts['not_comparable']} not comparable"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_conform_json(results: ConformResults) -> str:
+    """ok: nothing differs and something agrees."""
+    statuses = [p.status for _, ps in results for p in ps]
+    doc = {
+        "ok": "differ" not in statuses and "agree" in statuses,
+        "scenarios": [{"path": p, "pairs": [x.as_dict() for x in ps]} for p, ps in results],
+    }
+    return json.dumps(doc, sort_keys=True, indent=2) + "\n"
 
 
 def render_conform_junit(results: ConformResults, started: datetime) -> str:

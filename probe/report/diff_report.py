@@ -5,11 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from probe.diff import Difference, DiffResult, Kind, expectation_lines, recorded
-from probe.escape import markdown, markdown_code, terminal, xml_attribute, xml_text
+from probe.errors import ScenarioError
+from probe.report.escape import markdown, markdown_code, terminal, xml_attribute, xml_text
 from probe.scenario.dump import dump_scenario, step_table
+from probe.strategies import REGISTRY
+
+if TYPE_CHECKING:
+    from probe.engines.base import Engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +62,7 @@ def _counts(result: DiffResult) -> str:
 
 
 def render_table(result: DiffResult, sources: Sources, written: Written) -> str:
-    """Plain lines; every string from a file or a build is shown inert (probe.escape)."""
+    """Plain lines; every string from a file or a build is shown inert (probe.report.escape)."""
     a, b = terminal(result.a), terminal(result.b)
     lines = [
         f"probe diff {a} {b}: {sources.describe()}",
@@ -297,3 +302,42 @@ def file_name(kind: Kind, text: str) -> str:
     """The kind, and a digest of the content: the same minimal scenario, the same file."""
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
     return f"{kind.slug()}-{digest}.toml"
+
+
+def _table_names(engine: Engine) -> tuple[str | None, str | None]:
+    """(design, design@version): the [expect.*] names this engine's record may go under."""
+    design = engine.design
+    if design not in REGISTRY:
+        return None, None
+    name = engine.name
+    version = None
+    if name.startswith("openclaw@"):
+        version = name.removeprefix("openclaw@")
+    elif name.startswith("model:") and "@" in name:
+        version = name.partition("@")[2]
+    return design, (f"{design}@{version}" if version else None)
+
+
+def _accepted(text: str) -> bool:
+    from probe.scenario.loader import parse_scenario
+
+    try:
+        parse_scenario(text, "diff", REGISTRY.keys())
+    except ScenarioError:
+        return False
+    return True
+
+
+def file_text(d: Difference, a: Engine, b: Engine) -> str:
+    """The difference's scenario file: [expect.DESIGN] per side when the designs differ (so a
+    plain `probe run FILE` replays it too); when they are the same, [expect."DESIGN@VERSION"]
+    per side where the loader takes those, else one side's record in a comment."""
+    (design_a, versioned_a), (design_b, versioned_b) = _table_names(a), _table_names(b)
+    if design_a == design_b and versioned_a and versioned_b and versioned_a != versioned_b:
+        text = scenario_text(d, a.name, b.name, (versioned_a, versioned_b))
+        if _accepted(text):
+            return text
+    names = (design_a, design_b if design_b != design_a else None)
+    text = scenario_text(d, a.name, b.name, names)
+    assert _accepted(text), text
+    return text

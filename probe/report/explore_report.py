@@ -1,19 +1,20 @@
-"""What `probe explore` found per strategy, and its JUnit, Markdown and GitHub renderers."""
+"""`probe explore`'s findings per strategy, rendered as table, JSON, JUnit, Markdown or GitHub."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from probe.escape import markdown, markdown_code
+from probe.report.escape import markdown, markdown_code, terminal
 from probe.report.timing import seconds
 from probe.scenario.dump import step_table
 
 if TYPE_CHECKING:
     from probe.engines.confirm import Confirmation
-    from probe.explore import Counterexample, ExploreResult
+    from probe.explore import Counterexample, ExploreConfig, ExploreResult
     from probe.scenario.values import Step
 
 
@@ -192,3 +193,199 @@ def render_explore_github(outcomes: Mapping[str, StrategyOutcome], seed_file: st
             props = [("file", target), ("line", "1")] if target else []
             out.append(_command("error", [*props, ("title", f"probe explore: {name}")], message))
     return "\n".join(out) + ("\n" if out else "")
+
+def size_text(n: float) -> str:
+    """Bytes in B, KiB, MiB or GiB, as progress and the table show them."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+
+def trace_lines(example: Counterexample) -> list[str]:
+    lines = []
+    for i, step in enumerate(example.trace, start=1):
+        table = step_table(step)
+        extra = ", ".join(f"{k} = {json.dumps(v)}" for k, v in table.items() if k != "do")
+        lines.append(f"    {i}. {table['do']}" + (f" ({extra})" if extra else ""))
+    return lines
+
+
+def confirmation_lines(written: Written) -> list[str]:
+    if not written.confirmations:
+        return []  # confirm.py pulls in the engine modules, slow to import
+    from probe.engines.confirm import CANNOT_EXPRESS, CONFIRMED, DISAGREES
+
+    lines = []
+    invariant = written.example.invariant
+    for c in written.confirmations:
+        design = f" ({c.design} design)" if c.design else ""
+        head = f"    on {c.engine}{design}: "
+        took = f" [{c.seconds:.1f} s]"
+        if c.status == CONFIRMED:
+            lines.append(f"{head}confirmed: the real code violates {invariant} too{took}")
+        elif c.status == CANNOT_EXPRESS:
+            lines.append(f"{head}cannot express it{took}")
+            lines.extend(f"      {terminal(reason)}" for reason in c.detail)
+        elif c.status == DISAGREES:
+            lines.append(f"{head}MODEL DISAGREES (- {c.model}, + real){took}")
+            lines.extend(f"      {terminal(line)}" for line in c.detail)
+        else:
+            lines.append(
+                f"{head}agrees: no {invariant} on this design, as {c.model} predicts{took}"
+            )
+    return lines
+
+
+def render_explore_table(
+    outcomes: Mapping[str, StrategyOutcome],
+    config: ExploreConfig,
+    seed_name: str,
+    walks: tuple[int, int] | None = None,
+) -> str:
+    """`walks` is (seed, runs) in random mode, which samples: it never proves anything."""
+    lines = [f"explore {seed_name!r}: depth {config.depth}, actions {','.join(config.actions)}"]
+    if walks is not None:
+        lines[0] += f"; random walks: seed {walks[0]}, {walks[1]} run(s) (a sample, not a proof)"
+    for name, o in outcomes.items():
+        r = o.result
+        rate = r.distinct_states / o.seconds if o.seconds > 0 else 0.0
+        lines.append("")
+        lines.append(f"{name}: {'PASS' if o.ok else 'FAIL'}")
+        if walks is not None:  # random mode counts walks and their steps, not states
+            lines.append(
+                f"  random walks {r.states_expanded}, steps {r.transitions}, depth {r.depth}"
+            )
+        else:
+            lines.append(
+                f"  states expanded {r.states_expanded}, distinct states {r.distinct_states}, "
+                f"transitions {r.transitions}, depth reached {r.depth}"
+            )
+        unit = "walks/s" if walks is not None else "states/s"
+        lines.append(
+            f"  {o.seconds:.3f} s, {rate:,.0f} {unit}"
+            + (f", stopped by {r.bound_hit}" if r.bound_hit else "")
+        )
+        if walks is None and (r.peak_memory or r.symmetry or r.reduction or r.workers > 1):
+            lines.append("  " + search_line(r))
+        if not r.counterexamples and walks is not None:
+            lines.append(
+                f"  no violation in {r.states_expanded} random walk(s) of depth {config.depth} "
+                f"(seed {walks[0]}): not a proof, deeper or other walks may find one"
+            )
+        elif not r.counterexamples:
+            if r.bound_hit:
+                lines.append(f"  no violation found up to depth {r.depth} (search stopped early)")
+            else:
+                lines.append(
+                    f"  no violation up to depth {r.depth}: a bounded proof for these actions"
+                )
+        for w in o.written:
+            lines.append(f"  violates {w.example.invariant} in {len(w.example.trace)} step(s):")
+            lines.extend(trace_lines(w.example))
+            if w.file:
+                shown = terminal(w.file)
+                lines.append(f"    written to {shown} (replay: probe run {shown})")
+            lines.extend(confirmation_lines(w))
+        expected = ", ".join(sorted(o.expected)) or "none"
+        lines.append(f"  expected violations: {expected}")
+        lines.append("  coverage: " + ", ".join(f"{k}={v}" for k, v in r.coverage))
+    return "\n".join(lines) + "\n"
+
+
+def search_line(r: ExploreResult) -> str:
+    reductions = [
+        "symmetry" if r.symmetry else "",
+        f"partial-order reduction ({r.pruned:,} steps not taken)" if r.reduction else "",
+    ]
+    used = ", ".join(x for x in reductions if x) or "no reduction"
+    memory = (
+        f"peak memory {size_text(r.peak_memory)} (RSS), {r.memory_per_state:,.0f} bytes per state, "
+        if r.peak_memory
+        else ""
+    )
+    return (
+        f"{memory}{r.workers} worker(s), {used}; 64-bit fingerprints: "
+        f"collision chance at most {r.collision_probability:.1e}"
+    )
+
+
+def render_explore_json(
+    outcomes: Mapping[str, StrategyOutcome],
+    config: ExploreConfig,
+    confirming: bool = False,
+    walks: tuple[int, int] | None = None,
+) -> str:
+    from probe.explore import FINGERPRINT_BITS
+    doc: dict[str, Any] = {
+        "ok": all(o.ok for o in outcomes.values()),
+        "depth_bound": config.depth,
+        "actions": list(config.actions),
+        "mode": "exhaustive" if walks is None else "random",
+        "strategies": {},
+    }
+    if walks is not None:
+        doc["seed"], doc["runs"] = walks
+    for name, o in outcomes.items():
+        r = o.result
+        doc["strategies"][name] = {
+            "ok": o.ok,
+            "states_expanded": r.states_expanded,
+            "distinct_states": r.distinct_states,
+            "transitions": r.transitions,
+            "depth": r.depth,
+            "per_depth": list(r.per_depth),
+            "seconds": round(o.seconds, 6),
+            "states_per_second": round(r.distinct_states / o.seconds, 1) if o.seconds > 0 else None,
+            "bound_hit": r.bound_hit,
+            "symmetry": r.symmetry,
+            "reduction": r.reduction,
+            "pruned_steps": r.pruned,
+            "workers": r.workers,
+            "fingerprint_bits": FINGERPRINT_BITS,
+            "collision_probability": r.collision_probability,
+            "peak_memory_bytes": r.peak_memory,
+            "memory_per_state_bytes": round(r.memory_per_state, 1),
+            "memory_measure": "rss",
+            "expected_violations": sorted(o.expected),
+            "coverage": dict(r.coverage),
+            "violations": [
+                {
+                    "invariant": w.example.invariant,
+                    "message": w.example.message,
+                    "trace": [step_table(s) for s in w.example.trace],
+                    "file": w.file,
+                    **({"confirm": [c.as_dict() for c in w.confirmations]} if confirming else {}),
+                }
+                for w in o.written
+            ],
+        }
+    if confirming:
+        doc["ok"] = doc["ok"] and not any(o.disagreements for o in outcomes.values())
+    return json.dumps(doc, sort_keys=True, indent=2) + "\n"
+
+
+def render_sweep_json(key: str, depth: int, rows: list[dict[str, Any]]) -> str:
+    return json.dumps({"vary": key, "depth": depth, "rows": rows}, sort_keys=True, indent=2) + "\n"
+
+
+def render_sweep_table(
+    key: str, depth: int, drain: str, names: list[str], rows: list[dict[str, Any]]
+) -> str:
+    """A row per value of the setting: each strategy's reachable violations."""
+    lines = [
+        f"which values of {key} make each violation reachable within {depth} steps "
+        f"(drain = {drain}; shortest trace length in brackets)",
+        f"{key:>14}  " + "  ".join(f"{n:<34}" for n in names),
+    ]
+    for row in rows:
+        cells = []
+        for n in names:
+            found = row[n]
+            cells.append(
+                ", ".join(f"{inv} ({length})" for inv, length in sorted(found.items())) or "-"
+            )
+        lines.append(f"{row[key]:>14}  " + "  ".join(f"{c:<34}" for c in cells))
+    return "\n".join(lines) + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from probe.escape import github_message, github_property
+from probe.report.escape import github_message, github_property
 from probe.report.failures import Failure, failures, step_line
 from probe.report.results import Report, ScenarioResult
 from probe.scenario.toml_lines import line_of

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from probe.escape import terminal_lines
+from probe.report.escape import terminal_lines
 
 # A run of text and its Rich style ("" for none); a styled line is a tuple of them.
 Span = tuple[str, str]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC
 
 from probe import __version__
-from probe.escape import markdown as _md
-from probe.escape import markdown_code as _code
+from probe.report.escape import markdown as _md
+from probe.report.escape import markdown_code as _code
 from probe.report.failures import failures, show
 from probe.report.results import Report, ScenarioResult, StrategyResult
 from probe.report.timing import Timing

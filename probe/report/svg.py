@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from probe.escape import xml_text
 from probe.invariants import request_identity
 from probe.model.events import COMPLETED, QUEUED, REQUESTED, STATE, Event
+from probe.report.escape import xml_text
 from probe.report.results import Report, ScenarioResult, StrategyResult
 from probe.run import RUNTIME_ABSORBED
 from probe.scenario.values import Advance, step_verb

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from probe.escape import terminal
 from probe.model.events import COMPLETED, QUEUED, REQUESTED, STATE, Event
+from probe.report.escape import terminal
 from probe.report.layout import Block, Cell, Column, Grid, Spans, render_plain
 from probe.report.results import Report, ScenarioResult, StrategyResult
 

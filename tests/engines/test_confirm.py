@@ -78,7 +78,7 @@ def test_a_build_that_differs_from_the_model_is_a_disagreement(
     assert any(
         line.startswith("-") and "session.recovery.requested" in line for line in found.detail
     )
-    # explore_cli imports resolve where it uses it: patch it at its source.
+    # probe.cli.explore imports resolve where it uses it: patch it at its source.
     monkeypatch.setattr(engine_module, "resolve", lambda spec: Impostor())
     code, out, _ = explore("--confirm", "impostor")
     assert code == 1

@@ -1,23 +1,21 @@
-"""The command line: parse, load, call the core, render, choose the exit code. Nothing else."""
+"""`probe run` and `probe compare`, and the pipeline they share: load, replay, render, exit."""
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from probe import __version__
-from probe.errors import ProbeError, Problem, ScenarioError, UsageError
-from probe.escape import terminal, terminal_lines
-from probe.options import (
+from probe.cli.exits import EXIT_FAILED, EXIT_OK, guarded
+from probe.cli.options import (
     BaselineOpt,
     EngineOpt,
     ForceOpt,
@@ -31,6 +29,8 @@ from probe.options import (
     UpdateBaselineOpt,
     use_node,
 )
+from probe.errors import Problem, ScenarioError, UsageError
+from probe.report.escape import terminal
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
 # The rest is imported where used, so that each command loads only what it runs: a module's
@@ -44,36 +44,8 @@ if TYPE_CHECKING:
 
 Registry = Mapping[str, DedupStrategy]
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
-T = TypeVar("T")
-
-
-def _fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
-    # Messages escape what they quote from files; this keeps any other (a build's, an OS
-    # error's) from acting on the terminal too. Escaping twice changes nothing.
-    sys.stderr.write(terminal_lines(message.rstrip("\n")) + "\n")
-    raise typer.Exit(code)
-
-
-def _guarded(body: Callable[[], T]) -> T:
-    """The one place that turns errors into messages and exit codes."""
-    try:
-        return body()
-    except typer.Exit:
-        raise
-    except ProbeError as exc:
-        _fail(exc.render())
-    except KeyboardInterrupt:
-        _fail("interrupted", EXIT_INTERRUPTED)
-    except Exception:  # an internal error must still exit 3, with its traceback
-        import traceback
-
-        sys.stderr.write(traceback.format_exc())
-        _fail("probe: internal error (this is a bug in probe)", EXIT_INTERNAL)
-
-
-def _registry(plugins: list[str] | None) -> Registry:
+def registry_for(plugins: list[str] | None) -> Registry:
     """The registered strategies, plus --plugin ones for this invocation only."""
     if not plugins:
         return REGISTRY
@@ -93,7 +65,7 @@ def _strategies(names: list[str] | None, registry: Registry = REGISTRY) -> list[
     return picked
 
 
-def _load(
+def load(
     files: list[tuple[Path, str]], registry: Registry = REGISTRY
 ) -> list[tuple[Scenario, str]]:
     from probe.scenario.files import read_all
@@ -179,9 +151,7 @@ def _report(
             if slow:
                 sys.stderr.write(terminal(f"{shown}: {e.name}: {took[-1]:.2f} s") + "\n")
         results.append(
-            judge(
-                scenario, shown, runs, key_by_engine=key_by_engine, not_comparable=tuple(missing)
-            )
+            judge(scenario, shown, runs, key_by_engine=key_by_engine, not_comparable=tuple(missing))
         )
         durations.append(tuple(took))
     report = Report(tuple(results))
@@ -214,13 +184,13 @@ def _layout(to_file: bool) -> tuple[int | None, bool]:
 
 
 def _check_output(output: Path | None, force: bool, option: str = "--output") -> None:
-    from probe.output import check_output
+    from probe.cli.output import check_output
 
     check_output(output, force, option)
 
 
 def _emit(text: str, output: Path | None) -> None:
-    from probe.output import emit
+    from probe.cli.output import emit
 
     emit(text, output)
 
@@ -333,9 +303,9 @@ def _produce(
 
     started = datetime.now(UTC)
     opts.check()
-    registry = _registry(plugin)
+    registry = registry_for(plugin)
     engines = _engines(strategy, engine, registry)
-    loaded = _load(chosen, registry)
+    loaded = load(chosen, registry)
     if which is not None:
         sys.stderr.write(terminal(which) + "\n")
     if keep is not None:
@@ -389,6 +359,10 @@ def _produce(
     raise typer.Exit(EXIT_OK if report.ok and not changed else EXIT_FAILED)
 
 
+def _bump_is(wanted: bool, scenario: Scenario) -> bool:
+    return scenario.has_bump == wanted
+
+
 def _record(
     report: Report,
     chosen: list[tuple[Path, str]],
@@ -399,7 +373,7 @@ def _record(
 ) -> Report:
     """Write each run into its scenario's [expect.*] (all files or none), and judge the runs
     again against what was written."""
-    from probe.output import replace_file
+    from probe.cli.output import replace_file
     from probe.report.results import Report, judge
     from probe.scenario.files import Unreadable, read_limited
     from probe.scenario.limits import LIMITS
@@ -433,7 +407,7 @@ def _record(
         replace_file(path, text)
         sys.stderr.write(f"{terminal(shown)}: recorded {', '.join(names)} into [expect.*]\n")
     written = [(path, shown) for path, shown, _, _ in edits]
-    again = {shown: scenario for scenario, shown in _load(written, registry)}
+    again = {shown: scenario for scenario, shown in load(written, registry)}
     return Report(
         tuple(
             judge(
@@ -448,6 +422,7 @@ def _record(
     )
 
 
+@guarded
 def run(
     files: Annotated[
         list[Path],
@@ -476,23 +451,21 @@ def run(
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
     use_node(node)
 
-    def body() -> None:
-        from probe.scenario.files import scenario_files
+    from probe.scenario.files import scenario_files
 
-        chosen = scenario_files(files)
-        _produce(
-            chosen,
-            opts,
-            table="run",
-            strategy=strategy,
-            plugin=plugin,
-            engine=engine,
-            record=record,
-        )
-
-    _guarded(body)
+    chosen = scenario_files(files)
+    _produce(
+        chosen,
+        opts,
+        table="run",
+        strategy=strategy,
+        plugin=plugin,
+        engine=engine,
+        record=record,
+    )
 
 
+@guarded
 def compare(
     files: Annotated[
         list[Path] | None,
@@ -525,326 +498,21 @@ def compare(
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
     use_node(node)
 
-    def body() -> None:
-        from probe.scenario.files import default_files, scenario_files
+    from probe.scenario.files import default_files, scenario_files
 
-        which = None
-        if files:
-            chosen = scenario_files(files)
-        else:
-            chosen, which = default_files()
-        keep = None if with_bump is None else (lambda s: s.has_bump == with_bump)
-        _produce(
-            chosen,
-            opts,
-            table="compare",
-            strategy=strategy,
-            plugin=plugin,
-            keep=keep,
-            engine=engine,
-            which=which,
-        )
-
-    _guarded(body)
-
-
-def validate(
-    files: Annotated[
-        list[Path],
-        typer.Argument(metavar="PATH...", help="Scenario files (TOML), or folders of them."),
-    ],
-    plugin: PluginOpt = None,
-) -> None:
-    """Check scenario files without running them."""
-
-    def body() -> None:
-        from probe.scenario.files import scenario_files
-
-        loaded = _load(scenario_files(files), _registry(plugin))
-        for scenario, shown in loaded:
-            counts = f"{len(scenario.sessions)} session(s), {len(scenario.steps)} step(s)"
-            sys.stdout.write(f"{terminal(shown)}: ok ({counts})\n")
-            for note in scenario.notes:
-                sys.stderr.write(f"{terminal(shown)}: note: {terminal(note)}\n")
-
-    _guarded(body)
-
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-def new(
-    name: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="[NAME]",
-            help="The file is scenarios/NAME.toml (with --random, default random-SEED).",
-        ),
-    ] = None,
-    directory: Annotated[Path, typer.Option("--dir", help="Folder to write into.")] = Path(
-        "scenarios"
-    ),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
-    random_seed: Annotated[
-        int | None,
-        typer.Option(
-            "--random",
-            metavar="SEED",
-            min=0,
-            help="Write a random valid scenario from this seed instead of the skeleton.",
-        ),
-    ] = None,
-) -> None:
-    """Write a commented scenario skeleton (or, with --random SEED, a random one) to
-    scenarios/NAME.toml."""
-
-    def body() -> None:
-        if name is None and random_seed is None:
-            raise UsageError("missing NAME (or --random SEED for a random scenario)")
-        stem = (name or f"random-{random_seed}").removesuffix(".toml")
-        if not _NAME.match(stem):
-            raise UsageError(
-                f"{name!r}: a scenario name is letters, digits, '.', '_' and '-' (no folders)"
-            )
-        target = directory / f"{stem}.toml"
-        if target.exists() and not force:
-            raise UsageError(f"{target}: already exists (use --force to overwrite it)")
-        if random_seed is None:
-            from probe.scenario.skeleton import skeleton
-
-            text = skeleton(stem)
-        else:
-            import random
-
-            from probe.scenario.dump import dump_scenario
-            from probe.scenario.generate import generate
-
-            scenario = generate(
-                random.Random(random_seed), name=f"random scenario (seed {random_seed})"
-            )
-            text = f"# probe new --random {random_seed}\n" + dump_scenario(scenario)
-        if not directory.is_dir():
-            if directory.exists():
-                raise UsageError(f"{directory}: not a folder; --dir takes a folder")
-            directory.mkdir(parents=True)
-            sys.stderr.write(f"created folder {terminal(str(directory))}\n")
-        _emit(text, target)
-        sys.stderr.write(f"wrote {target}\n")
-
-    _guarded(body)
-
-
-def strategies(plugin: PluginOpt = None) -> None:
-    """List the registered dedup strategies (and those --plugin loads)."""
-
-    def body() -> None:
-        for name, s in sorted(_registry(plugin).items()):
-            sys.stdout.write(f"{name:<8} {s.summary}\n")
-        sys.stdout.write(
-            "\nmodel:NAME@VERSION replays NAME with the behaviour of openclaw VERSION "
-            "(`probe versions` lists them)\n"
-        )
-
-    _guarded(body)
-
-
-def versions(
-    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
-) -> None:
-    """List the openclaw versions probe models, and the behaviour switches each contains."""
-    import json
-
-    from probe.model.behaviour import SWITCHES
-    from probe.versions import VERSIONS, design_of, era_of
-
-    def body() -> None:
-        if format not in ("table", "json"):
-            raise UsageError(f"--format {format!r}: versions writes table or json")
-        if format == "json":
-            doc = {
-                "switches": [{"name": s.name, "id": s.fid, "summary": s.summary} for s in SWITCHES],
-                "versions": [
-                    {
-                        "version": v,
-                        "era": era_of(v),
-                        "design": design_of(v),
-                        "switches": list(names),
-                    }
-                    for v, names in VERSIONS.items()
-                ],
-            }
-            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-            return
-        sys.stdout.write("switches (model:NAME@VERSION turns on those VERSION contains)\n")
-        for s in SWITCHES:
-            sys.stdout.write(f"  {s.fid:<6} {s.name:<30} {s.summary}\n")
-        sys.stdout.write("\nversion            era  design  switches\n")
-        for v, names in VERSIONS.items():
-            ids = " ".join(sw.fid for sw in SWITCHES if sw.name in names) or "-"
-            sys.stdout.write(f"{v:<18} {era_of(v):<4} {design_of(v):<7} {ids}\n")
-
-    _guarded(body)
-
-
-def invariants() -> None:
-    """List the invariants checked after every step, and the coverage counters."""
-    from probe.invariants import INVARIANTS
-    from probe.model.coverage import COVERAGE_MEANINGS
-
-    for name, meaning in sorted(INVARIANTS.items()):
-        sys.stdout.write(f"{name:<18} {meaning}\n")
-    sys.stdout.write("\ncoverage counters (shown by `probe run`):\n")
-    for name, meaning in COVERAGE_MEANINGS.items():
-        sys.stdout.write(f"  {name:<26} {meaning}\n")
-
-
-def _version(value: bool) -> None:
-    if value:
-        sys.stdout.write(f"probe {__version__}\n")
-        raise typer.Exit()
-
-
-SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
-_COMPLETE_VAR = "_PROBE_COMPLETE"
-
-
-def _shell(value: str) -> str:
-    if value not in SHELLS:
-        _fail(f"{value!r}: not a shell probe completes; choose one of {', '.join(SHELLS)}")
-    return value
-
-
-def _show_completion(value: str | None) -> None:
-    if value is None:
-        return
-    from typer._completion_shared import get_completion_script
-
-    shell = _shell(value)
-    script = get_completion_script(prog_name="probe", complete_var=_COMPLETE_VAR, shell=shell)
-    sys.stdout.write(script.rstrip("\n") + "\n")
-    raise typer.Exit()
-
-
-def _install_completion(value: str | None) -> None:
-    if value is None:
-        return
-    from typer._completion_shared import install
-
-    shell, path = install(shell=_shell(value), prog_name="probe", complete_var=_COMPLETE_VAR)
-    sys.stderr.write(f"{shell} completion installed in {path} (restart the shell to use it)\n")
-    raise typer.Exit()
-
-
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = False,
-    show_completion: Annotated[
-        str | None,
-        typer.Option(
-            "--show-completion",
-            metavar="SHELL",
-            callback=_show_completion,
-            is_eager=True,
-            expose_value=False,
-            help="Print the completion script for SHELL: bash, zsh, fish or powershell.",
-        ),
-    ] = None,
-    install_completion: Annotated[
-        str | None,
-        typer.Option(
-            "--install-completion",
-            metavar="SHELL",
-            callback=_install_completion,
-            is_eager=True,
-            expose_value=False,
-            help="Install completion for SHELL: bash, zsh, fish or powershell.",
-        ),
-    ] = None,
-) -> None:
-    """probe: replay concurrency scenarios against openclaw's stuck-session recovery."""
-
-
-_COMMANDS: dict[str, Callable[..., None]] = {
-    "run": run,
-    "compare": compare,
-    "validate": validate,
-    "new": new,
-    "strategies": strategies,
-    "versions": versions,
-    "invariants": invariants,
-}
-_EXPLORE_COMMANDS = ("explore",)
-_DIFF_COMMANDS = ("diff",)
-_ENGINE_COMMANDS = ("engines", "bisect", "conform")
-COMMAND_NAMES = (*_COMMANDS, *_EXPLORE_COMMANDS, *_DIFF_COMMANDS, *_ENGINE_COMMANDS)
-
-
-def build_app(only: str | None = None) -> typer.Typer:
-    """The command line; with `only`, just that command (and the root's --version).
-
-    Typer converts every registered command's parameters whenever the app runs, and the
-    explore and engine commands import their modules to register; building only the command
-    being run keeps that off a short run's start-up. Help and completion get every command.
-    """
-    target = typer.Typer(
-        name="probe",
-        help="Replay concurrency scenarios against openclaw's stuck-session recovery and "
-        "compare the buggy (ref:generation) and fixed (ref) dedup designs.",
-        no_args_is_help=True,
-        # probe's own --show-completion/--install-completion take the shell's name: Typer's
-        # are flags that print the detected shell's script whatever follows them.
-        add_completion=False,
-        context_settings={"help_option_names": ["-h", "--help"]},
-        pretty_exceptions_enable=False,
-        rich_markup_mode=None,
+    which = None
+    if files:
+        chosen = scenario_files(files)
+    else:
+        chosen, which = default_files()
+    keep = None if with_bump is None else partial(_bump_is, with_bump)
+    _produce(
+        chosen,
+        opts,
+        table="compare",
+        strategy=strategy,
+        plugin=plugin,
+        keep=keep,
+        engine=engine,
+        which=which,
     )
-    target.callback()(_root)
-    for name, command in _COMMANDS.items():
-        if only in (None, name):
-            target.command(name)(command)
-    if only is None or only in _EXPLORE_COMMANDS:
-        from probe import explore_cli
-
-        explore_cli.register(target, _guarded)
-    if only is None or only in _DIFF_COMMANDS:
-        from probe import diff_cli
-
-        diff_cli.register(target, _guarded)
-    if only is None or only in _ENGINE_COMMANDS:
-        from probe import engines_cli
-
-        engines_cli.register(target, _guarded)
-    return target
-
-
-def __getattr__(name: str) -> typer.Typer:
-    # `probe.cli.app`, every command, built on first use (tests and tools import it).
-    if name == "app":
-        app = build_app()
-        globals()["app"] = app
-        return app
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _terminated(signum: int, frame: object) -> None:
-    # Unwind like Ctrl-C does, so a file being written loses its temporary file, not its
-    # old content; exit as a process killed by SIGTERM conventionally does.
-    raise SystemExit(128 + signum)
-
-
-def main() -> None:
-    import signal
-
-    signal.signal(signal.SIGTERM, _terminated)
-    args = sys.argv[1:]
-    completing = any(k.startswith(_COMPLETE_VAR) for k in os.environ)
-    if completing:
-        # Typer's completion classes, which the scripts it writes (--show-completion) talk to.
-        from typer._completion_classes import completion_init
-
-        completion_init()
-    only = args[0] if args and args[0] in COMMAND_NAMES and not completing else None
-    # The same name whether started as `probe` or `python -m probe` (usage, completion).
-    build_app(only)(prog_name="probe")

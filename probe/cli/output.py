@@ -1,4 +1,4 @@
-"""Where a report goes: stdout, or a file written whole with the umask's permissions."""
+"""Where output goes: a report to stdout or a file written whole, progress to stderr."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 from probe.errors import UsageError
-from probe.escape import terminal
+from probe.report.escape import terminal
+
+
+def say(message: str) -> None:
+    """A line for people on stderr, at once (progress of a slow command)."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
 
 
 def check_output(output: Path | None, force: bool, option: str = "--output") -> None:

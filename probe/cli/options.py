@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from probe.errors import UsageError
 
 
 class Format(StrEnum):
@@ -89,3 +91,30 @@ BaselineOpt = Annotated[
 UpdateBaselineOpt = Annotated[
     bool, typer.Option("--update-baseline", help="Rewrite the --baseline file from this run.")
 ]
+
+
+# The engine commands' --format, --output and --force, with their own help texts.
+def format_option(allowed: str) -> Any:
+    return typer.Option("--format", "-f", envvar="PROBE_FORMAT", help=f"{allowed}.")
+
+
+OUTPUT_OPTION = typer.Option("--output", "-o", help="Write the output to this file.")
+FORCE_OPTION = typer.Option("--force", help="Replace an existing output file.")
+
+
+def check_format(value: str, allowed: tuple[str, ...], command: str) -> None:
+    if value not in allowed:
+        raise UsageError(
+            f"--format {value!r} (or PROBE_FORMAT): {command} writes {', '.join(allowed)}"
+        )
+
+
+def version_arg(spec: str) -> str:
+    """VERSION or openclaw@VERSION, as a version."""
+    from probe.engines import real
+    from probe.engines.engine import check_exact_version
+
+    version = spec.removeprefix(f"{real.PACKAGE}@")
+    check_exact_version(version, spec)
+    real.check_version(version)
+    return version

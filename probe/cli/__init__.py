@@ -1,0 +1,98 @@
+"""The command line: the app, built with only the command being run, and its entry point."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable
+
+import typer
+
+from probe.cli.root import COMPLETE_VAR, root
+
+# Each command is a module-level function; the module is imported only when the command is
+# registered, so that a command's start-up pays for its own imports and no other's.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("probe.cli.run", "run"),
+    "compare": ("probe.cli.run", "compare"),
+    "validate": ("probe.cli.authoring", "validate"),
+    "new": ("probe.cli.authoring", "new"),
+    "strategies": ("probe.cli.listings", "strategies"),
+    "versions": ("probe.cli.listings", "versions"),
+    "invariants": ("probe.cli.listings", "invariants"),
+    "explore": ("probe.cli.explore", "explore_command"),
+    "diff": ("probe.cli.diff", "diff_command"),
+    "bisect": ("probe.cli.bisect", "bisect"),
+    "conform": ("probe.cli.conform", "conform"),
+}
+# `probe engines ...`: a group of its own, built by its module.
+_GROUPS: dict[str, tuple[str, str]] = {"engines": ("probe.cli.engines", "engines_group")}
+COMMAND_NAMES = (*_COMMANDS, *_GROUPS)
+
+
+def _attribute(module: str, name: str) -> Callable[..., object]:
+    found: Callable[..., object] = getattr(importlib.import_module(module), name)
+    return found
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The command line; with `only`, just that command (and the root's --version).
+
+    Typer converts every registered command's parameters whenever the app runs, and the
+    explore and engine commands import their modules to register; building only the command
+    being run keeps that off a short run's start-up. Help and completion get every command.
+    """
+    target = typer.Typer(
+        name="probe",
+        help="Replay concurrency scenarios against openclaw's stuck-session recovery and "
+        "compare the buggy (ref:generation) and fixed (ref) dedup designs.",
+        no_args_is_help=True,
+        # probe's own --show-completion/--install-completion take the shell's name: Typer's
+        # are flags that print the detected shell's script whatever follows them.
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    target.callback()(root)
+    for name, (module, attribute) in _COMMANDS.items():
+        if only in (None, name):
+            target.command(name)(_attribute(module, attribute))
+    for name, (module, attribute) in _GROUPS.items():
+        if only in (None, name):
+            group = _attribute(module, attribute)()
+            assert isinstance(group, typer.Typer)
+            target.add_typer(group, name=name)
+    return target
+
+
+def __getattr__(name: str) -> typer.Typer:
+    # `probe.cli.app`, every command, built on first use (tests and tools import it).
+    if name == "app":
+        app = build_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _terminated(signum: int, frame: object) -> None:
+    # Unwind like Ctrl-C does, so a file being written loses its temporary file, not its
+    # old content; exit as a process killed by SIGTERM conventionally does.
+    raise SystemExit(128 + signum)
+
+
+def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
+    args = sys.argv[1:]
+    completing = any(k.startswith(COMPLETE_VAR) for k in os.environ)
+    if completing:
+        # Typer's completion classes, which the scripts it writes (--show-completion) talk to.
+        from typer._completion_classes import completion_init
+
+        completion_init()
+    only = args[0] if args and args[0] in COMMAND_NAMES and not completing else None
+    # The same name whether started as `probe` or `python -m probe` (usage, completion).
+    build_app(only)(prog_name="probe")

@@ -1,0 +1,129 @@
+"""`probe bisect`: the first published build whose verdict on a scenario differs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from probe.cli.exits import guarded
+from probe.cli.options import (
+    FORCE_OPTION,
+    OUTPUT_OPTION,
+    NodeOpt,
+    check_format,
+    format_option,
+    use_node,
+    version_arg,
+)
+from probe.cli.output import say
+from probe.errors import UsageError
+from probe.strategies import REGISTRY
+
+if TYPE_CHECKING:  # the engine modules are imported where used: they are slow to import
+    from probe.bisect import BuildProber, Probe
+
+
+def _install_progress(message: str) -> None:
+    say(f"  {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class _NarratedProber:
+    """The prober, saying on stderr which build it probes and what it found there."""
+
+    prober: BuildProber
+    on: str
+
+    def __call__(self, version: str) -> Probe:
+        from probe.report.bisect_report import probe_text
+
+        say(f"probing openclaw@{version}")
+        found = self.prober(version)
+        say(
+            f"openclaw@{version}: {probe_text(found, self.on)} "
+            f"(key {found.key.shape}, {found.seconds:.1f} s)"
+        )
+        return found
+
+
+@guarded
+def bisect(
+    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario file.")],
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="First version of the range (default: the oldest)."),
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Last version of the range (default: newest).")
+    ] = None,
+    stable: Annotated[
+        bool, typer.Option("--stable", help="Leave out prereleases (except --from/--to).")
+    ] = False,
+    on: Annotated[
+        str,
+        typer.Option(
+            "--on",
+            help="The report key that decides (default: violations, the invariants the "
+            "scenario violates). Also: ok, requested, requested_generations, completed, "
+            "runtime_outcomes, absorbed_by, expectations, events.",
+        ),
+    ] = "violations",
+    format: Annotated[str, format_option("table, json, junit or github")] = "table",
+    output: Annotated[Path | None, OUTPUT_OPTION] = None,
+    force: Annotated[bool, FORCE_OPTION] = False,
+    node: NodeOpt = None,
+) -> None:
+    """Binary-search the published builds for the first whose verdict differs from --from's."""
+    use_node(node)
+    from probe.bisect import (
+        VERDICT_KEYS,
+        BuildProber,
+        install_on_demand,
+        search,
+        select_range,
+    )
+    from probe.cli.output import check_output, emit
+    from probe.engines import real
+    from probe.report.bisect_report import probe_text, render_bisect, render_bisect_json
+    from probe.scenario.files import read_scenario
+
+    check_format(format, ("table", "json", "junit", "github"), "bisect")
+    check_output(output, force)
+    started = datetime.now(UTC)
+    if on not in VERDICT_KEYS:
+        raise UsageError(f"--on {on!r}: choose one of {', '.join(VERDICT_KEYS)}")
+    shown = str(scenario_file)
+    scenario = read_scenario(scenario_file, REGISTRY.keys(), shown)
+    first = version_arg(from_) if from_ else None
+    last = version_arg(to) if to else None
+    start = time.perf_counter()
+    say("reading the published versions (npm view openclaw versions)")
+    try:
+        versions = select_range(real.available_versions(), first, last, stable=stable)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+    prober = BuildProber(scenario, on, install_on_demand(_install_progress))
+    result = search(versions, _NarratedProber(prober, on))
+    seconds = time.perf_counter() - start
+    if format == "json":
+        emit(render_bisect_json(result, shown, on, seconds), output)
+    elif format == "junit":
+        from probe.report.conform_report import render_bisect_junit
+
+        texts = [probe_text(p, on) for p in result.probes]
+        emit(render_bisect_junit(result, shown, on, started, texts), output)
+    elif format == "github":
+        from probe.report.conform_report import render_bisect_github
+
+        emit(render_bisect_github(result, shown), output)
+    else:
+        emit(render_bisect(result, shown, on, seconds), output)
+    if result.baseline is None:
+        raise UsageError(f"bisect: {result.note}")
+    raise typer.Exit(0 if result.found else 1)

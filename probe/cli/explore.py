@@ -1,0 +1,524 @@
+"""`probe explore`: parse, search, write counterexamples, render, choose the exit code."""
+
+from __future__ import annotations
+
+import gc
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from probe.cli.exits import guarded
+from probe.cli.options import NodeOpt, OutputOpt, use_node
+from probe.errors import UsageError
+from probe.explore import ACTIONS, DEFAULT_DEPTH  # option defaults (explore.py is light)
+from probe.scenario.values import Scenario
+from probe.strategies import REGISTRY, DedupStrategy, get_strategy
+
+if TYPE_CHECKING:  # imported where used: the engine and report modules are slow to import
+    from rich.status import Status
+
+    from probe.engines.base import Engine
+    from probe.engines.confirm import Confirmation
+    from probe.explore import Counterexample, ExploreConfig, SearchProgress
+    from probe.report.explore_report import StrategyOutcome
+
+VARY_KEYS = ("heartbeat_ms", "warn_ms", "settle_ms")
+EXPLORE_FORMATS = ("table", "json", "junit", "markdown", "github")
+_VARY = re.compile(r"^(\w+)=(\d+)\.\.(\d+)(?::(\d+))?$")
+MAX_VARY_VALUES = 200
+
+
+def _parse_actions(text: str) -> tuple[str, ...]:
+    from probe.explore import ACTIONS
+
+    actions = tuple(a.strip() for a in text.split(",") if a.strip())
+    unknown = [a for a in actions if a not in ACTIONS]
+    if unknown or not actions:
+        raise UsageError(
+            f"--actions: unknown {', '.join(unknown) or '(none given)'}; "
+            f"choose from {','.join(ACTIONS)}"
+        )
+    return actions
+
+
+def _parse_vary(text: str) -> tuple[str, list[int]]:
+    match = _VARY.match(text.strip())
+    if not match:
+        raise UsageError(
+            f"--vary {text!r}: expected KEY=a..b:step, e.g. settle_ms=5000..60000:5000"
+        )
+    key, low, high, step = match.group(1), int(match.group(2)), int(match.group(3)), match.group(4)
+    if key not in VARY_KEYS:
+        raise UsageError(f"--vary: {key!r} is not a setting that can vary ({', '.join(VARY_KEYS)})")
+    stride = int(step) if step else 1
+    if stride <= 0 or high < low:
+        raise UsageError(f"--vary {text!r}: needs a <= b and a positive step")
+    values = list(range(low, high + 1, stride))
+    if len(values) > MAX_VARY_VALUES:
+        raise UsageError(
+            f"--vary {text!r}: {len(values)} values, over the limit of {MAX_VARY_VALUES}"
+        )
+    if key == "heartbeat_ms" and low == 0:
+        raise UsageError("--vary heartbeat_ms must start at 1 or more")
+    return key, values
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+# Without --max-memory a search may hold this share of the memory available when it starts.
+DEFAULT_MEMORY_SHARE = 0.5
+
+
+def parse_size(text: str, option: str = "--max-memory") -> int:
+    """A size: bytes, or a number with K, M, G or T (powers of 1024; KB, MiB alike)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise UsageError(f"{option} {text!r}: expected a size such as 800M, 2G or 500000000")
+    size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    if size <= 0:
+        raise UsageError(f"{option} {text!r}: must be more than 0")
+    return size
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.perf_counter() > deadline
+
+
+def _nothing() -> None:
+    pass
+
+
+@dataclass(slots=True)
+class _SearchLine:
+    """Depth, distinct states, states per second and memory, as one progress line."""
+
+    label: str
+    start: float = field(default_factory=time.perf_counter)
+
+    def __call__(self, p: SearchProgress) -> str:
+        from probe.report.explore_report import size_text
+
+        took = time.perf_counter() - self.start
+        rate = p.distinct_states / took if took > 0 else 0.0
+        return (
+            f"{self.label}: depth {p.depth}, {p.distinct_states:,} distinct states, "
+            f"{rate:,.0f} states/s, {p.transitions:,} transitions, memory {size_text(p.memory)}"
+        )
+
+
+@dataclass(slots=True)
+class _ProgressLines:
+    """Plain progress lines on stderr, one a second at most."""
+
+    line: _SearchLine
+    last: float = 0.0
+
+    def __call__(self, p: SearchProgress) -> None:
+        now = time.perf_counter()
+        if now - self.last >= 1.0:
+            self.last = now
+            sys.stderr.write(self.line(p) + "\n")
+            sys.stderr.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class _ProgressStatus:
+    """Progress as a Rich status line on a terminal."""
+
+    line: _SearchLine
+    status: Status
+
+    def __call__(self, p: SearchProgress) -> None:
+        self.status.update(self.line(p))
+
+
+def _progress(
+    label: str, forced: bool
+) -> tuple[_ProgressLines | _ProgressStatus | None, Callable[[], None]]:
+    """Progress on stderr: a Rich status on a terminal, plain lines with --progress elsewhere;
+    nothing off a terminal unless asked."""
+    line = _SearchLine(label)
+    if not sys.stderr.isatty():
+        return (_ProgressLines(line) if forced else None), _nothing
+    from rich.console import Console
+
+    status = Console(stderr=True).status(f"{label}: exploring")
+    status.start()
+    return _ProgressStatus(line, status), status.stop
+
+
+def _write(
+    out: Path,
+    seed: Scenario,
+    strategy: str,
+    example: Counterexample,
+    force: bool,
+    strategies: list[DedupStrategy],
+) -> str:
+    from probe.explore import counterexample_scenario
+    from probe.scenario.dump import dump_scenario
+
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / f"{strategy}-{example.invariant}.toml"
+    text = dump_scenario(counterexample_scenario(seed, example, strategy, strategies))
+    if target.exists() and not force:
+        try:
+            same = target.read_text(encoding="utf-8") == text
+        except (OSError, UnicodeDecodeError):
+            same = False
+        if same:  # a second run finding the same counterexample: nothing to overwrite
+            return str(target)
+        raise UsageError(
+            f"{target}: already exists with another counterexample (use --force to overwrite it)"
+        )
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return str(target)
+
+
+def _render(
+    format: str,
+    outcomes: dict[str, StrategyOutcome],
+    config: ExploreConfig,
+    seed_name: str,
+    seed_file: Path | None,
+    started: datetime,
+    *,
+    confirming: bool,
+    walks: tuple[int, int] | None = None,
+) -> str:
+    from probe.report.explore_report import (
+        render_explore_github,
+        render_explore_json,
+        render_explore_junit,
+        render_explore_markdown,
+        render_explore_table,
+    )
+
+    if format == "json":
+        return render_explore_json(outcomes, config, confirming=confirming, walks=walks)
+    if format == "junit":
+        return render_explore_junit(outcomes, seed_name, started)
+    if format == "markdown":
+        return render_explore_markdown(outcomes, seed_name, config.depth, started)
+    if format == "github":
+        return render_explore_github(outcomes, None if seed_file is None else str(seed_file))
+    return render_explore_table(outcomes, config, seed_name, walks)
+
+
+@guarded
+def explore_command(
+    scenario_file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[SCENARIO]",
+            help="Seed: sessions and settings of this scenario (default: the issue's seed).",
+        ),
+    ] = None,
+    strategy: Annotated[
+        list[str] | None, typer.Option("--strategy", "-s", help="Strategy (repeatable).")
+    ] = None,
+    engine: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--engine",
+            "-e",
+            help="Model to search (repeatable): model:NAME, or model:NAME@VERSION for the "
+            "behaviour of that openclaw version (see probe versions).",
+        ),
+    ] = None,
+    depth: Annotated[int, typer.Option(min=1, max=64, help="Steps per trace.")] = DEFAULT_DEPTH,
+    actions: Annotated[str, typer.Option(help="Comma-separated actions to interleave.")] = ",".join(
+        ACTIONS
+    ),
+    advance_ms: Annotated[
+        int | None, typer.Option(min=1, help="What one `advance` moves (default: settle_ms).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for counterexample scenarios.")] = Path(
+        "counterexamples"
+    ),
+    no_write: Annotated[bool, typer.Option("--no-write", help="Write no files.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(help="Overwrite existing counterexample files and the --output file."),
+    ] = False,
+    max_states: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many states.")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(min=0.001, help="Stop after this many seconds per strategy.")
+    ] = None,
+    vary: Annotated[
+        str | None,
+        typer.Option(help="Sweep a setting: KEY=a..b:step (e.g. settle_ms=5000..60000:5000)."),
+    ] = None,
+    random_walk: Annotated[
+        bool, typer.Option("--random", help="Seeded random walks instead of exhaustive search.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed for --random.")] = 0,
+    runs: Annotated[int, typer.Option(min=1, help="Walks for --random.")] = 1000,
+    drain: Annotated[
+        str | None, typer.Option(help="Override the seed's drain: settle or hold.")
+    ] = None,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            envvar="PROBE_FORMAT",
+            help="table, json, junit, markdown or github (annotations).",
+        ),
+    ] = "table",
+    output: OutputOpt = None,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SIZE",
+            help="Stop once the search holds this much memory (e.g. 800M, 4G; "
+            "default: half the memory available).",
+        ),
+    ] = None,
+    no_symmetry: Annotated[
+        bool,
+        typer.Option("--no-symmetry", help="Keep mirror images of interchangeable sessions."),
+    ] = False,
+    no_reduction: Annotated[
+        bool,
+        typer.Option("--no-reduction", help="Take every order of commuting steps."),
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=256, metavar="N", help="Processes to search with (default: the cores)."
+        ),
+    ] = None,
+    keep_memory: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SIZE",
+            help="Memory for keeping a layer's states rather than rebuilding them from the "
+            "tree (default 256M, at most a quarter of --max-memory; 0: always rebuild).",
+        ),
+    ] = None,
+    show_progress: Annotated[
+        bool,
+        typer.Option("--progress", help="Progress on stderr even when it is not a terminal."),
+    ] = False,
+    confirm_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--confirm",
+            metavar="ENGINE",
+            help="Replay every counterexample on this real build (repeatable): "
+            "openclaw@VERSION or the path of a build of your own.",
+        ),
+    ] = None,
+    node: NodeOpt = None,
+) -> None:
+    """Search every interleaving breadth-first; write the shortest counterexamples."""
+    use_node(node)
+    from probe.cli.output import check_output, emit
+    from probe.explore import (
+        ISSUE_SEED,
+        ExploreConfig,
+        ExploreResult,
+        expected_violations,
+        explore,
+        explore_random,
+    )
+    from probe.report.explore_report import StrategyOutcome, Written
+    from probe.resources import available_memory, default_workers, process_memory
+
+    if format not in EXPLORE_FORMATS:
+        raise UsageError(f"--format {format!r}: explore writes {', '.join(EXPLORE_FORMATS)}")
+    if vary is not None and format not in ("table", "json"):
+        raise UsageError(f"--format {format!r}: a --vary sweep prints table or json")
+    check_output(output, force)
+    picked = [get_strategy(n) for n in strategy] if strategy else []
+    picked += _model_strategies(engine)
+    if not picked:
+        picked = list(REGISTRY.values())
+    loaded = None
+    if scenario_file is not None:
+        from probe.scenario.files import (
+            read_scenario,  # and the TOML parser: only for a file
+        )
+
+        loaded = read_scenario(scenario_file, REGISTRY.keys())
+    seed_scenario = loaded or ISSUE_SEED
+    if drain is not None:
+        if drain not in ("settle", "hold"):
+            raise UsageError(f"--drain {drain!r}: choose settle or hold")
+        settings = replace(seed_scenario.settings, drain="settle" if drain == "settle" else "hold")
+        seed_scenario = replace(seed_scenario, settings=settings)
+    if max_memory is not None:
+        memory_bound: int | None = parse_size(max_memory)
+    else:
+        available = available_memory()
+        memory_bound = None if available is None else int(available * DEFAULT_MEMORY_SHARE)
+    config = ExploreConfig(
+        depth=depth,
+        actions=_parse_actions(actions),
+        advance_ms=advance_ms,
+        max_states=max_states,
+        max_memory=memory_bound,
+        symmetry=not no_symmetry,
+        reduction=not no_reduction,
+        workers=workers if workers is not None else default_workers(),
+    )
+    if keep_memory is not None:
+        keep = 0 if keep_memory.strip() == "0" else parse_size(keep_memory, "--keep-memory")
+        config = replace(config, keep_bytes=keep)
+    builds = _confirm_engines(confirm_on)
+    if vary is not None:
+        if builds:
+            raise UsageError("--confirm replays counterexamples; --vary writes none")
+        emit(_run_vary(seed_scenario, picked, config, vary, format), output)
+        return
+    outcomes: dict[str, StrategyOutcome] = {}
+    started = datetime.now(UTC)
+    for s in picked:
+        start = time.perf_counter()
+        deadline = None if time_limit is None else start + time_limit
+        stop = partial(_past, deadline)
+        if random_walk:
+            rr = explore_random(seed_scenario, s, config, seed=seed, runs=runs, stop=stop)
+            seconds = time.perf_counter() - start
+            result = ExploreResult(
+                s.name,
+                rr.runs,
+                rr.runs,
+                rr.steps,
+                depth,
+                "time_limit" if rr.runs < runs else None,
+                tuple(rr.counterexamples),
+                (),
+            )
+        else:
+            update, done = _progress(s.name, show_progress)
+            # The search allocates millions of short-lived objects and frees none until
+            # it ends: the cyclic collector would only rescan them (half the run time).
+            gc.disable()
+            try:
+                result = explore(
+                    seed_scenario,
+                    s,
+                    config,
+                    stop=stop,
+                    progress=update,
+                    memory=process_memory,
+                )
+            finally:
+                gc.enable()
+                done()
+            seconds = time.perf_counter() - start
+        written = tuple(
+            Written(
+                c,
+                None if no_write else _write(out, seed_scenario, s.name, c, force, picked),
+                _confirm(seed_scenario, s.name, c, picked, builds),
+            )
+            for c in result.counterexamples
+        )
+        outcomes[s.name] = StrategyOutcome(
+            result, seconds, written, expected_violations(loaded, s.name)
+        )
+    emit(
+        _render(
+            format,
+            outcomes,
+            config,
+            seed_scenario.name,
+            scenario_file,
+            started,
+            confirming=bool(builds),
+            walks=(seed, runs) if random_walk else None,
+        ),
+        output,
+    )
+    ok = all(o.passed for o in outcomes.values())
+    raise typer.Exit(0 if ok else 1)
+
+
+def _model_strategies(specs: list[str] | None) -> list[DedupStrategy]:
+    """--engine model:NAME[@VERSION]: the strategy to search, with that version's behaviour."""
+    from probe.strategies import AtVersion
+    from probe.versions import switches_of
+
+    picked: list[DedupStrategy] = []
+    for spec in specs or []:
+        if not spec.startswith("model:"):
+            raise UsageError(
+                f"--engine {spec}: explore searches the model (model:NAME or "
+                "model:NAME@VERSION); replay its counterexamples on a build with --confirm"
+            )
+        name, at, version = spec.removeprefix("model:").partition("@")
+        design = get_strategy(name)
+        if at:
+            switches_of(version)
+        picked.append(AtVersion(design, version) if at else design)
+    return picked
+
+
+def _confirm_engines(specs: list[str] | None) -> list[Engine]:
+    """The --confirm engines, resolved before the search so that a bad one costs nothing."""
+    if not specs:
+        return []  # the engine modules are slow to import; most searches confirm nothing
+    from probe.engines.base import ModelEngine
+    from probe.engines.engine import resolve as resolve_engine
+
+    engines: list[Engine] = []
+    for spec in specs:
+        engine = resolve_engine(spec)
+        if isinstance(engine, ModelEngine):
+            raise UsageError(
+                f"--confirm {spec}: confirm on a real build (openclaw@VERSION or a path); "
+                "the model is what found the counterexample"
+            )
+        if all(e.name != engine.name for e in engines):
+            engines.append(engine)
+    return engines
+
+
+def _confirm(
+    seed: Scenario,
+    strategy: str,
+    example: Counterexample,
+    picked: list[DedupStrategy],
+    builds: list[Engine],
+) -> tuple[Confirmation, ...]:
+    if not builds:
+        return ()
+    from probe.engines.confirm import confirm
+    from probe.explore import counterexample_scenario
+
+    scenario = counterexample_scenario(seed, example, strategy, picked)
+    found = []
+    for build in builds:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"confirming {strategy}-{example.invariant} on {build.name}\n")
+        found.append(confirm(scenario, strategy, example.invariant, build))
+    return tuple(found)
+
+
+def _run_vary(
+    seed: Scenario, picked: list[DedupStrategy], config: ExploreConfig, vary: str, format: str
+) -> str:
+    from probe.explore import sweep
+    from probe.report.explore_report import render_sweep_json, render_sweep_table
+
+    key, values = _parse_vary(vary)
+    rows = sweep(seed, picked, config, key, values)
+    if format == "json":
+        return render_sweep_json(key, config.depth, rows)
+    names = [s.name for s in picked]
+    return render_sweep_table(key, config.depth, seed.settings.drain, names, rows)

@@ -1,0 +1,79 @@
+"""The root of the command line: --version, and completion scripts for a named shell."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from probe import __version__
+from probe.cli.exits import fail
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"probe {__version__}\n")
+        raise typer.Exit()
+
+
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+COMPLETE_VAR = "_PROBE_COMPLETE"
+
+
+def _shell(value: str) -> str:
+    if value not in SHELLS:
+        fail(f"{value!r}: not a shell probe completes; choose one of {', '.join(SHELLS)}")
+    return value
+
+
+def _show_completion(value: str | None) -> None:
+    if value is None:
+        return
+    from typer._completion_shared import get_completion_script
+
+    shell = _shell(value)
+    script = get_completion_script(prog_name="probe", complete_var=COMPLETE_VAR, shell=shell)
+    sys.stdout.write(script.rstrip("\n") + "\n")
+    raise typer.Exit()
+
+
+def _install_completion(value: str | None) -> None:
+    if value is None:
+        return
+    from typer._completion_shared import install
+
+    shell, path = install(shell=_shell(value), prog_name="probe", complete_var=COMPLETE_VAR)
+    sys.stderr.write(f"{shell} completion installed in {path} (restart the shell to use it)\n")
+    raise typer.Exit()
+
+
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="SHELL",
+            callback=_show_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Print the completion script for SHELL: bash, zsh, fish or powershell.",
+        ),
+    ] = None,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            metavar="SHELL",
+            callback=_install_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Install completion for SHELL: bash, zsh, fish or powershell.",
+        ),
+    ] = None,
+) -> None:
+    """probe: replay concurrency scenarios against openclaw's stuck-session recovery."""

@@ -1,0 +1,147 @@
+"""bisect's table and JSON report: the probes in the registry's order, and the boundary."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from probe.report.escape import terminal
+
+if TYPE_CHECKING:
+    from probe.bisect import BisectResult, Probe
+
+
+def _shown_verdict(verdict: str | None, on: str) -> str:
+    if verdict is None:
+        return "-"
+    value = json.loads(verdict)
+    if on == "violations":
+        return ", ".join(value) if value else "no violation"
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def probe_text(p: Probe, on: str) -> str:
+    """A probe's verdict on the --on key, or why the build was stepped over."""
+    from probe.bisect import CANNOT_EXPRESS, LAYOUT, NO_CODE
+
+    label = {
+        NO_CODE: "stepped over: no recovery code",
+        LAYOUT: "stepped over: layout",
+        CANNOT_EXPRESS: "stepped over: cannot express",
+    }.get(p.status, "stepped over: failed")
+    if p.usable:
+        return _shown_verdict(p.verdict, on)
+    return f"{label}: {p.reason}"
+
+
+def _probe_dict(p: Probe, on: str) -> dict[str, Any]:
+    return {
+        "version": p.version,
+        "status": p.status,
+        "verdict": json.loads(p.verdict) if p.verdict is not None else None,
+        "reason": p.reason,
+        "key": p.key.as_dict(),
+        "downloaded": p.downloaded,
+        "seconds": round(p.seconds, 3),
+    }
+
+
+def _bisect_counts(result: BisectResult) -> dict[str, int]:
+    return {
+        "versions": len(result.versions),
+        "probed": len(result.probes),
+        "installed": sum(1 for p in result.probes if p.usable and p.downloaded),
+        "downloaded": sum(1 for p in result.probes if p.downloaded),
+        "from_cache": sum(1 for p in result.probes if not p.downloaded),
+        "stepped_over": sum(1 for p in result.probes if not p.usable),
+    }
+
+
+def render_bisect(result: BisectResult, shown: str, on: str, seconds: float) -> str:
+    from probe.bisect import boundary_diff
+
+    shown = terminal(shown)
+    versions = result.versions
+    lines = [
+        f"bisect {shown} on {on}: {len(versions)} version(s), "
+        + (f"{versions[0]} .. {versions[-1]}" if versions else "none")
+        + " (the registry's order)",
+        "",
+    ]
+    position = {v: i for i, v in enumerate(versions)}
+    width = max((len(p.version) for p in result.probes), default=7)
+    lines.append(f"  {'version':<{width}}  {'key':<14}  verdict")
+    for p in sorted(result.probes, key=lambda p: position.get(p.version, -1)):
+        mark = " (baseline)" if result.baseline is not None and p is result.baseline else ""
+        how = "downloaded" if p.downloaded else "cached"
+        lines.append(
+            f"  {p.version:<{width}}  {p.key.shape:<14}  {probe_text(p, on)}{mark}"
+            f"  [{how}, {p.seconds:.1f} s]"
+        )
+    left_out = result.unprobed_before_baseline
+    if left_out:
+        lines.append(
+            f"  ({len(left_out)} version(s) before the baseline not probed: "
+            f"{left_out[0]} .. {left_out[-1]}; no recovery code, or not drivable, judging by "
+            "the probes around them)"
+        )
+    lines.append("")
+    if result.after is not None and result.before is not None:
+        before, after = result.before, result.after
+        lines.append(f"boundary: openclaw@{before.version} -> openclaw@{after.version}")
+        for p in (before, after):
+            lines.append(
+                f"  {p.version:<{width}}  {_shown_verdict(p.verdict, on)}  "
+                f"(key {p.key.shape}"
+                + (f", {p.key.where}: {p.key.line}" if p.key.line else "")
+                + ")"
+            )
+        if result.between:
+            lines.append(
+                "  between them, stepped over (no verdict): "
+                + ", ".join(p.version for p in result.between)
+            )
+        diff = boundary_diff(result)
+        lines.append("")
+        if diff:
+            lines.append(f"event streams (- {before.version}, + {after.version}):")
+            lines.extend(f"  {terminal(line)}" for line in diff)
+        else:
+            lines.append("event streams: identical (the verdict differs in another key)")
+    else:
+        lines.append(f"no boundary: {result.note}")
+    counts = _bisect_counts(result)
+    lines.append("")
+    lines.append(
+        f"{counts['probed']} of {counts['versions']} version(s) probed: "
+        f"{counts['installed']} installed now, {counts['downloaded']} downloaded in all, "
+        f"{counts['from_cache']} from the cache, {counts['stepped_over']} stepped over; "
+        f"{seconds:.1f} s"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_bisect_json(result: BisectResult, shown: str, on: str, seconds: float) -> str:
+    from probe.bisect import boundary_diff
+
+    doc = {
+        "scenario": shown,
+        "on": on,
+        "versions": list(result.versions),
+        "baseline": result.baseline.version if result.baseline else None,
+        "probes": [_probe_dict(p, on) for p in result.probes],
+        "boundary": None
+        if result.after is None or result.before is None
+        else {
+            "before": result.before.version,
+            "after": result.after.version,
+            "stepped_over": [p.version for p in result.between],
+            "diff": boundary_diff(result),
+        },
+        "note": result.note,
+        "not_probed_before_baseline": list(result.unprobed_before_baseline),
+        "counts": _bisect_counts(result),
+        "seconds": round(seconds, 3),
+    }
+    return json.dumps(doc, sort_keys=True, indent=2) + "\n"
