@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from probe.cli.exits import guarded
-from probe.cli.options import PluginOpt
+from probe.cli.options import PluginOpt, registry_for
 from probe.errors import UsageError
 from probe.report.escape import terminal
 
@@ -24,10 +24,9 @@ def validate(
     plugin: PluginOpt = None,
 ) -> None:
     """Check scenario files without running them."""
-    from probe.cli.run import load, registry_for
-    from probe.scenario.files import scenario_files
+    from probe.scenario.files import read_all, scenario_files
 
-    loaded = load(scenario_files(files), registry_for(plugin))
+    loaded = read_all(scenario_files(files), registry_for(plugin).keys())
     for scenario, shown in loaded:
         counts = f"{len(scenario.sessions)} session(s), {len(scenario.steps)} step(s)"
         sys.stdout.write(f"{terminal(shown)}: ok ({counts})\n")

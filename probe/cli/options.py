@@ -7,13 +7,17 @@ help and environment variable, by annotating a parameter with the alias: `format
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from probe.errors import UsageError
+
+if TYPE_CHECKING:
+    from probe.strategies import DedupStrategy
 
 
 class Format(StrEnum):
@@ -77,6 +81,19 @@ PluginOpt = Annotated[
         help="Load a strategy object from module:attr for this invocation (repeatable).",
     ),
 ]
+
+
+def registry_for(plugins: list[str] | None) -> Mapping[str, DedupStrategy]:
+    """The registered strategies, plus --plugin ones for this invocation only."""
+    from probe.strategies import REGISTRY
+
+    if not plugins:
+        return REGISTRY
+    from probe.plugins import registry_with
+
+    return registry_with(plugins)
+
+
 SvgOpt = Annotated[
     Path | None,
     typer.Option("--svg", help="Also draw the strategies' timelines side by side to this SVG."),

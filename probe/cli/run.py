@@ -27,6 +27,7 @@ from probe.cli.options import (
     StrategyOpt,
     SvgOpt,
     UpdateBaselineOpt,
+    registry_for,
     use_node,
 )
 from probe.errors import Problem, ScenarioError, UsageError
@@ -45,15 +46,6 @@ if TYPE_CHECKING:
 Registry = Mapping[str, DedupStrategy]
 
 
-def registry_for(plugins: list[str] | None) -> Registry:
-    """The registered strategies, plus --plugin ones for this invocation only."""
-    if not plugins:
-        return REGISTRY
-    from probe.plugins import registry_with
-
-    return registry_with(plugins)
-
-
 def _strategies(names: list[str] | None, registry: Registry = REGISTRY) -> list[DedupStrategy]:
     if not names:
         return list(registry.values())
@@ -65,7 +57,7 @@ def _strategies(names: list[str] | None, registry: Registry = REGISTRY) -> list[
     return picked
 
 
-def load(
+def _load(
     files: list[tuple[Path, str]], registry: Registry = REGISTRY
 ) -> list[tuple[Scenario, str]]:
     from probe.scenario.files import read_all
@@ -305,7 +297,7 @@ def _produce(
     opts.check()
     registry = registry_for(plugin)
     engines = _engines(strategy, engine, registry)
-    loaded = load(chosen, registry)
+    loaded = _load(chosen, registry)
     if which is not None:
         sys.stderr.write(terminal(which) + "\n")
     if keep is not None:
@@ -407,7 +399,7 @@ def _record(
         replace_file(path, text)
         sys.stderr.write(f"{terminal(shown)}: recorded {', '.join(names)} into [expect.*]\n")
     written = [(path, shown) for path, shown, _, _ in edits]
-    again = {shown: scenario for scenario, shown in load(written, registry)}
+    again = {shown: scenario for scenario, shown in _load(written, registry)}
     return Report(
         tuple(
             judge(
@@ -450,7 +442,6 @@ def run(
     """Replay each scenario against each strategy: timelines, verdicts, expectations."""
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
     use_node(node)
-
     from probe.scenario.files import scenario_files
 
     chosen = scenario_files(files)
@@ -497,7 +488,6 @@ def compare(
     """The before/after table: requested, generations, outcomes, who absorbed the repeat."""
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
     use_node(node)
-
     from probe.scenario.files import default_files, scenario_files
 
     which = None
