@@ -8,6 +8,8 @@ import sys
 CORE = [
     "probe.replay", "probe.model.world", "probe.invariants", "probe.scenario.loader",
     "probe.expectations", "probe.strategies", "probe.scenario.values",
+    # what moved out of the CLI modules into the core
+    "probe.conform", "probe.inspection", "probe.resources", "probe.explore", "probe.bisect",
 ]
 
 
