@@ -74,7 +74,7 @@ def _conform_one(scenario: Scenario, model: Engine, build: Engine) -> PairResult
 
 def _own_model(strategy: DedupStrategy, version: str | None, engine: Engine) -> Engine:
     from probe.engines.base import ModelEngine
-    from probe.engines.engine import LocalEngine
+    from probe.engines.local import LocalEngine
     from probe.engines.switches import switches_in_dist
 
     if version is not None or not isinstance(engine, LocalEngine):
@@ -198,12 +198,12 @@ def _mb(size: int) -> str:
 
 def _version_arg(spec: str) -> str:
     """VERSION or openclaw@VERSION, as a version."""
-    from probe.engines import real
+    from probe.engines.cache import PACKAGE, check_version
     from probe.engines.engine import check_exact_version
 
-    version = spec.removeprefix(f"{real.PACKAGE}@")
+    version = spec.removeprefix(f"{PACKAGE}@")
     check_exact_version(version, spec)
-    real.check_version(version)
+    check_version(version)
     return version
 
 
@@ -248,36 +248,37 @@ def _inspect_doc(spec: str, dist: Path, inspected: dict[str, Any], key: KeyShape
 
 
 def _substituted(dist: Path) -> dict[str, dict[str, str]]:
-    from probe.engines import real
+    from probe.engines.install import substitutions
 
-    return real.substitutions(dist)
+    return substitutions(dist)
 
 
 def _process_doc(inspected: dict[str, Any]) -> dict[str, Any]:
     """One Node process per build for a whole command, or a fresh one per scenario, and why."""
-    from probe.engines import real
+    from probe.engines.drive import reuses_processes
 
     found = inspected.get("process") or {}
-    if not real.reuses_processes():
+    if not reuses_processes():
         return {"reuse": False, "reason": "PROBE_BUILD_PROCESS=fresh"}
     return {"reuse": bool(found.get("reuse")), "reason": found.get("reason")}
 
 
 def _sandbox_text(dist: Path) -> str:
     """What confines the build process: Node's permission model (or why not) and the JS traps."""
-    from probe.engines import nodes, permissions, real
+    from probe.engines import nodes, permissions
+    from probe.engines.harness import permission_refusal
 
-    choice = real.node_for(dist, fetch=False)
+    choice = nodes.node_for(dist, fetch=False)
     version = nodes.parse_version(choice.version) if choice is not None else None
-    return permissions.sandbox_line(version, real.permission_refusal(dist))
+    return permissions.sandbox_line(version, permission_refusal(dist))
 
 
 def _node_doc(dist: Path) -> dict[str, Any]:
     """The Node the build runs on, without fetching one: what it asks for, and what probe picks."""
-    from probe.engines import real
+    from probe.engines.nodes import node_for, node_need
 
-    need = real.node_need(dist)
-    choice = real.node_for(dist, fetch=False)
+    need = node_need(dist)
+    choice = node_for(dist, fetch=False)
     return {
         "engines": need.engines,
         "sqlite": need.sqlite,
@@ -419,11 +420,14 @@ def render_inspect(doc: dict[str, Any]) -> str:
 
 
 def _inspect_engine(spec: str, scratch: Path) -> dict[str, Any]:
-    from probe.engines import real
     from probe.engines.base import ModelEngine
-    from probe.engines.engine import LocalEngine, RealEngine
+    from probe.engines.cache import dist_dir, is_installed
     from probe.engines.engine import resolve as resolve_engine
+    from probe.engines.harness import inspect_dist
+    from probe.engines.install import fetch_package
     from probe.engines.layout import key_shape
+    from probe.engines.local import LocalEngine
+    from probe.engines.real import RealEngine
 
     engine = resolve_engine(spec)
     if isinstance(engine, ModelEngine):
@@ -432,16 +436,16 @@ def _inspect_engine(spec: str, scratch: Path) -> dict[str, Any]:
         dist = engine.local.dist
     else:
         assert isinstance(engine, RealEngine)
-        dist = real.dist_dir(engine.version)
-        if not real.is_installed(engine.version):
+        dist = dist_dir(engine.version)
+        if not is_installed(engine.version):
             # Only the package is needed: download it, leave the cache alone.
-            dist = real.fetch_package(engine.version, scratch, _say) / "dist"
+            dist = fetch_package(engine.version, scratch, _say) / "dist"
             if not dist.is_dir():
                 raise UsageError(f"{spec}: the package has no dist/ folder: nothing to inspect")
-            doc = _inspect_doc(spec, dist, real.inspect_dist(dist), key_shape(dist))
+            doc = _inspect_doc(spec, dist, inspect_dist(dist), key_shape(dist))
             doc["dist"] = None  # a temporary folder, gone when this returns
             return doc
-    return _inspect_doc(spec, dist, real.inspect_dist(dist), key_shape(dist))
+    return _inspect_doc(spec, dist, inspect_dist(dist), key_shape(dist))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -612,9 +616,10 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         use_node(node)
 
         def body() -> None:
-            from probe.engines import real
-            from probe.engines.engine import RealEngine
+            from probe.engines.cache import list_installed
             from probe.engines.engine import resolve as resolve_engine
+            from probe.engines.install import install as install_build
+            from probe.engines.real import RealEngine
 
             for spec in specs:
                 engine = resolve_engine(spec)
@@ -625,8 +630,8 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 def progress(message: str, spec: str = spec) -> None:
                     _say(f"{spec}: {message}")
 
-                dist = real.install(engine.version, progress=progress)
-                size = dict(real.list_installed()).get(engine.version, 0)
+                dist = install_build(engine.version, progress=progress)
+                size = dict(list_installed()).get(engine.version, 0)
                 sys.stdout.write(
                     f"{spec}: installed at {dist.parent.parent} "
                     f"({_mb(size)}, {time.perf_counter() - start:.1f} s)\n"
@@ -649,14 +654,18 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         """The installed builds and their sizes (--available: every published version)."""
 
         def body() -> None:
-            from probe.engines import real
+            from probe.engines.cache import cache_dir, dist_dir, list_installed
+            from probe.engines.errors import EngineError
+            from probe.engines.install import available_versions
             from probe.engines.layout import key_shape
+            from probe.engines.nodes import node_for
+            from probe.engines.undrivable import remembered_undrivable, undrivable_key
 
             _format(format, ("table", "json"), "engines list")
             _check(output, force)
-            installed = dict(real.list_installed())
+            installed = dict(list_installed())
             rows: list[dict[str, Any]] = []
-            versions = real.available_versions() if available else sorted(installed)
+            versions = available_versions() if available else sorted(installed)
             for version in versions:
                 row: dict[str, Any] = {
                     "version": version,
@@ -667,25 +676,25 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 }
                 row["node"] = None
                 if version in installed:
-                    row["key"] = key_shape(real.dist_dir(version)).shape
+                    row["key"] = key_shape(dist_dir(version)).shape
                     try:
-                        choice = real.node_for(real.dist_dir(version), fetch=False)
-                    except real.EngineError:  # no Node on PATH: a listing needs none
+                        choice = node_for(dist_dir(version), fetch=False)
+                    except EngineError:  # no Node on PATH: a listing needs none
                         choice = None
                     row["node"] = choice.version if choice is not None else None
                 else:
-                    remembered = real.remembered_undrivable(version)
+                    remembered = remembered_undrivable(version)
                     if remembered is not None:
                         row["undrivable"] = remembered.problems[0] if remembered.problems else ""
-                        row["key"] = (real.undrivable_key(version) or {}).get("shape")
+                        row["key"] = (undrivable_key(version) or {}).get("shape")
                 rows.append(row)
             if format == "json":
-                doc = {"cache": str(real.cache_dir()), "available": available, "builds": rows}
+                doc = {"cache": str(cache_dir()), "available": available, "builds": rows}
                 _out(json.dumps(doc, sort_keys=True, indent=2) + "\n", output)
                 return
             lines = []
             if not rows:
-                lines.append(f"no builds installed in {real.cache_dir()}\n")
+                lines.append(f"no builds installed in {cache_dir()}\n")
             width = max((len(r["version"]) for r in rows), default=0)
             for row in rows:
                 if row["installed"]:
@@ -699,7 +708,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             if available:
                 lines.append(
                     f"\n{len(rows)} published, {sum(1 for r in rows if r['installed'])} "
-                    f"installed in {real.cache_dir()}\n"
+                    f"installed in {cache_dir()}\n"
                 )
             _out("".join(lines), output)
 
@@ -757,15 +766,15 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
         """Remove builds from the cache and say how much that freed."""
 
         def body() -> None:
-            from probe.engines import real
+            from probe.engines.cache import cache_dir, prune
 
             if versions and everything:
                 raise UsageError("engines prune: give VERSION... or --all, not both")
             chosen = [_version_arg(v) for v in versions] if versions else None
             if chosen is None and not everything and not dry_run:
-                planned = real.prune(None, dry_run=True)
+                planned = prune(None, dry_run=True)
                 total = sum(size for _, size in planned)
-                where = real.cache_dir()
+                where = cache_dir()
                 if not sys.stdin.isatty():
                     raise UsageError(
                         f"engines prune: without VERSION this removes the whole cache "
@@ -778,13 +787,13 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                     err=True,
                 ):
                     raise typer.Exit(1)
-            removed = real.prune(chosen, dry_run=dry_run)
+            removed = prune(chosen, dry_run=dry_run)
             verb = "would remove" if dry_run else "removed"
             for label, size in removed:
                 sys.stdout.write(f"{verb} {label} ({_mb(size)})\n")
             total = sum(size for _, size in removed)
             freed = "would free" if dry_run else "freed"
-            sys.stdout.write(f"{freed} {_mb(total)} in {real.cache_dir()}\n")
+            sys.stdout.write(f"{freed} {_mb(total)} in {cache_dir()}\n")
 
         guarded(body)
 
@@ -826,7 +835,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
                 search,
                 select_range,
             )
-            from probe.engines import real
+            from probe.engines.install import available_versions
             from probe.scenario.files import read_scenario
 
             _format(format, ("table", "json", "junit", "github"), "bisect")
@@ -841,7 +850,7 @@ def register(app: typer.Typer, guarded: Callable[[Callable[[], None]], None]) ->
             start = time.perf_counter()
             _say("reading the published versions (npm view openclaw versions)")
             try:
-                versions = select_range(real.available_versions(), first, last, stable=stable)
+                versions = select_range(available_versions(), first, last, stable=stable)
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
 
