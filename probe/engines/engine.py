@@ -1,4 +1,4 @@
-"""Engines: where a scenario runs. The model (one engine per strategy) or a real openclaw build."""
+"""Engines by name (resolve) and what build engines share: the harness's input, runs, diffs."""
 
 from __future__ import annotations
 

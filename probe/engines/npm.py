@@ -16,8 +16,8 @@ BUILDS_NEED_NPM = "real openclaw builds need Node.js 20 or newer with npm (https
 """What a missing npm stops, said when it is not on PATH."""
 
 _NPM_TIMEOUT_S = 600.0
-
-
+_NO_MATCHING = re.compile(r"No matching version found for (@?[^@\s]+)@([^\s]+?)\.?\s*$", re.M)
+# What npm prints when the registry cannot be reached: error codes, and its own wording.
 _UNREACHABLE_CODES = (
     "ENOTFOUND",
     "EAI_AGAIN",
@@ -40,10 +40,32 @@ def npm_path(needed_for: str = BUILDS_NEED_NPM) -> str:
     return found
 
 
-_NO_MATCHING = re.compile(r"No matching version found for (@?[^@\s]+)@([^\s]+?)\.?\s*$", re.M)
+def run_npm(
+    args: list[str], cwd: Path, what: str, spec: str, *, needed_for: str = BUILDS_NEED_NPM
+) -> subprocess.CompletedProcess[str]:
+    """`npm ARGS` in `cwd`; `what` (`npm pack`) and `spec` (what it was for) name it in errors."""
+    npm = npm_path(needed_for)
+    try:
+        proc = subprocess.run(
+            [npm, *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=_NPM_TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "npm_config_update_notifier": "false", "npm_config_fund": "false"},
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise EngineError(
+            f"{what} {spec} timed out after {exc.timeout:.0f} s; is the npm registry reachable?"
+        ) from exc
+    if proc.returncode != 0:
+        raise _npm_failure(what, spec, proc)
+    return proc
 
 
 def _npm_failure(what: str, spec: str, proc: subprocess.CompletedProcess[str]) -> EngineError:
+    """What a failed npm run means for the user: a missing version, no registry, or npm's tail."""
     text = f"{proc.stdout}\n{proc.stderr}"
     missing = _NO_MATCHING.search(text)
     if missing and what == "npm install":
@@ -69,27 +91,3 @@ def _npm_failure(what: str, spec: str, proc: subprocess.CompletedProcess[str]) -
         )
     tail = "\n".join(line for line in text.strip().splitlines()[-8:])
     return EngineError(f"{what} {spec} failed (exit {proc.returncode}): {tail}")
-
-
-def run_npm(
-    args: list[str], cwd: Path, what: str, spec: str, *, needed_for: str = BUILDS_NEED_NPM
-) -> subprocess.CompletedProcess[str]:
-    """`npm ARGS` in `cwd`; `what` (`npm pack`) and `spec` (what it was for) name it in errors."""
-    npm = npm_path(needed_for)
-    try:
-        proc = subprocess.run(
-            [npm, *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=_NPM_TIMEOUT_S,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "npm_config_update_notifier": "false", "npm_config_fund": "false"},
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise EngineError(
-            f"{what} {spec} timed out after {exc.timeout:.0f} s; is the npm registry reachable?"
-        ) from exc
-    if proc.returncode != 0:
-        raise _npm_failure(what, spec, proc)
-    return proc
