@@ -44,7 +44,7 @@ def main() -> None:
     install.fetch_package = fetch  # type: ignore[assignment]
     install.install_packages = install_packages  # type: ignore[assignment]
     if "--no-lock" in flags:
-        install.install_lock = no_lock  # type: ignore[assignment]
+        install.install_lock = no_lock  # type: ignore[assignment,attr-defined]
     go = log.with_name("go")
     deadline = time.monotonic() + 60
     while not go.exists() and time.monotonic() < deadline:
