@@ -182,6 +182,25 @@ def test_missing_npm_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monkey
         nodes.node_for(tmp_path / "package" / "dist", lambda _m: None)
 
 
+def test_fetching_node_reads_npm_failures_as_installs_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One npm runner for builds and Nodes: a registry that has no such package says so alike.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake_node(bin_dir, "20.20.2")
+    failing = bin_dir / "npm"
+    failing.write_text("#!/bin/sh\necho 'npm error code E404' >&2\nexit 1\n")
+    failing.chmod(failing.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("PROBE_NODE", raising=False)
+    nodes._checked.cache_clear()
+    with pytest.raises(EngineError, match=r"does not exist on the npm registry \(npm view failed"):
+        nodes.select_node(
+            tmp_path / "cache", NodeNeed(RANGE_96), lambda _m: None, install_lock, move_into_place
+        )
+
+
 def test_an_unpublished_dependency_version_gets_the_nearest_published_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
