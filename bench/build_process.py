@@ -25,8 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from probe.engines import process, real  # noqa: E402
+from probe.engines import process  # noqa: E402
+from probe.engines.cache import dist_dir  # noqa: E402
+from probe.engines.drive import run_build  # noqa: E402
 from probe.engines.engine import normalized  # noqa: E402
+from probe.engines.install import install  # noqa: E402
 from probe.scenario.files import read_scenario  # noqa: E402
 from probe.strategies import REGISTRY  # noqa: E402
 
@@ -40,25 +43,25 @@ def shipped() -> list[dict[str, object]]:
 
 
 def per_scenario(version: str, rounds: int) -> dict[str, float]:
-    dist = real.install(version)
+    dist = install(version)
     scenarios = shipped()
     os.environ["PROBE_BUILD_PROCESS"] = "reuse"
     process.close_all()
     start = time.perf_counter()
-    real.run_build(dist, scenarios[0])
+    run_build(dist, scenarios[0])
     first = time.perf_counter() - start
     costs: list[float] = []
     for _ in range(rounds):
         for scenario in scenarios:
             start = time.perf_counter()
-            real.run_build(dist, scenario)
+            run_build(dist, scenario)
             costs.append(time.perf_counter() - start)
     process.close_all()
     os.environ["PROBE_BUILD_PROCESS"] = "fresh"
     fresh: list[float] = []
     for scenario in scenarios[:3]:
         start = time.perf_counter()
-        real.run_build(dist, scenario)
+        run_build(dist, scenario)
         fresh.append(time.perf_counter() - start)
     os.environ["PROBE_BUILD_PROCESS"] = "reuse"
     return {
@@ -84,15 +87,15 @@ def wall(args: list[str]) -> float:
 
 def conform_vs_model(rounds: int) -> dict[str, float]:
     for version in PINNED:
-        real.install(version)
+        install(version)
     conform = [wall(["conform"]) for _ in range(rounds)]
     model = [wall(["compare"]) for _ in range(rounds)]
     imports = []
     for version in PINNED:
-        dist = real.dist_dir(version)
+        dist = dist_dir(version)
         process.close_all()
         start = time.perf_counter()
-        real.run_build(dist, shipped()[0])
+        run_build(dist, shipped()[0])
         imports.append(time.perf_counter() - start)
     process.close_all()
     return {

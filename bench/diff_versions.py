@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 from probe.engines.base import CannotExpress, ModelEngine
-from probe.engines.engine import RealEngine, diff_runs
+from probe.engines.engine import diff_runs
+from probe.engines.real import RealEngine
 from probe.errors import ProbeError
 from probe.scenario.dump import dump_scenario
 from probe.scenario.generate import generate_many

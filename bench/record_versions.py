@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 from probe.engines.base import CannotExpress
-from probe.engines.engine import RealEngine, normalized
+from probe.engines.engine import normalized
+from probe.engines.real import RealEngine
 from probe.errors import ProbeError
 from probe.scenario.files import read_scenario
 from probe.strategies import REGISTRY

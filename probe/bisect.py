@@ -14,10 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from probe.engines import real
 from probe.engines.base import CannotExpress
-from probe.engines.engine import RealEngine, comparable, diff_runs
+from probe.engines.cache import PACKAGE, is_installed
+from probe.engines.engine import comparable, diff_runs
+from probe.engines.errors import EngineError, UndrivableBuild
+from probe.engines.harness import inspect_dist
+from probe.engines.install import install
 from probe.engines.layout import KeyShape, key_shape
+from probe.engines.real import RealEngine
+from probe.engines.undrivable import undrivable_key, undrivable_problem
 from probe.report.json_report import strategy_dict
 from probe.report.results import judge
 from probe.run import Run
@@ -248,8 +253,8 @@ def install_on_demand(progress: Callable[[str], None] | None = None) -> Installe
     """The real installer: the cache, else the npm registry."""
 
     def installer(version: str) -> tuple[Path, bool]:
-        was = real.is_installed(version)
-        return real.install(version, progress), not was
+        was = is_installed(version)
+        return install(version, progress), not was
 
     return installer
 
@@ -268,11 +273,11 @@ class BuildProber:
         def took() -> float:
             return time.perf_counter() - start
 
-        name = f"{real.PACKAGE}@{version}"
+        name = f"{PACKAGE}@{version}"
         try:
             dist, downloaded = self.installer(version)
-        except real.UndrivableBuild as exc:
-            known = real.undrivable_key(version) or {}
+        except UndrivableBuild as exc:
+            known = undrivable_key(version) or {}
             key = KeyShape(
                 str(known.get("shape", "unknown")),
                 known.get("line"),
@@ -288,7 +293,7 @@ class BuildProber:
                 seconds=took(),
             )
         key = key_shape(dist)
-        problem = real.undrivable_problem(real.inspect_dist(dist), name)
+        problem = undrivable_problem(inspect_dist(dist), name)
         if problem is not None:
             reason = problem.problems[0] if problem.problems else problem.message
             return Probe(version, problem.status, None, reason, key, None, downloaded, took())
@@ -298,7 +303,7 @@ class BuildProber:
         except CannotExpress as exc:
             reason = "; ".join(f"{i.key}: {i.reason}" for i in exc.items)
             return Probe(version, CANNOT_EXPRESS, None, reason, key, None, downloaded, took())
-        except real.EngineError as exc:
+        except EngineError as exc:
             return Probe(version, FAILED, None, exc.message, key, None, downloaded, took())
         finally:
             engine.close()  # each version is probed once: its process is not needed again
@@ -316,7 +321,7 @@ def select_range(
     index = {v: i for i, v in enumerate(versions)}
     for label, value in (("--from", first), ("--to", last)):
         if value is not None and value not in index:
-            raise ValueError(f"{label} {value}: not a published version of {real.PACKAGE}")
+            raise ValueError(f"{label} {value}: not a published version of {PACKAGE}")
     lo = index[first] if first is not None else 0
     hi = index[last] if last is not None else len(versions) - 1
     if lo > hi:

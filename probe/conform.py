@@ -63,7 +63,7 @@ def own_model(strategy: DedupStrategy, version: str | None, engine: Engine) -> E
     """The model to hold a build against: its version's, or for a build of your own, the
     switches read from its code (all off where some cannot be read)."""
     from probe.engines.base import ModelEngine
-    from probe.engines.engine import LocalEngine
+    from probe.engines.local import LocalEngine
     from probe.engines.switches import switches_in_dist
 
     if version is not None or not isinstance(engine, LocalEngine):

@@ -9,7 +9,7 @@ CORE = [
     "probe.replay", "probe.model.world", "probe.invariants", "probe.scenario.loader",
     "probe.expectations", "probe.strategies", "probe.scenario.values",
     # what moved out of the CLI modules into the core
-    "probe.conform", "probe.inspection", "probe.resources", "probe.explore", "probe.bisect",
+    "probe.conform", "probe.engines.inspection", "probe.resources", "probe.explore", "probe.bisect",
 ]
 
 

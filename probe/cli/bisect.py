@@ -88,7 +88,7 @@ def bisect(
         select_range,
     )
     from probe.cli.output import check_output, emit
-    from probe.engines import real
+    from probe.engines.install import available_versions
     from probe.report.bisect_report import probe_text, render_bisect, render_bisect_json
     from probe.scenario.files import read_scenario
 
@@ -104,7 +104,7 @@ def bisect(
     start = time.perf_counter()
     say("reading the published versions (npm view openclaw versions)")
     try:
-        versions = select_range(real.available_versions(), first, last, stable=stable)
+        versions = select_range(available_versions(), first, last, stable=stable)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 

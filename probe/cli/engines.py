@@ -52,9 +52,10 @@ def install(
     """Fetch builds from the npm registry into the cache, with only what the harness needs
     (and the Node each needs, when it is newer than the one on PATH)."""
     use_node(node)
-    from probe.engines import real
-    from probe.engines.engine import RealEngine
+    from probe.engines.cache import list_installed
     from probe.engines.engine import resolve as resolve_engine
+    from probe.engines.install import install as install_build
+    from probe.engines.real import RealEngine
     from probe.report.engines_report import megabytes
 
     for spec in specs:
@@ -63,8 +64,8 @@ def install(
             raise UsageError(f"{spec}: only openclaw@VERSION builds are installed")
         start = time.perf_counter()
 
-        dist = real.install(engine.version, progress=partial(_say_for, spec))
-        size = dict(real.list_installed()).get(engine.version, 0)
+        dist = install_build(engine.version, progress=partial(_say_for, spec))
+        size = dict(list_installed()).get(engine.version, 0)
         sys.stdout.write(
             f"{spec}: installed at {dist.parent.parent} "
             f"({megabytes(size)}, {time.perf_counter() - start:.1f} s)\n"
@@ -85,15 +86,15 @@ def list_(
 ) -> None:
     """The installed builds and their sizes (--available: every published version)."""
     from probe.cli.output import check_output, emit
-    from probe.engines import real
-    from probe.inspection import cached_builds
+    from probe.engines.cache import cache_dir
+    from probe.engines.inspection import cached_builds
     from probe.report.engines_report import render_builds, render_builds_json
 
     check_format(format, ("table", "json"), "engines list")
     check_output(output, force)
     rows = cached_builds(available)
     render = render_builds_json if format == "json" else render_builds
-    emit(render(str(real.cache_dir()), available, rows), output)
+    emit(render(str(cache_dir()), available, rows), output)
 
 
 @guarded
@@ -117,7 +118,7 @@ def inspect(
     import tempfile
 
     from probe.cli.output import check_output, emit
-    from probe.inspection import inspect_engine
+    from probe.engines.inspection import inspect_engine
     from probe.report.engines_report import render_inspect, render_inspect_json
 
     check_format(format, ("table", "json"), "engines inspect")
@@ -147,16 +148,16 @@ def prune(
     ] = False,
 ) -> None:
     """Remove builds from the cache and say how much that freed."""
-    from probe.engines import real
+    from probe.engines.cache import cache_dir, prune
     from probe.report.engines_report import megabytes
 
     if versions and everything:
         raise UsageError("engines prune: give VERSION... or --all, not both")
     chosen = [version_arg(v) for v in versions] if versions else None
     if chosen is None and not everything and not dry_run:
-        planned = real.prune(None, dry_run=True)
+        planned = prune(None, dry_run=True)
         total = sum(size for _, size in planned)
-        where = real.cache_dir()
+        where = cache_dir()
         if not sys.stdin.isatty():
             raise UsageError(
                 f"engines prune: without VERSION this removes the whole cache "
@@ -169,10 +170,10 @@ def prune(
             err=True,
         ):
             raise typer.Exit(1)
-    removed = real.prune(chosen, dry_run=dry_run)
+    removed = prune(chosen, dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
     for label, size in removed:
         sys.stdout.write(f"{verb} {label} ({megabytes(size)})\n")
     total = sum(size for _, size in removed)
     freed = "would free" if dry_run else "freed"
-    sys.stdout.write(f"{freed} {megabytes(total)} in {real.cache_dir()}\n")
+    sys.stdout.write(f"{freed} {megabytes(total)} in {cache_dir()}\n")

@@ -128,10 +128,10 @@ def check_format(value: str, allowed: tuple[str, ...], command: str) -> None:
 
 def version_arg(spec: str) -> str:
     """VERSION or openclaw@VERSION, as a version."""
-    from probe.engines import real
+    from probe.engines.cache import PACKAGE, check_version
     from probe.engines.engine import check_exact_version
 
-    version = spec.removeprefix(f"{real.PACKAGE}@")
+    version = spec.removeprefix(f"{PACKAGE}@")
     check_exact_version(version, spec)
-    real.check_version(version)
+    check_version(version)
     return version

@@ -1,5 +1,4 @@
-"""Replaying a counterexample the model found on a real build: confirmed, disagreeing, or not
-expressible there."""
+"""Replaying a counterexample the model found on a real build: confirmed, disagreeing, or not."""
 
 from __future__ import annotations
 

@@ -1,12 +1,11 @@
-"""Engines: where a scenario runs. The model (one engine per strategy) or a real openclaw build."""
+"""Engines by name (resolve) and what build engines share: the harness's input, runs, diffs."""
 
 from __future__ import annotations
 
 import difflib
 import json
 import re
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +19,7 @@ from probe.scenario.values import Scenario
 from probe.strategies import get_strategy
 
 if TYPE_CHECKING:  # imported where used: the installer and its helpers are slow to import
-    from probe.engines import real
-    from probe.engines.local import BuildSource, LocalBuild
+    from probe.engines.harness import Build
 
 # The last published build with the bug and the first with the fix.
 BUGGY_BUILD = "openclaw@2026.5.30-beta.1"
@@ -79,16 +77,17 @@ def _unexpressible(item: dict[str, Any]) -> Unexpressible:
     return Unexpressible(None if step is None else int(step) + 1, key, str(item.get("reason")))
 
 
-def _replay_build(
+def replay_build(
     name: str,
     design: str | None,
-    build: Path | real.Build,
+    build: Path | Build,
     scenario: Scenario,
     version: str | None = None,
 ) -> Run:
-    from probe.engines import real
+    """Replay `scenario` on a build through the harness: a Run, or CannotExpress."""
+    from probe.engines.drive import run_build
 
-    out = real.run_build(build, normalized(scenario))
+    out = run_build(build, normalized(scenario))
     if out["unsupported"]:
         raise CannotExpress(name, [_unexpressible(u) for u in out["unsupported"]])
     run = run_from_events(
@@ -100,114 +99,6 @@ def _replay_build(
         scenario,
     )
     return replace(run, version=version) if version is not None else run
-
-
-@dataclass
-class RealEngine:
-    """A published build (`openclaw@VERSION`) from the cache, installed on first use."""
-
-    version: str
-    dist: Path | None = None
-
-    @property
-    def name(self) -> str:
-        return f"openclaw@{self.version}"
-
-    def _dist(self) -> Path:
-        from probe.engines import real
-
-        if self.dist is None:
-            found = real.dist_dir(self.version)
-            self.dist = found if found.is_dir() else real.install(self.version)
-        return self.dist
-
-    @cached_property
-    def design(self) -> str | None:
-        """Read from the build's own coordinator key, not from its version number."""
-        shape, _ = key_shape(self._dist())
-        return DESIGN_OF_SHAPE.get(shape)
-
-    def replay(self, scenario: Scenario) -> Run:
-        return _replay_build(self.name, self.design, self._dist(), scenario, self.model_version)
-
-    @property
-    def model_version(self) -> str | None:
-        """The version whose model this build is paired with (a known one, else None)."""
-        from probe.versions import VERSIONS
-
-        return self.version if self.version in VERSIONS else None
-
-    def prestart(self) -> None:
-        """Start loading the build in its process now (an installed build only)."""
-        from probe.engines import real
-
-        found = self.dist or real.dist_dir(self.version)
-        if real.is_installed(self.version) or self.dist is not None:
-            real.prestart(found)
-
-    def close(self) -> None:
-        """End this build's Node process, if one runs (the next replay starts another)."""
-        if self.dist is not None:
-            from probe.engines import process
-
-            process.close_for(self.dist)
-
-
-@dataclass
-class LocalEngine:
-    """A build of one's own: a dist/ folder, a package folder holding one, or an npm-pack .tgz.
-
-    Named as given on the command line, so that it never merges with `openclaw@VERSION`.
-    """
-
-    source: BuildSource
-    local: LocalBuild = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        from probe.engines.local import LocalBuild
-
-        self.local = LocalBuild(self.source)
-
-    @property
-    def name(self) -> str:
-        return self.source.spec
-
-    @cached_property
-    def design(self) -> str | None:
-        """Read from the build's own coordinator key."""
-        shape, _ = key_shape(self.local.dist)
-        return DESIGN_OF_SHAPE.get(shape)
-
-    def replay(self, scenario: Scenario) -> Run:
-        return _replay_build(
-            self.name, self.design, self.local.build(), scenario, self.model_version
-        )
-
-    @cached_property
-    def model_version(self) -> str | None:
-        """The version its package.json names, when probe knows that version's switches."""
-        from probe.versions import VERSIONS
-
-        version = self.package_version
-        return version if version in VERSIONS else None
-
-    @cached_property
-    def package_version(self) -> str | None:
-        """The version its package.json names (None: none there)."""
-        package = self.local.dist.parent / "package.json"
-        try:
-            version = json.loads(package.read_text(encoding="utf-8")).get("version")
-        except (OSError, ValueError, AttributeError):
-            return None
-        return version if isinstance(version, str) else None
-
-    def close(self) -> None:
-        """End this build's Node process, if one runs (the next replay starts another)."""
-        from probe.engines import process
-
-        prepared = self.local.prepared
-        if prepared is not None:
-            process.close_for(prepared.dist)
 
 
 def run_from_events(
@@ -260,6 +151,8 @@ def model_engine(name: str) -> ModelEngine:
         return ModelEngine(get_strategy(strategy))
     switches_of(version)  # an unknown version is a usage error naming the known range
     return ModelEngine(get_strategy(strategy), version)
+
+
 # One published version, as npm writes it (2026.5.30-beta.1): not a dist-tag (latest, beta) or
 # a range (^2026.5.0, 2026.x), which name different builds on different days.
 _EXACT_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
@@ -285,15 +178,16 @@ def check_exact_version(version: str, shown: str | None = None) -> None:
 
 def resolve(spec: str) -> Engine:
     """`model:NAME`, `openclaw@VERSION`, or the path of a build (dist/ folder, package, .tgz)."""
-    from probe.engines import real
-    from probe.engines.local import locate, looks_like_path
+    from probe.engines.cache import check_version
+    from probe.engines.local import LocalEngine, locate, looks_like_path
+    from probe.engines.real import RealEngine
 
     if spec.startswith("model:"):
         return model_engine(spec.removeprefix("model:"))
     if spec.startswith("openclaw@") and len(spec) > len("openclaw@"):
         version = spec.removeprefix("openclaw@")
         check_exact_version(version, spec)
-        real.check_version(version)
+        check_version(version)
         return RealEngine(version)
     if spec and looks_like_path(spec):
         return LocalEngine(locate(spec))

@@ -1,12 +1,16 @@
-"""Reading a build's own files: the coordinator's in-flight key shape, without running anything."""
+"""Reading a build's own files without running anything: is it openclaw, its in-flight key."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from probe.engines.cache import PACKAGE
+from probe.engines.errors import EngineError
 
 COORDINATOR_REGION = "src/logging/diagnostic-session-recovery-coordinator.ts"
 _REGION_START = f"//#region {COORDINATOR_REGION}"
@@ -134,3 +138,40 @@ def key_shape(dist: Path) -> KeyShape:
     assert match is not None
     shape, where = _judge(match.group(1), at, lines, region, 0)
     return KeyShape(shape, lines[where].strip(), chunk.name, where + 1)
+
+
+def check_dist(dist: Path) -> None:
+    """Refuse a folder that is not an openclaw build's dist/ (before any Node runs on it)."""
+    if not dist.exists():
+        raise EngineError(
+            f"no openclaw build at {dist}: the folder does not exist (install it first)"
+        )
+    if not dist.is_dir():
+        raise EngineError(f"no openclaw build at {dist}: not a folder")
+    manifest = dist.parent / "package.json"
+    try:
+        meta = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise EngineError(
+            f"{dist} is not an openclaw build's dist/ folder: no package.json beside it"
+        ) from exc
+    if not isinstance(meta, dict) or meta.get("name") != PACKAGE:
+        raise EngineError(
+            f"{dist} is not an openclaw build's dist/ folder: "
+            f"its package.json names {meta.get('name')!r}"
+        )
+
+
+def check_package(package: Path, version: str) -> None:
+    """Refuse a downloaded package folder that is not openclaw@`version`."""
+    manifest = package / "package.json"
+    try:
+        meta = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise EngineError(f"{package} is not an openclaw build: no readable package.json") from exc
+    if not isinstance(meta, dict) or meta.get("name") != PACKAGE:
+        raise EngineError(
+            f"{package} is not an openclaw build: package.json names {meta.get('name')!r}"
+        )
+    if meta.get("version") != version:
+        raise EngineError(f"{package} holds openclaw {meta.get('version')!r}, not {version}")

@@ -16,11 +16,17 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-from probe.engines import real
-from probe.engines.real import Build, EngineError
+from probe.engines.cache import PACKAGE
+from probe.engines.engine import DESIGN_OF_SHAPE, key_shape, replay_build
+from probe.engines.errors import EngineError
+from probe.engines.harness import Build, list_dependencies
+from probe.engines.install import FAKE_TIMERS, dependency_set, extract_tarball, fake_timers_dir
+from probe.run import Run
+from probe.scenario.values import Scenario
 
 TARBALL_SUFFIXES = (".tgz", ".tar.gz")
 
@@ -39,7 +45,7 @@ def _names_openclaw(package_json: Path) -> bool:
         meta = json.loads(package_json.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
-    return isinstance(meta, dict) and meta.get("name") == real.PACKAGE
+    return isinstance(meta, dict) and meta.get("name") == PACKAGE
 
 
 def looks_like_path(spec: str) -> bool:
@@ -116,7 +122,7 @@ class LocalBuild:
             if source.kind == "tarball":
                 work = self._work_folder()
                 self._say(f"extracting {source.path.name}")
-                real.extract_tarball(source.path, work)
+                extract_tarball(source.path, work)
                 package = work / "package"
                 if not _names_openclaw(package / "package.json"):
                     raise EngineError(
@@ -143,12 +149,12 @@ class LocalBuild:
             return self._build
         dist = self.dist
         assert self._package is not None
-        deps = real.list_dependencies(dist)
+        deps = list_dependencies(dist)
         packages = {str(k): str(v) for k, v in dict(deps.get("packages", {})).items()}
         undeclared = [str(n) for n in deps.get("undeclared", [])]
         missing = [n for n in [*packages, *undeclared] if not _resolvable(n, dist)]
         # probe's own timer faker, whatever version the build's node_modules may hold.
-        env = (("PROBE_FAKE_TIMERS", str(real.fake_timers_dir(self._say))),)
+        env = (("PROBE_FAKE_TIMERS", str(fake_timers_dir(self._say))),)
         if not missing:
             self._build = Build(dist, (), env)
             return self._build
@@ -158,8 +164,8 @@ class LocalBuild:
                 f"{self.source.spec}: the diagnostic chunks import packages that the build "
                 f"neither declares nor has installed: {', '.join(unknown)}"
             )
-        fake_name, _, fake_version = real.FAKE_TIMERS.rpartition("@")
-        modules = real.dependency_set({**packages, fake_name: fake_version}, self._say)
+        fake_name, _, fake_version = FAKE_TIMERS.rpartition("@")
+        modules = dependency_set({**packages, fake_name: fake_version}, self._say)
         work = self._work_folder()
         (work / "node_modules").symlink_to(modules, target_is_directory=True)
         if self.source.kind == "tarball":
@@ -170,3 +176,58 @@ class LocalBuild:
             linked = work / "package" / dist.relative_to(self._package)
             self._build = Build(linked, ("--preserve-symlinks",), env)
         return self._build
+
+
+@dataclass
+class LocalEngine:
+    """A build of one's own: a dist/ folder, a package folder holding one, or an npm-pack .tgz.
+
+    Named as given on the command line, so that it never merges with `openclaw@VERSION`.
+    """
+
+    source: BuildSource
+    local: LocalBuild = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.local = LocalBuild(self.source)
+
+    @property
+    def name(self) -> str:
+        return self.source.spec
+
+    @cached_property
+    def design(self) -> str | None:
+        """Read from the build's own coordinator key."""
+        shape, _ = key_shape(self.local.dist)
+        return DESIGN_OF_SHAPE.get(shape)
+
+    def replay(self, scenario: Scenario) -> Run:
+        return replay_build(
+            self.name, self.design, self.local.build(), scenario, self.model_version
+        )
+
+    @cached_property
+    def model_version(self) -> str | None:
+        """The version its package.json names, when probe knows that version's switches."""
+        from probe.versions import VERSIONS
+
+        version = self.package_version
+        return version if version in VERSIONS else None
+
+    @cached_property
+    def package_version(self) -> str | None:
+        """The version its package.json names (None: none there)."""
+        package = self.local.dist.parent / "package.json"
+        try:
+            version = json.loads(package.read_text(encoding="utf-8")).get("version")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return version if isinstance(version, str) else None
+
+    def close(self) -> None:
+        """End this build's Node process, if one runs (the next replay starts another)."""
+        from probe.engines import process
+
+        prepared = self.local.prepared
+        if prepared is not None:
+            process.close_for(prepared.dist)

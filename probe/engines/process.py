@@ -1,5 +1,7 @@
-"""One Node process per build for a whole command: the build is imported once, then scenarios are
-replayed one after another (`harness.mjs --serve`), its diagnostic state reset between them.
+"""One Node process per build for a whole command, replaying scenario after scenario in it.
+
+The build is imported once, then scenarios are replayed one after another (`harness.mjs
+--serve`), its diagnostic state reset between them.
 
 Importing a build costs about a second on the pinned builds and 5 to 25 s on 8.x/9.x; a scenario
 on a loaded build costs milliseconds. A process that crashes, hangs (a timeout per scenario) or

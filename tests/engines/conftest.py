@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from probe.engines import real
+from probe.engines.install import install
 from tests.engines.support import BUILDS
 
 
@@ -30,4 +30,4 @@ def engine_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def builds(engine_cache: Path) -> dict[str, Path]:
-    return {name: real.install(version) for name, version in BUILDS.items()}
+    return {name: install(version) for name, version in BUILDS.items()}

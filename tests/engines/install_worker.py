@@ -1,4 +1,4 @@
-"""`real.install` in a process of its own, for the cache tests: the download and the npm install
+"""`install.install` in a process of its own, for the cache tests: the download and the npm install
 are replaced by links to an installed build, so nothing reaches the network.
 
     python install_worker.py SOURCE_ENTRY VERSION LOG [--no-lock] [--hang]
@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from probe.engines import real
+from probe.engines import install
 
 
 def main() -> None:
@@ -41,15 +41,15 @@ def main() -> None:
     def no_lock(_root: Path, _name: str, _say: Callable[[str], None]) -> Iterator[bool]:
         yield False
 
-    real.fetch_package = fetch  # type: ignore[assignment]
-    real.install_packages = install_packages  # type: ignore[assignment]
+    install.fetch_package = fetch  # type: ignore[assignment]
+    install.install_packages = install_packages  # type: ignore[assignment]
     if "--no-lock" in flags:
-        real._install_lock = no_lock  # type: ignore[assignment]
+        install.install_lock = no_lock  # type: ignore[assignment,attr-defined]
     go = log.with_name("go")
     deadline = time.monotonic() + 60
     while not go.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    print(real.install(version))
+    print(install.install(version))
 
 
 if __name__ == "__main__":

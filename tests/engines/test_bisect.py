@@ -21,7 +21,7 @@ from probe.bisect import (
     select_range,
 )
 from probe.cli import app
-from probe.engines import real
+from probe.engines.cache import is_installed
 from tests.conftest import ROOT
 from tests.engines.support import BUILDS, broken_layout, needs_real_builds, without_code
 from tests.helpers import load
@@ -192,7 +192,7 @@ def test_bisect_finds_the_fix_on_the_real_registry(
     assert result.exit_code == 0, result.stderr
     assert f"boundary: openclaw@{BUILDS['buggy']} -> openclaw@{BUILDS['fixed']}" in result.stdout
     assert "-runtime_outcomes" in result.stdout and "ref:generation" in result.stdout
-    assert real.is_installed("2026.5.31-beta.2")
+    assert is_installed("2026.5.31-beta.2")
 
 
 def test_bisect_bad_input_is_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:

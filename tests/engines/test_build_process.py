@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
-from probe.engines import process, real
+from probe.engines import process
+from probe.engines.drive import run_build
 from probe.engines.engine import normalized
+from probe.engines.errors import EngineError
+from probe.engines.install import install
 from probe.scenario.files import read_scenario
 from probe.scenario.generate import generate_many
 from probe.strategies import REGISTRY
@@ -36,8 +39,8 @@ def _scenarios() -> list[tuple[str, dict[str, Any]]]:
 
 def _reported(dist: Path, scenario: dict[str, Any]) -> dict[str, Any]:
     try:
-        out = real.run_build(dist, scenario)
-    except real.EngineError as exc:
+        out = run_build(dist, scenario)
+    except EngineError as exc:
         return {"error": exc.message}
     return {k: out[k] for k in REPORTED}
 
@@ -54,7 +57,7 @@ def _builds() -> list[str]:
 def test_one_process_replays_as_fresh_processes_do(
     build: str, builds: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dist = builds[build] if build in builds else real.install(EXTRA_BUILDS[build])
+    dist = builds[build] if build in builds else install(EXTRA_BUILDS[build])
     scenarios = _scenarios()
     process.close_all()
     monkeypatch.setenv("PROBE_BUILD_PROCESS", "reuse")

@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from probe.engines import real
+from probe.engines import harness, install
+from probe.engines.cache import is_installed, list_installed
+from probe.engines.drive import run_build
+from probe.engines.errors import UndrivableBuild
+from probe.engines.undrivable import undrivable_key
 from tests.engines.support import BUILDS, needs_real_builds, without_code
 from tests.helpers import CLI_ENV, invoke
 
@@ -64,9 +68,9 @@ def test_concurrent_installs_of_one_version_leave_one_good_entry(
     # With the lock the second process waits and finds the build; without it both download and
     # the second rename finds a finished entry in the way.
     assert len(downloads) == (1 if not flags else 2)
-    assert real.is_installed(VERSION) and dict(real.list_installed()).keys() == {VERSION}
+    assert is_installed(VERSION) and dict(list_installed()).keys() == {VERSION}
     settings = {"heartbeat_ms": 30_000, "warn_ms": 120_000, "settle_ms": 15_000, "drain": "hold"}
-    result = real.run_build(dist, {"settings": settings, "sessions": [], "steps": [{"do": "tick"}]})
+    result = run_build(dist, {"settings": settings, "sessions": [], "steps": [{"do": "tick"}]})
     assert result["events"] == [] and result["meta"]["openclaw_version"] == VERSION
 
 
@@ -85,12 +89,12 @@ def test_an_interrupted_install_leaves_nothing_that_looks_complete(
     hung.wait(timeout=30)
     leftovers = [name for name in entries(cache) if name.startswith(f".{VERSION}.tmp-")]
     assert len(leftovers) == 1 and entries(cache) == leftovers
-    assert not real.is_installed(VERSION) and real.list_installed() == []
+    assert not is_installed(VERSION) and list_installed() == []
     # The next install takes the lock, so the leftover is abandoned for sure: it goes.
     again = worker(source, cache, log)
     _, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
-    assert entries(cache) == [VERSION] and real.is_installed(VERSION)
+    assert entries(cache) == [VERSION] and is_installed(VERSION)
 
 
 def test_an_undrivable_build_is_remembered_not_downloaded_again(
@@ -102,25 +106,25 @@ def test_an_undrivable_build_is_remembered_not_downloaded_again(
         downloads.append(version)
         return without_code(into, version).parent
 
-    monkeypatch.setattr(real, "fetch_package", fetch)
-    with pytest.raises(real.UndrivableBuild, match="has no stuck-session recovery code") as first:
-        real.install("0.1.0")
+    monkeypatch.setattr(install, "fetch_package", fetch)
+    with pytest.raises(UndrivableBuild, match="has no stuck-session recovery code") as first:
+        install.install("0.1.0")
     assert first.value.status == "no_code" and not first.value.remembered
-    with pytest.raises(real.UndrivableBuild) as second:
-        real.install("0.1.0")
+    with pytest.raises(UndrivableBuild) as second:
+        install.install("0.1.0")
     assert second.value.remembered and second.value.problems == first.value.problems
     assert downloads == ["0.1.0"]
-    assert entries(cache) == [".undrivable"] and not real.is_installed("0.1.0")
-    assert real.undrivable_key("0.1.0") == {
+    assert entries(cache) == [".undrivable"] and not is_installed("0.1.0")
+    assert undrivable_key("0.1.0") == {
         "shape": "unknown",
         "line": None,
         "chunk": None,
         "lineno": None,
     }
     # A different harness judges afresh.
-    monkeypatch.setattr(real, "harness_digest", lambda: "another harness")
-    with pytest.raises(real.UndrivableBuild):
-        real.install("0.1.0")
+    monkeypatch.setattr(harness, "harness_digest", lambda: "another harness")
+    with pytest.raises(UndrivableBuild):
+        install.install("0.1.0")
     assert downloads == ["0.1.0", "0.1.0"]
 
 
@@ -139,11 +143,11 @@ def test_prune_frees_the_given_builds_or_everything(
     code, out, err = invoke("engines", "prune", "openclaw@1.0.0")
     assert code == 0, err
     assert "removed openclaw@1.0.0 (0.0 MB)" in out and "freed 0.0 MB" in out
-    assert [v for v, _ in real.list_installed()] == ["2.0.0"]
+    assert [v for v, _ in list_installed()] == ["2.0.0"]
     code, _, err = invoke("engines", "prune", "3.0.0")
     assert code == 2 and "not in the cache" in err
     code, out, err = invoke("engines", "prune")  # off a terminal: refused without --all
-    assert code == 2 and "--all" in err and [v for v, _ in real.list_installed()] == ["2.0.0"]
+    assert code == 2 and "--all" in err and [v for v, _ in list_installed()] == ["2.0.0"]
     code, out, err = invoke("engines", "prune", "--all")
     assert code == 0, err
     assert "removed openclaw@2.0.0" in out and "leftover .1.0.0.tmp-abandoned" in out
@@ -169,7 +173,7 @@ def test_a_package_without_dist_has_no_code(cache: Path, monkeypatch: pytest.Mon
         (into / "package" / "package.json").write_text('{"name": "openclaw", "version": "0.0.1"}')
         return into / "package"
 
-    monkeypatch.setattr(real, "fetch_package", fetch)
-    with pytest.raises(real.UndrivableBuild, match="no dist/ folder") as caught:
-        real.install("0.0.1")
+    monkeypatch.setattr(install, "fetch_package", fetch)
+    with pytest.raises(UndrivableBuild, match="no dist/ folder") as caught:
+        install.install("0.0.1")
     assert caught.value.status == "no_code"

@@ -54,10 +54,10 @@ def test_diff_finds_the_fix_between_the_pinned_builds(
 def test_diff_finds_nothing_between_builds_with_the_same_recovery_code(
     engine_cache: Path, tmp_path: Path
 ) -> None:
-    from probe.engines import real
+    from probe.engines.install import install
 
     for version in ("2026.7.1", "2026.7.35"):
-        real.install(version)
+        install(version)
     files = [str(p) for p in sorted(SCENARIOS.glob("issue-*.toml"))]
     out = tmp_path / "out"
     args = ["diff", "openclaw@2026.7.1", "openclaw@2026.7.35", *files, "--random", "4"]

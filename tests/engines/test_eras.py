@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
-from probe.engines import real
+from probe.engines.drive import run_build
 from probe.engines.engine import normalized
+from probe.engines.harness import inspect_dist
+from probe.engines.install import install
+from probe.engines.nodes import node_for
 from probe.scenario.files import read_scenario
 from probe.strategies import REGISTRY
 
@@ -28,7 +31,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def era_builds(engine_cache: Path) -> dict[str, Path]:
-    return {name: real.install(version) for name, version in ERAS.items()}
+    return {name: install(version) for name, version in ERAS.items()}
 
 
 def _scenario(name: str, **settings: Any) -> dict[str, Any]:
@@ -39,8 +42,8 @@ def _scenario(name: str, **settings: Any) -> dict[str, Any]:
 
 
 def test_inspect_names_what_each_era_needs(era_builds: dict[str, Path]) -> None:
-    lazy = real.inspect_dist(era_builds["lazy"])
-    today = real.inspect_dist(era_builds["today"])
+    lazy = inspect_dist(era_builds["lazy"])
+    today = inspect_dist(era_builds["today"])
     assert lazy["status"] == today["status"] == "drivable"
     assert lazy["loader"]["kind"] == today["loader"]["kind"] == "lazy"
     assert (lazy["late_tick_defers"], lazy["warn_seam"]) == (False, False)
@@ -48,24 +51,24 @@ def test_inspect_names_what_each_era_needs(era_builds: dict[str, Path]) -> None:
     assert today["heartbeat_ms"] == 30_000  # read through DIAGNOSTIC_HEARTBEAT_INTERVAL_MS
     assert lazy["process"]["reuse"] and today["process"]["reuse"]
     assert today["regions"]["diagnostic"]["chunk"].endswith(".mjs")
-    choice = real.node_for(era_builds["today"], fetch=False)
+    choice = node_for(era_builds["today"], fetch=False)
     assert choice is not None and int(choice.version.split(".")[0]) >= 24
 
 
 def test_a_slow_heartbeat_is_refused_with_the_late_tick_reason(
     era_builds: dict[str, Path],
 ) -> None:
-    slow = real.run_build(
+    slow = run_build(
         era_builds["today"], _scenario("issue-bump-settle.toml", heartbeat_ms=60_000)
     )
     assert [u["key"] for u in slow["unsupported"]] == ["settings.heartbeat_ms"]
     assert "the build would see a late tick and defer recovery" in slow["unsupported"][0]["reason"]
-    fast = real.run_build(
+    fast = run_build(
         era_builds["today"], _scenario("issue-bump-settle.toml", heartbeat_ms=10_000)
     )
     assert "cannot be set" in fast["unsupported"][0]["reason"]
     # Before the late-tick check, a slower heartbeat is only a constant that cannot be set.
-    old = real.run_build(
+    old = run_build(
         era_builds["lazy"], _scenario("issue-bump-settle.toml", heartbeat_ms=60_000)
     )
     assert "cannot be set" in old["unsupported"][0]["reason"]
@@ -73,9 +76,9 @@ def test_a_slow_heartbeat_is_refused_with_the_late_tick_reason(
 
 def test_warn_outside_the_accepted_range_is_the_default(era_builds: dict[str, Path]) -> None:
     dist = era_builds["today"]
-    default = real.run_build(dist, _scenario("issue-bump-settle.toml", warn_ms=120_000))
-    ignored = real.run_build(dist, _scenario("issue-bump-settle.toml", warn_ms=999))
-    lower = real.run_build(dist, _scenario("issue-bump-settle.toml", warn_ms=60_000))
+    default = run_build(dist, _scenario("issue-bump-settle.toml", warn_ms=120_000))
+    ignored = run_build(dist, _scenario("issue-bump-settle.toml", warn_ms=999))
+    lower = run_build(dist, _scenario("issue-bump-settle.toml", warn_ms=60_000))
     assert ignored["events"] == default["events"]
     # In range, the test seam does set it: attention comes at other ages.
     assert lower["events"] != default["events"]
@@ -85,7 +88,7 @@ def test_every_request_reaches_the_runtime(era_builds: dict[str, Path]) -> None:
     for dist in era_builds.values():
         for path in sorted((ROOT / "scenarios").glob("*.toml")):
             doc = normalized(read_scenario(path, REGISTRY.keys(), str(path)))
-            out = real.run_build(dist, doc)
+            out = run_build(dist, doc)
             if out["unsupported"]:
                 continue
             requested = [e for e in out["events"] if e["type"] == "session.recovery.requested"]

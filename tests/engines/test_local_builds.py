@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from probe.engines import real
-from probe.engines.engine import LocalEngine, RealEngine, resolve
+from probe.engines.cache import dist_dir
+from probe.engines.engine import resolve
 from probe.engines.layout import key_shape
+from probe.engines.local import LocalEngine
+from probe.engines.real import RealEngine
 from probe.errors import ProbeError
 from tests.conftest import ROOT
 from tests.engines.support import (
@@ -81,7 +83,7 @@ def test_a_local_build_without_node_modules_borrows_the_pinned_set(own: dict[str
     assert build.node_flags == ("--preserve-symlinks",)
     assert build.dist.parts[-2:] == ("package", "dist")
     assert (build.dist.parent.parent / "node_modules").resolve() == (
-        real.dist_dir(BUILDS["buggy"]).parents[1] / "node_modules"
+        dist_dir(BUILDS["buggy"]).parents[1] / "node_modules"
     ).resolve()
     assert dict(build.env)["PROBE_FAKE_TIMERS"].endswith("@sinonjs/fake-timers")
     assert engine.design == "buggy"

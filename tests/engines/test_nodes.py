@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from probe.engines import nodes, real
+from probe.engines import install, nodes, npm
+from probe.engines.cache import cache_dir, install_lock, move_into_place
+from probe.engines.errors import EngineError, MissingVersion
 from probe.engines.nodes import NodeNeed, lowest_major, satisfies
 
 RANGE_81 = ">=22.22.3 <23 || >=24.15.0 <25 || >=25.9.0"
@@ -110,7 +112,7 @@ def fake_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path
 
 def _select(need: NodeNeed, messages: list[str]) -> nodes.NodeChoice | None:
     return nodes.select_node(
-        real.cache_dir(), need, messages.append, real._install_lock, real._move_into_place
+        cache_dir(), need, messages.append, install_lock, move_into_place
     )
 
 
@@ -154,11 +156,11 @@ def test_probe_node_overrides(
 
 def test_no_fetch_says_so(fake_registry: tuple[Path, Path]) -> None:
     chosen = nodes.select_node(
-        real.cache_dir(),
+        cache_dir(),
         NodeNeed(RANGE_96),
         lambda _m: None,
-        real._install_lock,
-        real._move_into_place,
+        install_lock,
+        move_into_place,
         fetch=False,
     )
     assert chosen is None
@@ -176,8 +178,27 @@ def test_missing_npm_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monkey
     (tmp_path / "package" / "package.json").write_text(
         json.dumps({"name": "openclaw", "version": "9.9.9", "engines": {"node": RANGE_96}})
     )
-    with pytest.raises(real.EngineError, match="npm is not installed or not on PATH"):
-        real.node_for(tmp_path / "package" / "dist", lambda _m: None)
+    with pytest.raises(EngineError, match="npm is not installed or not on PATH"):
+        nodes.node_for(tmp_path / "package" / "dist", lambda _m: None)
+
+
+def test_fetching_node_reads_npm_failures_as_installs_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One npm runner for builds and Nodes: a registry that has no such package says so alike.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake_node(bin_dir, "20.20.2")
+    failing = bin_dir / "npm"
+    failing.write_text("#!/bin/sh\necho 'npm error code E404' >&2\nexit 1\n")
+    failing.chmod(failing.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("PROBE_NODE", raising=False)
+    nodes._checked.cache_clear()
+    with pytest.raises(EngineError, match=r"does not exist on the npm registry \(npm view failed"):
+        nodes.select_node(
+            tmp_path / "cache", NodeNeed(RANGE_96), lambda _m: None, install_lock, move_into_place
+        )
 
 
 def test_an_unpublished_dependency_version_gets_the_nearest_published_one(
@@ -189,22 +210,22 @@ def test_an_unpublished_dependency_version_gets_the_nearest_published_one(
     def install_packages(work: Path, wanted: dict[str, str], spec: str) -> None:
         installs.append(dict(wanted))
         if wanted["@openclaw/ai"] not in published:
-            raise real.MissingVersion("missing", "@openclaw/ai", wanted["@openclaw/ai"])
+            raise MissingVersion("missing", "@openclaw/ai", wanted["@openclaw/ai"])
 
-    monkeypatch.setattr(real, "install_packages", install_packages)
+    monkeypatch.setattr(install, "install_packages", install_packages)
     monkeypatch.setattr(
-        real, "_nearest_published", lambda name, version: _nearest(published, version)
+        install, "_nearest_published", lambda name, version: _nearest(published, version)
     )
     said: list[str] = []
     wanted = {"@openclaw/ai": "2026.7.2-beta.3", "chalk": "5.6.2"}
-    got = real._install_published(tmp_path, wanted, "openclaw@2026.7.2-beta.3", said.append)
+    got = install._install_published(tmp_path, wanted, "openclaw@2026.7.2-beta.3", said.append)
     assert got == {"@openclaw/ai": {"wanted": "2026.7.2-beta.3", "used": "2026.7.2-beta.2"}}
     assert installs[-1] == {"@openclaw/ai": "2026.7.2-beta.2", "chalk": "5.6.2"}
     assert "never published" in said[0]
 
 
 def _nearest(published: list[str], version: str) -> str | None:
-    ordered = sorted({*published, version}, key=real._semver_key)
+    ordered = sorted({*published, version}, key=install._semver_key)
     at = ordered.index(version)
     below = [v for v in ordered[:at] if v in published]
     return below[-1] if below else None
@@ -212,7 +233,7 @@ def _nearest(published: list[str], version: str) -> str | None:
 
 def test_prereleases_sort_before_their_release() -> None:
     versions = ["2026.7.2", "2026.7.2-beta.10", "2026.7.2-beta.2", "2026.7.1", "2026.7.2-beta.3"]
-    assert sorted(versions, key=real._semver_key) == [
+    assert sorted(versions, key=install._semver_key) == [
         "2026.7.1",
         "2026.7.2-beta.2",
         "2026.7.2-beta.3",
@@ -228,6 +249,6 @@ def test_npm_no_matching_version_names_the_package() -> None:
         "",
         "npm error notarget No matching version found for @openclaw/ai@2026.7.2-beta.3.\n",
     )
-    failure = real._npm_failure("npm install", "a dependency of openclaw@X", proc)
-    assert isinstance(failure, real.MissingVersion)
+    failure = npm._npm_failure("npm install", "a dependency of openclaw@X", proc)
+    assert isinstance(failure, MissingVersion)
     assert (failure.name, failure.version) == ("@openclaw/ai", "2026.7.2-beta.3")

@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
-from probe.engines import real
+from probe.engines.cache import cache_dir, dist_dir, is_installed, list_installed
+from probe.engines.drive import run_build
+from probe.engines.errors import EngineError
+from probe.engines.harness import harness_path
+from probe.engines.install import install
+from probe.engines.results import summarize
 from tests.conftest import REFERENCE
 from tests.engines.support import BUILDS
 
@@ -71,21 +76,21 @@ def test_the_reference_cases_are_there() -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_harness_reproduces_the_real_build(case: Path, build: str, builds: dict[str, Path]) -> None:
     expected = json.loads(case.with_suffix(".real.json").read_text())[build]
-    result = real.run_build(builds[build], load(case))
+    result = run_build(builds[build], load(case))
     assert result["unsupported"] == []
     assert result["events"] == expected["events"]
-    summary = real.summarize(result["events"], result["runtime_outcomes"])
+    summary = summarize(result["events"], result["runtime_outcomes"])
     assert {k: summary[k] for k in SUMMARY_KEYS} == {k: expected[k] for k in SUMMARY_KEYS}
     assert result["network_attempts"] == []
     assert result["meta"]["openclaw_version"] == BUILDS[build]
 
 
 def test_installs_are_listed_and_idempotent(builds: dict[str, Path], engine_cache: Path) -> None:
-    installed = dict(real.list_installed())
+    installed = dict(list_installed())
     assert set(BUILDS.values()) <= set(installed)
     assert all(size > 10_000_000 for size in installed.values())
-    assert real.install(BUILDS["buggy"]) == builds["buggy"]
-    assert builds["buggy"] == real.dist_dir(BUILDS["buggy"])
+    assert install(BUILDS["buggy"]) == builds["buggy"]
+    assert builds["buggy"] == dist_dir(BUILDS["buggy"])
     assert (builds["buggy"].parents[1] / "node_modules" / "@sinonjs" / "fake-timers").is_dir()
 
 
@@ -93,9 +98,9 @@ def test_an_incomplete_entry_is_not_taken_for_a_build(engine_cache: Path) -> Non
     (engine_cache / "9.9.9" / "package" / "dist").mkdir(parents=True, exist_ok=True)
     (engine_cache / ".9.9.9.tmp-interrupted").mkdir(exist_ok=True)
     try:
-        assert "9.9.9" not in dict(real.list_installed())
-        assert not real.is_installed("9.9.9")
-        assert all(not name.startswith(".") for name, _ in real.list_installed())
+        assert "9.9.9" not in dict(list_installed())
+        assert not is_installed("9.9.9")
+        assert all(not name.startswith(".") for name, _ in list_installed())
     finally:  # the cache may outlive the session ($PROBE_TEST_CACHE_DIR)
         shutil.rmtree(engine_cache / "9.9.9")
         shutil.rmtree(engine_cache / ".9.9.9.tmp-interrupted")
@@ -104,18 +109,18 @@ def test_an_incomplete_entry_is_not_taken_for_a_build(engine_cache: Path) -> Non
 def test_cache_dir_honours_the_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("PROBE_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert real.cache_dir() == tmp_path / "xdg" / "probe" / "engines"
+    assert cache_dir() == tmp_path / "xdg" / "probe" / "engines"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert real.cache_dir() == tmp_path / "home" / ".cache" / "probe" / "engines"
+    assert cache_dir() == tmp_path / "home" / ".cache" / "probe" / "engines"
     monkeypatch.setenv("PROBE_CACHE_DIR", str(tmp_path / "override"))
-    assert real.cache_dir() == tmp_path / "override"
+    assert cache_dir() == tmp_path / "override"
 
 
 def test_a_version_that_does_not_exist(engine_cache: Path) -> None:
-    with pytest.raises(real.EngineError, match="does not exist"):
-        real.install("0.0.0-probe-no-such-version")
-    assert "0.0.0-probe-no-such-version" not in dict(real.list_installed())
+    with pytest.raises(EngineError, match="does not exist"):
+        install("0.0.0-probe-no-such-version")
+    assert "0.0.0-probe-no-such-version" not in dict(list_installed())
 
 
 @pytest.mark.parametrize("permission", ["on", "off"])
@@ -133,7 +138,7 @@ def test_the_sandbox_keeps_writes_inside(
     monkeypatch.setenv("HOME", str(home))
     entry = builds["fixed"].parents[1]
     before = {p: p.stat().st_mtime_ns for p in entry.rglob("*")}
-    result = real.run_build(builds["fixed"], load(REFERENCE / "issue-bump-hold.toml"))
+    result = run_build(builds["fixed"], load(REFERENCE / "issue-bump-hold.toml"))
     assert list(home.iterdir()) == []
     assert {p: p.stat().st_mtime_ns for p in entry.rglob("*")} == before
     mkdir = {"what": "write", "api": "fs.mkdirSync", "target": str(tmp_openclaw)}
@@ -148,7 +153,7 @@ def test_the_sandbox_keeps_writes_inside(
 
 def test_the_network_trap_fires() -> None:
     proc = subprocess.run(
-        ["node", str(real.harness_path()), "--self-test-network"],
+        ["node", str(harness_path()), "--self-test-network"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -176,7 +181,7 @@ def test_unexpressible_features_are_reported_not_approximated(builds: dict[str, 
     scenario["settings"]["settle_ms"] = 5_000
     scenario["settings"]["heartbeat_ms"] = 10_000
     scenario["steps"][3] = {"do": "release", "outcome": "failed"}
-    result = real.run_build(builds["buggy"], scenario)
+    result = run_build(builds["buggy"], scenario)
     assert result["events"] == []
     keys = {(u["step"], u["key"]) for u in result["unsupported"]}
     assert keys == {
@@ -190,7 +195,7 @@ def test_unexpressible_features_are_reported_not_approximated(builds: dict[str, 
 def test_pending_and_step_indexes(builds: dict[str, Path]) -> None:
     scenario = load(REFERENCE / "issue-bump-hold.toml")
     scenario["steps"] = scenario["steps"][:3]  # no release: the held recovery never finishes
-    result = real.run_build(builds["buggy"], scenario)
+    result = run_build(builds["buggy"], scenario)
     assert result["runtime_outcomes"] == ["pending", "skipped/already_in_flight"]
     assert result["runtime_calls"][0] == {
         "call": 0,
@@ -203,39 +208,39 @@ def test_pending_and_step_indexes(builds: dict[str, Path]) -> None:
 
 def test_node_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(real.EngineError, match="node is not installed or not on PATH"):
-        real.run_build(tmp_path, {})
+    with pytest.raises(EngineError, match="node is not installed or not on PATH"):
+        run_build(tmp_path, {})
     monkeypatch.setenv("PROBE_CACHE_DIR", str(tmp_path / "cache"))
-    with pytest.raises(real.EngineError, match="node is not installed"):
-        real.install("2026.5.30-beta.1")
+    with pytest.raises(EngineError, match="node is not installed"):
+        install("2026.5.30-beta.1")
 
 
 def test_a_missing_build_dir(tmp_path: Path) -> None:
-    with pytest.raises(real.EngineError, match="does not exist"):
-        real.run_build(tmp_path / "nowhere" / "dist", {})
+    with pytest.raises(EngineError, match="does not exist"):
+        run_build(tmp_path / "nowhere" / "dist", {})
 
 
 def test_a_folder_that_is_not_an_openclaw_build(tmp_path: Path) -> None:
     dist = tmp_path / "package" / "dist"
     dist.mkdir(parents=True)
-    with pytest.raises(real.EngineError, match="not an openclaw build"):
-        real.run_build(dist, {})
+    with pytest.raises(EngineError, match="not an openclaw build"):
+        run_build(dist, {})
     (tmp_path / "package" / "package.json").write_text('{"name": "leftpad", "version": "1.0.0"}')
-    with pytest.raises(real.EngineError, match="not an openclaw build"):
-        real.run_build(dist, {})
+    with pytest.raises(EngineError, match="not an openclaw build"):
+        run_build(dist, {})
     # Named openclaw, but none of the diagnostic chunks: the harness itself refuses it.
     (tmp_path / "package" / "package.json").write_text('{"name": "openclaw", "version": "1.0.0"}')
     (dist / "index.js").write_text("export {};\n")
     with pytest.raises(
-        real.EngineError, match="not an openclaw build with the diagnostic recovery code"
+        EngineError, match="not an openclaw build with the diagnostic recovery code"
     ):
-        real.run_build(dist, load(REFERENCE / "issue-bump-hold.toml"))
+        run_build(dist, load(REFERENCE / "issue-bump-hold.toml"))
 
 
 def test_summarize_matches_the_reference_summaries() -> None:
     for case in CASES:
         for build, expected in json.loads(case.with_suffix(".real.json").read_text()).items():
-            summary = real.summarize(expected["events"], expected["runtime_outcomes"])
+            summary = summarize(expected["events"], expected["runtime_outcomes"])
             assert {k: summary[k] for k in SUMMARY_KEYS} == {
                 k: expected[k] for k in SUMMARY_KEYS
             }, (

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from probe.engines import nodes, permissions, real
+from probe.engines import nodes, permissions
+from probe.engines.cache import cache_dir, install_lock, move_into_place
+from probe.engines.harness import (
+    Build,
+    permission_flags,
+    permission_refusal,
+    refused_by_permissions,
+    run_harness,
+)
 from tests.engines.support import needs_real_builds
 
 FS_AND_PROCESS = [
@@ -30,17 +38,17 @@ def node(request: pytest.FixtureRequest, engine_cache: Path) -> nodes.NodeChoice
     if request.param == "path":
         return nodes.path_node()
     return nodes.select_node(
-        real.cache_dir(),
+        cache_dir(),
         nodes.NodeNeed(">=24.16.0 <25"),
         lambda _m: None,
-        real._install_lock,
-        real._move_into_place,
+        install_lock,
+        move_into_place,
     )
 
 
 def _self_test(node: str, outside: Path, *extra: str) -> dict[str, dict[str, object]]:
     # Through the launcher probe runs every harness process with (its permission flags and all).
-    proc = real._run_harness(node, ["--self-test-sandbox", str(outside), *extra], None, 60)
+    proc = run_harness(node, ["--self-test-sandbox", str(outside), *extra], None, 60)
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(x) for x in proc.stdout.splitlines() if x.strip()]
     assert lines[-1] == {"kind": "done", "permission": True}
@@ -112,15 +120,15 @@ def test_a_build_refused_by_the_permission_model_runs_under_the_traps_alone(
     monkeypatch.setenv("PROBE_CACHE_DIR", str(tmp_path / "cache"))
     dist = tmp_path / "package" / "dist"
     dist.mkdir(parents=True)
-    build = real.Build(dist)
+    build = Build(dist)
     version = nodes.path_node().version
-    assert real._permission_flags(nodes.path_node().path, build, tmp_path)[0].endswith("permission")
-    assert real.permission_refusal(dist) is None
+    assert permission_flags(nodes.path_node().path, build, tmp_path)[0].endswith("permission")
+    assert permission_refusal(dist) is None
     said = "Error: Access to this API has been restricted [ERR_ACCESS_DENIED] fs.read"
-    assert real._refused_by_permissions(dist, said)
-    assert not real._refused_by_permissions(dist, said)  # already known: no second retry
-    assert real._permission_flags(nodes.path_node().path, build, tmp_path) == []
-    refused = real.permission_refusal(dist)
+    assert refused_by_permissions(dist, said)
+    assert not refused_by_permissions(dist, said)  # already known: no second retry
+    assert permission_flags(nodes.path_node().path, build, tmp_path) == []
+    refused = permission_refusal(dist)
     assert refused is not None and "ERR_ACCESS_DENIED" in refused
     line = permissions.sandbox_line(nodes.parse_version(version), refused)
     assert line.startswith("JS traps") and "did not load under" in line

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from probe.engines import nodes, permissions
+from probe.engines.base import ModelEngine
+from probe.engines.cache import dist_dir, is_installed, list_installed
+from probe.engines.drive import reuses_processes
+from probe.engines.engine import DESIGN_OF_SHAPE
+from probe.engines.engine import resolve as resolve_engine
+from probe.engines.errors import EngineError
+from probe.engines.harness import inspect_dist, permission_refusal
+from probe.engines.install import available_versions, fetch_package, substitutions
+from probe.engines.layout import KeyShape, key_shape
+from probe.engines.local import LocalEngine
+from probe.engines.nodes import node_for, node_need
+from probe.engines.real import RealEngine
+from probe.engines.switches import switches_in_dist
+from probe.engines.undrivable import remembered_undrivable, undrivable_key
 from probe.errors import UsageError
-
-if TYPE_CHECKING:  # the engine modules are imported where used: they are slow to import
-    from probe.engines.layout import KeyShape
+from probe.versions import VERSIONS
 
 
 def cached_builds(available: bool) -> list[dict[str, Any]]:
     """The installed builds (with `available`, every published version), a row each: size,
     key shape and Node of the installed, what is remembered of those that cannot be driven."""
-    from probe.engines import real
-    from probe.engines.layout import key_shape
 
-    installed = dict(real.list_installed())
+    installed = dict(list_installed())
     rows: list[dict[str, Any]] = []
-    versions = real.available_versions() if available else sorted(installed)
+    versions = available_versions() if available else sorted(installed)
     for version in versions:
         row: dict[str, Any] = {
             "version": version,
@@ -31,17 +42,17 @@ def cached_builds(available: bool) -> list[dict[str, Any]]:
         }
         row["node"] = None
         if version in installed:
-            row["key"] = key_shape(real.dist_dir(version)).shape
+            row["key"] = key_shape(dist_dir(version)).shape
             try:
-                choice = real.node_for(real.dist_dir(version), fetch=False)
-            except real.EngineError:  # no Node on PATH: a listing needs none
+                choice = node_for(dist_dir(version), fetch=False)
+            except EngineError:  # no Node on PATH: a listing needs none
                 choice = None
             row["node"] = choice.version if choice is not None else None
         else:
-            remembered = real.remembered_undrivable(version)
+            remembered = remembered_undrivable(version)
             if remembered is not None:
                 row["undrivable"] = remembered.problems[0] if remembered.problems else ""
-                row["key"] = (real.undrivable_key(version) or {}).get("shape")
+                row["key"] = (undrivable_key(version) or {}).get("shape")
         rows.append(row)
     return rows
 
@@ -49,11 +60,6 @@ def cached_builds(available: bool) -> list[dict[str, Any]]:
 def inspect_engine(spec: str, scratch: Path, say: Callable[[str], None]) -> dict[str, Any]:
     """The inspection of a build: from its dist/, or for a version not installed, from its
     package downloaded into `scratch` (the cache left alone)."""
-    from probe.engines import real
-    from probe.engines.base import ModelEngine
-    from probe.engines.engine import LocalEngine, RealEngine
-    from probe.engines.engine import resolve as resolve_engine
-    from probe.engines.layout import key_shape
 
     engine = resolve_engine(spec)
     if isinstance(engine, ModelEngine):
@@ -62,16 +68,16 @@ def inspect_engine(spec: str, scratch: Path, say: Callable[[str], None]) -> dict
         dist = engine.local.dist
     else:
         assert isinstance(engine, RealEngine)
-        dist = real.dist_dir(engine.version)
-        if not real.is_installed(engine.version):
+        dist = dist_dir(engine.version)
+        if not is_installed(engine.version):
             # Only the package is needed: download it, leave the cache alone.
-            dist = real.fetch_package(engine.version, scratch, say) / "dist"
+            dist = fetch_package(engine.version, scratch, say) / "dist"
             if not dist.is_dir():
                 raise UsageError(f"{spec}: the package has no dist/ folder: nothing to inspect")
-            doc = _inspect_doc(spec, dist, real.inspect_dist(dist), key_shape(dist))
+            doc = _inspect_doc(spec, dist, inspect_dist(dist), key_shape(dist))
             doc["dist"] = None  # a temporary folder, gone when this returns
             return doc
-    return _inspect_doc(spec, dist, real.inspect_dist(dist), key_shape(dist))
+    return _inspect_doc(spec, dist, inspect_dist(dist), key_shape(dist))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -81,9 +87,6 @@ def inspect_engine(spec: str, scratch: Path, say: Callable[[str], None]) -> dict
 
 def _inspect_doc(spec: str, dist: Path, inspected: dict[str, Any], key: KeyShape) -> dict[str, Any]:
     """The inspection as a document: what the harness read, and what probe reads beside it."""
-    from probe.engines.engine import DESIGN_OF_SHAPE
-    from probe.engines.switches import switches_in_dist
-    from probe.versions import VERSIONS
 
     version = inspected.get("openclaw_version")
     return {
@@ -116,36 +119,32 @@ def _inspect_doc(spec: str, dist: Path, inspected: dict[str, Any], key: KeyShape
 
 
 def _substituted(dist: Path) -> dict[str, dict[str, str]]:
-    from probe.engines import real
 
-    return real.substitutions(dist)
+    return substitutions(dist)
 
 
 def _process_doc(inspected: dict[str, Any]) -> dict[str, Any]:
     """One Node process per build for a whole command, or a fresh one per scenario, and why."""
-    from probe.engines import real
 
     found = inspected.get("process") or {}
-    if not real.reuses_processes():
+    if not reuses_processes():
         return {"reuse": False, "reason": "PROBE_BUILD_PROCESS=fresh"}
     return {"reuse": bool(found.get("reuse")), "reason": found.get("reason")}
 
 
 def _sandbox_text(dist: Path) -> str:
     """What confines the build process: Node's permission model (or why not) and the JS traps."""
-    from probe.engines import nodes, permissions, real
 
-    choice = real.node_for(dist, fetch=False)
+    choice = node_for(dist, fetch=False)
     version = nodes.parse_version(choice.version) if choice is not None else None
-    return permissions.sandbox_line(version, real.permission_refusal(dist))
+    return permissions.sandbox_line(version, permission_refusal(dist))
 
 
 def _node_doc(dist: Path) -> dict[str, Any]:
     """The Node the build runs on, without fetching one: what it asks for, and what probe picks."""
-    from probe.engines import real
 
-    need = real.node_need(dist)
-    choice = real.node_for(dist, fetch=False)
+    need = node_need(dist)
+    choice = node_for(dist, fetch=False)
     return {
         "engines": need.engines,
         "sqlite": need.sqlite,

@@ -1,0 +1,219 @@
+"""probe's cache of builds: its entries and their markers, install locks, listing and pruning.
+
+An entry appears by one rename of a finished work folder, under a lock per entry, so a reader
+never takes a half-installed build for one and an interrupted install leaves only a work folder
+that the next install of the same entry removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from probe.engines.errors import EngineError
+
+PACKAGE = "openclaw"
+COMPLETE_MARKER = ".probe-engine.json"
+DEPS_MARKER = ".probe-deps.json"
+DEPS_DIR = ".deps"  # node_modules sets for builds probe did not install (cache/.deps/HASH)
+NO_PERMISSION_DIR = ".no-permission"  # builds that cannot load under Node's permission model
+_UNDRIVABLE_DIR = ".undrivable"  # what a downloaded build lacked (cache/.undrivable/VERSION.json)
+_VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
+_ABANDONED_AFTER_S = 24 * 3600.0
+
+
+def cache_dir() -> Path:
+    """Where builds live: $PROBE_CACHE_DIR, else $XDG_CACHE_HOME or ~/.cache, then probe/engines."""
+    override = os.environ.get("PROBE_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "probe" / "engines"
+
+
+def dist_dir(version: str) -> Path:
+    """The `dist/` folder of an installed build (which may not exist)."""
+    return cache_dir() / version / "package" / "dist"
+
+
+def is_installed(version: str) -> bool:
+    """Whether openclaw@VERSION is a finished build in the cache."""
+    return is_complete(cache_dir() / version)
+
+
+def check_version(version: str) -> None:
+    """Refuse a version that could name a path outside the cache (`..`, `/`, ...)."""
+    if not _VERSION_RE.match(version) or ".." in version:
+        raise EngineError(f"not a version: {version!r}")
+
+
+def is_complete(entry: Path) -> bool:
+    """Whether a cache entry is a finished build (its marker is written last)."""
+    return (entry / COMPLETE_MARKER).is_file() and (entry / "package" / "dist").is_dir()
+
+
+def _dir_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += (Path(root) / name).lstat().st_size
+            except OSError:
+                continue
+    return total
+
+
+def remove_abandoned(root: Path, name: str, *, locked: bool) -> None:
+    """Remove what killed installs of `name` left behind.
+
+    Under the install lock no other install of it runs, so every leftover is abandoned; without a
+    lock (no fcntl), only those old enough that no running install can own them.
+    """
+    cutoff = time.time() if locked else time.time() - _ABANDONED_AFTER_S
+    for leftover in root.glob(f".{name}.*-*"):
+        try:
+            if leftover.is_dir() and leftover.stat().st_mtime <= cutoff:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            continue
+
+
+@contextlib.contextmanager
+def install_lock(root: Path, name: str, say: Callable[[str], None]) -> Iterator[bool]:
+    """Hold `root/.NAME.lock` exclusively: one install of a build (or dependency set) at a time.
+
+    Yields whether a lock is held (False where fcntl does not exist: then the atomic rename alone
+    keeps the cache consistent, at the cost of duplicate downloads).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield False
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f".{name}.lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"waiting for another probe process that is installing {name}")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def move_into_place(work: Path, entry: Path, root: Path, complete: Callable[[Path], bool]) -> None:
+    """Rename a finished work folder to its entry; a complete entry already there wins."""
+    try:
+        os.rename(work, entry)
+    except OSError:
+        # Another install won the race (only without a lock), or a broken entry is in the way.
+        if complete(entry):
+            return
+        if not entry.exists():
+            raise
+        stale = root / f".{entry.name}.stale-{uuid.uuid4().hex}"
+        os.rename(entry, stale)
+        shutil.rmtree(stale, ignore_errors=True)
+        os.rename(work, entry)
+
+
+def deps_complete(entry: Path) -> bool:
+    """Whether a dependency set in .deps/ is finished (its marker is written last)."""
+    return (entry / DEPS_MARKER).is_file() and (entry / "node_modules").is_dir()
+
+
+def undrivable_record(version: str) -> Path:
+    """Where the verdict on a downloaded build the harness cannot drive is kept."""
+    return cache_dir() / _UNDRIVABLE_DIR / f"{version}.json"
+
+
+def list_installed() -> list[tuple[str, int]]:
+    """Installed builds as (version, size in bytes), sorted by version string."""
+    root = cache_dir()
+    if not root.is_dir():
+        return []
+    found: list[tuple[str, int]] = []
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or not entry.is_dir() or not is_complete(entry):
+            continue
+        found.append((entry.name, _dir_size(entry)))
+    return found
+
+
+def prune(versions: list[str] | None = None, *, dry_run: bool = False) -> list[tuple[str, int]]:
+    """Remove the given builds (default: the whole cache); returns (what, bytes freed) each.
+
+    With versions, each one's build, its remembered verdict and its lock go. Without, so do the
+    dependency sets, the remembered verdicts and whatever interrupted installs left behind.
+    With dry_run, nothing is removed: the list is what would be.
+    """
+    root = cache_dir()
+    removed: list[tuple[str, int]] = []
+    if not root.is_dir():
+        return removed
+
+    def drop(path: Path, label: str) -> None:
+        if not path.exists() and not path.is_symlink():
+            return
+        size = _dir_size(path) if path.is_dir() else path.lstat().st_size
+        if dry_run:
+            removed.append((label, size))
+            return
+        if path.is_dir() and not path.is_symlink():
+            # Renamed first, so that a half-removed build never looks like one.
+            doomed = root / f".{path.name}.pruned-{uuid.uuid4().hex}"
+            os.rename(path, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
+        else:
+            path.unlink()
+        removed.append((label, size))
+
+    if versions:
+        for version in versions:
+            check_version(version)
+            with install_lock(root, version, lambda _m: None):
+                entry = root / version
+                if not entry.exists() and not undrivable_record(version).exists():
+                    raise EngineError(f"{PACKAGE}@{version} is not in the cache ({root})")
+                drop(entry, f"{PACKAGE}@{version}")
+                drop(undrivable_record(version), f"{PACKAGE}@{version} (remembered as undrivable)")
+        return removed
+    for path in sorted(root.iterdir()):
+        if path.name.endswith(".lock"):
+            continue
+        if is_complete(path):
+            with install_lock(root, path.name, lambda _m: None):
+                drop(path, f"{PACKAGE}@{path.name}")
+        elif path.name == DEPS_DIR:
+            drop(path, "dependency sets for builds of your own")
+        elif path.name == _UNDRIVABLE_DIR:
+            drop(path, "remembered undrivable builds")
+        else:
+            drop(path, f"leftover {path.name}")
+    if not dry_run:
+        for lock in root.glob(".*.lock"):
+            _remove_idle_lock(lock)
+    return removed
+
+
+def _remove_idle_lock(lock: Path) -> None:
+    """Remove a lock file no process holds (they are empty; this only tidies the folder)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return
+    with contextlib.suppress(OSError), open(lock, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        lock.unlink()
