@@ -114,12 +114,12 @@ def bisect(
     if format == "json":
         emit(render_bisect_json(result, shown, on, seconds), output)
     elif format == "junit":
-        from probe.report.conform_report import render_bisect_junit
+        from probe.report.bisect_report import render_bisect_junit
 
         texts = [probe_text(p, on) for p in result.probes]
         emit(render_bisect_junit(result, shown, on, started, texts), output)
     elif format == "github":
-        from probe.report.conform_report import render_bisect_github
+        from probe.report.bisect_report import render_bisect_github
 
         emit(render_bisect_github(result, shown), output)
     else:

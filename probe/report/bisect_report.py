@@ -1,11 +1,17 @@
-"""bisect's table and JSON report: the probes in the registry's order, and the boundary."""
+"""bisect's reports (table, JSON, JUnit XML, GitHub annotations): the probes and the boundary."""
 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from probe.report.escape import terminal
+from probe.report.github import workflow_command
+from probe.report.junit import junit_stamp, tree_document
+from probe.report.timing import seconds as junit_seconds
 
 if TYPE_CHECKING:
     from probe.bisect import BisectResult, Probe
@@ -145,3 +151,65 @@ def render_bisect_json(result: BisectResult, shown: str, on: str, seconds: float
         "seconds": round(seconds, 3),
     }
     return json.dumps(doc, sort_keys=True, indent=2) + "\n"
+
+
+def render_bisect_junit(
+    result: BisectResult, shown: str, on: str, started: datetime, texts: Sequence[str]
+) -> str:
+    """One testcase per probed version (stepped over: skipped, with why; `texts[i]` is what
+    the table says of probe i), and a `boundary` testcase that fails when none was found."""
+    probes = list(result.probes)
+    found = result.before is not None and result.after is not None
+    root = ET.Element(
+        "testsuites",
+        name="probe bisect",
+        tests=str(len(probes) + 1),
+        failures="0" if found else "1",
+        errors="0",
+        time=junit_seconds(sum(p.seconds for p in probes)),
+    )
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name=f"bisect {shown} on {on}",
+        tests=str(len(probes) + 1),
+        failures="0" if found else "1",
+        errors="0",
+        skipped=str(sum(not p.usable for p in probes)),
+        time=junit_seconds(sum(p.seconds for p in probes)),
+        timestamp=junit_stamp(started),
+        file=shown,
+    )
+    for p, text in zip(probes, texts, strict=True):
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            name=f"openclaw@{p.version}",
+            classname="bisect",
+            time=junit_seconds(p.seconds),
+        )
+        if not p.usable:
+            ET.SubElement(case, "skipped", message=text)
+        else:
+            ET.SubElement(case, "system-out").text = f"{on}: {text} (key {p.key.shape})"
+    boundary = ET.SubElement(suite, "testcase", name="boundary", classname="bisect", time="0.000")
+    if found:
+        assert result.before is not None and result.after is not None
+        ET.SubElement(
+            boundary, "system-out"
+        ).text = f"openclaw@{result.before.version} -> openclaw@{result.after.version}"
+    else:
+        ET.SubElement(boundary, "failure", message=f"no boundary: {result.note}", type="bisect")
+    return tree_document(root)
+
+
+def render_bisect_github(result: BisectResult, shown: str) -> str:
+    """A ::notice with the boundary on the scenario file, or an ::error when there is none."""
+    if result.before is not None and result.after is not None:
+        boundary = f"openclaw@{result.before.version} -> openclaw@{result.after.version}"
+        line = workflow_command("notice", [("file", shown), ("title", "probe bisect")], boundary)
+        return f"{line}\nprobe bisect: {boundary}\n"
+    line = workflow_command(
+        "error", [("file", shown), ("title", "probe bisect")], f"no boundary: {result.note}"
+    )
+    return f"{line}\nprobe bisect: no boundary\n"

@@ -1,4 +1,4 @@
-"""conform's reports (table, JSON, and for CI JUnit XML and GitHub annotations); bisect's for CI."""
+"""conform's reports: table, JSON, and for CI JUnit XML and GitHub annotations."""
 
 from __future__ import annotations
 
@@ -8,31 +8,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from probe.report.escape import terminal, xml_chars
-from probe.report.github import _command
+from probe.report.escape import terminal
+from probe.report.github import workflow_command
+from probe.report.junit import junit_stamp, tree_document
+from probe.report.timing import seconds
 
 if TYPE_CHECKING:
-    from probe.bisect import BisectResult
     from probe.conform import PairResult
 
 ConformResults = Sequence[tuple[str, Sequence["PairResult"]]]
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.3f}"
-
-
-def _stamp(started: datetime) -> str:
-    return started.strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def _xml(root: ET.Element) -> str:
-    for element in root.iter():  # scenario paths and builds' diffs may hold what XML cannot
-        element.attrib = {k: xml_chars(v) for k, v in element.attrib.items()}
-        if element.text:
-            element.text = xml_chars(element.text)
-    ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
 
 def render_conform_table(results: ConformResults) -> str:
@@ -88,7 +72,7 @@ def render_conform_junit(results: ConformResults, started: datetime) -> str:
         tests=str(len(pairs)),
         failures=str(sum(p.status == "differ" for p in pairs)),
         errors="0",
-        time=_seconds(sum(p.seconds for p in pairs)),
+        time=seconds(sum(p.seconds for p in pairs)),
     )
     for path, ps in results:
         suite = ET.SubElement(
@@ -99,8 +83,8 @@ def render_conform_junit(results: ConformResults, started: datetime) -> str:
             failures=str(sum(p.status == "differ" for p in ps)),
             errors="0",
             skipped=str(sum(p.status == "not_comparable" for p in ps)),
-            time=_seconds(sum(p.seconds for p in ps)),
-            timestamp=_stamp(started),
+            time=seconds(sum(p.seconds for p in ps)),
+            timestamp=junit_stamp(started),
             file=path,
         )
         stem = path.rsplit("/", 1)[-1].removesuffix(".toml")
@@ -110,7 +94,7 @@ def render_conform_junit(results: ConformResults, started: datetime) -> str:
                 "testcase",
                 name=f"{p.model} vs {p.real}",
                 classname=stem,
-                time=_seconds(p.seconds),
+                time=seconds(p.seconds),
             )
             if p.status == "differ":
                 failure = ET.SubElement(
@@ -122,7 +106,7 @@ def render_conform_junit(results: ConformResults, started: datetime) -> str:
                 failure.text = "\n".join(p.detail)
             elif p.status == "not_comparable":
                 ET.SubElement(case, "skipped", message="not comparable: " + "; ".join(p.detail))
-    return _xml(root)
+    return tree_document(root)
 
 
 def render_conform_github(results: ConformResults) -> str:
@@ -137,7 +121,7 @@ def render_conform_github(results: ConformResults) -> str:
                     1 for line in p.detail if line[:1] in "+-" and line[:3] not in ("---", "+++")
                 )
                 out.append(
-                    _command(
+                    workflow_command(
                         "error",
                         [("file", path), ("title", title)],
                         f"{changed} line(s) of the event streams differ (- model, + real)",
@@ -146,7 +130,9 @@ def render_conform_github(results: ConformResults) -> str:
             elif p.status == "not_comparable":
                 title = f"probe conform: not comparable on {p.real}"
                 out.append(
-                    _command("warning", [("file", path), ("title", title)], "; ".join(p.detail))
+                    workflow_command(
+                        "warning", [("file", path), ("title", title)], "; ".join(p.detail)
+                    )
                 )
     statuses = [p.status for _, ps in results for p in ps]
     out.append(
@@ -154,62 +140,3 @@ def render_conform_github(results: ConformResults) -> str:
         f"{statuses.count('not_comparable')} not comparable"
     )
     return "\n".join(out) + "\n"
-
-
-def render_bisect_junit(
-    result: BisectResult, shown: str, on: str, started: datetime, texts: Sequence[str]
-) -> str:
-    """One testcase per probed version (stepped over: skipped, with why; `texts[i]` is what
-    the table says of probe i), and a `boundary` testcase that fails when none was found."""
-    probes = list(result.probes)
-    found = result.before is not None and result.after is not None
-    root = ET.Element(
-        "testsuites",
-        name="probe bisect",
-        tests=str(len(probes) + 1),
-        failures="0" if found else "1",
-        errors="0",
-        time=_seconds(sum(p.seconds for p in probes)),
-    )
-    suite = ET.SubElement(
-        root,
-        "testsuite",
-        name=f"bisect {shown} on {on}",
-        tests=str(len(probes) + 1),
-        failures="0" if found else "1",
-        errors="0",
-        skipped=str(sum(not p.usable for p in probes)),
-        time=_seconds(sum(p.seconds for p in probes)),
-        timestamp=_stamp(started),
-        file=shown,
-    )
-    for p, text in zip(probes, texts, strict=True):
-        case = ET.SubElement(
-            suite, "testcase", name=f"openclaw@{p.version}", classname="bisect",
-            time=_seconds(p.seconds),
-        )
-        if not p.usable:
-            ET.SubElement(case, "skipped", message=text)
-        else:
-            ET.SubElement(case, "system-out").text = f"{on}: {text} (key {p.key.shape})"
-    boundary = ET.SubElement(suite, "testcase", name="boundary", classname="bisect", time="0.000")
-    if found:
-        assert result.before is not None and result.after is not None
-        ET.SubElement(boundary, "system-out").text = (
-            f"openclaw@{result.before.version} -> openclaw@{result.after.version}"
-        )
-    else:
-        ET.SubElement(boundary, "failure", message=f"no boundary: {result.note}", type="bisect")
-    return _xml(root)
-
-
-def render_bisect_github(result: BisectResult, shown: str) -> str:
-    """A ::notice with the boundary on the scenario file, or an ::error when there is none."""
-    if result.before is not None and result.after is not None:
-        boundary = f"openclaw@{result.before.version} -> openclaw@{result.after.version}"
-        line = _command("notice", [("file", shown), ("title", "probe bisect")], boundary)
-        return f"{line}\nprobe bisect: {boundary}\n"
-    line = _command(
-        "error", [("file", shown), ("title", "probe bisect")], f"no boundary: {result.note}"
-    )
-    return f"{line}\nprobe bisect: no boundary\n"

@@ -236,7 +236,7 @@ def render_junit(result: DiffResult, sources: Sources, written: Written) -> str:
 
 def render_github(result: DiffResult, sources: Sources, written: Written) -> str:
     """One `::error` per kind of difference, on its minimal scenario's file when written."""
-    from probe.report.github import _command
+    from probe.report.github import workflow_command
 
     a, b = result.a, result.b
     files = {id(d): f for d, f in zip(result.differences, written.files, strict=True)}
@@ -246,11 +246,11 @@ def render_github(result: DiffResult, sources: Sources, written: Written) -> str
         props = [("file", file), ("line", "1")] if file else []
         message = f"{kind.describe(a, b)} ({len(found)} scenario(s); minimal: "
         message += ", ".join(s.split(". ", 1)[1] for s in _steps_text(found[0])) + ")"
-        out.append(_command("error", [*props, ("title", f"probe diff {a} {b}")], message))
+        out.append(workflow_command("error", [*props, ("title", f"probe diff {a} {b}")], message))
     for nc in result.not_comparable:
         reasons = "; ".join(nc.reasons)
         out.append(
-            _command(
+            workflow_command(
                 "warning",
                 [("title", "probe diff")],
                 f"{nc.source}: {nc.engine} cannot express it: {reasons}",

@@ -85,13 +85,14 @@ def render_explore_junit(
     outcomes: Mapping[str, StrategyOutcome], seed: str, started: datetime
 ) -> str:
     """One testsuite for the search, one testcase per strategy."""
-    from probe.report.junit import _tag, _text  # only this format needs the XML helpers
+    from probe.report.escape import xml_text as _text
+    from probe.report.junit import xml_tag  # only this format needs the XML helpers
 
     failed = sum(1 for o in outcomes.values() if not o.passed)
     total = sum(o.seconds for o in outcomes.values())
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        _tag(
+        xml_tag(
             "testsuites",
             [
                 ("name", "probe explore"),
@@ -102,7 +103,7 @@ def render_explore_junit(
             ],
         ),
         "  "
-        + _tag(
+        + xml_tag(
             "testsuite",
             [
                 ("name", f"explore {seed}"),
@@ -119,7 +120,7 @@ def render_explore_junit(
         r = o.result
         lines.append(
             "    "
-            + _tag(
+            + xml_tag(
                 "testcase", [("name", name), ("classname", "explore"), ("time", seconds(o.seconds))]
             )
         )
@@ -127,7 +128,7 @@ def render_explore_junit(
         if found:
             lines.append(
                 "      "
-                + _tag("failure", [("message", found[0]), ("type", "explore")])
+                + xml_tag("failure", [("message", found[0]), ("type", "explore")])
                 + _text("\n".join(found))
                 + "</failure>"
             )
@@ -183,7 +184,7 @@ def render_explore_markdown(
 
 def render_explore_github(outcomes: Mapping[str, StrategyOutcome], seed_file: str | None) -> str:
     """An ::error per failure, on the counterexample file when one was written."""
-    from probe.report.github import _command
+    from probe.report.github import workflow_command
 
     out = []
     for name, o in outcomes.items():
@@ -191,8 +192,11 @@ def render_explore_github(outcomes: Mapping[str, StrategyOutcome], seed_file: st
             files = [w.file for w in o.written if w.file and w.example.invariant in message]
             target = files[0] if files else seed_file
             props = [("file", target), ("line", "1")] if target else []
-            out.append(_command("error", [*props, ("title", f"probe explore: {name}")], message))
+            out.append(
+                workflow_command("error", [*props, ("title", f"probe explore: {name}")], message)
+            )
     return "\n".join(out) + ("\n" if out else "")
+
 
 def size_text(n: float) -> str:
     """Bytes in B, KiB, MiB or GiB, as progress and the table show them."""
@@ -201,7 +205,6 @@ def size_text(n: float) -> str:
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
         n /= 1024
     return f"{n:.1f} GiB"
-
 
 
 def trace_lines(example: Counterexample) -> list[str]:
@@ -319,6 +322,7 @@ def render_explore_json(
     walks: tuple[int, int] | None = None,
 ) -> str:
     from probe.explore import FINGERPRINT_BITS
+
     doc: dict[str, Any] = {
         "ok": all(o.ok for o in outcomes.values()),
         "depth_bound": config.depth,

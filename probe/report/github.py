@@ -10,7 +10,8 @@ from probe.report.results import Report, ScenarioResult
 from probe.scenario.toml_lines import line_of
 
 
-def _command(kind: str, props: list[tuple[str, str]], message: str) -> str:
+def workflow_command(kind: str, props: list[tuple[str, str]], message: str) -> str:
+    """One workflow command (`::kind props::message`), message and properties escaped."""
     inner = ",".join(f"{k}={github_property(v)}" for k, v in props)
     return f"::{kind} {inner}::{github_message(message)}"
 
@@ -33,12 +34,14 @@ def render_github(report: Report, key_lines: Mapping[str, Mapping[str, int]] | N
     for sr in report.scenarios:
         lines = (key_lines or {}).get(sr.path, {})
         for note in sr.scenario.notes:
-            out.append(_command("warning", [("file", sr.path), ("title", "probe note")], note))
+            out.append(
+                workflow_command("warning", [("file", sr.path), ("title", "probe note")], note)
+            )
         for nc in sr.not_comparable:
             for item in nc.items:
                 props = [("file", sr.path)] + ([("line", str(item.line))] if item.line else [])
                 props.append(("title", f"probe: not comparable on {nc.engine}"))
-                out.append(_command("warning", props, f"{item.key}: {item.reason}"))
+                out.append(workflow_command("warning", props, f"{item.key}: {item.reason}"))
         for name, result in sr.strategies:
             for f in failures(sr, name, result):
                 props = [("file", sr.path)]
@@ -47,7 +50,7 @@ def render_github(report: Report, key_lines: Mapping[str, Mapping[str, int]] | N
                     props.append(("line", str(line)))
                 what = "violates" if f.kind == "invariant" else "breaks expectation"
                 props.append(("title", f"probe: {name} {what} {f.key}"))
-                out.append(_command("error", props, f"{sr.scenario.name}: {f.render()}"))
+                out.append(workflow_command("error", props, f"{sr.scenario.name}: {f.render()}"))
     runs = sum(len(sr.strategies) for sr in report.scenarios)
     failed = sum(1 for sr in report.scenarios for _, r in sr.strategies if not r.ok)
     verdict = "PASS" if report.ok else f"FAIL ({failed} failed)"

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from datetime import datetime
 
-from probe.report.escape import xml_attribute, xml_text
+from probe.report.escape import xml_attribute, xml_chars, xml_text
 from probe.report.failures import failures, show
 from probe.report.results import Report, ScenarioResult, StrategyResult
 from probe.report.timing import Timing, seconds
 
-# The XML helpers under the names other renderers import them by.
-_text = xml_text
+
+def junit_stamp(started: datetime) -> str:
+    """A testsuite's timestamp as conform and bisect write it: to the second, no zone."""
+    return started.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def tree_document(root: ET.Element) -> str:
+    """An ElementTree document as text, every value reduced to what XML 1.0 can hold."""
+    for element in root.iter():  # scenario paths and builds' diffs may hold what XML cannot
+        element.attrib = {k: xml_chars(v) for k, v in element.attrib.items()}
+        if element.text:
+            element.text = xml_chars(element.text)
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
 
 def _attr(value: object) -> str:
     return xml_attribute(str(value))
 
 
-def _tag(name: str, attrs: Sequence[tuple[str, object]], close: bool = False) -> str:
+def xml_tag(name: str, attrs: Sequence[tuple[str, object]], close: bool = False) -> str:
+    """An opening (or, with `close`, empty) element tag, its attributes escaped."""
     inner = "".join(f" {k}={_attr(v)}" for k, v in attrs)
     return f"<{name}{inner}{'/' if close else ''}>"
 
@@ -42,7 +57,7 @@ def _summary(result: StrategyResult) -> str:
 
 def _testcase(sr: ScenarioResult, name: str, result: StrategyResult, time: float) -> list[str]:
     head = [("name", name), ("classname", _stem(sr.path)), ("time", seconds(time))]
-    out = ["    " + _tag("testcase", head)]
+    out = ["    " + xml_tag("testcase", head)]
     found = failures(sr, name, result)
     if found:
         kinds = {f.kind for f in found}
@@ -51,9 +66,9 @@ def _testcase(sr: ScenarioResult, name: str, result: StrategyResult, time: float
             kind = "expectation-and-invariant"
         message = f"{len(found)} problem(s): " + "; ".join(f.render() for f in found)
         body = "\n".join(f.render() for f in found)
-        failure = _tag("failure", [("message", message), ("type", kind)])
-        out.append(f"      {failure}{_text(body)}</failure>")
-    out.append(f"      <system-out>{_text(_summary(result))}</system-out>")
+        failure = xml_tag("failure", [("message", message), ("type", kind)])
+        out.append(f"      {failure}{xml_text(body)}</failure>")
+    out.append(f"      <system-out>{xml_text(_summary(result))}</system-out>")
     out.append("    </testcase>")
     return out
 
@@ -67,7 +82,7 @@ def render_junit(report: Report, timing: Timing) -> str:
     )
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        _tag(
+        xml_tag(
             "testsuites",
             [
                 ("name", "probe"),
@@ -91,7 +106,7 @@ def render_junit(report: Report, timing: Timing) -> str:
             ("timestamp", timing.stamp()),
             ("file", sr.path),
         ]
-        lines.append("  " + _tag("testsuite", suite))
+        lines.append("  " + xml_tag("testsuite", suite))
         divergence = "none" if sr.divergence is None else str(sr.divergence)
         lines.append("    <properties>")
         for key, value in (
@@ -99,7 +114,7 @@ def render_junit(report: Report, timing: Timing) -> str:
             ("variant", "bump" if sr.scenario.has_bump else "control"),
             ("divergence_step", divergence),
         ):
-            lines.append("      " + _tag("property", [("name", key), ("value", value)], True))
+            lines.append("      " + xml_tag("property", [("name", key), ("value", value)], True))
         lines.append("    </properties>")
         for j, (name, result) in enumerate(sr.strategies):
             lines += _testcase(sr, name, result, times[j])
