@@ -120,7 +120,7 @@ def permission_flags(node: str, build: Build | None, sandbox: Path) -> list[str]
     if build is not None and permission_refusal(build.dist) is not None:
         return []
     try:
-        version = nodes._checked(node)
+        version = nodes.checked_version(node)
     except nodes.NodeError:
         return []
     env = build.env if build is not None else ()

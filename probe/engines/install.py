@@ -44,6 +44,7 @@ __all__ = [
     "dependency_set",
     "extract_tarball",
     "fake_timers_dir",
+    "fake_timers_package",
     "fetch_package",
     "install",
     "install_packages",
@@ -133,7 +134,8 @@ def install_packages(work: Path, wanted: Mapping[str, str], spec: str) -> None:
     )
 
 
-def _fake_timers() -> tuple[str, str]:
+def fake_timers_package() -> tuple[str, str]:
+    """The pinned @sinonjs/fake-timers as (name, version)."""
     name, _, version = FAKE_TIMERS.rpartition("@")
     return name, version
 
@@ -184,7 +186,7 @@ def install(version: str, progress: Callable[[str], None] | None = None) -> Path
                     f"{spec}'s diagnostic chunks import packages it does not declare: "
                     f"{', '.join(undeclared)}"
                 )
-            fake_name, fake_version = _fake_timers()
+            fake_name, fake_version = fake_timers_package()
             wanted = {**packages, fake_name: fake_version}
             say(f"installing {len(wanted)} packages: {', '.join(sorted(wanted))}")
             substituted = _install_published(work, wanted, spec, say)
@@ -325,7 +327,7 @@ def dependency_set(
 
 def fake_timers_dir(progress: Callable[[str], None] | None = None) -> Path:
     """probe's pinned @sinonjs/fake-timers, for builds probe did not install."""
-    name, version = _fake_timers()
+    name, version = fake_timers_package()
     return dependency_set({name: version}, progress) / name
 
 

@@ -24,7 +24,12 @@ from probe.engines.cache import PACKAGE
 from probe.engines.engine import DESIGN_OF_SHAPE, key_shape, replay_build
 from probe.engines.errors import EngineError
 from probe.engines.harness import Build, list_dependencies
-from probe.engines.install import FAKE_TIMERS, dependency_set, extract_tarball, fake_timers_dir
+from probe.engines.install import (
+    dependency_set,
+    extract_tarball,
+    fake_timers_dir,
+    fake_timers_package,
+)
 from probe.run import Run
 from probe.scenario.values import Scenario
 
@@ -164,7 +169,7 @@ class LocalBuild:
                 f"{self.source.spec}: the diagnostic chunks import packages that the build "
                 f"neither declares nor has installed: {', '.join(unknown)}"
             )
-        fake_name, _, fake_version = FAKE_TIMERS.rpartition("@")
+        fake_name, fake_version = fake_timers_package()
         modules = dependency_set({**packages, fake_name: fake_version}, self._say)
         work = self._work_folder()
         (work / "node_modules").symlink_to(modules, target_is_directory=True)

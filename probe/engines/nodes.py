@@ -185,7 +185,8 @@ def _text(version: Version) -> str:
 
 
 @cache
-def _checked(node: str) -> Version:
+def checked_version(node: str) -> Version:
+    """The version of the Node at `node`, asked once per path."""
     return _version_of(node)
 
 
@@ -196,14 +197,14 @@ def path_node() -> NodeChoice:
         found = shutil.which(override) or override
         if not Path(found).is_file():
             raise NodeError(f"PROBE_NODE={override}: no such Node.js executable")
-        return NodeChoice(found, _text(_checked(found)), "PROBE_NODE")
+        return NodeChoice(found, _text(checked_version(found)), "PROBE_NODE")
     node = shutil.which("node", path=os.environ.get("PATH", os.defpath))
     if node is None:
         raise NodeError(
             f"node is not installed or not on PATH; real openclaw builds need Node.js "
             f"{_MIN_NODE_MAJOR} or newer with npm (https://nodejs.org), or --node PATH"
         )
-    version = _checked(node)
+    version = checked_version(node)
     if version[0] < _MIN_NODE_MAJOR:
         raise NodeError(
             f"{node} is Node.js v{_text(version)}; real openclaw builds need Node.js "

@@ -106,7 +106,7 @@ def fake_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path
     monkeypatch.delenv("PROBE_NODE", raising=False)
     cache = tmp_path / "cache"
     monkeypatch.setenv("PROBE_CACHE_DIR", str(cache))
-    nodes._checked.cache_clear()
+    nodes.checked_version.cache_clear()
     return cache, log
 
 
@@ -173,7 +173,7 @@ def test_missing_npm_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.setenv("PROBE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("PROBE_NODE", raising=False)
-    nodes._checked.cache_clear()
+    nodes.checked_version.cache_clear()
     (tmp_path / "package" / "dist").mkdir(parents=True)
     (tmp_path / "package" / "package.json").write_text(
         json.dumps({"name": "openclaw", "version": "9.9.9", "engines": {"node": RANGE_96}})
@@ -194,7 +194,7 @@ def test_fetching_node_reads_npm_failures_as_installs_do(
     failing.chmod(failing.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.delenv("PROBE_NODE", raising=False)
-    nodes._checked.cache_clear()
+    nodes.checked_version.cache_clear()
     with pytest.raises(EngineError, match=r"does not exist on the npm registry \(npm view failed"):
         nodes.select_node(
             tmp_path / "cache", NodeNeed(RANGE_96), lambda _m: None, install_lock, move_into_place

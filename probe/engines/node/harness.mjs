@@ -942,7 +942,7 @@ function loadFakeTimers(distDir) {
   } catch {
     if (pinned) throw new HarnessError(`PROBE_FAKE_TIMERS=${pinned} is not a loadable @sinonjs/fake-timers`);
     throw new HarnessError(
-      `@sinonjs/fake-timers is not resolvable from ${distDir}; install the build with probe (probe/engines/real.py install)`,
+      `@sinonjs/fake-timers is not resolvable from ${distDir}; install the build with "probe engines install"`,
     );
   }
 }
