@@ -30,6 +30,7 @@ from probe.cli.options import (
     registry_for,
     use_node,
 )
+from probe.cli.output import check_output, emit
 from probe.errors import Problem, ScenarioError, UsageError
 from probe.report.escape import terminal
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
@@ -175,18 +176,6 @@ def _layout(to_file: bool) -> tuple[int | None, bool]:
     return width, not os.environ.get("NO_COLOR")
 
 
-def _check_output(output: Path | None, force: bool, option: str = "--output") -> None:
-    from probe.cli.output import check_output
-
-    check_output(output, force, option)
-
-
-def _emit(text: str, output: Path | None) -> None:
-    from probe.cli.output import emit
-
-    emit(text, output)
-
-
 def _key_lines(chosen: list[tuple[Path, str]]) -> dict[str, dict[str, int]]:
     """Where each key stands in each scenario file, for annotations on expectation lines."""
     from probe.scenario.files import read_text
@@ -249,9 +238,9 @@ class _Outputs:
         """Refuse a bad destination before anything runs, so nothing is half done."""
         if self.update_baseline and self.baseline is None:
             raise UsageError("--update-baseline needs --baseline FILE")
-        _check_output(self.output, self.force)
+        check_output(self.output, self.force)
         if self.svg is not None:
-            _check_output(self.svg, self.force, option="--svg")
+            check_output(self.svg, self.force, option="--svg")
         if self.baseline is not None and self.baseline.is_dir():
             shown = terminal(str(self.baseline))
             raise UsageError(f"{shown}: is a directory; --baseline takes a file")
@@ -332,11 +321,11 @@ def _produce(
         else:
             changed = bool(changes)
             message = render_changes(str(opts.baseline), changes)
-    _emit(text, opts.output)
+    emit(text, opts.output)
     if svg is not None:
-        _emit(svg, opts.svg)
+        emit(svg, opts.svg)
     if opts.update_baseline and opts.baseline is not None:
-        _emit(current, opts.baseline)
+        emit(current, opts.baseline)
     for sr in report.scenarios:
         for note in sr.scenario.notes:
             sys.stderr.write(f"{terminal(sr.path)}: note: {terminal(note)}\n")
