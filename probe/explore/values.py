@@ -62,7 +62,7 @@ class ExploreConfig:
     reduction: bool = True
     workers: int = 1
     # Memory a search may spend keeping the next layer's states (snapshots) rather than
-    # rebuilding them from the tree when it expands them: faster, at about KEPT_STATE_BYTES
+    # rebuilding them from the tree when it expands them: faster, at about tree.KEPT_STATE_BYTES
     # a state. 0: always rebuild (the least memory a state can take).
     keep_bytes: int = 256 << 20
 
