@@ -35,7 +35,9 @@ from pathlib import Path
 
 from startup import ENV, probe_command  # bench/ is on the path when run as a script
 
-from probe.explore import ISSUE_SEED, ExploreConfig, explore, explore_random
+from probe.explore.search import explore
+from probe.explore.values import ISSUE_SEED, ExploreConfig
+from probe.explore.walks import explore_random
 from probe.invariants import InvariantChecker
 from probe.model.world import World
 from probe.scenario.dump import dump_scenario

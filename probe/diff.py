@@ -16,7 +16,8 @@ from typing import Any
 
 from probe.engines.base import CannotExpress, Engine
 from probe.engines.engine import PROBE_ONLY_KEYS, diff_runs
-from probe.explore import ExploreConfig, candidate_steps
+from probe.explore.steps import candidate_steps
+from probe.explore.values import ExploreConfig
 from probe.model.events import COMPLETED, LONG_RUNNING, STALLED, STATE, STUCK, Event
 from probe.model.world import World, WorldState
 from probe.run import Run

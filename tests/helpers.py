@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from probe.explore import ISSUE_SEED
+from probe.explore.values import ISSUE_SEED
 from probe.scenario.files import read_scenario
 from probe.scenario.values import Scenario, SessionSeed, Settings, Step
 from probe.strategies import REGISTRY
@@ -26,7 +26,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
 
 
 def issue_session(**overrides: object) -> SessionSeed:
-    """The issue's seed session (probe.explore.ISSUE_SEED), with fields overridden."""
+    """The issue's seed session (probe.explore.values.ISSUE_SEED), with fields overridden."""
     return replace(ISSUE_SEED.sessions[0], **overrides)  # type: ignore[arg-type]
 
 

@@ -22,7 +22,7 @@ from probe.diff import (
 )
 from probe.report.diff_report import file_text
 from probe.engines.base import CannotExpress, ModelEngine, Unexpressible
-from probe.explore import ISSUE_SEED
+from probe.explore.values import ISSUE_SEED
 from probe.replay import replay
 from probe.run import Run
 from probe.scenario.files import read_scenario

@@ -11,14 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from probe.cli import app
-from probe.explore import (
-    ISSUE_SEED,
-    ExploreConfig,
-    candidate_steps,
-    counterexample_scenario,
-    explore,
-    explore_random,
-)
+from probe.explore.counterexamples import counterexample_scenario
+from probe.explore.search import explore
+from probe.explore.steps import candidate_steps
+from probe.explore.values import ISSUE_SEED, ExploreConfig
+from probe.explore.walks import explore_random
 from probe.invariants import PHANTOM_REQUEST, SWALLOWED_REQUEST
 from probe.model.world import World
 from probe.replay import replay

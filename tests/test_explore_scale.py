@@ -15,16 +15,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import probe.explore as explore_module
+import probe.explore.search as explore_module
 from probe.cli import app
-from probe.explore import (
-    ISSUE_SEED,
-    ExploreConfig,
-    ExploreResult,
-    _Fingerprints,
-    candidate_steps,
-    explore,
-)
+from probe.explore.fingerprints import Fingerprints
+from probe.explore.search import explore
+from probe.explore.steps import candidate_steps
+from probe.explore.values import ISSUE_SEED, ExploreConfig, ExploreResult
 from probe.cli.explore import parse_size
 from probe.resources import process_memory
 from probe.invariants import OBSERVED_EVENTS, InvariantChecker
@@ -202,7 +198,7 @@ def fingerprints_of_a_walk() -> str:
     for symmetry in (False, True):
         world = World(SYM3, REGISTRY["buggy"], keep_events=OBSERVED_EVENTS)
         checker = InvariantChecker()
-        fingerprint = _Fingerprints(SYM3, REGISTRY["buggy"], symmetry)
+        fingerprint = Fingerprints(SYM3, REGISTRY["buggy"], symmetry)
         for number in range(1, 13):
             steps = candidate_steps(SYM3, world, ExploreConfig())
             world.apply(number, steps[(number * 7) % len(steps)])

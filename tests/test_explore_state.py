@@ -12,7 +12,9 @@ from dataclasses import FrozenInstanceError, fields, replace
 
 import pytest
 
-from probe.explore import ISSUE_SEED, ExploreConfig, candidate_steps, explore
+from probe.explore.search import explore
+from probe.explore.steps import candidate_steps
+from probe.explore.values import ISSUE_SEED, ExploreConfig
 from probe.invariants import OBSERVED_EVENTS, InvariantChecker, request_identity
 from probe.model.activity import ActivitySnapshot, RunActivity
 from probe.model.clock import Timer

@@ -9,7 +9,11 @@ CORE = [
     "probe.replay", "probe.model.world", "probe.invariants", "probe.scenario.loader",
     "probe.expectations", "probe.strategies", "probe.scenario.values",
     # what moved out of the CLI modules into the core
-    "probe.conform", "probe.engines.inspection", "probe.resources", "probe.explore", "probe.bisect",
+    "probe.conform", "probe.engines.inspection", "probe.resources", "probe.bisect",
+    # the search, one module per job
+    "probe.explore.values", "probe.explore.steps", "probe.explore.fingerprints",
+    "probe.explore.reduction", "probe.explore.tree", "probe.explore.search", "probe.explore.workers",
+    "probe.explore.walks", "probe.explore.counterexamples", "probe.explore.sweep",
 ]
 
 

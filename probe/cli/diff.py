@@ -126,7 +126,7 @@ def _scenarios(
     traces = 0
     if depth is not None:
         from probe.diff import explore_traces
-        from probe.explore import ISSUE_SEED, ExploreConfig
+        from probe.explore.values import ISSUE_SEED, ExploreConfig
 
         start = loaded[0][0] if loaded else ISSUE_SEED
         found = explore_traces(start, REGISTRY.values(), ExploreConfig(depth=depth))

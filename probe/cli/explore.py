@@ -18,7 +18,7 @@ import typer
 from probe.cli.exits import guarded
 from probe.cli.options import NodeOpt, OutputOpt, use_node
 from probe.errors import UsageError
-from probe.explore import ACTIONS, DEFAULT_DEPTH  # option defaults (explore.py is light)
+from probe.explore.values import ACTIONS, DEFAULT_DEPTH  # option defaults (values.py is light)
 from probe.scenario.values import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # imported where used: the engine and report modules are slow
 
     from probe.engines.base import Engine
     from probe.engines.confirm import Confirmation
-    from probe.explore import Counterexample, ExploreConfig, SearchProgress
+    from probe.explore.values import Counterexample, ExploreConfig, SearchProgress
     from probe.report.explore_report import StrategyOutcome
 
 VARY_KEYS = ("heartbeat_ms", "warn_ms", "settle_ms")
@@ -37,7 +37,7 @@ MAX_VARY_VALUES = 200
 
 
 def _parse_actions(text: str) -> tuple[str, ...]:
-    from probe.explore import ACTIONS
+    from probe.explore.values import ACTIONS
 
     actions = tuple(a.strip() for a in text.split(",") if a.strip())
     unknown = [a for a in actions if a not in ACTIONS]
@@ -163,7 +163,7 @@ def _write(
     force: bool,
     strategies: list[DedupStrategy],
 ) -> str:
-    from probe.explore import counterexample_scenario
+    from probe.explore.counterexamples import counterexample_scenario
     from probe.scenario.dump import dump_scenario
 
     out.mkdir(parents=True, exist_ok=True)
@@ -327,14 +327,9 @@ def explore_command(
     """Search every interleaving breadth-first; write the shortest counterexamples."""
     use_node(node)
     from probe.cli.output import check_output, emit
-    from probe.explore import (
-        ISSUE_SEED,
-        ExploreConfig,
-        ExploreResult,
-        expected_violations,
-        explore,
-        explore_random,
-    )
+    from probe.explore.search import explore
+    from probe.explore.values import ISSUE_SEED, ExploreConfig, ExploreResult, expected_violations
+    from probe.explore.walks import explore_random
     from probe.report.explore_report import StrategyOutcome, Written
     from probe.resources import available_memory, default_workers, process_memory
 
@@ -499,7 +494,7 @@ def _confirm(
     if not builds:
         return ()
     from probe.engines.confirm import confirm
-    from probe.explore import counterexample_scenario
+    from probe.explore.counterexamples import counterexample_scenario
 
     scenario = counterexample_scenario(seed, example, strategy, picked)
     found = []
@@ -513,7 +508,7 @@ def _confirm(
 def _run_vary(
     seed: Scenario, picked: list[DedupStrategy], config: ExploreConfig, vary: str, format: str
 ) -> str:
-    from probe.explore import sweep
+    from probe.explore.sweep import sweep
     from probe.report.explore_report import render_sweep_json, render_sweep_table
 
     key, values = _parse_vary(vary)

@@ -14,7 +14,7 @@ from probe.scenario.dump import step_table
 
 if TYPE_CHECKING:
     from probe.engines.confirm import Confirmation
-    from probe.explore import Counterexample, ExploreConfig, ExploreResult
+    from probe.explore.values import Counterexample, ExploreConfig, ExploreResult
     from probe.scenario.values import Step
 
 
@@ -321,7 +321,7 @@ def render_explore_json(
     confirming: bool = False,
     walks: tuple[int, int] | None = None,
 ) -> str:
-    from probe.explore import FINGERPRINT_BITS
+    from probe.explore.fingerprints import FINGERPRINT_BITS
 
     doc: dict[str, Any] = {
         "ok": all(o.ok for o in outcomes.values()),

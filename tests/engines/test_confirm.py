@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from probe.cli import app
 from probe.engines import engine as engine_module
 from probe.engines.confirm import AGREES, CANNOT_EXPRESS, CONFIRMED, DISAGREES, confirm
-from probe.explore import ISSUE_SEED, Counterexample, counterexample_scenario
+from probe.explore.counterexamples import counterexample_scenario
+from probe.explore.values import ISSUE_SEED, Counterexample
 from probe.replay import replay
 from probe.run import Run
 from probe.scenario.values import Bump, Scenario, Tick

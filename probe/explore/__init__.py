@@ -1,0 +1,1 @@
+"""Breadth-first search over step interleavings, random walks, shrinking and sweeps."""

@@ -1,0 +1,82 @@
+"""Counterexamples checked, shrunk and written out as scenarios that `probe run` replays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from probe.explore.values import Counterexample
+from probe.invariants import INVARIANTS
+from probe.replay import replay
+from probe.scenario.values import Expectation, Scenario, Step
+from probe.strategies import DedupStrategy
+
+
+def violates(
+    scenario: Scenario, strategy: DedupStrategy, steps: Iterable[Step], invariant: str
+) -> bool:
+    run = replay(_with_steps(scenario, tuple(steps)), strategy)
+    return invariant in run.violation_names
+
+
+def shrink(
+    scenario: Scenario, strategy: DedupStrategy, trace: tuple[Step, ...], invariant: str
+) -> tuple[Step, ...]:
+    """Drop steps one at a time while the violation persists (greedy delta debugging)."""
+    current = list(trace)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(current)):
+            candidate = current[:i] + current[i + 1 :]
+            if candidate and violates(scenario, strategy, candidate, invariant):
+                current = candidate
+                changed = True
+                break
+    return tuple(current)
+
+
+def _with_steps(scenario: Scenario, steps: tuple[Step, ...]) -> Scenario:
+    return Scenario(
+        name=scenario.name,
+        description=scenario.description,
+        sessions=scenario.sessions,
+        steps=steps,
+        settings=scenario.settings,
+    )
+
+
+def counterexample_scenario(
+    seed: Scenario,
+    example: Counterexample,
+    found_by: str,
+    strategies: Iterable[DedupStrategy],
+) -> Scenario:
+    """The trace as a scenario whose [expect.*] record what each strategy did with it."""
+    base = _with_steps(seed, example.trace)
+    expect: list[tuple[str, Expectation]] = []
+    for strategy in strategies:
+        run = replay(base, strategy)
+        expect.append(
+            (
+                strategy.name,
+                Expectation(
+                    requested=run.requested,
+                    requested_generations=tuple(run.requested_generations),
+                    completed=run.completed,
+                    runtime_outcomes=run.runtime_outcomes,
+                    violations=tuple(run.violation_names),
+                ),
+            )
+        )
+    return Scenario(
+        name=f"shortest {example.invariant} counterexample for {found_by}",
+        description=(
+            f"Found by probe explore from {seed.name!r}: a shortest sequence of steps "
+            f"({len(example.trace)}) that makes the {found_by} strategy violate "
+            f"{example.invariant} ({INVARIANTS[example.invariant]}). {example.message}"
+        ),
+        sessions=seed.sessions,
+        steps=example.trace,
+        settings=seed.settings,
+        expect=tuple(expect),
+    )

@@ -1,0 +1,201 @@
+"""The search tree one process holds: rebuild a layer's states from the seed, expand them."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
+
+from probe.explore.fingerprints import Fingerprints
+from probe.explore.reduction import commute, session_of
+from probe.explore.steps import step_plan
+from probe.explore.values import ExploreConfig
+from probe.invariants import OBSERVED_EVENTS, InvariantChecker
+from probe.model.coverage import Coverage
+from probe.model.world import World, WorldState
+from probe.scenario.values import Scenario, Step
+from probe.strategies import DedupStrategy
+
+
+class Chunk(NamedTuple):
+    """What expanding a run of one layer's states found, in search order.
+
+    A NamedTuple (not a dataclass) as a worker sends it through a pipe, and it is cheaper
+    to define at import, which every `probe explore` pays.
+    """
+
+    counts: array[int]  # transitions per expanded state
+    fingerprints: array[int]
+    steps: array[int]  # plan index of each transition
+    masks: array[int]  # partial-order reduction: what each child may skip (canonical bits)
+    violations: list[tuple[int, str, str]]  # (transition number in the chunk, name, message)
+    pruned: int
+    coverage: dict[str, int]
+    memory: int
+    # With keep: each transition's state, for the caller to keep the new ones.
+    states: list[tuple[WorldState, InvariantChecker]] | None = None
+
+
+# What keeping one state's snapshot and checker costs, about (measured: 1.0 to 1.6 KiB).
+KEPT_STATE_BYTES = 1536
+
+
+class SearchTree:
+    """One process's share of a search: replays the tree to a layer, expands its states.
+
+    The search keeps no state but its fingerprints and, per state, the index of its parent
+    and the plan index of the step that first reached it: a layer's states are rebuilt when
+    it is expanded, by replaying the tree from the seed (depth-first over the tree, one
+    snapshot per level: a few steps per state against the ten or more its expansion takes).
+
+    Partial-order reduction (sleep sets of sessions, see probe.explore.reduction): a local
+    step is not taken where another order of the same steps reaches the same state.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        strategy: DedupStrategy,
+        config: ExploreConfig,
+        memory: Callable[[], int] | None,
+    ) -> None:
+        self.config = config
+        self.coverage = Coverage()
+        base = World(scenario, strategy, keep_events=OBSERVED_EVENTS)
+        self.world = base.clone(self.coverage)
+        # Replays count into a coverage of their own: each state's steps were counted once.
+        self.replayer = base.clone(Coverage())
+        self.root = (self.world.snapshot(), InvariantChecker())
+        self.plan = step_plan(scenario, config)
+        self.fingerprint = Fingerprints(scenario, strategy, config.symmetry)
+        self.memory = memory
+        refs = [s.ref for s in scenario.sessions]
+        self.sessions = len(refs)
+        index = {r: i for i, r in enumerate(refs)}
+        # Per plan entry: the session index of a local step, else -1.
+        self.local = [
+            index[s] if (s := session_of(step)) is not None else -1 for step, _ in self.plan
+        ]
+        # Sleep sets are bit masks of sessions; without dedup a state has one arrival only.
+        self.reduction = config.reduction and config.dedup and 1 < len(refs) <= 64
+        self.parents = array("q", [-1])
+        self.steps = array("H", [0])
+        self.layers = [0, 1]  # state indices where each layer starts (and the end)
+        # The states of one layer, kept when they were made (see ExploreConfig.keep_bytes).
+        self.kept: list[tuple[WorldState, InvariantChecker]] | None = None
+        self.kept_layer = -1
+
+    def add_layer(self, parents: array[int], steps: array[int]) -> None:
+        self.parents.extend(parents)
+        self.steps.extend(steps)
+        self.layers.append(len(self.parents))
+
+    def states(
+        self, layer: int, lo: int, hi: int
+    ) -> Iterator[tuple[int, WorldState, InvariantChecker]]:
+        """States lo..hi-1 (all in `layer`) rebuilt from the seed, in index order."""
+        if layer == 0:
+            yield 0, *self.root
+            return
+        if self.kept is not None and self.kept_layer == layer:
+            base = self.layers[layer]
+            for index in range(lo, hi):
+                yield index, *self.kept[index - base]
+            return
+        parents, steps, plan, replayer = self.parents, self.steps, self.plan, self.replayer
+        child = lo
+        for parent, snapshot, checker in self.states(
+            layer - 1, parents[lo], parents[hi - 1] + 1
+        ):
+            while child < hi and parents[child] == parent:
+                replayer.restore(snapshot)
+                replayer.apply(layer, plan[steps[child]][0])
+                events = replayer.bus.events
+                state_checker = checker
+                if events:
+                    state_checker = checker.clone()
+                    state_checker.observe_all(events)
+                yield child, replayer.snapshot(), state_checker
+                child += 1
+
+    def expand(
+        self, layer: int, lo: int, hi: int, masks: array[int] | None, keep: bool = False
+    ) -> Chunk:
+        """Every step from states lo..hi-1 of `layer`: the children are in layer + 1."""
+        world, plan, local, fingerprint = self.world, self.plan, self.local, self.fingerprint
+        reduction, sessions = self.reduction, self.sessions
+        symmetric = fingerprint.active
+        depth = layer + 1
+        counts, fps, steps, child_masks = array("L"), array("Q"), array("H"), array("Q")
+        made: list[tuple[WorldState, InvariantChecker]] | None = [] if keep else None
+        violations: list[tuple[int, str, str]] = []
+        pruned = 0
+        for index, state, node_checker in self.states(layer, lo, hi):
+            world.restore(state)
+            skip = 0
+            if reduction and masks is not None and (mask := masks[index - lo]):
+                if symmetric:
+                    # The sleep set, from canonical places back to this state's sessions.
+                    _, sigma = fingerprint(world.state_key(), node_checker.key())
+                    skip = sum(1 << i for i in range(sessions) if mask >> sigma[i] & 1)
+                else:
+                    skip = mask
+            commuting = reduction and commute(world, sessions)
+            taken = 0
+            fresh = True
+            for plan_index, (step, needs_run) in enumerate(plan):
+                if needs_run is not None and needs_run not in world.handles:
+                    continue  # releasing a session with no run changes nothing
+                session = local[plan_index]
+                if session >= 0 and skip >> session & 1:
+                    pruned += 1
+                    continue
+                if not fresh:
+                    world.restore(state)
+                fresh = False
+                world.apply(depth, step)
+                events = world.bus.events
+                if events:
+                    checker = node_checker.clone()
+                    found = checker.observe_all(events)
+                else:
+                    checker, found = node_checker, []
+                if checker.open_requests and not world.in_flight():
+                    found.extend(checker.finish(settled=True, step=depth))
+                number = len(fps)
+                for v in found:
+                    violations.append((number, v.invariant, v.message))
+                fp, sigma = fingerprint(world.state_key(), checker.key())
+                fps.append(fp)
+                if made is not None:
+                    made.append((world.snapshot(), checker))
+                steps.append(plan_index)
+                child_mask = 0
+                if commuting and session > 0:
+                    if symmetric:
+                        for i in range(session):
+                            child_mask |= 1 << sigma[i]
+                    else:
+                        child_mask = (1 << session) - 1  # the sessions before this one
+                child_masks.append(child_mask)
+                taken += 1
+            counts.append(taken)
+        return Chunk(
+            counts,
+            fps,
+            steps,
+            child_masks,
+            violations,
+            pruned,
+            self.coverage.as_dict(),
+            self.memory() if self.memory is not None else 0,
+            made,
+        )
+
+    def trace(self, parent: int, plan_index: int) -> tuple[Step, ...]:
+        steps = [self.plan[plan_index][0]]
+        node = parent
+        while node > 0:
+            steps.append(self.plan[self.steps[node]][0])
+            node = self.parents[node]
+        return tuple(reversed(steps))

@@ -1,0 +1,133 @@
+"""What a search takes and gives: config, counterexamples, results, progress, the issue's seed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from probe.explore.fingerprints import FINGERPRINT_BITS
+from probe.invariants import PHANTOM_REQUEST
+from probe.scenario.values import Scenario, SessionSeed, Settings, Step, Tick
+
+ACTIONS = ("tick", "bump", "release", "advance", "state", "progress")
+DEFAULT_ACTIONS = ACTIONS
+DEFAULT_DEPTH = 6
+
+ISSUE_SEED = Scenario(
+    name="issue #88010 seed",
+    description="One session idle with queued work, owned by an embedded run that ignores "
+    "abort, progress 370 s stale; the recovery is held until its run ends.",
+    sessions=(
+        SessionSeed(
+            ref="agent:main:direct",
+            state="idle",
+            generation=0,
+            queue_depth=1,
+            owner="embedded_run",
+            abort="ignored",
+            work="embedded_run",
+            progress_age_ms=370_000,
+        ),
+    ),
+    steps=(Tick(),),
+    settings=Settings(drain="hold"),
+)
+
+
+def default_expected(strategy: str) -> frozenset[str]:
+    """Without [expect.NAME].violations: the buggy design must show the phantom, others nothing."""
+    return frozenset({PHANTOM_REQUEST}) if strategy == "buggy" else frozenset()
+
+
+def expected_violations(scenario: Scenario | None, strategy: str) -> frozenset[str]:
+    """The violations a search of the strategy must find: the seed's [expect.NAME], or the
+    default."""
+    exp = scenario.expectation(strategy) if scenario is not None else None
+    if exp is not None and exp.violations is not None:
+        return frozenset(exp.violations)
+    return default_expected(strategy)
+
+
+@dataclass(frozen=True, slots=True)
+class ExploreConfig:
+    depth: int = DEFAULT_DEPTH
+    actions: tuple[str, ...] = DEFAULT_ACTIONS
+    advance_ms: int | None = None  # default: the scenario's settle_ms
+    max_states: int | None = None
+    dedup: bool = True
+    # Stop with bound_hit "memory" once the search's processes hold more (bytes, as the
+    # caller's `memory` callback measures them); None: no bound.
+    max_memory: int | None = None
+    symmetry: bool = True
+    reduction: bool = True
+    workers: int = 1
+    # Memory a search may spend keeping the next layer's states (snapshots) rather than
+    # rebuilding them from the tree when it expands them: faster, at about tree.KEPT_STATE_BYTES
+    # a state. 0: always rebuild (the least memory a state can take).
+    keep_bytes: int = 256 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Counterexample:
+    invariant: str
+    trace: tuple[Step, ...]
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExploreResult:
+    strategy: str
+    states_expanded: int
+    distinct_states: int
+    transitions: int
+    depth: int
+    bound_hit: str | None
+    counterexamples: tuple[Counterexample, ...]
+    coverage: tuple[tuple[str, int], ...]
+    # Distinct states first reached at each depth (index 0: the seed).
+    per_depth: tuple[int, ...] = ()
+    # Whether each reduction was in effect (asked for and applicable to this seed).
+    symmetry: bool = False
+    reduction: bool = False
+    # Steps the partial-order reduction did not take (each leads where another order does).
+    pruned: int = 0
+    workers: int = 1
+    # Largest growth of the search processes' memory over the run (bytes; 0 unmeasured).
+    peak_memory: int = 0
+
+    @property
+    def violated(self) -> frozenset[str]:
+        return frozenset(c.invariant for c in self.counterexamples)
+
+    @property
+    def collision_probability(self) -> float:
+        """An upper bound on the chance that two distinct states shared a fingerprint.
+
+        With n states and a 64-bit fingerprint that behaves as a uniform hash, the chance of
+        any collision is at most n(n-1)/2 / 2^64, about n^2 / 2^65 (TLC states the same bound).
+        A collision can only hide states (the second is taken for the first), never add one.
+        """
+        n = self.distinct_states
+        return min(1.0, n * (n - 1) / 2 / 2.0**FINGERPRINT_BITS)
+
+    @property
+    def memory_per_state(self) -> float:
+        return self.peak_memory / self.distinct_states if self.distinct_states else 0.0
+
+
+class SearchProgress(NamedTuple):
+    """What a search reports while it runs (the caller adds the wall clock)."""
+
+    depth: int
+    distinct_states: int
+    transitions: int
+    memory: int
+
+
+
+@dataclass
+class RandomResult:
+    strategy: str
+    runs: int
+    steps: int
+    counterexamples: list[Counterexample] = field(default_factory=list)
