@@ -1,4 +1,4 @@
-"""Reading scenario files and finding the shipped library: the only file I/O outside the CLI."""
+"""Reading scenario files, refusing what is not a regular file of bounded size; the library."""
 
 from __future__ import annotations
 
