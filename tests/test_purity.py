@@ -6,14 +6,22 @@ import subprocess
 import sys
 
 CORE = [
-    "probe.replay", "probe.model.world", "probe.invariants", "probe.scenario.loader",
-    "probe.expectations", "probe.strategies", "probe.scenario.values",
+    "probe.replay", "probe.model.world", "probe.invariants", "probe.expectations",
+    "probe.strategies", "probe.run", "probe.diff", "probe.versions", "probe.notes",
+    "probe.baseline", "probe.plugins",
     # what moved out of the CLI modules into the core
-    "probe.conform", "probe.engines.inspection", "probe.resources", "probe.bisect",
+    "probe.conform", "probe.resources", "probe.bisect",
+    # the scenario files, one module per job
+    "probe.scenario.values", "probe.scenario.loader", "probe.scenario.dump",
+    "probe.scenario.limits", "probe.scenario.files", "probe.scenario.generate",
+    "probe.scenario.toml_lines", "probe.scenario.skeleton", "probe.scenario.record",
     # the search, one module per job
     "probe.explore.values", "probe.explore.steps", "probe.explore.fingerprints",
     "probe.explore.reduction", "probe.explore.tree", "probe.explore.search", "probe.explore.workers",
     "probe.explore.walks", "probe.explore.counterexamples", "probe.explore.sweep",
+    # where scenarios run: engines report through values and callbacks, never the terminal
+    "probe.engines.engine", "probe.engines.real", "probe.engines.local", "probe.engines.inspection",
+    "probe.engines.install", "probe.engines.process", "probe.engines.drive",
 ]
 
 
