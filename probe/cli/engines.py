@@ -63,7 +63,6 @@ def install(
         if not isinstance(engine, RealEngine):
             raise UsageError(f"{spec}: only openclaw@VERSION builds are installed")
         start = time.perf_counter()
-
         dist = install_build(engine.version, progress=partial(_say_for, spec))
         size = dict(list_installed()).get(engine.version, 0)
         sys.stdout.write(
