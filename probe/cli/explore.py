@@ -18,7 +18,16 @@ import typer
 from probe.cli.exits import guarded
 from probe.cli.options import NodeOpt, OutputOpt, use_node
 from probe.errors import UsageError
-from probe.explore.values import ACTIONS, DEFAULT_DEPTH  # option defaults (values.py is light)
+
+# option defaults and the search's values (values.py is light)
+from probe.explore.values import (
+    ACTIONS,
+    DEFAULT_DEPTH,
+    ISSUE_SEED,
+    ExploreConfig,
+    ExploreResult,
+    expected_violations,
+)
 from probe.scenario.values import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
@@ -27,7 +36,7 @@ if TYPE_CHECKING:  # imported where used: the engine and report modules are slow
 
     from probe.engines.base import Engine
     from probe.engines.confirm import Confirmation
-    from probe.explore.values import Counterexample, ExploreConfig, SearchProgress
+    from probe.explore.values import Counterexample, SearchProgress
     from probe.report.explore_report import StrategyOutcome
 
 VARY_KEYS = ("heartbeat_ms", "warn_ms", "settle_ms")
@@ -327,11 +336,8 @@ def explore_command(
     """Search every interleaving breadth-first; write the shortest counterexamples."""
     use_node(node)
     from probe.cli.output import check_output, emit
-    from probe.explore.search import explore
-    from probe.explore.values import ISSUE_SEED, ExploreConfig, ExploreResult, expected_violations
-    from probe.explore.walks import explore_random
     from probe.report.explore_report import StrategyOutcome, Written
-    from probe.resources import available_memory, default_workers, process_memory
+    from probe.resources import available_memory, default_workers
 
     if format not in EXPLORE_FORMATS:
         raise UsageError(f"--format {format!r}: explore writes {', '.join(EXPLORE_FORMATS)}")
@@ -344,9 +350,8 @@ def explore_command(
         picked = list(REGISTRY.values())
     loaded = None
     if scenario_file is not None:
-        from probe.scenario.files import (
-            read_scenario,  # and the TOML parser: only for a file
-        )
+        # and with it the TOML parser: only for a file
+        from probe.scenario.files import read_scenario
 
         loaded = read_scenario(scenario_file, REGISTRY.keys())
     seed_scenario = loaded or ISSUE_SEED
@@ -383,39 +388,12 @@ def explore_command(
     started = datetime.now(UTC)
     for s in picked:
         start = time.perf_counter()
-        deadline = None if time_limit is None else start + time_limit
-        stop = partial(_past, deadline)
+        stop = partial(_past, None if time_limit is None else start + time_limit)
         if random_walk:
-            rr = explore_random(seed_scenario, s, config, seed=seed, runs=runs, stop=stop)
-            seconds = time.perf_counter() - start
-            result = ExploreResult(
-                s.name,
-                rr.runs,
-                rr.runs,
-                rr.steps,
-                depth,
-                "time_limit" if rr.runs < runs else None,
-                tuple(rr.counterexamples),
-                (),
-            )
+            result = _walks(seed_scenario, s, config, seed, runs, stop)
         else:
-            update, done = _progress(s.name, show_progress)
-            # The search allocates millions of short-lived objects and frees none until
-            # it ends: the cyclic collector would only rescan them (half the run time).
-            gc.disable()
-            try:
-                result = explore(
-                    seed_scenario,
-                    s,
-                    config,
-                    stop=stop,
-                    progress=update,
-                    memory=process_memory,
-                )
-            finally:
-                gc.enable()
-                done()
-            seconds = time.perf_counter() - start
+            result = _search(seed_scenario, s, config, stop, show_progress)
+        seconds = time.perf_counter() - start
         written = tuple(
             Written(
                 c,
@@ -442,6 +420,54 @@ def explore_command(
     )
     ok = all(o.passed for o in outcomes.values())
     raise typer.Exit(0 if ok else 1)
+
+
+def _walks(
+    seed_scenario: Scenario,
+    strategy: DedupStrategy,
+    config: ExploreConfig,
+    seed: int,
+    runs: int,
+    stop: Callable[[], bool],
+) -> ExploreResult:
+    """--random: seeded walks, reported in the shape of a search's result."""
+    from probe.explore.walks import explore_random
+
+    rr = explore_random(seed_scenario, strategy, config, seed=seed, runs=runs, stop=stop)
+    return ExploreResult(
+        strategy.name,
+        rr.runs,
+        rr.runs,
+        rr.steps,
+        config.depth,
+        "time_limit" if rr.runs < runs else None,
+        tuple(rr.counterexamples),
+        (),
+    )
+
+
+def _search(
+    seed_scenario: Scenario,
+    strategy: DedupStrategy,
+    config: ExploreConfig,
+    stop: Callable[[], bool],
+    show_progress: bool,
+) -> ExploreResult:
+    """The breadth-first search of one strategy, with its progress on stderr."""
+    from probe.explore.search import explore
+    from probe.resources import process_memory
+
+    update, done = _progress(strategy.name, show_progress)
+    # The search allocates millions of short-lived objects and frees none until it ends:
+    # the cyclic collector would only rescan them (half the run time).
+    gc.disable()
+    try:
+        return explore(
+            seed_scenario, strategy, config, stop=stop, progress=update, memory=process_memory
+        )
+    finally:
+        gc.enable()
+        done()
 
 
 def _model_strategies(specs: list[str] | None) -> list[DedupStrategy]:

@@ -9,7 +9,6 @@ from probe.model.world import RECORD_KEY_WIDTH
 from probe.scenario.values import Scenario
 from probe.strategies import DedupStrategy
 
-FINGERPRINT_BITS = 64
 _MASK64 = (1 << 64) - 1
 
 

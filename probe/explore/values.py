@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from probe.explore.fingerprints import FINGERPRINT_BITS
 from probe.invariants import PHANTOM_REQUEST
 from probe.scenario.values import Scenario, SessionSeed, Settings, Step, Tick
+
+# The width of a state's fingerprint: what bounds the chance of two states colliding.
+FINGERPRINT_BITS = 64
 
 ACTIONS = ("tick", "bump", "release", "advance", "state", "progress")
 DEFAULT_ACTIONS = ACTIONS

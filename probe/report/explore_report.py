@@ -321,7 +321,7 @@ def render_explore_json(
     confirming: bool = False,
     walks: tuple[int, int] | None = None,
 ) -> str:
-    from probe.explore.fingerprints import FINGERPRINT_BITS
+    from probe.explore.values import FINGERPRINT_BITS
 
     doc: dict[str, Any] = {
         "ok": all(o.ok for o in outcomes.values()),
