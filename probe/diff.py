@@ -16,6 +16,7 @@ from typing import Any
 
 from probe.engines.base import CannotExpress, Engine
 from probe.engines.engine import PROBE_ONLY_KEYS, diff_runs
+from probe.expectations import expectation_of
 from probe.explore.steps import candidate_steps
 from probe.explore.values import ExploreConfig
 from probe.model.events import COMPLETED, LONG_RUNNING, STALLED, STATE, STUCK, Event
@@ -28,7 +29,6 @@ from probe.scenario.values import (
     DEFAULT_WARN_MS,
     Advance,
     Bump,
-    Expectation,
     Progress,
     Release,
     Scenario,
@@ -470,23 +470,9 @@ def compare_engines(
     )
 
 
-def recorded(run: Run) -> Expectation:
-    """What a run did, as an [expect.*] table that holds it to exactly that."""
-    absorbed = run.absorbed_by
-    return Expectation(
-        requested=run.requested,
-        requested_generations=tuple(run.requested_generations),
-        completed=run.completed,
-        runtime_outcomes=run.runtime_outcomes,
-        violations=tuple(run.violation_names),
-        absorbed_by_coordinator=absorbed["coordinator"],
-        absorbed_by_runtime=absorbed["runtime"],
-    )
-
-
 def expectation_lines(run: Run) -> list[str]:
     """The same record as TOML lines (for a side whose table name is taken)."""
-    e = recorded(run)
+    e = expectation_of(run)
     return [
         f"requested = {e.requested}",
         f"requested_generations = {json.dumps(list(e.requested_generations or ()))}",

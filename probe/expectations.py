@@ -24,6 +24,20 @@ class ExpectationResult:
         return {"key": self.key, "expected": self.expected, "actual": self.actual, "ok": self.ok}
 
 
+def expectation_of(run: Run) -> Expectation:
+    """What a run did, as an [expect.*] table that holds it to exactly that."""
+    absorbed = run.absorbed_by
+    return Expectation(
+        requested=run.requested,
+        requested_generations=tuple(run.requested_generations),
+        completed=run.completed,
+        runtime_outcomes=run.runtime_outcomes,
+        violations=tuple(run.violation_names),
+        absorbed_by_coordinator=absorbed["coordinator"],
+        absorbed_by_runtime=absorbed["runtime"],
+    )
+
+
 def evaluate(exp: Expectation, run: Run) -> list[ExpectationResult]:
     out: list[ExpectationResult] = []
     if exp.requested is not None:

@@ -7,8 +7,9 @@ import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from probe.diff import Difference, DiffResult, Kind, expectation_lines, recorded
+from probe.diff import Difference, DiffResult, Kind, expectation_lines
 from probe.errors import ScenarioError
+from probe.expectations import expectation_of
 from probe.report.escape import markdown, markdown_code, terminal, xml_attribute, xml_text
 from probe.scenario.dump import dump_scenario, step_table
 from probe.strategies import REGISTRY
@@ -271,7 +272,9 @@ def scenario_text(d: Difference, a: str, b: str, names: tuple[str | None, str | 
     record goes in a comment, its table name being taken or unknown), then the diff."""
     kind = d.kind.describe(a, b)
     expect = tuple(
-        (name, recorded(run)) for name, run in zip(names, d.runs, strict=True) if name is not None
+        (name, expectation_of(run))
+        for name, run in zip(names, d.runs, strict=True)
+        if name is not None
     )
     scenario = replace(
         d.minimal,

@@ -53,7 +53,8 @@ def _settings(s: Settings) -> dict[str, Any]:
     }
 
 
-def _expectation(e: Expectation) -> dict[str, Any]:
+def expectation_table(e: Expectation) -> dict[str, Any]:
+    """An expectation as its [expect.NAME] table: the keys it sets, in the contract's order."""
     out: dict[str, Any] = {}
     if e.requested is not None:
         out["requested"] = e.requested
@@ -106,6 +107,7 @@ def dump_scenario(scenario: Scenario) -> str:
     # Through one nested document, so that a sub-table comes out as [expect.NAME.absorbed_by]
     # and a name that needs quotes ("fixed@2026.7.1") gets them.
     parts.extend(
-        "\n" + tomli_w.dumps({"expect": {name: _expectation(e)}}) for name, e in scenario.expect
+        "\n" + tomli_w.dumps({"expect": {name: expectation_table(e)}})
+        for name, e in scenario.expect
     )
     return "".join(parts)

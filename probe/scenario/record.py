@@ -8,32 +8,10 @@ of it is pure: text in, text out; the CLI reads and writes the file.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from probe.errors import Problem, ScenarioError
 from probe.run import Run
 from probe.scenario.toml_lines import index_lines, line_of
-
-# In the order `probe new` and explore's counterexamples write them.
-RECORDED_KEYS = (
-    "requested",
-    "requested_generations",
-    "completed",
-    "runtime_outcomes",
-    "violations",
-    "absorbed_by",
-)
-
-
-def recorded_values(run: Run) -> dict[str, Any]:
-    return {
-        "requested": run.requested,
-        "requested_generations": list(run.requested_generations),
-        "completed": run.completed,
-        "runtime_outcomes": list(run.runtime_outcomes),
-        "violations": sorted(run.violation_names),
-        "absorbed_by": dict(run.absorbed_by),
-    }
 
 
 def record(text: str, runs: Mapping[str, Run], *, force: bool, shown: str) -> str:
@@ -43,6 +21,9 @@ def record(text: str, runs: Mapping[str, Run], *, force: bool, shown: str) -> st
     table is refused (one problem each, at its line) and nothing changes."""
     import tomlkit
     from tomlkit.items import InlineTable, Table
+
+    from probe.expectations import expectation_of
+    from probe.scenario.dump import expectation_table
 
     doc = tomlkit.parse(text)
     lines = index_lines(text)
@@ -75,7 +56,7 @@ def record(text: str, runs: Mapping[str, Run], *, force: bool, shown: str) -> st
         if table is None:
             table = tomlkit.table()
             expect.append(name, table)
-        for key, value in recorded_values(run).items():
+        for key, value in expectation_table(expectation_of(run)).items():
             if isinstance(value, dict):
                 inline = tomlkit.inline_table()
                 inline.update(value)
