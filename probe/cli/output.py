@@ -44,29 +44,10 @@ def _umask() -> int:
     return mask
 
 
-def emit(text: str, output: Path | None) -> None:
-    """stdout, or a file written whole: a temporary file renamed into place, with the mode a
-    plain `open` would give it (0666 less the umask; mkstemp alone makes it 0600)."""
-    if output is None:
-        sys.stdout.write(text)
-        return
+def _write_whole(path: Path, text: str, mode: int) -> None:
+    """`path` holding `text`, written to a temporary file beside it and renamed into place, so
+    that a reader (or an interrupted write) never sees half of it."""
     import tempfile  # only when writing a file: it is slow to import
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def replace_file(path: Path, text: str) -> None:
-    """Rewrite an existing file whole (a temporary file renamed over it), keeping its mode."""
-    mode = path.stat().st_mode & 0o7777
-    import tempfile
 
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -77,3 +58,17 @@ def replace_file(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def emit(text: str, output: Path | None) -> None:
+    """stdout, or a file written whole with the mode a plain `open` would give it (0666 less
+    the umask; mkstemp alone makes it 0600)."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    _write_whole(output, text, 0o666 & ~_umask())
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Rewrite an existing file whole, keeping its mode."""
+    _write_whole(path, text, path.stat().st_mode & 0o7777)
