@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from probe.engines import nodes, permissions
+from probe.engines import permissions
 from probe.engines.base import ModelEngine
 from probe.engines.cache import dist_dir, is_installed, list_installed
 from probe.engines.drive import reuses_processes
@@ -17,7 +17,7 @@ from probe.engines.harness import inspect_dist, permission_refusal
 from probe.engines.install import available_versions, fetch_package, substitutions
 from probe.engines.layout import KeyShape, key_shape
 from probe.engines.local import LocalEngine
-from probe.engines.nodes import node_for, node_need
+from probe.engines.nodes import node_for, node_need, parse_version
 from probe.engines.real import RealEngine
 from probe.engines.switches import switches_in_dist
 from probe.engines.undrivable import remembered_undrivable, undrivable_key
@@ -136,7 +136,7 @@ def _sandbox_text(dist: Path) -> str:
     """What confines the build process: Node's permission model (or why not) and the JS traps."""
 
     choice = node_for(dist, fetch=False)
-    version = nodes.parse_version(choice.version) if choice is not None else None
+    version = parse_version(choice.version) if choice is not None else None
     return permissions.sandbox_line(version, permission_refusal(dist))
 
 
