@@ -5,13 +5,17 @@ imports nothing of probe, so that it costs one bare interpreter start. It sets r
 segment, core files) and, on Linux x86_64 and aarch64, a seccomp filter that Node inherits
 across exec: socket() and socketpair() fail with EACCES (TCP, UDP, DNS, unix sockets, netlink,
 the inspector's listener: every socket, whatever JS API or binding asks), signals reach this
-process only (kill, tgkill, rt_sigqueueinfo to another pid fail with EPERM), no new process can
+process only (kill, tgkill, rt_sigqueueinfo to another pid fail with EPERM; so does setpriority
+of another process), no new process can
 be made (fork, vfork, clone without CLONE_THREAD: threads only), and ptrace,
 process_vm_readv/writev, pidfd_open and io_uring are refused. Node's permission model has no
 network switch before Node 25; this is what closes the network, the harness's JS traps report.
+With `--write-beneath DIR`, Landlock (Linux 5.13+, unprivileged) lets the process change the
+file system beneath DIR only (and write /dev/null): what Node's permission model does not see
+(node:sqlite opens and attaches database files anywhere on Node 24) is refused by the kernel.
 
-`--check` installs the filter and tries a socket: exit 0 when it is refused, else a reason on
-stderr and exit 1 (probe then says, once, that the JS traps alone close the network here).
+`--check` tries both and prints {"seccomp", "landlock"}: null where it works, else why not
+(probe then says so, once per command, and relies on what is above it).
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ _ARCHES: dict[str, dict[str, int]] = {
         "process_vm_readv": 310, "process_vm_writev": 311, "pidfd_open": 434,
         "pidfd_send_signal": 424, "pidfd_getfd": 438, "io_uring_setup": 425,
         "io_uring_enter": 426, "io_uring_register": 427,
-        "clone": 56, "clone3": 435, "fork": 57, "vfork": 58,
+        "clone": 56, "clone3": 435, "fork": 57, "vfork": 58, "setpriority": 141,
     },
     "aarch64": {
         "arch": 0xC00000B7,
@@ -65,7 +69,7 @@ _ARCHES: dict[str, dict[str, int]] = {
         "process_vm_readv": 270, "process_vm_writev": 271, "pidfd_open": 434,
         "pidfd_send_signal": 424, "pidfd_getfd": 438, "io_uring_setup": 425,
         "io_uring_enter": 426, "io_uring_register": 427,
-        "clone": 220, "clone3": 435,
+        "clone": 220, "clone3": 435, "setpriority": 140,
     },
 }
 _MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
@@ -108,9 +112,14 @@ def filter_program(arch: str, pid: int) -> bytes:
     for name in _OWN_PID_ONLY:
         op(_JEQ, nr[name], "own_pid", 0)
     op(_JEQ, nr["clone"], "clone", 0)
+    op(_JEQ, nr["setpriority"], "priority", 0)
     op(_RET, _ALLOW)
     labels = {"own_pid": len(code)}
     op(_LD_W_ABS, _ARG0)  # the low word of args[0] (a pid_t; little-endian machines)
+    op(_JEQ, pid & 0xFFFFFFFF, "allow", f"errno{errno.EPERM}")
+    labels["priority"] = len(code)
+    op(_LD_W_ABS, _ARG0 + 8)  # setpriority(which, who, prio): who is 0 (itself) or its pid
+    op(_JEQ, 0, "allow", 0)
     op(_JEQ, pid & 0xFFFFFFFF, "allow", f"errno{errno.EPERM}")
     labels["clone"] = len(code)
     op(_LD_W_ABS, _ARG0)  # clone's flags: a thread shares this process, a child would not
@@ -154,18 +163,108 @@ def install_filter() -> None:
         raise OSError(ctypes.get_errno(), f"prctl(SECCOMP): {os.strerror(ctypes.get_errno())}")
 
 
+# Landlock (Linux 5.13+, unprivileged): the file system rights it handles and the ABI each needs.
+_LANDLOCK_CREATE_RULESET, _LANDLOCK_ADD_RULE, _LANDLOCK_RESTRICT_SELF = 444, 445, 446
+_LANDLOCK_VERSION = 1 << 0
+_RULE_PATH_BENEATH = 1
+_FS_WRITE_FILE = 1 << 1
+_FS_WRITES = (  # every right that changes the file system: remove, make (dirs, files, links...)
+    (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10)
+    | (1 << 11) | (1 << 12)
+)
+_FS_REFER, _FS_TRUNCATE = 1 << 13, 1 << 14  # ABI 2, ABI 3
+_NET_TCP = (1 << 0) | (1 << 1)  # bind, connect: ABI 4
+
+
+def _syscall(number: int, *args: object) -> int:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    result = int(libc.syscall(number, *args))
+    if result < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"landlock: {os.strerror(code)}")
+    return result
+
+
+def restrict_writes(beneath: list[str]) -> None:
+    """Landlock: from now on (and across exec) this process changes the file system only beneath
+    `beneath` (and writes /dev/null), and, where the kernel knows how, neither binds nor connects
+    TCP. OSError when the kernel has no Landlock."""
+    if not sys.platform.startswith("linux") or machine() is None:
+        raise OSError(f"no Landlock here ({sys.platform} {platform.machine()})")
+    abi = _syscall(_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
+                   ctypes.c_uint32(_LANDLOCK_VERSION))
+    handled = _FS_WRITES | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0)
+    attr = struct.pack("<QQ", handled, _NET_TCP if abi >= 4 else 0)
+    size = 16 if abi >= 4 else 8
+    ruleset = _syscall(_LANDLOCK_CREATE_RULESET, ctypes.c_char_p(attr), ctypes.c_size_t(size),
+                       ctypes.c_uint32(0))
+    try:
+        rules = [(path, handled) for path in beneath]
+        rules.append(("/dev/null", _FS_WRITE_FILE | (_FS_TRUNCATE if abi >= 3 else 0)))
+        for path, allowed in rules:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                rule = struct.pack("<Qi", allowed, fd)
+                _syscall(_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset),
+                         ctypes.c_int(_RULE_PATH_BENEATH), ctypes.c_char_p(rule),
+                         ctypes.c_uint32(0))
+            finally:
+                os.close(fd)
+        _syscall(_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0))
+    finally:
+        os.close(ruleset)
+
+
+def _landlock_gap() -> str | None:
+    """Why Landlock cannot confine writes here (None: it does), tried in a child process: a
+    process restricted once stays restricted."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as inside:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through the pipe
+            os.close(read)
+            try:
+                restrict_writes([inside])
+                with open(os.path.join(inside, "ok"), "w"):
+                    pass
+                try:
+                    with open(os.path.join(os.path.dirname(inside), f"probe-{os.getpid()}"), "w"):
+                        message = "Landlock is on but a write outside still went through"
+                except PermissionError:
+                    message = ""
+            except OSError as exc:
+                message = str(exc) or "Landlock failed"
+            os.write(write, message.encode())
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read, "rb") as pipe:
+            said = pipe.read().decode("utf-8", "replace")
+        os.waitpid(pid, 0)
+        leaked = os.path.join(os.path.dirname(inside), f"probe-{pid}")
+        if os.path.exists(leaked):
+            os.unlink(leaked)
+    return said or None
+
+
 def _check() -> int:
+    """What can be closed below JS here, as JSON: {"seccomp", "landlock"}, each null (it works)
+    or why not."""
+    import json
+
+    found: dict[str, str | None] = {"landlock": _landlock_gap()}
     try:
         install_filter()
-    except OSError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return 1
-    try:
         socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
+        found["seccomp"] = "the seccomp filter is installed but a socket still opens"
     except PermissionError:
-        return 0
-    sys.stderr.write("the seccomp filter is installed but a socket still opens\n")
-    return 1
+        found["seccomp"] = None
+    except OSError as exc:
+        found["seccomp"] = str(exc)
+    sys.stdout.write(json.dumps(found, sort_keys=True) + "\n")
+    return 0
 
 
 def main(argv: list[str]) -> int:
@@ -174,23 +273,31 @@ def main(argv: list[str]) -> int:
         return _check()
     data_bytes = None
     seccomp = True
+    writes: list[str] = []
     while args and args[0] != "--":
         flag = args.pop(0)
         if flag == "--data-bytes" and args:
             data_bytes = int(args.pop(0))
+        elif flag == "--write-beneath" and args:
+            writes.append(args.pop(0))
         elif flag == "--no-seccomp":
             seccomp = False
         else:
             sys.stderr.write(f"probe confine: unknown argument {flag!r}\n")
             return LAUNCHER_EXIT
     if not args or len(args) < 2:
-        sys.stderr.write("usage: confine.py [--data-bytes N] [--no-seccomp] -- NODE ARGS...\n")
+        sys.stderr.write(
+            "usage: confine.py [--data-bytes N] [--write-beneath DIR]... [--no-seccomp] "
+            "-- NODE ARGS...\n"
+        )
         return LAUNCHER_EXIT
     command = args[1:]
     try:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if data_bytes is not None:
             resource.setrlimit(resource.RLIMIT_DATA, (data_bytes, data_bytes))
+        if writes:
+            restrict_writes(writes)
         if seccomp:
             install_filter()
         os.execv(command[0], command)

@@ -96,7 +96,9 @@ def _worker(node: str, build: Build) -> BuildProcess:
     def make() -> process.BuildProcess:
         return process.BuildProcess(
             lambda sandbox: [
-                *launch(node, [*permission_flags(node, build, sandbox), *build.node_flags]),
+                *launch(
+                    node, [*permission_flags(node, build, sandbox), *build.node_flags], sandbox
+                ),
                 str(harness_path()),
                 "--serve",
                 str(dist),

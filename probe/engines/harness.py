@@ -46,6 +46,7 @@ __all__ = [
     "refuse_if_denied",
     "run_harness",
     "sandbox_env",
+    "write_gap",
 ]
 
 RUN_TIMEOUT_S = 60.0
@@ -104,9 +105,9 @@ def confine_path() -> Path:
 
 
 @cache
-def network_gap() -> str | None:
-    """Why sockets cannot be closed below JS on this machine (None: the seccomp filter works),
-    said once on stderr: the JS traps alone close the network then."""
+def _below_js() -> dict[str, str | None]:
+    """What the launcher can close below JS on this machine: {"seccomp", "landlock"}, each None
+    (it works) or why not; a gap is said once on stderr (what is above it then stands alone)."""
     try:
         proc = subprocess.run(
             [sys.executable, "-I", "-S", str(confine_path()), "--check"],
@@ -115,22 +116,40 @@ def network_gap() -> str | None:
             timeout=30,
             stdin=subprocess.DEVNULL,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        gap: str | None = f"the launcher did not run: {exc}"
-    else:
-        gap = None if proc.returncode == 0 else (proc.stderr.strip() or "no seccomp")[:300]
-    if gap is not None:
+        found = json.loads(proc.stdout)
+        gaps = {key: found[key] for key in ("seccomp", "landlock")}
+    except (OSError, subprocess.TimeoutExpired, ValueError, KeyError, TypeError) as exc:
+        gaps = dict.fromkeys(("seccomp", "landlock"), f"the launcher's check failed: {exc}")
+    if gaps["seccomp"] is not None:
         nodes.say_on_stderr(
-            f"WARNING: cannot close sockets below JS here ({gap}); the build's network is "
-            "closed by the harness's JS traps alone"
+            f"WARNING: cannot close sockets and new processes below JS here ({gaps['seccomp']}); "
+            "the build's network is closed by the harness's JS traps alone"
         )
-    return gap
+    if gaps["landlock"] is not None:
+        nodes.say_on_stderr(
+            f"WARNING: no Landlock here ({gaps['landlock']}); the build's writes are confined by "
+            "Node's permission model and the harness's write guard alone"
+        )
+    return gaps
 
 
-def launch(node: str, flags: list[str]) -> list[str]:
+def network_gap() -> str | None:
+    """Why sockets cannot be closed below JS here (None: the seccomp filter works)."""
+    return _below_js()["seccomp"]
+
+
+def write_gap() -> str | None:
+    """Why writes cannot be confined below JS here (None: Landlock works)."""
+    return _below_js()["landlock"]
+
+
+def launch(node: str, flags: list[str], sandbox: Path) -> list[str]:
     """The argv that starts `node` with `flags` first, through the launcher: memory capped and,
-    where the filter works, no sockets and no signals to other processes."""
-    seccomp = [] if network_gap() is None else ["--no-seccomp"]
+    where the kernel allows, no sockets, no new processes, no signals to other processes, and
+    no change to the file system outside `sandbox`."""
+    below = [] if network_gap() is None else ["--no-seccomp"]
+    if write_gap() is None:
+        below += ["--write-beneath", str(sandbox)]
     return [
         sys.executable,
         "-I",
@@ -138,7 +157,7 @@ def launch(node: str, flags: list[str]) -> list[str]:
         str(confine_path()),
         "--data-bytes",
         str(MEMORY_CAP_BYTES),
-        *seccomp,
+        *below,
         "--",
         os.path.abspath(node) if os.sep in node else node,
         f"--max-old-space-size={OLD_SPACE_MB}",
@@ -162,7 +181,7 @@ def run_harness(
         guard = permission_flags(node, build, sandbox)
         try:
             return run_bounded(
-                [*launch(node, [*guard, *flags]), str(harness_path()), *args],
+                [*launch(node, [*guard, *flags], sandbox), str(harness_path()), *args],
                 stdin if stdin is not None else "",
                 timeout,
                 {**sandbox_env(sandbox), **extra},
