@@ -13,7 +13,7 @@ from probe.engines.drive import reuses_processes
 from probe.engines.engine import DESIGN_OF_SHAPE
 from probe.engines.engine import resolve as resolve_engine
 from probe.engines.errors import EngineError
-from probe.engines.harness import Build, inspect_dist, network_gap, read_roots
+from probe.engines.harness import Build, inspect_dist, network_gap, read_roots, write_gap
 from probe.engines.install import available_versions, fetch_package, substitutions
 from probe.engines.layout import KeyShape, key_shape
 from probe.engines.local import LocalEngine
@@ -139,7 +139,7 @@ def _sandbox_text(dist: Path) -> str:
 
     choice = node_for(dist, fetch=False)
     version = parse_version(choice.version) if choice is not None else None
-    return permissions.sandbox_line(version, network_gap())
+    return permissions.sandbox_line(version, network_gap(), write_gap())
 
 
 def _node_doc(dist: Path) -> dict[str, Any]:

@@ -147,14 +147,19 @@ def node_flags(version: Version, roots: Iterable[Path], sandbox: Path) -> list[s
 TRAPS = "JS traps (report every network, process, worker and write attempt)"
 
 
-def sandbox_line(version: Version | None, network: str | None) -> str:
+def sandbox_line(version: Version | None, network: str | None, writes: str | None) -> str:
     """What confines the build process on this Node, in words (`probe engines inspect`);
-    `network` is why sockets are not closed below JS here (None: they are)."""
+    `network` and `writes` say why sockets, or writes, are not closed below JS here (None: they
+    are, by the launcher's seccomp filter and Landlock)."""
     sockets = (
-        "sockets closed below JS by a seccomp filter (TCP, UDP, DNS, unix sockets; signals to "
-        "other processes refused)"
+        "seccomp: no sockets (TCP, UDP, DNS, unix), no new processes, no signals to others"
         if network is None
         else f"the network closed by the JS traps alone ({network})"
+    )
+    landlock = (
+        "Landlock: no file system change outside the sandbox"
+        if writes is None
+        else f"no Landlock ({writes})"
     )
     if version is None:
         model = "Node's permission model on the Node fetched on first use"
@@ -164,7 +169,7 @@ def sandbox_line(version: Version | None, network: str | None) -> str:
         flag = flag_for(version)
         node = "Node " + ".".join(str(p) for p in version)
         model = (
-            f"{flag} on {node} (reads: the roots below; writes: sandbox; no child processes, "
-            "workers, addons, WASI, inspector)"
+            f"{flag} on {node} (reads: the folders under reads; writes: sandbox; no child "
+            "processes, workers, addons, WASI, inspector)"
         )
-    return f"{model}; {sockets}; memory capped; {TRAPS}"
+    return f"{model}; {sockets}; {landlock}; memory capped; {TRAPS}"

@@ -758,7 +758,63 @@ function installWriteGuard(sandbox) {
   guard(fs, "openSync", "fs.openSync", [0], 1);
   guard(fs.promises, "open", "fs.promises.open", [0], 1);
   guard(fs, "createWriteStream", "fs.createWriteStream", [0]);
+  guardSqlite(inside);
   syncBuiltinESMExports();
+}
+
+/**
+ * node:sqlite opens its files itself, unseen by Node 24's permission model: a database outside
+ * the sandbox (to read or to write), ATTACH, VACUUM INTO, backup() and extensions are refused
+ * here and reported (Landlock refuses the writes below JS too).
+ */
+function guardSqlite(inside) {
+  let sqlite = null;
+  try {
+    sqlite = createRequire(import.meta.url)("node:sqlite");
+  } catch {
+    return; // Node before 22.5: no node:sqlite
+  }
+  const refuse = (label, target) => {
+    reportBlocked("write", label, target);
+    const err = new Error(`EACCES: probe harness sandbox refused ${label} '${target}'`);
+    err.code = "EACCES";
+    throw err;
+  };
+  const where = (location) => {
+    if (location instanceof URL) return fileURLToPath(location);
+    return Buffer.isBuffer(location) ? location.toString() : String(location ?? "");
+  };
+  const Original = sqlite.DatabaseSync;
+  const DatabaseSync = function DatabaseSync(...args) {
+    const file = where(args[0]);
+    if (file !== ":memory:" && file !== "" && !inside(file)) refuse("sqlite.DatabaseSync", file);
+    if (args[1]?.allowExtension) refuse("sqlite.DatabaseSync allowExtension", file);
+    return Reflect.construct(Original, args, new.target ?? DatabaseSync);
+  };
+  DatabaseSync.prototype = Original.prototype;
+  Object.defineProperty(Original.prototype, "constructor", { value: DatabaseSync, writable: true, configurable: true });
+  const outOfFile = /\battach\b|\bvacuum\b[\s\S]*\binto\b/i;
+  for (const name of ["exec", "prepare"]) {
+    const original = Original.prototype[name];
+    if (typeof original !== "function") continue;
+    Original.prototype[name] = function (sql, ...args) {
+      if (outOfFile.test(String(sql))) refuse(`sqlite.${name}`, String(sql).slice(0, 200));
+      return original.call(this, sql, ...args);
+    };
+  }
+  if (typeof Original.prototype.loadExtension === "function") {
+    Original.prototype.loadExtension = function (file) {
+      refuse("sqlite.loadExtension", String(file));
+    };
+  }
+  sqlite.DatabaseSync = DatabaseSync;
+  if (typeof sqlite.backup === "function") {
+    const backup = sqlite.backup;
+    sqlite.backup = function (db, file, ...rest) {
+      if (!inside(where(file))) refuse("sqlite.backup", where(file));
+      return backup.call(this, db, file, ...rest);
+    };
+  }
 }
 
 function prepareSandbox() {
@@ -1481,6 +1537,18 @@ async function selfTestSandbox(outside, traps, port) {
       socket.once("error", reject);
       socket.send(...args, (err) => (err ? reject(err) : resolve()));
     });
+  const sqlite = (file, sql = "") => {
+    let mod;
+    try {
+      mod = require("node:sqlite");
+    } catch {
+      return absent("node:sqlite");
+    }
+    const db = new mod.DatabaseSync(file);
+    db.exec(`${sql}${sql ? ";" : ""} CREATE TABLE ${sql ? "probe." : ""}t(x)`);
+    db.close();
+    return undefined;
+  };
   // An API this Node does not have: nothing to refuse (reported as error ABSENT).
   const absent = (name) => Promise.reject(Object.assign(new Error(`no ${name} in this Node`), { code: "ABSENT" }));
   const callback = (fn) => new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
@@ -1503,6 +1571,9 @@ async function selfTestSandbox(outside, traps, port) {
     ["fs.renameSync", () => fs.renameSync(secret, target("renamed"))],
     ["fs.symlinkSync", () => fs.symlinkSync(outside, path.join(sandbox, "tmp", "link-out"))],
     ["fs.linkSync", () => fs.linkSync(secret, path.join(sandbox, "tmp", "hard-link"))],
+    // node:sqlite (Node 22.5+) opens its files itself: Node 24's permission model does not see it.
+    ["sqlite.DatabaseSync", () => sqlite(target("open.db"))],
+    ["sqlite ATTACH", () => sqlite(":memory:", `ATTACH DATABASE '${target("attach.db")}' AS probe`)],
     // reads outside the build
     ["fs.readFileSync", () => read(fs.readFileSync(secret, "utf8"))],
     ["fs.promises.readFile", () => fsp.readFile(secret, "utf8").then(read)],
@@ -1580,6 +1651,8 @@ async function selfTestSandbox(outside, traps, port) {
       // A socket() refused by the filter surfaces as EACCES, or as what c-ares and getaddrinfo
       // make of it (ECONNREFUSED, EAI_AGAIN); the caller's listeners confirm nothing arrived.
       else if (["EACCES", "EPERM", "ECONNREFUSED", "EAI_AGAIN"].includes(code)) refusedBy = "os";
+      // node:sqlite reports a refused open() as "unable to open database"
+      else if (code === "ERR_SQLITE_ERROR" && /unable to open/.test(message)) refusedBy = "os";
     }
     out({ kind: "self_test", api: label, refused_by: refusedBy, error });
   }
