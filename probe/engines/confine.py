@@ -1,13 +1,13 @@
-"""The launcher of every build process: caps its memory, closes sockets below JS, execs Node.
+"""The launcher of every build process: caps its resources, closes what JS cannot, execs Node.
 
-Run as a script (`python -I -S confine.py [--data-bytes N] [--no-seccomp] -- NODE ARGS...`), it
-imports nothing of probe, so that it costs one bare interpreter start. It sets rlimits (data
-segment, core files) and, on Linux x86_64 and aarch64, a seccomp filter that Node inherits
-across exec: socket() and socketpair() fail with EACCES (TCP, UDP, DNS, unix sockets, netlink,
-the inspector's listener: every socket, whatever JS API or binding asks), signals reach this
-process only (kill, tgkill, rt_sigqueueinfo to another pid fail with EPERM; so does setpriority
-of another process), no new process can
-be made (fork, vfork, clone without CLONE_THREAD: threads only), and ptrace,
+Run as a script (`python -I -S confine.py [--data-bytes N] [--write-beneath DIR]...
+[--no-seccomp] -- NODE ARGS...`), it imports nothing of probe, so that it costs one bare
+interpreter start. It sets rlimits (data segment, file size, core files) and, on Linux x86_64
+and aarch64, a seccomp filter that Node inherits across exec: socket() and socketpair() fail
+with EACCES (TCP, UDP, DNS, unix sockets, netlink, the inspector's listener: every socket,
+whatever JS API or binding asks), signals reach this process only (kill, tgkill,
+rt_sigqueueinfo to another pid fail with EPERM; so does setpriority of another process), no new
+process can be made (fork, vfork, clone without CLONE_THREAD: threads only), and ptrace,
 process_vm_readv/writev, pidfd_open and io_uring are refused. Node's permission model has no
 network switch before Node 25; this is what closes the network, the harness's JS traps report.
 With `--write-beneath DIR`, Landlock (Linux 5.13+, unprivileged) lets the process change the
@@ -29,10 +29,19 @@ import socket
 import struct
 import sys
 
-__all__ = ["LAUNCHER_EXIT", "filter_program", "install_filter", "main"]
+__all__ = [
+    "FILE_BYTES",
+    "LAUNCHER_EXIT",
+    "filter_program",
+    "install_filter",
+    "main",
+    "restrict_writes",
+]
 
 LAUNCHER_EXIT = 125
 """Exit code of the launcher itself failing (as `env` and `timeout` use it)."""
+FILE_BYTES = 256 * 1024 * 1024
+"""The largest file a build process may write (RLIMIT_FSIZE); its pipes are not files."""
 
 # struct seccomp_data: int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6]
 _NR, _ARCH, _ARG0 = 0, 4, 16
@@ -294,6 +303,8 @@ def main(argv: list[str]) -> int:
     command = args[1:]
     try:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        # One file in the sandbox cannot fill the disk (a larger write: SIGXFSZ ends the build).
+        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))
         if data_bytes is not None:
             resource.setrlimit(resource.RLIMIT_DATA, (data_bytes, data_bytes))
         if writes:

@@ -260,3 +260,36 @@ def test_stdout_beyond_its_limit_ends_the_process() -> None:
             "/",
             stdout_limit=4096,
         )
+
+
+def test_the_launcher_keeps_writes_in_the_sandbox_and_files_small(tmp_path: Path) -> None:
+    if write_gap() is not None:
+        pytest.skip(f"no Landlock on this machine: {write_gap()}")
+    sandbox = tmp_path / "sandbox"
+    sandbox.mkdir()
+    code = textwrap.dedent(
+        f"""
+        import sys
+        for name in ({str(sandbox / "in")!r}, {str(tmp_path / "out")!r}):
+            try:
+                open(name, "w").close()
+                print("wrote", name.rsplit("/", 1)[1])
+            except PermissionError:
+                print("refused", name.rsplit("/", 1)[1])
+        sys.stdout.flush()
+        with open({str(sandbox / "big")!r}, "wb") as big:
+            big.write(b"0" * ({confine.FILE_BYTES} + 1))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", confine.__file__, "--write-beneath", str(sandbox), "--",
+         sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.stdout.split("\n")[:2] == ["wrote in", "refused out"], proc.stderr
+    assert not (tmp_path / "out").exists()
+    # Past RLIMIT_FSIZE the write fails (EFBIG; Python ignores the SIGXFSZ that ends Node).
+    assert proc.returncode != 0 and "File too large" in proc.stderr
+    assert (sandbox / "big").stat().st_size <= confine.FILE_BYTES
