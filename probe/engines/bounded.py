@@ -57,6 +57,10 @@ class Tail:
         text = data.decode("utf-8", "replace").strip()
         return text if limit is None else text[-limit:]
 
+    def settle(self, timeout: float = 2.0) -> None:
+        """Wait for the pipe's end (the process has exited), so the tail holds its last words."""
+        self._thread.join(timeout)
+
     def close(self, timeout: float = 5.0) -> None:
         """Wait for the end of the pipe (the process gone) and close it."""
         self._thread.join(timeout)

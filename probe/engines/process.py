@@ -160,7 +160,11 @@ class BuildProcess:
         self.close()
 
     def stderr_tail(self, limit: int = 2000) -> str:
-        return "" if self._stderr is None else self._stderr.text(limit)
+        if self._stderr is None:
+            return ""
+        if self._proc is not None and self._proc.poll() is not None:
+            self._stderr.settle()  # exited: what it wrote last may still be in the pipe
+        return self._stderr.text(limit)
 
     # -- the protocol ---------------------------------------------------------------------
 

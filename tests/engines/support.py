@@ -37,7 +37,8 @@ def without_code(root: Path, version: str = "0.1.0") -> Path:
 
 
 def broken_layout(dist: Path, root: Path, version: str = "0.3.0") -> Path:
-    """A copy of a real build (linked file by file) whose recoverStuckSession has another shape."""
+    """A copy of a real build (hard-linked file by file: a symbolic link out of a build is refused)
+    whose recoverStuckSession has another shape."""
     package = root / "package"
     (package / "dist").mkdir(parents=True)
     meta = json.loads((dist.parent / "package.json").read_text())
@@ -57,7 +58,7 @@ def broken_layout(dist: Path, root: Path, version: str = "0.3.0") -> Path:
             target.write_text(text)
             changed = True
         else:
-            target.symlink_to(chunk)
+            _link_or_copy(str(chunk), str(target))
     assert changed
     return package / "dist"
 
@@ -69,21 +70,23 @@ def copy_package(dist: Path, root: Path) -> Path:
     return root / "package" / "dist"
 
 
+def _link_or_copy(source: str, target: str) -> object:
+    """A hard link where the file system allows one, else a copy (never a symbolic link)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+    return target
+
+
 def hostile_copy(dist: Path, root: Path, payload: str) -> Path:
     """A maintainer's PR made at test time: the installed build's package copied to
     `root/package` (files hard-linked where the file system allows, else copied), `payload`
     (ES module code) put at the top of its diagnostic chunk, and `root/node_modules` linked to
     the installed build's dependencies, as a checkout beside its node_modules would have them."""
 
-    def link_or_copy(source: str, target: str) -> object:
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copy2(source, target)
-        return target
-
     package = root / "package"
-    shutil.copytree(dist.parent, package, symlinks=True, copy_function=link_or_copy)
+    shutil.copytree(dist.parent, package, symlinks=True, copy_function=_link_or_copy)
     chunk = next(
         f
         for f in sorted((package / "dist").glob("diagnostic*.js"))
