@@ -57,6 +57,8 @@ def broken_layout(dist: Path, root: Path, version: str = "0.3.0") -> Path:
             )
             target.write_text(text)
             changed = True
+        elif chunk.is_dir():
+            shutil.copytree(chunk, target, symlinks=True, copy_function=_link_or_copy)
         else:
             _link_or_copy(str(chunk), str(target))
     assert changed
