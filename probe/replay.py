@@ -13,7 +13,7 @@ from probe.strategies import DedupStrategy
 
 def replay(scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | None = None) -> Run:
     """The model's run; `behaviour` the switches of an openclaw version (see probe.versions)."""
-    from probe.notes import idle_step, nearest_attention, nothing_asked
+    from probe.notes import idle_step, nearest_attention, nothing_asked, throttled_gaps
 
     world = World(scenario, strategy, behaviour=behaviour)
     at_start = nearest_attention(world)[0]
@@ -32,6 +32,8 @@ def replay(scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | N
     violations.extend(checker.finish(settled=not world.in_flight(), step=len(scenario.steps)))
     if not any(e.type == REQUESTED for e in world.bus.events):
         notes.append(nothing_asked(at_start, world))
+    else:
+        notes.extend(throttled_gaps(world))
     return Run(
         strategy=strategy.name,
         engine=f"model:{strategy.name}",
