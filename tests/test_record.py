@@ -7,8 +7,8 @@ import json
 import os
 import stat
 from pathlib import Path
-import pytest
 
+import pytest
 from typer.testing import CliRunner
 
 from probe.cli import app
