@@ -88,12 +88,18 @@ def _idle_empty(world: World, ref: str, activity: object) -> str:
     )
 
 
-def _why_unasked(world: World, u: Unasked) -> str:
-    """One heartbeat's reason for asking nothing, in the words of what happened."""
+def _late(items: list[Unasked]) -> str:
+    low, high = min(u.overdue_ms for u in items), max(u.overdue_ms for u in items)
+    return f"{low} ms" if low == high else f"{low} .. {high} ms"
+
+
+def _why_unasked(world: World, u: Unasked, alike: list[Unasked]) -> str:
+    """One heartbeat's reason for asking nothing (`alike`: the heartbeats that asked nothing
+    for the same reason), in the words of what happened."""
     if u.why == DEFERRED:
         if u.overdue_ms > 0:
             return (
-                f"each fired {u.overdue_ms} ms late against openclaw's {BUILD_HEARTBEAT_MS} ms "
+                f"each fired {_late(alike)} late against openclaw's {BUILD_HEARTBEAT_MS} ms "
                 "interval, and this version defers a late heartbeat's recovery requests to the "
                 "next on-time one, which never came (openclaw issue 142200)"
             )
@@ -152,7 +158,7 @@ def nothing_asked(at_start: Nearest, world: World) -> str:
         return (
             f"nothing was asked: {last.ref!r} needed attention ({last.event}, "
             f"{last.classification}) at {_span(mine)}, and none asked for recovery: "
-            f"{_why_unasked(world, last)}"
+            f"{_why_unasked(world, last, mine)}"
         )
     attention = [e for e in world.bus.events if e.type in ATTENTION]
     if attention:  # a world that kept no reasons (never from replay)

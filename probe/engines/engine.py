@@ -162,18 +162,36 @@ def check_exact_version(version: str, shown: str | None = None) -> None:
     """Refuse anything but one exact version before anything is downloaded."""
     if _EXACT_VERSION.match(version):
         return
+    from probe.near_miss import did_you_mean, versions_like
+    from probe.versions import VERSIONS
+
     what = shown or f"openclaw@{version}"
+    hint = did_you_mean(versions_like(version))
     if re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", version):
-        kind = "a dist-tag"
+        kind = "a dist-tag, which names a different build on different days"
+        if not hint:
+            hint = f" (the newest version probe knows is openclaw@{list(VERSIONS)[-1]})"
     elif re.fullmatch(r"[\^~<>=]*\s*[0-9]+(\.([0-9]+|[xX*]))*(\s*(\|\||-|<|<=)\s*\S+)?", version):
         kind = "a range"
     else:
         kind = "not a version"
     raise ProbeError(
-        f"{what}: {kind}; probe replays one exact published version (such as "
+        f"{what}: {kind}{hint}; probe replays one exact published version (such as "
         "openclaw@2026.5.31-beta.1), so that a report names the build it ran. "
         "`probe engines list --available` lists them"
     )
+
+
+def check_published(version: str) -> None:
+    """Refuse, before any download, a version that probe's table shows npm never had."""
+    from probe.near_miss import did_you_mean, neighbours, unpublished
+    from probe.versions import known_range
+
+    if unpublished(version):
+        raise ProbeError(
+            f"openclaw@{version} was never published{did_you_mean(neighbours(version))}: "
+            f"probe's version table holds every published version {known_range()}"
+        )
 
 
 def resolve(spec: str) -> Engine:
@@ -188,13 +206,17 @@ def resolve(spec: str) -> Engine:
         version = spec.removeprefix("openclaw@")
         check_exact_version(version, spec)
         check_version(version)
+        check_published(version)
         return RealEngine(version)
     if spec and looks_like_path(spec):
         return LocalEngine(locate(spec))
+    from probe.near_miss import did_you_mean, versions_like
+
+    hint = did_you_mean([f"openclaw@{v}" for v in versions_like(spec)] if spec else [], "")
     raise ProbeError(
-        f"unknown engine {spec!r}: use model:NAME (a strategy), openclaw@VERSION (a published "
-        "build) or the path of a build of your own (a dist/ folder, a package folder holding "
-        "one, or a .tgz made by npm pack)"
+        f"unknown engine {spec!r}{hint}: use model:NAME (a strategy), openclaw@VERSION (a "
+        "published build) or the path of a build of your own (a dist/ folder, a package folder "
+        "holding one, or a .tgz made by npm pack)"
     )
 
 

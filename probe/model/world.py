@@ -72,6 +72,8 @@ class WorldState(NamedTuple):
     waiters: Mapping[str, Waiter]
     runtime_calls: tuple[str | None, ...]
     heartbeat: Timer
+    last_heartbeat_at: int
+    firing: int
 
 
 # How many items of World.state_key one session record takes (explore's symmetry reads them).
@@ -90,8 +92,10 @@ class World:
         "coordinator",
         "coverage",
         "creation_order",
+        "firing",
         "handles",
         "heartbeat",
+        "last_heartbeat_at",
         "runtime",
         "runtime_calls",
         "settings",
@@ -122,7 +126,11 @@ class World:
         self._build(Coverage(), keep_events)
         self._seed(scenario.sessions)
         self.clock.now = 0
-        self.heartbeat = self.clock.schedule(self.settings.heartbeat_ms, "heartbeat")
+        # The heartbeat starts at clock 0; `firing` numbers the next one (see timeline.py).
+        self.last_heartbeat_at = 0
+        self.firing = 1
+        first = self.settings.heartbeat_ms + self.settings.firing_late_ms(1)
+        self.heartbeat = self.clock.schedule(first, "heartbeat")
 
     def _build(self, coverage: Coverage, keep_events: frozenset[str] | None) -> None:
         """The layers, over empty containers."""
@@ -181,6 +189,8 @@ class World:
             self.runtime.waiters,
             self.runtime_calls,
             self.heartbeat,
+            self.last_heartbeat_at,
+            self.firing,
         )
 
     def restore(self, state: WorldState) -> None:
@@ -198,6 +208,8 @@ class World:
             waiters,
             self.runtime_calls,
             self.heartbeat,
+            self.last_heartbeat_at,
+            self.firing,
         ) = state
         self.clock.restore(clock)
         self.store.restore(store)
@@ -288,7 +300,16 @@ class World:
                     None if timer is None else timer.due - now,
                     None if timer is None else timer.seq < hb_seq,
                 )
-        key.append(hb.due - now)
+        # The heartbeat: when it fires, and, where that does not already say it (a tick's own
+        # late_ms, jitter), when it last fired and which firing comes next.
+        settings = self.settings
+        since = hb.due - self.last_heartbeat_at
+        if settings.tick_jitter_ms is not None:
+            key.append((hb.due - now, since, self.firing))
+        elif since != settings.heartbeat_ms + settings.tick_late_ms:
+            key.append((hb.due - now, since))
+        else:
+            key.append(hb.due - now)
         return tuple(key)
 
     # -- seeding -------------------------------------------------------------------------
@@ -413,15 +434,22 @@ class World:
 
     def _fire(self, timer: Timer) -> None:
         if timer.kind == "heartbeat":
+            # Node re-arms an interval from when its callback ran: the next firing is due an
+            # interval after this one fired, and is late as the settings say.
+            now = self.clock.now
+            elapsed = now - self.last_heartbeat_at
+            self.last_heartbeat_at = now
+            self.firing += 1
+            settings = self.settings
             # Scheduled before the callback runs: a settle timer armed by this tick's
             # recovery for the same instant fires after the next heartbeat.
             self.heartbeat = self.clock.schedule(
-                timer.due + self.settings.heartbeat_ms, "heartbeat"
+                now + settings.heartbeat_ms + settings.firing_late_ms(self.firing), "heartbeat"
             )
             if self.behaviour is PINNED:
                 self._heartbeat()
             else:
-                self._heartbeat_as(self.behaviour)
+                self._heartbeat_as(self.behaviour, elapsed)
         else:
             waiter = self.runtime.waiters.get(timer.ref)
             if waiter is None or waiter.timer is not timer:
@@ -476,18 +504,19 @@ class World:
                 calls.append((request, key))
         self._enter_runtime(calls)
 
-    def _heartbeat_as(self, b: Behaviour) -> None:
-        """The tick of a version with switches on: _heartbeat's pass with their changes."""
+    def _heartbeat_as(self, b: Behaviour, elapsed: int) -> None:
+        """The tick of a version with switches on: _heartbeat's pass with their changes.
+
+        `elapsed`: since the previous firing (or the heartbeat's start), as the build measures
+        it; each firing is judged by its own lateness against the build's 30 s interval.
+        """
         now = self.clock.now
         if self.runtime.waiters:
             self.coverage.heartbeat_while_in_flight += 1
-        # Ticks come every heartbeat_ms since the heartbeat started at scenario clock 0, so
-        # each is late by the same amount against the build's own 30 s interval.
-        hb_ms = self.settings.heartbeat_ms
-        overdue = max(0, hb_ms - BUILD_HEARTBEAT_MS) if b.defer_late_tick else 0
+        overdue = max(0, elapsed - BUILD_HEARTBEAT_MS) if b.defer_late_tick else 0
         observed_at = now - overdue
         deferred = (b.defer_late_tick and overdue >= DEFER_OVERDUE_MS) or (
-            b.skip_slow_tick and hb_ms > SKIP_TICK_DELAY_MS
+            b.skip_slow_tick and elapsed > SKIP_TICK_DELAY_MS
         )
         # Before observation-pass (F23) the attention log classifies at the wall clock.
         classify_now = overdue > 0 and not b.observation_pass
@@ -589,7 +618,14 @@ class World:
     def apply(self, index: int, step: Step) -> None:
         self.bus.step = index
         match step:
-            case Tick():
+            case Tick(late_ms=late):
+                if late is not None:
+                    # This firing's own lateness, in place of the settings': same timer, so
+                    # same-instant order stays the order it was scheduled in.
+                    due = self.last_heartbeat_at + self.settings.heartbeat_ms + late
+                    due = max(self.clock.now, due)
+                    if due != self.heartbeat.due:
+                        self.heartbeat = self.clock.reschedule(self.heartbeat, due)
                 self.advance_to(self.heartbeat.due)
             case Advance(ms=ms):
                 self.advance_to(self.clock.now + ms)
