@@ -217,6 +217,7 @@ class World:
         runtime.activity, runtime.handles = self.activity, self.handles
         runtime.in_flight, runtime.waiters = runtime_in_flight, waiters
         self.bus.events.clear()
+        self.unasked.clear()  # like the events: what the restored state's history said
 
     def clone(self, coverage: Coverage | None = None) -> World:
         """An independent copy of the whole model state, with no events yet.
