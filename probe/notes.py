@@ -1,8 +1,10 @@
 """Why a replay did less than its author may expect: notes read off the model's state.
 
 Pure: the model's world in, sentences out. They explain a scenario in which nothing was asked
-(which session came nearest to needing attention, and when it would have) and steps that
-could not do anything, so that a quiet report is never a silent one.
+(in the words of what the heartbeats did: a late tick deferred, a warning throttled, active
+work not yet eligible for an abort; else which session came nearest to needing attention,
+and when it would have), where requests thinned out under the warning's back-off, and steps
+that could not do anything, so that a quiet report is never a silent one.
 """
 
 from __future__ import annotations
