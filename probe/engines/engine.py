@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -194,8 +195,11 @@ def check_published(version: str) -> None:
         )
 
 
-def resolve(spec: str) -> Engine:
-    """`model:NAME`, `openclaw@VERSION`, or the path of a build (dist/ folder, package, .tgz)."""
+def resolve(spec: str, progress: Callable[[str], None] | None = None) -> Engine:
+    """`model:NAME`, `openclaw@VERSION`, or the path of a build (dist/ folder, package, .tgz).
+
+    `progress` hears what a build's first use does that takes a while (downloads, installs).
+    """
     from probe.engines.cache import check_version
     from probe.engines.local import LocalEngine, locate, looks_like_path
     from probe.engines.real import RealEngine
@@ -207,9 +211,9 @@ def resolve(spec: str) -> Engine:
         check_exact_version(version, spec)
         check_version(version)
         check_published(version)
-        return RealEngine(version)
+        return RealEngine(version, progress=progress)
     if spec and looks_like_path(spec):
-        return LocalEngine(locate(spec))
+        return LocalEngine(locate(spec), progress)
     from probe.near_miss import did_you_mean, versions_like
 
     hint = did_you_mean([f"openclaw@{v}" for v in versions_like(spec)] if spec else [], "")
