@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -12,8 +13,10 @@ from probe.diff import EnginePair, compare_engines, property_split
 from probe.engines.base import ModelEngine
 from probe.engines.engine import model_engine
 from probe.replay import replay
+from probe.run import Run
 from probe.scenario.files import read_scenario
 from probe.scenario.generate import generate_many
+from probe.scenario.values import Scenario
 from probe.strategies import REGISTRY
 from tests.conftest import SCENARIOS
 
@@ -48,12 +51,32 @@ def test_random_differences_group_by_the_phantom_and_the_rest_stays_apart() -> N
     assert all("phantom-request" not in d.runs[1].violation_names for d in phantom)
 
 
-def test_versions_that_differ_without_a_violation_are_one_group_of_no_property() -> None:
+@dataclass(frozen=True)
+class Unjudged:
+    """A model engine whose runs violate nothing (as if every property were left out)."""
+
+    version: str
+
+    @property
+    def name(self) -> str:
+        return f"model:fixed@{self.version}"
+
+    @property
+    def design(self) -> str:
+        return "fixed"
+
+    def replay(self, scenario: Scenario) -> Run:
+        run = model_engine(f"fixed@{self.version}").replay(scenario)
+        return replace(run, violations=())
+
+
+def test_differences_where_no_side_alone_violates_anything_are_one_group() -> None:
     files = [(p.name, read_scenario(p, REGISTRY.keys())) for p in sorted(FAILURES.glob("c5*"))]
-    a, b = model_engine("fixed@2026.5.31-beta.3"), model_engine("fixed@2026.5.31-beta.4")
-    result = compare_engines(EnginePair(a, b), files)
+    pair = EnginePair(Unjudged("2026.5.31-beta.3"), Unjudged("2026.5.31-beta.4"))
+    result = compare_engines(pair, files)
     assert result.differences
     assert [(n, s) for n, s, _ in result.by_property()] == [(None, None)]
+    assert all(d.properties == () for d in result.differences)
 
 
 def test_the_cli_prints_the_groups_in_every_format(tmp_path: Path) -> None:
