@@ -873,15 +873,17 @@ function checkScenario(scenario, located) {
     }
   });
   if (problems.length) throw new HarnessError(`invalid scenario: ${problems.join("; ")}`);
-  return { settings, sessions, steps, unsupported, firings: heartbeatFirings(heartbeats ?? [], settings.heartbeat_ms) };
+  return { settings, sessions, steps, unsupported, firings: heartbeatFirings(heartbeats, settings.heartbeat_ms) };
 }
 
 /**
- * The k-th heartbeat firing (0-based), in scenario clock: `listed` first, then on time, every
- * `interval` after the last (as setInterval re-arms from when its callback ran).
+ * The k-th heartbeat firing (0-based), in scenario clock. Given `listed` (every firing within the
+ * scenario: the next one after them would fall past its end, at an instant only probe's
+ * lateness settings know), those and no more; else every `interval` from 0.
  */
 function heartbeatFirings(listed, interval) {
-  return (k) => (k < listed.length ? listed[k] : (listed.length ? listed[listed.length - 1] : 0) + (k - listed.length + 1) * interval);
+  if (listed === undefined) return (k) => (k + 1) * interval;
+  return (k) => (k < listed.length ? listed[k] : Infinity);
 }
 
 /** The scenario clock at the end, to choose an epoch under which every instant stays exact. */
@@ -1295,6 +1297,8 @@ function takeHeartbeat(clock, before, located, epoch, firings) {
   // Node's (and fake-timers') longest timeout; a longer gap is bridged by a wake-up that fires nothing.
   const MAX_TIMEOUT = 2 ** 31 - 1;
   const arm = (at) => {
+    pending = null;
+    if (!Number.isFinite(at)) return;
     pending = clock.setTimeout(() => {
       if (clock.now < at) return arm(at);
       fired += 1;
