@@ -59,7 +59,7 @@ def normalized(scenario: Scenario) -> dict[str, Any]:
         settings["tick_jitter_ms"] = list(s.tick_jitter_ms)
         settings["jitter_seed"] = s.jitter_seed
     late = s.tick_late_ms > 0 or s.tick_jitter_ms is not None
-    late = late or any(isinstance(step, Tick) and step.late_ms is not None for step in scenario.steps)
+    late = late or any(isinstance(t, Tick) and t.late_ms is not None for t in scenario.steps)
     doc: dict[str, Any] = {
         "settings": settings,
         "sessions": [
