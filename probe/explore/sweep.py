@@ -37,7 +37,17 @@ def sweep(
     picked = list(strategies)
     rows: list[dict[str, Any]] = []
     for value in values:
-        varied = replace(seed, settings=replace(seed.settings, **{key: value}))
+        settings = seed.settings
+        match key:
+            case "heartbeat_ms":
+                settings = replace(settings, heartbeat_ms=value)
+            case "warn_ms":
+                settings = replace(settings, warn_ms=value)
+            case "settle_ms":
+                settings = replace(settings, settle_ms=value)
+            case _:
+                settings = replace(settings, tick_late_ms=value)
+        varied = replace(seed, settings=settings)
         row: dict[str, Any] = {key: value}
         for s in picked:
             result = explore(varied, s, config)
