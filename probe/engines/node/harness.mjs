@@ -24,10 +24,14 @@
  * mapped by function name (export names are mangled).
  *
  * Input (stdin): ONE JSON document, a scenario with every default filled in:
- *   {"settings": {"heartbeat_ms", "warn_ms", "settle_ms", "drain": "hold"|"settle"},
+ *   {"settings": {"heartbeat_ms", "warn_ms", "settle_ms", "drain": "hold"|"settle",
+ *                 "tick_late_ms"?, "tick_jitter_ms"?, "jitter_seed"?},
  *    "sessions": [{"ref", "state", "generation", "queue_depth", "owner", "abort", "work",
  *                  "progress_age_ms"}],
- *    "steps": [{"do": "tick"} | {"do": "advance", "ms"} | {"do": "bump", "session"} |
+ *    "heartbeats"?: [T, ...],   every heartbeat firing within the scenario, in scenario clock
+ *                               (probe's timeline: late firings, any interval); required with
+ *                               lateness; without it, every heartbeat_ms from 0
+ *    "steps": [{"do": "tick", "late_ms"?} | {"do": "advance", "ms"} | {"do": "bump", "session"} |
  *              {"do": "release", "session"?: ref|null, "outcome"?: "completed"|"failed"} |
  *              {"do": "state", "session", "to"} | {"do": "progress", "session"}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
@@ -54,12 +58,15 @@
  * How a scenario maps onto the build
  *   clock      Date is faked (@sinonjs/fake-timers); scenario clock 0 is epoch E, sessions are seeded
  *              at E - progress_age_ms (oldest first, ties in file order), the heartbeat is started at
- *              E, so it fires at E + 30 000, E + 60 000, ...
+ *              E. Its setInterval is cleared and its callback fired at E + T for each firing
+ *              instant T (`heartbeats`, else every heartbeat_ms), the next armed before the
+ *              callback runs: so it fires at E + 30 000, E + 60 000, ... by default, and late or
+ *              at another interval when the scenario says, for the build to judge.
  *   drain      settle: setTimeout/setInterval are faked too, so the runtime's 15 s settle timer fires
  *              on the virtual clock. hold: only setInterval (the heartbeat) is faked; the settle
  *              timer is a real 15 s timer that never fires during a replay, so a recovery waiting on
  *              a run that ignores abort stays in flight until a `release` step.
- *   tick       fires every timer due up to the heartbeat's next firing, one at a time, letting all
+ *   tick       fires every timer due up to the heartbeat's next firing instant, one at a time, letting all
  *              promise work settle after each; advance does the same up to now + ms.
  *   seeding    owner = embedded_run: setActiveEmbeddedRun(sessionId, handle, ref) (registers the
  *              handle and run activity's embedded run); owner = none, work = embedded_run:
