@@ -36,6 +36,7 @@ from probe.scenario.values import (
     Settings,
     StateChange,
     Step,
+    Tick,
     WorkKind,
 )
 from probe.strategies import DedupStrategy
@@ -230,6 +231,8 @@ def _simpler_steps(step: Step, settings: Settings) -> Iterator[Step]:
             marks = (1, settings.heartbeat_ms, settings.settle_ms, ms // 2)
             for value in sorted({m for m in marks if 0 < m < ms}):
                 yield Advance(value)
+        case Tick(late_ms=late) if late is not None:
+            yield Tick()
         case _:
             return
 
@@ -308,6 +311,7 @@ def simpler(scenario: Scenario) -> Iterator[Scenario]:
         replace(settings, warn_ms=DEFAULT_WARN_MS),
         replace(settings, heartbeat_ms=DEFAULT_HEARTBEAT_MS),
         replace(settings, settle_ms=DEFAULT_SETTLE_MS),
+        replace(settings, tick_late_ms=0, tick_jitter_ms=None, jitter_seed=0),
     ):
         if simple_settings != settings:
             yield replace(scenario, settings=simple_settings)

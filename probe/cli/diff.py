@@ -179,7 +179,7 @@ def diff_command(
         typer.Option(
             "--all-features",
             help="Random scenarios may vary heartbeat_ms/settle_ms and fail a release "
-            "(no real build can express them: for model-only diffs).",
+            "(the last two no real build can express: for model-only diffs).",
         ),
     ] = False,
     shrinking: Annotated[

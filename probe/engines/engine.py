@@ -16,7 +16,8 @@ from probe.invariants import InvariantChecker
 from probe.model.events import COMPLETED, REQUESTED, Event, FieldValue
 from probe.run import Run
 from probe.scenario.dump import step_table
-from probe.scenario.values import Scenario
+from probe.scenario.timeline import BUILD_HEARTBEAT_MS, timeline
+from probe.scenario.values import Scenario, Tick
 from probe.strategies import get_strategy
 
 if TYPE_CHECKING:  # imported where used: the installer and its helpers are slow to import
@@ -40,15 +41,28 @@ DESIGN_OF_SHAPE = {"ref:generation": "buggy", "ref": "fixed"}
 
 
 def normalized(scenario: Scenario) -> dict[str, Any]:
-    """The harness's input: every default filled in."""
+    """The harness's input: every default filled in.
+
+    With a heartbeat other than the builds' own (late firings, another interval), also
+    `heartbeats`: every firing instant, from the timeline the model keeps too, at which the
+    harness fires the build's own heartbeat callback.
+    """
     s = scenario.settings
-    return {
-        "settings": {
-            "heartbeat_ms": s.heartbeat_ms,
-            "warn_ms": s.warn_ms,
-            "settle_ms": s.settle_ms,
-            "drain": s.drain,
-        },
+    settings: dict[str, Any] = {
+        "heartbeat_ms": s.heartbeat_ms,
+        "warn_ms": s.warn_ms,
+        "settle_ms": s.settle_ms,
+        "drain": s.drain,
+    }
+    if s.tick_late_ms:
+        settings["tick_late_ms"] = s.tick_late_ms
+    if s.tick_jitter_ms is not None:
+        settings["tick_jitter_ms"] = list(s.tick_jitter_ms)
+        settings["jitter_seed"] = s.jitter_seed
+    late = s.tick_late_ms > 0 or s.tick_jitter_ms is not None
+    late = late or any(isinstance(t, Tick) and t.late_ms is not None for t in scenario.steps)
+    doc: dict[str, Any] = {
+        "settings": settings,
         "sessions": [
             {
                 "ref": x.ref,
@@ -64,6 +78,9 @@ def normalized(scenario: Scenario) -> dict[str, Any]:
         ],
         "steps": [step_table(step) for step in scenario.steps],
     }
+    if late or s.heartbeat_ms != BUILD_HEARTBEAT_MS:
+        doc["heartbeats"] = [h.fired_ms for h in timeline(scenario).heartbeats]
+    return doc
 
 
 _HARNESS_KEY = re.compile(r"^steps\[(\d+)\](.*)$")
