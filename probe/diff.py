@@ -201,7 +201,7 @@ def _names(step: Step) -> str | None:
 
 
 def _smaller_ages(age: int, settings: Settings) -> list[int]:
-    warn, abort = settings.effective_warn_ms, settings.abort_ms
+    warn, abort = settings.effective_warn_ms, settings.abort_threshold_ms()
     round_ones = (0, warn + 1, warn + 30_000, abort + 1, abort + 30_000, 900_001, 930_000)
     values = sorted({v for v in round_ones if v < age} | {age // 2 // 1000 * 1000})
     return [v for v in values if v < age]

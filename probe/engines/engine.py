@@ -41,13 +41,16 @@ DESIGN_OF_SHAPE = {"ref:generation": "buggy", "ref": "fixed"}
 def normalized(scenario: Scenario) -> dict[str, Any]:
     """The harness's input: every default filled in."""
     s = scenario.settings
+    settings: dict[str, Any] = {
+        "heartbeat_ms": s.heartbeat_ms,
+        "warn_ms": s.warn_ms,
+        "settle_ms": s.settle_ms,
+        "drain": s.drain,
+    }
+    if s.abort_ms is not None:  # only when given: the build derives it from warn otherwise
+        settings["abort_ms"] = s.abort_ms
     return {
-        "settings": {
-            "heartbeat_ms": s.heartbeat_ms,
-            "warn_ms": s.warn_ms,
-            "settle_ms": s.settle_ms,
-            "drain": s.drain,
-        },
+        "settings": settings,
         "sessions": [
             {
                 "ref": x.ref,

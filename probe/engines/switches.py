@@ -75,6 +75,9 @@ PROBES: dict[str, Probe] = {
         _HEARTBEAT,
         r'recoveryBlocker === "stale_session_state" \|\| !isDiagnosticSessionStateCurrent\(',
     ),
+    "abort-test-timing": _p(
+        _HEARTBEAT, r"const stuckSessionAbortMs = opts\?\.testTimings\?\.stuckSessionAbortMs \?\? "
+    ),
 }
 
 assert set(PROBES) == {s.name for s in SWITCHES}

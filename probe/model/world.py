@@ -116,7 +116,7 @@ class World:
         # All off is the pinned builds: their own (faster) heartbeat, see _fire.
         self.behaviour = PINNED if behaviour == PINNED else behaviour
         self.warn_ms = scenario.settings.effective_warn_ms
-        self.abort_ms = scenario.settings.abort_ms
+        self.abort_ms = scenario.settings.abort_threshold_ms(self.behaviour.abort_test_timing)
         self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
         self._build(Coverage(), keep_events)
         self._seed(scenario.sessions)

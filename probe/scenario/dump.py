@@ -51,6 +51,8 @@ def _settings(s: Settings) -> dict[str, Any]:
         "settle_ms": s.settle_ms,
         "drain": s.drain,
     }
+    if s.abort_ms is not None:
+        table["abort_ms"] = s.abort_ms
     # The lateness keys only when they say something, so on-time scenarios dump as before.
     if s.tick_late_ms:
         table["tick_late_ms"] = s.tick_late_ms

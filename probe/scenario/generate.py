@@ -38,6 +38,10 @@ Distribution (weights are relative, per scenario unless said otherwise):
   is then made old enough (progress age >= the abort threshold) to be requested at once, and
   half the time armed: idle, queued, owned by a run that ignores the abort (work embedded_run
   or tool_call), drain hold, so the first recovery is still in flight at the second tick.
+- newer verbs, drawn from a stream of their own (as late heartbeats below) in 50 % of
+  scenarios: half of those set `abort_ms` (1 000, 20 000, 60 000, 90 000, 299 999, 300 000 or
+  400 000), half of those with `warn_ms = 30 000` as openclaw's own tests do.
+  `GenerateOptions(verbs=False)` leaves them out.
 - late heartbeats, drawn last from a stream of their own (seeded by the scenario drawn so far,
   so the rest of a seed's scenarios stay as they were): 30 % of scenarios have some, one of
   three kinds alike: every firing late by `tick_late_ms` (999, 1 000, 1 200 or 1 700: the
@@ -107,6 +111,8 @@ class GenerateOptions:
     arm_chance: float = 0.5  # of a planted race: set its session up so the race happens
     late_ticks: bool = True  # late heartbeats (see the module docstring)
     late_chance: float = 0.3
+    verbs: bool = True  # abort_ms and the work/progress verbs (see the module docstring)
+    verbs_chance: float = 0.5
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -160,7 +166,7 @@ def _advance_ms(rng: random.Random, settings: Settings) -> int:
         settings.settle_ms,
         settings.heartbeat_ms,
         settings.effective_warn_ms,
-        settings.abort_ms,
+        settings.abort_threshold_ms(),
         rng.randint(1, 60_000),
     )
     return max(1, rng.choice(choices))
@@ -216,6 +222,24 @@ def _late(scenario: Scenario, chance: float) -> Scenario:
     return replace(scenario, steps=steps)
 
 
+# openclaw's own tests run warn 30 s with abort 60 s or 90 s; the rest sit around the builds'
+# thresholds, below warn (where config and test timings disagree) included.
+ABORT_CHOICES = (1_000, 20_000, 60_000, 90_000, 299_999, 300_000, 400_000)
+
+
+def _verbs(scenario: Scenario, chance: float) -> Scenario:
+    """The newer verbs on top of a drawn scenario, from a stream of their own (as _late)."""
+    rng = random.Random(zlib.crc32(repr(("verbs", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    settings = scenario.settings
+    if rng.random() < 0.5:
+        if rng.random() < 0.5:
+            settings = replace(settings, warn_ms=30_000)
+        settings = replace(settings, abort_ms=rng.choice(ABORT_CHOICES))
+    return replace(scenario, settings=settings)
+
+
 def build(
     rng: random.Random, options: GenerateOptions = GenerateOptions(), name: str = ""
 ) -> Scenario:
@@ -238,8 +262,9 @@ def build(
         steps[at:at] = [Tick(), Bump(ref), Tick()]
         seed = sessions[target]
         # Old enough to be requested at the first tick, whatever it is classified as.
-        if seed.progress_age_ms < settings.abort_ms:
-            age = settings.abort_ms + rng.randint(0, 30_000)
+        abort_ms = max(settings.abort_threshold_ms(False), settings.abort_threshold_ms(True))
+        if seed.progress_age_ms < abort_ms:
+            age = abort_ms + rng.randint(0, 30_000)
             seed = replace(seed, progress_age_ms=age)
         if rng.random() < options.arm_chance:
             # The issue's shape: a held recovery of an idle queued session whose run ignores
@@ -261,6 +286,8 @@ def build(
         steps=tuple(steps),
         settings=settings,
     )
+    if options.verbs:
+        scenario = _verbs(scenario, options.verbs_chance)
     return _late(scenario, options.late_chance) if options.late_ticks else scenario
 
 

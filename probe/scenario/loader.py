@@ -41,6 +41,7 @@ TOP_KEYS = ("name", "description", "settings", "session", "step", "expect")
 SETTINGS_KEYS = (
     "heartbeat_ms",
     "warn_ms",
+    "abort_ms",
     "settle_ms",
     "drain",
     "tick_late_ms",
@@ -256,6 +257,7 @@ def _settings(out: _Collector, data: dict[str, Any]) -> Settings:
     d = Settings()
     heartbeat = t.integer("heartbeat_ms", d.heartbeat_ms, low=1)
     warn = t.integer("warn_ms", d.warn_ms)
+    abort = t.integer("abort_ms", low=1)
     settle = t.integer("settle_ms", d.settle_ms)
     drain = t.choice("drain", d.drain, DRAINS)
     late = t.integer("tick_late_ms", d.tick_late_ms)
@@ -264,6 +266,7 @@ def _settings(out: _Collector, data: dict[str, Any]) -> Settings:
     settings = Settings(
         heartbeat_ms=heartbeat if heartbeat is not None else d.heartbeat_ms,
         warn_ms=warn if warn is not None else d.warn_ms,
+        abort_ms=abort,
         settle_ms=settle if settle is not None else d.settle_ms,
         drain=drain or d.drain,
         tick_late_ms=late if late is not None else d.tick_late_ms,
@@ -277,6 +280,14 @@ def _settings(out: _Collector, data: dict[str, Any]) -> Settings:
             f"settings.warn_ms = {settings.warn_ms} is outside {MIN_WARN_MS}..{MAX_WARN_MS}: "
             f"openclaw ignores it and uses {settings.effective_warn_ms}"
         )
+    if abort is not None:
+        config, seam = settings.abort_threshold_ms(False), settings.abort_threshold_ms(True)
+        if config != seam:
+            out.notes.append(
+                f"settings.abort_ms = {abort}: openclaw up to 2026.7.2-beta.3 reads it from config "
+                f"and uses {config} (below warn it is raised to warn); "
+                f"later versions take {seam} as it is"
+            )
     return settings
 
 

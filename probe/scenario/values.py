@@ -32,6 +32,8 @@ JitterRange: TypeAlias = tuple[int, int]
 class Settings:
     heartbeat_ms: int = DEFAULT_HEARTBEAT_MS
     warn_ms: int = DEFAULT_WARN_MS
+    # stuckSessionAbortMs as the scenario gives it; None: derived from warn (see abort_threshold_ms).
+    abort_ms: int | None = None
     settle_ms: int = DEFAULT_SETTLE_MS
     drain: Drain = "settle"
     # Every heartbeat firing is this late, plus a draw from tick_jitter_ms when set (see
@@ -62,8 +64,24 @@ class Settings:
         return DEFAULT_WARN_MS
 
     @property
-    def abort_ms(self) -> int:
+    def derived_abort_ms(self) -> int:
+        """openclaw's abort threshold when none is given: max(300 000, 3 x warn)."""
         return max(MIN_ABORT_MS, 3 * self.effective_warn_ms)
+
+    def abort_threshold_ms(self, test_timing: bool = False) -> int:
+        """The abort threshold a version uses for these settings.
+
+        Config (up to 7.2-beta.3, `diagnostics.stuckSessionAbortMs`): 0 falls back to the
+        derived value, anything else is raised to at least warn. The test-timings seam
+        (7.2-beta.4 on, switch abort-test-timing) takes the value as it is.
+        """
+        if self.abort_ms is None:
+            return self.derived_abort_ms
+        if test_timing:
+            return self.abort_ms
+        if self.abort_ms <= 0:  # (the loader refuses 0: see README, settings.abort_ms)
+            return self.derived_abort_ms
+        return max(self.effective_warn_ms, self.abort_ms)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@
  * mapped by function name (export names are mangled).
  *
  * Input (stdin): ONE JSON document, a scenario with every default filled in:
- *   {"settings": {"heartbeat_ms", "warn_ms", "settle_ms", "drain": "hold"|"settle"},
+ *   {"settings": {"heartbeat_ms", "warn_ms", "abort_ms"?, "settle_ms", "drain": "hold"|"settle"},
  *    "sessions": [{"ref", "state", "generation", "queue_depth", "owner", "abort", "work",
  *                  "progress_age_ms"}],
  *    "steps": [{"do": "tick"} | {"do": "advance", "ms"} | {"do": "bump", "session"} |
@@ -207,6 +207,9 @@ const SEAM = "recover: opts?.recoverStuckSession ?? recoverStuckSession";
 const LATE_TICK = "const heartbeatOverdueMs = Math.max(0, heartbeatElapsedMs - DIAGNOSTIC_HEARTBEAT_INTERVAL_MS);";
 // 7.2-beta.4+: warn is read only from this test seam (config's stuckSessionWarnMs is ignored).
 const WARN_SEAM = "opts?.testTimings?.stuckSessionWarnMs";
+// settings.abort_ms: config's diagnostics.stuckSessionAbortMs up to 7.2-beta.3, then this test seam.
+const ABORT_SEAM = "opts?.testTimings?.stuckSessionAbortMs";
+const ABORT_CONFIG = "config?.diagnostics?.stuckSessionAbortMs";
 // The range the builds' own config path accepted; outside it they used the default.
 const MIN_WARN_MS = 1000;
 const MAX_WARN_MS = 86_400_000;
@@ -325,6 +328,8 @@ function surveyBuild(distDir) {
   let loader = null;
   let lateTick = false;
   let warnSeam = false;
+  let abortSeam = false;
+  let abortConfig = false;
   if (found.diagnostic) {
     const diag = found.diagnostic.source;
     const recoverFn = diag.match(/async function recoverStuckSession\(params\) \{[\s\S]*?\n\}\n/);
@@ -359,6 +364,8 @@ function surveyBuild(distDir) {
     }
     lateTick = diag.includes(LATE_TICK);
     warnSeam = diag.includes(WARN_SEAM);
+    abortSeam = diag.includes(ABORT_SEAM);
+    abortConfig = diag.includes(ABORT_CONFIG);
   }
   if (found.runtime) {
     const settle = found.runtime.source.match(/const STUCK_SESSION_ABORT_SETTLE_MS = ([0-9.e]+);/);
@@ -435,6 +442,8 @@ function surveyBuild(distDir) {
     loader,
     lateTick,
     warnSeam,
+    abortSeam,
+    abortConfig,
     version: pkg.version,
     pkg,
     heartbeatMs,
@@ -756,7 +765,7 @@ function keepStdoutForProtocol() {
 // ---------------------------------------------------------------------------------------------
 
 const SESSION_KEYS = ["ref", "state", "generation", "queue_depth", "owner", "abort", "work", "progress_age_ms"];
-const SETTINGS_KEYS = ["heartbeat_ms", "warn_ms", "settle_ms", "drain"];
+const SETTINGS_KEYS = ["heartbeat_ms", "warn_ms", "abort_ms", "settle_ms", "drain"];
 const STEP_KEYS = {
   tick: ["do"],
   advance: ["do", "ms"],
@@ -786,6 +795,16 @@ function checkScenario(scenario, located) {
     if (!isInt(settings[key])) problems.push(`settings.${key} must be a non-negative integer`);
   }
   if (!["hold", "settle"].includes(settings.drain)) problems.push('settings.drain must be "hold" or "settle"');
+  if (settings.abort_ms !== undefined && settings.abort_ms !== null) {
+    if (!isInt(settings.abort_ms)) problems.push("settings.abort_ms must be a non-negative integer");
+    else if (!located.abortSeam && !located.abortConfig) {
+      unsupported.push({
+        step: null,
+        key: "settings.abort_ms",
+        reason: `openclaw ${located.version} reads no abort threshold from config or test timings: it is always derived from warn`,
+      });
+    }
+  }
   if (located.lateTick && Number.isSafeInteger(settings.heartbeat_ms) && settings.heartbeat_ms > located.heartbeatMs) {
     unsupported.push({
       step: null,
@@ -1192,10 +1211,13 @@ async function runScenario(build, planned, { reuse }) {
   if (located.warnSeam && settings.warn_ms >= MIN_WARN_MS && settings.warn_ms <= MAX_WARN_MS) {
     heartbeatOpts.testTimings = { stuckSessionWarnMs: settings.warn_ms };
   }
-  api.startDiagnosticHeartbeat(
-    { diagnostics: { enabled: true, stuckSessionWarnMs: settings.warn_ms } },
-    heartbeatOpts,
-  );
+  const diagnostics = { enabled: true, stuckSessionWarnMs: settings.warn_ms };
+  const abortMs = settings.abort_ms ?? null;
+  // The abort threshold where the build reads it: the test seam takes it as it is, config
+  // ignores 0 and raises it to at least warn (the build's own rules, not the harness's).
+  if (abortMs !== null && located.abortSeam) heartbeatOpts.testTimings = { ...heartbeatOpts.testTimings, stuckSessionAbortMs: abortMs };
+  else if (abortMs !== null) diagnostics.stuckSessionAbortMs = abortMs;
+  api.startDiagnosticHeartbeat({ diagnostics }, heartbeatOpts);
   await settle();
 
   const scenarioNow = () => clock.now - epoch;
