@@ -248,7 +248,7 @@ def _renamed(step: Step, names: dict[str, str]) -> Step:
         case StateChange(session=ref, to=to):
             return StateChange(names[ref], to)
         case Progress(session=ref):
-            return Progress(names[ref])
+            return replace(step, session=names[ref])
         case Release(session=ref, failed=failed) if ref is not None:
             return Release(names[ref], failed)
         case _:

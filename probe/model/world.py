@@ -26,9 +26,11 @@ from probe.model.outcomes import ABORTED, FAILED, Outcome
 from probe.model.runtime import RecoveryRuntime, Resolved, Waiter, in_ref_order
 from probe.model.state import PRUNE_INTERVAL_MS, SessionStore, StoreState
 from probe.scenario.values import (
+    DEFAULT_PROGRESS_REASON,
     Advance,
     Bump,
     Progress,
+    ProgressTarget,
     Release,
     Scenario,
     SessionSeed,
@@ -40,7 +42,6 @@ from probe.scenario.values import (
 from probe.strategies import DedupStrategy
 
 SEEDED_PROGRESS_REASON = "scenario:seeded"
-PROGRESS_REASON = "scenario:progress"
 PENDING = "pending"
 # openclaw's own heartbeat interval (DIAGNOSTIC_HEARTBEAT_INTERVAL_MS): what a late tick is
 # measured against (switch defer-late-tick, F12).
@@ -369,19 +370,29 @@ class World:
                 generation=rec.generation,
             )
 
-    def progress(self, ref: str) -> None:
-        now = self.clock.now
-        activity = self.activity.get(ref)
-        if activity is None:
-            # markDiagnosticRunProgress creates run activity, but never active work.
-            activity = RunActivity(False, None, False, now, PROGRESS_REASON)
-        else:
-            activity = activity.marked(now, PROGRESS_REASON)
-        if ref in self.activity:
-            self._set_runs({**self.activity, ref: activity}, self.handles)
-        else:
-            self._set_runs(in_ref_order({**self.activity, ref: activity}), self.handles)
-        self.store.lookup(ref, now).touch(now)
+    def progress(
+        self,
+        ref: str,
+        target: ProgressTarget = "both",
+        reason: str = DEFAULT_PROGRESS_REASON,
+        ago_ms: int = 0,
+    ) -> None:
+        """markDiagnosticRunProgress (run), then markDiagnosticSessionProgress (record).
+
+        Back-dated progress runs as if the clock stood `ago_ms` earlier, as the build's own
+        calls do under a clock set back: the record lookup prunes (and creates) at that instant.
+        """
+        at = self.clock.now - ago_ms
+        if target != "record":
+            activity = self.activity.get(ref)
+            if activity is None:
+                # markDiagnosticRunProgress creates run activity, but never active work.
+                activity = RunActivity(False, None, False, at, reason)
+                self._set_runs(in_ref_order({**self.activity, ref: activity}), self.handles)
+            else:
+                self._set_runs({**self.activity, ref: activity.marked(at, reason)}, self.handles)
+        if target != "run":
+            self.store.lookup(ref, at).touch(at)
 
     def end_run(self, ref: str, reason: str) -> None:
         """clearActiveEmbeddedRun / forceClearEmbeddedAgentRun, then wake its recovery."""
@@ -614,8 +625,8 @@ class World:
                 self.release(ref, failed)
             case StateChange(session=ref, to=to):
                 self.state_change(ref, to, "scenario")
-            case Progress(session=ref):
-                self.progress(ref)
+            case Progress(session=ref, target=target, reason=reason, ago_ms=ago):
+                self.progress(ref, target, reason, ago)
             case _:
                 assert_never(step)
 

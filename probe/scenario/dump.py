@@ -7,6 +7,7 @@ from typing import Any, assert_never
 import tomli_w
 
 from probe.scenario.values import (
+    DEFAULT_PROGRESS_REASON,
     Advance,
     Bump,
     Expectation,
@@ -38,8 +39,16 @@ def step_table(step: Step) -> dict[str, Any]:
             return table
         case StateChange(session=ref, to=to):
             return {"do": "state", "session": ref, "to": to}
-        case Progress(session=ref):
-            return {"do": "progress", "session": ref}
+        case Progress(session=ref, target=target, reason=reason, ago_ms=ago):
+            table = {"do": "progress", "session": ref}
+            # Only what differs from the plain verb, so plain progress dumps as before.
+            if target != "both":
+                table["target"] = target
+            if reason != DEFAULT_PROGRESS_REASON:
+                table["reason"] = reason
+            if ago:
+                table["ago_ms"] = ago
+            return table
         case _:
             assert_never(step)
 

@@ -40,7 +40,10 @@ Distribution (weights are relative, per scenario unless said otherwise):
   or tool_call), drain hold, so the first recovery is still in flight at the second tick.
 - newer verbs, drawn from a stream of their own (as late heartbeats below) in 50 % of
   scenarios: half of those set `abort_ms` (1 000, 20 000, 60 000, 90 000, 299 999, 300 000 or
-  400 000), half of those with `warn_ms = 30 000` as openclaw's own tests do.
+  400 000), half of those with `warn_ms = 30 000` as openclaw's own tests do; every
+  `progress` step of those scenarios gets a target (both 40 / run 40 / record 20), a reason
+  (plain, assistant or tool progress, or a terminal one) and a back-dating `ago_ms` (0, 1 000,
+  29 999, 60 000, 150 000 or 400 000).
   `GenerateOptions(verbs=False)` leaves them out.
 - late heartbeats, drawn last from a stream of their own (seeded by the scenario drawn so far,
   so the rest of a seed's scenarios stay as they were): 30 % of scenarios have some, one of
@@ -237,7 +240,30 @@ def _verbs(scenario: Scenario, chance: float) -> Scenario:
         if rng.random() < 0.5:
             settings = replace(settings, warn_ms=30_000)
         settings = replace(settings, abort_ms=rng.choice(ABORT_CHOICES))
-    return replace(scenario, settings=settings)
+    steps = tuple(
+        _progress_variant(rng, step) if isinstance(step, Progress) else step
+        for step in scenario.steps
+    )
+    return replace(scenario, settings=settings, steps=steps)
+
+
+# Reasons openclaw's own callers report, terminal ones included.
+PROGRESS_REASONS = (
+    "scenario:progress",
+    "assistant:delta",
+    "tool:scenario_tool:ended",
+    "run:completed",
+    "embedded_run:ended",
+    "codex:response.completed",
+    "output_item.done",
+)
+AGO_CHOICES = (0, 0, 1_000, 29_999, 60_000, 150_000, 400_000)
+
+
+def _progress_variant(rng: random.Random, step: Progress) -> Progress:
+    target = _pick(rng, ("both", "run", "record"), (40, 40, 20))
+    reason = rng.choice(PROGRESS_REASONS) if target != "record" else step.reason
+    return Progress(step.session, target, reason, rng.choice(AGO_CHOICES))
 
 
 def build(

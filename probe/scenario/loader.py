@@ -14,10 +14,12 @@ from probe.scenario.limits import LIMITS, static_clock
 from probe.scenario.toml_lines import index_lines, line_of, nesting_past
 from probe.scenario.values import (
     ABORT_ANSWERS,
+    DEFAULT_PROGRESS_REASON,
     DRAINS,
     MAX_WARN_MS,
     MIN_WARN_MS,
     OWNERS,
+    PROGRESS_TARGETS,
     SESSION_STATES,
     WORK_KINDS,
     Advance,
@@ -64,7 +66,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "advance": ("do", "ms"),
     "release": ("do", "session", "outcome"),
     "state": ("do", "session", "to"),
-    "progress": ("do", "session"),
+    "progress": ("do", "session", "target", "reason", "ago_ms"),
 }
 EXPECT_KEYS = (
     "requested",
@@ -395,10 +397,32 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
                 step = StateChange(ref, to) if ref and to else None
             case "progress":
                 ref = session(True)
-                step = Progress(ref) if ref else None
+                target = t.choice("target", "both", PROGRESS_TARGETS) or "both"
+                reason = _reason(out, t, where)
+                ago = t.integer("ago_ms", 0) or 0
+                if target == "record" and t.has("reason"):
+                    out.notes.append(f"{where}.reason has no effect with target = \"record\"")
+                step = Progress(ref, target, reason, ago) if ref else None
         if step is not None:
             steps.append(step)
     return steps, lines
+
+
+MAX_REASON_CHARS = 200
+
+
+def _reason(out: _Collector, t: _Table, where: str) -> str:
+    """A progress reason: one non-empty line, as openclaw's callers pass (terminal ones too)."""
+    reason = t.string("reason", DEFAULT_PROGRESS_REASON)
+    if reason is None:
+        return DEFAULT_PROGRESS_REASON
+    if not reason.strip() or "\n" in reason or len(reason) > MAX_REASON_CHARS:
+        out.add(
+            f"{where}.reason",
+            f"must be one non-empty line of at most {MAX_REASON_CHARS} characters",
+        )
+        return DEFAULT_PROGRESS_REASON
+    return reason
 
 
 def _expectations(

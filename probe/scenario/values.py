@@ -10,12 +10,15 @@ Owner: TypeAlias = Literal["embedded_run", "none"]
 AbortAnswer: TypeAlias = Literal["honoured", "ignored"]
 WorkKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call", "none"]
 Drain: TypeAlias = Literal["settle", "hold"]
+ProgressTarget: TypeAlias = Literal["both", "run", "record"]
 
 SESSION_STATES: tuple[SessionState, ...] = ("idle", "processing", "waiting")
 OWNERS: tuple[Owner, ...] = ("embedded_run", "none")
 ABORT_ANSWERS: tuple[AbortAnswer, ...] = ("honoured", "ignored")
 WORK_KINDS: tuple[WorkKind, ...] = ("embedded_run", "tool_call", "model_call", "none")
 DRAINS: tuple[Drain, ...] = ("settle", "hold")
+PROGRESS_TARGETS: tuple[ProgressTarget, ...] = ("both", "run", "record")
+DEFAULT_PROGRESS_REASON = "scenario:progress"
 
 # openclaw's defaults (SPEC.md "Heartbeat tick").
 DEFAULT_HEARTBEAT_MS = 30_000
@@ -32,7 +35,7 @@ JitterRange: TypeAlias = tuple[int, int]
 class Settings:
     heartbeat_ms: int = DEFAULT_HEARTBEAT_MS
     warn_ms: int = DEFAULT_WARN_MS
-    # stuckSessionAbortMs as the scenario gives it; None: derived from warn (see abort_threshold_ms).
+    # stuckSessionAbortMs as the scenario gives it; None: derived from warn (abort_threshold_ms).
     abort_ms: int | None = None
     settle_ms: int = DEFAULT_SETTLE_MS
     drain: Drain = "settle"
@@ -154,7 +157,16 @@ class StateChange:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
+    """Progress reported for a session, `ago_ms` before now.
+
+    target: "run" marks run activity only (markDiagnosticRunProgress with `reason`), "record"
+    the session record only (markDiagnosticSessionProgress), "both" the two in that order.
+    """
+
     session: str
+    target: ProgressTarget = "both"
+    reason: str = DEFAULT_PROGRESS_REASON
+    ago_ms: int = 0
 
 
 Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress

@@ -29,7 +29,8 @@
  *                  "progress_age_ms"}],
  *    "steps": [{"do": "tick"} | {"do": "advance", "ms"} | {"do": "bump", "session"} |
  *              {"do": "release", "session"?: ref|null, "outcome"?: "completed"|"failed"} |
- *              {"do": "state", "session", "to"} | {"do": "progress", "session"}]}
+ *              {"do": "state", "session", "to"} |
+ *              {"do": "progress", "session", "target"?: "both"|"run"|"record", "reason"?, "ago_ms"?}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
  * Output (stdout): JSON lines (keys sorted), written when the run ends
@@ -74,8 +75,9 @@
  *   abort      the handle's abort() ends the run at once (clearActiveEmbeddedRun) when honoured,
  *              and does nothing when ignored.
  *   bump       logMessageQueued({source: "scenario"}); state: logSessionStateChange({reason:
- *              "scenario"}); progress: markDiagnosticRunProgress({reason: "scenario:progress"}) then
- *              markDiagnosticSessionProgress; release: clearActiveEmbeddedRun for the session's
+ *              "scenario"}); progress: markDiagnosticRunProgress({reason}) (target run or both, reason
+ *              default "scenario:progress") then markDiagnosticSessionProgress (record or both), with
+ *              the clock set back ago_ms for the two calls; release: clearActiveEmbeddedRun for the session's
  *              registered handle (every registered one in creation order when no session is named;
  *              a session with no registered handle has no run to end).
  *   outcomes   startDiagnosticHeartbeat's recoverStuckSession seam gets a replica of the build's own
@@ -772,7 +774,7 @@ const STEP_KEYS = {
   bump: ["do", "session"],
   release: ["do", "session", "outcome"],
   state: ["do", "session", "to"],
-  progress: ["do", "session"],
+  progress: ["do", "session", "target", "reason", "ago_ms"],
 };
 
 function checkScenario(scenario, located) {
@@ -872,6 +874,13 @@ function checkScenario(scenario, located) {
       if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
     }
     if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
+    if (step.do === "progress") {
+      if (!["both", "run", "record", undefined].includes(step.target)) problems.push(`${where}.target is not both|run|record`);
+      if (step.reason !== undefined && (typeof step.reason !== "string" || !step.reason.trim())) {
+        problems.push(`${where}.reason must be a non-empty string`);
+      }
+      if (step.ago_ms !== undefined && !isInt(step.ago_ms)) problems.push(`${where}.ago_ms must be a non-negative integer`);
+    }
     if (step.do === "state" && !["idle", "processing", "waiting"].includes(step.to)) {
       problems.push(`${where}.to is not idle|processing|waiting`);
     }
@@ -993,7 +1002,11 @@ function planScenario(raw, located) {
     for (const u of unsupported) out({ kind: "unsupported", ...u });
     return { code: EXIT_UNSUPPORTED };
   }
-  const maxAge = sessions.reduce((m, s) => Math.max(m, s.progress_age_ms), 0);
+  // Back-dated progress sets the clock back that far: it must stay in the Date range too.
+  const maxAge = Math.max(
+    sessions.reduce((m, s) => Math.max(m, s.progress_age_ms), 0),
+    steps.reduce((m, s) => (s.do === "progress" ? Math.max(m, s.ago_ms ?? 0) : m), 0),
+  );
   const end = finalClock(steps, located.heartbeatMs);
   let base = PREFERRED_EPOCH_BASE;
   if (base + maxAge + end > MAX_DATE_MS) base = MAX_DATE_MS - maxAge - end;
@@ -1240,10 +1253,17 @@ async function runScenario(build, planned, { reuse }) {
       case "state":
         api.logSessionStateChange({ ...ids(s), state: step.to, reason: "scenario" });
         break;
-      case "progress":
-        api.markDiagnosticRunProgress({ ...ids(s), reason: PROGRESS_REASON });
-        api.markDiagnosticSessionProgress(ids(s));
+      case "progress": {
+        // Back-dated: both calls run under a clock set back, then put forward again (the faker
+        // shifts its timers with it, so none fires or moves).
+        const ago = step.ago_ms ?? 0;
+        const target = step.target ?? "both";
+        if (ago) clock.setSystemTime(clock.now - ago);
+        if (target !== "record") api.markDiagnosticRunProgress({ ...ids(s), reason: step.reason ?? PROGRESS_REASON });
+        if (target !== "run") api.markDiagnosticSessionProgress(ids(s));
+        if (ago) clock.setSystemTime(clock.now + ago);
         break;
+      }
       case "release": {
         const targets = s ? [s] : seeded;
         for (const t of targets) {
