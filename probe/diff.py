@@ -29,11 +29,13 @@ from probe.scenario.values import (
     DEFAULT_WARN_MS,
     Advance,
     Bump,
+    End,
     Progress,
     Release,
     Scenario,
     SessionSeed,
     Settings,
+    Start,
     StateChange,
     Step,
     WorkKind,
@@ -192,7 +194,13 @@ class EnginePair:
 
 def _names(step: Step) -> str | None:
     match step:
-        case Bump(session=ref) | StateChange(session=ref) | Progress(session=ref):
+        case (
+            Bump(session=ref)
+            | StateChange(session=ref)
+            | Progress(session=ref)
+            | Start(session=ref)
+            | End(session=ref)
+        ):
             return ref
         case Release(session=ref):
             return ref
@@ -247,7 +255,7 @@ def _renamed(step: Step, names: dict[str, str]) -> Step:
             return Bump(names[ref])
         case StateChange(session=ref, to=to):
             return StateChange(names[ref], to)
-        case Progress(session=ref):
+        case Progress(session=ref) | Start(session=ref) | End(session=ref):
             return replace(step, session=names[ref])
         case Release(session=ref, failed=failed) if ref is not None:
             return Release(names[ref], failed)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple, assert_never
 
-from probe.model.activity import NO_ACTIVITY, RUN_ENDED_REASON, RunActivity, RunHandle
+from probe.model.activity import (
+    NO_ACTIVITY,
+    NO_MARKERS,
+    NO_TOOLS,
+    RUN_ENDED_REASON,
+    RunActivity,
+    RunHandle,
+)
 from probe.model.behaviour import PINNED, Behaviour
 from probe.model.bus import EventBus
 from probe.model.clock import Clock, ClockState, Timer
@@ -27,14 +34,18 @@ from probe.model.runtime import RecoveryRuntime, Resolved, Waiter, in_ref_order
 from probe.model.state import PRUNE_INTERVAL_MS, SessionStore, StoreState
 from probe.scenario.values import (
     DEFAULT_PROGRESS_REASON,
+    MAIN_MARKER,
     Advance,
     Bump,
+    End,
+    MarkerKind,
     Progress,
     ProgressTarget,
     Release,
     Scenario,
     SessionSeed,
     SessionState,
+    Start,
     StateChange,
     Step,
     Tick,
@@ -260,12 +271,12 @@ class World:
             len(activity),
         )
         for ref, a in activity.items():
-            started = a.tool_started_at
+            tools = a.tools
             key += (
                 ref,
-                a.embedded_run,
-                None if started is None else started - now,
-                a.model_call,
+                a.embedded_runs,
+                tuple((t, started - now) for t, started in tools) if tools else tools,
+                a.model_calls,
                 a.last_progress_at - now,
                 a.last_progress_reason,
             )
@@ -324,9 +335,9 @@ class World:
             if owned or seed.work != "none":
                 embedded = seed.work == "embedded_run" or (owned and seed.work != "none")
                 activity[seed.ref] = RunActivity(
-                    embedded_run=embedded,
-                    tool_started_at=at if seed.work == "tool_call" else None,
-                    model_call=seed.work == "model_call",
+                    embedded_runs=(MAIN_MARKER,) if embedded else NO_MARKERS,
+                    tools=((MAIN_MARKER, at),) if seed.work == "tool_call" else NO_TOOLS,
+                    model_calls=(MAIN_MARKER,) if seed.work == "model_call" else NO_MARKERS,
                     last_progress_at=at,
                     # A handle whose run's activity has already ended.
                     last_progress_reason=RUN_ENDED_REASON
@@ -387,12 +398,32 @@ class World:
             activity = self.activity.get(ref)
             if activity is None:
                 # markDiagnosticRunProgress creates run activity, but never active work.
-                activity = RunActivity(False, None, False, at, reason)
+                activity = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, at, reason)
                 self._set_runs(in_ref_order({**self.activity, ref: activity}), self.handles)
             else:
                 self._set_runs({**self.activity, ref: activity.marked(at, reason)}, self.handles)
         if target != "run":
             self.store.lookup(ref, at).touch(at)
+
+    def start_work(self, ref: str, kind: MarkerKind, marker: str) -> None:
+        """A work marker starts; run activity is created for it where there is none."""
+        now = self.clock.now
+        activity = self.activity.get(ref)
+        if activity is None:
+            fresh = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, now, "")
+            activity = fresh.started(kind, marker, now)
+            self._set_runs(in_ref_order({**self.activity, ref: activity}), self.handles)
+        else:
+            self._set_runs(
+                {**self.activity, ref: activity.started(kind, marker, now)}, self.handles
+            )
+
+    def end_work(self, ref: str, kind: MarkerKind, marker: str, clear: bool) -> None:
+        """A work marker ends; with no run activity at all nothing happens."""
+        activity = self.activity.get(ref)
+        if activity is not None:
+            ended = activity.stopped(kind, marker, clear, self.clock.now)
+            self._set_runs({**self.activity, ref: ended}, self.handles)
 
     def end_run(self, ref: str, reason: str) -> None:
         """clearActiveEmbeddedRun / forceClearEmbeddedAgentRun, then wake its recovery."""
@@ -404,7 +435,7 @@ class World:
         if activity is None:
             self._set_runs(self.activity, handles)
         else:
-            self._set_runs({**self.activity, ref: activity.ended(self.clock.now)}, handles)
+            self._set_runs({**self.activity, ref: activity.run_ended(self.clock.now)}, handles)
         self.state_change(ref, "idle", reason)
         waiter = self.runtime.take_waiter(ref)
         if waiter is not None:
@@ -413,9 +444,7 @@ class World:
     def _clear_run_activity(self, ref: str) -> None:
         """clearDiagnosticEmbeddedRunActivityForSession: the recovered owner's markers go."""
         activity = self.activity.get(ref)
-        if activity is None or not (
-            activity.embedded_run or activity.model_call or activity.tool_started_at is not None
-        ):
+        if activity is None or not activity.has_work:
             return
         self._set_runs({**self.activity, ref: activity.ended(self.clock.now)}, self.handles)
 
@@ -627,6 +656,10 @@ class World:
                 self.state_change(ref, to, "scenario")
             case Progress(session=ref, target=target, reason=reason, ago_ms=ago):
                 self.progress(ref, target, reason, ago)
+            case Start(session=ref, work=kind, id=marker):
+                self.start_work(ref, kind, marker)
+            case End(session=ref, work=kind, id=marker, clear=clear):
+                self.end_work(ref, kind, marker, clear)
             case _:
                 assert_never(step)
 

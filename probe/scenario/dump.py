@@ -8,13 +8,16 @@ import tomli_w
 
 from probe.scenario.values import (
     DEFAULT_PROGRESS_REASON,
+    MAIN_MARKER,
     Advance,
     Bump,
+    End,
     Expectation,
     Progress,
     Release,
     Scenario,
     Settings,
+    Start,
     StateChange,
     Step,
     Tick,
@@ -48,6 +51,18 @@ def step_table(step: Step) -> dict[str, Any]:
                 table["reason"] = reason
             if ago:
                 table["ago_ms"] = ago
+            return table
+        case Start(session=ref, work=kind, id=marker):
+            table = {"do": "start", "session": ref, "work": kind}
+            if marker != MAIN_MARKER:
+                table["id"] = marker
+            return table
+        case End(session=ref, work=kind, id=marker, clear=clear):
+            table = {"do": "end", "session": ref, "work": kind}
+            if marker != MAIN_MARKER:
+                table["id"] = marker
+            if not clear:
+                table["clear"] = False
             return table
         case _:
             assert_never(step)

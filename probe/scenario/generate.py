@@ -43,7 +43,9 @@ Distribution (weights are relative, per scenario unless said otherwise):
   400 000), half of those with `warn_ms = 30 000` as openclaw's own tests do; every
   `progress` step of those scenarios gets a target (both 40 / run 40 / record 20), a reason
   (plain, assistant or tool progress, or a terminal one) and a back-dating `ago_ms` (0, 1 000,
-  29 999, 60 000, 150 000 or 400 000).
+  29 999, 60 000, 150 000 or 400 000); 60 % of them get 1..4 `start` / `end` steps (within
+  `max_steps`) at random places, of a random kind, of the main marker (2 in 3) or a second
+  one ("2"), an embedded run's end clearing the calls 70 % of the time.
   `GenerateOptions(verbs=False)` leaves them out.
 - late heartbeats, drawn last from a stream of their own (seeded by the scenario drawn so far,
   so the rest of a seed's scenarios stay as they were): 30 % of scenarios have some, one of
@@ -67,17 +69,23 @@ from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
     DEFAULT_WARN_MS,
+    MAIN_MARKER,
+    MARKER_KINDS,
     AbortAnswer,
     Advance,
     Bump,
     Drain,
+    End,
+    MarkerKind,
     Owner,
     Progress,
+    ProgressTarget,
     Release,
     Scenario,
     SessionSeed,
     SessionState,
     Settings,
+    Start,
     StateChange,
     Step,
     Tick,
@@ -230,7 +238,7 @@ def _late(scenario: Scenario, chance: float) -> Scenario:
 ABORT_CHOICES = (1_000, 20_000, 60_000, 90_000, 299_999, 300_000, 400_000)
 
 
-def _verbs(scenario: Scenario, chance: float) -> Scenario:
+def _verbs(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     """The newer verbs on top of a drawn scenario, from a stream of their own (as _late)."""
     rng = random.Random(zlib.crc32(repr(("verbs", scenario.settings, scenario.steps)).encode()))
     if rng.random() >= chance:
@@ -240,11 +248,26 @@ def _verbs(scenario: Scenario, chance: float) -> Scenario:
         if rng.random() < 0.5:
             settings = replace(settings, warn_ms=30_000)
         settings = replace(settings, abort_ms=rng.choice(ABORT_CHOICES))
-    steps = tuple(
+    steps = [
         _progress_variant(rng, step) if isinstance(step, Progress) else step
         for step in scenario.steps
-    )
-    return replace(scenario, settings=settings, steps=steps)
+    ]
+    refs = tuple(s.ref for s in scenario.sessions)
+    # Work starting and ending: 1..4 marker steps at random places, of the main marker or a
+    # second one, an embedded run's end clearing the calls or not.
+    for _ in range(rng.randint(1, 4) if rng.random() < 0.6 else 0):
+        if len(steps) >= max_steps:
+            break
+        ref = rng.choice(refs)
+        kind: MarkerKind = rng.choice(MARKER_KINDS)
+        marker = rng.choice((MAIN_MARKER, MAIN_MARKER, "2"))
+        marker_step: Step = (
+            Start(ref, kind, marker)
+            if rng.random() < 0.5
+            else End(ref, kind, marker, rng.random() < 0.7)
+        )
+        steps.insert(rng.randint(0, len(steps)), marker_step)
+    return replace(scenario, settings=settings, steps=tuple(steps))
 
 
 # Reasons openclaw's own callers report, terminal ones included.
@@ -261,7 +284,7 @@ AGO_CHOICES = (0, 0, 1_000, 29_999, 60_000, 150_000, 400_000)
 
 
 def _progress_variant(rng: random.Random, step: Progress) -> Progress:
-    target = _pick(rng, ("both", "run", "record"), (40, 40, 20))
+    target: ProgressTarget = _pick(rng, ("both", "run", "record"), (40, 40, 20))
     reason = rng.choice(PROGRESS_REASONS) if target != "record" else step.reason
     return Progress(step.session, target, reason, rng.choice(AGO_CHOICES))
 
@@ -313,7 +336,7 @@ def build(
         settings=settings,
     )
     if options.verbs:
-        scenario = _verbs(scenario, options.verbs_chance)
+        scenario = _verbs(scenario, options.verbs_chance, options.max_steps)
     return _late(scenario, options.late_chance) if options.late_ticks else scenario
 
 

@@ -16,6 +16,8 @@ from probe.scenario.values import (
     ABORT_ANSWERS,
     DEFAULT_PROGRESS_REASON,
     DRAINS,
+    MAIN_MARKER,
+    MARKER_KINDS,
     MAX_WARN_MS,
     MIN_WARN_MS,
     OWNERS,
@@ -24,12 +26,14 @@ from probe.scenario.values import (
     WORK_KINDS,
     Advance,
     Bump,
+    End,
     Expectation,
     Progress,
     Release,
     Scenario,
     SessionSeed,
     Settings,
+    Start,
     StateChange,
     Step,
     Tick,
@@ -67,6 +71,8 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "release": ("do", "session", "outcome"),
     "state": ("do", "session", "to"),
     "progress": ("do", "session", "target", "reason", "ago_ms"),
+    "start": ("do", "session", "work", "id"),
+    "end": ("do", "session", "work", "id", "clear"),
 }
 EXPECT_KEYS = (
     "requested",
@@ -157,6 +163,15 @@ class _Table:
             self.out.add(self._at(key), f"{value!r} is not one of: {', '.join(map(str, choices))}")
             return default
         return cast(T, value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if not isinstance(value, bool):
+            self.out.add(self._at(key), f"must be a boolean, not {_type_name(value)}")
+            return default
+        return value
 
     def array(self, key: str, item: Callable[[Any], bool], what: str) -> list[Any] | None:
         if key not in self.data:
@@ -401,14 +416,41 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
                 reason = _reason(out, t, where)
                 ago = t.integer("ago_ms", 0) or 0
                 if target == "record" and t.has("reason"):
-                    out.notes.append(f"{where}.reason has no effect with target = \"record\"")
+                    out.notes.append(f'{where}.reason has no effect with target = "record"')
                 step = Progress(ref, target, reason, ago) if ref else None
+            case "start" | "end":
+                ref = session(True)
+                kind = t.choice("work", None, MARKER_KINDS, required=True)
+                marker = _marker_id(out, t, where)
+                clear = t.boolean("clear", True)
+                if ref and kind:
+                    step = (
+                        Start(ref, kind, marker)
+                        if verb == "start"
+                        else End(ref, kind, marker, clear)
+                    )
         if step is not None:
             steps.append(step)
     return steps, lines
 
 
 MAX_REASON_CHARS = 200
+MAX_MARKER_ID_CHARS = 40
+_MARKER_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _marker_id(out: _Collector, t: _Table, where: str) -> str:
+    """A marker's id: letters, digits, `_.-` (the harness builds its tool and model keys)."""
+    marker = t.string("id", MAIN_MARKER)
+    if marker is None:
+        return MAIN_MARKER
+    if not _MARKER_ID.match(marker) or len(marker) > MAX_MARKER_ID_CHARS:
+        out.add(
+            f"{where}.id",
+            f"must be 1..{MAX_MARKER_ID_CHARS} letters, digits, '_', '.' or '-'",
+        )
+        return MAIN_MARKER
+    return marker
 
 
 def _reason(out: _Collector, t: _Table, where: str) -> str:

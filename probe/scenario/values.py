@@ -11,6 +11,7 @@ AbortAnswer: TypeAlias = Literal["honoured", "ignored"]
 WorkKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call", "none"]
 Drain: TypeAlias = Literal["settle", "hold"]
 ProgressTarget: TypeAlias = Literal["both", "run", "record"]
+MarkerKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call"]
 
 SESSION_STATES: tuple[SessionState, ...] = ("idle", "processing", "waiting")
 OWNERS: tuple[Owner, ...] = ("embedded_run", "none")
@@ -18,6 +19,9 @@ ABORT_ANSWERS: tuple[AbortAnswer, ...] = ("honoured", "ignored")
 WORK_KINDS: tuple[WorkKind, ...] = ("embedded_run", "tool_call", "model_call", "none")
 DRAINS: tuple[Drain, ...] = ("settle", "hold")
 PROGRESS_TARGETS: tuple[ProgressTarget, ...] = ("both", "run", "record")
+MARKER_KINDS: tuple[MarkerKind, ...] = ("embedded_run", "tool_call", "model_call")
+# The id of the markers seeding starts, and of a start or end step that names none.
+MAIN_MARKER = "main"
 DEFAULT_PROGRESS_REASON = "scenario:progress"
 
 # openclaw's defaults (SPEC.md "Heartbeat tick").
@@ -169,7 +173,30 @@ class Progress:
     ago_ms: int = 0
 
 
-Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress
+@dataclass(frozen=True, slots=True)
+class Start:
+    """A work marker starts in run activity: an embedded run, a tool call or a model call.
+
+    Several of a kind may run at once, each by its `id`; seeding's own marker is "main".
+    """
+
+    session: str
+    work: MarkerKind
+    id: str = MAIN_MARKER
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """A work marker ends; an embedded run's end also ends the tool and model calls unless
+    `clear` is off (markDiagnosticEmbeddedRunEnded's clearRunActivity)."""
+
+    session: str
+    work: MarkerKind
+    id: str = MAIN_MARKER
+    clear: bool = True
+
+
+Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress | Start | End
 
 
 def step_verb(step: Step) -> str:
@@ -186,6 +213,10 @@ def step_verb(step: Step) -> str:
             return "state"
         case Progress():
             return "progress"
+        case Start():
+            return "start"
+        case End():
+            return "end"
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,9 @@
  *    "steps": [{"do": "tick"} | {"do": "advance", "ms"} | {"do": "bump", "session"} |
  *              {"do": "release", "session"?: ref|null, "outcome"?: "completed"|"failed"} |
  *              {"do": "state", "session", "to"} |
- *              {"do": "progress", "session", "target"?: "both"|"run"|"record", "reason"?, "ago_ms"?}]}
+ *              {"do": "progress", "session", "target"?: "both"|"run"|"record", "reason"?, "ago_ms"?} |
+ *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
+ *               "id"?, "clear"? (end only)}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
  * Output (stdout): JSON lines (keys sorted), written when the run ends
@@ -775,6 +777,8 @@ const STEP_KEYS = {
   release: ["do", "session", "outcome"],
   state: ["do", "session", "to"],
   progress: ["do", "session", "target", "reason", "ago_ms"],
+  start: ["do", "session", "work", "id"],
+  end: ["do", "session", "work", "id", "clear"],
 };
 
 function checkScenario(scenario, located) {
@@ -869,11 +873,18 @@ function checkScenario(scenario, located) {
       }
     }
     const named = step.session;
-    const needsSession = ["bump", "state", "progress"].includes(step.do);
+    const needsSession = ["bump", "state", "progress", "start", "end"].includes(step.do);
     if (needsSession || (step.do === "release" && named !== undefined && named !== null)) {
       if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
     }
     if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
+    if (step.do === "start" || step.do === "end") {
+      if (!["embedded_run", "tool_call", "model_call"].includes(step.work)) problems.push(`${where}.work is not embedded_run|tool_call|model_call`);
+      if (step.id !== undefined && (typeof step.id !== "string" || !/^[A-Za-z0-9_.-]{1,40}$/.test(step.id))) {
+        problems.push(`${where}.id must be 1..40 letters, digits, _ . or -`);
+      }
+      if (step.clear !== undefined && typeof step.clear !== "boolean") problems.push(`${where}.clear must be a boolean`);
+    }
     if (step.do === "progress") {
       if (!["both", "run", "record", undefined].includes(step.target)) problems.push(`${where}.target is not both|run|record`);
       if (step.reason !== undefined && (typeof step.reason !== "string" || !step.reason.trim())) {
@@ -1233,6 +1244,35 @@ async function runScenario(build, planned, { reuse }) {
   api.startDiagnosticHeartbeat({ diagnostics }, heartbeatOpts);
   await settle();
 
+  // start / end: a work marker, keyed as seeding keys its own ("main"): the embedded run by
+  // workKey (the sessionId for main), the tool call by its toolCallId, the model call by its model.
+  function markWork(s, step) {
+    const id = step.id ?? "main";
+    const suffix = id === "main" ? "" : `-${id}`;
+    const starting = step.do === "start";
+    if (step.work === "embedded_run") {
+      const params = { ...ids(s), ...(id === "main" ? {} : { workKey: `scenario-work-${id}` }) };
+      if (starting) api.markDiagnosticEmbeddedRunStarted(params);
+      else api.markDiagnosticEmbeddedRunEnded({ ...params, clearRunActivity: step.clear ?? true });
+    } else if (step.work === "tool_call") {
+      api.emitInternalDiagnosticEvent({
+        type: starting ? "tool.execution.started" : "tool.execution.completed",
+        ...ids(s),
+        runId: `scenario-run-${s.fileIndex}`,
+        toolName: "scenario_tool",
+        toolCallId: `scenario-call-${s.fileIndex}${suffix}`,
+      });
+    } else {
+      api.emitInternalDiagnosticEvent({
+        type: starting ? "model.call.started" : "model.call.completed",
+        ...ids(s),
+        runId: `scenario-run-${s.fileIndex}`,
+        provider: "scenario",
+        model: `scenario-model${suffix}`,
+      });
+    }
+  }
+
   const scenarioNow = () => clock.now - epoch;
   for (let i = 0; i < steps.length; i += 1) {
     const step = steps[i];
@@ -1264,6 +1304,10 @@ async function runScenario(build, planned, { reuse }) {
         if (ago) clock.setSystemTime(clock.now + ago);
         break;
       }
+      case "start":
+      case "end":
+        markWork(s, step);
+        break;
       case "release": {
         const targets = s ? [s] : seeded;
         for (const t of targets) {
