@@ -31,6 +31,7 @@ _F20 = "owned-work-attention-age"
 _F33 = "no-prune-on-create"
 _F23 = "observation-pass"
 _F14 = "abort-test-timing"
+_F36 = "stale-run-threshold"
 
 _E1 = (_F02,)
 _68 = (*_E1, _F06)
@@ -45,6 +46,7 @@ _81B3 = (*_72B5, _F18, _F19)
 _81 = (*_81B3, _F20)
 _82 = (*_81, _F33)
 _91 = (*_82, _F23)
+_92 = (*_91, _F36)
 
 # version -> the switches it contains, in publication order (maintenance releases after
 # the release they maintain).
@@ -96,11 +98,11 @@ VERSIONS: dict[str, tuple[str, ...]] = {
     "2026.8.2": _82,
     "2026.9.1-beta.1": _81,
     "2026.9.1": _91,
-    "2026.9.2": _91,
-    "2026.9.3": _91,
-    "2026.9.4": _91,
-    "2026.9.5": _91,
-    "2026.9.6": _91,
+    "2026.9.2": _92,
+    "2026.9.3": _92,
+    "2026.9.4": _92,
+    "2026.9.5": _92,
+    "2026.9.6": _92,
 }
 
 # Harness eras (ERAS.md), for reports and the differential check.

@@ -78,6 +78,10 @@ PROBES: dict[str, Probe] = {
     "abort-test-timing": _p(
         _HEARTBEAT, r"const stuckSessionAbortMs = opts\?\.testTimings\?\.stuckSessionAbortMs \?\? "
     ),
+    "stale-run-threshold": _p(
+        r"function isActiveRunProgressStale\(",
+        r"evidenceAgeMs >= resolveRunStaleThresholdMs\(activity, evidenceAgeMs, params\.staleAbortMs\)",
+    ),
 }
 
 assert set(PROBES) == {s.name for s in SWITCHES}

@@ -126,7 +126,6 @@ class SearchProgress(NamedTuple):
     memory: int
 
 
-
 @dataclass
 class RandomResult:
     strategy: str

@@ -117,6 +117,13 @@ SWITCHES: tuple[Switch, ...] = (
         "settings.abort_ms reaches the heartbeat through its test timings, unclamped "
         "(before: diagnostics.stuckSessionAbortMs, 0 ignored, raised to at least warn)",
     ),
+    Switch(
+        "stale-run-threshold",
+        "F36",
+        "stale_run_threshold",
+        "the runtime's stale-progress reclaim takes the run's stale threshold: a running tool "
+        "call needs max(abort, 900 000 ms) of stale progress",
+    ),
 )
 
 BY_NAME: dict[str, Switch] = {s.name: s for s in SWITCHES}
@@ -141,6 +148,7 @@ class Behaviour:
     no_prune_on_create: bool = False
     observation_pass: bool = False
     abort_test_timing: bool = False
+    stale_run_threshold: bool = False
 
     @classmethod
     def of(cls, names: frozenset[str] | set[str] | tuple[str, ...]) -> Behaviour:

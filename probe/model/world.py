@@ -167,6 +167,7 @@ class World:
             self.coverage,
             self.end_run,
             released_no_active_work=b.released_no_active_work,
+            stale_run_threshold=b.stale_run_threshold,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
