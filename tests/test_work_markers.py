@@ -1,4 +1,4 @@
-"""start / end: work markers (embedded run, tool call, model call) starting and ending mid-scenario."""
+"""start / end: work markers (embedded run, tool call, model call) starting and ending."""
 
 from __future__ import annotations
 
