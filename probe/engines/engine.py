@@ -61,6 +61,9 @@ def normalized(scenario: Scenario) -> dict[str, Any]:
                 "abort": x.abort,
                 "work": x.work,
                 "progress_age_ms": x.progress_age_ms,
+                # Identity only when it is not the harness's default (key + its own id).
+                **({} if x.session_id is None else {"session_id": x.session_id}),
+                **({} if x.keyed else {"keyed": False}),
             }
             for x in scenario.sessions
         ],

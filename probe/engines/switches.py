@@ -80,7 +80,8 @@ PROBES: dict[str, Probe] = {
     ),
     "stale-run-threshold": _p(
         r"function isActiveRunProgressStale\(",
-        r"evidenceAgeMs >= resolveRunStaleThresholdMs\(activity, evidenceAgeMs, params\.staleAbortMs\)",
+        r"evidenceAgeMs >= resolveRunStaleThresholdMs\(activity, evidenceAgeMs, "
+        r"params\.staleAbortMs\)",
     ),
 }
 

@@ -8,10 +8,9 @@ from operator import itemgetter
 from typing import TypeVar
 
 from probe.model.activity import RunActivity, RunHandle
-from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS
 from probe.model.clock import Clock, Timer
 from probe.model.coverage import Coverage
-from probe.model.heartbeat import RecoveryRequest
+from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS, RecoveryRequest
 from probe.model.outcomes import (
     ABORTED,
     ACTIVE_EMBEDDED_RUN,
@@ -87,9 +86,9 @@ class RecoveryRuntime:
         "in_flight",
         "released_no_active_work",
         "settings",
+        "stale_run_threshold",
         "store",
         "waiters",
-        "stale_run_threshold",
     )
 
     def __init__(

@@ -123,8 +123,11 @@ def dump_scenario(scenario: Scenario) -> str:
         _table("settings", _settings(scenario.settings)),
     ]
     for s in scenario.sessions:
+        identity = {"ref": s.ref} if s.keyed else {"session_id": s.ref}
+        if s.keyed and s.session_id is not None:
+            identity["session_id"] = s.session_id
         session = {
-            "ref": s.ref,
+            **identity,
             "state": s.state,
             "generation": s.generation,
             "queue_depth": s.queue_depth,

@@ -45,7 +45,9 @@ Distribution (weights are relative, per scenario unless said otherwise):
   (plain, assistant or tool progress, or a terminal one) and a back-dating `ago_ms` (0, 1 000,
   29 999, 60 000, 150 000 or 400 000); 60 % of them get 1..4 `start` / `end` steps (within
   `max_steps`) at random places, of a random kind, of the main marker (2 in 3) or a second
-  one ("2"), an embedded run's end clearing the calls 70 % of the time.
+  one ("2"), an embedded run's end clearing the calls 70 % of the time; each session is
+  id-only (its ref passed as the sessionId, no key) 25 %, or has `session_id = "sid-N"`
+  beside its key 25 %.
   `GenerateOptions(verbs=False)` leaves them out.
 - late heartbeats, drawn last from a stream of their own (seeded by the scenario drawn so far,
   so the rest of a seed's scenarios stay as they were): 30 % of scenarios have some, one of
@@ -267,7 +269,20 @@ def _verbs(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
             else End(ref, kind, marker, rng.random() < 0.7)
         )
         steps.insert(rng.randint(0, len(steps)), marker_step)
-    return replace(scenario, settings=settings, steps=tuple(steps))
+    # Identity: a session with its own session_id beside its key, or with an id and no key.
+    sessions = tuple(
+        _identity_variant(rng, number, seed) for number, seed in enumerate(scenario.sessions)
+    )
+    return replace(scenario, settings=settings, steps=tuple(steps), sessions=sessions)
+
+
+def _identity_variant(rng: random.Random, number: int, seed: SessionSeed) -> SessionSeed:
+    draw = rng.random()
+    if draw < 0.25:
+        return replace(seed, keyed=False)
+    if draw < 0.5:
+        return replace(seed, session_id=f"sid-{number + 1}")
+    return seed
 
 
 # Reasons openclaw's own callers report, terminal ones included.

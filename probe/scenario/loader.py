@@ -56,6 +56,7 @@ SETTINGS_KEYS = (
 )
 SESSION_KEYS = (
     "ref",
+    "session_id",
     "state",
     "generation",
     "queue_depth",
@@ -336,7 +337,7 @@ def _array_of_tables(out: _Collector, key: str, value: object) -> list[dict[str,
 
 def _sessions(out: _Collector, value: object) -> list[SessionSeed]:
     seeds: list[SessionSeed] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     tables = _array_of_tables(out, "session", value)
     if len(tables) > LIMITS.sessions:
         out.add("session", f"{len(tables)} sessions exceed the limit of {LIMITS.sessions}")
@@ -344,14 +345,20 @@ def _sessions(out: _Collector, value: object) -> list[SessionSeed]:
     for number, data in enumerate(tables, start=1):
         where = f"session[{number}]"
         t = _Table(out, where, data, SESSION_KEYS)
-        ref = t.string("ref", required=True)
-        if ref is not None:
-            if not ref.strip() or ref != ref.strip():
-                out.add(f"{where}.ref", "must be non-empty with no surrounding white space")
-            elif ref in seen:
-                out.add(f"{where}.ref", f"{ref!r} is already the ref of session[{seen[ref]}]")
+        # A session is named by its key (ref), or, with no key, by its session_id alone.
+        keyed = t.has("ref") or not t.has("session_id")
+        session_id = t.string("session_id")
+        ref = t.string("ref", required=True) if keyed else session_id
+        for key, name in (("ref", ref if keyed else None), ("session_id", session_id)):
+            if name is None:
+                continue
+            if not name.strip() or name != name.strip():
+                out.add(f"{where}.{key}", "must be non-empty with no surrounding white space")
+            elif name in seen:
+                first, kind = seen[name]
+                out.add(f"{where}.{key}", f"{name!r} is already the {kind} of session[{first}]")
             else:
-                seen[ref] = number
+                seen[name] = (number, key)
         owner = t.choice("owner", "none", OWNERS) or "none"
         default_work: WorkKind = "embedded_run" if owner == "embedded_run" else "none"
         seed = SessionSeed(
@@ -363,6 +370,8 @@ def _sessions(out: _Collector, value: object) -> list[SessionSeed]:
             abort=t.choice("abort", "ignored", ABORT_ANSWERS) or "ignored",
             work=t.choice("work", default_work, WORK_KINDS) or default_work,
             progress_age_ms=t.integer("progress_age_ms", 0) or 0,
+            session_id=session_id if keyed else None,
+            keyed=keyed,
         )
         if t.has("abort") and owner != "embedded_run":
             out.notes.append(f'{where}.abort has no effect without owner = "embedded_run"')

@@ -101,6 +101,10 @@ class SessionSeed:
     abort: AbortAnswer = "ignored"
     work: WorkKind = "none"
     progress_age_ms: int = 0
+    # Identity: `ref` is the session key (keyed) and `session_id` its id beside it (None: the
+    # harness's own); an id-only session (keyed False) has no key, and `ref` is its id.
+    session_id: str | None = None
+    keyed: bool = True
 
 
 _MASK64 = (1 << 64) - 1

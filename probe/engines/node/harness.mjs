@@ -768,7 +768,7 @@ function keepStdoutForProtocol() {
 // Scenario validation and what the build cannot express
 // ---------------------------------------------------------------------------------------------
 
-const SESSION_KEYS = ["ref", "state", "generation", "queue_depth", "owner", "abort", "work", "progress_age_ms"];
+const SESSION_KEYS = ["ref", "state", "generation", "queue_depth", "owner", "abort", "work", "progress_age_ms", "session_id", "keyed"];
 const SETTINGS_KEYS = ["heartbeat_ms", "warn_ms", "abort_ms", "settle_ms", "drain"];
 const STEP_KEYS = {
   tick: ["do"],
@@ -1171,22 +1171,29 @@ async function runScenario(build, planned, { reuse }) {
 
   // Seeding: oldest first, ties in file order; each session at scenario clock -progress_age_ms.
   const seeded = sessions
-    .map((s, fileIndex) => ({ ...s, fileIndex, sessionId: `scenario-session-${fileIndex}` }))
+    // Identity: the key (ref) and an id beside it (session_id, else the harness's own); an
+    // id-only session (keyed: false) passes its ref as the sessionId and no key at all.
+    .map((s, fileIndex) => ({
+      ...s,
+      fileIndex,
+      key: s.keyed === false ? undefined : s.ref,
+      sessionId: s.keyed === false ? s.ref : (s.session_id ?? `scenario-session-${fileIndex}`),
+    }))
     .sort((a, b) => b.progress_age_ms - a.progress_age_ms || a.fileIndex - b.fileIndex);
   const byRef = new Map(seeded.map((s) => [s.ref, s]));
-  const ids = (s) => ({ sessionId: s.sessionId, sessionKey: s.ref });
+  const ids = (s) => (s.key === undefined ? { sessionId: s.sessionId } : { sessionId: s.sessionId, sessionKey: s.key });
   for (const s of seeded) {
     await runUntil(epoch - s.progress_age_ms);
     if (s.owner === "embedded_run") {
       s.handle = {
         abort() {
-          if (s.abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, s.handle, s.ref);
+          if (s.abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, s.handle, s.key);
         },
         isStreaming: () => true,
         isCompacting: () => false,
         queueMessage: async () => {},
       };
-      api.setActiveEmbeddedRun(s.sessionId, s.handle, s.ref);
+      api.setActiveEmbeddedRun(s.sessionId, s.handle, s.key);
     } else {
       api.getDiagnosticSessionState(ids(s));
       if (s.work === "embedded_run") api.markDiagnosticEmbeddedRunStarted(ids(s));
@@ -1312,7 +1319,7 @@ async function runScenario(build, planned, { reuse }) {
         const targets = s ? [s] : seeded;
         for (const t of targets) {
           if (t.handle && api.isEmbeddedAgentRunHandleActive(t.sessionId)) {
-            api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.ref);
+            api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.key);
             await settle();
           }
         }
@@ -1357,7 +1364,7 @@ async function resetBuild(build, { clock, seeded, calls, settle, nextTimerAt, un
   api.stopDiagnosticHeartbeat();
   for (const t of seeded) {
     if (t.handle && api.isEmbeddedAgentRunHandleActive(t.sessionId)) {
-      api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.ref);
+      api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.key);
       await settle();
     }
   }
