@@ -1,4 +1,5 @@
-"""openclaw's own test cases (tests/openclaw_cases/) on the real build of each test's era.
+"""openclaw's own test cases (tests/openclaw_cases/) on the real build of each test's era, and
+the scenarios of the newer verbs (tests/verb_scenarios/) on both builds.
 
 The eras are 2026.7.1 and 2026.9.6: as tests/engines/test_eras.py, PROBE_TEST_BUILDS=all runs
 these (installing them fetches 170-420 MB and a Node 24).
@@ -34,6 +35,19 @@ def test_the_real_build_of_the_tests_era_agrees_with_the_model(
     path: Path, era_builds: dict[str, RealEngine]
 ) -> None:
     version = EXPECTED[path.stem][0]
+    scenario = read_scenario(path, REGISTRY.keys())
+    result = conform_one(scenario, model_engine(f"fixed@{version}"), era_builds[version])
+    assert result.status == "agree", result.detail
+
+
+VERB_SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "verb_scenarios").glob("*.toml"))
+
+
+@pytest.mark.parametrize("version", [CONFIG_ERA, TIMINGS_ERA])
+@pytest.mark.parametrize("path", VERB_SCENARIOS, ids=lambda p: p.stem)
+def test_the_verb_scenarios_agree_with_the_model_on_both_eras(
+    path: Path, version: str, era_builds: dict[str, RealEngine]
+) -> None:
     scenario = read_scenario(path, REGISTRY.keys())
     result = conform_one(scenario, model_engine(f"fixed@{version}"), era_builds[version])
     assert result.status == "agree", result.detail
