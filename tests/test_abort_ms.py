@@ -90,3 +90,24 @@ def test_abort_below_warn_is_noted_with_both_eras_values() -> None:
         "30000 (below warn it is raised to warn); later versions take 1 as it is",
     )
     assert _load(APART.format(abort=60_000, age=0)).notes == ()
+
+
+def test_abort_below_warn_tells_7_2_beta_3_from_7_2_beta_4() -> None:
+    # tests/verb_scenarios/abort-below-warn-tells-eras-apart.toml: not in the shipped library,
+    # whose plain run prints no note (and this one's note is the point).
+    from pathlib import Path
+
+    from probe.scenario.files import read_scenario
+
+    path = Path(__file__).parent / "verb_scenarios" / "abort-below-warn-tells-eras-apart.toml"
+    scenario = read_scenario(path, REGISTRY.keys())
+    outcomes = {
+        v: model_engine(f"fixed@{v}").replay(scenario).runtime_outcomes
+        for v in ("2026.7.2-beta.3", "2026.7.2-beta.4", "2026.7.33", "2026.9.6")
+    }
+    assert outcomes == {
+        "2026.7.2-beta.3": ("skipped/active_embedded_run",),
+        "2026.7.2-beta.4": ("aborted/abort_embedded_run",),
+        "2026.7.33": ("skipped/active_embedded_run",),
+        "2026.9.6": ("aborted/abort_embedded_run",),
+    }
