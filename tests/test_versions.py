@@ -167,7 +167,8 @@ SNIPPETS: dict[str, tuple[str, str, str]] = {
         "function startDiagnosticHeartbeat(config, opts) {",
         "const stuckSessionAbortMs = opts?.testTimings?.stuckSessionAbortMs ?? "
         "resolveStuckSessionAbortMs(stuckSessionWarnMs);",
-        "const stuckSessionAbortMs = resolveStuckSessionAbortMs(heartbeatConfig, stuckSessionWarnMs);",
+        "const stuckSessionAbortMs = resolveStuckSessionAbortMs(heartbeatConfig, "
+        "stuckSessionWarnMs);",
     ),
     "stale-run-threshold": (
         "function isActiveRunProgressStale(params) {",

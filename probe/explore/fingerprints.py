@@ -74,7 +74,8 @@ class Fingerprints:
         self.symmetric = frozenset(r for g in self.groups for r in g)
         # Per group: its (ref, session index) pairs, and those indices in order.
         self.layout = [
-            ([(r, self.index[r]) for r in g], sorted(self.index[r] for r in g)) for g in self.groups
+            ([(r, self.index[r]) for r in g], sorted(self.index[r] for r in g))
+            for g in self.groups
         ]
         self._owner: dict[str, bool] = {}
 

@@ -99,7 +99,9 @@ def _run(
             pool.map(layer, chunks, masks)
             if pool is not None
             else (
-                search.expand(layer, a, b, None if masks is None else masks[a - lo : b - lo], keep)
+                search.expand(
+                    layer, a, b, None if masks is None else masks[a - lo : b - lo], keep
+                )
                 for a, b in chunks
             )
         )

@@ -104,7 +104,9 @@ class SearchTree:
             return
         parents, steps, plan, replayer = self.parents, self.steps, self.plan, self.replayer
         child = lo
-        for parent, snapshot, checker in self.states(layer - 1, parents[lo], parents[hi - 1] + 1):
+        for parent, snapshot, checker in self.states(
+            layer - 1, parents[lo], parents[hi - 1] + 1
+        ):
             while child < hi and parents[child] == parent:
                 replayer.restore(snapshot)
                 replayer.apply(layer, plan[steps[child]][0])

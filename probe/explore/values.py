@@ -126,6 +126,7 @@ class SearchProgress(NamedTuple):
     memory: int
 
 
+
 @dataclass
 class RandomResult:
     strategy: str

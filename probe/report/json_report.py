@@ -40,7 +40,9 @@ def scenario_dict(result: ScenarioResult) -> dict[str, Any]:
         doc["not_comparable"] = [
             {
                 "engine": nc.engine,
-                "items": [{"key": i.key, "line": i.line, "reason": i.reason} for i in nc.items],
+                "items": [
+                    {"key": i.key, "line": i.line, "reason": i.reason} for i in nc.items
+                ],
             }
             for nc in result.not_comparable
         ]

@@ -161,7 +161,9 @@ def wrap(text: str, width: int, *, hanging: bool = False, hard: bool = True) -> 
     return [" " * lead + line for lead, line in _wrap_parts(text, width, hanging, hard)]
 
 
-def wrap_spans(cell: Cell, width: int, *, hanging: bool = False, hard: bool = True) -> list[Spans]:
+def wrap_spans(
+    cell: Cell, width: int, *, hanging: bool = False, hard: bool = True
+) -> list[Spans]:
     """As wrap(), keeping each run's style: the lines of a styled cell."""
     spans: Spans = ((cell, ""),) if isinstance(cell, str) else cell
     text = plain(spans)

@@ -85,4 +85,6 @@ def judge(
     notes += [n for run in runs for n in run.notes if n not in notes]
     if len(notes) > len(scenario.notes):
         scenario = replace(scenario, notes=tuple(dict.fromkeys(notes)))
-    return ScenarioResult(scenario, path, tuple(results), first_divergence(runs), not_comparable)
+    return ScenarioResult(
+        scenario, path, tuple(results), first_divergence(runs), not_comparable
+    )

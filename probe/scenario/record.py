@@ -32,7 +32,9 @@ def record(text: str, runs: Mapping[str, Run], *, force: bool, shown: str) -> st
         where = line_of(lines, "expect")
         raise ScenarioError([Problem(shown, "expect", where, "is not a table")])
     taken = [
-        name for name in runs if expect is not None and name in expect and len(expect[name]) > 0
+        name
+        for name in runs
+        if expect is not None and name in expect and len(expect[name]) > 0
     ]
     if taken and not force:
         raise ScenarioError(
