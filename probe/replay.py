@@ -19,7 +19,7 @@ def replay(
 ) -> Run:
     """The model's run; `behaviour` the switches of an openclaw version (see probe.versions),
     `version` that version's name where it picks the scenario's [expect."D@V"] table."""
-    from probe.notes import idle_step, nearest_attention, nothing_asked
+    from probe.notes import idle_step, nearest_attention, nothing_asked, throttled_gaps
 
     world = World(scenario, strategy, behaviour=behaviour)
     at_start = nearest_attention(world)[0]
@@ -41,7 +41,10 @@ def replay(
     expected = scenario.expectation(strategy.name, version)
     # A table that expects no request already says nothing was asked: no note to explain it.
     expects_none = expected is not None and expected.requested == 0
-    if not expects_none and not any(e.type == REQUESTED for e in world.bus.events):
+    if any(e.type == REQUESTED for e in world.bus.events):
+        if expected is None:  # a table already records how often it was asked
+            notes.extend(throttled_gaps(world))
+    elif not expects_none:
         notes.append(nothing_asked(at_start, world))
     return Run(
         strategy=strategy.name,

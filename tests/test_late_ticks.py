@@ -7,6 +7,7 @@ from probe.model.world import World
 from probe.scenario.dump import dump_scenario
 from probe.scenario.loader import parse_scenario
 from probe.scenario.skeleton import skeleton
+from probe.scenario.timeline import timeline
 from probe.scenario.values import Advance, Scenario, SessionSeed, Settings, Tick, jitter_draw
 from probe.strategies import REGISTRY, get_strategy
 
@@ -142,3 +143,16 @@ def test_a_clone_keeps_when_the_heartbeat_last_fired() -> None:
     assert (twin.last_heartbeat_at, twin.firing) == (31_500, 2)
     assert twin.state_key() == world.state_key()
     assert twin.heartbeat.due == 61_500
+
+
+def test_the_harness_gets_every_firing_instant_when_the_heartbeat_is_not_the_builds() -> None:
+    from probe.engines.engine import normalized
+
+    late = normalized(_load(LATE))
+    assert late["heartbeats"] == [h.fired_ms for h in timeline(_load(LATE)).heartbeats]
+    assert late["steps"][0] == {"do": "tick", "late_ms": 1500}
+    assert late["settings"]["tick_jitter_ms"] == [1100, 1700]
+    slow = Scenario("s", PROCESSING, (Tick(), Tick()), Settings(heartbeat_ms=40_000))
+    assert normalized(slow)["heartbeats"] == [40_000, 80_000]
+    # On time at the builds' own interval: the harness's input is as it always was.
+    assert "heartbeats" not in normalized(Scenario("o", PROCESSING, (Tick(),)))

@@ -50,8 +50,8 @@ def stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
 
     real_resolve = engine_module.resolve
 
-    def resolve(spec: str) -> object:
-        return StandIn() if spec == "standin" else real_resolve(spec)
+    def resolve(spec: str, progress: object = None) -> object:
+        return StandIn() if spec == "standin" else real_resolve(spec, progress)  # type: ignore[arg-type]
 
     monkeypatch.setattr(engine_module, "resolve", resolve)
 

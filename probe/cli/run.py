@@ -30,7 +30,7 @@ from probe.cli.options import (
     registry_for,
     use_node,
 )
-from probe.cli.output import check_output, emit
+from probe.cli.output import check_output, emit, say_for
 from probe.errors import Problem, ScenarioError, UsageError
 from probe.report.escape import terminal
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
@@ -79,7 +79,7 @@ def _engines(
         from probe.engines.engine import resolve as resolve_engine
 
         for spec in specs:
-            engine = resolve_engine(spec)
+            engine = resolve_engine(spec, partial(say_for, spec))
             if all(e.name != engine.name for e in engines):
                 engines.append(engine)
     return engines or [ModelEngine(s) for s in registry.values()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,8 @@ from probe.invariants import InvariantChecker
 from probe.model.events import COMPLETED, REQUESTED, Event, FieldValue
 from probe.run import Run
 from probe.scenario.dump import step_table
-from probe.scenario.values import Scenario
+from probe.scenario.timeline import BUILD_HEARTBEAT_MS, timeline
+from probe.scenario.values import Scenario, Tick
 from probe.strategies import get_strategy
 
 if TYPE_CHECKING:  # imported where used: the installer and its helpers are slow to import
@@ -39,7 +41,12 @@ DESIGN_OF_SHAPE = {"ref:generation": "buggy", "ref": "fixed"}
 
 
 def normalized(scenario: Scenario) -> dict[str, Any]:
-    """The harness's input: every default filled in."""
+    """The harness's input: every default filled in.
+
+    With a heartbeat other than the builds' own (late firings, another interval), also
+    `heartbeats`: every firing instant, from the timeline the model keeps too, at which the
+    harness fires the build's own heartbeat callback.
+    """
     s = scenario.settings
     settings: dict[str, Any] = {
         "heartbeat_ms": s.heartbeat_ms,
@@ -49,7 +56,14 @@ def normalized(scenario: Scenario) -> dict[str, Any]:
     }
     if s.abort_ms is not None:  # only when given: the build derives it from warn otherwise
         settings["abort_ms"] = s.abort_ms
-    return {
+    if s.tick_late_ms:
+        settings["tick_late_ms"] = s.tick_late_ms
+    if s.tick_jitter_ms is not None:
+        settings["tick_jitter_ms"] = list(s.tick_jitter_ms)
+        settings["jitter_seed"] = s.jitter_seed
+    late = s.tick_late_ms > 0 or s.tick_jitter_ms is not None
+    late = late or any(isinstance(t, Tick) and t.late_ms is not None for t in scenario.steps)
+    doc: dict[str, Any] = {
         "settings": settings,
         "sessions": [
             {
@@ -69,6 +83,9 @@ def normalized(scenario: Scenario) -> dict[str, Any]:
         ],
         "steps": [step_table(step) for step in scenario.steps],
     }
+    if late or s.heartbeat_ms != BUILD_HEARTBEAT_MS:
+        doc["heartbeats"] = [h.fired_ms for h in timeline(scenario).heartbeats]
+    return doc
 
 
 _HARNESS_KEY = re.compile(r"^steps\[(\d+)\](.*)$")
@@ -200,8 +217,11 @@ def check_published(version: str) -> None:
         )
 
 
-def resolve(spec: str) -> Engine:
-    """`model:NAME`, `openclaw@VERSION`, or the path of a build (dist/ folder, package, .tgz)."""
+def resolve(spec: str, progress: Callable[[str], None] | None = None) -> Engine:
+    """`model:NAME`, `openclaw@VERSION`, or the path of a build (dist/ folder, package, .tgz).
+
+    `progress` hears what a build's first use does that takes a while (downloads, installs).
+    """
     from probe.engines.cache import check_version
     from probe.engines.local import LocalEngine, locate, looks_like_path
     from probe.engines.real import RealEngine
@@ -213,9 +233,9 @@ def resolve(spec: str) -> Engine:
         check_exact_version(version, spec)
         check_version(version)
         check_published(version)
-        return RealEngine(version)
+        return RealEngine(version, progress=progress)
     if spec and looks_like_path(spec):
-        return LocalEngine(locate(spec))
+        return LocalEngine(locate(spec), progress)
     from probe.near_miss import did_you_mean, versions_like
 
     hint = did_you_mean([f"openclaw@{v}" for v in versions_like(spec)] if spec else [], "")

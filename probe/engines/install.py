@@ -26,6 +26,7 @@ from probe.engines.cache import (
     cache_dir,
     check_version,
     deps_complete,
+    dir_size,
     install_lock,
     is_complete,
     move_into_place,
@@ -205,7 +206,8 @@ def install(version: str, progress: Callable[[str], None] | None = None) -> Path
                 json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
             )
             move_into_place(work, entry, root, is_complete)
-            say(f"installed {spec} in {entry}")
+            # What this command added: a build takes 80-420 MB installed, most of it dependencies.
+            say(f"{dir_size(entry) / 1e6:.1f} MB added to the cache ({entry})")
             return entry / "package" / "dist"
         finally:
             if work.exists():

@@ -20,7 +20,10 @@ from probe.model.coordinator import Coordinator
 from probe.model.coverage import Coverage
 from probe.model.events import QUEUED, STATE, payload
 from probe.model.heartbeat import (
-    THROTTLED,
+    THROTTLED as THROTTLED_EVENTS,
+)
+from probe.model.heartbeat import (
+    Classification,
     RecoveryRequest,
     attention_age,
     build_request,
@@ -32,6 +35,7 @@ from probe.model.heartbeat import (
 from probe.model.outcomes import ABORTED, FAILED, Outcome
 from probe.model.runtime import RecoveryRuntime, Resolved, Waiter, in_ref_order
 from probe.model.state import PRUNE_INTERVAL_MS, SessionStore, StoreState
+from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.scenario.values import (
     DEFAULT_PROGRESS_REASON,
     MAIN_MARKER,
@@ -109,6 +113,7 @@ class World:
         "settings",
         "store",
         "strategy",
+        "unasked",
         "warn_ms",
     )
 
@@ -142,6 +147,8 @@ class World:
     def _build(self, coverage: Coverage, keep_events: frozenset[str] | None) -> None:
         """The layers, over empty containers."""
         b = self.behaviour
+        # Why heartbeats asked for nothing (for the notes): only when every event is kept.
+        self.unasked: list[Unasked] = []
         self.clock = Clock()
         self.store = SessionStore(prune_on_create=not b.no_prune_on_create)
         # Both replaced whole on every change (see _set_runs), never changed in place, and
@@ -223,6 +230,7 @@ class World:
         runtime.activity, runtime.handles = self.activity, self.handles
         runtime.in_flight, runtime.waiters = runtime_in_flight, waiters
         self.bus.events.clear()
+        self.unasked.clear()  # like the events: what the restored state's history said
 
     def clone(self, coverage: Coverage | None = None) -> World:
         """An independent copy of the whole model state, with no events yet.
@@ -509,9 +517,11 @@ class World:
             if age is None:
                 continue
             cls = classify(rec.state, rec.queue_depth, snap, self.warn_ms)
-            if cls.event_type in THROTTLED:
+            if cls.event_type in THROTTLED_EVENTS:
                 rec = self.store.writable(rec)  # the throttle notes what passes on the record
             if not passes_throttle(rec, cls, age, self.warn_ms):
+                why = THROTTLED if cls.recovery_eligible else NOT_ELIGIBLE
+                self._unasked(rec.ref, why, age, cls, 0)
                 continue
             if self.bus.keeps(cls.event_type):
                 self.bus.emit(
@@ -529,6 +539,7 @@ class World:
                 )
             request = build_request(rec, cls, snap, age, self.abort_ms)
             if request is None:
+                self._unasked(rec.ref, NOT_ELIGIBLE, age, cls, 0)
                 continue
             key = self.coordinator.request(request, cls)
             if key is not None:
@@ -574,7 +585,7 @@ class World:
             if classify_now:
                 seen = activity.snapshot(now) if activity is not None else NO_ACTIVITY
             cls = classify(rec.state, depth, seen, warn_ms, model_call_abort_ms)
-            if cls.event_type in THROTTLED:
+            if cls.event_type in THROTTLED_EVENTS:
                 rec = self.store.writable(rec)
             if passes_throttle(rec, cls, age, warn_ms):
                 if self.bus.keeps(cls.event_type):
@@ -592,8 +603,11 @@ class World:
                         generation=rec.generation,
                     )
             elif not (b.recover_when_throttled and cls.recovery_eligible):
+                why = THROTTLED if cls.recovery_eligible else NOT_ELIGIBLE
+                self._unasked(rec.ref, why, age, cls, overdue)
                 continue
             if deferred:
+                self._unasked(rec.ref, DEFERRED, age, cls, overdue)
                 continue
             if cls.recovery_eligible:
                 request = RecoveryRequest(
@@ -602,11 +616,19 @@ class World:
             elif is_active_abort_eligible_as(b, cls, snap, age, abort_ms):
                 request = RecoveryRequest(rec.ref, rec.state, rec.generation, age, depth, True)
             else:
+                self._unasked(rec.ref, NOT_ELIGIBLE, age, cls, overdue)
                 continue
             key = self.coordinator.request(request, cls)
             if key is not None:
                 calls.append((request, key))
         self._enter_runtime(calls)
+
+    def _unasked(self, ref: str, why: str, age: int, cls: Classification, overdue: int) -> None:
+        if self.bus.keeps(cls.event_type):  # a search keeps none of these: it needs no notes
+            at, work = self.clock.now, cls.active_work_kind
+            self.unasked.append(
+                Unasked(at, ref, why, age, cls.event_type, cls.classification, work, overdue)
+            )
 
     def _enter_runtime(self, calls: list[tuple[RecoveryRequest, str]]) -> None:
         """The tick's runtime calls after the import: all entered, then outcomes applied.

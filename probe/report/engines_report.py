@@ -143,7 +143,7 @@ def render_inspect(doc: dict[str, Any]) -> str:
     era = [
         label
         for flag, label in (
-            ("late_tick_defers", "late ticks defer recovery (heartbeat_ms above 30000 refused)"),
+            ("late_tick_defers", "a tick 1000 ms or more overdue defers recovery (F12)"),
             ("warn_seam", "warn through opts.testTimings"),
         )
         if doc.get(flag)

@@ -14,8 +14,10 @@ Every scenario goes through probe's own loader before it is returned (it is dump
 parsed back), so it is valid exactly as a file written by hand would be, and carries the
 step lines of that text. By default it is *expressible on every real build*: `heartbeat_ms` and
 `settle_ms` stay at openclaw's constants and no `release` has `outcome = "failed"` (a build's
-runtime never rejects). `GenerateOptions(timer_settings=True)` lets the two timers vary and
-`failed_releases=True` allows failed releases, for model-only checks.
+runtime never rejects); late heartbeats are expressible (the harness fires each firing).
+`GenerateOptions(timer_settings=True)` lets the two timers vary (a build takes any heartbeat,
+not another settle time) and `failed_releases=True` allows failed releases, for model-only
+checks.
 
 Distribution (weights are relative, per scenario unless said otherwise):
 - sessions: 1 (50), 2 (30), 3 (20); refs from a fixed pool of session keys, in pool order.
