@@ -4,10 +4,11 @@
 
 Each scenario comes from probe.scenario.generate with the newer verbs drawn in every one
 (`verbs_chance = 1.0`: abort_ms in half, every progress step with a target, a reason and a
-back-dating, start / end steps in 60 %, id-only sessions and session_ids beside keys) and without late heartbeats (the harness does not drive them yet). Each is replayed
-on `model:DESIGN@VERSION` and on `openclaw@VERSION` (one reused build process, as `probe diff`
-does) and compared event for event. Prints one line per version and writes every disagreement,
-with its TOML and diff, to --out (JSON).
+back-dating, start / end steps in 60 %, id-only sessions and session_ids beside keys) and
+without late heartbeats (their own checks are the late-ticks ones). Each is replayed on
+`model:DESIGN@VERSION` and on `openclaw@VERSION` (one reused build process, as `probe diff`
+does) and compared event for event. Prints one line per version and writes every
+disagreement, with its TOML and diff, to --out (JSON).
 """
 
 from __future__ import annotations
