@@ -1,4 +1,4 @@
-"""The root of the command line: --version, and completion scripts for a named shell."""
+"""The root of the command line: --version, completion scripts, --no-node-permission."""
 
 from __future__ import annotations
 
@@ -75,5 +75,23 @@ def root(
             help="Install completion for SHELL: bash, zsh, fish or powershell.",
         ),
     ] = None,
+    no_node_permission: Annotated[
+        bool,
+        typer.Option(
+            "--no-node-permission",
+            help="UNSAFE, for this command only: run real builds without Node's permission "
+            "model (a build refused under it). The build may then read and write wherever you "
+            "can; sockets and new processes stay closed where the seccomp filter works.",
+        ),
+    ] = False,
 ) -> None:
     """probe: replay concurrency scenarios against openclaw's stuck-session recovery."""
+    from probe.engines.permissions import allow_without_permission_model
+
+    # Set on every invocation, so that it never outlives the command that named it.
+    allow_without_permission_model(no_node_permission)
+    if no_node_permission:
+        sys.stderr.write(
+            "probe: WARNING: --no-node-permission: real builds run without Node's permission "
+            "model for this command\n"
+        )

@@ -22,7 +22,6 @@ PACKAGE = "openclaw"
 COMPLETE_MARKER = ".probe-engine.json"
 DEPS_MARKER = ".probe-deps.json"
 DEPS_DIR = ".deps"  # node_modules sets for builds probe did not install (cache/.deps/HASH)
-NO_PERMISSION_DIR = ".no-permission"  # builds that cannot load under Node's permission model
 _UNDRIVABLE_DIR = ".undrivable"  # what a downloaded build lacked (cache/.undrivable/VERSION.json)
 _VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 _ABANDONED_AFTER_S = 24 * 3600.0

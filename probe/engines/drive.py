@@ -2,8 +2,8 @@
 
 A build is replayed in one process per command (probe.engines.process) unless
 PROBE_BUILD_PROCESS=fresh, or unless its state cannot be reset between scenarios. A build that
-fails to load for want of node:sqlite, or under Node's permission model, is learnt from and tried
-again on the Node, or under the sandbox, it needs.
+fails to load for want of node:sqlite is learnt from and tried again on the Node it needs; one
+that fails to load under Node's permission model is refused, never tried with less isolation.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from probe.engines.harness import (
     RUN_TIMEOUT_S,
     Build,
     harness_path,
+    launch,
     parse_lines,
     permission_flags,
-    permission_refusal,
-    refused_by_permissions,
+    refuse_if_denied,
     run_harness,
     sandbox_env,
 )
@@ -63,10 +63,9 @@ def run_build(
             break
         proc = run_harness(choice.path, [str(dist)], json.dumps(scenario), timeout, build)
         output = proc.stdout + proc.stderr
-        if proc.returncode in (0, 3) or not (
-            nodes.learn_sqlite_need(dist, choice.path, output)
-            or refused_by_permissions(dist, output)
-        ):
+        if proc.returncode in (0, 3) or not nodes.learn_sqlite_need(dist, choice.path, output):
+            if proc.returncode not in (0, 3):
+                refuse_if_denied(dist, output)
             lines, code, stderr = parse_lines(proc.stdout), proc.returncode, proc.stderr
             break
     return build_result(lines, code, stderr, dist)
@@ -90,14 +89,21 @@ def _worker(node: str, build: Build) -> BuildProcess:
     from probe.engines import process
 
     dist = build.dist
-    key = (node, str(dist), build.node_flags, build.env, permission_refusal(dist) is None)
+    from probe.engines.permissions import enforced
+
+    key = (node, str(dist), build.node_flags, build.env, enforced())
 
     def make() -> process.BuildProcess:
-        command = [node, *build.node_flags, str(harness_path()), "--serve", str(dist)]
         return process.BuildProcess(
-            command,
+            lambda sandbox: [
+                *launch(
+                    node, [*permission_flags(node, build, sandbox), *build.node_flags], sandbox
+                ),
+                str(harness_path()),
+                "--serve",
+                str(dist),
+            ],
             lambda sandbox: {**sandbox_env(sandbox), **dict(build.env)},
-            flags=lambda sandbox: permission_flags(node, build, sandbox),
         )
 
     return process.pooled(key, make)
@@ -133,7 +139,6 @@ def _serve(
             if "cannot reset its diagnostic state" in exc.message:
                 _NO_REUSE[Path(dist).resolve()] = exc.message
                 return None
-            if refused_by_permissions(dist, exc.message + worker.stderr_tail()):
-                return None
+            refuse_if_denied(dist, exc.message + worker.stderr_tail())
         raise EngineError(f"openclaw harness on {dist}: {exc.message}") from None
     return served.lines, served.code, served.stderr

@@ -1,8 +1,10 @@
 """The Node harness as a program: its command line, sandbox, permission flags and one-shot modes.
 
 Every harness process runs in a fresh sandbox folder with an environment that points every place
-openclaw writes to into it, under Node's permission model where the build loads under it (see
-probe.engines.permissions). The one-shot modes read a build without replaying anything:
+openclaw writes to into it, under Node's permission model (probe.engines.permissions: a build
+that does not load under it is refused), started through the launcher that caps its memory and
+closes its sockets (probe.engines.confine), its output bounded (probe.engines.bounded). The
+one-shot modes read a build without replaying anything:
 `--inspect` (can it be driven), `--list-deps` (what its diagnostic chunks import), `--check`
 (do its chunks load).
 """
@@ -14,6 +16,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from probe.engines import nodes
-from probe.engines.cache import NO_PERMISSION_DIR, cache_dir
+from probe.engines.bounded import OutputOverflow, run_bounded
 from probe.engines.errors import EngineError
 
 __all__ = [
+    "MEMORY_CAP_BYTES",
     "RUN_TIMEOUT_S",
     "Build",
     "check_loads",
@@ -33,13 +37,16 @@ __all__ = [
     "harness_line",
     "harness_path",
     "inspect_dist",
+    "launch",
     "list_dependencies",
+    "network_gap",
     "parse_lines",
     "permission_flags",
-    "permission_refusal",
-    "refused_by_permissions",
+    "read_roots",
+    "refuse_if_denied",
     "run_harness",
     "sandbox_env",
+    "write_gap",
 ]
 
 RUN_TIMEOUT_S = 60.0
@@ -84,6 +91,80 @@ def sandbox_env(sandbox: Path) -> dict[str, str]:
     }
 
 
+MEMORY_CAP_BYTES = 1536 * 1024**2
+"""The data segment a build process may map (RLIMIT_DATA): heap, buffers and V8's reservations.
+A loaded 9.6 on Node 24 maps 0.83 GB of it (0.27 GB resident), 7.1 on Node 20 0.19 GB; beyond
+the cap an allocation fails and the build's load or scenario fails with it."""
+OLD_SPACE_MB = 1024
+"""V8's old generation (--max-old-space-size), inside the cap above."""
+
+
+def confine_path() -> Path:
+    """The launcher every build process starts through (rlimits and the seccomp filter)."""
+    return Path(__file__).resolve().parent / "confine.py"
+
+
+@cache
+def _below_js() -> dict[str, str | None]:
+    """What the launcher can close below JS on this machine: {"seccomp", "landlock"}, each None
+    (it works) or why not; a gap is said once on stderr (what is above it then stands alone)."""
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-I", "-S", str(confine_path()), "--check"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+        found = json.loads(proc.stdout)
+        gaps = {key: found[key] for key in ("seccomp", "landlock")}
+    except (OSError, subprocess.TimeoutExpired, ValueError, KeyError, TypeError) as exc:
+        gaps = dict.fromkeys(("seccomp", "landlock"), f"the launcher's check failed: {exc}")
+    if gaps["seccomp"] is not None:
+        nodes.say_on_stderr(
+            f"WARNING: cannot close sockets and new processes below JS here ({gaps['seccomp']}); "
+            "the build's network is closed by the harness's JS traps alone"
+        )
+    if gaps["landlock"] is not None:
+        nodes.say_on_stderr(
+            f"WARNING: no Landlock here ({gaps['landlock']}); the build's writes are confined by "
+            "Node's permission model and the harness's write guard alone"
+        )
+    return gaps
+
+
+def network_gap() -> str | None:
+    """Why sockets cannot be closed below JS here (None: the seccomp filter works)."""
+    return _below_js()["seccomp"]
+
+
+def write_gap() -> str | None:
+    """Why writes cannot be confined below JS here (None: Landlock works)."""
+    return _below_js()["landlock"]
+
+
+def launch(node: str, flags: list[str], sandbox: Path) -> list[str]:
+    """The argv that starts `node` with `flags` first, through the launcher: memory capped and,
+    where the kernel allows, no sockets, no new processes, no signals to other processes, and
+    no change to the file system outside `sandbox`."""
+    below = [] if network_gap() is None else ["--no-seccomp"]
+    if write_gap() is None:
+        below += ["--write-beneath", str(sandbox)]
+    return [
+        sys.executable,
+        "-I",
+        "-S",
+        str(confine_path()),
+        "--data-bytes",
+        str(MEMORY_CAP_BYTES),
+        *below,
+        "--",
+        os.path.abspath(node) if os.sep in node else node,
+        f"--max-old-space-size={OLD_SPACE_MB}",
+        *flags,
+    ]
+
+
 def run_harness(
     node: str,
     args: list[str],
@@ -91,44 +172,61 @@ def run_harness(
     timeout: float,
     build: Build | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the harness in a fresh sandbox folder, removed afterwards."""
+    """Run the harness in a fresh sandbox folder, removed afterwards; its stdout bounded, its
+    stderr only the tail."""
     flags = list(build.node_flags) if build is not None else []
     extra = dict(build.env) if build is not None else {}
     with tempfile.TemporaryDirectory(prefix="probe-sandbox-") as name:
         sandbox = Path(name)
         guard = permission_flags(node, build, sandbox)
         try:
-            return subprocess.run(
-                [node, *guard, *flags, str(harness_path()), *args],
-                input=stdin if stdin is not None else "",
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                env={**sandbox_env(sandbox), **extra},
-                cwd=sandbox,
+            return run_bounded(
+                [*launch(node, [*guard, *flags], sandbox), str(harness_path()), *args],
+                stdin if stdin is not None else "",
+                timeout,
+                {**sandbox_env(sandbox), **extra},
+                str(sandbox),
             )
         except subprocess.TimeoutExpired as exc:
             raise EngineError(
                 f"the harness did not finish within {timeout:.0f} s ({' '.join(args)})"
             ) from exc
+        except OutputOverflow as exc:
+            raise EngineError(f"the harness was ended: {exc} ({' '.join(args)})") from None
 
 
 def permission_flags(node: str, build: Build | None, sandbox: Path) -> list[str]:
-    """Node's permission model for one harness process (see probe.engines.permissions)."""
+    """Node's permission model for one harness process (see probe.engines.permissions); an
+    EngineError when it cannot be had (never a process with less isolation)."""
     from probe.engines import permissions
 
-    if build is not None and permission_refusal(build.dist) is not None:
+    if not permissions.enforced():
         return []
     try:
         version = nodes.checked_version(node)
-    except nodes.NodeError:
-        return []
+    except nodes.NodeError as exc:
+        raise EngineError(f"{exc}: probe runs builds under Node's permission model only") from None
+    try:
+        return permissions.node_flags(version, read_roots(build), sandbox)
+    except ValueError as exc:
+        raise EngineError(str(exc)) from None
+
+
+def read_roots(build: Build | None) -> list[Path]:
+    """Where a harness process for `build` may read (permissions.read_roots); EngineError when a
+    link under them leads outside them."""
+    from probe.engines import permissions
+
     env = build.env if build is not None else ()
     # The pinned fake-timers resolve their own dependency (@sinonjs/commons) beside them.
     pinned = [Path(value) for name, value in env if name == "PROBE_FAKE_TIMERS"]
     extra = [*pinned, *(a for p in pinned for a in Path(p).parents if a.name == "node_modules")]
-    roots = permissions.read_roots(build.dist if build is not None else None, harness_path(), extra)
-    return permissions.node_flags(version, roots, sandbox)
+    try:
+        return permissions.read_roots(
+            build.dist if build is not None else None, harness_path(), extra
+        )
+    except permissions.LinkOut as exc:
+        raise EngineError(str(exc)) from None
 
 
 def _harness_json(
@@ -197,32 +295,23 @@ def check_loads(dist: Path, say: Callable[[str], None]) -> str:
         except EngineError as exc:
             if nodes.learn_sqlite_need(dist, choice.path, exc.message):
                 continue
-            if refused_by_permissions(dist, exc.message):
-                continue
+            refuse_if_denied(dist, exc.message)
             raise
         return choice.version
 
 
-def permission_refusal(dist: Path) -> str | None:
-    """Why this build runs under the harness's JS traps alone, without Node's permission model
-    (None: it runs under both)."""
+def refuse_if_denied(dist: Path, text: str) -> None:
+    """A build that Node's permission model stopped (ERR_ACCESS_DENIED in what its process said)
+    is refused with the reason: probe never runs it again with less isolation by itself."""
     from probe.engines import permissions
 
-    return permissions.refusal(cache_dir() / NO_PERMISSION_DIR, dist, harness_digest())
-
-
-def refused_by_permissions(dist: Path, text: str) -> bool:
-    """A build that Node's permission model stopped from loading runs under the JS traps alone
-    from now on, and `probe engines inspect` says so; True when that is new (try again)."""
-    from probe.engines import permissions
-
-    if "ERR_ACCESS_DENIED" not in text or permission_refusal(dist) is not None:
-        return False
-    found = re.search(r"ERR_ACCESS_DENIED[^\n]*", text)
-    reason = found.group(0)[:300] if found else "ERR_ACCESS_DENIED"
-    permissions.refuse(cache_dir() / NO_PERMISSION_DIR, dist, reason, harness_digest())
-    nodes.say_on_stderr(
-        f"{dist}: the build did not load under Node's permission model; "
-        "running it under the harness's JS traps alone"
+    if "ERR_ACCESS_DENIED" not in text or not permissions.enforced():
+        return
+    found = re.search(r"[^\n]*ERR_ACCESS_DENIED[^\n]*", text)
+    reason = found.group(0).strip()[:300] if found else "ERR_ACCESS_DENIED"
+    raise EngineError(
+        f"{dist}: the build did not load under Node's permission model ({reason}); probe does "
+        "not run it with less isolation. `probe --no-node-permission COMMAND ...` runs it "
+        "without the permission model for that one command (unsafe: the build may then read "
+        "and write anywhere you can)"
     )
-    return True

@@ -13,7 +13,7 @@ from probe.engines.drive import reuses_processes
 from probe.engines.engine import DESIGN_OF_SHAPE
 from probe.engines.engine import resolve as resolve_engine
 from probe.engines.errors import EngineError
-from probe.engines.harness import inspect_dist, permission_refusal
+from probe.engines.harness import Build, inspect_dist, network_gap, read_roots, write_gap
 from probe.engines.install import available_versions, fetch_package, substitutions
 from probe.engines.layout import KeyShape, key_shape
 from probe.engines.local import LocalEngine
@@ -130,6 +130,8 @@ def _inspect_doc(spec: str, dist: Path, inspected: dict[str, Any], key: KeyShape
         "node": _node_doc(dist),
         "process": _process_doc(inspected),
         "sandbox": _sandbox_text(dist),
+        # Real paths: what Node's permission model opens to the build's reads, links resolved.
+        "reads": sorted({str(p.resolve()) for p in read_roots(Build(dist))}),
         "substituted": _substituted(dist),
     }
 
@@ -153,7 +155,7 @@ def _sandbox_text(dist: Path) -> str:
 
     choice = node_for(dist, fetch=False)
     version = parse_version(choice.version) if choice is not None else None
-    return permissions.sandbox_line(version, permission_refusal(dist))
+    return permissions.sandbox_line(version, network_gap(), write_gap())
 
 
 def _node_doc(dist: Path) -> dict[str, Any]:

@@ -1,27 +1,51 @@
-"""Node's own permission model around the build process, and the builds that cannot load under it.
+"""Node's own permission model around the build process: where it may read and write.
 
-It allows reads where the build lives, writes only in its sandbox folder, and no child processes,
-workers, addons or WASI.
+It allows reads where the build lives (its package, the node_modules beside it, the harness,
+the sandbox), writes only in its sandbox folder, and no child processes, workers, addons, WASI
+or inspector. A build that cannot load under it is refused with the reason, never re-run with
+less isolation: only `probe --no-node-permission COMMAND` (this command alone, unsafe) runs
+builds without it.
 
-The harness's JS traps (network, child processes, workers, writes outside the sandbox) stay in
-place beneath it: the permission model of Node 20 to 24 does not cover the network at all, and the
-traps report what was refused as `blocked` lines, which the permission model does not.
+Node follows symbolic links inside an allowed folder wherever they point (its documented
+limitation): a link in the package to `/` would open the whole disk. So every link under the
+read roots is resolved, and a build with one that leads outside them is refused, naming it.
+
+The network has no switch in Node's permission model before Node 25: sockets are closed below JS
+by the launcher's seccomp filter (probe.engines.confine), and the harness's JS traps report each
+attempt.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
-__all__ = ["OFF_ENV", "flag_for", "node_flags", "read_roots", "refusal", "refuse", "sandbox_line"]
-
-OFF_ENV = "PROBE_NODE_PERMISSION"
-"""`off` runs builds under the JS traps alone (a build the permission model stops from loading)."""
+__all__ = [
+    "LinkOut",
+    "allow_without_permission_model",
+    "enforced",
+    "flag_for",
+    "node_flags",
+    "read_roots",
+    "sandbox_line",
+]
 
 Version = tuple[int, int, int]
+
+_UNSAFE: list[bool] = [False]  # set by `probe --no-node-permission`, for this process only
+
+
+def allow_without_permission_model(unsafe: bool = True) -> None:
+    """`--no-node-permission`: this command runs builds under the JS traps and the launcher's
+    filter alone. Never read from the environment or the cache: it lasts one command."""
+    _UNSAFE[0] = unsafe
+
+
+def enforced() -> bool:
+    """Whether Node's permission model confines the builds of this command."""
+    return not _UNSAFE[0]
 
 
 def flag_for(version: Version) -> str | None:
@@ -45,87 +69,107 @@ def _with_real(paths: Iterable[Path]) -> list[str]:
     return found
 
 
+class LinkOut(Exception):
+    """A symbolic link under the read roots that leads outside them."""
+
+    def __init__(self, link: Path, target: Path) -> None:
+        super().__init__(
+            f"{link} is a symbolic link to {target}, outside the build: Node's permission "
+            "model follows links, so it would open reads there; probe refuses the build"
+        )
+        self.link = link
+        self.target = target
+
+
 def read_roots(dist: Path | None, harness: Path, extra: Iterable[Path] = ()) -> list[Path]:
-    """Where the build process may read: the harness's folder, the build's package and the folder
-    above it (its node_modules), each symlink in those folders and node_modules followed (a
-    local build's linked package and dependency set), and `extra` (the pinned fake-timers). A
-    build whose packages live elsewhere (a hoisted monorepo node_modules) fails to load under
-    these and falls back to the JS traps, saying so."""
+    """Where the build process may read: the harness's folder, the build's package (its own
+    node_modules inside), the node_modules beside the package (probe's install, or the one a
+    work folder links), and `extra` (the pinned fake-timers); each as given and as its real path
+    (a work folder's links to the package and the dependency set are probe's own). Not the folder
+    above the package: for a checkout at ~/openclaw that would be the home folder.
+
+    LinkOut when a link anywhere under them leads outside them."""
     roots = [harness.parent, *extra]
     if dist is not None:
         package = Path(os.path.abspath(dist)).parent
-        roots += [package, package.parent]
-        linking = [
-            package.parent,
-            package.parent / "node_modules",
-            package,
-            package / "node_modules",
-        ]
-        for folder in linking:
-            try:
-                entries = list(folder.iterdir()) if folder.is_dir() else []
-            except OSError:
-                entries = []
-            roots += [entry for entry in entries if entry.is_symlink()]
-    return [Path(p) for p in _with_real(roots)]
+        roots.append(package)
+        beside = package.parent / "node_modules"
+        if beside.is_dir():
+            roots.append(beside)
+    found = [Path(p) for p in _with_real(roots)]
+    real = tuple(sorted({os.path.realpath(p) for p in found}))
+    for root in real:
+        _check_links(root, real)
+    return found
+
+
+def _inside(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+@cache
+def _check_links(root: str, roots: tuple[str, ...]) -> None:
+    """Walk `root` (not following links) and resolve every link found; once per process (the
+    build cannot write there, so what was checked stays checked)."""
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                target = os.path.realpath(entry.path)
+                if not _inside(target, roots):
+                    raise LinkOut(Path(entry.path), Path(target))
+            elif entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
 
 
 def node_flags(version: Version, roots: Iterable[Path], sandbox: Path) -> list[str]:
-    """The permission flags for one process; [] when this Node has no permission model or the
-    user turned it off."""
+    """The permission flags for one process ([] under `--no-node-permission`)."""
     flag = flag_for(version)
-    if flag is None or os.environ.get(OFF_ENV, "").lower() == "off":
+    if not enforced():
         return []
+    if flag is None:  # probe runs builds on Node 20+ only; never without the model by accident
+        raise ValueError(f"Node {'.'.join(map(str, version))} has no permission model")
     reads = _with_real([*roots, sandbox])
-    # Node 20's "Permission is an experimental feature" warning is noise in every stderr tail.
-    quiet = ["--disable-warning=ExperimentalWarning"] if flag == "--experimental-permission" else []
+    # "Permission is an experimental feature" (Node 20), node:sqlite's (24): noise in stderr tails.
     return [
         flag,
-        *quiet,
+        "--disable-warning=ExperimentalWarning",
         *(f"--allow-fs-read={p}" for p in reads),
         *(f"--allow-fs-write={p}" for p in _with_real([sandbox])),
     ]
 
 
-def _record(records: Path, dist: Path) -> Path:
-    key = hashlib.sha256(str(Path(dist).resolve()).encode()).hexdigest()[:24]
-    return records / f"{key}.json"
+TRAPS = "JS traps (report every network, process, worker and write attempt)"
 
 
-def refuse(records: Path, dist: Path, reason: str, harness: str) -> None:
-    """Remember (in `records`, kept across commands) that this build cannot load under the
-    permission model with this harness: the JS traps alone from now on."""
-    records.mkdir(parents=True, exist_ok=True)
-    doc = {"dist": str(Path(dist).resolve()), "reason": reason, "harness": harness}
-    _record(records, dist).write_text(json.dumps(doc, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def refusal(records: Path, dist: Path, harness: str) -> str | None:
-    """Why this build runs under the traps alone (None: it does not); a record made with
-    another harness no longer counts."""
-    try:
-        doc = json.loads(_record(records, dist).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    if not isinstance(doc, dict) or doc.get("harness") != harness:
-        return None
-    return str(doc.get("reason"))
-
-
-def sandbox_line(version: Version | None, refused: str | None = None) -> str:
-    """What confines the build process on this Node, in words (`probe engines inspect`)."""
-    traps = "JS traps (network, child processes, workers, writes outside the sandbox)"
-    if version is None:
-        return f"Node's permission model where the Node fetched on first use has it + {traps}"
-    flag = flag_for(version)
-    node = "Node " + ".".join(str(p) for p in version)
-    if os.environ.get(OFF_ENV, "").lower() == "off":
-        return f"{traps} only: {OFF_ENV}=off"
-    if flag is None:
-        return f"{traps} only: {node} has no permission model"
-    if refused is not None:
-        return f"{traps} only: the build did not load under {flag} ({refused})"
-    return (
-        f"{flag} on {node} (reads: build, its node_modules, harness; writes: sandbox; "
-        f"no child processes, workers, addons, WASI) + {traps}; the network by the traps alone"
+def sandbox_line(version: Version | None, network: str | None, writes: str | None) -> str:
+    """What confines the build process on this Node, in words (`probe engines inspect`);
+    `network` and `writes` say why sockets, or writes, are not closed below JS here (None: they
+    are, by the launcher's seccomp filter and Landlock)."""
+    sockets = (
+        "seccomp: no sockets (TCP, UDP, DNS, unix), no new processes, no signals to others"
+        if network is None
+        else f"the network closed by the JS traps alone ({network})"
     )
+    landlock = (
+        "Landlock: no file system change outside the sandbox"
+        if writes is None
+        else f"no Landlock ({writes})"
+    )
+    if version is None:
+        model = "Node's permission model on the Node fetched on first use"
+    elif not enforced():
+        model = "NO permission model (--no-node-permission: unsafe, this command only)"
+    else:
+        flag = flag_for(version)
+        node = "Node " + ".".join(str(p) for p in version)
+        model = (
+            f"{flag} on {node} (reads: the folders under reads; writes: sandbox; no child "
+            "processes, workers, addons, WASI, inspector)"
+        )
+    return f"{model}; {sockets}; {landlock}; memory capped; {TRAPS}"

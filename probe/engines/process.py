@@ -25,7 +25,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from probe.engines.bounded import STDOUT_LIMIT_BYTES, Tail
 
 __all__ = ["BuildProcess", "ProcessFailure", "ServeResult", "close_all", "close_for", "pooled"]
 
@@ -56,21 +58,20 @@ class BuildProcess:
 
     def __init__(
         self,
-        command: list[str],
+        command: list[str] | Callable[[Path], list[str]],
         env: Callable[[Path], dict[str, str]],
         *,
         start_timeout: float = START_TIMEOUT_S,
-        flags: Callable[[Path], list[str]] | None = None,
     ) -> None:
+        # A callable makes the argv for the process's sandbox folder (the permission flags name it).
         self.command = command
         self._env = env
-        # Node flags that name the process's sandbox folder (the permission model), put first.
-        self._flags = flags
         self.start_timeout = start_timeout
         self._proc: subprocess.Popen[bytes] | None = None
         self._sandbox: Path | None = None
-        self._stderr: IO[bytes] | None = None
+        self._stderr: Tail | None = None  # its last bytes only: a build can write without end
         self._buffer = b""
+        self._read = 0  # protocol bytes read for the current scenario
         self._ready = False
         self.load_blocked: list[dict[str, Any]] = []
         self.starts = 0  # how many processes were started (tests and bench read it)
@@ -91,20 +92,26 @@ class BuildProcess:
     def _spawn(self) -> None:
         self._ready = False
         self._sandbox = Path(tempfile.mkdtemp(prefix="probe-sandbox-"))
-        self._stderr = open(self._sandbox / ".stderr", "w+b")  # noqa: SIM115 - closed in close()
         self._buffer = b""
-        flags = self._flags(self._sandbox) if self._flags is not None else []
-        self._proc = subprocess.Popen(
-            [self.command[0], *flags, *self.command[1:]],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            env=self._env(self._sandbox),
-            cwd=self._sandbox,
-        )
+        try:
+            argv = self.command(self._sandbox) if callable(self.command) else self.command
+            self._proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=self._env(self._sandbox),
+                cwd=self._sandbox,
+            )
+        except BaseException:
+            self.close()
+            raise
+        assert self._proc.stderr is not None
+        self._stderr = Tail(self._proc.stderr)
         self.starts += 1
 
     def _await_ready(self) -> None:
+        self._read = 0
         try:
             lines = self._read_until(("ready",), time.monotonic() + self.start_timeout)
         except ProcessFailure as exc:
@@ -141,7 +148,7 @@ class BuildProcess:
             if proc.stdout is not None:
                 proc.stdout.close()
         if self._stderr is not None:
-            self._stderr.close()
+            self._stderr.close()  # the process is gone: its stderr ends
             self._stderr = None
         if self._sandbox is not None:
             shutil.rmtree(self._sandbox, ignore_errors=True)
@@ -155,11 +162,9 @@ class BuildProcess:
     def stderr_tail(self, limit: int = 2000) -> str:
         if self._stderr is None:
             return ""
-        self._stderr.flush()
-        self._stderr.seek(0)
-        text = self._stderr.read().decode("utf-8", "replace")
-        self._stderr.seek(0, os.SEEK_END)
-        return text.strip()[-limit:]
+        if self._proc is not None and self._proc.poll() is not None:
+            self._stderr.settle()  # exited: what it wrote last may still be in the pipe
+        return self._stderr.text(limit)
 
     # -- the protocol ---------------------------------------------------------------------
 
@@ -194,6 +199,14 @@ class BuildProcess:
                         self._buffer = b""
                     proc.wait()
                     return lines
+                self._read += len(chunk)
+                if self._read > STDOUT_LIMIT_BYTES:
+                    self._kill()
+                    raise ProcessFailure(
+                        f"the build process wrote more than {STDOUT_LIMIT_BYTES} bytes of "
+                        "protocol for one scenario (killed)",
+                        started=True,
+                    )
                 self._buffer += chunk
 
     def _parse(self, raw: bytes) -> dict[str, Any]:
@@ -219,6 +232,7 @@ class BuildProcess:
             self._start()
         proc = self._proc
         assert proc is not None and proc.stdin is not None
+        self._read = 0
         try:
             proc.stdin.write(json.dumps({"scenario": scenario}).encode() + b"\n")
             proc.stdin.flush()

@@ -173,6 +173,8 @@ def render_inspect(doc: dict[str, Any]) -> str:
             lines.append(f"process     a fresh Node process per scenario: {proc['reason']}")
     if doc.get("sandbox"):
         lines.append(f"sandbox     {doc['sandbox']}")
+    if doc.get("reads"):
+        lines.append(f"reads       {', '.join(doc['reads'])}")
     if doc["problems"]:
         lines.append("problems")
         lines.extend(f"  {p['kind']}: {p['message']}" for p in doc["problems"])

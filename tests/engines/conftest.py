@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from probe.engines import nodes
+from probe.engines.cache import cache_dir, install_lock, move_into_place
 from probe.engines.install import install
-from tests.engines.support import BUILDS
+from tests.engines.support import BUILDS, Listeners
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +33,25 @@ def engine_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def builds(engine_cache: Path) -> dict[str, Path]:
     return {name: install(version) for name, version in BUILDS.items()}
+
+
+@pytest.fixture(scope="module", params=["path", "fetched-24"])
+def node(request: pytest.FixtureRequest, engine_cache: Path) -> nodes.NodeChoice:
+    """Each Node probe runs builds with: PATH's (20 here and in CI) and the fetched 24."""
+    if request.param == "path":
+        return nodes.path_node()
+    return nodes.select_node(
+        cache_dir(),
+        nodes.NodeNeed(">=24.16.0 <25"),
+        lambda _m: None,
+        install_lock,
+        move_into_place,
+    )
+
+
+@pytest.fixture
+def listeners() -> Iterator[Listeners]:
+    """A TCP and a UDP listener on one loopback port, for builds to try to reach."""
+    found = Listeners()
+    yield found
+    found.close()

@@ -130,7 +130,8 @@ def test_the_sandbox_keeps_writes_inside(
     from probe.engines import permissions, process
 
     process.close_all()  # a process started under the other setting is not reused
-    monkeypatch.setenv(permissions.OFF_ENV, permission)
+    # "off" is `probe --no-node-permission`: the write guard alone keeps writes in.
+    monkeypatch.setattr(permissions, "_UNSAFE", [permission == "off"])
     tmp_openclaw = Path("/tmp/openclaw")
     existed = tmp_openclaw.exists()
     home = tmp_path / "home"

@@ -10,9 +10,10 @@
  *        "functions":[{"name","found_as","region","chunk","export"}],"shim","seam","heartbeat_ms","settle_ms",
  *        "problems":[{"kind":"no_code"|"layout","message"}],"status":"drivable"|"no_code"|"layout"}
  *   node harness.mjs --self-test-network        try to reach the network once per trapped API
- *   node harness.mjs --self-test-sandbox <outside> [--no-traps]
- *       try each escape (writes into <outside>, child processes, workers, network, process.binding)
- *       and print {"kind":"self_test","api","refused_by":"permission"|"trap"|null,"error"}
+ *   node harness.mjs --self-test-sandbox <outside> [--no-traps] [--port N]
+ *       try each escape (writes into <outside>, reads of <outside>/secret, processes, workers,
+ *       native code, the inspector, signals, every kind of socket to 127.0.0.1:N) and print
+ *       {"kind":"self_test","api","refused_by":"permission"|"trap"|"os"|null,"error"}
  *
  * <dist-dir> is an extracted `npm pack openclaw@VERSION` package's `dist/` (or any openclaw build's),
  * with the packages that `--list-deps` names (plus @sinonjs/fake-timers) resolvable from it. probe
@@ -92,12 +93,12 @@
  *   outcomes   startDiagnosticHeartbeat's recoverStuckSession seam gets a replica of the build's own
  *              recoverStuckSession (same promise shape, checked against the build's source) that
  *              notes each call and its outcome; the build's runtime does the work.
- *   sandbox    network entry points, child processes, workers and process.binding throw and are
- *              reported; fs writes outside $PROBE_SANDBOX (or a temp folder made here) throw EACCES
- *              and are reported. probe also starts Node under its permission model (reads where the
- *              build and harness live, writes in the sandbox, no child processes or workers:
- *              probe/engines/permissions.py); these traps stay for the network, which it does not
- *              cover, and to report what was refused.
+ *   sandbox    network entry points, child processes, workers, the inspector, native code, signals
+ *              to other processes and process.binding throw and are reported; fs writes outside
+ *              $PROBE_SANDBOX (or a temp folder made here) throw EACCES and are reported. Beneath,
+ *              probe starts Node under its permission model (probe/engines/permissions.py) through
+ *              a launcher whose seccomp filter closes sockets and new processes to the whole
+ *              process (probe/engines/confine.py); these traps report what was tried.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -121,6 +122,7 @@ const PREFERRED_EPOCH_BASE = 1_700_000_000_000;
 const MIN_EPOCH_BASE = 60_001;
 
 const realSetImmediate = globalThis.setImmediate;
+const realSetTimeout = globalThis.setTimeout;
 const realStdoutWrite = process.stdout.write.bind(process.stdout);
 const outputLines = [];
 
@@ -627,6 +629,12 @@ function trapFunction(owner, name, what, label) {
   }
 }
 
+/**
+ * Every JS door to a socket, a process, a worker, native code or another process, trapped: it
+ * throws and is reported as a `blocked` line. Beneath, Node's permission model refuses processes,
+ * workers, addons, WASI, the inspector and bindings, and probe's launcher (confine.py) refuses
+ * sockets and new processes to the whole process (seccomp): the traps are there to report.
+ */
 async function installNetworkAndProcessTraps() {
   const require = createRequire(import.meta.url);
   const net = require("node:net");
@@ -638,34 +646,74 @@ async function installNetworkAndProcessTraps() {
   const dgram = require("node:dgram");
   const childProcess = require("node:child_process");
   const workerThreads = require("node:worker_threads");
+  let inspector = null;
+  try {
+    inspector = require("node:inspector");
+  } catch {
+    inspector = null; // a Node built without the inspector has none to reach
+  }
   trapFunction(net, "connect", "network", "net.connect");
   trapFunction(net, "createConnection", "network", "net.createConnection");
   trapFunction(net.Socket.prototype, "connect", "network", "net.Socket.connect");
+  // Servers of every kind (http, https, http2, tls) listen through net.Server.
+  trapFunction(net.Server.prototype, "listen", "network", "net.Server.listen");
   trapFunction(tls, "connect", "network", "tls.connect");
   for (const [mod, label] of [[http, "http"], [https, "https"]]) {
     trapFunction(mod, "request", "network", `${label}.request`);
     trapFunction(mod, "get", "network", `${label}.get`);
+    trapFunction(mod.Agent.prototype, "createConnection", "network", `${label}.Agent.createConnection`);
   }
+  trapFunction(http, "ClientRequest", "network", "http.ClientRequest");
   trapFunction(http2, "connect", "network", "http2.connect");
-  for (const name of Object.keys(dns)) {
-    if (name === "lookup" || name === "lookupService" || /^resolve/.test(name) || name === "reverse") {
-      trapFunction(dns, name, "network", `dns.${name}`);
-      trapFunction(dns.promises, name, "network", `dns.promises.${name}`);
+  for (const [owner, label] of [[dns, "dns"], [dns.promises, "dns.promises"]]) {
+    for (const name of Object.keys(owner)) {
+      if (name === "lookup" || name === "lookupService" || /^resolve|^reverse/.test(name)) {
+        trapFunction(owner, name, "network", `${label}.${name}`);
+      }
     }
   }
-  for (const name of Object.getOwnPropertyNames(dns.Resolver.prototype)) {
-    if (/^resolve|^reverse/.test(name)) trapFunction(dns.Resolver.prototype, name, "network", `dns.Resolver.${name}`);
+  // Both resolver classes (callback and promise) query whatever servers setServers named.
+  for (const [Resolver, label] of [[dns.Resolver, "dns.Resolver"], [dns.promises.Resolver, "dns.promises.Resolver"]]) {
+    for (const name of Object.getOwnPropertyNames(Resolver.prototype)) {
+      if (/^resolve|^reverse/.test(name)) trapFunction(Resolver.prototype, name, "network", `${label}.${name}`);
+    }
   }
+  // A dgram.Socket made with `new` never goes through createSocket: its methods are trapped.
   trapFunction(dgram, "createSocket", "network", "dgram.createSocket");
+  for (const name of ["bind", "connect", "send", "addMembership", "addSourceSpecificMembership"]) {
+    trapFunction(dgram.Socket.prototype, name, "network", `dgram.Socket.${name}`);
+  }
   trapFunction(globalThis, "fetch", "network", "fetch");
-  if (typeof globalThis.WebSocket === "function") trapFunction(globalThis, "WebSocket", "network", "WebSocket");
-  if (typeof globalThis.EventSource === "function") trapFunction(globalThis, "EventSource", "network", "EventSource");
+  for (const name of ["WebSocket", "EventSource"]) {
+    if (typeof globalThis[name] === "function") trapFunction(globalThis, name, "network", name);
+  }
   for (const name of ["spawn", "spawnSync", "exec", "execSync", "execFile", "execFileSync", "fork"]) {
     trapFunction(childProcess, name, "process", `child_process.${name}`);
   }
+  // What every child_process function ends in, reachable with `new ChildProcess()`.
+  trapFunction(childProcess.ChildProcess.prototype, "spawn", "process", "child_process.ChildProcess.spawn");
   trapFunction(workerThreads, "Worker", "process", "worker_threads.Worker");
-  // Raw bindings bypass every trap above (and the permission model refuses them too).
+  if (inspector) {
+    trapFunction(inspector, "open", "network", "inspector.open");
+    trapFunction(inspector.Session.prototype, "connect", "process", "inspector.Session.connect");
+    trapFunction(inspector.Session.prototype, "connectToMainThread", "process", "inspector.Session.connectToMainThread");
+  }
+  // Raw bindings and native code bypass every trap above (the permission model refuses them too).
   trapFunction(process, "binding", "process", "process.binding");
+  trapFunction(process, "_linkedBinding", "process", "process._linkedBinding");
+  trapFunction(process, "dlopen", "process", "process.dlopen");
+  trapFunction(process, "execve", "process", "process.execve");
+  trapFunction(process, "_debugProcess", "process", "process._debugProcess");
+  // Signals: to itself only (pid 0 or a negative pid is a process group, probe's included).
+  const kill = process.kill;
+  const ownKill = function (pid, signal) {
+    if (Number(pid) === process.pid) return kill.call(process, pid, signal);
+    reportBlocked("process", "process.kill", String(pid));
+    const err = new Error(`probe harness sandbox: process.kill is blocked (${pid})`);
+    err.code = "EPERM";
+    throw err;
+  };
+  Object.defineProperty(process, "kill", { value: ownKill, configurable: true, writable: true });
   syncBuiltinESMExports();
 }
 
@@ -730,7 +778,63 @@ function installWriteGuard(sandbox) {
   guard(fs, "openSync", "fs.openSync", [0], 1);
   guard(fs.promises, "open", "fs.promises.open", [0], 1);
   guard(fs, "createWriteStream", "fs.createWriteStream", [0]);
+  guardSqlite(inside);
   syncBuiltinESMExports();
+}
+
+/**
+ * node:sqlite opens its files itself, unseen by Node 24's permission model: a database outside
+ * the sandbox (to read or to write), ATTACH, VACUUM INTO, backup() and extensions are refused
+ * here and reported (Landlock refuses the writes below JS too).
+ */
+function guardSqlite(inside) {
+  let sqlite = null;
+  try {
+    sqlite = createRequire(import.meta.url)("node:sqlite");
+  } catch {
+    return; // Node before 22.5: no node:sqlite
+  }
+  const refuse = (label, target) => {
+    reportBlocked("write", label, target);
+    const err = new Error(`EACCES: probe harness sandbox refused ${label} '${target}'`);
+    err.code = "EACCES";
+    throw err;
+  };
+  const where = (location) => {
+    if (location instanceof URL) return fileURLToPath(location);
+    return Buffer.isBuffer(location) ? location.toString() : String(location ?? "");
+  };
+  const Original = sqlite.DatabaseSync;
+  const DatabaseSync = function DatabaseSync(...args) {
+    const file = where(args[0]);
+    if (file !== ":memory:" && file !== "" && !inside(file)) refuse("sqlite.DatabaseSync", file);
+    if (args[1]?.allowExtension) refuse("sqlite.DatabaseSync allowExtension", file);
+    return Reflect.construct(Original, args, new.target ?? DatabaseSync);
+  };
+  DatabaseSync.prototype = Original.prototype;
+  Object.defineProperty(Original.prototype, "constructor", { value: DatabaseSync, writable: true, configurable: true });
+  const outOfFile = /\battach\b|\bvacuum\b[\s\S]*\binto\b/i;
+  for (const name of ["exec", "prepare"]) {
+    const original = Original.prototype[name];
+    if (typeof original !== "function") continue;
+    Original.prototype[name] = function (sql, ...args) {
+      if (outOfFile.test(String(sql))) refuse(`sqlite.${name}`, String(sql).slice(0, 200));
+      return original.call(this, sql, ...args);
+    };
+  }
+  if (typeof Original.prototype.loadExtension === "function") {
+    Original.prototype.loadExtension = function (file) {
+      refuse("sqlite.loadExtension", String(file));
+    };
+  }
+  sqlite.DatabaseSync = DatabaseSync;
+  if (typeof sqlite.backup === "function") {
+    const backup = sqlite.backup;
+    sqlite.backup = function (db, file, ...rest) {
+      if (!inside(where(file))) refuse("sqlite.backup", where(file));
+      return backup.call(this, db, file, ...rest);
+    };
+  }
 }
 
 function prepareSandbox() {
@@ -1557,10 +1661,15 @@ async function selfTestNetwork() {
   return 0;
 }
 
-async function selfTestSandbox(outside, traps) {
-  // Each escape a build could try, run in the build process's sandbox; `refused_by` says what
-  // stopped it: "permission" (Node's permission model, ERR_ACCESS_DENIED), "trap" (the harness's
-  // JS traps) or null (it went through; the test then finds its file outside the sandbox).
+/**
+ * --self-test-sandbox OUTSIDE [--no-traps] [--port N]: each escape a build could try, run in the
+ * build process's sandbox, one `self_test` line each: `refused_by` is "permission" (Node's
+ * permission model), "trap" (the harness's JS traps), "os" (refused below JS: the launcher's
+ * seccomp filter, EACCES/EPERM) or null (it went through as far as this process can tell; the
+ * caller then checks OUTSIDE and its listeners). OUTSIDE holds a file `secret` to read; N is a
+ * port on 127.0.0.1 where the caller listens for TCP and UDP (DNS queries go there too).
+ */
+async function selfTestSandbox(outside, traps, port) {
   const sandbox = prepareSandbox();
   if (traps) {
     await installNetworkAndProcessTraps();
@@ -1568,40 +1677,141 @@ async function selfTestSandbox(outside, traps) {
   }
   const require = createRequire(import.meta.url);
   const fsp = require("node:fs/promises");
+  const net = require("node:net");
+  const dgram = require("node:dgram");
+  const dns = require("node:dns");
+  const cp = require("node:child_process");
   const target = (name) => path.join(outside, name);
+  const secret = target("secret");
+  const host = "127.0.0.1";
+  const url = `http://${host}:${port}/`;
+  // Resolves with what happened: an `ok` event (it went through) or the error (refused).
   const settle = (emitter, ok) =>
     new Promise((resolve, reject) => {
       emitter.once("error", reject);
       emitter.once(ok, () => resolve(emitter));
     });
+  const sent = (socket, ...args) =>
+    new Promise((resolve, reject) => {
+      socket.once("error", reject);
+      socket.send(...args, (err) => (err ? reject(err) : resolve()));
+    });
+  const sqlite = (file, sql = "") => {
+    let mod;
+    try {
+      mod = require("node:sqlite");
+    } catch {
+      return absent("node:sqlite");
+    }
+    const db = new mod.DatabaseSync(file);
+    db.exec(`${sql}${sql ? ";" : ""} CREATE TABLE ${sql ? "probe." : ""}t(x)`);
+    db.close();
+    return undefined;
+  };
+  // An API this Node does not have: nothing to refuse (reported as error ABSENT).
+  const absent = (name) => Promise.reject(Object.assign(new Error(`no ${name} in this Node`), { code: "ABSENT" }));
+  const callback = (fn) => new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
+  const read = (v) => {
+    if (String(v).includes("probe-secret")) throw Object.assign(new Error("read the secret"), { escaped: true });
+    return v;
+  };
   const attempts = [
+    // writes outside the sandbox, every route
     ["fs.writeFileSync", () => fs.writeFileSync(target("writeFileSync"), "x")],
     ["fs.promises.writeFile", () => fsp.writeFile(target("promises.writeFile"), "x")],
+    ["fs.promises.FileHandle", () => fsp.open(target("FileHandle"), "w").then((h) => h.write("x").then(() => h.close()))],
     ["fs.createWriteStream", () => settle(fs.createWriteStream(target("createWriteStream")), "open")
       .then((stream) => stream.end("x"))],
+    ["fs.openSync+writeSync", () => fs.writeSync(fs.openSync(target("openSync"), "w"), "x")],
+    ["fs.appendFileSync", () => fs.appendFileSync(target("appendFileSync"), "x")],
     ["fs.cpSync", () => fs.cpSync(fileURLToPath(import.meta.url), target("cpSync"))],
+    ["fs.copyFileSync", () => fs.copyFileSync(fileURLToPath(import.meta.url), target("copyFileSync"))],
     ["fs.mkdirSync", () => fs.mkdirSync(target("mkdirSync"))],
-    ["child_process.spawn", () => settle(require("node:child_process").spawn("true"), "spawn")],
-    ["child_process.exec", () => settle(require("node:child_process").exec("true"), "spawn")],
+    ["fs.renameSync", () => fs.renameSync(secret, target("renamed"))],
+    ["fs.symlinkSync", () => fs.symlinkSync(outside, path.join(sandbox, "tmp", "link-out"))],
+    ["fs.linkSync", () => fs.linkSync(secret, path.join(sandbox, "tmp", "hard-link"))],
+    // node:sqlite (Node 22.5+) opens its files itself: Node 24's permission model does not see it.
+    ["sqlite.DatabaseSync", () => sqlite(target("open.db"))],
+    ["sqlite ATTACH", () => sqlite(":memory:", `ATTACH DATABASE '${target("attach.db")}' AS probe`)],
+    // reads outside the build
+    ["fs.readFileSync", () => read(fs.readFileSync(secret, "utf8"))],
+    ["fs.promises.readFile", () => fsp.readFile(secret, "utf8").then(read)],
+    ["fs.readFileSync /proc/self/root", () => read(fs.readFileSync(`/proc/self/root${secret}`, "utf8"))],
+    ["fs.readFileSync /proc/self/environ", () => fs.readFileSync("/proc/self/environ")],
+    ["fs.readdirSync /", () => fs.readdirSync("/")],
+    // processes, workers, native code, the inspector
+    ["child_process.spawn", () => settle(cp.spawn("/bin/sh", ["-c", `echo x > ${target("spawn")}`]), "spawn")],
+    ["child_process.exec", () => settle(cp.exec(`echo x > ${target("exec")}`), "spawn")],
+    ["child_process.execFileSync", () => cp.execFileSync("/bin/sh", ["-c", `echo x > ${target("execFileSync")}`])],
+    ["child_process.ChildProcess.spawn", () => {
+      const child = new cp.ChildProcess();
+      child.spawn({ file: "/bin/sh", args: ["/bin/sh", "-c", `echo x > ${target("ChildProcess")}`], stdio: "ignore" });
+      return settle(child, "spawn");
+    }],
+    ["process.execve", () => (typeof process.execve === "function"
+      ? process.execve("/bin/sh", ["/bin/sh", "-c", `echo x > ${target("execve")}`])
+      : absent("process.execve"))],
     ["worker_threads.Worker", () => settle(
       new (require("node:worker_threads").Worker)("", { eval: true }), "online")],
-    ["net.connect", () => settle(require("node:net").connect(9, "127.0.0.1"), "connect")],
-    ["http.request", () => settle(require("node:http").request("http://127.0.0.1:9/").end(), "response")],
-    ["dgram.createSocket", () => require("node:dgram").createSocket("udp4").close()],
-    ["dns.lookup", () => new Promise((resolve, reject) =>
-      require("node:dns").lookup("localhost", (err) => (err ? reject(err) : resolve())))],
     ["process.binding", () => process.binding("fs")],
+    ["process.dlopen", () => process.dlopen({ exports: {} }, target("addon.node"))],
+    ["inspector.Session.connect", () => new (require("node:inspector").Session)().connect()],
+    ["inspector.open", () => require("node:inspector").open(0, host)],
+    ["wasi.WASI", () => new (require("node:wasi").WASI)({ version: "preview1" })],
+    ["process.kill(parent)", () => process.kill(process.ppid, 0)],
+    ["process._debugProcess(parent)", () => process._debugProcess(process.ppid)],
+    // sockets, every kind
+    ["net.connect", () => settle(net.connect(port, host), "connect")],
+    ["net.Socket.connect", () => settle(new net.Socket().connect(port, host), "connect")],
+    ["net.Server.listen", () => settle(net.createServer().listen(0, host), "listening")
+      .then((server) => server.close())],
+    ["net.connect unix", () => settle(net.connect(target("unix.sock")), "connect")],
+    ["tls.connect", () => settle(require("node:tls").connect(port, host), "secureConnect")],
+    ["http.request", () => settle(require("node:http").request(url).end(), "response")],
+    ["http.ClientRequest", () => settle(new (require("node:http").ClientRequest)(url).end(), "response")],
+    ["https.request", () => settle(require("node:https").request(`https://${host}:${port}/`).end(), "response")],
+    ["http2.connect", () => settle(require("node:http2").connect(url), "connect")],
+    ["fetch", () => globalThis.fetch(url)],
+    ["WebSocket", () => (typeof globalThis.WebSocket === "function"
+      ? new Promise((resolve, reject) => {
+        const ws = new globalThis.WebSocket(`ws://${host}:${port}/`);
+        ws.addEventListener("open", resolve);
+        ws.addEventListener("error", (event) => reject(event.error ?? new Error("WebSocket error")));
+      })
+      : absent("WebSocket"))],
+    ["dgram.createSocket.send", () => sent(dgram.createSocket("udp4"), "probe-udp", port, host)],
+    ["dgram.Socket.send", () => sent(new dgram.Socket({ type: "udp4", lookup: dns.lookup }), "probe-udp", port, host)],
+    ["dns.lookup", () => callback((cb) => dns.lookup("example.com", cb))],
+    ["dns.Resolver", () => {
+      const resolver = new dns.Resolver({ timeout: 300, tries: 1 });
+      resolver.setServers([`${host}:${port}`]);
+      return callback((cb) => resolver.resolve4("example.com", cb));
+    }],
+    ["dns.promises.Resolver", () => {
+      const resolver = new dns.promises.Resolver({ timeout: 300, tries: 1 });
+      resolver.setServers([`${host}:${port}`]);
+      return resolver.resolve4("example.com");
+    }],
   ];
+  const timeout = (ms) => new Promise((resolve) => realSetTimeout(() => resolve("timeout"), ms));
   for (const [label, attempt] of attempts) {
     let refusedBy = null;
     let error = null;
     try {
-      await attempt();
+      const outcome = await Promise.race([Promise.resolve().then(attempt), timeout(2000)]);
+      if (outcome === "timeout") error = "timeout";
     } catch (err) {
-      error = err?.code ?? String(err);
-      if (err?.code === "ERR_ACCESS_DENIED") refusedBy = "permission";
-      else if (String(err?.message).startsWith("probe harness sandbox") ||
-               String(err?.message).includes("probe harness sandbox refused")) refusedBy = "trap";
+      error = err?.escaped ? "escaped" : err?.code ?? err?.cause?.code ?? String(err);
+      const message = `${err?.message} ${err?.cause?.message ?? ""}`;
+      const code = err?.code ?? err?.cause?.code;
+      if (err?.escaped) refusedBy = null;
+      else if (message.includes("probe harness sandbox")) refusedBy = "trap";
+      else if (code === "ERR_ACCESS_DENIED" || code === "ERR_DLOPEN_DISABLED") refusedBy = "permission";
+      // A socket() refused by the filter surfaces as EACCES, or as what c-ares and getaddrinfo
+      // make of it (ECONNREFUSED, EAI_AGAIN); the caller's listeners confirm nothing arrived.
+      else if (["EACCES", "EPERM", "ECONNREFUSED", "EAI_AGAIN"].includes(code)) refusedBy = "os";
+      // node:sqlite reports a refused open() as "unable to open database"
+      else if (code === "ERR_SQLITE_ERROR" && /unable to open/.test(message)) refusedBy = "os";
     }
     out({ kind: "self_test", api: label, refused_by: refusedBy, error });
   }
@@ -1614,7 +1824,8 @@ async function main() {
   try {
     if (args[0] === "--self-test-network") return finish(await selfTestNetwork());
     if (args[0] === "--self-test-sandbox" && args[1]) {
-      return finish(await selfTestSandbox(path.resolve(args[1]), args[2] !== "--no-traps"));
+      const port = args.includes("--port") ? Number(args[args.indexOf("--port") + 1]) : 9;
+      return finish(await selfTestSandbox(path.resolve(args[1]), !args.includes("--no-traps"), port));
     }
     if (args[0] === "--list-deps" && args[1]) {
       out({ kind: "deps", ...listDeps(path.resolve(args[1])) });
