@@ -246,6 +246,14 @@ def explore_command(
         ),
     ] = None,
     depth: Annotated[int, typer.Option(min=1, max=64, help="Steps per trace.")] = DEFAULT_DEPTH,
+    fixpoint: Annotated[
+        bool,
+        typer.Option(
+            "--fixpoint",
+            help="No depth bound: search to the fixpoint of a finite abstraction of the "
+            "state; no violation there is a proof for the seed's sessions (--depth unread).",
+        ),
+    ] = False,
     actions: Annotated[str, typer.Option(help="Comma-separated actions to interleave.")] = ",".join(
         ACTIONS
     ),
@@ -365,7 +373,17 @@ def explore_command(
     else:
         available = available_memory()
         memory_bound = None if available is None else int(available * DEFAULT_MEMORY_SHARE)
+    if fixpoint:
+        if random_walk or vary is not None:
+            raise UsageError("--fixpoint searches every interleaving: not with --random or --vary")
+        if seed_scenario.settings.tick_jitter_ms is not None:
+            raise UsageError(
+                f"{scenario_file or 'the seed'}: [settings] tick_jitter_ms draws each firing's "
+                "lateness by its number, which grows without bound: --fixpoint needs a uniform "
+                "lateness (tick_late_ms), or search with --depth"
+            )
     config = ExploreConfig(
+        fixpoint=fixpoint,
         depth=depth,
         actions=_parse_actions(actions),
         advance_ms=advance_ms,

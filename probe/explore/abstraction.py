@@ -108,7 +108,7 @@ class Abstraction:
         self._keys: dict[tuple[str, int], str] = {}
         self._memo: dict[
             tuple[object, ...],
-            tuple[list[int], list[bool], CheckerKeyLike, frozenset[str] | None],
+            tuple[list[tuple[int, str]], list[bool], CheckerKeyLike, frozenset[str] | None],
         ] = {}
 
     def _key_of(self, ref: str, generation: int) -> str:
@@ -128,7 +128,6 @@ class Abstraction:
         k: Sequence[Any] = key
         n: int = k[0]
         record_gen: dict[str, int] = {}
-        quiet: list[int] = []
         keep_throttle = self.keep_throttle
         i = 1
         for _ in range(n):
@@ -140,8 +139,7 @@ class Abstraction:
             cap = caps.record
             if k[i + 4] < -cap:
                 if k[i + 1] == "idle" and depth <= 0:
-                    quiet.append(i)  # the prune's TTL may still matter: see below
-                    cap = caps.idle
+                    cap = caps.idle  # the prune's TTL
                     if k[i + 4] < -cap:
                         out[i + 4] = -cap
                 else:
@@ -173,22 +171,13 @@ class Abstraction:
         coordinator: frozenset[str] = k[i]
         count = k[i + 2]
         waiters_at = i + 3
-        if quiet:
-            # The prune reads a quiet record's age against its TTL, and forgetting the record
-            # is seen only by a request it holds (a new record restarts its generation at 0):
-            # with none held, its age is one class past the record cap.
-            holding = {ref for ref, _ in checker}
-            holding.update(k[waiters_at + 11 * w + 1] for w in range(count))
-            for at in quiet:
-                if k[at] not in holding:
-                    out[at + 4] = -caps.record
         if not count and not checker:
             return tuple(out), checker
         # The generations' classes depend on these alone: memoized (few distinct per search).
         memo_key = (
             checker,
             tuple(record_gen.items()),
-            tuple(k[waiters_at + 11 * w + 1 : waiters_at + 11 * w + 4 : 2] for w in range(count)),
+            tuple(k[waiters_at + 11 * w + 1 : waiters_at + 11 * w + 9 : 2] for w in range(count)),
         )
         found = self._memo.get(memo_key)
         if found is None:
@@ -197,7 +186,7 @@ class Abstraction:
             )
         waiter_labels, ageless, checker_abs, coordinator_abs = found
         for w in range(count):
-            out[waiters_at + 3] = waiter_labels[w]
+            out[waiters_at + 3], out[waiters_at + 8] = waiter_labels[w]
             if ageless[w]:
                 out[waiters_at + 4] = None
             if k[waiters_at + 5] > QUEUE_CAP:
@@ -213,12 +202,12 @@ class Abstraction:
         record_gen: dict[str, int],
         waiters: tuple[Sequence[Any], ...],
         coordinator: frozenset[str],
-    ) -> tuple[list[int], list[bool], CheckerKeyLike, frozenset[str] | None]:
+    ) -> tuple[list[tuple[int, str]], list[bool], CheckerKeyLike, frozenset[str] | None]:
         """The waiters' generation classes and whether their age goes, the checker's key and
         the in-flight keys, mapped."""
         # Every generation a request of each ref holds: the waiters' and the open checks'.
         held: dict[str, set[int]] = {}
-        for ref, g in waiters:
+        for ref, g, _depth, _key in waiters:
             held.setdefault(ref, set()).add(g)
         for ref, identities in checker:
             for ident in identities:
@@ -232,13 +221,18 @@ class Abstraction:
         if coordinator and self.keyed_by_generation:
             mapped = frozenset(self._map_key(c, labels) for c in coordinator)
         return (
-            [labels[ref][g] if ref in labels else g for ref, g in waiters],
-            [ref in labels for ref, _ in waiters],
+            [
+                (labels[ref][g], self._map_key(key, labels)) if ref in labels else (g, key)
+                for ref, g, _depth, key in waiters
+            ],
+            [ref in labels for ref, *_ in waiters],
             self._checker(checker, labels) if checker else checker,
             mapped,
         )
 
     def _map_key(self, k: str, labels: dict[str, dict[int, int]]) -> str:
+        if not self.keyed_by_generation:
+            return k
         for ref, mapping in labels.items():
             for generation, label in mapping.items():
                 if self._key_of(ref, generation) == k:

@@ -213,5 +213,6 @@ def _run(
         peak_memory=peak,
         fixpoint=fixpoint and closed,
         verified=fixpoint and closed and not found,
+        sessions=search.sessions,
     )
 

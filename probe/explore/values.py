@@ -104,6 +104,7 @@ class ExploreResult:
     # A fixpoint search: whether it reached the fixpoint (every abstract state expanded).
     fixpoint: bool = False
     verified: bool = False
+    sessions: int = 0  # the seed's (what a verified answer is about)
 
     @property
     def violated(self) -> frozenset[str]:
