@@ -15,12 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import probe.explore.abstraction as abstraction
+from probe.explore.liveness import find_starvation, needs_recovery
 from probe.explore.search import explore
 from probe.explore.steps import step_plan
 from probe.explore.values import ISSUE_SEED, ExploreConfig
 from probe.invariants import OBSERVED_EVENTS, InvariantChecker
 from probe.model.world import World, WorldState
-from probe.scenario.values import Scenario, SessionSeed, Settings
+from probe.scenario.values import Scenario, SessionSeed, Settings, Tick
 from probe.strategies import REGISTRY, AtVersion, DedupStrategy
 from tests.test_invariants import OneKey
 
@@ -231,9 +232,9 @@ def test_the_fixpoint_verifies_and_says_so() -> None:
 
 
 def test_the_fixpoint_keeps_the_shortest_phantom() -> None:
-    result = explore(
-        ISSUE_SEED, REGISTRY["buggy"], ExploreConfig(fixpoint=True, max_states=200_000)
-    )
+    config = ExploreConfig(fixpoint=True, actions=("tick", "bump"))
+    result = explore(ISSUE_SEED, REGISTRY["buggy"], config)
+    assert result.fixpoint
     phantom = {c.invariant: c for c in result.counterexamples}["phantom-request"]
     assert len(phantom.trace) == 3
     assert not result.verified
@@ -256,3 +257,49 @@ def test_a_fixpoint_counterexample_replays_concretely() -> None:
             if checker.open_requests and not world.in_flight():
                 found += checker.finish(settled=True, step=number)
         assert (c.invariant, len(c.trace)) in {(v.invariant, v.step) for v in found}
+
+
+SYM2 = replace(
+    ISSUE_SEED,
+    sessions=(ISSUE_SEED.sessions[0], replace(ISSUE_SEED.sessions[0], ref="agent:main:b")),
+)
+
+
+@pytest.mark.parametrize("design", ["fixed", "buggy"])
+def test_symmetry_reads_the_abstract_key(design: str) -> None:
+    """Mirror sessions with waiters: the abstract key keeps the layout Fingerprints reads."""
+    config = ExploreConfig(depth=5, actions=("tick", "bump", "release"))
+    concrete = lengths(SYM2, REGISTRY[design], config)
+    abstract = explore(SYM2, REGISTRY[design], replace(config, abstract=True))
+    assert abstract.symmetry
+    assert {c.invariant: len(c.trace) for c in abstract.counterexamples} == concrete
+
+
+def test_a_planted_starvation_cycle_is_found() -> None:
+    """One key for every session: b's asks are absorbed while a's recovery is held forever."""
+    result = find_starvation(SYM2, OneKey(), ExploreConfig(actions=("tick",)))
+    assert result.complete
+    starved = {lasso.session: lasso for lasso in result.lassos}
+    assert set(starved) == {"agent:main:b"}
+    lasso = starved["agent:main:b"]
+    assert lasso.loop and all(isinstance(s, Tick) for s in lasso.loop)
+    # Replayed concretely, the prefix then the loop: b is asked for once at most, then never.
+    world = World(SYM2, OneKey())
+    for number, step in enumerate(lasso.unrolled(20), 1):
+        world.apply(number, step)
+    asked = [e for e in world.bus.events if e.type == "session.recovery.requested"]
+    assert [e.ref for e in asked] == ["agent:main:direct"]
+    assert needs_recovery(world, "agent:main:b")
+
+
+def test_no_starvation_where_every_session_gets_its_own_recovery() -> None:
+    for design in ("fixed", "buggy"):
+        result = find_starvation(SYM2, REGISTRY[design], ExploreConfig(actions=("tick",)))
+        assert result.complete and not result.lassos
+
+
+def test_a_cycle_without_a_heartbeat_is_no_execution() -> None:
+    """Bumps while time stands still cycle in the abstract graph (queues saturate) but are
+    not an execution under the heartbeat's fairness: no lasso from them alone."""
+    result = find_starvation(SYM2, REGISTRY["fixed"], ExploreConfig(actions=("bump",)))
+    assert result.complete and not result.lassos

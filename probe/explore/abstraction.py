@@ -14,12 +14,17 @@ class behave alike for every property, step for step. The argument, part by part
   d = record - g where d is 0 or 1, and any larger distance (which can only grow, so is
   never 0 or 1 again) by its rank among the distinct larger distances of that ref: the
   equalities between requests survive, the values go. With no record (pruned, or not yet
-  made) the generations stay as they are: a new record starts again at 0.
+  made), or a request newer than its record, the generations stay as they are: a new
+  record starts again at 0. The one gap: a record pruned while a request of it is held
+  (30 minutes idle and empty with a recovery pending) restarts at 0 and can reach that
+  request's generation again, after as many touches as its absolute value, which the
+  distance no longer says (the fourth approximation; this mode found such a path).
 - Ages and time offsets (record activity, tool start, progress, as offsets from now).
   Each decision compares an age with a threshold (warn, abort, the stale-progress reclaim,
-  the 15-minute tool floor, the 30-minute prune TTL, the late-tick limits) and an age only
-  grows until it is reset. Past `cap` (the largest threshold plus the most a late tick can
-  shift an observation), every comparison is decided and stays so: ages past it are one.
+  the 15-minute tool floor, the 30-minute prune TTL) and an age only grows until it is
+  reset. Past its clock's cap (see Caps: the largest threshold that clock meets, plus the
+  most a late tick can shift an observation), every comparison is decided and stays so:
+  ages past it are one class.
 - The throttle's back-off (last stuck / long-running warning age). It gates only the
   attention events, which a search does not observe, except where a throttled
   session.stuck stops the request (before switch recover-when-throttled, F06). With F06
@@ -28,10 +33,16 @@ class behave alike for every property, step for step. The argument, part by part
   this abstraction approximates. The soundness test measures it against the concrete search.
 - Queue depths, of records and requests: compared with 0, less one from switch
   queued-backlog (F16), and stepped by one. Depths from `QUEUE_CAP` up are one: a queue
-  that deep needs more steps to empty than the searched paths give it (the second
-  approximation, measured by the same test).
+  that deep needs more steps to empty than a short path gives it. A saturated counter that
+  steps down is no bisimulation (3 and 4 differ after three releases): this is the second
+  approximation, and tests/test_explore_fixpoint.py shows it is the only one its
+  stability check finds on its seeds.
 - Request ages (ageMs) are read only as part of a request's identity (the checker pairs a
-  completed event with its requested one by equality): saturated like ages.
+  completed event with its requested one by equality). They are kept, saturated past the
+  record cap: a later request can meet an earlier one's identity exactly (found by this
+  mode: after a prune the new record's generation restarts and can reach the held
+  request's again), so they are not dropped; two ages both past the cap are one class,
+  the third approximation.
 - The heartbeat's own offsets (next firing from now, since the last) are bounded already;
   its firing number is in the key only with tick_jitter_ms, whose draws depend on it: a
   seed with jitter has no finite abstraction here, and the fixpoint mode refuses it.
@@ -177,7 +188,10 @@ class Abstraction:
         memo_key = (
             checker,
             tuple(record_gen.items()),
-            tuple(k[waiters_at + 11 * w + 1 : waiters_at + 11 * w + 9 : 2] for w in range(count)),
+            tuple(
+                (k[at + 1], k[at + 3], k[at + 8])
+                for at in range(waiters_at, waiters_at + 11 * count, 11)
+            ),
         )
         found = self._memo.get(memo_key)
         if found is None:
@@ -187,8 +201,8 @@ class Abstraction:
         waiter_labels, ageless, checker_abs, coordinator_abs = found
         for w in range(count):
             out[waiters_at + 3], out[waiters_at + 8] = waiter_labels[w]
-            if ageless[w]:
-                out[waiters_at + 4] = None
+            if ageless[w] and k[waiters_at + 4] > caps.record:
+                out[waiters_at + 4] = caps.record
             if k[waiters_at + 5] > QUEUE_CAP:
                 out[waiters_at + 5] = QUEUE_CAP
             waiters_at += 11
@@ -207,7 +221,7 @@ class Abstraction:
         the in-flight keys, mapped."""
         # Every generation a request of each ref holds: the waiters' and the open checks'.
         held: dict[str, set[int]] = {}
-        for ref, g, _depth, _key in waiters:
+        for ref, g, _key in waiters:
             held.setdefault(ref, set()).add(g)
         for ref, identities in checker:
             for ident in identities:
@@ -223,7 +237,7 @@ class Abstraction:
         return (
             [
                 (labels[ref][g], self._map_key(key, labels)) if ref in labels else (g, key)
-                for ref, g, _depth, key in waiters
+                for ref, g, key in waiters
             ],
             [ref in labels for ref, *_ in waiters],
             self._checker(checker, labels) if checker else checker,
@@ -242,6 +256,7 @@ class Abstraction:
     def _checker(
         self, checker: CheckerKeyLike, labels: dict[str, dict[int, int]]
     ) -> CheckerKeyLike:
+        record_cap = self.caps.record
         items = []
         for ref, identities in checker:
             mapping = labels.get(ref)
@@ -249,12 +264,14 @@ class Abstraction:
                 items.append((ref, identities))
                 continue
             abstract = []
-            for r, state, generation, _age, depth in identities:
+            for r, state, generation, age, depth in identities:
                 if isinstance(generation, int):
                     generation = mapping.get(generation, generation)
+                if isinstance(age, int) and age > record_cap:
+                    age = record_cap
                 if isinstance(depth, int) and depth > QUEUE_CAP:
                     depth = QUEUE_CAP
-                abstract.append((r, state, generation, None, depth))
+                abstract.append((r, state, generation, age, depth))
             if len(abstract) > 1:
                 abstract.sort(key=repr)
             items.append((ref, tuple(abstract)))
