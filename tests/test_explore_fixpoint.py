@@ -169,7 +169,39 @@ def unstable_classes(
 
 
 # Seeds on which a search must meet every part of the abstraction within a few steps.
+# A processing session whose run honours its abort: outcomes land on moved generations.
+HONOURED = replace(
+    ISSUE_SEED,
+    name="honoured abort",
+    sessions=(
+        SessionSeed(
+            "agent:main:a",
+            "processing",
+            queue_depth=1,
+            owner="embedded_run",
+            abort="honoured",
+            progress_age_ms=400_000,
+        ),
+    ),
+)
+# A processing session with two queued turns behind a run that ignores its abort.
+IGNORED = replace(
+    ISSUE_SEED,
+    name="ignored abort, processing",
+    sessions=(
+        SessionSeed(
+            "agent:main:a",
+            "processing",
+            queue_depth=2,
+            owner="embedded_run",
+            work="embedded_run",
+            progress_age_ms=290_000,
+        ),
+    ),
+)
 PINNED_SEEDS = [
+    (HONOURED, "fixed", 5, 450_000),
+    (IGNORED, "buggy", 5, 450_000),
     (ISSUE_SEED, "buggy", 6, None),
     (ISSUE_SEED, "fixed", 6, 600_000),
     (replace(ISSUE_SEED, settings=Settings()), "buggy", 6, 450_000),
@@ -192,7 +224,7 @@ def test_the_issue_seeds_classes_are_stable(
 
 
 UNSOUND = {
-    # Generations' equalities forgotten: a stale request looks current.
+    # Generations' equalities forgotten: every request looks current.
     "generations": ("_labels", lambda gens, record: dict.fromkeys(gens, 0)),
     # Ages cut below the abort threshold: an abort-eligible run looks like a younger one.
     "ages": ("caps_of", lambda s, b: abstraction.Caps(200_000, 200_000, 200_000, 200_000)),
@@ -224,10 +256,8 @@ def test_the_fixpoint_verifies_and_says_so() -> None:
     assert result.fixpoint and result.verified
     assert result.bound_hit is None and not result.counterexamples
     assert result.per_depth[-1] == 0  # the last layer added nothing
-    # A bounded search as deep finds nothing the fixpoint did not cover.
-    bounded = explore(
-        ISSUE_SEED, REGISTRY["fixed"], replace(config, fixpoint=False, depth=result.depth)
-    )
+    # A bounded search says it is one, and finds nothing either.
+    bounded = explore(ISSUE_SEED, REGISTRY["fixed"], replace(config, fixpoint=False, depth=8))
     assert not bounded.counterexamples and not bounded.fixpoint and not bounded.verified
 
 

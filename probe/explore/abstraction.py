@@ -28,9 +28,10 @@ class behave alike for every property, step for step. The argument, part by part
 - The throttle's back-off (last stuck / long-running warning age). It gates only the
   attention events, which a search does not observe, except where a throttled
   session.stuck stops the request (before switch recover-when-throttled, F06). With F06
-  on it is dropped. Without F06 it is kept while both it and the age are under the cap, and
-  saturated past it: there the back-off (next warning at twice the last) is the one part
-  this abstraction approximates. The soundness test measures it against the concrete search.
+  on it is dropped. Without F06 the last warning age L is kept while under the record cap,
+  and the record's age then up to the back-off's threshold max(L + warn, 2L): exact. Past
+  the cap L saturates: there the back-off (next warning at twice the last, without end)
+  is approximated; it takes a stuck session left alone past the abort threshold.
 - Queue depths, of records and requests: compared with 0, less one from switch
   queued-backlog (F16), and stepped by one. Depths from `QUEUE_CAP` up are one: a queue
   that deep needs more steps to empty than a short path gives it. A saturated counter that
@@ -87,9 +88,13 @@ class Caps(NamedTuple):
     tool: int
 
 
-def caps_of(settings: Settings, behaviour: Behaviour) -> Caps:
+def _margin(settings: Settings) -> int:
     late = settings.tick_late_ms + (settings.tick_jitter_ms or (0, 0))[1]
-    margin = settings.heartbeat_ms + late + BUILD_HEARTBEAT_MS
+    return settings.heartbeat_ms + late + BUILD_HEARTBEAT_MS
+
+
+def caps_of(settings: Settings, behaviour: Behaviour) -> Caps:
+    margin = _margin(settings)
     warn, abort = settings.effective_warn_ms, settings.abort_ms
     floor = BLOCKED_TOOL_ABORT_FLOOR_MS if behaviour.blocked_tool_floor else 0
     record = max(warn, abort) + margin
@@ -109,6 +114,8 @@ class Abstraction:
 
     def __init__(self, settings: Settings, strategy: DedupStrategy, behaviour: Behaviour) -> None:
         self.caps = caps_of(settings, behaviour)
+        self.warn = settings.effective_warn_ms
+        self.margin = _margin(settings)
         self.strategy = strategy
         self.keep_throttle = not behaviour.recover_when_throttled
         # Whether the strategy's in-flight key holds the generation (the buggy design).
@@ -147,22 +154,21 @@ class Abstraction:
             depth = k[i + 3]
             if depth > QUEUE_CAP:
                 out[i + 3] = QUEUE_CAP
-            cap = caps.record
-            if k[i + 4] < -cap:
-                if k[i + 1] == "idle" and depth <= 0:
-                    cap = caps.idle  # the prune's TTL
-                    if k[i + 4] < -cap:
-                        out[i + 4] = -cap
-                else:
-                    out[i + 4] = -cap
+            cap = caps.idle if k[i + 1] == "idle" and depth <= 0 else caps.record
             if not keep_throttle:
                 out[i + 5] = out[i + 6] = None
             else:
-                stuck, long_running = k[i + 5], k[i + 6]
-                if stuck is not None and stuck > cap:
-                    out[i + 5] = cap
-                if long_running is not None and long_running > cap:
-                    out[i + 6] = cap
+                # The back-off compares the age with max(last + warn, 2 * last): exact while
+                # the last warning age is under the cap, the age kept up to that threshold.
+                for at in (i + 5, i + 6):
+                    last = k[at]
+                    if last is not None:
+                        if last > caps.record:
+                            out[at] = caps.record
+                        else:
+                            cap = max(cap, max(last + self.warn, 2 * last) + self.margin)
+            if k[i + 4] < -cap:
+                out[i + 4] = -cap
             i += RECORD_KEY_WIDTH
         count: int = k[i + 1]
         i += 2
