@@ -8,7 +8,9 @@ that ages cross the caps within a few steps). A deliberately unsound abstraction
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,8 +23,10 @@ from probe.explore.steps import step_plan
 from probe.explore.values import ISSUE_SEED, ExploreConfig
 from probe.invariants import OBSERVED_EVENTS, InvariantChecker
 from probe.model.world import World, WorldState
+from probe.scenario.dump import dump_scenario
 from probe.scenario.values import Scenario, SessionSeed, Settings, Tick
 from probe.strategies import REGISTRY, AtVersion, DedupStrategy
+from tests.helpers import invoke
 from tests.test_invariants import OneKey
 
 VERSIONS = ("2026.5.31-beta.1", "2026.7.2-beta.5", "2026.8.1", "2026.9.6")
@@ -333,3 +337,61 @@ def test_a_cycle_without_a_heartbeat_is_no_execution() -> None:
     not an execution under the heartbeat's fairness: no lasso from them alone."""
     result = find_starvation(SYM2, REGISTRY["fixed"], ExploreConfig(actions=("bump",)))
     assert result.complete and not result.lassos
+
+
+def test_cli_says_verified_at_the_fixpoint_and_bounded_otherwise() -> None:
+    args = ["explore", "--strategy", "fixed", "--actions", "tick,bump,release", "--no-write"]
+    code, out, _ = invoke(*args, "--fixpoint")
+    assert code == 0 and "to a fixpoint (abstract states)" in out
+    assert "verified: no interleaving of this session under tick,bump,release" in out
+    code, out, _ = invoke(*args, "--depth", "3")
+    assert code == 0 and "a bounded proof" in out and "verified" not in out
+    code, out, _ = invoke(*args, "--fixpoint", "-f", "json")
+    doc = json.loads(out)
+    assert doc["depth_bound"] is None and doc["fixpoint_mode"]
+    assert doc["strategies"]["fixed"]["fixpoint"] and doc["strategies"]["fixed"]["verified"]
+
+
+def test_cli_liveness_reads_every_session_is_asked_for() -> None:
+    code, out, _ = invoke(
+        "explore",
+        "--strategy",
+        "fixed",
+        "--actions",
+        "tick",
+        "--no-write",
+        "--fixpoint",
+        "--liveness",
+    )
+    assert code == 0 and "every session that needs recovery is eventually asked for" in out
+
+
+def test_a_lasso_renders_its_loop_and_says_it_repeats() -> None:
+    from probe.report.explore_report import render_lassos
+
+    found = find_starvation(SYM2, OneKey(), ExploreConfig(actions=("tick",)))
+    text = render_lassos("one-key", found.lassos, found.states, found.complete)
+    assert "starves agent:main:b" in text and "(loop)" in text
+    assert text.rstrip().endswith("the loop repeats forever")
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--liveness"], "--liveness needs --fixpoint"),
+        (["--fixpoint", "--random"], "not with --random"),
+    ],
+)
+def test_cli_fixpoint_misuse_exits_2(extra: list[str], says: str) -> None:
+    code, _, err = invoke("explore", "--no-write", *extra)
+    assert code == 2 and says in err
+
+
+def test_cli_refuses_a_fixpoint_over_jitter(tmp_path: Path) -> None:
+    seed = tmp_path / "jitter.toml"
+    seed.write_text(
+        dump_scenario(replace(ISSUE_SEED, settings=Settings(tick_jitter_ms=(0, 500)))),
+        encoding="utf-8",
+    )
+    code, out, err = invoke("explore", str(seed), "--fixpoint", "--no-write")
+    assert code == 2 and "tick_jitter_ms" in err and str(seed) in err and not out

@@ -13,7 +13,10 @@ from probe.report.timing import seconds
 from probe.scenario.dump import step_table
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from probe.engines.confirm import Confirmation
+    from probe.explore.liveness import Lasso
     from probe.explore.values import Counterexample, ExploreConfig, ExploreResult
     from probe.scenario.values import Step
 
@@ -214,6 +217,31 @@ def trace_lines(example: Counterexample) -> list[str]:
         extra = ", ".join(f"{k} = {json.dumps(v)}" for k, v in table.items() if k != "do")
         lines.append(f"    {i}. {table['do']}" + (f" ({extra})" if extra else ""))
     return lines
+
+
+def render_lassos(strategy: str, lassos: Sequence[Lasso], states: int, complete: bool) -> str:
+    """Liveness: each starved session's lasso, the loop written out three times."""
+    head = f"{strategy}: liveness over {states:,} abstract states"
+    if not complete:
+        head += " (graph cut at its state bound: a partial answer)"
+    lines = [head]
+    if not lassos:
+        lines.append(
+            "  every session that needs recovery is eventually asked for (weak fairness of "
+            "the heartbeat)"
+        )
+    for lasso in lassos:
+        lines.append(
+            f"  starves {lasso.session}: needs recovery forever and is never asked for; "
+            f"{len(lasso.prefix)} step(s), then a loop of {len(lasso.loop)}:"
+        )
+        for i, step in enumerate(lasso.unrolled(3), start=1):
+            table = step_table(step)
+            extra = ", ".join(f"{k} = {json.dumps(v)}" for k, v in table.items() if k != "do")
+            mark = "" if i <= len(lasso.prefix) else "  (loop)"
+            lines.append(f"    {i}. {table['do']}" + (f" ({extra})" if extra else "") + mark)
+        lines.append("    ... the loop repeats forever")
+    return "\n".join(lines) + "\n"
 
 
 def confirmation_lines(written: Written) -> list[str]:
