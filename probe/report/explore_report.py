@@ -327,7 +327,7 @@ def render_explore_table(
                 f"  no violation in {r.states_expanded} random walk(s) of depth {config.depth} "
                 f"(seed {walks[0]}): not a proof, deeper or other walks may find one"
             )
-        if config.fixpoint and walks is None:
+        elif config.fixpoint:
             lines.append("  " + fixpoint_line(r, config))
         elif not r.counterexamples:
             if r.bound_hit:
