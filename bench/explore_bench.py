@@ -1,6 +1,6 @@
 """Figures for `probe explore`, measured side by side in one run.
 
-    python bench/explore_bench.py [--max-depth 12] [--runs 5] [--only 2,3,5]
+    python bench/explore_bench.py [--max-depth 12] [--runs 5] [--only 2,3,5] [--fixpoint-budget 60]
 
 1. the buggy phantom counterexample: search time in process, and the whole command against
    `python -c "import typer, rich"` (interleaved, median of per-pair ratios);
@@ -16,6 +16,10 @@
    (commit --before, checked out into a temporary folder): distinct states/s, time;
 8. issue 13: three interchangeable sessions, all actions, depth 10 (or --budget): one and two
    workers.
+9. issue 22: to the fixpoint (--fixpoint) against the bounded search before it (--depth 12),
+   side by side: two interchangeable sessions, all six actions, fixed and
+   model:fixed@2026.9.6 (--fixpoint-budget s, 1G); three (--fixpoint-budget3 s, 4G); and
+   the issue's seed with buggy (the shortest phantom's length).
 Sections 6-8 run `probe explore -f json` in a fresh process each (so each peak memory is
 its own), one after another, never two at once.
 """
@@ -288,6 +292,32 @@ def throughput(folder: Path) -> None:
             print(_row(f"{label} [{round_}]", doc, took))
 
 
+def fixpoint_figures(budget: float, budget3: float, folder: Path) -> None:
+    print("9. issue 22: to the fixpoint against the bounded search, one worker")
+    rows = [
+        ("sym2", SYM2, ["--strategy", "fixed"], budget, "1G"),
+        ("sym2", SYM2, ["--engine", "model:fixed@2026.9.6"], budget, "1G"),
+        ("sym3", SYM3, ["--strategy", "fixed"], budget3, "4G"),
+    ]
+    for name, scenario, who, limit, memory in rows:
+        seed = seed_file(folder, name, scenario)
+        base = ["explore", str(seed), "-f", "json", "--no-write", *who, "--workers", "1",
+                "--time-limit", str(limit), "--max-memory", memory]
+        print(f"   {scenario.name}, {' '.join(who)}, all six actions, {limit:.0f} s, {memory}")
+        for label, extra in (("bounded, --depth 12", ["--depth", "12"]),
+                             ("--fixpoint", ["--fixpoint"])):
+            doc, took = search([*base, *extra])
+            print(_row(label, doc, took))
+            if extra == ["--fixpoint"]:
+                print(f"      fixpoint reached: {doc['fixpoint']}, verified: {doc['verified']}; "
+                      f"per depth (last 5): {doc['per_depth'][-5:]}")
+    result, seconds = timed(explore, ISSUE_SEED, REGISTRY["buggy"],
+                            ExploreConfig(fixpoint=True, max_states=1_000_000))
+    lengths = {c.invariant: len(c.trace) for c in result.counterexamples}
+    print(f"   issue seed, buggy, --fixpoint: {lengths} (fixpoint {result.fixpoint}, "
+          f"{result.distinct_states:,} abstract states, {seconds:.1f} s)")
+
+
 def three_sessions(budget: float, folder: Path) -> None:
     print(f"8. three interchangeable sessions, fixed, all actions, depth 10, time limit "
           f"{budget:.0f} s, memory bound 1G")
@@ -307,7 +337,11 @@ def main() -> int:
     parser.add_argument("--dedup-depth", type=int, default=5)
     parser.add_argument("--budget", type=float, default=120.0,
                         help="time limit of each search in sections 6 and 8 (seconds)")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8",
+    parser.add_argument("--fixpoint-budget", type=float, default=60.0,
+                        help="time limit of section 9's two-session searches (seconds)")
+    parser.add_argument("--fixpoint-budget3", type=float, default=600.0,
+                        help="time limit of section 9's three-session searches (seconds)")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9",
                         help="comma-separated section numbers to run (default: all)")
     args = parser.parse_args()
     only = {int(part) for part in args.only.split(",") if part.strip()}
@@ -320,6 +354,7 @@ def main() -> int:
         6: lambda: two_all_actions(args.budget, folder),
         7: lambda: throughput(folder),
         8: lambda: three_sessions(args.budget, folder),
+        9: lambda: fixpoint_figures(args.fixpoint_budget, args.fixpoint_budget3, folder),
     }
     folder = Path(tempfile.mkdtemp(prefix="explore-bench-"))
     for number, section in sections.items():

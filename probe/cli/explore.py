@@ -246,6 +246,22 @@ def explore_command(
         ),
     ] = None,
     depth: Annotated[int, typer.Option(min=1, max=64, help="Steps per trace.")] = DEFAULT_DEPTH,
+    fixpoint: Annotated[
+        bool,
+        typer.Option(
+            "--fixpoint",
+            help="No depth bound: search to the fixpoint of a finite abstraction of the "
+            "state; no violation there is a proof for the seed's sessions (--depth unread).",
+        ),
+    ] = False,
+    liveness: Annotated[
+        bool,
+        typer.Option(
+            "--liveness",
+            help="With --fixpoint: also find sessions that need recovery forever and are "
+            "never asked for (cycles of the abstract graph with a heartbeat on them).",
+        ),
+    ] = False,
     actions: Annotated[str, typer.Option(help="Comma-separated actions to interleave.")] = ",".join(
         ACTIONS
     ),
@@ -365,7 +381,19 @@ def explore_command(
     else:
         available = available_memory()
         memory_bound = None if available is None else int(available * DEFAULT_MEMORY_SHARE)
+    if liveness and (not fixpoint or format != "table"):
+        raise UsageError("--liveness needs --fixpoint and the table format")
+    if fixpoint:
+        if random_walk or vary is not None:
+            raise UsageError("--fixpoint searches every interleaving: not with --random or --vary")
+        if seed_scenario.settings.tick_jitter_ms is not None:
+            raise UsageError(
+                f"{scenario_file or 'the seed'}: [settings] tick_jitter_ms draws each firing's "
+                "lateness by its number, which grows without bound: --fixpoint needs a uniform "
+                "lateness (tick_late_ms), or search with --depth"
+            )
     config = ExploreConfig(
+        fixpoint=fixpoint,
         depth=depth,
         actions=_parse_actions(actions),
         advance_ms=advance_ms,
@@ -405,19 +433,24 @@ def explore_command(
         outcomes[s.name] = StrategyOutcome(
             result, seconds, written, expected_violations(loaded, s.name)
         )
-    emit(
-        _render(
-            format,
-            outcomes,
-            config,
-            seed_scenario.name,
-            scenario_file,
-            started,
-            confirming=bool(builds),
-            walks=(seed, runs) if random_walk else None,
-        ),
-        output,
+    text = _render(
+        format,
+        outcomes,
+        config,
+        seed_scenario.name,
+        scenario_file,
+        started,
+        confirming=bool(builds),
+        walks=(seed, runs) if random_walk else None,
     )
+    if liveness:
+        from probe.explore.liveness import find_starvation
+        from probe.report.explore_report import render_lassos
+
+        for s in picked:
+            found = find_starvation(seed_scenario, s, config)
+            text += "\n" + render_lassos(s.name, found.lassos, found.states, found.complete)
+    emit(text, output)
     ok = all(o.passed for o in outcomes.values())
     raise typer.Exit(0 if ok else 1)
 

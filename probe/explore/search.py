@@ -6,6 +6,7 @@ Pure: no printing, no files, no wall clock. The caller passes `stop` (for a time
 
 from __future__ import annotations
 
+import itertools
 from array import array
 from collections.abc import Callable
 from dataclasses import replace
@@ -58,12 +59,14 @@ def _run(
     progress: Callable[[SearchProgress], None] | None,
     memory: Callable[[], int] | None,
 ) -> ExploreResult:
-    root_fp, _ = search.fingerprint(*_root_key(search))
+    search.world.restore(search.root[0])
+    root_fp, _ = search.fingerprint_of(search.world, search.root[1])
     seen: set[int] = {root_fp}
     found: dict[str, Counterexample] = {}
     expanded = transitions = reached = pruned = 0
     per_depth = [1]
     bound: str | None = None
+    closed = False
     dedup, max_states, max_memory = config.dedup, config.max_states, config.max_memory
     if max_memory is not None and config.keep_bytes > max_memory // 4:
         config = replace(config, keep_bytes=max_memory // 4)  # kept states stay a minor part
@@ -73,15 +76,17 @@ def _run(
     worker_coverage: dict[int, dict[str, int]] = {}
     masks: array[int] | None = None
     distinct = 1
-    for depth in range(1, config.depth + 1):
+    fixpoint = config.fixpoint
+    for depth in itertools.count(1) if fixpoint else range(1, config.depth + 1):
         layer = depth - 1
+        deeper = fixpoint or depth < config.depth  # whether this layer's states are expanded
         lo, hi = search.layers[layer], search.layers[layer + 1]
         # The new layer: parents, steps, and (reduction) the sleep set of each new state.
         new_parents, new_steps, new_masks = array("q"), array("H"), array("Q")
         # Keep the new layer's states if they are likely to fit (growth as the last layer's).
         growth = per_depth[-1] / per_depth[-2] if len(per_depth) > 1 else 16.0
         keep = (
-            depth < config.depth
+            deeper
             and not pools
             and (hi - lo) * growth * KEPT_STATE_BYTES <= config.keep_bytes
         )
@@ -152,7 +157,7 @@ def _run(
                         seen.add(fp)
                     distinct += 1
                     reached_now += 1
-                    if depth < config.depth:  # the deepest layer is counted, never expanded
+                    if deeper:  # the deepest layer is counted, never expanded
                         new_parents.append(parent)
                         if kept is not None:
                             assert chunk.states is not None
@@ -175,7 +180,10 @@ def _run(
             break
         reached = depth
         per_depth.append(reached_now)
-        if not reached_now or depth == config.depth:
+        if not reached_now:
+            closed = True  # nothing new: every reachable (abstract) state is expanded
+            break
+        if not deeper:
             break
         if search.reduction:
             new_masks = array("Q", (sleeping.get(fp, 0) for fp in layer_fps))
@@ -203,9 +211,8 @@ def _run(
         pruned=pruned,
         workers=config.workers if pools else 1,
         peak_memory=peak,
+        fixpoint=fixpoint and closed,
+        verified=fixpoint and closed and not found,
+        sessions=search.sessions,
     )
 
-
-def _root_key(search: SearchTree) -> tuple[tuple[object, ...], object]:
-    search.world.restore(search.root[0])
-    return search.world.state_key(), search.root[1].key()

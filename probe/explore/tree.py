@@ -6,6 +6,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
+from probe.explore.abstraction import Abstraction
 from probe.explore.fingerprints import Fingerprints
 from probe.explore.reduction import commute, session_of
 from probe.explore.steps import step_plan
@@ -68,6 +69,12 @@ class SearchTree:
         self.root = (self.world.snapshot(), InvariantChecker())
         self.plan = step_plan(scenario, config)
         self.fingerprint = Fingerprints(scenario, strategy, config.symmetry)
+        # The fixpoint mode fingerprints the abstract state (see probe.explore.abstraction).
+        self.abstraction = (
+            Abstraction(scenario.settings, strategy, base.behaviour)
+            if config.fixpoint or config.abstract
+            else None
+        )
         self.memory = memory
         refs = [s.ref for s in scenario.sessions]
         self.sessions = len(refs)
@@ -104,9 +111,7 @@ class SearchTree:
             return
         parents, steps, plan, replayer = self.parents, self.steps, self.plan, self.replayer
         child = lo
-        for parent, snapshot, checker in self.states(
-            layer - 1, parents[lo], parents[hi - 1] + 1
-        ):
+        for parent, snapshot, checker in self.states(layer - 1, parents[lo], parents[hi - 1] + 1):
             while child < hi and parents[child] == parent:
                 replayer.restore(snapshot)
                 replayer.apply(layer, plan[steps[child]][0])
@@ -125,6 +130,7 @@ class SearchTree:
         world, plan, local, fingerprint = self.world, self.plan, self.local, self.fingerprint
         reduction, sessions = self.reduction, self.sessions
         symmetric = fingerprint.active
+        abstraction = self.abstraction
         depth = layer + 1
         counts, fps, steps, child_masks = array("L"), array("Q"), array("H"), array("Q")
         made: list[tuple[WorldState, InvariantChecker]] | None = [] if keep else None
@@ -136,7 +142,7 @@ class SearchTree:
             if reduction and masks is not None and (mask := masks[index - lo]):
                 if symmetric:
                     # The sleep set, from canonical places back to this state's sessions.
-                    _, sigma = fingerprint(world.state_key(), node_checker.key())
+                    _, sigma = self.fingerprint_of(world, node_checker)
                     skip = sum(1 << i for i in range(sessions) if mask >> sigma[i] & 1)
                 else:
                     skip = mask
@@ -165,7 +171,10 @@ class SearchTree:
                 number = len(fps)
                 for v in found:
                     violations.append((number, v.invariant, v.message))
-                fp, sigma = fingerprint(world.state_key(), checker.key())
+                if abstraction is None:
+                    fp, sigma = fingerprint(world.state_key(), checker.key())
+                else:
+                    fp, sigma = fingerprint(*abstraction(world.state_key(), checker.key()))
                 fps.append(fp)
                 if made is not None:
                     made.append((world.snapshot(), checker))
@@ -191,6 +200,13 @@ class SearchTree:
             self.memory() if self.memory is not None else 0,
             made,
         )
+
+    def fingerprint_of(
+        self, world: World, checker: InvariantChecker
+    ) -> tuple[int, tuple[int, ...]]:
+        if self.abstraction is None:
+            return self.fingerprint(world.state_key(), checker.key())
+        return self.fingerprint(*self.abstraction(world.state_key(), checker.key()))
 
     def trace(self, parent: int, plan_index: int) -> tuple[Step, ...]:
         steps = [self.plan[plan_index][0]]

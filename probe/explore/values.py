@@ -67,6 +67,11 @@ class ExploreConfig:
     # rebuilding them from the tree when it expands them: faster, at about tree.KEPT_STATE_BYTES
     # a state. 0: always rebuild (the least memory a state can take).
     keep_bytes: int = 256 << 20
+    # Search to a fixpoint over the finite abstraction (probe.explore.abstraction): no depth
+    # bound (`depth` is then unread), the answer a proof modulo that abstraction.
+    fixpoint: bool = False
+    # Fingerprint the abstract state at a depth bound too (what the soundness test compares).
+    abstract: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +101,10 @@ class ExploreResult:
     workers: int = 1
     # Largest growth of the search processes' memory over the run (bytes; 0 unmeasured).
     peak_memory: int = 0
+    # A fixpoint search: whether it reached the fixpoint (every abstract state expanded).
+    fixpoint: bool = False
+    verified: bool = False
+    sessions: int = 0  # the seed's (what a verified answer is about)
 
     @property
     def violated(self) -> frozenset[str]:

@@ -13,7 +13,10 @@ from probe.report.timing import seconds
 from probe.scenario.dump import step_table
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from probe.engines.confirm import Confirmation
+    from probe.explore.liveness import Lasso
     from probe.explore.values import Counterexample, ExploreConfig, ExploreResult
     from probe.scenario.values import Step
 
@@ -216,6 +219,31 @@ def trace_lines(example: Counterexample) -> list[str]:
     return lines
 
 
+def render_lassos(strategy: str, lassos: Sequence[Lasso], states: int, complete: bool) -> str:
+    """Liveness: each starved session's lasso, the loop written out three times."""
+    head = f"{strategy}: liveness over {states:,} abstract states"
+    if not complete:
+        head += " (graph cut at its state bound: a partial answer)"
+    lines = [head]
+    if not lassos:
+        lines.append(
+            "  every session that needs recovery is eventually asked for (weak fairness of "
+            "the heartbeat)"
+        )
+    for lasso in lassos:
+        lines.append(
+            f"  starves {lasso.session}: needs recovery forever and is never asked for; "
+            f"{len(lasso.prefix)} step(s), then a loop of {len(lasso.loop)}:"
+        )
+        for i, step in enumerate(lasso.unrolled(3), start=1):
+            table = step_table(step)
+            extra = ", ".join(f"{k} = {json.dumps(v)}" for k, v in table.items() if k != "do")
+            mark = "" if i <= len(lasso.prefix) else "  (loop)"
+            lines.append(f"    {i}. {table['do']}" + (f" ({extra})" if extra else "") + mark)
+        lines.append("    ... the loop repeats forever")
+    return "\n".join(lines) + "\n"
+
+
 def confirmation_lines(written: Written) -> list[str]:
     if not written.confirmations:
         return []  # confirm.py pulls in the engine modules, slow to import
@@ -242,6 +270,26 @@ def confirmation_lines(written: Written) -> list[str]:
     return lines
 
 
+def fixpoint_line(r: ExploreResult, config: ExploreConfig) -> str:
+    """What a search to the fixpoint answers: a proof, a counterexample, or no fixpoint."""
+    sessions = "this session" if r.sessions == 1 else f"these {r.sessions} sessions"
+    from probe.invariants import INVARIANTS
+
+    graph = f"{r.distinct_states:,} abstract states, {r.transitions:,} transitions"
+    if r.verified:
+        return (
+            f"verified: no interleaving of {sessions} under {','.join(config.actions)} "
+            f"violates {', '.join(sorted(INVARIANTS))} ({graph}; a proof modulo the "
+            "abstraction, for this seed's sessions)"
+        )
+    if r.fixpoint:
+        return f"fixpoint reached at depth {r.depth} ({graph}): the violations below, no others"
+    return (
+        f"no fixpoint: stopped by {r.bound_hit} at depth {r.depth} ({graph}); "
+        "nothing is proved past the counterexamples shown"
+    )
+
+
 def render_explore_table(
     outcomes: Mapping[str, StrategyOutcome],
     config: ExploreConfig,
@@ -249,7 +297,8 @@ def render_explore_table(
     walks: tuple[int, int] | None = None,
 ) -> str:
     """`walks` is (seed, runs) in random mode, which samples: it never proves anything."""
-    lines = [f"explore {seed_name!r}: depth {config.depth}, actions {','.join(config.actions)}"]
+    bound = "to a fixpoint (abstract states)" if config.fixpoint else f"depth {config.depth}"
+    lines = [f"explore {seed_name!r}: {bound}, actions {','.join(config.actions)}"]
     if walks is not None:
         lines[0] += f"; random walks: seed {walks[0]}, {walks[1]} run(s) (a sample, not a proof)"
     for name, o in outcomes.items():
@@ -278,6 +327,8 @@ def render_explore_table(
                 f"  no violation in {r.states_expanded} random walk(s) of depth {config.depth} "
                 f"(seed {walks[0]}): not a proof, deeper or other walks may find one"
             )
+        elif config.fixpoint:
+            lines.append("  " + fixpoint_line(r, config))
         elif not r.counterexamples:
             if r.bound_hit:
                 lines.append(f"  no violation found up to depth {r.depth} (search stopped early)")
@@ -325,7 +376,8 @@ def render_explore_json(
 
     doc: dict[str, Any] = {
         "ok": all(o.ok for o in outcomes.values()),
-        "depth_bound": config.depth,
+        "depth_bound": None if config.fixpoint else config.depth,
+        "fixpoint_mode": config.fixpoint,
         "actions": list(config.actions),
         "mode": "exhaustive" if walks is None else "random",
         "strategies": {},
@@ -341,6 +393,8 @@ def render_explore_json(
             "transitions": r.transitions,
             "depth": r.depth,
             "per_depth": list(r.per_depth),
+            "fixpoint": r.fixpoint,
+            "verified": r.verified,
             "seconds": round(o.seconds, 6),
             "states_per_second": round(r.distinct_states / o.seconds, 1) if o.seconds > 0 else None,
             "bound_hit": r.bound_hit,

@@ -1,0 +1,307 @@
+"""A finite abstraction of the model's state, for searching to a fixpoint (no depth bound).
+
+The concrete state key (World.state_key) already holds times relative to now, yet it still
+holds values that grow without bound along a path. The abstract key replaces each by what
+the version's decisions can tell apart, keeping World.state_key's layout (so symmetry's
+Fingerprints reads it unchanged). Two states with one abstract key are taken as one: the
+search expands the first reached, so the abstraction is sound when every two states of a
+class behave alike for every property, step for step. The argument, part by part:
+
+- Generations. Every read of one is an equality between a record's generation and a
+  request's (`is_current`, the checker pairing requested and completed events, the buggy
+  design's in-flight key ref:generation), or `_still_current`'s record = request + 1. A
+  record's generation only grows. So a request's generation g is kept as its distance
+  d = record - g where d is 0 or 1, and any larger distance (which can only grow, so is
+  never 0 or 1 again) by its rank among the distinct larger distances of that ref: the
+  equalities between requests survive, the values go. With no record (pruned, or not yet
+  made), or a request newer than its record, the generations stay as they are: a new
+  record starts again at 0. The one gap: a record pruned while a request of it is held
+  (30 minutes idle and empty with a recovery pending) restarts at 0 and can reach that
+  request's generation again, after as many touches as its absolute value, which the
+  distance no longer says (the fourth approximation; this mode found such a path).
+- Ages and time offsets (record activity, tool start, progress, as offsets from now).
+  Each decision compares an age with a threshold (warn, abort, the stale-progress reclaim,
+  the 15-minute tool floor, the 30-minute prune TTL) and an age only grows until it is
+  reset. Past its clock's cap (see Caps: the largest threshold that clock meets, plus the
+  most a late tick can shift an observation), every comparison is decided and stays so:
+  ages past it are one class.
+- The throttle's back-off (last stuck / long-running warning age). It gates only the
+  attention events, which a search does not observe, except where a throttled
+  session.stuck stops the request (before switch recover-when-throttled, F06). With F06
+  on it is dropped. Without F06 the last warning age L is kept while under the record cap,
+  and the record's age then up to the back-off's threshold max(L + warn, 2L): exact. Past
+  the cap L saturates: there the back-off (next warning at twice the last, without end)
+  is approximated; it takes a stuck session left alone past the abort threshold.
+- Queue depths, of records and requests: compared with 0, less one from switch
+  queued-backlog (F16), and stepped by one. Depths from `QUEUE_CAP` up are one: a queue
+  that deep needs more steps to empty than a short path gives it. A saturated counter that
+  steps down is no bisimulation (3 and 4 differ after three releases): this is the second
+  approximation, and tests/test_explore_fixpoint.py shows it is the only one its
+  stability check finds on its seeds.
+- Request ages (ageMs) are read only as part of a request's identity (the checker pairs a
+  completed event with its requested one by equality). They are kept, saturated past the
+  record cap: a later request can meet an earlier one's identity exactly (found by this
+  mode: after a prune the new record's generation restarts and can reach the held
+  request's again), so they are not dropped; two ages both past the cap are one class,
+  the third approximation.
+- The heartbeat's own offsets (next firing from now, since the last) are bounded already;
+  its firing number is in the key only with tick_jitter_ms, whose draws depend on it: a
+  seed with jitter has no finite abstraction here, and the fixpoint mode refuses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from probe.model.behaviour import Behaviour
+from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS, RecoveryRequest
+from probe.model.runtime import DEFAULT_STALE_PROGRESS_ABORT_MS
+from probe.model.state import SESSION_STATE_TTL_MS
+from probe.model.world import BUILD_HEARTBEAT_MS, RECORD_KEY_WIDTH
+from probe.scenario.values import Settings
+from probe.strategies import DedupStrategy
+
+# What the checker's key is (probe.invariants.CheckerKey, or a monitor's).
+CheckerKeyLike = frozenset[tuple[str, tuple[tuple[object, ...], ...]]]
+
+# Depths from here up are one class (see the docstring: compared with 0 and 1 only).
+QUEUE_CAP = 3
+
+
+class Caps(NamedTuple):
+    """Per clock, the age past which every comparison a decision makes with it is decided.
+
+    `record`: the record's age (attention at warn, the embedded abort by record age, and a
+    request's ageMs); `idle`: the same for an idle record with an empty queue, which the
+    prune also compares with its 30-minute TTL (no other record can reach the prune
+    without a touch, which resets the age first: becoming idle, emptying the queue and every
+    applied outcome all touch it); `progress` and `tool`: the run's progress and tool ages
+    (stale at warn, the abort, the stale-progress reclaim; the tool floor with F08 only
+    while a tool call runs, which no step starts: `tool` is the progress cap then too).
+    Each plus the most a late tick shifts an observation (switch defer-late-tick).
+    """
+
+    record: int
+    idle: int
+    progress: int
+    tool: int
+
+
+def _margin(settings: Settings) -> int:
+    late = settings.tick_late_ms + (settings.tick_jitter_ms or (0, 0))[1]
+    return settings.heartbeat_ms + late + BUILD_HEARTBEAT_MS
+
+
+def caps_of(settings: Settings, behaviour: Behaviour) -> Caps:
+    margin = _margin(settings)
+    warn, abort = settings.effective_warn_ms, settings.abort_ms
+    floor = BLOCKED_TOOL_ABORT_FLOOR_MS if behaviour.blocked_tool_floor else 0
+    record = max(warn, abort) + margin
+    return Caps(
+        record,
+        max(record, SESSION_STATE_TTL_MS + margin),
+        max(warn, abort, DEFAULT_STALE_PROGRESS_ABORT_MS) + margin,
+        max(warn, abort, DEFAULT_STALE_PROGRESS_ABORT_MS, floor) + margin,
+    )
+
+
+class Abstraction:
+    """Maps (World.state_key(), checker key) to the abstract pair: see the module docstring.
+
+    Called once per transition of a fixpoint search: plain loops over the key's layout.
+    """
+
+    def __init__(self, settings: Settings, strategy: DedupStrategy, behaviour: Behaviour) -> None:
+        self.caps = caps_of(settings, behaviour)
+        self.warn = settings.effective_warn_ms
+        self.margin = _margin(settings)
+        self.strategy = strategy
+        self.keep_throttle = not behaviour.recover_when_throttled
+        # Whether the strategy's in-flight key holds the generation (the buggy design).
+        probe_ref = "agent:probe"
+        self.keyed_by_generation = strategy.key(
+            RecoveryRequest(probe_ref, "idle", 0, 0, 0)
+        ) != strategy.key(RecoveryRequest(probe_ref, "idle", 7, 0, 0))
+        self._keys: dict[tuple[str, int], str] = {}
+        self._memo: dict[
+            tuple[object, ...],
+            tuple[list[tuple[int, str]], list[bool], CheckerKeyLike, frozenset[str] | None],
+        ] = {}
+
+    def _key_of(self, ref: str, generation: int) -> str:
+        k = (ref, generation)
+        found = self._keys.get(k)
+        if found is None:
+            found = self._keys[k] = self.strategy.key(
+                RecoveryRequest(ref, "idle", generation, 0, 0)
+            )
+        return found
+
+    def __call__(
+        self, key: tuple[object, ...], checker: CheckerKeyLike
+    ) -> tuple[tuple[object, ...], CheckerKeyLike]:
+        caps = self.caps
+        out: list[Any] = list(key)
+        k: Sequence[Any] = key
+        n: int = k[0]
+        record_gen: dict[str, int] = {}
+        keep_throttle = self.keep_throttle
+        i = 1
+        for _ in range(n):
+            record_gen[k[i]] = k[i + 2]
+            out[i + 2] = 0  # a generation matters only against the requests' (below)
+            depth = k[i + 3]
+            if depth > QUEUE_CAP:
+                out[i + 3] = QUEUE_CAP
+            cap = caps.idle if k[i + 1] == "idle" and depth <= 0 else caps.record
+            if not keep_throttle:
+                out[i + 5] = out[i + 6] = None
+            else:
+                # The back-off compares the age with max(last + warn, 2 * last): exact while
+                # the last warning age is under the cap, the age kept up to that threshold.
+                for at in (i + 5, i + 6):
+                    last = k[at]
+                    if last is not None:
+                        if last > caps.record:
+                            out[at] = caps.record
+                        else:
+                            cap = max(cap, max(last + self.warn, 2 * last) + self.margin)
+            if k[i + 4] < -cap:
+                out[i + 4] = -cap
+            i += RECORD_KEY_WIDTH
+        count: int = k[i + 1]
+        i += 2
+        tool_cap, progress_cap = -caps.tool, -caps.progress
+        for _ in range(count):
+            started = k[i + 2]
+            if started is None:
+                if k[i + 4] < progress_cap:
+                    out[i + 4] = progress_cap
+            else:
+                if started < tool_cap:
+                    out[i + 2] = tool_cap
+                if k[i + 4] < tool_cap:
+                    out[i + 4] = tool_cap
+            i += 6
+        i += 1 + 2 * k[i]
+        coordinator: frozenset[str] = k[i]
+        count = k[i + 2]
+        waiters_at = i + 3
+        if not count and not checker:
+            return tuple(out), checker
+        # The generations' classes depend on these alone: memoized (few distinct per search).
+        memo_key = (
+            checker,
+            tuple(record_gen.items()),
+            tuple(
+                (k[at + 1], k[at + 3], k[at + 8])
+                for at in range(waiters_at, waiters_at + 11 * count, 11)
+            ),
+        )
+        found = self._memo.get(memo_key)
+        if found is None:
+            found = self._memo[memo_key] = self._generations(
+                checker, record_gen, memo_key[2], coordinator
+            )
+        waiter_labels, ageless, checker_abs, coordinator_abs = found
+        for w in range(count):
+            out[waiters_at + 3], out[waiters_at + 8] = waiter_labels[w]
+            if ageless[w] and k[waiters_at + 4] > caps.record:
+                out[waiters_at + 4] = caps.record
+            if k[waiters_at + 5] > QUEUE_CAP:
+                out[waiters_at + 5] = QUEUE_CAP
+            waiters_at += 11
+        if coordinator_abs is not None:
+            out[i] = coordinator_abs
+        return tuple(out), checker_abs
+
+    def _generations(
+        self,
+        checker: CheckerKeyLike,
+        record_gen: dict[str, int],
+        waiters: tuple[Sequence[Any], ...],
+        coordinator: frozenset[str],
+    ) -> tuple[list[tuple[int, str]], list[bool], CheckerKeyLike, frozenset[str] | None]:
+        """The waiters' generation classes and whether their age goes, the checker's key and
+        the in-flight keys, mapped."""
+        # Every generation a request of each ref holds: the waiters' and the open checks'.
+        held: dict[str, set[int]] = {}
+        for ref, g, _key in waiters:
+            held.setdefault(ref, set()).add(g)
+        for ref, identities in checker:
+            for ident in identities:
+                g = ident[2]
+                if isinstance(g, int):
+                    held.setdefault(ref, set()).add(g)
+        classes = {ref: _labels(gens, record_gen.get(ref)) for ref, gens in held.items()}
+        # A ref whose generations stay as they are keeps its requests' ages too.
+        labels = {ref: c for ref, c in classes.items() if c is not None}
+        mapped = None
+        if coordinator and self.keyed_by_generation:
+            mapped = frozenset(self._map_key(c, labels) for c in coordinator)
+        return (
+            [
+                (labels[ref][g], self._map_key(key, labels)) if ref in labels else (g, key)
+                for ref, g, key in waiters
+            ],
+            [ref in labels for ref, *_ in waiters],
+            self._checker(checker, labels) if checker else checker,
+            mapped,
+        )
+
+    def _map_key(self, k: str, labels: dict[str, dict[int, int]]) -> str:
+        if not self.keyed_by_generation:
+            return k
+        for ref, mapping in labels.items():
+            for generation, label in mapping.items():
+                if self._key_of(ref, generation) == k:
+                    return self._key_of(ref, label)
+        return k  # not a request's key this state holds: kept as it is (finer, so sound)
+
+    def _checker(
+        self, checker: CheckerKeyLike, labels: dict[str, dict[int, int]]
+    ) -> CheckerKeyLike:
+        record_cap = self.caps.record
+        items = []
+        for ref, identities in checker:
+            mapping = labels.get(ref)
+            if mapping is None:
+                items.append((ref, identities))
+                continue
+            abstract = []
+            for r, state, generation, age, depth in identities:
+                if isinstance(generation, int):
+                    generation = mapping.get(generation, generation)
+                if isinstance(age, int) and age > record_cap:
+                    age = record_cap
+                if isinstance(depth, int) and depth > QUEUE_CAP:
+                    depth = QUEUE_CAP
+                abstract.append((r, state, generation, age, depth))
+            if len(abstract) > 1:
+                abstract.sort(key=repr)
+            items.append((ref, tuple(abstract)))
+        return frozenset(items)
+
+
+def _labels(gens: set[int], record: int | None) -> dict[int, int] | None:
+    """Generation -> its class, or None where the values must stay as they are.
+
+    Distance d = record - g: d of 0 or 1 is kept (-d), a larger one by its rank among the
+    larger ones (-2 - rank): it only grows, so it is never 0 or 1 again. A negative one (a
+    request older than the record's last pruning: the new record restarted at 0) can still
+    be met, and with no record at all (pruned, or not made yet) a new one starts at 0 and
+    can meet any: those keep their values (None).
+    """
+    if record is None:
+        return None
+    if len(gens) == 1:
+        (g,) = gens
+        d = record - g
+        if d < 0:
+            return None
+        return {g: -d if d <= 1 else -2}
+    if any(g > record for g in gens):
+        return None
+    far = sorted({record - g for g in gens} - {0, 1})
+    return {g: -(record - g) if record - g <= 1 else -2 - far.index(record - g) for g in gens}
