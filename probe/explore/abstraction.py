@@ -95,7 +95,8 @@ def _margin(settings: Settings) -> int:
 
 def caps_of(settings: Settings, behaviour: Behaviour) -> Caps:
     margin = _margin(settings)
-    warn, abort = settings.effective_warn_ms, settings.abort_ms
+    warn = settings.effective_warn_ms
+    abort = settings.abort_threshold_ms(behaviour.abort_test_timing)  # the version's own rule
     floor = BLOCKED_TOOL_ABORT_FLOOR_MS if behaviour.blocked_tool_floor else 0
     record = max(warn, abort) + margin
     return Caps(
@@ -174,13 +175,14 @@ class Abstraction:
         i += 2
         tool_cap, progress_cap = -caps.tool, -caps.progress
         for _ in range(count):
-            started = k[i + 2]
-            if started is None:
+            # Run activity's tool calls: (marker id, start - now) pairs, empty with none.
+            tools: tuple[tuple[object, int], ...] = k[i + 2]
+            if not tools:
                 if k[i + 4] < progress_cap:
                     out[i + 4] = progress_cap
             else:
-                if started < tool_cap:
-                    out[i + 2] = tool_cap
+                if any(started < tool_cap for _, started in tools):
+                    out[i + 2] = tuple((t, max(started, tool_cap)) for t, started in tools)
                 if k[i + 4] < tool_cap:
                     out[i + 4] = tool_cap
             i += 6
