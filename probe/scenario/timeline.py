@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from probe.scenario.values import Advance, Scenario, Tick
+from probe.scenario.values import Advance, Scenario, Step, Tick
 
 # openclaw's own heartbeat interval (DIAGNOSTIC_HEARTBEAT_INTERVAL_MS): a firing is late by
 # how far it falls after the previous firing plus this, whatever interval the scenario drives.
@@ -41,15 +41,20 @@ class Timeline:
         return self.step_ms[step - 1] if step >= 1 else 0
 
 
-def timeline(scenario: Scenario) -> Timeline:
-    """Replay only the clock: a heartbeat every `heartbeat_ms` from 0, as the model fires them."""
-    interval = scenario.settings.heartbeat_ms
-    now = 0
-    next_due = interval
-    previous = 0
-    step_ms: list[int] = []
-    heartbeats: list[HeartbeatFiring] = []
-    for number, step in enumerate(scenario.steps, start=1):
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """Where the clock stands between steps: now, the next heartbeat due, the last one fired."""
+
+    now: int = 0
+    next_due: int = 0  # 0: the scenario's first interval
+    previous: int = 0
+
+    def step(
+        self, interval: int, number: int, step: Step
+    ) -> tuple[Clock, tuple[HeartbeatFiring, ...]]:
+        """The clock after 1-based step `number` and the heartbeats it fired: a cursor."""
+        now, previous = self.now, self.previous
+        next_due = self.next_due or interval
         match step:
             case Tick():
                 until = next_due
@@ -57,10 +62,22 @@ def timeline(scenario: Scenario) -> Timeline:
                 until = now + ms
             case _:
                 until = now
+        fired: list[HeartbeatFiring] = []
         while next_due <= until:
-            heartbeats.append(HeartbeatFiring(number, previous + BUILD_HEARTBEAT_MS, next_due))
+            fired.append(HeartbeatFiring(number, previous + BUILD_HEARTBEAT_MS, next_due))
             previous = next_due
             next_due += interval
-        now = until
-        step_ms.append(now)
+        return Clock(until, next_due, previous), tuple(fired)
+
+
+def timeline(scenario: Scenario) -> Timeline:
+    """Replay only the clock: a heartbeat every `heartbeat_ms` from 0, as the model fires them."""
+    interval = scenario.settings.heartbeat_ms
+    clock = Clock()
+    step_ms: list[int] = []
+    heartbeats: list[HeartbeatFiring] = []
+    for number, step in enumerate(scenario.steps, start=1):
+        clock, fired = clock.step(interval, number, step)
+        heartbeats.extend(fired)
+        step_ms.append(clock.now)
     return Timeline(tuple(step_ms), tuple(heartbeats))
