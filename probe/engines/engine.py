@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from probe.engines.base import CannotExpress, Engine, ModelEngine, Unexpressible
 from probe.errors import ProbeError
-from probe.invariants import InvariantChecker
 from probe.model.events import COMPLETED, REQUESTED, Event, FieldValue
 from probe.run import Run
 from probe.scenario.dump import step_table
@@ -110,9 +109,9 @@ def run_from_events(
     scenario: Scenario,
 ) -> Run:
     """A Run from a real build's event stream, judged by the same invariant checks."""
-    checker = InvariantChecker()
+    from probe.properties.judge import judge
+
     events: list[Event] = []
-    violations = []
     for seq, (data, step) in enumerate(zip(raw, steps, strict=True), start=1):
         fields: tuple[tuple[str, FieldValue], ...] = tuple(
             (k, v) for k, v in sorted(data.items()) if k not in ("type", "at_ms", "ref")
@@ -128,16 +127,15 @@ def run_from_events(
             generation=generation,
         )
         events.append(event)
-        violations.extend(checker.observe(event))
     settled = "pending" not in runtime_outcomes
-    violations.extend(checker.finish(settled=settled, step=len(scenario.steps)))
+    violations, absorbed = judge(scenario, events, settled=settled)
     return Run(
         strategy=strategy,
         engine=engine,
         events=tuple(events),
         runtime_outcomes=tuple(runtime_outcomes),
         violations=tuple(violations),
-        coordinator_absorbed=checker.coordinator_absorbed,
+        coordinator_absorbed=absorbed,
         drain=scenario.settings.drain,
     )
 
