@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from probe.properties.flags import Judging
     from probe.report.failures import Failure
     from probe.scenario.values import Scenario
     from probe.strategies import DedupStrategy
@@ -44,6 +45,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="with --probe-scenarios: also replay each scenario on this real build "
         "(openclaw@VERSION or the path of a build), judged by the expectations of its design; "
         "one Node process per build for the whole session (repeatable)",
+    )
+    group.addoption(
+        "--probe-invariant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --probe-scenarios: judge by this property only (repeatable; default: the "
+        "whole catalogue, `probe invariants` lists it)",
+    )
+    group.addoption(
+        "--probe-skip-invariant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --probe-scenarios: do not judge by this property (repeatable)",
+    )
+    group.addoption(
+        "--probe-plugin",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="with --probe-scenarios: register a property from module:attr (repeatable)",
     )
 
 
@@ -79,7 +102,7 @@ class ScenarioFile(pytest.File):
     """One scenario file: a bad one is a collection error with probe's own message."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from probe.errors import ScenarioError
+        from probe.errors import ProbeError, ScenarioError
         from probe.scenario.files import read_scenario
         from probe.strategies import REGISTRY, get_strategy
 
@@ -89,7 +112,13 @@ class ScenarioFile(pytest.File):
             else str(self.path)
         )
         try:
-            scenario = read_scenario(self.path, REGISTRY.keys(), shown)
+            judging = _judging(self.config)
+        except ProbeError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        try:
+            scenario = judging.apply(
+                read_scenario(self.path, REGISTRY.keys(), shown, judging.catalogue)
+            )
         except ScenarioError as exc:
             raise self.CollectError(exc.render()) from None
         key_lines = _key_lines(self.path)
@@ -116,6 +145,17 @@ class ScenarioFile(pytest.File):
             yield EngineItem.from_parent(
                 self, name=spec, scenario=scenario, spec=spec, shown=shown, key_lines=key_lines
             )
+
+
+def _judging(config: pytest.Config) -> Judging:
+    """The properties the session judges by (--probe-invariant, --probe-plugin, ...)."""
+    from probe.properties.flags import Judging
+
+    return Judging(
+        config.getoption("probe_plugin") or None,
+        config.getoption("probe_invariant") or None,
+        config.getoption("probe_skip_invariant") or None,
+    )
 
 
 def _key_lines(path: Path) -> dict[str, int]:

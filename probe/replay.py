@@ -24,7 +24,7 @@ def replay(scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | N
             notes.append(note)
         world.apply(number, step)
     # The properties read the trace the run left, as they read a real build's.
-    violations, absorbed = judge(scenario, world.bus.events, settled=not world.in_flight())
+    verdict = judge(scenario, world.bus.events, settled=not world.in_flight())
     if not any(e.type == REQUESTED for e in world.bus.events):
         notes.append(nothing_asked(at_start, world))
     return Run(
@@ -32,8 +32,9 @@ def replay(scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | N
         engine=f"model:{strategy.name}",
         events=tuple(world.bus.events),
         runtime_outcomes=tuple(world.runtime_outcomes()),
-        violations=tuple(violations),
-        coordinator_absorbed=absorbed,
+        violations=verdict.violations,
+        coordinator_absorbed=verdict.coordinator_absorbed,
+        judged=verdict.judged,
         coverage=tuple(world.coverage.as_dict().items()),
         drain=scenario.settings.drain,
         # A strategy at a version (AtVersion) is held to that version's expectations.

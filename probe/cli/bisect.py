@@ -14,7 +14,11 @@ from probe.cli.exits import guarded
 from probe.cli.options import (
     FORCE_OPTION,
     OUTPUT_OPTION,
+    InvariantOpt,
+    Judging,
     NodeOpt,
+    PluginOpt,
+    SkipInvariantOpt,
     check_format,
     format_option,
     use_node,
@@ -77,6 +81,9 @@ def bisect(
     output: Annotated[Path | None, OUTPUT_OPTION] = None,
     force: Annotated[bool, FORCE_OPTION] = False,
     node: NodeOpt = None,
+    invariant: InvariantOpt = None,
+    skip_invariant: SkipInvariantOpt = None,
+    plugin: PluginOpt = None,
 ) -> None:
     """Binary-search the published builds for the first whose verdict differs from --from's."""
     use_node(node)
@@ -98,7 +105,10 @@ def bisect(
     if on not in VERDICT_KEYS:
         raise UsageError(f"--on {on!r}: choose one of {', '.join(VERDICT_KEYS)}")
     shown = str(scenario_file)
-    scenario = read_scenario(scenario_file, REGISTRY.keys(), shown)
+    judging = Judging(plugin, invariant, skip_invariant)
+    scenario = judging.apply(
+        read_scenario(scenario_file, REGISTRY.keys(), shown, judging.catalogue)
+    )
     first = version_arg(from_) if from_ else None
     last = version_arg(to) if to else None
     start = time.perf_counter()

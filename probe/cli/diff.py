@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from probe.cli.exits import guarded
+from probe.cli.options import InvariantOpt, Judging, PluginOpt, SkipInvariantOpt
 from probe.errors import Problem, ScenarioError, UsageError
 from probe.strategies import REGISTRY
 
@@ -100,7 +101,12 @@ def _trace_name(number: int, steps: tuple[Step, ...]) -> str:
 
 
 def _scenarios(
-    files: list[Path] | None, random_count: int, seed: int, depth: int | None, all_features: bool
+    files: list[Path] | None,
+    random_count: int,
+    seed: int,
+    depth: int | None,
+    all_features: bool,
+    judging: Judging,
 ) -> tuple[list[tuple[str, Scenario]], Sources]:
     from dataclasses import replace
 
@@ -116,7 +122,7 @@ def _scenarios(
         else:
             chosen, which = default_files()
             sys.stderr.write(which + "\n")
-        loaded = read_all(chosen, REGISTRY.keys())
+        loaded = read_all(chosen, REGISTRY.keys(), judging.catalogue)
         scenarios += [(shown, s) for s, shown in loaded]
     if random_count:
         from probe.scenario.generate import GenerateOptions, generate_many
@@ -203,6 +209,9 @@ def diff_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
     ] = None,
+    invariant: InvariantOpt = None,
+    skip_invariant: SkipInvariantOpt = None,
+    plugin: PluginOpt = None,
 ) -> None:
     """Replay files, random scenarios and search traces on two engines; shrink, write and
     group every difference."""
@@ -221,7 +230,9 @@ def diff_command(
     if format not in DIFF_FORMATS:
         raise UsageError(f"--format {format!r}: diff writes {', '.join(DIFF_FORMATS)}")
     check_output(output, force)
-    scenarios, sources = _scenarios(files, random_count, seed, depth, all_features)
+    judging = Judging(plugin, invariant, skip_invariant)
+    scenarios, sources = _scenarios(files, random_count, seed, depth, all_features, judging)
+    scenarios = [(shown, judging.apply(s)) for shown, s in scenarios]
     engine_a, engine_b = resolve(a), resolve(b)
     with ExitStack() as stack:
         for engine in (engine_a, engine_b):

@@ -128,14 +128,15 @@ def run_from_events(
         )
         events.append(event)
     settled = "pending" not in runtime_outcomes
-    violations, absorbed = judge(scenario, events, settled=settled)
+    verdict = judge(scenario, events, settled=settled)
     return Run(
         strategy=strategy,
         engine=engine,
         events=tuple(events),
         runtime_outcomes=tuple(runtime_outcomes),
-        violations=tuple(violations),
-        coordinator_absorbed=absorbed,
+        violations=verdict.violations,
+        coordinator_absorbed=verdict.coordinator_absorbed,
+        judged=verdict.judged,
         drain=scenario.settings.drain,
     )
 

@@ -130,7 +130,7 @@ ABORTS = (
         (),
         "no abort of a run whose progress was younger than the abort threshold when the "
         "heartbeat that asked was due (a late tick is judged at its due time)",
-        ("#142200",),
+        ("#107415",),
         7,
         HealthyRunAborted,
     ),

@@ -102,7 +102,7 @@ DETECTION = (
         (WITHIN,),
         "a run with no progress past warn is reported within K heartbeats even when queued "
         "messages or state changes keep touching its record",
-        ("F20", "F34"),
+        ("#94701",),
         3,
         StallReported,
     ),

@@ -90,7 +90,7 @@ FUTILITY = (
         (MAX_REPEATS,),
         "no session gets more than N identical skipped/failed outcomes in a row while no "
         "progress, message, state change or release arrives",
-        ("#92742",),
+        ("#119454",),
         6,
         FutileRepeats,
     ),
