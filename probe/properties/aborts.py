@@ -7,12 +7,11 @@ it and is force-cleared after the drain timeout was not aborted (issue 145152).
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from probe.invariants import Violation
 from probe.model.events import COMPLETED, REQUESTED
-from probe.properties.base import Declared, Monitor, Params
+from probe.properties.base import Declared, Monitor, MonitorKey, Params
 from probe.properties.trace import Acted, Fired, Moment, Reported, Truth
 from probe.scenario.values import Release
 
@@ -22,6 +21,7 @@ TRUTHFUL_OUTCOME = "truthful-outcome"
 
 @dataclass(slots=True)
 class HealthyRunAborted:
+    reads = (Fired, Reported)
     name: str
     due: int = 0  # the heartbeat whose instant this is
     fired: int = 0
@@ -70,12 +70,13 @@ class HealthyRunAborted:
     def clone(self) -> Monitor:
         return HealthyRunAborted(self.name, self.due, self.fired, self.asked)
 
-    def key(self) -> Hashable:
+    def key(self) -> MonitorKey:
         return frozenset((ref, stale) for ref, (*_, stale) in self.asked.items())
 
 
 @dataclass(slots=True)
 class TruthfulOutcome:
+    reads = (Acted, Reported)
     name: str
     ended: frozenset[str] = frozenset()  # runs that ended by themselves while asked to abort
 
@@ -119,8 +120,8 @@ class TruthfulOutcome:
     def clone(self) -> Monitor:
         return TruthfulOutcome(self.name, self.ended)
 
-    def key(self) -> Hashable:
-        return self.ended
+    def key(self) -> MonitorKey:
+        return frozenset((ref, True) for ref in self.ended)
 
 
 ABORTS = (

@@ -30,6 +30,7 @@ class Param:
 
 
 Params: TypeAlias = Mapping[str, int]
+MonitorKey: TypeAlias = frozenset[tuple[str, Hashable]]
 
 
 class Monitor(Protocol):
@@ -47,8 +48,12 @@ class Monitor(Protocol):
         """An independent copy, for a search that branches here."""
         ...
 
-    def key(self) -> Hashable:
-        """What later verdicts still depend on: equal keys, equal futures."""
+    def key(self) -> MonitorKey:
+        """What later verdicts still depend on, per session ref: equal keys, equal futures.
+
+        Pairs (ref, value): a search exchanges the state of mirror sessions wholesale, so
+        every part of the state belongs to one session.
+        """
         ...
 
 

@@ -1,18 +1,18 @@
 """Class 5: an applied outcome is not followed by a request on the evidence it cleared.
 
 After an aborted/released/no-active-work outcome ends a session's run or its orphan markers,
-a request that cites active work (activeWorkKind) while the world has none asks again on stale
+a request that cites active work (activeWorkKind), or asks for an idle record (which needs
+attention only through run activity), while the world has no work left asks again on stale
 evidence: the outcome should have cleared it (ERAS.md F02, before 2026.5.31-beta.4).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from probe.invariants import Violation
 from probe.model.events import COMPLETED, REQUESTED
-from probe.properties.base import Declared, Monitor, Params
+from probe.properties.base import Declared, Monitor, MonitorKey, Params
 from probe.properties.trace import MUTATING, Moment, Reported, Truth
 
 STALE_EVIDENCE = "stale-evidence"
@@ -20,6 +20,7 @@ STALE_EVIDENCE = "stale-evidence"
 
 @dataclass(slots=True)
 class StaleEvidence:
+    reads = (Reported,)
     name: str
     applied: dict[str, tuple[int, str]] = field(default_factory=dict)  # ref -> (at, outcome)
 
@@ -41,16 +42,19 @@ class StaleEvidence:
             return []
         kind = event.get("activeWorkKind")
         facts = truth.sessions.get(event.ref)
-        if kind is None or facts is None or facts.live_work:
+        # An idle record needs attention only through run activity (an idle-queued stall):
+        # asking for one, or citing work, when the world has none left is stale evidence.
+        if facts is None or facts.live_work or (kind is None and event.get("state") != "idle"):
             return []
         at, outcome = self.applied[event.ref]
+        cited = f"{kind} work" if kind is not None else "run activity"
         return [
             Violation(
                 self.name,
                 event.step,
-                f"{event.ref}: requested again at {event.at_ms} ms citing {kind} work "
-                f"({event.get('reason')}) that the {outcome} outcome applied at {at} ms "
-                "ended; no run has worked there since",
+                f"{event.ref}: requested again at {event.at_ms} ms ({event.get('reason')}, "
+                f"age {event.get('ageMs')} ms) on {cited} that the {outcome} outcome applied "
+                f"at {at} ms ended; no run has worked there since",
             )
         ]
 
@@ -60,7 +64,7 @@ class StaleEvidence:
     def clone(self) -> Monitor:
         return StaleEvidence(self.name, self.applied)  # replaced, never changed in place
 
-    def key(self) -> Hashable:
+    def key(self) -> MonitorKey:
         return frozenset((ref, outcome) for ref, (_, outcome) in self.applied.items())
 
 

@@ -7,11 +7,10 @@ within K heartbeats; once reported, the episode is over until the run makes prog
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from probe.invariants import Violation
-from probe.properties.base import Declared, Monitor, Param, Params
+from probe.properties.base import Declared, Monitor, MonitorKey, Param, Params
 from probe.properties.trace import Facts, Fired, Moment, Passed, Truth
 
 STALL_REPORTED = "stall-reported"
@@ -36,6 +35,7 @@ def hidden_stall(facts: Facts, due: int, truth: Truth) -> int | None:
 
 @dataclass(slots=True)
 class StallReported:
+    reads = (Fired, Passed)
     name: str
     within: int
     unreported: dict[str, int] = field(default_factory=dict)  # heartbeats without a word
@@ -89,10 +89,11 @@ class StallReported:
         return []
 
     def clone(self) -> Monitor:
-        return StallReported(self.name, self.within, dict(self.unreported), self.reported)
+        # `unreported` is replaced at every heartbeat, never changed in place: share it.
+        return StallReported(self.name, self.within, self.unreported, self.reported)
 
-    def key(self) -> Hashable:
-        return (frozenset(self.unreported.items()), self.reported)
+    def key(self) -> MonitorKey:
+        return frozenset(self.unreported.items()) | {(ref, "told") for ref in self.reported}
 
 
 DETECTION = (

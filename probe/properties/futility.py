@@ -8,12 +8,11 @@ under way, which pairing judges.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from probe.invariants import Violation
 from probe.model.events import COMPLETED
-from probe.properties.base import Declared, Monitor, Param, Params
+from probe.properties.base import Declared, Monitor, MonitorKey, Param, Params
 from probe.properties.trace import Acted, Moment, Reported, Truth
 from probe.scenario.values import Release
 
@@ -30,6 +29,7 @@ MAX_REPEATS = Param(
 
 @dataclass(slots=True)
 class FutileRepeats:
+    reads = (Acted, Reported)
     name: str
     most: int
     streaks: dict[str, tuple[str, int]] = field(default_factory=dict)  # ref -> (outcome, count)
@@ -79,7 +79,7 @@ class FutileRepeats:
     def clone(self) -> Monitor:
         return FutileRepeats(self.name, self.most, self.streaks)  # replaced, never changed
 
-    def key(self) -> Hashable:
+    def key(self) -> MonitorKey:
         return frozenset(self.streaks.items())
 
 

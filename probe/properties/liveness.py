@@ -8,11 +8,11 @@ heartbeat that finds a recovery in flight for the session does not count: one is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from probe.invariants import Violation
-from probe.properties.base import Declared, Monitor, Param, Params
+from probe.properties.base import Declared, Monitor, MonitorKey, Param, Params
 from probe.properties.trace import Facts, Fired, Moment, Passed, Truth
 
 REQUEST_LIVENESS = "request-liveness"
@@ -71,6 +71,7 @@ def needs_coverage(facts: Facts, due: int, truth: Truth, tool_floor: int) -> str
 class AskedWithin:
     """Per ref: (unasked heartbeats so far, due time of the first) while it needs recovery."""
 
+    reads = (Fired, Passed)
     name: str
     within: int
     tool_floor: int
@@ -124,12 +125,16 @@ class AskedWithin:
         return []
 
     def clone(self) -> Monitor:
+        # `waiting` is replaced at every heartbeat, never changed in place: share it.
         return AskedWithin(
-            self.name, self.within, self.tool_floor, self.need, dict(self.waiting), self.flagged
+            self.name, self.within, self.tool_floor, self.need, self.waiting, self.flagged
         )
 
-    def key(self) -> Hashable:
-        return (frozenset(self.waiting.items()), self.flagged)
+    def key(self) -> MonitorKey:
+        # The first due time only names the episode in a message: left out, as the search
+        # keeps the first path to a state anyway.
+        waiting = {(ref, count) for ref, (count, _) in self.waiting.items()}
+        return frozenset(waiting) | {(ref, "flagged") for ref in self.flagged}
 
 
 class RequestLiveness:

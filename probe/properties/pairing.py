@@ -6,7 +6,6 @@ that checker once per trace, and these monitors report its findings under their 
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass
 
 from probe.invariants import (
@@ -16,13 +15,14 @@ from probe.invariants import (
     UNMATCHED_REQUEST,
     Violation,
 )
-from probe.properties.base import Declared, Monitor, Params
+from probe.properties.base import Declared, Monitor, MonitorKey, Params
 from probe.properties.trace import Moment, Reported, Truth
 
 
 @dataclass(frozen=True, slots=True)
 class PairingMonitor:
     name: str
+    reads = (Reported,)
 
     @classmethod
     def start(cls, name: str, params: Params) -> Monitor:
@@ -41,8 +41,8 @@ class PairingMonitor:
     def clone(self) -> Monitor:
         return self  # it keeps nothing: the open requests are Truth's
 
-    def key(self) -> Hashable:
-        return ()
+    def key(self) -> MonitorKey:
+        return frozenset()
 
 
 PAIRING = tuple(

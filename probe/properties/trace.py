@@ -26,7 +26,18 @@ from probe.model.events import (
     Event,
 )
 from probe.scenario.timeline import Clock, HeartbeatFiring
-from probe.scenario.values import Advance, Release, Scenario, SessionSeed, Settings, Step, Tick
+from probe.scenario.values import (
+    Advance,
+    Bump,
+    Progress,
+    Release,
+    Scenario,
+    SessionSeed,
+    Settings,
+    StateChange,
+    Step,
+    Tick,
+)
 
 ATTENTION = frozenset({STUCK, STALLED, LONG_RUNNING})
 # What a monitor reads; the rest (heartbeat, log events) never reaches it.
@@ -144,8 +155,6 @@ class Truth:
                 pass
 
     def _acted(self, verb: Step, at: int) -> None:
-        from probe.scenario.values import Bump, Progress, StateChange
-
         match verb:
             case Bump(session=ref) | StateChange(session=ref) if ref in self.sessions:
                 self._set(ref, self.sessions[ref]._replace(touched_ms=at))
