@@ -17,8 +17,8 @@ from probe.explore.steps import candidate_steps
 from probe.explore.values import ISSUE_SEED, ExploreConfig
 from probe.explore.walks import explore_random
 from probe.invariants import INVARIANTS, PHANTOM_REQUEST, SWALLOWED_REQUEST
-from probe.properties.selection import Choice
 from probe.model.world import World
+from probe.properties.selection import Choice
 from probe.replay import replay
 from probe.scenario.values import Bump, Tick
 from probe.strategies import REGISTRY, AtVersion

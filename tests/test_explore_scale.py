@@ -17,16 +17,16 @@ from typer.testing import CliRunner
 
 import probe.explore.search as explore_module
 from probe.cli import app
+from probe.cli.explore import parse_size
 from probe.explore.fingerprints import Fingerprints
 from probe.explore.search import explore
 from probe.explore.steps import candidate_steps
 from probe.explore.values import ISSUE_SEED, ExploreConfig, ExploreResult
-from probe.cli.explore import parse_size
-from probe.resources import process_memory
 from probe.invariants import OBSERVED_EVENTS, InvariantChecker
-from probe.properties.judge import Judge
 from probe.model.world import World
+from probe.properties.judge import Judge
 from probe.replay import replay
+from probe.resources import process_memory
 from probe.scenario.values import Scenario, Settings, Step
 from probe.strategies import REGISTRY, DedupStrategy
 from tests.conftest import ROOT

@@ -16,13 +16,13 @@ from probe.explore.search import explore
 from probe.explore.steps import candidate_steps
 from probe.explore.values import ISSUE_SEED, ExploreConfig
 from probe.invariants import INVARIANTS, OBSERVED_EVENTS, InvariantChecker, request_identity
-from probe.properties.selection import Choice
 from probe.model.activity import ActivitySnapshot, RunActivity
 from probe.model.clock import Timer
 from probe.model.events import Event, defined, payload
 from probe.model.heartbeat import RecoveryRequest
 from probe.model.state import PRUNE_INTERVAL_MS, SessionRecord
 from probe.model.world import World
+from probe.properties.selection import Choice
 from probe.scenario.values import Scenario, Settings, Step
 from probe.strategies import REGISTRY, DedupStrategy
 from tests.test_invariants import OneKey

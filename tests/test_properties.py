@@ -153,10 +153,14 @@ def test_futile_repeats_flags_a_skip_every_heartbeat_from_6_8() -> None:
     assert "futile-repeats" in fired(s, "fixed@2026.9.6")
     assert "futile-repeats" in fired(s, "fixed@2026.6.8")
     assert "futile-repeats" not in fired(s, "fixed@2026.6.6")  # backs off instead
-    message = next(v for v in run(s, "fixed@2026.9.6").violations if v.invariant == "futile-repeats")
+    message = next(
+        v for v in run(s, "fixed@2026.9.6").violations if v.invariant == "futile-repeats"
+    )
     assert "11 skipped/active_embedded_run outcomes in a row" in message.message
     # Progress between the skips: the same outcome, but the session is alive.
-    alive = THROTTLED.replace(ticks(14), (ticks(3) + '[[step]]\ndo = "progress"\nsession = "s"\n') * 4)
+    alive = THROTTLED.replace(
+        ticks(14), (ticks(3) + '[[step]]\ndo = "progress"\nsession = "s"\n') * 4
+    )
     assert "futile-repeats" not in fired(scenario(alive), "fixed@2026.9.6")
 
 
@@ -164,7 +168,9 @@ def test_stall_reported_flags_a_stall_hidden_by_traffic_before_8_1() -> None:
     s = scenario(TOUCHED)
     assert "stall-reported" in fired(s, "fixed@2026.7.1")
     assert "stall-reported" not in fired(s, "fixed@2026.8.1")
-    untouched = scenario(TOUCHED.replace('[[step]]\ndo = "state"\nsession = "s"\nto = "processing"\n', ""))
+    untouched = scenario(
+        TOUCHED.replace('[[step]]\ndo = "state"\nsession = "s"\nto = "processing"\n', "")
+    )
     assert "stall-reported" not in fired(untouched, "fixed@2026.7.1")
 
 
@@ -202,7 +208,9 @@ def test_truthful_outcome_flags_a_force_clear_reported_aborted() -> None:
 
 def test_a_release_while_held_is_not_a_force_clear() -> None:
     held = scenario(
-        FORCE_CLEARED.format(abort="ignored").replace("[[session]]", '[settings]\ndrain = "hold"\n[[session]]')
+        FORCE_CLEARED.format(abort="ignored").replace(
+            "[[session]]", '[settings]\ndrain = "hold"\n[[session]]'
+        )
         + '[[step]]\ndo = "release"\n'
     )
     assert "truthful-outcome" not in fired(held, "fixed@2026.9.6")
@@ -212,11 +220,17 @@ def test_every_class_1_to_8_has_a_property() -> None:
     classes = {getattr(p, "failure_class", None) for p in CATALOGUE.values()}
     assert set(range(1, 9)) <= classes
     for name, prop in CATALOGUE.items():
-        assert name == prop.name and prop.meaning and prop.kind in ("safety", "bounded liveness", "bounded repeats")
+        assert (
+            name == prop.name
+            and prop.meaning
+            and prop.kind in ("safety", "bounded liveness", "bounded repeats")
+        )
 
 
 def test_parameters_change_the_verdict() -> None:
-    late = scenario(LATE.format(hb=31_200) + "[properties.request-liveness]\nwithin_heartbeats = 6\n")
+    late = scenario(
+        LATE.format(hb=31_200) + "[properties.request-liveness]\nwithin_heartbeats = 6\n"
+    )
     assert "request-liveness" not in fired(late, "fixed@2026.9.6")
     throttled = scenario(THROTTLED + "[properties.futile-repeats]\nmax_repeats = 20\n")
     assert "futile-repeats" not in fired(throttled, "fixed@2026.9.6")
@@ -250,7 +264,9 @@ def _incremental(s: Scenario, engine: str) -> list[tuple[str, int | None, str]]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**32), st.sampled_from(["buggy", "fixed", "fixed@2026.6.6", "fixed@2026.9.6"]))
+@given(
+    st.integers(0, 2**32), st.sampled_from(["buggy", "fixed", "fixed@2026.6.6", "fixed@2026.9.6"])
+)
 def test_monitors_agree_with_the_whole_trace(seed: int, engine: str) -> None:
     s = generate(random.Random(seed), GenerateOptions(timer_settings=True, max_steps=16))
     whole = run(s, engine)
@@ -269,3 +285,49 @@ def test_keys_are_equal_for_equal_futures() -> None:
 def test_each_property_can_be_listed_and_chosen_alone(name: str) -> None:
     s = replace(scenario(THROTTLED), properties=Choice(only=(name,)))
     assert run(s, "fixed@2026.9.6").judged == (name,)
+
+
+# --- the real builds' recorded streams (tests/realdata) as a corpus -----------------------
+
+# Every property that fires on a recorded real stream, and the openclaw failure it is. Both
+# recorded builds (5.30-beta.1, 5.31-beta.1) predate the fixes of 6.8 and 8.1.
+EXPLAINED = {
+    # A run that ignores the abort, force-cleared after the 15 s drain, reported aborted: #145152.
+    "many-heartbeats-settle": {"truthful-outcome"},
+    "model-call-owned": {"truthful-outcome"},
+    "tool-call-owned-settle": {"truthful-outcome"},
+    "two-sessions-settle-bump": {"truthful-outcome"},
+    "warn-ms-200000": {"truthful-outcome"},
+    "warn-ms-out-of-range": {"truthful-outcome"},
+    # The stuck warning's back-off spaces the asks 4, 8, 16 heartbeats apart: #92742 (6.8).
+    "owner-no-work-stuck-throttle": {"request-liveness"},
+    "owner-no-work-processing-queued-reclaim": {"request-liveness", "truthful-outcome"},
+    # A state change hides a run stalled for 330 s until the record ages: F20 (8.1), #94701.
+    "state-progress-steps": {"stall-reported"},
+}
+PAIRING_NAMES = {"phantom-request", "unmatched-request", "swallowed-request"}
+
+
+def test_the_recorded_real_streams_show_only_explained_failures() -> None:
+    import json
+
+    from probe.engines.engine import run_from_events
+    from probe.replay import replay
+    from tests.test_realdata import CASES, _scenario
+
+    seen: dict[str, set[str]] = {}
+    for case in CASES:
+        doc = json.loads(case.read_text())
+        s = _scenario(doc["scenario"])
+        for design in ("buggy", "fixed"):
+            model = replay(s, REGISTRY[design])
+            real = doc[design]
+            steps = [e.step or 0 for e in model.events]
+            build = run_from_events(
+                design, "real", real["events"], steps, real["runtime_outcomes"], s
+            )
+            assert build.violation_names == model.violation_names, case.stem
+            found = set(build.violation_names) - PAIRING_NAMES
+            if found:
+                seen.setdefault(case.stem, set()).update(found)
+    assert seen == EXPLAINED

@@ -79,7 +79,9 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _violations(out: str) -> dict[str, list[str]]:
     strategies = json.loads(out)["scenarios"][0]["strategies"]
-    return {name: sorted({v["invariant"] for v in s["violations"]}) for name, s in strategies.items()}
+    return {
+        name: sorted({v["invariant"] for v in s["violations"]}) for name, s in strategies.items()
+    }
 
 
 def test_the_whole_catalogue_judges_by_default() -> None:
@@ -102,20 +104,28 @@ def test_invariant_chooses_only_these() -> None:
 @pytest.mark.parametrize("command", ["run", "compare", "conform", "bisect", "explore", "diff"])
 def test_an_unknown_name_is_a_usage_error_with_a_guess(command: str) -> None:
     args = {
-        "run": [str(SETTLE)], "compare": [str(SETTLE)], "conform": [str(SETTLE)],
-        "bisect": [str(SETTLE)], "explore": ["--no-write"], "diff": ["model:buggy", "model:fixed"],
+        "run": [str(SETTLE)],
+        "compare": [str(SETTLE)],
+        "conform": [str(SETTLE)],
+        "bisect": [str(SETTLE)],
+        "explore": ["--no-write"],
+        "diff": ["model:buggy", "model:fixed"],
     }[command]
     code, out, err = invoke(command, *args, "--invariant", "phantom-requst")
     assert code == 2 and out == ""
-    assert "--invariant phantom-requst: unknown invariant 'phantom-requst', did you mean " \
+    assert (
+        "--invariant phantom-requst: unknown invariant 'phantom-requst', did you mean "
         "'phantom-request'? (known: futile-repeats, " in err
+    )
     assert "Traceback" not in err
     code, _, err = invoke(command, *args, "--skip-invariant", "nothing-like-it")
     assert code == 2 and "unknown invariant 'nothing-like-it' (known: " in err
 
 
 def test_a_properties_table_chooses_and_sets(tmp_path: Path) -> None:
-    text = SETTLE.read_text().replace("[settings]", '[properties]\nskip = ["truthful-outcome"]\n\n[settings]')
+    text = SETTLE.read_text().replace(
+        "[settings]", '[properties]\nskip = ["truthful-outcome"]\n\n[settings]'
+    )
     path = tmp_path / "s.toml"
     path.write_text(text)
     code, out, _ = invoke("run", "-f", "json", str(path))
@@ -125,17 +135,28 @@ def test_a_properties_table_chooses_and_sets(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ('[properties]\nonly = ["phantom-requst"]\n', "properties.only: unknown invariant "
-         "'phantom-requst', did you mean 'phantom-request'?"),
+        (
+            '[properties]\nonly = ["phantom-requst"]\n',
+            "properties.only: unknown invariant 'phantom-requst', did you mean 'phantom-request'?",
+        ),
         ("[properties]\nonly = 3\n", "properties.only: must be an array of property names"),
-        ("[properties.request-liveness]\nwithin_heartbeats = 0\n",
-         "properties.request-liveness.within_heartbeats: 0 is out of range (1.."),
-        ("[properties.request-liveness]\nwithin = 3\n",
-         "properties.request-liveness.within: unknown key (expected one of: within_heartbeats, "
-         "tool_abort_floor_ms)"),
-        ("[properties.truthful-outcome]\nx = 1\n",
-         "properties.truthful-outcome.x: unknown key (truthful-outcome takes no parameters)"),
-        ("[properties.nonesuch]\nx = 1\n", "properties.nonesuch: unknown key (expected one of: only, skip, "),
+        (
+            "[properties.request-liveness]\nwithin_heartbeats = 0\n",
+            "properties.request-liveness.within_heartbeats: 0 is out of range (1..",
+        ),
+        (
+            "[properties.request-liveness]\nwithin = 3\n",
+            "properties.request-liveness.within: unknown key (expected one of: within_heartbeats, "
+            "tool_abort_floor_ms)",
+        ),
+        (
+            "[properties.truthful-outcome]\nx = 1\n",
+            "properties.truthful-outcome.x: unknown key (truthful-outcome takes no parameters)",
+        ),
+        (
+            "[properties.nonesuch]\nx = 1\n",
+            "properties.nonesuch: unknown key (expected one of: only, skip, ",
+        ),
     ],
 )
 def test_properties_table_errors_are_located(tmp_path: Path, table: str, message: str) -> None:
@@ -153,10 +174,13 @@ def test_a_plugin_property_judges_lists_and_can_be_expected(here: Path) -> None:
     scenario = here / "s.toml"
     scenario.write_text(
         SETTLE.read_text().replace(
-            'violations = ["truthful-outcome"]', 'violations = ["too-many-asks", "truthful-outcome"]'
+            'violations = ["truthful-outcome"]',
+            'violations = ["too-many-asks", "truthful-outcome"]',
         )
     )
-    code, out, err = invoke("run", "-f", "json", "--plugin", "props_plugin:TooManyAsks", str(scenario))
+    code, out, err = invoke(
+        "run", "-f", "json", "--plugin", "props_plugin:TooManyAsks", str(scenario)
+    )
     assert (code, err) == (0, "")
     assert _violations(out)["fixed"] == ["too-many-asks", "truthful-outcome"]
     # Without the plugin the name is unknown, located in the file.
@@ -167,7 +191,9 @@ def test_a_plugin_property_judges_lists_and_can_be_expected(here: Path) -> None:
 def test_a_plugin_property_takes_parameters_from_the_file(here: Path) -> None:
     scenario = here / "s.toml"
     scenario.write_text(SETTLE.read_text() + "\n[properties.too-many-asks]\nmax_asks = 1\n")
-    code, out, _ = invoke("run", "-f", "json", "--plugin", "props_plugin:TooManyAsks", str(scenario))
+    code, out, _ = invoke(
+        "run", "-f", "json", "--plugin", "props_plugin:TooManyAsks", str(scenario)
+    )
     assert code == 0 and _violations(out)["fixed"] == ["truthful-outcome"]
 
 
