@@ -81,6 +81,12 @@ def pytest_configure(config: pytest.Config) -> None:
     for root in roots:
         if not root.exists():
             raise pytest.UsageError(f"--probe-scenarios {root}: no such file or folder")
+    from probe.errors import ProbeError
+
+    try:  # an unknown property or a broken plugin stops the session before collection
+        _judging(config)
+    except ProbeError as exc:
+        raise pytest.UsageError(f"--probe-{str(exc).removeprefix('--')}") from None
     # Collect the scenario paths in the same run as the tests the project already has.
     given = [Path(a.split("::")[0]).resolve() for a in config.args]
     for root in roots:

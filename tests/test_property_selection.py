@@ -217,3 +217,24 @@ def test_the_listing_names_every_property_with_kind_and_defaults() -> None:
         assert prop.kind in line
         for p in prop.params:
             assert f"{p.name} = {p.default}" in line
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_the_pytest_plugin_chooses_properties(pytester: pytest.Pytester) -> None:
+    scen = pytester.path / "scen"
+    scen.mkdir()
+    (scen / "settle.toml").write_text(SETTLE.read_text().replace("truthful-outcome", ""))
+    args = ("--probe-scenarios", "scen", "-p", "no:cacheprovider")
+    # `violations = [""]`: an unknown name is a collection error naming the file.
+    pytester.runpytest(*args).assert_outcomes(errors=1)
+    (scen / "settle.toml").write_text(
+        SETTLE.read_text().replace('violations = ["truthful-outcome"]', "violations = []")
+    )
+    pytester.runpytest(*args).assert_outcomes(failed=2)  # the force-clear (issue 145152)
+    skipped = pytester.runpytest(*args, "--probe-skip-invariant", "truthful-outcome")
+    skipped.assert_outcomes(passed=2)
+    wrong = pytester.runpytest(*args, "--probe-invariant", "truthful-outcom")
+    assert wrong.ret == pytest.ExitCode.USAGE_ERROR
+    assert "did you mean 'truthful-outcome'?" in "\n".join(wrong.errlines)

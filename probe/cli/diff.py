@@ -106,7 +106,7 @@ def _scenarios(
     seed: int,
     depth: int | None,
     all_features: bool,
-    judging: Judging,
+    judging: Judging | None = None,
 ) -> tuple[list[tuple[str, Scenario]], Sources]:
     from dataclasses import replace
 
@@ -122,7 +122,7 @@ def _scenarios(
         else:
             chosen, which = default_files()
             sys.stderr.write(which + "\n")
-        loaded = read_all(chosen, REGISTRY.keys(), judging.catalogue)
+        loaded = read_all(chosen, REGISTRY.keys(), None if judging is None else judging.catalogue)
         scenarios += [(shown, s) for s, shown in loaded]
     if random_count:
         from probe.scenario.generate import GenerateOptions, generate_many
