@@ -8,6 +8,8 @@ of 7.1, and 9.1-beta.1 is a branch of 8.x. So a version is its own set, never "n
 
 from __future__ import annotations
 
+from typing import Any
+
 from probe.errors import UsageError
 from probe.model.behaviour import Behaviour
 
@@ -123,6 +125,16 @@ ERAS: dict[str, tuple[str, ...]] = {
 }
 
 
+def semver_key(version: str) -> tuple[Any, ...]:
+    core, _, pre = version.partition("-")
+    nums = tuple(int(p) if p.isdigit() else 0 for p in core.split("."))
+    # A prerelease sorts before its release; its parts compare numerically where numeric.
+    pre_key = (
+        tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")) if pre else ()
+    )
+    return (nums, 0 if pre else 1, pre_key)
+
+
 def known_range() -> str:
     first, *_, last = VERSIONS
     return f"{first} .. {last} ({len(VERSIONS)} versions; `probe versions` lists them)"
@@ -132,7 +144,16 @@ def switches_of(version: str) -> tuple[str, ...]:
     try:
         return VERSIONS[version]
     except KeyError:
-        raise UsageError(f"unknown openclaw version {version!r}: known {known_range()}") from None
+        hint = _hint(version)
+        raise UsageError(
+            f"unknown openclaw version {version!r}{hint}: known {known_range()}"
+        ) from None
+
+
+def _hint(version: str) -> str:
+    from probe.near_miss import did_you_mean, versions_like
+
+    return did_you_mean(versions_like(version), "")
 
 
 def behaviour_of(version: str) -> Behaviour:

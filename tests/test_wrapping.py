@@ -114,7 +114,8 @@ def test_no_token_is_cut_and_nothing_is_wider_than_the_terminal(
 def test_every_verdict_is_whole_at_every_width(columns: int, unwrapped: dict[str, str]) -> None:
     out = on_terminal(CASES["compare"], columns)
     expected = unwrapped["compare"].count("PASS 5/5")
-    assert expected == 16  # 8 scenarios x 2 strategies, each with 5 expectations
+    # 8 scenarios and the 20 of scenarios/failures, x 2 strategies, each with 5 expectations
+    assert expected == 56
     assert out.count("PASS 5/5") == expected
 
 

@@ -75,7 +75,7 @@ def conform(
 ) -> None:
     """Replay every scenario on the model and on the real build; diff the event streams."""
     use_node(node)
-    from probe.cli.output import check_output, emit
+    from probe.cli.output import check_output, emit, say_for
     from probe.conform import conform_one, pairs_to_compare
 
     check_format(format, ("table", "json", "junit", "github"), "conform")
@@ -83,7 +83,7 @@ def conform(
     started = datetime.now(UTC)
     # Bad files and names are refused before any build is resolved.
     loaded = _load(files, Judging(plugin, invariant, skip_invariant))
-    pairs = pairs_to_compare(pair, engine)
+    pairs = pairs_to_compare(pair, engine, say_for)
     for _model, build in pairs:  # the builds load side by side
         start_early = getattr(build, "prestart", None)
         if callable(start_early):

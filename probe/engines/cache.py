@@ -59,7 +59,8 @@ def is_complete(entry: Path) -> bool:
     return (entry / COMPLETE_MARKER).is_file() and (entry / "package" / "dist").is_dir()
 
 
-def _dir_size(path: Path) -> int:
+def dir_size(path: Path) -> int:
+    """Bytes of the files under `path` (links not followed): what a cache entry takes."""
     total = 0
     for root, _dirs, files in os.walk(path):
         for name in files:
@@ -145,7 +146,7 @@ def list_installed() -> list[tuple[str, int]]:
     for entry in sorted(root.iterdir()):
         if entry.name.startswith(".") or not entry.is_dir() or not is_complete(entry):
             continue
-        found.append((entry.name, _dir_size(entry)))
+        found.append((entry.name, dir_size(entry)))
     return found
 
 
@@ -164,7 +165,7 @@ def prune(versions: list[str] | None = None, *, dry_run: bool = False) -> list[t
     def drop(path: Path, label: str) -> None:
         if not path.exists() and not path.is_symlink():
             return
-        size = _dir_size(path) if path.is_dir() else path.lstat().st_size
+        size = dir_size(path) if path.is_dir() else path.lstat().st_size
         if dry_run:
             removed.append((label, size))
             return

@@ -22,7 +22,7 @@ from probe.properties.trace import (
     trace,
 )
 from probe.scenario.timeline import Clock
-from probe.scenario.values import Scenario, Step
+from probe.scenario.values import Scenario, Settings, Step
 
 MOMENTS: tuple[type, ...] = (Acted, Fired, Reported, Passed)
 
@@ -30,21 +30,21 @@ MOMENTS: tuple[type, ...] = (Acted, Fired, Reported, Passed)
 class Judge:
     """Feed it moments in order; a search clones it where it branches and keys on `key()`."""
 
-    __slots__ = ("clock", "interval", "monitors", "names", "pairing_only", "readers", "truth")
+    __slots__ = ("clock", "monitors", "names", "pairing_only", "readers", "settings", "truth")
 
     def __init__(
         self,
         truth: Truth,
         monitors: list[Monitor],
         names: tuple[str, ...],
-        interval: int = 30_000,
+        settings: Settings = Settings(),
         clock: Clock = Clock(),
         readers: dict[type, tuple[int, ...]] | None = None,
     ) -> None:
         self.truth = truth
         self.monitors = monitors
         self.names = names  # the properties judging, in catalogue order
-        self.interval = interval  # the scenario's heartbeat_ms, for `step`
+        self.settings = settings  # the scenario's heartbeat timing, for `step`
         self.clock = clock
         if readers is None:
             # Which monitors read which kind of moment (a monitor's optional `reads`): most
@@ -68,7 +68,7 @@ class Judge:
             Truth.of(scenario),
             [p.monitor(choice.params_of(p)) for p in chosen],
             tuple(p.name for p in chosen),
-            scenario.settings.heartbeat_ms,
+            scenario.settings,
         )
 
     @property
@@ -78,7 +78,7 @@ class Judge:
 
     def step(self, number: int, verb: Step, events: Sequence[Event]) -> list[Violation]:
         """One step of a search: its action, the heartbeats it fired, the events it made."""
-        after, fired = self.clock.step(self.interval, number, verb)
+        after, fired = self.clock.step(self.settings, number, verb)
         kept = [e for e in events if e.type in TRACE_EVENTS]
         found = self.feed_all(moments(number, verb, self.clock, fired, kept))
         self.clock = after
@@ -110,7 +110,7 @@ class Judge:
             self.truth.clone(),
             [m.clone() for m in self.monitors],
             self.names,
-            self.interval,
+            self.settings,
             self.clock,
             self.readers,
         )

@@ -241,8 +241,7 @@ def trace(scenario: Scenario, events: Sequence[Event]) -> Iterator[Moment]:
             by_step.setdefault(event.step or 0, []).append(event)
     yield from (Reported(e) for e in by_step.get(0, ()))
     clock = Clock()
-    interval = scenario.settings.heartbeat_ms
     for number, verb in enumerate(scenario.steps, start=1):
-        after, fired = clock.step(interval, number, verb)
+        after, fired = clock.step(scenario.settings, number, verb)
         yield from moments(number, verb, clock, fired, by_step.get(number, ()))
         clock = after

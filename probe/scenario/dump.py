@@ -23,8 +23,8 @@ from probe.scenario.values import (
 def step_table(step: Step) -> dict[str, Any]:
     """A step in the scenario's own [[step]] form."""
     match step:
-        case Tick():
-            return {"do": "tick"}
+        case Tick(late_ms=late):
+            return {"do": "tick"} if late is None else {"do": "tick", "late_ms": late}
         case Bump(session=ref):
             return {"do": "bump", "session": ref}
         case Advance(ms=ms):
@@ -45,12 +45,19 @@ def step_table(step: Step) -> dict[str, Any]:
 
 
 def _settings(s: Settings) -> dict[str, Any]:
-    return {
+    table: dict[str, Any] = {
         "heartbeat_ms": s.heartbeat_ms,
         "warn_ms": s.warn_ms,
         "settle_ms": s.settle_ms,
         "drain": s.drain,
     }
+    # The lateness keys only when they say something, so on-time scenarios dump as before.
+    if s.tick_late_ms:
+        table["tick_late_ms"] = s.tick_late_ms
+    if s.tick_jitter_ms is not None:
+        table["tick_jitter_ms"] = list(s.tick_jitter_ms)
+        table["jitter_seed"] = s.jitter_seed
+    return table
 
 
 def expectation_table(e: Expectation) -> dict[str, Any]:

@@ -14,8 +14,10 @@ Every scenario goes through probe's own loader before it is returned (it is dump
 parsed back), so it is valid exactly as a file written by hand would be, and carries the
 step lines of that text. By default it is *expressible on every real build*: `heartbeat_ms` and
 `settle_ms` stay at openclaw's constants and no `release` has `outcome = "failed"` (a build's
-runtime never rejects). `GenerateOptions(timer_settings=True)` lets the two timers vary and
-`failed_releases=True` allows failed releases, for model-only checks.
+runtime never rejects); late heartbeats are expressible (the harness fires each firing).
+`GenerateOptions(timer_settings=True)` lets the two timers vary (a build takes any heartbeat,
+not another settle time) and `failed_releases=True` allows failed releases, for model-only
+checks.
 
 Distribution (weights are relative, per scenario unless said otherwise):
 - sessions: 1 (50), 2 (30), 3 (20); refs from a fixed pool of session keys, in pool order.
@@ -38,11 +40,19 @@ Distribution (weights are relative, per scenario unless said otherwise):
   is then made old enough (progress age >= the abort threshold) to be requested at once, and
   half the time armed: idle, queued, owned by a run that ignores the abort (work embedded_run
   or tool_call), drain hold, so the first recovery is still in flight at the second tick.
+- late heartbeats, drawn last from a stream of their own (seeded by the scenario drawn so far,
+  so the rest of a seed's scenarios stay as they were): 30 % of scenarios have some, one of
+  three kinds alike: every firing late by `tick_late_ms` (999, 1 000, 1 200 or 1 700: the
+  builds defer from 1 000 ms overdue), a `tick_jitter_ms` draw ([0, 2 000], [1 100, 1 700] or
+  [0, 999]) with a random `jitter_seed`, or half the tick steps with a `late_ms` of their own
+  (0, 999, 1 000, 1 200, 15 000, 60 001 (more than 90 s since the previous firing), or
+  1..3 000). `GenerateOptions(late_ticks=False)` leaves them out.
 """
 
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -97,6 +107,8 @@ class GenerateOptions:
     max_steps: int = 12
     race_chance: float = 0.4
     arm_chance: float = 0.5  # of a planted race: set its session up so the race happens
+    late_ticks: bool = True  # late heartbeats (see the module docstring)
+    late_chance: float = 0.3
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -178,6 +190,34 @@ def _step(
             return Progress(ref)
 
 
+SETTINGS_LATE_CHOICES = (999, 1_000, 1_200, 1_700)
+JITTER_CHOICES = ((0, 2_000), (1_100, 1_700), (0, 999))
+TICK_LATE_CHOICES = (0, 999, 1_000, 1_200, 15_000, 60_001)
+
+
+def _late(scenario: Scenario, chance: float) -> Scenario:
+    """Late heartbeats on top of a drawn scenario, from a stream seeded by that scenario."""
+    rng = random.Random(zlib.crc32(repr((scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    kind = rng.choice(("settings", "jitter", "ticks"))
+    settings = scenario.settings
+    if kind == "settings":
+        settings = replace(settings, tick_late_ms=rng.choice(SETTINGS_LATE_CHOICES))
+        return replace(scenario, settings=settings)
+    if kind == "jitter":
+        jitter = rng.choice(JITTER_CHOICES)
+        settings = replace(settings, tick_jitter_ms=jitter, jitter_seed=rng.randint(0, 2**31))
+        return replace(scenario, settings=settings)
+    steps = tuple(
+        Tick(rng.choice((*TICK_LATE_CHOICES, rng.randint(1, 3_000))))
+        if isinstance(step, Tick) and rng.random() < 0.5
+        else step
+        for step in scenario.steps
+    )
+    return replace(scenario, steps=steps)
+
+
 def build(
     rng: random.Random, options: GenerateOptions = GenerateOptions(), name: str = ""
 ) -> Scenario:
@@ -216,13 +256,14 @@ def build(
             )
             settings = replace(settings, drain="hold")
         sessions[target] = seed
-    return Scenario(
+    scenario = Scenario(
         name=name or "random scenario",
         description=DESCRIPTION,
         sessions=tuple(sessions),
         steps=tuple(steps),
         settings=settings,
     )
+    return _late(scenario, options.late_chance) if options.late_ticks else scenario
 
 
 def generate(

@@ -42,7 +42,15 @@ if TYPE_CHECKING:
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_COUNTER = 2**32 - 1
 TOP_KEYS = ("name", "description", "settings", "session", "step", "expect", "properties")
-SETTINGS_KEYS = ("heartbeat_ms", "warn_ms", "settle_ms", "drain")
+SETTINGS_KEYS = (
+    "heartbeat_ms",
+    "warn_ms",
+    "settle_ms",
+    "drain",
+    "tick_late_ms",
+    "tick_jitter_ms",
+    "jitter_seed",
+)
 SESSION_KEYS = (
     "ref",
     "state",
@@ -54,7 +62,7 @@ SESSION_KEYS = (
     "progress_age_ms",
 )
 STEP_KEYS: dict[str, tuple[str, ...]] = {
-    "tick": ("do",),
+    "tick": ("do", "late_ms"),
     "bump": ("do", "session"),
     "advance": ("do", "ms"),
     "release": ("do", "session", "outcome"),
@@ -267,18 +275,40 @@ def _settings(out: _Collector, data: dict[str, Any]) -> Settings:
     warn = t.integer("warn_ms", d.warn_ms)
     settle = t.integer("settle_ms", d.settle_ms)
     drain = t.choice("drain", d.drain, DRAINS)
+    late = t.integer("tick_late_ms", d.tick_late_ms)
+    jitter = _jitter(out, t)
+    seed = t.integer("jitter_seed", d.jitter_seed)
     settings = Settings(
         heartbeat_ms=heartbeat if heartbeat is not None else d.heartbeat_ms,
         warn_ms=warn if warn is not None else d.warn_ms,
         settle_ms=settle if settle is not None else d.settle_ms,
         drain=drain or d.drain,
+        tick_late_ms=late if late is not None else d.tick_late_ms,
+        tick_jitter_ms=jitter,
+        jitter_seed=seed if seed is not None else d.jitter_seed,
     )
+    if t.has("jitter_seed") and not t.has("tick_jitter_ms"):
+        out.notes.append("settings.jitter_seed has no effect without settings.tick_jitter_ms")
     if not MIN_WARN_MS <= settings.warn_ms <= MAX_WARN_MS:
         out.notes.append(
             f"settings.warn_ms = {settings.warn_ms} is outside {MIN_WARN_MS}..{MAX_WARN_MS}: "
             f"openclaw ignores it and uses {settings.effective_warn_ms}"
         )
     return settings
+
+
+def _jitter(out: _Collector, t: _Table) -> tuple[int, int] | None:
+    """`tick_jitter_ms = [lo, hi]`: each firing is late by an extra draw in lo..hi."""
+    pair = t.array("tick_jitter_ms", _is_counter, "non-negative integers")
+    if pair is None:
+        return None
+    if len(pair) != 2 or pair[0] > pair[1]:
+        out.add(
+            "settings.tick_jitter_ms",
+            "must be two integers [lo, hi] with lo <= hi (each firing is late by a draw in lo..hi)",
+        )
+        return None
+    return (pair[0], pair[1])
 
 
 def _array_of_tables(out: _Collector, key: str, value: object) -> list[dict[str, Any]]:
@@ -354,7 +384,7 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
         step: Step | None = None
         match verb:
             case "tick":
-                step = Tick()
+                step = Tick(t.integer("late_ms"))
             case "bump":
                 ref = session(True)
                 step = Bump(ref) if ref else None

@@ -3,13 +3,19 @@
 This is what the world did, not what a build made of it: the model and a real build are
 driven on the same clock, so a property can judge either from it (e.g. "the heartbeat fired
 late by 1 200 ms at step 4") without asking the build.
+
+How heartbeats are timed, as openclaw's `setInterval` runs on Node: the heartbeat starts at
+clock 0; each firing is due `heartbeat_ms` after the previous one *fired* (Node re-arms an
+interval from when its callback ran, so a late firing pushes every later one back) and fires
+late by the settings' lateness (`tick_late_ms` plus a `tick_jitter_ms` draw), or by a tick
+step's own `late_ms`, which replaces it for the firing that step makes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from probe.scenario.values import Advance, Scenario, Step, Tick
+from probe.scenario.values import Advance, Scenario, Settings, Step, Tick
 
 # openclaw's own heartbeat interval (DIAGNOSTIC_HEARTBEAT_INTERVAL_MS): a firing is late by
 # how far it falls after the previous firing plus this, whatever interval the scenario drives.
@@ -41,43 +47,104 @@ class Timeline:
         return self.step_ms[step - 1] if step >= 1 else 0
 
 
+class HeartbeatSchedule:
+    """When the next heartbeat fires, moved on firing by firing (the model keeps the same)."""
+
+    __slots__ = ("firing", "interval", "next_at", "previous", "settings")
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.interval = settings.heartbeat_ms
+        self.previous = 0  # the last firing; the heartbeat starts at clock 0
+        self.firing = 1  # the number of the next firing
+        self.next_at = self.interval + settings.firing_late_ms(1)
+
+    def due(self) -> int:
+        """When the next firing is due, before any lateness."""
+        return self.previous + self.interval
+
+    def tick(self, now: int, late_ms: int | None) -> int:
+        """Where a tick step moves the clock: the next firing, `late_ms` late when given."""
+        if late_ms is not None:
+            self.next_at = max(now, self.due() + late_ms)
+        return self.next_at
+
+    def fire(self) -> None:
+        """The next firing happened: the one after is due an interval later."""
+        self.previous = self.next_at
+        self.firing += 1
+        self.next_at = self.previous + self.interval + self.settings.firing_late_ms(self.firing)
+
+    @property
+    def bulk(self) -> bool:
+        """Whether every firing the settings time is equally late (fire_until is then quick)."""
+        jitter = self.settings.tick_jitter_ms
+        return jitter is None or jitter[0] == jitter[1]
+
+    def fire_until(self, until: int) -> int:
+        """Every firing at or before `until`, at once when each is equally late; how many."""
+        if self.next_at > until:
+            return 0
+        if not self.bulk:
+            count = 0
+            while self.next_at <= until:
+                self.fire()
+                count += 1
+            return count
+        s = self.settings
+        step = self.interval + s.firing_late_ms(self.firing + 1)
+        count = (until - self.next_at) // step + 1
+        self.previous = self.next_at + (count - 1) * step
+        self.firing += count
+        self.next_at = self.previous + step
+        return count
+
+
 @dataclass(frozen=True, slots=True)
 class Clock:
-    """Where the clock stands between steps: now, the next heartbeat due, the last one fired."""
+    """Where the clock stands between steps, as a value: a search's cursor over the schedule."""
 
     now: int = 0
-    next_due: int = 0  # 0: the scenario's first interval
     previous: int = 0
+    firing: int = 1
+    next_at: int | None = None  # None: the schedule's first firing
 
     def step(
-        self, interval: int, number: int, step: Step
+        self, settings: Settings, number: int, step: Step
     ) -> tuple[Clock, tuple[HeartbeatFiring, ...]]:
-        """The clock after 1-based step `number` and the heartbeats it fired: a cursor."""
-        now, previous = self.now, self.previous
-        next_due = self.next_due or interval
+        """The clock after 1-based step `number`, and the heartbeats that step fired."""
+        schedule = HeartbeatSchedule(settings)
+        if self.next_at is not None:
+            schedule.previous, schedule.firing = self.previous, self.firing
+            schedule.next_at = self.next_at
+        now = self.now
         match step:
-            case Tick():
-                until = next_due
+            case Tick(late_ms=late):
+                until = schedule.tick(now, late)
             case Advance(ms=ms):
                 until = now + ms
             case _:
                 until = now
         fired: list[HeartbeatFiring] = []
-        while next_due <= until:
-            fired.append(HeartbeatFiring(number, previous + BUILD_HEARTBEAT_MS, next_due))
-            previous = next_due
-            next_due += interval
-        return Clock(until, next_due, previous), tuple(fired)
+        while schedule.next_at <= until:
+            due = schedule.previous + BUILD_HEARTBEAT_MS
+            fired.append(HeartbeatFiring(number, due, schedule.next_at))
+            schedule.fire()
+        return Clock(until, schedule.previous, schedule.firing, schedule.next_at), tuple(fired)
 
 
-def timeline(scenario: Scenario) -> Timeline:
-    """Replay only the clock: a heartbeat every `heartbeat_ms` from 0, as the model fires them."""
-    interval = scenario.settings.heartbeat_ms
+def timeline_of(settings: Settings, steps: tuple[Step, ...]) -> Timeline:
+    """Replay only the clock, firing by firing, as the model fires them."""
     clock = Clock()
     step_ms: list[int] = []
     heartbeats: list[HeartbeatFiring] = []
-    for number, step in enumerate(scenario.steps, start=1):
-        clock, fired = clock.step(interval, number, step)
+    for number, step in enumerate(steps, start=1):
+        clock, fired = clock.step(settings, number, step)
         heartbeats.extend(fired)
         step_ms.append(clock.now)
     return Timeline(tuple(step_ms), tuple(heartbeats))
+
+
+def timeline(scenario: Scenario) -> Timeline:
+    """The clock of a scenario: a heartbeat every `heartbeat_ms` from 0, late as it says."""
+    return timeline_of(scenario.settings, scenario.steps)

@@ -26,6 +26,8 @@ DEFAULT_SETTLE_MS = 15_000
 MIN_WARN_MS = 1_000
 MAX_WARN_MS = 86_400_000
 MIN_ABORT_MS = 300_000
+# tick_jitter_ms: the least and most extra lateness of one firing, both included.
+JitterRange: TypeAlias = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,25 @@ class Settings:
     warn_ms: int = DEFAULT_WARN_MS
     settle_ms: int = DEFAULT_SETTLE_MS
     drain: Drain = "settle"
+    # Every heartbeat firing is this late, plus a draw from tick_jitter_ms when set (see
+    # firing_late_ms); a tick step's own late_ms replaces both for the firing it makes.
+    tick_late_ms: int = 0
+    tick_jitter_ms: JitterRange | None = None
+    jitter_seed: int = 0
+
+    def firing_late_ms(self, firing: int) -> int:
+        """How late the 1-based `firing`-th heartbeat fires after it was due, by the settings."""
+        if self.tick_jitter_ms is None:
+            return self.tick_late_ms
+        low, high = self.tick_jitter_ms
+        return self.tick_late_ms + jitter_draw(self.jitter_seed, firing, low, high)
+
+    @property
+    def late_ticks(self) -> bool:
+        """Whether the settings make any firing late."""
+        return self.tick_late_ms > 0 or (
+            self.tick_jitter_ms is not None and self.tick_jitter_ms[1] > 0
+        )
 
     @property
     def effective_warn_ms(self) -> int:
@@ -59,9 +80,32 @@ class SessionSeed:
     progress_age_ms: int = 0
 
 
+_MASK64 = (1 << 64) - 1
+
+
+def jitter_draw(seed: int, firing: int, low: int, high: int) -> int:
+    """A uniform draw in low..high for one firing: splitmix64 of (seed, firing).
+
+    Counter-based, so a firing's lateness depends on its number alone, never on what was
+    drawn before: a search that restores a world mid-run draws the same as a replay.
+    """
+    x = (seed + firing * 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    x ^= x >> 31
+    return low + x % (high - low + 1)
+
+
 @dataclass(frozen=True, slots=True)
 class Tick:
-    """The next heartbeat strictly after now fires."""
+    """The next heartbeat fires: `late_ms` after it was due when given, else as the settings say.
+
+    Due is the previous firing plus heartbeat_ms (Node re-arms an interval from when its
+    callback ran); a tick never moves the clock back, so it fires at the latest of due +
+    late_ms and now.
+    """
+
+    late_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,10 +24,14 @@
  * mapped by function name (export names are mangled).
  *
  * Input (stdin): ONE JSON document, a scenario with every default filled in:
- *   {"settings": {"heartbeat_ms", "warn_ms", "settle_ms", "drain": "hold"|"settle"},
+ *   {"settings": {"heartbeat_ms", "warn_ms", "settle_ms", "drain": "hold"|"settle",
+ *                 "tick_late_ms"?, "tick_jitter_ms"?, "jitter_seed"?},
  *    "sessions": [{"ref", "state", "generation", "queue_depth", "owner", "abort", "work",
  *                  "progress_age_ms"}],
- *    "steps": [{"do": "tick"} | {"do": "advance", "ms"} | {"do": "bump", "session"} |
+ *    "heartbeats"?: [T, ...],   every heartbeat firing within the scenario, in scenario clock
+ *                               (probe's timeline: late firings, any interval); required with
+ *                               lateness; without it, every heartbeat_ms from 0
+ *    "steps": [{"do": "tick", "late_ms"?} | {"do": "advance", "ms"} | {"do": "bump", "session"} |
  *              {"do": "release", "session"?: ref|null, "outcome"?: "completed"|"failed"} |
  *              {"do": "state", "session", "to"} | {"do": "progress", "session"}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
@@ -54,12 +58,15 @@
  * How a scenario maps onto the build
  *   clock      Date is faked (@sinonjs/fake-timers); scenario clock 0 is epoch E, sessions are seeded
  *              at E - progress_age_ms (oldest first, ties in file order), the heartbeat is started at
- *              E, so it fires at E + 30 000, E + 60 000, ...
+ *              E. Its setInterval is cleared and its callback fired at E + T for each firing
+ *              instant T (`heartbeats`, else every heartbeat_ms), the next armed before the
+ *              callback runs: so it fires at E + 30 000, E + 60 000, ... by default, and late or
+ *              at another interval when the scenario says, for the build to judge.
  *   drain      settle: setTimeout/setInterval are faked too, so the runtime's 15 s settle timer fires
  *              on the virtual clock. hold: only setInterval (the heartbeat) is faked; the settle
  *              timer is a real 15 s timer that never fires during a replay, so a recovery waiting on
  *              a run that ignores abort stays in flight until a `release` step.
- *   tick       fires every timer due up to the heartbeat's next firing, one at a time, letting all
+ *   tick       fires every timer due up to the heartbeat's next firing instant, one at a time, letting all
  *              promise work settle after each; advance does the same up to now + ms.
  *   seeding    owner = embedded_run: setActiveEmbeddedRun(sessionId, handle, ref) (registers the
  *              handle and run activity's embedded run); owner = none, work = embedded_run:
@@ -756,9 +763,11 @@ function keepStdoutForProtocol() {
 // ---------------------------------------------------------------------------------------------
 
 const SESSION_KEYS = ["ref", "state", "generation", "queue_depth", "owner", "abort", "work", "progress_age_ms"];
-const SETTINGS_KEYS = ["heartbeat_ms", "warn_ms", "settle_ms", "drain"];
+const SETTINGS_KEYS = ["heartbeat_ms", "warn_ms", "settle_ms", "drain", "tick_late_ms", "tick_jitter_ms", "jitter_seed"];
+// Lateness settings the firing instants in `heartbeats` already account for.
+const LATENESS_KEYS = ["tick_late_ms", "tick_jitter_ms", "jitter_seed"];
 const STEP_KEYS = {
-  tick: ["do"],
+  tick: ["do", "late_ms"],
   advance: ["do", "ms"],
   bump: ["do", "session"],
   release: ["do", "session", "outcome"],
@@ -785,19 +794,17 @@ function checkScenario(scenario, located) {
   for (const key of ["heartbeat_ms", "warn_ms", "settle_ms"]) {
     if (!isInt(settings[key])) problems.push(`settings.${key} must be a non-negative integer`);
   }
+  if (isInt(settings.heartbeat_ms) && settings.heartbeat_ms < 1) problems.push("settings.heartbeat_ms must be at least 1");
   if (!["hold", "settle"].includes(settings.drain)) problems.push('settings.drain must be "hold" or "settle"');
-  if (located.lateTick && Number.isSafeInteger(settings.heartbeat_ms) && settings.heartbeat_ms > located.heartbeatMs) {
-    unsupported.push({
-      step: null,
-      key: "settings.heartbeat_ms",
-      reason: `openclaw ${located.version} beats every ${located.heartbeatMs} ms and measures how late each tick is: at ${settings.heartbeat_ms} ms the build would see a late tick and defer recovery`,
-    });
-  } else if (settings.heartbeat_ms !== located.heartbeatMs) {
-    unsupported.push({
-      step: null,
-      key: "settings.heartbeat_ms",
-      reason: `openclaw ${located.version} beats every ${located.heartbeatMs} ms (a constant in startDiagnosticHeartbeat); ${settings.heartbeat_ms} cannot be set`,
-    });
+  // Any interval and any lateness: the harness fires the build's own heartbeat callback at each
+  // instant of `heartbeats` (probe's timeline), and the build's lateness logic judges it.
+  const heartbeats = scenario.heartbeats;
+  if (heartbeats !== undefined) {
+    if (!Array.isArray(heartbeats) || !heartbeats.every((t, i) => isInt(t) && t > (i ? heartbeats[i - 1] : 0))) {
+      problems.push("heartbeats must be the firing instants, increasing positive integers");
+    }
+  } else if (LATENESS_KEYS.some((k) => settings[k] !== undefined) || steps.some((st) => st && st.late_ms !== undefined)) {
+    problems.push("late heartbeats need their firing instants in `heartbeats` (probe computes them from the scenario)");
   }
   if (settings.settle_ms !== located.settleMs) {
     unsupported.push({
@@ -853,6 +860,9 @@ function checkScenario(scenario, located) {
       if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
     }
     if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
+    if (step.do === "tick" && step.late_ms !== undefined && !isInt(step.late_ms)) {
+      problems.push(`${where}.late_ms must be a non-negative integer`);
+    }
     if (step.do === "state" && !["idle", "processing", "waiting"].includes(step.to)) {
       problems.push(`${where}.to is not idle|processing|waiting`);
     }
@@ -870,15 +880,27 @@ function checkScenario(scenario, located) {
     }
   });
   if (problems.length) throw new HarnessError(`invalid scenario: ${problems.join("; ")}`);
-  return { settings, sessions, steps, unsupported };
+  return { settings, sessions, steps, unsupported, firings: heartbeatFirings(heartbeats, settings.heartbeat_ms) };
+}
+
+/**
+ * The k-th heartbeat firing (0-based), in scenario clock. Given `listed` (every firing within the
+ * scenario: the next one after them would fall past its end, at an instant only probe's
+ * lateness settings know), those and no more; else every `interval` from 0.
+ */
+function heartbeatFirings(listed, interval) {
+  if (listed === undefined) return (k) => (k + 1) * interval;
+  return (k) => (k < listed.length ? listed[k] : Infinity);
 }
 
 /** The scenario clock at the end, to choose an epoch under which every instant stays exact. */
-function finalClock(steps, heartbeatMs) {
+function finalClock(steps, firings) {
   let now = 0;
+  let fired = 0;
   for (const step of steps) {
-    if (step.do === "tick") now = (Math.floor(now / heartbeatMs) + 1) * heartbeatMs;
+    if (step.do === "tick") now = firings(fired);
     else if (step.do === "advance") now += step.ms;
+    while (firings(fired) <= now) fired += 1;
   }
   return now;
 }
@@ -969,13 +991,13 @@ async function replay(distDir, readScenario) {
 
 /** A scenario checked and placed in time; `code` set when it cannot run (lines written). */
 function planScenario(raw, located) {
-  const { settings, sessions, steps, unsupported } = checkScenario(raw, located);
+  const { settings, sessions, steps, unsupported, firings } = checkScenario(raw, located);
   if (unsupported.length) {
     for (const u of unsupported) out({ kind: "unsupported", ...u });
     return { code: EXIT_UNSUPPORTED };
   }
   const maxAge = sessions.reduce((m, s) => Math.max(m, s.progress_age_ms), 0);
-  const end = finalClock(steps, located.heartbeatMs);
+  const end = finalClock(steps, firings);
   let base = PREFERRED_EPOCH_BASE;
   if (base + maxAge + end > MAX_DATE_MS) base = MAX_DATE_MS - maxAge - end;
   if (base < MIN_EPOCH_BASE) {
@@ -987,7 +1009,7 @@ function planScenario(raw, located) {
     });
     return { code: EXIT_UNSUPPORTED };
   }
-  return { settings, sessions, steps, maxAge, epoch: base + maxAge };
+  return { settings, sessions, steps, firings, maxAge, epoch: base + maxAge };
 }
 
 /** The build loaded once, in its sandbox: what every scenario replayed on it needs. */
@@ -1007,7 +1029,7 @@ async function prepareBuild(distDir, located) {
  */
 async function runScenario(build, planned, { reuse }) {
   const { located, FakeTimers, api, runtimeModule, shimUrl, createLazyRuntimeModule } = build;
-  const { settings, sessions, steps, maxAge, epoch } = planned;
+  const { settings, sessions, steps, firings, maxAge, epoch } = planned;
 
   out({
     kind: "meta",
@@ -1192,10 +1214,12 @@ async function runScenario(build, planned, { reuse }) {
   if (located.warnSeam && settings.warn_ms >= MIN_WARN_MS && settings.warn_ms <= MAX_WARN_MS) {
     heartbeatOpts.testTimings = { stuckSessionWarnMs: settings.warn_ms };
   }
+  const timersBefore = new Set(timerList(clock).map((t) => t.id));
   api.startDiagnosticHeartbeat(
     { diagnostics: { enabled: true, stuckSessionWarnMs: settings.warn_ms } },
     heartbeatOpts,
   );
+  const heartbeat = takeHeartbeat(clock, timersBefore, located, epoch, firings);
   await settle();
 
   const scenarioNow = () => clock.now - epoch;
@@ -1204,11 +1228,9 @@ async function runScenario(build, planned, { reuse }) {
     currentStep = i;
     const s = step.session === undefined || step.session === null ? null : byRef.get(step.session);
     switch (step.do) {
-      case "tick": {
-        const hb = located.heartbeatMs;
-        await runUntil(epoch + (Math.floor(scenarioNow() / hb) + 1) * hb);
+      case "tick":
+        await runUntil(epoch + heartbeat.next());
         break;
-      }
       case "advance":
         await runUntil(clock.now + step.ms);
         break;
@@ -1252,10 +1274,54 @@ async function runScenario(build, planned, { reuse }) {
     }
   }
   out({ kind: "done", clock_ms: scenarioNow() });
+  heartbeat.stop();
   if (!reuse) return { code: 0, reusable: false };
   recording = false;
   const reusable = await resetBuild(build, { clock, seeded, calls, settle, nextTimerAt, unsubscribe });
   return { code: 0, reusable };
+}
+
+function timerList(clock) {
+  return clock.timers instanceof Map ? [...clock.timers.values()] : Object.values(clock.timers ?? {});
+}
+
+/**
+ * The build's heartbeat, re-timed: startDiagnosticHeartbeat's own setInterval (found among the
+ * fake timers it armed) is cleared, and its callback is fired from a fake timeout at each
+ * firing instant instead, the next one armed before the callback runs (as an interval re-arms).
+ * So a firing can come late, or at an interval other than the build's constant, and the build's
+ * own lateness logic (7.2-beta.2+: overdue since its previous tick) judges it.
+ */
+function takeHeartbeat(clock, before, located, epoch, firings) {
+  const armed = timerList(clock).filter((t) => !before.has(t.id) && t.interval === located.heartbeatMs);
+  if (armed.length !== 1) {
+    throw new HarnessError(`startDiagnosticHeartbeat armed ${armed.length} intervals of ${located.heartbeatMs} ms, expected 1`);
+  }
+  const callback = armed[0].func;
+  clock.clearInterval(armed[0].id);
+  let fired = 0;
+  let pending = null;
+  // Node's (and fake-timers') longest timeout; a longer gap is bridged by a wake-up that fires nothing.
+  const MAX_TIMEOUT = 2 ** 31 - 1;
+  const arm = (at) => {
+    pending = null;
+    if (!Number.isFinite(at)) return;
+    pending = clock.setTimeout(() => {
+      if (clock.now < at) return arm(at);
+      fired += 1;
+      arm(epoch + firings(fired));
+      callback();
+    }, Math.min(at - clock.now, MAX_TIMEOUT));
+  };
+  arm(epoch + firings(0));
+  return {
+    /** When the next firing comes, in scenario clock. */
+    next: () => firings(fired),
+    stop: () => {
+      if (pending !== null) clock.clearTimeout(pending);
+      pending = null;
+    },
+  };
 }
 
 /**
