@@ -24,6 +24,14 @@ WITHIN = Param(
     "heartbeats in a row a session may need recovery without being asked for",
     minimum=1,
 )
+# Nothing throttles a request for a record no warning was ever emitted about: a version that
+# covers such a record asks at the first heartbeat past the threshold, so two is a margin.
+COVERAGE_WITHIN = Param(
+    "within_heartbeats",
+    2,
+    "heartbeats in a row an owned stale run may go unasked in a record the heartbeat passes over",
+    minimum=1,
+)
 TOOL_FLOOR = Param(
     "tool_abort_floor_ms",
     900_000,
@@ -146,7 +154,9 @@ class RequestLiveness:
 class StaleRunCoverage:
     @classmethod
     def start(cls, name: str, params: Params) -> Monitor:
-        return AskedWithin(name, params[WITHIN.name], params[TOOL_FLOOR.name], needs_coverage)
+        return AskedWithin(
+            name, params[COVERAGE_WITHIN.name], params[TOOL_FLOOR.name], needs_coverage
+        )
 
 
 LIVENESS = (
@@ -164,7 +174,7 @@ LIVENESS = (
     Declared(
         STALE_RUN_COVERAGE,
         "bounded liveness",
-        (WITHIN, TOOL_FLOOR),
+        (COVERAGE_WITHIN, TOOL_FLOOR),
         "an owned run with no progress past the abort threshold is asked for within K "
         "heartbeats whatever its record's state (idle with an empty queue, waiting)",
         (),
