@@ -7,7 +7,15 @@ import pytest
 
 from probe.engines.cache import is_installed
 from probe.engines.engine import model_engine, resolve
-from tests.test_properties import FORCE_CLEARED, ORPHAN, THROTTLED, TOUCHED, scenario
+from tests.test_properties import (
+    FORCE_CLEARED,
+    LATE,
+    LATE_ABORT,
+    ORPHAN,
+    THROTTLED,
+    TOUCHED,
+    scenario,
+)
 
 pytestmark = pytest.mark.real_build
 
@@ -18,6 +26,9 @@ CASES = [
     (TOUCHED, "stall-reported", "2026.7.1", "2026.8.1"),  # F20 (8.1), #94701
     (ORPHAN.format(work="tool_call"), "stale-evidence", "2026.5.31-beta.3", "2026.5.31-beta.4"),
     (FORCE_CLEARED.format(abort="ignored"), "truthful-outcome", "2026.9.6", None),  # #145152
+    # Late heartbeats, fired late on the build's own fake clock (the late-ticks harness).
+    (LATE.format(hb=31_200), "request-liveness", "2026.9.6", "2026.7.1"),  # #142200
+    (LATE_ABORT.format(hb=55_000), "healthy-run-aborted", "2026.7.1", "2026.9.6"),  # #107415
 ]
 
 
