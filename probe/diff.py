@@ -29,11 +29,13 @@ from probe.scenario.values import (
     DEFAULT_WARN_MS,
     Advance,
     Bump,
+    End,
     Progress,
     Release,
     Scenario,
     SessionSeed,
     Settings,
+    Start,
     StateChange,
     Step,
     Tick,
@@ -206,7 +208,13 @@ class EnginePair:
 
 def _names(step: Step) -> str | None:
     match step:
-        case Bump(session=ref) | StateChange(session=ref) | Progress(session=ref):
+        case (
+            Bump(session=ref)
+            | StateChange(session=ref)
+            | Progress(session=ref)
+            | Start(session=ref)
+            | End(session=ref)
+        ):
             return ref
         case Release(session=ref):
             return ref
@@ -215,7 +223,7 @@ def _names(step: Step) -> str | None:
 
 
 def _smaller_ages(age: int, settings: Settings) -> list[int]:
-    warn, abort = settings.effective_warn_ms, settings.abort_ms
+    warn, abort = settings.effective_warn_ms, settings.abort_threshold_ms()
     round_ones = (0, warn + 1, warn + 30_000, abort + 1, abort + 30_000, 900_001, 930_000)
     values = sorted({v for v in round_ones if v < age} | {age // 2 // 1000 * 1000})
     return [v for v in values if v < age]
@@ -263,8 +271,8 @@ def _renamed(step: Step, names: dict[str, str]) -> Step:
             return Bump(names[ref])
         case StateChange(session=ref, to=to):
             return StateChange(names[ref], to)
-        case Progress(session=ref):
-            return Progress(names[ref])
+        case Progress(session=ref) | Start(session=ref) | End(session=ref):
+            return replace(step, session=names[ref])
         case Release(session=ref, failed=failed) if ref is not None:
             return Release(names[ref], failed)
         case _:

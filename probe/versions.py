@@ -30,6 +30,8 @@ _F19 = "mutate-aborted-released-only"
 _F20 = "owned-work-attention-age"
 _F33 = "no-prune-on-create"
 _F23 = "observation-pass"
+_F14 = "abort-test-timing"
+_F36 = "stale-run-threshold"
 
 _E1 = (_F02,)
 _68 = (*_E1, _F06)
@@ -38,11 +40,13 @@ _611 = (*_69, _F34)
 _71B4 = (*_611, _F35)
 _72B1 = (*_71B4, _F08)
 _72B2 = (*_71B4, _F08, _F12)
-_72B5 = (*_72B2, _F16)
+_72B4 = (*_72B2, _F14)
+_72B5 = (*_72B4, _F16)
 _81B3 = (*_72B5, _F18, _F19)
 _81 = (*_81B3, _F20)
 _82 = (*_81, _F33)
 _91 = (*_82, _F23)
+_92 = (*_91, _F36)
 
 # version -> the switches it contains, in publication order (maintenance releases after
 # the release they maintain).
@@ -80,7 +84,7 @@ VERSIONS: dict[str, tuple[str, ...]] = {
     "2026.7.2-beta.1": (*_72B1, _F12B1),
     "2026.7.2-beta.2": _72B2,
     "2026.7.2-beta.3": _72B2,
-    "2026.7.2-beta.4": _72B2,
+    "2026.7.2-beta.4": _72B4,
     "2026.7.2-beta.5": _72B5,
     "2026.7.2-beta.6": _72B5,
     "2026.7.2-beta.7": _72B5,
@@ -94,11 +98,11 @@ VERSIONS: dict[str, tuple[str, ...]] = {
     "2026.8.2": _82,
     "2026.9.1-beta.1": _81,
     "2026.9.1": _91,
-    "2026.9.2": _91,
-    "2026.9.3": _91,
-    "2026.9.4": _91,
-    "2026.9.5": _91,
-    "2026.9.6": _91,
+    "2026.9.2": _92,
+    "2026.9.3": _92,
+    "2026.9.4": _92,
+    "2026.9.5": _92,
+    "2026.9.6": _92,
 }
 
 # Harness eras (ERAS.md), for reports and the differential check.

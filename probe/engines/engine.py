@@ -53,6 +53,8 @@ def normalized(scenario: Scenario) -> dict[str, Any]:
         "settle_ms": s.settle_ms,
         "drain": s.drain,
     }
+    if s.abort_ms is not None:  # only when given: the build derives it from warn otherwise
+        settings["abort_ms"] = s.abort_ms
     if s.tick_late_ms:
         settings["tick_late_ms"] = s.tick_late_ms
     if s.tick_jitter_ms is not None:
@@ -72,6 +74,9 @@ def normalized(scenario: Scenario) -> dict[str, Any]:
                 "abort": x.abort,
                 "work": x.work,
                 "progress_age_ms": x.progress_age_ms,
+                # Identity only when it is not the harness's default (key + its own id).
+                **({} if x.session_id is None else {"session_id": x.session_id}),
+                **({} if x.keyed else {"keyed": False}),
             }
             for x in scenario.sessions
         ],

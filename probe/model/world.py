@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple, assert_never
 
-from probe.model.activity import NO_ACTIVITY, RUN_ENDED_REASON, RunActivity, RunHandle
+from probe.model.activity import (
+    NO_ACTIVITY,
+    NO_MARKERS,
+    NO_TOOLS,
+    RUN_ENDED_REASON,
+    RunActivity,
+    RunHandle,
+)
 from probe.model.behaviour import PINNED, Behaviour
 from probe.model.bus import EventBus
 from probe.model.clock import Clock, ClockState, Timer
@@ -30,13 +37,19 @@ from probe.model.runtime import RecoveryRuntime, Resolved, Waiter, in_ref_order
 from probe.model.state import PRUNE_INTERVAL_MS, SessionStore, StoreState
 from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.scenario.values import (
+    DEFAULT_PROGRESS_REASON,
+    MAIN_MARKER,
     Advance,
     Bump,
+    End,
+    MarkerKind,
     Progress,
+    ProgressTarget,
     Release,
     Scenario,
     SessionSeed,
     SessionState,
+    Start,
     StateChange,
     Step,
     Tick,
@@ -44,7 +57,6 @@ from probe.scenario.values import (
 from probe.strategies import DedupStrategy
 
 SEEDED_PROGRESS_REASON = "scenario:seeded"
-PROGRESS_REASON = "scenario:progress"
 PENDING = "pending"
 # openclaw's own heartbeat interval (DIAGNOSTIC_HEARTBEAT_INTERVAL_MS): what a late tick is
 # measured against (switch defer-late-tick, F12).
@@ -121,7 +133,7 @@ class World:
         # All off is the pinned builds: their own (faster) heartbeat, see _fire.
         self.behaviour = PINNED if behaviour == PINNED else behaviour
         self.warn_ms = scenario.settings.effective_warn_ms
-        self.abort_ms = scenario.settings.abort_ms
+        self.abort_ms = scenario.settings.abort_threshold_ms(self.behaviour.abort_test_timing)
         self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
         self._build(Coverage(), keep_events)
         self._seed(scenario.sessions)
@@ -162,6 +174,7 @@ class World:
             self.coverage,
             self.end_run,
             released_no_active_work=b.released_no_active_work,
+            stale_run_threshold=b.stale_run_threshold,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
@@ -267,12 +280,12 @@ class World:
             len(activity),
         )
         for ref, a in activity.items():
-            started = a.tool_started_at
+            tools = a.tools
             key += (
                 ref,
-                a.embedded_run,
-                None if started is None else started - now,
-                a.model_call,
+                a.embedded_runs,
+                tuple((t, started - now) for t, started in tools) if tools else tools,
+                a.model_calls,
                 a.last_progress_at - now,
                 a.last_progress_reason,
             )
@@ -331,9 +344,9 @@ class World:
             if owned or seed.work != "none":
                 embedded = seed.work == "embedded_run" or (owned and seed.work != "none")
                 activity[seed.ref] = RunActivity(
-                    embedded_run=embedded,
-                    tool_started_at=at if seed.work == "tool_call" else None,
-                    model_call=seed.work == "model_call",
+                    embedded_runs=(MAIN_MARKER,) if embedded else NO_MARKERS,
+                    tools=((MAIN_MARKER, at),) if seed.work == "tool_call" else NO_TOOLS,
+                    model_calls=(MAIN_MARKER,) if seed.work == "model_call" else NO_MARKERS,
                     last_progress_at=at,
                     # A handle whose run's activity has already ended.
                     last_progress_reason=RUN_ENDED_REASON
@@ -377,19 +390,49 @@ class World:
                 generation=rec.generation,
             )
 
-    def progress(self, ref: str) -> None:
+    def progress(
+        self,
+        ref: str,
+        target: ProgressTarget = "both",
+        reason: str = DEFAULT_PROGRESS_REASON,
+        ago_ms: int = 0,
+    ) -> None:
+        """markDiagnosticRunProgress (run), then markDiagnosticSessionProgress (record).
+
+        Back-dated progress runs as if the clock stood `ago_ms` earlier, as the build's own
+        calls do under a clock set back: the record lookup prunes (and creates) at that instant.
+        """
+        at = self.clock.now - ago_ms
+        if target != "record":
+            activity = self.activity.get(ref)
+            if activity is None:
+                # markDiagnosticRunProgress creates run activity, but never active work.
+                activity = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, at, reason)
+                self._set_runs(in_ref_order({**self.activity, ref: activity}), self.handles)
+            else:
+                self._set_runs({**self.activity, ref: activity.marked(at, reason)}, self.handles)
+        if target != "run":
+            self.store.lookup(ref, at).touch(at)
+
+    def start_work(self, ref: str, kind: MarkerKind, marker: str) -> None:
+        """A work marker starts; run activity is created for it where there is none."""
         now = self.clock.now
         activity = self.activity.get(ref)
         if activity is None:
-            # markDiagnosticRunProgress creates run activity, but never active work.
-            activity = RunActivity(False, None, False, now, PROGRESS_REASON)
-        else:
-            activity = activity.marked(now, PROGRESS_REASON)
-        if ref in self.activity:
-            self._set_runs({**self.activity, ref: activity}, self.handles)
-        else:
+            fresh = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, now, "")
+            activity = fresh.started(kind, marker, now)
             self._set_runs(in_ref_order({**self.activity, ref: activity}), self.handles)
-        self.store.lookup(ref, now).touch(now)
+        else:
+            self._set_runs(
+                {**self.activity, ref: activity.started(kind, marker, now)}, self.handles
+            )
+
+    def end_work(self, ref: str, kind: MarkerKind, marker: str, clear: bool) -> None:
+        """A work marker ends; with no run activity at all nothing happens."""
+        activity = self.activity.get(ref)
+        if activity is not None:
+            ended = activity.stopped(kind, marker, clear, self.clock.now)
+            self._set_runs({**self.activity, ref: ended}, self.handles)
 
     def end_run(self, ref: str, reason: str) -> None:
         """clearActiveEmbeddedRun / forceClearEmbeddedAgentRun, then wake its recovery."""
@@ -401,7 +444,7 @@ class World:
         if activity is None:
             self._set_runs(self.activity, handles)
         else:
-            self._set_runs({**self.activity, ref: activity.ended(self.clock.now)}, handles)
+            self._set_runs({**self.activity, ref: activity.run_ended(self.clock.now)}, handles)
         self.state_change(ref, "idle", reason)
         waiter = self.runtime.take_waiter(ref)
         if waiter is not None:
@@ -410,9 +453,7 @@ class World:
     def _clear_run_activity(self, ref: str) -> None:
         """clearDiagnosticEmbeddedRunActivityForSession: the recovered owner's markers go."""
         activity = self.activity.get(ref)
-        if activity is None or not (
-            activity.embedded_run or activity.model_call or activity.tool_started_at is not None
-        ):
+        if activity is None or not activity.has_work:
             return
         self._set_runs({**self.activity, ref: activity.ended(self.clock.now)}, self.handles)
 
@@ -636,8 +677,12 @@ class World:
                 self.release(ref, failed)
             case StateChange(session=ref, to=to):
                 self.state_change(ref, to, "scenario")
-            case Progress(session=ref):
-                self.progress(ref)
+            case Progress(session=ref, target=target, reason=reason, ago_ms=ago):
+                self.progress(ref, target, reason, ago)
+            case Start(session=ref, work=kind, id=marker):
+                self.start_work(ref, kind, marker)
+            case End(session=ref, work=kind, id=marker, clear=clear):
+                self.end_work(ref, kind, marker, clear)
             case _:
                 assert_never(step)
 

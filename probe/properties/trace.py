@@ -29,11 +29,13 @@ from probe.scenario.timeline import Clock, HeartbeatFiring
 from probe.scenario.values import (
     Advance,
     Bump,
+    End,
     Progress,
     Release,
     Scenario,
     SessionSeed,
     Settings,
+    Start,
     StateChange,
     Step,
     Tick,
@@ -125,7 +127,11 @@ class Truth:
 
     @classmethod
     def seeded(cls, settings: Settings, seeds: Iterable[SessionSeed]) -> Truth:
-        return cls(settings.effective_warn_ms, settings.abort_ms, {s.ref: seeded(s) for s in seeds})
+        return cls(
+            settings.effective_warn_ms,
+            settings.abort_threshold_ms(),
+            {s.ref: seeded(s) for s in seeds},
+        )
 
     def clone(self) -> Truth:
         twin = Truth(self.warn_ms, self.abort_ms, self.sessions, self.pairing.clone())
@@ -158,8 +164,24 @@ class Truth:
         match verb:
             case Bump(session=ref) | StateChange(session=ref) if ref in self.sessions:
                 self._set(ref, self.sessions[ref]._replace(touched_ms=at))
-            case Progress(session=ref) if ref in self.sessions:
-                self._set(ref, self.sessions[ref]._replace(touched_ms=at, progress_ms=at))
+            case Progress(session=ref, target=target, ago_ms=ago) if ref in self.sessions:
+                facts = self.sessions[ref]
+                when = at - ago
+                if target in ("run", "both"):
+                    facts = facts._replace(progress_ms=max(facts.progress_ms, when))
+                if target in ("record", "both"):
+                    facts = facts._replace(touched_ms=max(facts.touched_ms, when))
+                self._set(ref, facts)
+            case Start(session=ref, work=kind) if ref in self.sessions:
+                facts = self.sessions[ref]
+                # The heartbeat reads tool_call, else model_call, else embedded_run.
+                rank = ("none", "embedded_run", "model_call", "tool_call")
+                if rank.index(kind) > rank.index(facts.work):
+                    self._set(ref, facts._replace(work=kind))
+            case End(session=ref, work=kind, clear=clear) if ref in self.sessions:
+                facts = self.sessions[ref]
+                if facts.work == kind or (kind == "embedded_run" and clear):
+                    self._set(ref, facts._replace(work="none"))
             case Release(session=one, failed=False):
                 for ref, facts in list(self.sessions.items()):
                     if facts.owner and one in (None, ref):

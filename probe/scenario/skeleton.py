@@ -14,6 +14,8 @@ drain = "hold"          # "settle": the real 15 s timer force-clears an ignored 
                         # "hold": the recovery stays in flight until a `release` step
 # heartbeat_ms = 30000  # openclaw's interval; above it every firing is late against it
 # warn_ms = 120000      # abort threshold = max(300000, 3 x warn_ms)
+# abort_ms = 60000      # or set it apart (openclaw's stuckSessionAbortMs; up to 7.2-beta.3
+                        # raised to at least warn_ms)
 # settle_ms = 15000
 # tick_late_ms = 1200   # every heartbeat fires this late (from 7.2-beta.2 openclaw defers
                         # the recovery of a tick 1000 ms or more overdue)

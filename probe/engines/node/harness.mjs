@@ -24,7 +24,7 @@
  * mapped by function name (export names are mangled).
  *
  * Input (stdin): ONE JSON document, a scenario with every default filled in:
- *   {"settings": {"heartbeat_ms", "warn_ms", "settle_ms", "drain": "hold"|"settle",
+ *   {"settings": {"heartbeat_ms", "warn_ms", "abort_ms"?, "settle_ms", "drain": "hold"|"settle",
  *                 "tick_late_ms"?, "tick_jitter_ms"?, "jitter_seed"?},
  *    "sessions": [{"ref", "state", "generation", "queue_depth", "owner", "abort", "work",
  *                  "progress_age_ms"}],
@@ -33,7 +33,10 @@
  *                               lateness; without it, every heartbeat_ms from 0
  *    "steps": [{"do": "tick", "late_ms"?} | {"do": "advance", "ms"} | {"do": "bump", "session"} |
  *              {"do": "release", "session"?: ref|null, "outcome"?: "completed"|"failed"} |
- *              {"do": "state", "session", "to"} | {"do": "progress", "session"}]}
+ *              {"do": "state", "session", "to"} |
+ *              {"do": "progress", "session", "target"?: "both"|"run"|"record", "reason"?, "ago_ms"?} |
+ *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
+ *               "id"?, "clear"? (end only)}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
  * Output (stdout): JSON lines (keys sorted), written when the run ends
@@ -81,8 +84,9 @@
  *   abort      the handle's abort() ends the run at once (clearActiveEmbeddedRun) when honoured,
  *              and does nothing when ignored.
  *   bump       logMessageQueued({source: "scenario"}); state: logSessionStateChange({reason:
- *              "scenario"}); progress: markDiagnosticRunProgress({reason: "scenario:progress"}) then
- *              markDiagnosticSessionProgress; release: clearActiveEmbeddedRun for the session's
+ *              "scenario"}); progress: markDiagnosticRunProgress({reason}) (target run or both, reason
+ *              default "scenario:progress") then markDiagnosticSessionProgress (record or both), with
+ *              the clock set back ago_ms for the two calls; release: clearActiveEmbeddedRun for the session's
  *              registered handle (every registered one in creation order when no session is named;
  *              a session with no registered handle has no run to end).
  *   outcomes   startDiagnosticHeartbeat's recoverStuckSession seam gets a replica of the build's own
@@ -214,6 +218,9 @@ const SEAM = "recover: opts?.recoverStuckSession ?? recoverStuckSession";
 const LATE_TICK = "const heartbeatOverdueMs = Math.max(0, heartbeatElapsedMs - DIAGNOSTIC_HEARTBEAT_INTERVAL_MS);";
 // 7.2-beta.4+: warn is read only from this test seam (config's stuckSessionWarnMs is ignored).
 const WARN_SEAM = "opts?.testTimings?.stuckSessionWarnMs";
+// settings.abort_ms: config's diagnostics.stuckSessionAbortMs up to 7.2-beta.3, then this test seam.
+const ABORT_SEAM = "opts?.testTimings?.stuckSessionAbortMs";
+const ABORT_CONFIG = "config?.diagnostics?.stuckSessionAbortMs";
 // The range the builds' own config path accepted; outside it they used the default.
 const MIN_WARN_MS = 1000;
 const MAX_WARN_MS = 86_400_000;
@@ -332,6 +339,8 @@ function surveyBuild(distDir) {
   let loader = null;
   let lateTick = false;
   let warnSeam = false;
+  let abortSeam = false;
+  let abortConfig = false;
   if (found.diagnostic) {
     const diag = found.diagnostic.source;
     const recoverFn = diag.match(/async function recoverStuckSession\(params\) \{[\s\S]*?\n\}\n/);
@@ -366,6 +375,8 @@ function surveyBuild(distDir) {
     }
     lateTick = diag.includes(LATE_TICK);
     warnSeam = diag.includes(WARN_SEAM);
+    abortSeam = diag.includes(ABORT_SEAM);
+    abortConfig = diag.includes(ABORT_CONFIG);
   }
   if (found.runtime) {
     const settle = found.runtime.source.match(/const STUCK_SESSION_ABORT_SETTLE_MS = ([0-9.e]+);/);
@@ -442,6 +453,8 @@ function surveyBuild(distDir) {
     loader,
     lateTick,
     warnSeam,
+    abortSeam,
+    abortConfig,
     version: pkg.version,
     pkg,
     heartbeatMs,
@@ -762,8 +775,8 @@ function keepStdoutForProtocol() {
 // Scenario validation and what the build cannot express
 // ---------------------------------------------------------------------------------------------
 
-const SESSION_KEYS = ["ref", "state", "generation", "queue_depth", "owner", "abort", "work", "progress_age_ms"];
-const SETTINGS_KEYS = ["heartbeat_ms", "warn_ms", "settle_ms", "drain", "tick_late_ms", "tick_jitter_ms", "jitter_seed"];
+const SESSION_KEYS = ["ref", "state", "generation", "queue_depth", "owner", "abort", "work", "progress_age_ms", "session_id", "keyed"];
+const SETTINGS_KEYS = ["heartbeat_ms", "warn_ms", "abort_ms", "settle_ms", "drain", "tick_late_ms", "tick_jitter_ms", "jitter_seed"];
 // Lateness settings the firing instants in `heartbeats` already account for.
 const LATENESS_KEYS = ["tick_late_ms", "tick_jitter_ms", "jitter_seed"];
 const STEP_KEYS = {
@@ -772,7 +785,9 @@ const STEP_KEYS = {
   bump: ["do", "session"],
   release: ["do", "session", "outcome"],
   state: ["do", "session", "to"],
-  progress: ["do", "session"],
+  progress: ["do", "session", "target", "reason", "ago_ms"],
+  start: ["do", "session", "work", "id"],
+  end: ["do", "session", "work", "id", "clear"],
 };
 
 function checkScenario(scenario, located) {
@@ -796,6 +811,16 @@ function checkScenario(scenario, located) {
   }
   if (isInt(settings.heartbeat_ms) && settings.heartbeat_ms < 1) problems.push("settings.heartbeat_ms must be at least 1");
   if (!["hold", "settle"].includes(settings.drain)) problems.push('settings.drain must be "hold" or "settle"');
+  if (settings.abort_ms !== undefined && settings.abort_ms !== null) {
+    if (!isInt(settings.abort_ms)) problems.push("settings.abort_ms must be a non-negative integer");
+    else if (!located.abortSeam && !located.abortConfig) {
+      unsupported.push({
+        step: null,
+        key: "settings.abort_ms",
+        reason: `openclaw ${located.version} reads no abort threshold from config or test timings: it is always derived from warn`,
+      });
+    }
+  }
   // Any interval and any lateness: the harness fires the build's own heartbeat callback at each
   // instant of `heartbeats` (probe's timeline), and the build's lateness logic judges it.
   const heartbeats = scenario.heartbeats;
@@ -855,11 +880,25 @@ function checkScenario(scenario, located) {
       }
     }
     const named = step.session;
-    const needsSession = ["bump", "state", "progress"].includes(step.do);
+    const needsSession = ["bump", "state", "progress", "start", "end"].includes(step.do);
     if (needsSession || (step.do === "release" && named !== undefined && named !== null)) {
       if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
     }
     if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
+    if (step.do === "start" || step.do === "end") {
+      if (!["embedded_run", "tool_call", "model_call"].includes(step.work)) problems.push(`${where}.work is not embedded_run|tool_call|model_call`);
+      if (step.id !== undefined && (typeof step.id !== "string" || !/^[A-Za-z0-9_.-]{1,40}$/.test(step.id))) {
+        problems.push(`${where}.id must be 1..40 letters, digits, _ . or -`);
+      }
+      if (step.clear !== undefined && typeof step.clear !== "boolean") problems.push(`${where}.clear must be a boolean`);
+    }
+    if (step.do === "progress") {
+      if (!["both", "run", "record", undefined].includes(step.target)) problems.push(`${where}.target is not both|run|record`);
+      if (step.reason !== undefined && (typeof step.reason !== "string" || !step.reason.trim())) {
+        problems.push(`${where}.reason must be a non-empty string`);
+      }
+      if (step.ago_ms !== undefined && !isInt(step.ago_ms)) problems.push(`${where}.ago_ms must be a non-negative integer`);
+    }
     if (step.do === "tick" && step.late_ms !== undefined && !isInt(step.late_ms)) {
       problems.push(`${where}.late_ms must be a non-negative integer`);
     }
@@ -996,7 +1035,11 @@ function planScenario(raw, located) {
     for (const u of unsupported) out({ kind: "unsupported", ...u });
     return { code: EXIT_UNSUPPORTED };
   }
-  const maxAge = sessions.reduce((m, s) => Math.max(m, s.progress_age_ms), 0);
+  // Back-dated progress sets the clock back that far: it must stay in the Date range too.
+  const maxAge = Math.max(
+    sessions.reduce((m, s) => Math.max(m, s.progress_age_ms), 0),
+    steps.reduce((m, s) => (s.do === "progress" ? Math.max(m, s.ago_ms ?? 0) : m), 0),
+  );
   const end = finalClock(steps, firings);
   let base = PREFERRED_EPOCH_BASE;
   if (base + maxAge + end > MAX_DATE_MS) base = MAX_DATE_MS - maxAge - end;
@@ -1150,22 +1193,29 @@ async function runScenario(build, planned, { reuse }) {
 
   // Seeding: oldest first, ties in file order; each session at scenario clock -progress_age_ms.
   const seeded = sessions
-    .map((s, fileIndex) => ({ ...s, fileIndex, sessionId: `scenario-session-${fileIndex}` }))
+    // Identity: the key (ref) and an id beside it (session_id, else the harness's own); an
+    // id-only session (keyed: false) passes its ref as the sessionId and no key at all.
+    .map((s, fileIndex) => ({
+      ...s,
+      fileIndex,
+      key: s.keyed === false ? undefined : s.ref,
+      sessionId: s.keyed === false ? s.ref : (s.session_id ?? `scenario-session-${fileIndex}`),
+    }))
     .sort((a, b) => b.progress_age_ms - a.progress_age_ms || a.fileIndex - b.fileIndex);
   const byRef = new Map(seeded.map((s) => [s.ref, s]));
-  const ids = (s) => ({ sessionId: s.sessionId, sessionKey: s.ref });
+  const ids = (s) => (s.key === undefined ? { sessionId: s.sessionId } : { sessionId: s.sessionId, sessionKey: s.key });
   for (const s of seeded) {
     await runUntil(epoch - s.progress_age_ms);
     if (s.owner === "embedded_run") {
       s.handle = {
         abort() {
-          if (s.abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, s.handle, s.ref);
+          if (s.abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, s.handle, s.key);
         },
         isStreaming: () => true,
         isCompacting: () => false,
         queueMessage: async () => {},
       };
-      api.setActiveEmbeddedRun(s.sessionId, s.handle, s.ref);
+      api.setActiveEmbeddedRun(s.sessionId, s.handle, s.key);
     } else {
       api.getDiagnosticSessionState(ids(s));
       if (s.work === "embedded_run") api.markDiagnosticEmbeddedRunStarted(ids(s));
@@ -1214,13 +1264,45 @@ async function runScenario(build, planned, { reuse }) {
   if (located.warnSeam && settings.warn_ms >= MIN_WARN_MS && settings.warn_ms <= MAX_WARN_MS) {
     heartbeatOpts.testTimings = { stuckSessionWarnMs: settings.warn_ms };
   }
+  const diagnostics = { enabled: true, stuckSessionWarnMs: settings.warn_ms };
+  const abortMs = settings.abort_ms ?? null;
+  // The abort threshold where the build reads it: the test seam takes it as it is, config
+  // ignores 0 and raises it to at least warn (the build's own rules, not the harness's).
+  if (abortMs !== null && located.abortSeam) heartbeatOpts.testTimings = { ...heartbeatOpts.testTimings, stuckSessionAbortMs: abortMs };
+  else if (abortMs !== null) diagnostics.stuckSessionAbortMs = abortMs;
   const timersBefore = new Set(timerList(clock).map((t) => t.id));
-  api.startDiagnosticHeartbeat(
-    { diagnostics: { enabled: true, stuckSessionWarnMs: settings.warn_ms } },
-    heartbeatOpts,
-  );
+  api.startDiagnosticHeartbeat({ diagnostics }, heartbeatOpts);
   const heartbeat = takeHeartbeat(clock, timersBefore, located, epoch, firings);
   await settle();
+
+  // start / end: a work marker, keyed as seeding keys its own ("main"): the embedded run by
+  // workKey (the sessionId for main), the tool call by its toolCallId, the model call by its model.
+  function markWork(s, step) {
+    const id = step.id ?? "main";
+    const suffix = id === "main" ? "" : `-${id}`;
+    const starting = step.do === "start";
+    if (step.work === "embedded_run") {
+      const params = { ...ids(s), ...(id === "main" ? {} : { workKey: `scenario-work-${id}` }) };
+      if (starting) api.markDiagnosticEmbeddedRunStarted(params);
+      else api.markDiagnosticEmbeddedRunEnded({ ...params, clearRunActivity: step.clear ?? true });
+    } else if (step.work === "tool_call") {
+      api.emitInternalDiagnosticEvent({
+        type: starting ? "tool.execution.started" : "tool.execution.completed",
+        ...ids(s),
+        runId: `scenario-run-${s.fileIndex}`,
+        toolName: "scenario_tool",
+        toolCallId: `scenario-call-${s.fileIndex}${suffix}`,
+      });
+    } else {
+      api.emitInternalDiagnosticEvent({
+        type: starting ? "model.call.started" : "model.call.completed",
+        ...ids(s),
+        runId: `scenario-run-${s.fileIndex}`,
+        provider: "scenario",
+        model: `scenario-model${suffix}`,
+      });
+    }
+  }
 
   const scenarioNow = () => clock.now - epoch;
   for (let i = 0; i < steps.length; i += 1) {
@@ -1240,15 +1322,26 @@ async function runScenario(build, planned, { reuse }) {
       case "state":
         api.logSessionStateChange({ ...ids(s), state: step.to, reason: "scenario" });
         break;
-      case "progress":
-        api.markDiagnosticRunProgress({ ...ids(s), reason: PROGRESS_REASON });
-        api.markDiagnosticSessionProgress(ids(s));
+      case "progress": {
+        // Back-dated: both calls run under a clock set back, then put forward again (the faker
+        // shifts its timers with it, so none fires or moves).
+        const ago = step.ago_ms ?? 0;
+        const target = step.target ?? "both";
+        if (ago) clock.setSystemTime(clock.now - ago);
+        if (target !== "record") api.markDiagnosticRunProgress({ ...ids(s), reason: step.reason ?? PROGRESS_REASON });
+        if (target !== "run") api.markDiagnosticSessionProgress(ids(s));
+        if (ago) clock.setSystemTime(clock.now + ago);
+        break;
+      }
+      case "start":
+      case "end":
+        markWork(s, step);
         break;
       case "release": {
         const targets = s ? [s] : seeded;
         for (const t of targets) {
           if (t.handle && api.isEmbeddedAgentRunHandleActive(t.sessionId)) {
-            api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.ref);
+            api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.key);
             await settle();
           }
         }
@@ -1337,7 +1430,7 @@ async function resetBuild(build, { clock, seeded, calls, settle, nextTimerAt, un
   api.stopDiagnosticHeartbeat();
   for (const t of seeded) {
     if (t.handle && api.isEmbeddedAgentRunHandleActive(t.sessionId)) {
-      api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.ref);
+      api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.key);
       await settle();
     }
   }
