@@ -167,10 +167,11 @@ class Truth:
             case Progress(session=ref, target=target, ago_ms=ago) if ref in self.sessions:
                 facts = self.sessions[ref]
                 when = at - ago
+                # The mark is set to the instant the step reports, back-dated or not.
                 if target in ("run", "both"):
-                    facts = facts._replace(progress_ms=max(facts.progress_ms, when))
+                    facts = facts._replace(progress_ms=when)
                 if target in ("record", "both"):
-                    facts = facts._replace(touched_ms=max(facts.touched_ms, when))
+                    facts = facts._replace(touched_ms=when)
                 self._set(ref, facts)
             case Start(session=ref, work=kind) if ref in self.sessions:
                 facts = self.sessions[ref]
