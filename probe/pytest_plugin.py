@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from probe.properties.flags import Judging
     from probe.report.failures import Failure
     from probe.scenario.values import Scenario
     from probe.strategies import DedupStrategy
@@ -45,6 +46,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(openclaw@VERSION or the path of a build), judged by the expectations of its design; "
         "one Node process per build for the whole session (repeatable)",
     )
+    group.addoption(
+        "--probe-invariant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --probe-scenarios: judge by this property only (repeatable; default: the "
+        "whole catalogue, `probe invariants` lists it)",
+    )
+    group.addoption(
+        "--probe-skip-invariant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --probe-scenarios: do not judge by this property (repeatable)",
+    )
+    group.addoption(
+        "--probe-plugin",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="with --probe-scenarios: register a property from module:attr (repeatable)",
+    )
 
 
 def _roots(config: pytest.Config) -> list[Path]:
@@ -58,6 +81,12 @@ def pytest_configure(config: pytest.Config) -> None:
     for root in roots:
         if not root.exists():
             raise pytest.UsageError(f"--probe-scenarios {root}: no such file or folder")
+    from probe.errors import ProbeError
+
+    try:  # an unknown property or a broken plugin stops the session before collection
+        _judging(config)
+    except ProbeError as exc:
+        raise pytest.UsageError(f"--probe-{str(exc).removeprefix('--')}") from None
     # Collect the scenario paths in the same run as the tests the project already has.
     given = [Path(a.split("::")[0]).resolve() for a in config.args]
     for root in roots:
@@ -79,7 +108,7 @@ class ScenarioFile(pytest.File):
     """One scenario file: a bad one is a collection error with probe's own message."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from probe.errors import ScenarioError
+        from probe.errors import ProbeError, ScenarioError
         from probe.scenario.files import read_scenario
         from probe.strategies import REGISTRY, get_strategy
 
@@ -89,7 +118,13 @@ class ScenarioFile(pytest.File):
             else str(self.path)
         )
         try:
-            scenario = read_scenario(self.path, REGISTRY.keys(), shown)
+            judging = _judging(self.config)
+        except ProbeError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        try:
+            scenario = judging.apply(
+                read_scenario(self.path, REGISTRY.keys(), shown, judging.catalogue)
+            )
         except ScenarioError as exc:
             raise self.CollectError(exc.render()) from None
         key_lines = _key_lines(self.path)
@@ -116,6 +151,17 @@ class ScenarioFile(pytest.File):
             yield EngineItem.from_parent(
                 self, name=spec, scenario=scenario, spec=spec, shown=shown, key_lines=key_lines
             )
+
+
+def _judging(config: pytest.Config) -> Judging:
+    """The properties the session judges by (--probe-invariant, --probe-plugin, ...)."""
+    from probe.properties.flags import Judging
+
+    return Judging(
+        config.getoption("probe_plugin") or None,
+        config.getoption("probe_invariant") or None,
+        config.getoption("probe_skip_invariant") or None,
+    )
 
 
 def _key_lines(path: Path) -> dict[str, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from probe.invariants import InvariantChecker
 from probe.model.behaviour import Behaviour
 from probe.model.events import REQUESTED
 from probe.model.world import World
@@ -20,22 +19,18 @@ def replay(
     """The model's run; `behaviour` the switches of an openclaw version (see probe.versions),
     `version` that version's name where it picks the scenario's [expect."D@V"] table."""
     from probe.notes import idle_step, nearest_attention, nothing_asked, throttled_gaps
+    from probe.properties.judge import judge
 
     world = World(scenario, strategy, behaviour=behaviour)
     at_start = nearest_attention(world)[0]
-    checker = InvariantChecker()
-    violations = []
     notes: list[str] = []
-    seen = 0
     for number, step in enumerate(scenario.steps, start=1):
         note = idle_step(world, number, step)
         if note is not None:
             notes.append(note)
         world.apply(number, step)
-        new = world.bus.events[seen:]
-        seen = len(world.bus.events)
-        violations.extend(checker.observe_all(new))
-    violations.extend(checker.finish(settled=not world.in_flight(), step=len(scenario.steps)))
+    # The properties read the trace the run left, as they read a real build's.
+    verdict = judge(scenario, world.bus.events, settled=not world.in_flight())
     if behaviour is None:  # a strategy at a version (AtVersion) carries its own
         version = getattr(strategy, "version", None)
     expected = scenario.expectation(strategy.name, version)
@@ -51,8 +46,9 @@ def replay(
         engine=f"model:{strategy.name}",
         events=tuple(world.bus.events),
         runtime_outcomes=tuple(world.runtime_outcomes()),
-        violations=tuple(violations),
-        coordinator_absorbed=checker.coordinator_absorbed,
+        violations=verdict.violations,
+        coordinator_absorbed=verdict.coordinator_absorbed,
+        judged=verdict.judged,
         coverage=tuple(world.coverage.as_dict().items()),
         drain=scenario.settings.drain,
         # A strategy at a version (AtVersion) is held to that version's expectations.

@@ -24,6 +24,8 @@ class Run:
     # picks its [expect."DESIGN@VERSION"] table; None for the pinned models.
     version: str | None = None
     notes: tuple[str, ...] = ()  # why the run did less than it might (probe.notes)
+    # The properties that judged it (None: not recorded, e.g. a run read from a baseline).
+    judged: tuple[str, ...] | None = None
 
     @property
     def requested(self) -> int:

@@ -16,11 +16,12 @@ from probe.explore.search import explore
 from probe.explore.steps import candidate_steps
 from probe.explore.values import ISSUE_SEED, ExploreConfig
 from probe.explore.walks import explore_random
-from probe.invariants import PHANTOM_REQUEST, SWALLOWED_REQUEST
+from probe.invariants import INVARIANTS, PHANTOM_REQUEST, SWALLOWED_REQUEST
 from probe.model.world import World
+from probe.properties.selection import Choice
 from probe.replay import replay
 from probe.scenario.values import Bump, Tick
-from probe.strategies import REGISTRY
+from probe.strategies import REGISTRY, AtVersion
 from tests.test_invariants import OneKey
 
 REF = "agent:main:direct"
@@ -40,10 +41,26 @@ def test_buggy_minimal_counterexample_is_the_issues_shape() -> None:
     assert example.trace == (Tick(), Bump(REF), Tick())
 
 
-def test_fixed_has_no_violation_up_to_the_default_depth() -> None:
-    result = explore(ISSUE_SEED, REGISTRY["fixed"], ExploreConfig())
+PAIRING = ["--invariant", "phantom-request", "--invariant", "unmatched-request",
+           "--invariant", "swallowed-request"]
+
+
+def test_fixed_has_no_pairing_violation_up_to_the_default_depth() -> None:
+    seed = replace(ISSUE_SEED, properties=Choice(only=tuple(INVARIANTS)))
+    result = explore(seed, REGISTRY["fixed"], ExploreConfig())
     assert result.counterexamples == () and result.bound_hit is None
     assert result.depth == ExploreConfig().depth
+
+
+def test_the_catalogue_finds_what_5_31_beta_1_gets_wrong_and_9_6_fixed() -> None:
+    """From the issue's seed: the pinned fixed build (5.31-beta.1) lets traffic hide a stalled
+    run (fixed by 2026.6.11-beta.2 and 8.1); 9.6 still never asks for an idle, empty record."""
+    pinned = explore(ISSUE_SEED, REGISTRY["fixed"], ExploreConfig())
+    assert {c.invariant: len(c.trace) for c in pinned.counterexamples} == {
+        "request-liveness": 6, "stale-run-coverage": 4, "stall-reported": 3,
+    }
+    today = explore(ISSUE_SEED, AtVersion(REGISTRY["fixed"], "2026.9.6"), ExploreConfig())
+    assert {c.invariant: len(c.trace) for c in today.counterexamples} == {"stale-run-coverage": 4}
 
 
 def test_broken_strategy_swallows_another_sessions_recovery() -> None:
@@ -114,7 +131,7 @@ def test_counterexample_records_what_each_strategy_did() -> None:
 def test_cli_writes_a_counterexample_that_probe_run_replays(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "found"
-    result = runner.invoke(app, ["explore", "--depth", "3", "--out", str(out)], env=ENV)
+    result = runner.invoke(app, ["explore", "--depth", "3", "--out", str(out), *PAIRING], env=ENV)
     assert result.exit_code == 0, result.stderr
     written = out / "buggy-phantom-request.toml"
     assert "1. tick" in result.stdout and str(written) in result.stdout
@@ -124,13 +141,13 @@ def test_cli_writes_a_counterexample_that_probe_run_replays(tmp_path: Path) -> N
     doc = json.loads(replayed.stdout)["scenarios"][0]["strategies"]
     assert [v["invariant"] for v in doc["buggy"]["violations"]] == [PHANTOM_REQUEST]
     assert doc["fixed"]["violations"] == []
-    again = runner.invoke(app, ["explore", "--depth", "3", "--out", str(out)], env=ENV)
+    again = runner.invoke(app, ["explore", "--depth", "3", "--out", str(out), *PAIRING], env=ENV)
     assert again.exit_code == 0  # the same counterexample as on disk: not a conflict
     written.write_text(written.read_text() + "# edited\n")
-    again = runner.invoke(app, ["explore", "--depth", "3", "--out", str(out)], env=ENV)
+    again = runner.invoke(app, ["explore", "--depth", "3", "--out", str(out), *PAIRING], env=ENV)
     assert again.exit_code == 2 and "already exists" in again.stderr
-    assert runner.invoke(app, ["explore", "--depth", "3", "--out", str(out), "--force"],
-                         env=ENV).exit_code == 0
+    assert runner.invoke(app, ["explore", "--depth", "3", "--out", str(out), "--force",
+                               *PAIRING], env=ENV).exit_code == 0
 
 
 def test_cli_json_keys_and_exit_code_when_expectation_breaks(tmp_path: Path) -> None:

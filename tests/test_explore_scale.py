@@ -17,15 +17,16 @@ from typer.testing import CliRunner
 
 import probe.explore.search as explore_module
 from probe.cli import app
+from probe.cli.explore import parse_size
 from probe.explore.fingerprints import Fingerprints
 from probe.explore.search import explore
 from probe.explore.steps import candidate_steps
 from probe.explore.values import ISSUE_SEED, ExploreConfig, ExploreResult
-from probe.cli.explore import parse_size
-from probe.resources import process_memory
 from probe.invariants import OBSERVED_EVENTS, InvariantChecker
 from probe.model.world import World
+from probe.properties.judge import Judge
 from probe.replay import replay
+from probe.resources import process_memory
 from probe.scenario.values import Scenario, Settings, Step
 from probe.strategies import REGISTRY, DedupStrategy
 from tests.conftest import ROOT
@@ -64,12 +65,10 @@ def reference_search(
 ) -> tuple[tuple[int, ...], int, dict[str, tuple[Step, ...]]]:
     """Breadth-first over full state keys, every snapshot kept: the search as it was."""
     config = ExploreConfig(depth=depth, actions=actions)
-    world = World(scenario, strategy, keep_events=OBSERVED_EVENTS)
-    root = InvariantChecker()
+    root = Judge.of(scenario)  # the whole catalogue, as explore judges by default
+    world = World(scenario, strategy, keep_events=root.event_types)
     seen = {(world.state_key(), root.key())}
-    frontier: list[tuple[object, InvariantChecker, tuple[Step, ...]]] = [
-        (world.snapshot(), root, ())
-    ]
+    frontier: list[tuple[object, Judge, tuple[Step, ...]]] = [(world.snapshot(), root, ())]
     per_depth, transitions, found = [1], 0, {}
     for d in range(1, depth + 1):
         nxt = []
@@ -79,8 +78,8 @@ def reference_search(
                 world.restore(snap)  # type: ignore[arg-type]
                 world.apply(d, step)
                 c = checker.clone()
-                violations = c.observe_all(world.bus.events)
-                if c.open_requests and not world.in_flight():
+                violations = c.step(d, step, world.bus.events)
+                if c.truth.pairing.open_requests and not world.in_flight():
                     violations.extend(c.finish(settled=True, step=d))
                 transitions += 1
                 for v in violations:
@@ -284,7 +283,8 @@ def test_max_states_stops_alike_with_workers(monkeypatch: pytest.MonkeyPatch) ->
 def test_cli_reports_the_search_figures() -> None:
     result = CliRunner().invoke(
         app,
-        ["explore", "-f", "json", "--no-write", "--depth", "3", "--workers", "1"],
+        ["explore", "-f", "json", "--no-write", "--depth", "3", "--workers", "1",
+         "--skip-invariant", "stall-reported"],
         env={"NO_COLOR": "1"},
     )
     assert result.exit_code == 0
@@ -351,7 +351,7 @@ def test_cli_bad_scale_options_exit_2(bad: list[str]) -> None:
 def test_progress_lines_on_request() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "probe", "explore", "--no-write", "--depth", "6",
-         "--strategy", "fixed", "--progress", "--workers", "1"],
+         "--strategy", "fixed", "--progress", "--workers", "1", "--invariant", "phantom-request"],
         capture_output=True, text=True, cwd=ROOT, check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -359,7 +359,7 @@ def test_progress_lines_on_request() -> None:
     assert "memory" in result.stderr
     quiet = subprocess.run(
         [sys.executable, "-m", "probe", "explore", "--no-write", "--depth", "6",
-         "--strategy", "fixed", "--workers", "1"],
+         "--strategy", "fixed", "--workers", "1", "--invariant", "phantom-request"],
         capture_output=True, text=True, cwd=ROOT, check=False,
     )
     assert quiet.stderr == ""

@@ -107,7 +107,8 @@ def test_engines_list_follows_probe_format_and_writes_to_o(cache: Path, tmp_path
 
 def test_explore_writes_its_report_to_o_whole_and_refuses_an_existing_one(tmp_path: Path) -> None:
     target = tmp_path / "explore.json"
-    args = ("explore", "--depth", "3", "--no-write", "-f", "json", "-o", str(target))
+    args = ("explore", "--depth", "3", "--no-write", "-f", "json", "-o", str(target),
+            "--invariant", "phantom-request")
     assert _invoke(*args) == (0, "", "")
     doc = json.loads(target.read_text())
     assert doc["depth_bound"] == 3 and doc["mode"] == "exhaustive"

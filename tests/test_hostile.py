@@ -47,7 +47,7 @@ NOT_A_FILE = "not a scenario file (only regular files are read)"
 UNKNOWN_KEY = 'name = "x"\ncolour = 1\n[[session]]\nref = "a"\n[[step]]\ndo = "tick"\n'
 UNKNOWN_KEY_ERR = (
     ":2: colour: unknown key (expected one of: name, description, settings, session, step, "
-    "expect)\n"
+    "expect, properties)\n"
 )
 
 
@@ -234,7 +234,7 @@ def test_a_line_of_a_megabyte_of_blanks_does_not_stall_the_line_finder(tmp_path:
     assert done.returncode == 2
     assert done.stderr == (
         f"{path}:{line}: pad: unknown key (expected one of: name, description, settings, "
-        "session, step, expect)\n"
+        "session, step, expect, properties)\n"
     )
 
 

@@ -19,6 +19,9 @@ CORE = [
     "probe.explore.values", "probe.explore.steps", "probe.explore.fingerprints",
     "probe.explore.reduction", "probe.explore.tree", "probe.explore.search", "probe.explore.workers",
     "probe.explore.walks", "probe.explore.counterexamples", "probe.explore.sweep",
+    # the property catalogue: pure checks over a trace
+    "probe.properties.catalogue", "probe.properties.judge", "probe.properties.flags",
+    "probe.properties.trace", "probe.properties.selection",
     # where scenarios run: engines report through values and callbacks, never the terminal
     "probe.engines.engine", "probe.engines.real", "probe.engines.local", "probe.engines.inspection",
     "probe.engines.install", "probe.engines.process", "probe.engines.drive",

@@ -14,7 +14,11 @@ from probe.cli.exits import guarded
 from probe.cli.options import (
     FORCE_OPTION,
     OUTPUT_OPTION,
+    InvariantOpt,
+    Judging,
     NodeOpt,
+    PluginOpt,
+    SkipInvariantOpt,
     check_format,
     format_option,
     use_node,
@@ -25,7 +29,10 @@ from probe.errors import UsageError
 from probe.strategies import REGISTRY
 
 if TYPE_CHECKING:  # the engine modules are imported where used: they are slow to import
+    from collections.abc import Mapping
+
     from probe.bisect import BuildProber, Probe
+    from probe.properties.base import Property
 
 
 def _install_progress(message: str) -> None:
@@ -51,16 +58,20 @@ class _NarratedProber:
         return found
 
 
-def _known_property(on: str) -> None:
+def _known_property(on: str, catalogue: Mapping[str, Property] | None = None) -> None:
     """A typo in `--on violation:NAME` would bisect nothing and say "no boundary": refuse it."""
     from probe.bisect import VIOLATION_PREFIX
-    from probe.invariants import INVARIANTS
+    from probe.properties.catalogue import CATALOGUE
+    from probe.properties.names import close_name
 
+    known = CATALOGUE if catalogue is None else catalogue
     name = on.removeprefix(VIOLATION_PREFIX)
-    if on.startswith(VIOLATION_PREFIX) and name not in INVARIANTS:
+    if on.startswith(VIOLATION_PREFIX) and name not in known:
+        guess = close_name(name, known)
         raise UsageError(
-            f"--on {on!r}: no property named {name!r} (`probe invariants` lists them: "
-            f"{', '.join(sorted(INVARIANTS))})"
+            f"--on {on!r}: no property named {name!r}"
+            + (f", did you mean {guess!r}?" if guess else "")
+            + f" (`probe invariants` lists them: {', '.join(sorted(known))})"
         )
 
 
@@ -99,6 +110,9 @@ def bisect(
     output: Annotated[Path | None, OUTPUT_OPTION] = None,
     force: Annotated[bool, FORCE_OPTION] = False,
     node: NodeOpt = None,
+    invariant: InvariantOpt = None,
+    skip_invariant: SkipInvariantOpt = None,
+    plugin: PluginOpt = None,
 ) -> None:
     """Binary-search the published builds for the first whose verdict differs from --from's."""
     use_node(node)
@@ -121,9 +135,12 @@ def bisect(
     problem = check_on(on)
     if problem is not None:
         raise UsageError(problem)
-    _known_property(on)
+    judging = Judging(plugin, invariant, skip_invariant)
+    _known_property(on, judging.catalogue)
     shown = str(scenario_file)
-    scenario = read_scenario(scenario_file, REGISTRY.keys(), shown)
+    scenario = judging.apply(
+        read_scenario(scenario_file, REGISTRY.keys(), shown, judging.catalogue)
+    )
     first = version_arg(from_) if from_ else None
     last = version_arg(to) if to else None
     start = time.perf_counter()

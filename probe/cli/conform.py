@@ -13,7 +13,11 @@ from probe.cli.exits import guarded
 from probe.cli.options import (
     FORCE_OPTION,
     OUTPUT_OPTION,
+    InvariantOpt,
+    Judging,
     NodeOpt,
+    PluginOpt,
+    SkipInvariantOpt,
     check_format,
     format_option,
     use_node,
@@ -27,7 +31,7 @@ if TYPE_CHECKING:
     from probe.scenario.values import Scenario
 
 
-def _load(files: list[Path] | None) -> list[tuple[Scenario, str]]:
+def _load(files: list[Path] | None, judging: Judging) -> list[tuple[Scenario, str]]:
     from probe.scenario.files import default_files, read_all, scenario_files
 
     if files:
@@ -35,7 +39,7 @@ def _load(files: list[Path] | None) -> list[tuple[Scenario, str]]:
     else:
         chosen, which = default_files()
         say(which)
-    return read_all(chosen, REGISTRY.keys())
+    return judging.apply_all(read_all(chosen, REGISTRY.keys(), judging.catalogue))
 
 
 @guarded
@@ -65,6 +69,9 @@ def conform(
     output: Annotated[Path | None, OUTPUT_OPTION] = None,
     force: Annotated[bool, FORCE_OPTION] = False,
     node: NodeOpt = None,
+    invariant: InvariantOpt = None,
+    skip_invariant: SkipInvariantOpt = None,
+    plugin: PluginOpt = None,
 ) -> None:
     """Replay every scenario on the model and on the real build; diff the event streams."""
     use_node(node)
@@ -74,7 +81,8 @@ def conform(
     check_format(format, ("table", "json", "junit", "github"), "conform")
     check_output(output, force)
     started = datetime.now(UTC)
-    loaded = _load(files)  # bad files are refused before any build is resolved
+    # Bad files and names are refused before any build is resolved.
+    loaded = _load(files, Judging(plugin, invariant, skip_invariant))
     pairs = pairs_to_compare(pair, engine, say_for)
     for _model, build in pairs:  # the builds load side by side
         start_early = getattr(build, "prestart", None)

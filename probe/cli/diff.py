@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from probe.cli.exits import guarded
+from probe.cli.options import InvariantOpt, Judging, PluginOpt, SkipInvariantOpt
 from probe.errors import Problem, ScenarioError, UsageError
 from probe.strategies import REGISTRY
 
@@ -101,7 +102,12 @@ def _trace_name(number: int, steps: tuple[Step, ...]) -> str:
 
 
 def _scenarios(
-    files: list[Path] | None, random_count: int, seed: int, depth: int | None, all_features: bool
+    files: list[Path] | None,
+    random_count: int,
+    seed: int,
+    depth: int | None,
+    all_features: bool,
+    judging: Judging | None = None,
 ) -> tuple[list[tuple[str, Scenario]], Sources]:
     from dataclasses import replace
 
@@ -117,7 +123,7 @@ def _scenarios(
         else:
             chosen, which = default_files()
             sys.stderr.write(which + "\n")
-        loaded = read_all(chosen, REGISTRY.keys())
+        loaded = read_all(chosen, REGISTRY.keys(), None if judging is None else judging.catalogue)
         scenarios += [(shown, s) for s, shown in loaded]
     if random_count:
         from probe.scenario.generate import GenerateOptions, generate_many
@@ -204,6 +210,9 @@ def diff_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
     ] = None,
+    invariant: InvariantOpt = None,
+    skip_invariant: SkipInvariantOpt = None,
+    plugin: PluginOpt = None,
 ) -> None:
     """Replay files, random scenarios and search traces on two engines; shrink, write and
     group every difference."""
@@ -222,7 +231,9 @@ def diff_command(
     if format not in DIFF_FORMATS:
         raise UsageError(f"--format {format!r}: diff writes {', '.join(DIFF_FORMATS)}")
     check_output(output, force)
-    scenarios, sources = _scenarios(files, random_count, seed, depth, all_features)
+    judging = Judging(plugin, invariant, skip_invariant)
+    scenarios, sources = _scenarios(files, random_count, seed, depth, all_features, judging)
+    scenarios = [(shown, judging.apply(s)) for shown, s in scenarios]
     engine_a, engine_b = resolve(a, partial(say_for, a)), resolve(b, partial(say_for, b))
     with ExitStack() as stack:
         for engine in (engine_a, engine_b):

@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from probe.cli.exits import guarded
-from probe.cli.options import NodeOpt, OutputOpt, use_node
+from probe.cli.options import (
+    InvariantOpt,
+    Judging,
+    NodeOpt,
+    OutputOpt,
+    PluginOpt,
+    SkipInvariantOpt,
+    use_node,
+)
 from probe.errors import UsageError
 
 # option defaults and the search's values (values.py is light)
@@ -348,6 +356,9 @@ def explore_command(
         ),
     ] = None,
     node: NodeOpt = None,
+    invariant: InvariantOpt = None,
+    skip_invariant: SkipInvariantOpt = None,
+    plugin: PluginOpt = None,
 ) -> None:
     """Search every interleaving breadth-first; write the shortest counterexamples."""
     use_node(node)
@@ -364,13 +375,15 @@ def explore_command(
     picked += _model_strategies(engine)
     if not picked:
         picked = list(REGISTRY.values())
+    judging = Judging(plugin, invariant, skip_invariant)
     loaded = None
     if scenario_file is not None:
         # and with it the TOML parser: only for a file
         from probe.scenario.files import read_scenario
 
-        loaded = read_scenario(scenario_file, REGISTRY.keys())
-    seed_scenario = loaded or ISSUE_SEED
+        loaded = read_scenario(scenario_file, REGISTRY.keys(), None, judging.catalogue)
+    # Every selected property is searched for: its monitor's state joins the state key.
+    seed_scenario = judging.apply(loaded or ISSUE_SEED)
     if drain is not None:
         if drain not in ("settle", "hold"):
             raise UsageError(f"--drain {drain!r}: choose settle or hold")

@@ -32,8 +32,9 @@ def versions(
     sys.stdout.write(render_versions_json() if format == "json" else render_versions_table())
 
 
-def invariants() -> None:
-    """List the invariants checked after every step, and the coverage counters."""
+def invariants(plugin: PluginOpt = None) -> None:
+    """List the property catalogue (and --plugin's), and the coverage counters."""
+    from probe.properties.flags import Judging
     from probe.report.listings import render_invariants
 
-    sys.stdout.write(render_invariants())
+    sys.stdout.write(render_invariants(Judging(plugin, None, None).catalogue))

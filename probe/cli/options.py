@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from probe.errors import UsageError
+from probe.properties.flags import Judging
 
 if TYPE_CHECKING:
     from probe.strategies import DedupStrategy
+
+__all__ = ["Judging"]  # the flags' choice lives in the core, for the pytest plugin too
 
 
 class Format(StrEnum):
@@ -78,7 +81,8 @@ PluginOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--plugin",
-        help="Load a strategy object from module:attr for this invocation (repeatable).",
+        help="Load a strategy or a property from module:attr for this invocation "
+        "(repeatable).",
     ),
 ]
 
@@ -92,6 +96,21 @@ def registry_for(plugins: list[str] | None) -> Mapping[str, DedupStrategy]:
     from probe.plugins import registry_with
 
     return registry_with(plugins)
+
+
+InvariantOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--invariant",
+        metavar="NAME",
+        help="Judge by this property only (repeatable; default: the whole catalogue, "
+        "`probe invariants` lists it).",
+    ),
+]
+SkipInvariantOpt = Annotated[
+    list[str] | None,
+    typer.Option("--skip-invariant", metavar="NAME", help="Do not judge by this property."),
+]
 
 
 SvgOpt = Annotated[

@@ -21,9 +21,12 @@ from probe.cli.options import (
     ForceOpt,
     Format,
     FormatOpt,
+    InvariantOpt,
+    Judging,
     NodeOpt,
     OutputOpt,
     PluginOpt,
+    SkipInvariantOpt,
     StrategyOpt,
     SvgOpt,
     UpdateBaselineOpt,
@@ -59,11 +62,13 @@ def _strategies(names: list[str] | None, registry: Registry = REGISTRY) -> list[
 
 
 def _load(
-    files: list[tuple[Path, str]], registry: Registry = REGISTRY
+    files: list[tuple[Path, str]], registry: Registry = REGISTRY, judging: Judging | None = None
 ) -> list[tuple[Scenario, str]]:
     from probe.scenario.files import read_all
 
-    return read_all(files, registry.keys())
+    if judging is None:
+        return read_all(files, registry.keys())
+    return judging.apply_all(read_all(files, registry.keys(), judging.catalogue))
 
 
 def _engines(
@@ -285,6 +290,8 @@ def _produce(
     keep: Callable[[Scenario], bool] | None = None,
     which: str | None = None,
     record: bool = False,
+    invariant: list[str] | None = None,
+    skip_invariant: list[str] | None = None,
 ) -> None:
     """Load, replay, render, write and pick the exit code: the body of `run` and `compare`.
 
@@ -294,8 +301,9 @@ def _produce(
     started = datetime.now(UTC)
     opts.check()
     registry = registry_for(plugin)
+    judging = Judging(plugin, invariant, skip_invariant)
     engines = _engines(strategy, engine, registry)
-    loaded = _load(chosen, registry)
+    loaded = _load(chosen, registry, judging)
     if which is not None:
         sys.stderr.write(terminal(which) + "\n")
     if keep is not None:
@@ -305,7 +313,9 @@ def _produce(
     baseline = opts.read_baseline()
     report, durations = _report(loaded, engines, key_by_engine=bool(engine))
     if record:
-        report = _record(report, chosen, opts.force, registry, key_by_engine=bool(engine))
+        report = _record(
+            report, chosen, opts.force, registry, key_by_engine=bool(engine), judging=judging
+        )
     timing = Timing(started, durations)
     layout = _layout(to_file=opts.output is not None)
     text = _render(report, opts.format, table=table, timing=timing, chosen=chosen, layout=layout)
@@ -360,6 +370,7 @@ def _record(
     registry: Registry,
     *,
     key_by_engine: bool,
+    judging: Judging | None = None,
 ) -> Report:
     """Write each run into its scenario's [expect.*] (all files or none), and judge the runs
     again against what was written."""
@@ -397,7 +408,7 @@ def _record(
         replace_file(path, text)
         sys.stderr.write(f"{terminal(shown)}: recorded {', '.join(names)} into [expect.*]\n")
     written = [(path, shown) for path, shown, _, _ in edits]
-    again = {shown: scenario for scenario, shown in _load(written, registry)}
+    again = {shown: scenario for scenario, shown in _load(written, registry, judging)}
     return Report(
         tuple(
             judge(
@@ -428,6 +439,8 @@ def run(
     baseline: BaselineOpt = None,
     update_baseline: UpdateBaselineOpt = False,
     plugin: PluginOpt = None,
+    invariant: InvariantOpt = None,
+    skip_invariant: SkipInvariantOpt = None,
     record: Annotated[
         bool,
         typer.Option(
@@ -451,6 +464,8 @@ def run(
         plugin=plugin,
         engine=engine,
         record=record,
+        invariant=invariant,
+        skip_invariant=skip_invariant,
     )
 
 
@@ -482,6 +497,8 @@ def compare(
     baseline: BaselineOpt = None,
     update_baseline: UpdateBaselineOpt = False,
     plugin: PluginOpt = None,
+    invariant: InvariantOpt = None,
+    skip_invariant: SkipInvariantOpt = None,
 ) -> None:
     """The before/after table: requested, generations, outcomes, who absorbed the repeat."""
     opts = _Outputs(format, output, force, svg, baseline, update_baseline)
@@ -503,4 +520,6 @@ def compare(
         keep=keep,
         engine=engine,
         which=which,
+        invariant=invariant,
+        skip_invariant=skip_invariant,
     )

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from probe.engines.base import CannotExpress, Engine, ModelEngine, Unexpressible
 from probe.errors import ProbeError
-from probe.invariants import InvariantChecker
 from probe.model.events import COMPLETED, REQUESTED, Event, FieldValue
 from probe.run import Run
 from probe.scenario.dump import step_table
@@ -133,9 +132,9 @@ def run_from_events(
     scenario: Scenario,
 ) -> Run:
     """A Run from a real build's event stream, judged by the same invariant checks."""
-    checker = InvariantChecker()
+    from probe.properties.judge import judge
+
     events: list[Event] = []
-    violations = []
     for seq, (data, step) in enumerate(zip(raw, steps, strict=True), start=1):
         fields: tuple[tuple[str, FieldValue], ...] = tuple(
             (k, v) for k, v in sorted(data.items()) if k not in ("type", "at_ms", "ref")
@@ -151,16 +150,16 @@ def run_from_events(
             generation=generation,
         )
         events.append(event)
-        violations.extend(checker.observe(event))
     settled = "pending" not in runtime_outcomes
-    violations.extend(checker.finish(settled=settled, step=len(scenario.steps)))
+    verdict = judge(scenario, events, settled=settled)
     return Run(
         strategy=strategy,
         engine=engine,
         events=tuple(events),
         runtime_outcomes=tuple(runtime_outcomes),
-        violations=tuple(violations),
-        coordinator_absorbed=checker.coordinator_absorbed,
+        violations=verdict.violations,
+        coordinator_absorbed=verdict.coordinator_absorbed,
+        judged=verdict.judged,
         drain=scenario.settings.drain,
     )
 

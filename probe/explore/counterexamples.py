@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from probe.explore.values import Counterexample
-from probe.invariants import INVARIANTS
+from probe.properties.catalogue import CATALOGUE
 from probe.replay import replay
 from probe.scenario.values import Expectation, Scenario, Step
 from probe.strategies import DedupStrategy
@@ -42,6 +42,7 @@ def _with_steps(scenario: Scenario, steps: tuple[Step, ...]) -> Scenario:
         sessions=scenario.sessions,
         steps=steps,
         settings=scenario.settings,
+        properties=scenario.properties,
     )
 
 
@@ -73,10 +74,17 @@ def counterexample_scenario(
         description=(
             f"Found by probe explore from {seed.name!r}: a shortest sequence of steps "
             f"({len(example.trace)}) that makes the {found_by} strategy violate "
-            f"{example.invariant} ({INVARIANTS[example.invariant]}). {example.message}"
+            f"{example.invariant} ({_meaning(seed, example.invariant)}). {example.message}"
         ),
         sessions=seed.sessions,
         steps=example.trace,
         settings=seed.settings,
         expect=tuple(expect),
     )
+
+
+def _meaning(seed: Scenario, name: str) -> str:
+    """The property's one line, from the catalogue or the plugin that registered it."""
+    known = {p.name: p for p in seed.properties.extra} | dict(CATALOGUE)
+    prop = known.get(name)
+    return prop.meaning if prop is not None else name

@@ -85,7 +85,9 @@ class Fingerprints:
 
     def __call__(self, key: tuple[object, ...], checker: object) -> tuple[int, tuple[int, ...]]:
         lanes = self.lanes
-        if self.groups:
+        # Properties beyond pairing key their state in shapes of their own: mirror images
+        # are then told apart (a larger search, never a wrong one).
+        if self.groups and isinstance(checker, frozenset):
             found = self._canonical(key, checker)
             if found is not None:
                 return found

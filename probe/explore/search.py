@@ -14,8 +14,8 @@ from dataclasses import replace
 from probe.explore.tree import KEPT_STATE_BYTES, SearchTree
 from probe.explore.values import Counterexample, ExploreConfig, ExploreResult, SearchProgress
 from probe.explore.workers import WorkerPool
-from probe.invariants import InvariantChecker
 from probe.model.world import WorldState
+from probe.properties.judge import Judge
 from probe.scenario.values import Scenario
 from probe.strategies import DedupStrategy
 
@@ -90,7 +90,7 @@ def _run(
             and not pools
             and (hi - lo) * growth * KEPT_STATE_BYTES <= config.keep_bytes
         )
-        kept: list[tuple[WorldState, InvariantChecker]] | None = [] if keep else None
+        kept: list[tuple[WorldState, Judge]] | None = [] if keep else None
         layer_fps = array("Q")
         sleeping: dict[int, int] = {}  # fingerprint -> mask, new states with a sleep set
         reached_now = 0

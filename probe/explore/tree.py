@@ -11,9 +11,9 @@ from probe.explore.fingerprints import Fingerprints
 from probe.explore.reduction import commute, session_of
 from probe.explore.steps import step_plan
 from probe.explore.values import ExploreConfig
-from probe.invariants import OBSERVED_EVENTS, InvariantChecker
 from probe.model.coverage import Coverage
 from probe.model.world import World, WorldState
+from probe.properties.judge import Judge
 from probe.scenario.values import Scenario, Step
 from probe.strategies import DedupStrategy
 
@@ -34,7 +34,7 @@ class Chunk(NamedTuple):
     coverage: dict[str, int]
     memory: int
     # With keep: each transition's state, for the caller to keep the new ones.
-    states: list[tuple[WorldState, InvariantChecker]] | None = None
+    states: list[tuple[WorldState, Judge]] | None = None
 
 
 # What keeping one state's snapshot and checker costs, about (measured: 1.0 to 1.6 KiB).
@@ -62,11 +62,12 @@ class SearchTree:
     ) -> None:
         self.config = config
         self.coverage = Coverage()
-        base = World(scenario, strategy, keep_events=OBSERVED_EVENTS)
+        judge = Judge.of(scenario)
+        base = World(scenario, strategy, keep_events=judge.event_types)
         self.world = base.clone(self.coverage)
         # Replays count into a coverage of their own: each state's steps were counted once.
         self.replayer = base.clone(Coverage())
-        self.root = (self.world.snapshot(), InvariantChecker())
+        self.root = (self.world.snapshot(), judge)
         self.plan = step_plan(scenario, config)
         self.fingerprint = Fingerprints(scenario, strategy, config.symmetry)
         # The fixpoint mode fingerprints the abstract state (see probe.explore.abstraction).
@@ -89,7 +90,7 @@ class SearchTree:
         self.steps = array("H", [0])
         self.layers = [0, 1]  # state indices where each layer starts (and the end)
         # The states of one layer, kept when they were made (see ExploreConfig.keep_bytes).
-        self.kept: list[tuple[WorldState, InvariantChecker]] | None = None
+        self.kept: list[tuple[WorldState, Judge]] | None = None
         self.kept_layer = -1
 
     def add_layer(self, parents: array[int], steps: array[int]) -> None:
@@ -99,7 +100,7 @@ class SearchTree:
 
     def states(
         self, layer: int, lo: int, hi: int
-    ) -> Iterator[tuple[int, WorldState, InvariantChecker]]:
+    ) -> Iterator[tuple[int, WorldState, Judge]]:
         """States lo..hi-1 (all in `layer`) rebuilt from the seed, in index order."""
         if layer == 0:
             yield 0, *self.root
@@ -114,12 +115,13 @@ class SearchTree:
         for parent, snapshot, checker in self.states(layer - 1, parents[lo], parents[hi - 1] + 1):
             while child < hi and parents[child] == parent:
                 replayer.restore(snapshot)
-                replayer.apply(layer, plan[steps[child]][0])
+                step = plan[steps[child]][0]
+                replayer.apply(layer, step)
                 events = replayer.bus.events
                 state_checker = checker
-                if events:
+                if events or not checker.pairing_only:
                     state_checker = checker.clone()
-                    state_checker.observe_all(events)
+                    state_checker.step(layer, step, events)
                 yield child, replayer.snapshot(), state_checker
                 child += 1
 
@@ -133,7 +135,7 @@ class SearchTree:
         abstraction = self.abstraction
         depth = layer + 1
         counts, fps, steps, child_masks = array("L"), array("Q"), array("H"), array("Q")
-        made: list[tuple[WorldState, InvariantChecker]] | None = [] if keep else None
+        made: list[tuple[WorldState, Judge]] | None = [] if keep else None
         violations: list[tuple[int, str, str]] = []
         pruned = 0
         for index, state, node_checker in self.states(layer, lo, hi):
@@ -161,12 +163,12 @@ class SearchTree:
                 fresh = False
                 world.apply(depth, step)
                 events = world.bus.events
-                if events:
+                if events or not node_checker.pairing_only:
                     checker = node_checker.clone()
-                    found = checker.observe_all(events)
+                    found = checker.step(depth, step, events)
                 else:
                     checker, found = node_checker, []
-                if checker.open_requests and not world.in_flight():
+                if checker.truth.pairing.open_requests and not world.in_flight():
                     found.extend(checker.finish(settled=True, step=depth))
                 number = len(fps)
                 for v in found:

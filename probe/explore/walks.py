@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from probe.explore.counterexamples import shrink
 from probe.explore.steps import offered_steps, step_plan
 from probe.explore.values import Counterexample, ExploreConfig, RandomResult
-from probe.invariants import OBSERVED_EVENTS, InvariantChecker
 from probe.model.world import World
+from probe.properties.judge import Judge
 from probe.scenario.values import Scenario, Step
 from probe.strategies import DedupStrategy
 
@@ -56,14 +56,14 @@ def explore_random(
         if stop():
             break
         result.runs += 1
-        world = World(scenario, strategy, keep_events=OBSERVED_EVENTS)
-        checker, trace = InvariantChecker(), _ROOT
+        checker, trace = Judge.of(scenario), _ROOT
+        world = World(scenario, strategy, keep_events=checker.event_types)
         for number in range(1, config.depth + 1):
             step = rng.choice(offered_steps(plan, world))
             world.apply(number, step)
-            violations = checker.observe_all(world.bus.events)
+            violations = checker.step(number, step, world.bus.events)
             world.bus.events.clear()
-            if not world.in_flight():
+            if checker.truth.pairing.open_requests and not world.in_flight():
                 violations.extend(checker.finish(settled=True, step=number))
             trace = _Trace(trace, step)
             result.steps += 1

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from probe.strategies import DedupStrategy
+
+if TYPE_CHECKING:
+    from probe.properties.base import Property
 
 
 def render_strategies(registry: Mapping[str, DedupStrategy]) -> str:
@@ -51,12 +55,20 @@ def render_versions_table() -> str:
     return "".join(lines)
 
 
-def render_invariants() -> str:
-    """The invariants checked after every step, then the coverage counters."""
-    from probe.invariants import INVARIANTS
+def render_invariants(catalogue: Mapping[str, Property] | None = None) -> str:
+    """The property catalogue (name, kind, parameters and defaults, meaning), then the
+    coverage counters."""
     from probe.model.coverage import COVERAGE_MEANINGS
+    from probe.properties.catalogue import CATALOGUE
 
-    lines = [f"{name:<18} {meaning}\n" for name, meaning in sorted(INVARIANTS.items())]
+    props = CATALOGUE if catalogue is None else catalogue
+    lines = []
+    for name, prop in props.items():
+        params = ", ".join(f"{p.name} = {p.default}" for p in prop.params) or "-"
+        caught = " ".join(prop.issues)
+        lines.append(f"{name:<20} {prop.kind:<17} {params}\n")
+        lines.append(f"    {prop.meaning}" + (f" ({caught})" if caught else "") + "\n")
+        lines.extend(f"    {p.name}: {p.meaning}\n" for p in prop.params)
     lines.append("\ncoverage counters (shown by `probe run`):\n")
     lines.extend(f"  {name:<26} {meaning}\n" for name, meaning in COVERAGE_MEANINGS.items())
     return "".join(lines)

@@ -5,13 +5,17 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from probe.errors import ProbeError, Problem, ScenarioError
 from probe.scenario.limits import LIMITS
 from probe.scenario.loader import parse_scenario
 from probe.scenario.values import Scenario
+
+if TYPE_CHECKING:
+    from probe.properties.base import Property
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -111,7 +115,12 @@ def read_limited(path: Path, limit: int, what: str = "scenario file") -> bytes:
     return b"".join(chunks)
 
 
-def read_scenario(path: Path, strategies: Collection[str], shown: str | None = None) -> Scenario:
+def read_scenario(
+    path: Path,
+    strategies: Collection[str],
+    shown: str | None = None,
+    properties: Mapping[str, Property] | None = None,
+) -> Scenario:
     name = shown or str(path)
     try:
         raw = read_limited(path, LIMITS.file_bytes)
@@ -128,7 +137,7 @@ def read_scenario(path: Path, strategies: Collection[str], shown: str | None = N
                 )
             ]
         ) from None
-    return parse_scenario(text, name, strategies)
+    return parse_scenario(text, name, strategies, properties)
 
 
 def read_text(path: Path) -> str | None:
@@ -140,14 +149,16 @@ def read_text(path: Path) -> str | None:
 
 
 def read_all(
-    files: list[tuple[Path, str]], strategies: Collection[str]
+    files: list[tuple[Path, str]],
+    strategies: Collection[str],
+    properties: Mapping[str, Property] | None = None,
 ) -> list[tuple[Scenario, str]]:
     """Read every file, reporting the problems of all of them at once, as a compiler does."""
     loaded: list[tuple[Scenario, str]] = []
     problems: list[Problem] = []
     for path, shown in files:
         try:
-            loaded.append((read_scenario(path, strategies, shown), shown))
+            loaded.append((read_scenario(path, strategies, shown, properties), shown))
         except ScenarioError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from probe.errors import Problem, ScenarioError
-from probe.invariants import INVARIANTS
+from probe.properties.names import unknown_property
+from probe.properties.selection import Choice
 from probe.scenario.limits import LIMITS, static_clock
 from probe.scenario.toml_lines import index_lines, line_of, nesting_past
 from probe.scenario.values import (
@@ -41,9 +42,12 @@ from probe.scenario.values import (
 )
 from probe.versions import VERSIONS, known_range
 
+if TYPE_CHECKING:
+    from probe.properties.base import Property
+
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_COUNTER = 2**32 - 1
-TOP_KEYS = ("name", "description", "settings", "session", "step", "expect")
+TOP_KEYS = ("name", "description", "settings", "session", "step", "expect", "properties")
 SETTINGS_KEYS = (
     "heartbeat_ms",
     "warn_ms",
@@ -209,8 +213,19 @@ def _is_counter(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_SAFE_INTEGER
 
 
-def parse_scenario(text: str, path: str, strategies: Collection[str]) -> Scenario:
-    """Parse and validate; raise ScenarioError listing every problem found."""
+def parse_scenario(
+    text: str,
+    path: str,
+    strategies: Collection[str],
+    properties: Mapping[str, Property] | None = None,
+) -> Scenario:
+    """Parse and validate; raise ScenarioError listing every problem found.
+
+    `properties`: the catalogue the file may name (default: the built-in one; --plugin adds).
+    """
+    from probe.properties.catalogue import CATALOGUE
+
+    catalogue = CATALOGUE if properties is None else properties
     if not text.strip():
         raise ScenarioError([Problem(path, "", 1, "the file is empty")])
     deep = nesting_past(text, LIMITS.nesting)
@@ -253,7 +268,8 @@ def parse_scenario(text: str, path: str, strategies: Collection[str]) -> Scenari
     sessions = _sessions(out, data.get("session"))
     refs = {s.ref for s in sessions}
     steps, step_lines = _steps(out, data.get("step"), refs)
-    expect = _expectations(out, top.table("expect") or {}, strategies)
+    expect = _expectations(out, top.table("expect") or {}, strategies, catalogue)
+    choice = _properties(out, top.table("properties") or {}, catalogue)
     if not out.problems:
         _check_limits(out, settings, sessions, steps)
     if out.problems:
@@ -267,6 +283,7 @@ def parse_scenario(text: str, path: str, strategies: Collection[str]) -> Scenari
         expect=tuple(expect),
         step_lines=tuple(step_lines),
         notes=tuple(out.notes),
+        properties=choice,
     )
 
 
@@ -443,6 +460,40 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
     return steps, lines
 
 
+def _properties(
+    out: _Collector, data: dict[str, Any], catalogue: Mapping[str, Property]
+) -> Choice:
+    """[properties]: `only`, `skip` (property names) and a table of parameters per property."""
+    known = list(catalogue)
+    t = _Table(out, "properties", data, ("only", "skip", *known))
+    names: dict[str, list[str] | None] = {}
+    for key in ("only", "skip"):
+        chosen = names[key] = t.array(key, lambda v: isinstance(v, str), "property names")
+        for name in chosen or []:
+            if name not in catalogue:
+                out.add(f"properties.{key}", unknown_property(name, known))
+    params: list[tuple[str, tuple[tuple[str, int], ...]]] = []
+    for name in known:
+        table = t.table(name)
+        if table is None:
+            continue
+        where = f"properties.{name}"
+        declared = catalogue[name].params
+        if not declared:
+            for key in table:
+                out.add(f"{where}.{key}", f"unknown key ({name} takes no parameters)")
+            continue
+        p = _Table(out, where, table, [d.name for d in declared])
+        given = []
+        for d in declared:
+            value = p.integer(d.name, low=d.minimum)
+            if value is not None:
+                given.append((d.name, value))
+        params.append((name, tuple(given)))
+    only = names["only"]
+    return Choice(None if only is None else tuple(only), tuple(names["skip"] or ()), tuple(params))
+
+
 MAX_REASON_CHARS = 200
 MAX_MARKER_ID_CHARS = 40
 _MARKER_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -477,7 +528,10 @@ def _reason(out: _Collector, t: _Table, where: str) -> str:
 
 
 def _expectations(
-    out: _Collector, data: dict[str, Any], strategies: Collection[str]
+    out: _Collector,
+    data: dict[str, Any],
+    strategies: Collection[str],
+    catalogue: Mapping[str, Property],
 ) -> list[tuple[str, Expectation]]:
     result: list[tuple[str, Expectation]] = []
     for name, value in data.items():
@@ -495,13 +549,10 @@ def _expectations(
         t = _Table(out, where, value, EXPECT_KEYS)
         gens = t.array("requested_generations", _is_counter, "non-negative integers")
         outcomes = t.array("runtime_outcomes", lambda v: isinstance(v, str), "strings")
-        violations = t.array("violations", lambda v: isinstance(v, str), "invariant names")
+        violations = t.array("violations", lambda v: isinstance(v, str), "property names")
         for v in violations or []:
-            if v not in INVARIANTS:
-                out.add(
-                    f"{where}.violations",
-                    f"unknown invariant {v!r} (known: {', '.join(sorted(INVARIANTS))})",
-                )
+            if v not in catalogue:
+                out.add(f"{where}.violations", unknown_property(v, list(catalogue)))
         absorbed = t.table("absorbed_by")
         by_coord = by_runtime = None
         if absorbed is not None:

@@ -100,13 +100,24 @@ class HeartbeatSchedule:
         return count
 
 
-def timeline_of(settings: Settings, steps: tuple[Step, ...]) -> Timeline:
-    """Replay only the clock, firing by firing, as the model fires them."""
-    schedule = HeartbeatSchedule(settings)
-    now = 0
-    step_ms: list[int] = []
-    heartbeats: list[HeartbeatFiring] = []
-    for number, step in enumerate(steps, start=1):
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """Where the clock stands between steps, as a value: a search's cursor over the schedule."""
+
+    now: int = 0
+    previous: int = 0
+    firing: int = 1
+    next_at: int | None = None  # None: the schedule's first firing
+
+    def step(
+        self, settings: Settings, number: int, step: Step
+    ) -> tuple[Clock, tuple[HeartbeatFiring, ...]]:
+        """The clock after 1-based step `number`, and the heartbeats that step fired."""
+        schedule = HeartbeatSchedule(settings)
+        if self.next_at is not None:
+            schedule.previous, schedule.firing = self.previous, self.firing
+            schedule.next_at = self.next_at
+        now = self.now
         match step:
             case Tick(late_ms=late):
                 until = schedule.tick(now, late)
@@ -114,12 +125,23 @@ def timeline_of(settings: Settings, steps: tuple[Step, ...]) -> Timeline:
                 until = now + ms
             case _:
                 until = now
+        fired: list[HeartbeatFiring] = []
         while schedule.next_at <= until:
             due = schedule.previous + BUILD_HEARTBEAT_MS
-            heartbeats.append(HeartbeatFiring(number, due, schedule.next_at))
+            fired.append(HeartbeatFiring(number, due, schedule.next_at))
             schedule.fire()
-        now = until
-        step_ms.append(now)
+        return Clock(until, schedule.previous, schedule.firing, schedule.next_at), tuple(fired)
+
+
+def timeline_of(settings: Settings, steps: tuple[Step, ...]) -> Timeline:
+    """Replay only the clock, firing by firing, as the model fires them."""
+    clock = Clock()
+    step_ms: list[int] = []
+    heartbeats: list[HeartbeatFiring] = []
+    for number, step in enumerate(steps, start=1):
+        clock, fired = clock.step(settings, number, step)
+        heartbeats.extend(fired)
+        step_ms.append(clock.now)
     return Timeline(tuple(step_ms), tuple(heartbeats))
 
 

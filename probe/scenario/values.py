@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
+from probe.properties.selection import Choice
+
 SessionState: TypeAlias = Literal["idle", "processing", "waiting"]
 Owner: TypeAlias = Literal["embedded_run", "none"]
 AbortAnswer: TypeAlias = Literal["honoured", "ignored"]
@@ -259,6 +261,8 @@ class Scenario:
     step_lines: tuple[int | None, ...] = ()
     # Things worth telling the user that do not make the file invalid.
     notes: tuple[str, ...] = ()
+    # Which properties judge it, with which parameters ([properties], --invariant, ...).
+    properties: Choice = field(default_factory=Choice)
 
     def expectation(self, strategy: str, version: str | None = None) -> Expectation | None:
         """The table a run of design `strategy` with openclaw `version`'s behaviour is held to.
