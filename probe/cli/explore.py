@@ -397,6 +397,21 @@ def explore_command(
     if liveness and (not fixpoint or format != "table"):
         raise UsageError("--liveness needs --fixpoint and the table format")
     if fixpoint:
+        from probe.cli.output import say
+        from probe.explore.abstraction import ABSTRACTED, narrowed
+
+        seed_scenario, left_out = narrowed(seed_scenario)
+        if left_out:
+            covered = ", ".join(sorted(ABSTRACTED))
+            if not seed_scenario.properties.only:
+                raise UsageError(
+                    f"--fixpoint: the abstraction covers {covered}; none of them is chosen "
+                    "(search the others with --depth N)"
+                )
+            say(
+                f"probe explore --fixpoint: the abstraction covers {covered}; "
+                f"{', '.join(left_out)} need a bounded search (--depth N)"
+            )
         if random_walk or vary is not None:
             raise UsageError("--fixpoint searches every interleaving: not with --random or --vary")
         if seed_scenario.settings.tick_jitter_ms is not None:

@@ -52,18 +52,39 @@ class behave alike for every property, step for step. The argument, part by part
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, NamedTuple
 
+from probe.invariants import PHANTOM_REQUEST, SWALLOWED_REQUEST, UNMATCHED_REQUEST
 from probe.model.behaviour import Behaviour
 from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS, RecoveryRequest
 from probe.model.runtime import DEFAULT_STALE_PROGRESS_ABORT_MS
 from probe.model.state import SESSION_STATE_TTL_MS
 from probe.model.world import BUILD_HEARTBEAT_MS, RECORD_KEY_WIDTH
-from probe.scenario.values import Settings
+from probe.scenario.values import Scenario, Settings
 from probe.strategies import DedupStrategy
 
 # What the checker's key is (probe.invariants.CheckerKey, or a monitor's).
 CheckerKeyLike = frozenset[tuple[str, tuple[tuple[object, ...], ...]]]
+
+# The properties whose state the abstraction covers: class 1's, kept in the pairing checker's
+# key (requests open per ref), which `_checker` abstracts. The other monitors keep absolute
+# instants and counters of their own; a fixpoint over them needs their own argument first.
+ABSTRACTED = frozenset((PHANTOM_REQUEST, UNMATCHED_REQUEST, SWALLOWED_REQUEST))
+
+
+def narrowed(scenario: Scenario) -> tuple[Scenario, tuple[str, ...]]:
+    """The seed with only the chosen properties the abstraction covers, and those it left out."""
+    from probe.properties.catalogue import CATALOGUE
+
+    choice = scenario.properties
+    chosen = [p.name for p in choice.selected(CATALOGUE)]
+    left_out = tuple(n for n in chosen if n not in ABSTRACTED)
+    if not left_out:
+        return scenario, ()
+    kept = tuple(n for n in chosen if n in ABSTRACTED)
+    return replace(scenario, properties=replace(choice, only=kept)), left_out
+
 
 # Depths from here up are one class (see the docstring: compared with 0 and 1 only).
 QUEUE_CAP = 3

@@ -6,7 +6,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-from probe.explore.abstraction import Abstraction
+from probe.explore.abstraction import Abstraction, CheckerKeyLike, narrowed
 from probe.explore.fingerprints import Fingerprints
 from probe.explore.reduction import commute, session_of
 from probe.explore.steps import step_plan
@@ -62,6 +62,8 @@ class SearchTree:
     ) -> None:
         self.config = config
         self.coverage = Coverage()
+        if config.fixpoint or config.abstract:
+            scenario = narrowed(scenario)[0]  # the properties the abstraction covers
         judge = Judge.of(scenario)
         base = World(scenario, strategy, keep_events=judge.event_types)
         self.world = base.clone(self.coverage)
@@ -176,7 +178,7 @@ class SearchTree:
                 if abstraction is None:
                     fp, sigma = fingerprint(world.state_key(), checker.key())
                 else:
-                    fp, sigma = fingerprint(*abstraction(world.state_key(), checker.key()))
+                    fp, sigma = fingerprint(*abstraction(world.state_key(), _pairing_key(checker)))
                 fps.append(fp)
                 if made is not None:
                     made.append((world.snapshot(), checker))
@@ -203,12 +205,10 @@ class SearchTree:
             made,
         )
 
-    def fingerprint_of(
-        self, world: World, checker: InvariantChecker
-    ) -> tuple[int, tuple[int, ...]]:
+    def fingerprint_of(self, world: World, checker: Judge) -> tuple[int, tuple[int, ...]]:
         if self.abstraction is None:
             return self.fingerprint(world.state_key(), checker.key())
-        return self.fingerprint(*self.abstraction(world.state_key(), checker.key()))
+        return self.fingerprint(*self.abstraction(world.state_key(), _pairing_key(checker)))
 
     def trace(self, parent: int, plan_index: int) -> tuple[Step, ...]:
         steps = [self.plan[plan_index][0]]
@@ -217,3 +217,10 @@ class SearchTree:
             steps.append(self.plan[self.steps[node]][0])
             node = self.parents[node]
         return tuple(reversed(steps))
+
+
+def _pairing_key(judge: Judge) -> CheckerKeyLike:
+    """The key an abstract search fingerprints: the pairing checker's, all that the seed's
+    narrowed choice (abstraction.narrowed) leaves a judge to remember."""
+    assert judge.pairing_only, "a fixpoint search judges class 1 only (abstraction.narrowed)"
+    return judge.truth.pairing.key()
