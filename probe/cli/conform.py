@@ -106,7 +106,7 @@ def conform(
             from probe.report.conform_report import render_conform_table
 
             text = render_conform_table(results)
-    emit(text, output)
+    emit(text, output, table=format == "table")
     if "agree" not in statuses and "differ" not in statuses:
         raise ScenarioError(
             [

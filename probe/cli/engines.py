@@ -93,7 +93,7 @@ def list_(
     check_output(output, force)
     rows = cached_builds(available)
     render = render_builds_json if format == "json" else render_builds
-    emit(render(str(cache_dir()), available, rows), output)
+    emit(render(str(cache_dir()), available, rows), output, table=format == "table")
 
 
 @guarded
@@ -125,7 +125,7 @@ def inspect(
     with tempfile.TemporaryDirectory(prefix="probe-inspect-") as scratch:
         doc = inspect_engine(spec, Path(scratch), say)
     render = render_inspect_json if format == "json" else render_inspect
-    emit(render(doc), output)
+    emit(render(doc), output, table=format == "table")
 
 
 @guarded

@@ -382,7 +382,8 @@ def explore_command(
     if vary is not None:
         if builds:
             raise UsageError("--confirm replays counterexamples; --vary writes none")
-        emit(_run_vary(seed_scenario, picked, config, vary, format), output)
+        text = _run_vary(seed_scenario, picked, config, vary, format)
+        emit(text, output, table=format == "table")
         return
     outcomes: dict[str, StrategyOutcome] = {}
     started = datetime.now(UTC)
@@ -417,6 +418,7 @@ def explore_command(
             walks=(seed, runs) if random_walk else None,
         ),
         output,
+        table=format == "table",
     )
     ok = all(o.passed for o in outcomes.values())
     raise typer.Exit(0 if ok else 1)

@@ -9,6 +9,41 @@ from pathlib import Path
 from probe.errors import UsageError
 from probe.report.escape import terminal
 
+# Narrower than this, a wrapped table is one character a line: leave the lines whole and let
+# the terminal fold them (a pty of 0 columns is one whose size nobody set).
+MIN_WRAP_WIDTH = 20
+
+
+def _columns() -> int | None:
+    """The terminal's width: COLUMNS when set to a number (as shutil reads it), else the
+    size of the terminal on stdout; None when neither says."""
+    env = os.environ.get("COLUMNS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns or None
+    except (OSError, ValueError):  # not a terminal, or stdout closed
+        return None
+
+
+def table_layout(to_file: bool) -> tuple[int | None, bool]:
+    """(width, colour) for a table report: the terminal's width on a terminal (or with
+    FORCE_COLOR, 140 when the width is unknown), coloured unless NO_COLOR; off a terminal or
+    on one too narrow to wrap in, plain unwrapped lines (width None)."""
+    force = bool(os.environ.get("FORCE_COLOR"))
+    try:
+        tty = sys.stdout.isatty()
+    except ValueError:  # stdout closed
+        tty = False
+    if to_file or not (force or tty):
+        return None, False
+    width = (_columns() if tty else None) or (140 if force else None)
+    if width is None:
+        width = 120
+    if width < MIN_WRAP_WIDTH:
+        return None, False
+    return width, not os.environ.get("NO_COLOR")
+
 
 def say(message: str) -> None:
     """A line for people on stderr, at once (progress of a slow command)."""
@@ -60,10 +95,16 @@ def _write_whole(path: Path, text: str, mode: int) -> None:
         raise
 
 
-def emit(text: str, output: Path | None) -> None:
+def emit(text: str, output: Path | None, *, table: bool = False) -> None:
     """stdout, or a file written whole with the mode a plain `open` would give it (0666 less
-    the umask; mkstemp alone makes it 0600)."""
+    the umask; mkstemp alone makes it 0600). A `table` (a report laid out in lines) is fitted
+    to the terminal's width when stdout is one, broken only between tokens."""
     if output is None:
+        width = table_layout(to_file=False)[0] if table else None
+        if width is not None:
+            from probe.report.layout import fit_lines
+
+            text = fit_lines(text, width)
         sys.stdout.write(text)
         return
     _write_whole(output, text, 0o666 & ~_umask())

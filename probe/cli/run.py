@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -30,7 +29,7 @@ from probe.cli.options import (
     registry_for,
     use_node,
 )
-from probe.cli.output import check_output, emit
+from probe.cli.output import check_output, emit, table_layout
 from probe.errors import Problem, ScenarioError, UsageError
 from probe.report.escape import terminal
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
@@ -160,22 +159,6 @@ def _report(
     return report, tuple(durations)
 
 
-def _layout(to_file: bool) -> tuple[int | None, bool]:
-    """(width, colour) of the table format: Rich's layout at the terminal's width on a
-    terminal (or with FORCE_COLOR, at 140), coloured unless NO_COLOR; off a terminal, plain
-    unwrapped lines (width None)."""
-    force = bool(os.environ.get("FORCE_COLOR"))
-    if to_file or not (force or sys.stdout.isatty()):
-        return None, False
-    width = 140
-    if sys.stdout.isatty():
-        try:
-            width = os.get_terminal_size(sys.stdout.fileno()).columns
-        except OSError:
-            width = 120
-    return width, not os.environ.get("NO_COLOR")
-
-
 def _key_lines(chosen: list[tuple[Path, str]]) -> dict[str, dict[str, int]]:
     """Where each key stands in each scenario file, for annotations on expectation lines."""
     from probe.scenario.files import read_text
@@ -298,7 +281,7 @@ def _produce(
     if record:
         report = _record(report, chosen, opts.force, registry, key_by_engine=bool(engine))
     timing = Timing(started, durations)
-    layout = _layout(to_file=opts.output is not None)
+    layout = table_layout(to_file=opts.output is not None)
     text = _render(report, opts.format, table=table, timing=timing, chosen=chosen, layout=layout)
     svg = None
     if opts.svg is not None:
