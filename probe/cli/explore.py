@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from probe.cli.exits import guarded
+from probe.cli.exits import EXIT_INPUT, guarded
+from probe.cli.interrupts import Interrupts, deferred_interrupts
 from probe.cli.options import NodeOpt, OutputOpt, use_node
 from probe.errors import UsageError
 
@@ -28,6 +29,7 @@ from probe.explore.values import (
     ExploreResult,
     expected_violations,
 )
+from probe.report.escape import terminal
 from probe.scenario.values import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
@@ -97,8 +99,29 @@ def parse_size(text: str, option: str = "--max-memory") -> int:
     return size
 
 
+_DURATION = re.compile(
+    r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$"
+)
+
+
+def parse_duration(text: str, option: str = "--time-limit") -> float:
+    """Seconds from 90, 90s, 1.5, 1m30s, 2m or 1h (hours, minutes, seconds in that order)."""
+    match = _DURATION.match(text.strip().lower())
+    if not text.strip() or match is None:
+        raise UsageError(f"{option} {text!r}: expected a duration such as 90, 90s, 1m30s, 2m or 1h")
+    parts = {k: float(v) for k, v in match.groupdict().items() if v is not None}
+    seconds = parts.get("h", 0.0) * 3600 + parts.get("m", 0.0) * 60 + parts.get("s", 0.0)
+    if seconds <= 0:
+        raise UsageError(f"{option} {text!r}: must be more than 0")
+    return seconds
+
+
 def _past(deadline: float | None) -> bool:
     return deadline is not None and time.perf_counter() > deadline
+
+
+def _stopping(deadline: float | None, interrupts: Interrupts) -> bool:
+    return interrupts() or _past(deadline)
 
 
 def _nothing() -> None:
@@ -164,6 +187,18 @@ def _progress(
     return _ProgressStatus(line, status), status.stop
 
 
+def _check_out(out: Path) -> None:
+    """Refuse a counterexample folder that cannot be one, before the search."""
+    shown = terminal(str(out))
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{shown}: is not a folder; --out takes the folder for counterexamples")
+    ancestor = out
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"{shown}: {terminal(str(ancestor))} is not a folder")
+
+
 def _write(
     out: Path,
     seed: Scenario,
@@ -171,7 +206,11 @@ def _write(
     example: Counterexample,
     force: bool,
     strategies: list[DedupStrategy],
-) -> str:
+    conflicts: list[str],
+) -> str | None:
+    """The counterexample's file, written whole; None when another counterexample holds its
+    name (a message in `conflicts`: the search's result is reported all the same)."""
+    from probe.cli.output import emit
     from probe.explore.counterexamples import counterexample_scenario
     from probe.scenario.dump import dump_scenario
 
@@ -185,12 +224,12 @@ def _write(
             same = False
         if same:  # a second run finding the same counterexample: nothing to overwrite
             return str(target)
-        raise UsageError(
-            f"{target}: already exists with another counterexample (use --force to overwrite it)"
+        conflicts.append(
+            f"{target}: already exists with another counterexample, not replaced "
+            "(use --force to overwrite it)"
         )
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+        return None
+    emit(text, target)  # a temporary file of its own beside it, renamed into place
     return str(target)
 
 
@@ -204,6 +243,7 @@ def _render(
     *,
     confirming: bool,
     walks: tuple[int, int] | None = None,
+    interrupted: str = "",
 ) -> str:
     from probe.report.explore_report import (
         render_explore_github,
@@ -214,14 +254,16 @@ def _render(
     )
 
     if format == "json":
-        return render_explore_json(outcomes, config, confirming=confirming, walks=walks)
+        return render_explore_json(
+            outcomes, config, confirming=confirming, walks=walks, interrupted=interrupted
+        )
     if format == "junit":
         return render_explore_junit(outcomes, seed_name, started)
     if format == "markdown":
         return render_explore_markdown(outcomes, seed_name, config.depth, started)
     if format == "github":
         return render_explore_github(outcomes, None if seed_file is None else str(seed_file))
-    return render_explore_table(outcomes, config, seed_name, walks)
+    return render_explore_table(outcomes, config, seed_name, walks, interrupted)
 
 
 @guarded
@@ -264,7 +306,11 @@ def explore_command(
         int | None, typer.Option(min=1, help="Stop after this many states.")
     ] = None,
     time_limit: Annotated[
-        float | None, typer.Option(min=0.001, help="Stop after this many seconds per strategy.")
+        str | None,
+        typer.Option(
+            metavar="DURATION",
+            help="Stop the whole command's search after this long: 90, 90s, 1m30s, 2m, 1h.",
+        ),
     ] = None,
     vary: Annotated[
         str | None,
@@ -334,6 +380,7 @@ def explore_command(
     node: NodeOpt = None,
 ) -> None:
     """Search every interleaving breadth-first; write the shortest counterexamples."""
+    begun = time.perf_counter()
     use_node(node)
     from probe.cli.output import check_output, emit
     from probe.report.explore_report import StrategyOutcome, Written
@@ -344,6 +391,9 @@ def explore_command(
     if vary is not None and format not in ("table", "json"):
         raise UsageError(f"--format {format!r}: a --vary sweep prints table or json")
     check_output(output, force)
+    deadline = None if time_limit is None else begun + parse_duration(time_limit)
+    if not no_write:
+        _check_out(out)
     picked = [get_strategy(n) for n in strategy] if strategy else []
     picked += _model_strategies(engine)
     if not picked:
@@ -382,30 +432,37 @@ def explore_command(
     if vary is not None:
         if builds:
             raise UsageError("--confirm replays counterexamples; --vary writes none")
-        text = _run_vary(seed_scenario, picked, config, vary, format)
+        text = _run_vary(seed_scenario, picked, config, vary, format, partial(_past, deadline))
         emit(text, output, table=format == "table")
         return
     outcomes: dict[str, StrategyOutcome] = {}
     started = datetime.now(UTC)
-    for s in picked:
-        start = time.perf_counter()
-        stop = partial(_past, None if time_limit is None else start + time_limit)
-        if random_walk:
-            result = _walks(seed_scenario, s, config, seed, runs, stop)
-        else:
-            result = _search(seed_scenario, s, config, stop, show_progress)
-        seconds = time.perf_counter() - start
-        written = tuple(
-            Written(
-                c,
-                None if no_write else _write(out, seed_scenario, s.name, c, force, picked),
-                _confirm(seed_scenario, s.name, c, picked, builds),
+    conflicts: list[str] = []
+    with deferred_interrupts() as interrupts:
+        stop = partial(_stopping, deadline, interrupts)
+        for s in picked:
+            if interrupts():
+                break  # the strategies not searched are left out of the report
+            start = time.perf_counter()
+            if random_walk:
+                result = _walks(seed_scenario, s, config, seed, runs, stop)
+            else:
+                result = _search(seed_scenario, s, config, stop, show_progress)
+            if interrupts() and result.bound_hit is not None:
+                result = replace(result, bound_hit="interrupted")
+            seconds = time.perf_counter() - start
+            written = []
+            for c in result.counterexamples:
+                file = None
+                if not no_write:
+                    file = _write(out, seed_scenario, s.name, c, force, picked, conflicts)
+                confirmed = (
+                    () if interrupts() else _confirm(seed_scenario, s.name, c, picked, builds)
+                )
+                written.append(Written(c, file, confirmed))
+            outcomes[s.name] = StrategyOutcome(
+                result, seconds, tuple(written), expected_violations(loaded, s.name)
             )
-            for c in result.counterexamples
-        )
-        outcomes[s.name] = StrategyOutcome(
-            result, seconds, written, expected_violations(loaded, s.name)
-        )
     emit(
         _render(
             format,
@@ -416,10 +473,18 @@ def explore_command(
             started,
             confirming=bool(builds),
             walks=(seed, runs) if random_walk else None,
+            interrupted=interrupts.name,
         ),
         output,
         table=format == "table",
     )
+    for message in conflicts:
+        sys.stderr.write(terminal(message) + "\n")
+    if interrupts():
+        sys.stderr.write(f"interrupted ({interrupts.name}): reported what was found so far\n")
+        raise typer.Exit(interrupts.exit_code)
+    if conflicts:
+        raise typer.Exit(EXIT_INPUT)
     ok = all(o.passed for o in outcomes.values())
     raise typer.Exit(0 if ok else 1)
 
@@ -534,13 +599,18 @@ def _confirm(
 
 
 def _run_vary(
-    seed: Scenario, picked: list[DedupStrategy], config: ExploreConfig, vary: str, format: str
+    seed: Scenario,
+    picked: list[DedupStrategy],
+    config: ExploreConfig,
+    vary: str,
+    format: str,
+    stop: Callable[[], bool],
 ) -> str:
     from probe.explore.sweep import sweep
     from probe.report.explore_report import render_sweep_json, render_sweep_table
 
     key, values = _parse_vary(vary)
-    rows = sweep(seed, picked, config, key, values)
+    rows = sweep(seed, picked, config, key, values, stop=stop)
     if format == "json":
         return render_sweep_json(key, config.depth, rows)
     names = [s.name for s in picked]

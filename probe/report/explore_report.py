@@ -247,9 +247,16 @@ def render_explore_table(
     config: ExploreConfig,
     seed_name: str,
     walks: tuple[int, int] | None = None,
+    interrupted: str = "",
 ) -> str:
-    """`walks` is (seed, runs) in random mode, which samples: it never proves anything."""
+    """`walks` is (seed, runs) in random mode, which samples: it never proves anything.
+    `interrupted`: the signal that stopped the command (its report is what was found)."""
     lines = [f"explore {seed_name!r}: depth {config.depth}, actions {','.join(config.actions)}"]
+    if interrupted:
+        lines.append(
+            f"interrupted by {interrupted}: what was found until then; strategies not "
+            "reached are left out"
+        )
     if walks is not None:
         lines[0] += f"; random walks: seed {walks[0]}, {walks[1]} run(s) (a sample, not a proof)"
     for name, o in outcomes.items():
@@ -320,6 +327,7 @@ def render_explore_json(
     config: ExploreConfig,
     confirming: bool = False,
     walks: tuple[int, int] | None = None,
+    interrupted: str = "",
 ) -> str:
     from probe.explore.values import FINGERPRINT_BITS
 
@@ -332,6 +340,8 @@ def render_explore_json(
     }
     if walks is not None:
         doc["seed"], doc["runs"] = walks
+    if interrupted:
+        doc["interrupted"] = interrupted
     for name, o in outcomes.items():
         r = o.result
         doc["strategies"][name] = {
@@ -388,8 +398,8 @@ def render_sweep_table(
         cells = []
         for n in names:
             found = row[n]
-            cells.append(
-                ", ".join(f"{inv} ({length})" for inv, length in sorted(found.items())) or "-"
-            )
+            cell = ", ".join(f"{inv} ({length})" for inv, length in sorted(found.items())) or "-"
+            bound = row.get("bound_hit", {}).get(n)
+            cells.append(cell + (f" (stopped by {bound})" if bound else ""))
         lines.append(f"{row[key]:>14}  " + "  ".join(f"{c:<34}" for c in cells))
     return "\n".join(lines) + "\n"
