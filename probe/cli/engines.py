@@ -20,7 +20,7 @@ from probe.cli.options import (
     use_node,
     version_arg,
 )
-from probe.cli.output import say
+from probe.cli.output import say, to_stdout
 from probe.errors import UsageError
 
 
@@ -65,7 +65,7 @@ def install(
         start = time.perf_counter()
         dist = install_build(engine.version, progress=partial(_say_for, spec))
         size = dict(list_installed()).get(engine.version, 0)
-        sys.stdout.write(
+        to_stdout(
             f"{spec}: installed at {dist.parent.parent} "
             f"({megabytes(size)}, {time.perf_counter() - start:.1f} s)\n"
         )
@@ -172,7 +172,7 @@ def prune(
     removed = prune(chosen, dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
     for label, size in removed:
-        sys.stdout.write(f"{verb} {label} ({megabytes(size)})\n")
+        to_stdout(f"{verb} {label} ({megabytes(size)})\n")
     total = sum(size for _, size in removed)
     freed = "would free" if dry_run else "freed"
-    sys.stdout.write(f"{freed} {megabytes(total)} in {cache_dir()}\n")
+    to_stdout(f"{freed} {megabytes(total)} in {cache_dir()}\n")

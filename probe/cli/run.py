@@ -29,7 +29,7 @@ from probe.cli.options import (
     registry_for,
     use_node,
 )
-from probe.cli.output import check_output, emit, table_layout
+from probe.cli.output import check_distinct, check_output, emit, table_layout
 from probe.errors import Problem, ScenarioError, UsageError
 from probe.report.escape import terminal
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
@@ -227,6 +227,18 @@ class _Outputs:
         if self.baseline is not None and self.baseline.is_dir():
             shown = terminal(str(self.baseline))
             raise UsageError(f"{shown}: is a directory; --baseline takes a file")
+        if self.update_baseline and self.baseline is not None:
+            folder = self.baseline.parent
+            if not folder.is_dir():
+                shown = terminal(str(self.baseline))
+                raise UsageError(f"{shown}: the folder {terminal(str(folder))} does not exist")
+        check_distinct(
+            [
+                ("--output", self.output),
+                ("--svg", self.svg),
+                ("--baseline", self.baseline if self.update_baseline else None),
+            ]
+        )
 
     def read_baseline(self) -> dict[str, object] | None:
         if self.baseline is None or (self.update_baseline and not self.baseline.exists()):

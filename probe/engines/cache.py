@@ -24,18 +24,22 @@ DEPS_MARKER = ".probe-deps.json"
 DEPS_DIR = ".deps"  # node_modules sets for builds probe did not install (cache/.deps/HASH)
 NO_PERMISSION_DIR = ".no-permission"  # builds that cannot load under Node's permission model
 _UNDRIVABLE_DIR = ".undrivable"  # what a downloaded build lacked (cache/.undrivable/VERSION.json)
+# Well under a folder name's 255 bytes, with room for the install's work-folder suffixes.
+MAX_VERSION_CHARS = 200
 _VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 _ABANDONED_AFTER_S = 24 * 3600.0
 
 
 def cache_dir() -> Path:
     """Where builds live: $PROBE_CACHE_DIR, else $XDG_CACHE_HOME or ~/.cache, then probe/engines."""
+    # Absolute: npm and the harness run in other folders, where a relative one means
+    # another place (a relative PROBE_CACHE_DIR broke install, run and inspect).
     override = os.environ.get("PROBE_CACHE_DIR")
     if override:
-        return Path(override).expanduser()
+        return Path(os.path.abspath(Path(override).expanduser()))
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "probe" / "engines"
+    return Path(os.path.abspath(base / "probe" / "engines"))
 
 
 def dist_dir(version: str) -> Path:
@@ -49,7 +53,13 @@ def is_installed(version: str) -> bool:
 
 
 def check_version(version: str) -> None:
-    """Refuse a version that could name a path outside the cache (`..`, `/`, ...)."""
+    """Refuse a version that could name a path outside the cache (`..`, `/`, ...), or one
+    too long to be a folder's name (npm allows 256 characters; a name, 255 bytes)."""
+    if len(version) > MAX_VERSION_CHARS:
+        raise EngineError(
+            f"not a version: {version[:40]!r}... ({len(version)} characters; "
+            f"a version has at most {MAX_VERSION_CHARS})"
+        )
     if not _VERSION_RE.match(version) or ".." in version:
         raise EngineError(f"not a version: {version!r}")
 
