@@ -107,7 +107,7 @@ def conform(
 
             text = render_conform_table(results)
     emit(text, output, table=format == "table")
-    if "agree" not in statuses and "differ" not in statuses:
+    if not {"agree", "differ", "failed"} & set(statuses):
         raise ScenarioError(
             [
                 Problem(
@@ -119,4 +119,4 @@ def conform(
                 )
             ]
         )
-    raise typer.Exit(1 if "differ" in statuses else 0)
+    raise typer.Exit(1 if {"differ", "failed"} & set(statuses) else 0)

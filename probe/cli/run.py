@@ -38,7 +38,7 @@ from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 # import is mostly the creation of its dataclasses, ~0.6 ms each, and start-up is a figure.
 if TYPE_CHECKING:
     from probe.engines.base import Engine
-    from probe.report.results import NotComparable, Report
+    from probe.report.results import EngineFailed, NotComparable, Report
     from probe.report.timing import Timing
     from probe.run import Run
     from probe.scenario.values import Scenario
@@ -84,14 +84,20 @@ def _engines(
     return engines or [ModelEngine(s) for s in registry.values()]
 
 
-def _replay(engine: Engine, scenario: Scenario, shown: str) -> Run | NotComparable:
-    """The engine's run, or why it could not replay the scenario (as conform reports it)."""
+def _replay(
+    engine: Engine, scenario: Scenario, shown: str
+) -> Run | NotComparable | EngineFailed:
+    """The engine's run, why it could not replay the scenario (as conform reports it), or
+    how its build failed on this scenario (the next scenario still runs)."""
     from probe.engines.base import CannotExpress
-    from probe.report.results import NotComparable, Unexpressed
+    from probe.engines.errors import ReplayFailed
+    from probe.report.results import EngineFailed, NotComparable, Unexpressed
     from probe.scenario.limits import TooManyEvents
 
     try:
         return engine.replay(scenario)
+    except ReplayFailed as exc:
+        return EngineFailed(engine.name, exc.message)
     except CannotExpress as exc:
         return NotComparable(
             engine.name,
@@ -118,7 +124,7 @@ def _report(
     A scenario an engine cannot express is reported as not comparable and the rest judged;
     when nothing at all could be replayed that is bad input, with every reason located."""
     from probe.engines.base import ModelEngine
-    from probe.report.results import NotComparable, Report, ScenarioResult, judge
+    from probe.report.results import EngineFailed, NotComparable, Report, ScenarioResult, judge
 
     slow = [e for e in engines if not isinstance(e, ModelEngine)]
     results: list[ScenarioResult] = []
@@ -126,6 +132,7 @@ def _report(
     for scenario, shown in loaded:
         runs: list[Run] = []
         missing: list[NotComparable] = []
+        failed: list[EngineFailed] = []
         took: list[float] = []
         for e in engines:
             start = time.perf_counter()
@@ -133,6 +140,10 @@ def _report(
                 sys.stderr.write(terminal(f"{shown}: {e.name} ...") + "\n")
                 sys.stderr.flush()
             outcome = _replay(e, scenario, shown)
+            if isinstance(outcome, EngineFailed):
+                failed.append(outcome)
+                sys.stderr.write(terminal(f"{shown}: {e.name}: failed: {outcome.reason}") + "\n")
+                continue
             if isinstance(outcome, NotComparable):
                 missing.append(outcome)
                 if slow:
@@ -143,11 +154,18 @@ def _report(
             if slow:
                 sys.stderr.write(terminal(f"{shown}: {e.name}: {took[-1]:.2f} s") + "\n")
         results.append(
-            judge(scenario, shown, runs, key_by_engine=key_by_engine, not_comparable=tuple(missing))
+            judge(
+                scenario,
+                shown,
+                runs,
+                key_by_engine=key_by_engine,
+                not_comparable=tuple(missing),
+                failed=tuple(failed),
+            )
         )
         durations.append(tuple(took))
     report = Report(tuple(results))
-    if report.compared == 0 and report.not_comparable:
+    if report.compared == 0 and report.not_comparable and not report.failed_engines:
         raise ScenarioError(
             [
                 Problem(sr.path, item.key, item.line, item.reason)
@@ -392,6 +410,7 @@ def _record(
                 [r.run for _, r in sr.strategies],
                 key_by_engine=key_by_engine,
                 not_comparable=sr.not_comparable,
+                failed=sr.failed,
             )
             for sr in report.scenarios
         )

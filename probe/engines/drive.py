@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from probe.engines import nodes
-from probe.engines.errors import EngineError
+from probe.engines.errors import EngineError, ReplayFailed
 from probe.engines.harness import (
     RUN_TIMEOUT_S,
     Build,
@@ -135,5 +135,5 @@ def _serve(
                 return None
             if refused_by_permissions(dist, exc.message + worker.stderr_tail()):
                 return None
-        raise EngineError(f"openclaw harness on {dist}: {exc.message}") from None
+        raise ReplayFailed(f"openclaw harness on {dist}: {exc.message}") from None
     return served.lines, served.code, served.stderr

@@ -23,7 +23,7 @@ from typing import Any
 
 from probe.engines import nodes
 from probe.engines.cache import NO_PERMISSION_DIR, cache_dir
-from probe.engines.errors import EngineError
+from probe.engines.errors import EngineError, ReplayFailed
 
 __all__ = [
     "RUN_TIMEOUT_S",
@@ -108,7 +108,7 @@ def run_harness(
                 cwd=sandbox,
             )
         except subprocess.TimeoutExpired as exc:
-            raise EngineError(
+            raise ReplayFailed(
                 f"the harness did not finish within {timeout:.0f} s ({' '.join(args)})"
             ) from exc
 
