@@ -169,10 +169,15 @@ def prune(
             err=True,
         ):
             raise typer.Exit(1)
-    removed = prune(chosen, dry_run=dry_run)
+    kept: list[str] = []
+    removed = prune(chosen, dry_run=dry_run, skipped=kept)
     verb = "would remove" if dry_run else "removed"
     for label, size in removed:
         to_stdout(f"{verb} {label} ({megabytes(size)})\n")
     total = sum(size for _, size in removed)
     freed = "would free" if dry_run else "freed"
     to_stdout(f"{freed} {megabytes(total)} in {cache_dir()}\n")
+    for message in kept:  # in use: a running command's build, an install's work folder
+        say(message)
+    if kept:
+        raise typer.Exit(1)

@@ -48,8 +48,11 @@ def run_build(
     "network_attempts" (the blocked ones of what=network), "meta"}; raises EngineError when the
     harness fails.
     """
+    from probe.engines.cache import hold_cached_build
+
     build = dist_dir if isinstance(dist_dir, Build) else Build(Path(dist_dir))
     dist = build.dist
+    hold_cached_build(dist)  # in use until probe exits: prune leaves it
     nodes.reader_node()  # Node missing is said before anything about the build
     check_dist(dist)
     while True:
@@ -106,9 +109,12 @@ def _worker(node: str, build: Build) -> BuildProcess:
 def prestart(dist_dir: Path | Build) -> None:
     """Start the build's process now, so that several builds load at once (conform, compare).
     Only where a Node fit to run it is already at hand: never fetches, never fails."""
+    from probe.engines.cache import hold_cached_build
+
     build = dist_dir if isinstance(dist_dir, Build) else Build(Path(dist_dir))
     if not reuses_processes() or Path(build.dist).resolve() in _NO_REUSE:
         return
+    hold_cached_build(build.dist)
     try:
         choice = nodes.node_for(build.dist, fetch=False)
     except EngineError:

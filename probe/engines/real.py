@@ -25,9 +25,10 @@ class RealEngine:
         return f"openclaw@{self.version}"
 
     def _dist(self) -> Path:
-        from probe.engines.cache import dist_dir
+        from probe.engines.cache import dist_dir, hold_build
         from probe.engines.install import install
 
+        hold_build(self.version)  # in use from now until probe exits: prune leaves it
         if self.dist is None:
             found = dist_dir(self.version)
             self.dist = found if found.is_dir() else install(self.version)
