@@ -102,8 +102,9 @@ def _fragment_of(word: str, whole: set[str]) -> bool:
 
 
 def _words(text: str) -> list[str]:
-    # Digits are masked: explore's timings and memory differ between two runs.
-    return [re.sub(r"\d+", "0", w) for w in text.split() if set(w) != {"─"}]
+    # Numbers and sizes' units are masked: explore's timings and memory differ between runs.
+    masked = re.sub(r"\b[KMGT]?iB\b|\bB\b", "iB", re.sub(r"\d+", "0", text))
+    return [w for w in masked.split() if set(w) != {"─"}]
 
 
 CASES = {
