@@ -46,6 +46,10 @@ class StrategyOutcome:
         return self.ok and not self.disagreements
 
 
+def stopped_by(bound: str) -> str:
+    return "interrupted" if bound == "interrupted" else f"stopped by {bound}"
+
+
 def problems(name: str, o: StrategyOutcome) -> list[str]:
     """Why a strategy failed, one line each (empty when it passed)."""
     lines = []
@@ -56,7 +60,7 @@ def problems(name: str, o: StrategyOutcome) -> list[str]:
             f"which is not expected" + (f" (written to {example.file})" if example.file else "")
         )
     for invariant in sorted(o.expected - o.result.violated):
-        bound = f"stopped by {o.result.bound_hit}" if o.result.bound_hit else "exhaustively"
+        bound = stopped_by(o.result.bound_hit) if o.result.bound_hit else "exhaustively"
         lines.append(
             f"{name} is expected to violate {invariant}, but no trace up to depth "
             f"{o.result.depth} does (searched {bound})"
@@ -276,7 +280,7 @@ def render_explore_table(
         unit = "walks/s" if walks is not None else "states/s"
         lines.append(
             f"  {o.seconds:.3f} s, {rate:,.0f} {unit}"
-            + (f", stopped by {r.bound_hit}" if r.bound_hit else "")
+            + (f", {stopped_by(r.bound_hit)}" if r.bound_hit else "")
         )
         if walks is None and (r.peak_memory or r.symmetry or r.reduction or r.workers > 1):
             lines.append("  " + search_line(r))
