@@ -167,7 +167,12 @@ def _write_all(out: TextIO, text: str) -> None:
     view = memoryview(data)
     while view:
         wrote = buffer.write(view)
-        view = view[wrote or 0 :]
+        if wrote is None:  # a non-blocking stdout that is full: wait until it takes more
+            import select
+
+            select.select([], [out.fileno()], [])
+            continue
+        view = view[wrote:]
     buffer.flush()
 
 
