@@ -133,10 +133,12 @@ def test_a_full_disk_for_a_counterexample_is_a_message(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "replace", refuse)
-    code, _, err = invoke("explore", "--depth", "3", "--actions", "tick,bump")
+    code, out, err = invoke("explore", "--depth", "3", "--actions", "tick,bump")
     assert code == 2 and "Traceback" not in err
     assert "buggy-phantom-request.toml: cannot write: No space left on device" in err
     assert list((tmp_path / "counterexamples").iterdir()) == []
+    # what the search found is reported all the same
+    assert "violates phantom-request in 3 step(s)" in out and "written to" not in out
 
 
 def test_a_baseline_in_a_missing_folder_is_refused_before_anything_is_written(

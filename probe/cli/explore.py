@@ -18,7 +18,7 @@ import typer
 from probe.cli.exits import EXIT_INPUT, guarded
 from probe.cli.interrupts import Interrupts, deferred_interrupts
 from probe.cli.options import NodeOpt, OutputOpt, use_node
-from probe.errors import UsageError
+from probe.errors import SystemRefused, UsageError
 
 # option defaults and the search's values (values.py is light)
 from probe.explore.values import (
@@ -209,13 +209,18 @@ def _write(
     conflicts: list[str],
 ) -> str | None:
     """The counterexample's file, written whole; None when another counterexample holds its
-    name (a message in `conflicts`: the search's result is reported all the same)."""
+    name or the system refuses the write (a message in `conflicts`: the search's result is
+    reported all the same, and probe exits 2)."""
     from probe.cli.output import emit
     from probe.explore.counterexamples import counterexample_scenario
     from probe.scenario.dump import dump_scenario
 
-    out.mkdir(parents=True, exist_ok=True)
     target = out / f"{strategy}-{example.invariant}.toml"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        conflicts.append(f"{terminal(str(out))}: cannot create the folder: {exc.strerror or exc}")
+        return None
     text = dump_scenario(counterexample_scenario(seed, example, strategy, strategies))
     if target.exists() and not force:
         try:
@@ -225,11 +230,15 @@ def _write(
         if same:  # a second run finding the same counterexample: nothing to overwrite
             return str(target)
         conflicts.append(
-            f"{target}: already exists with another counterexample, not replaced "
+            f"{terminal(str(target))}: already exists with another counterexample, not replaced "
             "(use --force to overwrite it)"
         )
         return None
-    emit(text, target)  # a temporary file of its own beside it, renamed into place
+    try:
+        emit(text, target)  # a temporary file of its own beside it, renamed into place
+    except SystemRefused as exc:  # a full disk, a read-only folder: the report still goes out
+        conflicts.append(exc.render())
+        return None
     return str(target)
 
 
@@ -478,8 +487,8 @@ def explore_command(
         output,
         table=format == "table",
     )
-    for message in conflicts:
-        sys.stderr.write(terminal(message) + "\n")
+    for message in conflicts:  # each escaped where it was made
+        sys.stderr.write(message + "\n")
     if interrupts():
         sys.stderr.write(f"interrupted ({interrupts.name}): reported what was found so far\n")
         raise typer.Exit(interrupts.exit_code)
