@@ -210,3 +210,15 @@ def test_a_path_that_looks_numbered_keeps_its_own_entry() -> None:
     before = {"scenarios": [{"path": "a", "strategies": {}}, {"path": "a#2", "strategies": {}},
                             {"path": "a", "strategies": {}}]}
     assert diff_reports(before, json.loads(json.dumps(before))) == []
+
+
+def test_a_temporary_file_a_killed_write_left_is_removed_and_said(tmp_path: Path) -> None:
+    out = tmp_path / "report.txt"
+    left = tmp_path / ".report.txt.k2j4h5x_"  # as mkstemp names it
+    left.write_text("half a report")
+    os.utime(left, (time.time() - 3600, time.time() - 3600))
+    fresh = tmp_path / ".report.txt.a1b2c3d4"  # another probe writing right now
+    fresh.write_text("being written")
+    code, _, err = invoke("run", str(HOLD), "-o", str(out))
+    assert code == 0 and f"removed {left}, left by an interrupted write" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".report.txt.a1b2c3d4", "report.txt"]

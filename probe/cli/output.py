@@ -92,6 +92,31 @@ def refused(path: Path | str, exc: OSError, doing: str = "cannot write") -> Syst
     return SystemRefused(f"{terminal(str(path))}: {doing}: {reason}")
 
 
+# A write takes milliseconds: a temporary file this old beside its target was left by a
+# probe killed mid-write (SIGKILL, a power cut), which nothing else would ever remove.
+_ABANDONED_WRITE_S = 60.0
+
+
+def _sweep_temporaries(target: Path) -> None:
+    """Remove the temporary files a killed write of `target` left beside it, and say so."""
+    import re
+    import time
+
+    pattern = re.compile(rf"^\.{re.escape(target.name[:64])}\.[A-Za-z0-9_]{{8}}$")
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return
+    cutoff = time.time() - _ABANDONED_WRITE_S
+    for sibling in siblings:
+        try:
+            if pattern.match(sibling.name) and sibling.lstat().st_mtime < cutoff:
+                sibling.unlink()
+                say(f"removed {terminal(str(sibling))}, left by an interrupted write")
+        except OSError:
+            continue
+
+
 def _write_whole(path: Path, text: str, mode: int) -> None:
     """`path` holding `text`, written to a temporary file beside it and renamed into place, so
     that a reader (or an interrupted write) never sees half of it, and a full disk or a
@@ -99,6 +124,7 @@ def _write_whole(path: Path, text: str, mode: int) -> None:
     import tempfile  # only when writing a file: it is slow to import
 
     target = written_path(path)
+    _sweep_temporaries(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:64]}.", dir=target.parent)
     except OSError as exc:
