@@ -110,3 +110,37 @@ def test_conform_fails_the_pair_and_goes_on() -> None:
         "conform", "--pair", "model:buggy=openclaw@0.0.1-fake", "-f", "json", *FILES
     )
     assert json.loads(out)["ok"] is False
+
+
+def test_a_build_process_that_crashes_or_hangs_is_a_replay_failure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from probe.engines import drive, process
+    from probe.engines.harness import Build
+
+    class Dying:
+        def replay(self, scenario: object, timeout: float) -> object:
+            raise process.ProcessFailure("crashed during the scenario (exit 7)", started=True)
+
+        def stderr_tail(self) -> str:
+            return ""
+
+    monkeypatch.setattr(drive, "_worker", lambda node, build: Dying())
+    with pytest.raises(ReplayFailed, match=r"crashed during the scenario \(exit 7\)"):
+        drive._serve("node", Build(tmp_path), {}, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("lines", "code", "reason"),
+    [
+        ([], 134, "the harness failed on"),  # killed mid-scenario (a fresh process)
+        ([{"kind": "error", "message": "TypeError: x is undefined"}], 1, "TypeError"),
+    ],
+)
+def test_a_fresh_process_that_fails_is_a_replay_failure(
+    tmp_path: Path, lines: list[dict[str, object]], code: int, reason: str
+) -> None:
+    from probe.engines.results import build_result
+
+    with pytest.raises(ReplayFailed, match=reason):
+        build_result(lines, code, "Aborted (core dumped)", tmp_path)
