@@ -125,3 +125,15 @@ def test_durations_read_as_people_write_them(text: str, seconds: float) -> None:
 def test_a_duration_that_is_not_one_is_refused(text: str) -> None:
     with pytest.raises(UsageError, match="--time-limit"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "said"),
+    [("markdown", "Interrupted by SIGINT: what was found"), ("table", "interrupted by SIGINT")],
+)
+def test_every_report_says_it_was_interrupted(tmp_path: Path, fmt: str, said: str) -> None:
+    proc, _ = _started(tmp_path, "-f", fmt)
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=30) == 130
+    out = (tmp_path / "out").read_text()
+    assert said in out and "phantom-request" in out

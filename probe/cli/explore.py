@@ -269,9 +269,10 @@ def _render(
     if format == "junit":
         return render_explore_junit(outcomes, seed_name, started)
     if format == "markdown":
-        return render_explore_markdown(outcomes, seed_name, config.depth, started)
+        return render_explore_markdown(outcomes, seed_name, config.depth, started, interrupted)
     if format == "github":
-        return render_explore_github(outcomes, None if seed_file is None else str(seed_file))
+        shown = None if seed_file is None else str(seed_file)
+        return render_explore_github(outcomes, shown, interrupted)
     return render_explore_table(outcomes, config, seed_name, walks, interrupted)
 
 

@@ -148,13 +148,18 @@ def render_explore_junit(
 
 
 def render_explore_markdown(
-    outcomes: Mapping[str, StrategyOutcome], seed: str, depth: int, started: datetime
+    outcomes: Mapping[str, StrategyOutcome],
+    seed: str,
+    depth: int,
+    started: datetime,
+    interrupted: str = "",
 ) -> str:
     stamp = started.strftime("%Y-%m-%d %H:%M:%S UTC")
+    stopped = f" Interrupted by {interrupted}: what was found until then." if interrupted else ""
     lines = [
         f"## probe explore: {markdown(seed)}",
         "",
-        f"Depth bound {depth}; run at {stamp}.",
+        f"Depth bound {depth}; run at {stamp}.{stopped}",
         "",
         "| strategy | verdict | states expanded | distinct states | transitions | depth | "
         "seconds | violations (shortest trace) |",
@@ -186,11 +191,16 @@ def render_explore_markdown(
     return "\n".join(lines) + "\n"
 
 
-def render_explore_github(outcomes: Mapping[str, StrategyOutcome], seed_file: str | None) -> str:
+def render_explore_github(
+    outcomes: Mapping[str, StrategyOutcome], seed_file: str | None, interrupted: str = ""
+) -> str:
     """An ::error per failure, on the counterexample file when one was written."""
     from probe.report.github import workflow_command
 
     out = []
+    if interrupted:
+        title = [("title", "probe explore: interrupted")]
+        out.append(workflow_command("warning", title, f"interrupted by {interrupted}"))
     for name, o in outcomes.items():
         for message in problems(name, o):
             files = [w.file for w in o.written if w.file and w.example.invariant in message]
