@@ -137,3 +137,15 @@ def test_every_report_says_it_was_interrupted(tmp_path: Path, fmt: str, said: st
     assert proc.wait(timeout=30) == 130
     out = (tmp_path / "out").read_text()
     assert said in out and "phantom-request" in out
+
+
+def test_a_sweep_shares_the_time_limit_and_marks_what_it_cut(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "probe", "explore", "--no-write", "--depth", "12", "-f", "json",
+         "--vary", "settle_ms=5000..60000:5000", "--time-limit", "1s"],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    rows = json.loads(proc.stdout)["rows"]
+    assert len(rows) == 12
+    # 24 searches of depth 12 take minutes; one second bounds them all, and says so per row
+    assert rows[-1]["bound_hit"] == {"buggy": "time_limit", "fixed": "time_limit"}
