@@ -162,3 +162,18 @@ def test_what_killed_installs_and_fetches_left_is_swept_and_said(
     freed = sweep_abandoned(node, said.append)
     assert freed == 300_000 and not dead.exists() and running.is_dir()
     assert said == [f"removed {dead} (0.3 MB), left by an interrupted install of 24.1.0"]
+
+
+def test_a_command_using_a_build_sweeps_what_killed_installs_left(
+    cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from probe.engines.real import RealEngine
+
+    npm = cache / ".3.0.0.tmp-x9y8z7"  # an npm install killed mid-way (172 MB in the issue)
+    (npm / "node_modules").mkdir(parents=True)
+    fetch = cache / ".node" / ".24.1.0.tmp-q1w2e3"
+    fetch.mkdir(parents=True)
+    assert RealEngine("1.0.0")._dist() == cache / "1.0.0" / "package" / "dist"
+    assert not npm.exists() and not fetch.exists()
+    err = capsys.readouterr().err
+    assert "left by an interrupted install of 3.0.0" in err and "of 24.1.0" in err

@@ -154,6 +154,14 @@ def sweep_abandoned(root: Path, say: Callable[[str], None], *, locked: bool = Tr
     return freed
 
 
+def sweep_cache(say: Callable[[str], None]) -> None:
+    """sweep_abandoned() over the cache's folders of entries: builds, dependency sets, Nodes."""
+    root = cache_dir()
+    for folder in (root, root / DEPS_DIR, root / NODE_DIR):
+        with contextlib.suppress(OSError):
+            sweep_abandoned(folder, say)
+
+
 # The use locks this process holds, by version: kept open until the process ends.
 _HELD: dict[str, object] = {}
 
