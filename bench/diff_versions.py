@@ -1,6 +1,7 @@
 """Differential check: random valid scenarios, the model of a version against its real build.
 
     python bench/diff_versions.py --count 300 --seed 1 2026.6.35 2026.5.30-beta.1 ...
+    python bench/diff_versions.py --late-only --count 200 2026.7.1 2026.9.6   # late heartbeats
 
 For each version: `count` scenarios from probe.scenario.generate (seeded; the same seed gives the same
 scenarios), each replayed on `model:DESIGN@VERSION` and on `openclaw@VERSION` (one Node
@@ -22,7 +23,7 @@ from probe.engines.engine import diff_runs
 from probe.engines.real import RealEngine
 from probe.errors import ProbeError
 from probe.scenario.dump import dump_scenario
-from probe.scenario.generate import generate_many
+from probe.scenario.generate import GenerateOptions, generate_many
 from probe.strategies import REGISTRY
 from probe.versions import design_of, switches_of
 
@@ -34,6 +35,7 @@ def check(
     out: Path,
     report: dict[str, object],
     pinned: bool = False,
+    options: GenerateOptions = GenerateOptions(),
 ) -> None:
     switches_of(version)
     model = ModelEngine(REGISTRY[design_of(version)], None if pinned else version)
@@ -55,7 +57,7 @@ def check(
         }
         out.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
 
-    for number, (label, scenario) in enumerate(generate_many(seed, count), 1):
+    for number, (label, scenario) in enumerate(generate_many(seed, count, options), 1):
         try:
             real = build.replay(scenario)
         except CannotExpress:
@@ -91,11 +93,17 @@ def main() -> int:
         help="compare with the pinned model of the build's design (no switches): the "
         "check's sensitivity",
     )
+    parser.add_argument(
+        "--late-only",
+        action="store_true",
+        help="every scenario has late heartbeats (settings, jitter or a tick's late_ms)",
+    )
     args = parser.parse_args()
+    options = GenerateOptions(late_chance=1.0) if args.late_only else GenerateOptions()
     report: dict[str, object] = json.loads(args.out.read_text()) if args.out.exists() else {}
     for version in args.versions:
         try:
-            check(version, args.seed, args.count, args.out, report, args.pinned)
+            check(version, args.seed, args.count, args.out, report, args.pinned, options)
         except ProbeError as exc:  # a build that does not install: say so, go on
             print(f"{version:<18} not checked: {exc}", flush=True)
     return 0

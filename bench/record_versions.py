@@ -1,6 +1,8 @@
 """Record the real event streams of the version scenarios, per build, for the tests.
 
     python bench/record_versions.py [--out tests/realdata/versions] VERSION ...
+    python bench/record_versions.py --scenarios scenarios/failures \
+        --out tests/realdata/failures VERSION ...   # the failure library
 
 For each scenarios/versions/*.toml and each given published build: the build's run (events
 without probe's bookkeeping, runtime outcomes, summary), or why the build cannot express the

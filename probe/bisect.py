@@ -47,6 +47,24 @@ VERDICT_KEYS = (
     "events",
 )
 DEFAULT_ON = "violations"
+# `--on violation:NAME`: the verdict is whether the run violates that one property, so the
+# boundary is where a failure class appeared or went away, whatever else changed beside it.
+VIOLATION_PREFIX = "violation:"
+
+
+def check_on(on: str) -> str | None:
+    """Why `on` is not something bisect can judge by (None: it is)."""
+    if on in VERDICT_KEYS:
+        return None
+    if on.startswith(VIOLATION_PREFIX):
+        name = on.removeprefix(VIOLATION_PREFIX)
+        if name and name == name.strip() and all(c.isalnum() or c == "-" for c in name):
+            return None
+        return f"--on {on!r}: name a property after 'violation:' (e.g. violation:phantom-request)"
+    return (
+        f"--on {on!r}: choose one of {', '.join(VERDICT_KEYS)}, or violation:NAME for one "
+        "property"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +94,15 @@ class BisectResult:
     after: Probe | None  # the first version found whose verdict differs (None: none does)
     between: tuple[Probe, ...]  # every version between before and after, stepped over
     note: str | None = None  # why there is no baseline or no boundary
+    models: bool = False  # the versions' models were probed (`bisect --models`), not builds
+
+    def name(self, version: str) -> str:
+        """How a probed version is named: its build, or its model."""
+        if not self.models:
+            return f"{PACKAGE}@{version}"
+        from probe.versions import design_of
+
+        return f"model:{design_of(version)}@{version}"
 
     @property
     def found(self) -> bool:
@@ -95,6 +122,8 @@ def verdict_of(run: Run, scenario: Scenario, on: str = DEFAULT_ON) -> str:
     """The value bisect compares, as canonical JSON: a key of the run's JSON report entry."""
     if on == "violations":
         value: Any = run.violation_names
+    elif on.startswith(VIOLATION_PREFIX):
+        value = on.removeprefix(VIOLATION_PREFIX) in run.violation_names
     elif on == "events":
         value = [json.loads(comparable(e.as_dict())) for e in run.events]
     else:
@@ -309,6 +338,28 @@ class BuildProber:
             engine.close()  # each version is probed once: its process is not needed again
         verdict = verdict_of(run, self.scenario, self.on)
         return Probe(version, VERDICT, verdict, None, key, run, downloaded, took())
+
+
+class ModelProber:
+    """Probes the model of a version (`model:DESIGN@VERSION`, DESIGN the version's own):
+    nothing to install, every known version drivable. For `bisect --models`, and for asking
+    where the models place a boundary before downloading a build."""
+
+    def __init__(self, scenario: Scenario, on: str) -> None:
+        self.scenario = scenario
+        self.on = on
+
+    def __call__(self, version: str) -> Probe:
+        from probe.engines.engine import model_engine
+        from probe.versions import design_of
+
+        start = time.perf_counter()
+        design = design_of(version)
+        shape = KeyShape("ref:generation" if design == "buggy" else "ref")
+        run = model_engine(f"{design}@{version}").replay(self.scenario)
+        verdict = verdict_of(run, self.scenario, self.on)
+        took = time.perf_counter() - start
+        return Probe(version, VERDICT, verdict, None, shape, run, False, took)
 
 
 def select_range(

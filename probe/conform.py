@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from probe.errors import UsageError
@@ -80,14 +82,23 @@ def own_model(strategy: DedupStrategy, version: str | None, engine: Engine) -> E
     return ModelEngine(strategy, named, tuple(n for n, on in read.items() if on))
 
 
+def _resolve(spec: str, progress: Callable[[str, str], None] | None) -> Engine:
+    from probe.engines.engine import resolve
+
+    return resolve(spec, partial(progress, spec) if progress is not None else None)
+
+
 def pairs_to_compare(
-    specs: list[str] | None, builds: list[str] | None = None
+    specs: list[str] | None,
+    builds: list[str] | None = None,
+    progress: Callable[[str, str], None] | None = None,
 ) -> list[tuple[Engine, Engine]]:
     """The (model, build) pairs: --pair model:NAME=ENGINE as given; --engine ENGINE against
-    the model of its own design."""
+    the model of its own design. `progress(spec, message)` hears a build's first use."""
     from probe.engines.base import ModelEngine
     from probe.engines.engine import DEFAULT_PAIRS
-    from probe.engines.engine import resolve as resolve_engine
+
+    resolve_engine = partial(_resolve, progress=progress)
 
     if not specs and not builds:
         return [(resolve_engine(m), resolve_engine(r)) for m, r in DEFAULT_PAIRS]

@@ -29,13 +29,16 @@ from probe.scenario.values import (
     DEFAULT_WARN_MS,
     Advance,
     Bump,
+    End,
     Progress,
     Release,
     Scenario,
     SessionSeed,
     Settings,
+    Start,
     StateChange,
     Step,
+    Tick,
     WorkKind,
 )
 from probe.strategies import DedupStrategy
@@ -130,6 +133,18 @@ def first_difference(a: Run, b: Run) -> Kind | None:
     return None
 
 
+# The properties one side violates and the other does not: (name, "a" or "b"), sorted. A
+# difference is grouped by these, and shrinking keeps them, so a minimal example still shows
+# the failure class that sets the two engines apart.
+PropertySplit = tuple[tuple[str, str], ...]
+
+
+def property_split(a: Run, b: Run) -> PropertySplit:
+    """Which side alone violates which property (empty: both violate the same ones)."""
+    va, vb = set(a.violation_names), set(b.violation_names)
+    return tuple(sorted([(n, "a") for n in va - vb] + [(n, "b") for n in vb - va]))
+
+
 @dataclass(frozen=True, slots=True)
 class Same:
     runs: tuple[Run, Run]
@@ -140,6 +155,7 @@ class Differs:
     kind: Kind
     runs: tuple[Run, Run]
     diff: tuple[str, ...]
+    properties: PropertySplit = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +198,7 @@ class EnginePair:
         kind = first_difference(a, b)
         if kind is None:
             return Same((a, b))
-        return Differs(kind, (a, b), tuple(diff_runs(a, b)))
+        return Differs(kind, (a, b), tuple(diff_runs(a, b)), property_split(a, b))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,7 +208,13 @@ class EnginePair:
 
 def _names(step: Step) -> str | None:
     match step:
-        case Bump(session=ref) | StateChange(session=ref) | Progress(session=ref):
+        case (
+            Bump(session=ref)
+            | StateChange(session=ref)
+            | Progress(session=ref)
+            | Start(session=ref)
+            | End(session=ref)
+        ):
             return ref
         case Release(session=ref):
             return ref
@@ -201,7 +223,7 @@ def _names(step: Step) -> str | None:
 
 
 def _smaller_ages(age: int, settings: Settings) -> list[int]:
-    warn, abort = settings.effective_warn_ms, settings.abort_ms
+    warn, abort = settings.effective_warn_ms, settings.abort_threshold_ms()
     round_ones = (0, warn + 1, warn + 30_000, abort + 1, abort + 30_000, 900_001, 930_000)
     values = sorted({v for v in round_ones if v < age} | {age // 2 // 1000 * 1000})
     return [v for v in values if v < age]
@@ -217,6 +239,8 @@ def _simpler_steps(step: Step, settings: Settings) -> Iterator[Step]:
             marks = (1, settings.heartbeat_ms, settings.settle_ms, ms // 2)
             for value in sorted({m for m in marks if 0 < m < ms}):
                 yield Advance(value)
+        case Tick(late_ms=late) if late is not None:
+            yield Tick()
         case _:
             return
 
@@ -247,8 +271,8 @@ def _renamed(step: Step, names: dict[str, str]) -> Step:
             return Bump(names[ref])
         case StateChange(session=ref, to=to):
             return StateChange(names[ref], to)
-        case Progress(session=ref):
-            return Progress(names[ref])
+        case Progress(session=ref) | Start(session=ref) | End(session=ref):
+            return replace(step, session=names[ref])
         case Release(session=ref, failed=failed) if ref is not None:
             return Release(names[ref], failed)
         case _:
@@ -295,6 +319,7 @@ def simpler(scenario: Scenario) -> Iterator[Scenario]:
         replace(settings, warn_ms=DEFAULT_WARN_MS),
         replace(settings, heartbeat_ms=DEFAULT_HEARTBEAT_MS),
         replace(settings, settle_ms=DEFAULT_SETTLE_MS),
+        replace(settings, tick_late_ms=0, tick_jitter_ms=None, jitter_seed=0),
     ):
         if simple_settings != settings:
             yield replace(scenario, settings=simple_settings)
@@ -384,6 +409,7 @@ class Difference:
     minimal: Scenario  # shrunk; the same kind of difference
     runs: tuple[Run, Run]  # on the minimal scenario
     diff: tuple[str, ...]  # diff_runs of those runs
+    properties: PropertySplit = ()  # what one side alone violates (kept by shrinking)
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,6 +445,28 @@ class DiffResult:
             found.sort(key=lambda d: (_size(d.minimal), self.differences.index(d)))
         return sorted(grouped.items(), key=lambda kv: (-len(kv[1]), order.index(kv[0])))
 
+    def by_property(self) -> list[tuple[str | None, str | None, list[Difference]]]:
+        """(property, side "a"/"b", its differences) for each property one side alone
+        violates, the most frequent first (ties by name, then side); last, (None, None, ...)
+        for the differences where neither side alone violates anything. A difference where
+        each side violates its own property is in both groups."""
+        grouped: dict[tuple[str, str], list[Difference]] = {}
+        plain: list[Difference] = []
+        for d in self.differences:
+            for split in d.properties:
+                grouped.setdefault(split, []).append(d)
+            if not d.properties:
+                plain.append(d)
+        ordered: list[tuple[str | None, str | None, list[Difference]]] = [
+            (name, side, found)
+            for (name, side), found in sorted(
+                grouped.items(), key=lambda kv: (-len(kv[1]), kv[0][0], kv[0][1])
+            )
+        ]
+        if plain:
+            ordered.append((None, None, plain))
+        return ordered
+
 
 def _size(s: Scenario) -> tuple[int, int, int]:
     return (len(s.steps), len(s.sessions), sum(x.progress_age_ms for x in s.sessions))
@@ -449,16 +497,18 @@ def compare_engines(
             verdicts.append((source, "same"))
             continue
         verdicts.append((source, "differ"))
-        kind = verdict.kind
+        kind, split = verdict.kind, verdict.properties
 
-        def still(candidate: Scenario, kind: Kind = kind) -> bool:
+        def still(candidate: Scenario, kind: Kind = kind, split: PropertySplit = split) -> bool:
             found = pair.judge(candidate)
-            return isinstance(found, Differs) and found.kind == kind
+            return isinstance(found, Differs) and (found.kind, found.properties) == (kind, split)
 
         minimal = shrink(scenario, still) if shrinking else _bare(scenario)
         small = pair.judge(minimal)
         assert isinstance(small, Differs)
-        differences.append(Difference(source, kind, minimal, small.runs, small.diff))
+        differences.append(
+            Difference(source, kind, minimal, small.runs, small.diff, small.properties)
+        )
     return DiffResult(
         pair.a.name,
         pair.b.name,

@@ -129,9 +129,10 @@ def _key_lines(path: Path) -> dict[str, int]:
 class ScenarioFailed(Exception):
     """The strategy's run broke an expectation or an invariant."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], reasons: list[str]) -> None:
         super().__init__("\n".join(lines))
-        self.lines = lines
+        self.lines = lines  # each reason, located in the scenario file
+        self.reasons = reasons
 
 
 class ScenarioItem(pytest.Item):
@@ -161,7 +162,7 @@ class ScenarioItem(pytest.Item):
         name, result = sr.strategies[0]
         found = failures(sr, name, result)
         if found:
-            raise ScenarioFailed([self._locate(f) for f in found])
+            raise ScenarioFailed([self._locate(f) for f in found], [f.render() for f in found])
 
     def _locate(self, failure: Failure) -> str:
         from probe.report.failures import step_line
@@ -185,12 +186,17 @@ class ScenarioItem(pytest.Item):
         if isinstance(excinfo.value, ScenarioFailed):
             from probe.report.escape import terminal
 
+            # pytest's short summary shows the first line: make it the reason, not the name.
+            failed = excinfo.value
+            more = f" (and {len(failed.reasons) - 1} more)" if len(failed.reasons) > 1 else ""
             head = terminal(f"{self.scenario.name} [{self.strategy.name}]")
-            return "\n".join([head, *excinfo.value.lines])
+            return "\n".join([terminal(failed.reasons[0]) + more, head, *failed.lines])
         return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, 0, f"{self.shown}::{self.name}"
+        # Not the node id's own tail: pytest would turn every dot of such a "domain" into "::"
+        # (a Python class path), showing issue-bump-hold::toml and openclaw@2026::9::6.
+        return self.path, 0, f"{self.shown} [{self.name}]"
 
 
 _ENGINES: dict[str, Any] = {}
@@ -227,4 +233,4 @@ class EngineItem(ScenarioItem):
         name, result = sr.strategies[0]
         found = failures(sr, name, result)
         if found:
-            raise ScenarioFailed([self._locate(f) for f in found])
+            raise ScenarioFailed([self._locate(f) for f in found], [f.render() for f in found])

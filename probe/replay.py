@@ -11,9 +11,15 @@ from probe.scenario.values import Scenario
 from probe.strategies import DedupStrategy
 
 
-def replay(scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | None = None) -> Run:
-    """The model's run; `behaviour` the switches of an openclaw version (see probe.versions)."""
-    from probe.notes import idle_step, nearest_attention, nothing_asked
+def replay(
+    scenario: Scenario,
+    strategy: DedupStrategy,
+    behaviour: Behaviour | None = None,
+    version: str | None = None,
+) -> Run:
+    """The model's run; `behaviour` the switches of an openclaw version (see probe.versions),
+    `version` that version's name where it picks the scenario's [expect."D@V"] table."""
+    from probe.notes import idle_step, nearest_attention, nothing_asked, throttled_gaps
 
     world = World(scenario, strategy, behaviour=behaviour)
     at_start = nearest_attention(world)[0]
@@ -30,7 +36,15 @@ def replay(scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | N
         seen = len(world.bus.events)
         violations.extend(checker.observe_all(new))
     violations.extend(checker.finish(settled=not world.in_flight(), step=len(scenario.steps)))
-    if not any(e.type == REQUESTED for e in world.bus.events):
+    if behaviour is None:  # a strategy at a version (AtVersion) carries its own
+        version = getattr(strategy, "version", None)
+    expected = scenario.expectation(strategy.name, version)
+    # A table that expects no request already says nothing was asked: no note to explain it.
+    expects_none = expected is not None and expected.requested == 0
+    if any(e.type == REQUESTED for e in world.bus.events):
+        if expected is None:  # a table already records how often it was asked
+            notes.extend(throttled_gaps(world))
+    elif not expects_none:
         notes.append(nothing_asked(at_start, world))
     return Run(
         strategy=strategy.name,
@@ -42,7 +56,7 @@ def replay(scenario: Scenario, strategy: DedupStrategy, behaviour: Behaviour | N
         coverage=tuple(world.coverage.as_dict().items()),
         drain=scenario.settings.drain,
         # A strategy at a version (AtVersion) is held to that version's expectations.
-        version=getattr(strategy, "version", None) if behaviour is None else None,
+        version=version,
         notes=tuple(notes),
     )
 

@@ -63,5 +63,9 @@ def get_strategy(name: str, registry: dict[str, DedupStrategy] | None = None) ->
     try:
         return reg[name]
     except KeyError:
+        import difflib
+
         known = ", ".join(sorted(reg))
-        raise UsageError(f"unknown strategy {name!r} (known: {known})") from None
+        close = difflib.get_close_matches(name, sorted(reg), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UsageError(f"unknown strategy {name!r} (known: {known}{hint})") from None

@@ -8,6 +8,8 @@ of 7.1, and 9.1-beta.1 is a branch of 8.x. So a version is its own set, never "n
 
 from __future__ import annotations
 
+from typing import Any
+
 from probe.errors import UsageError
 from probe.model.behaviour import Behaviour
 
@@ -28,6 +30,8 @@ _F19 = "mutate-aborted-released-only"
 _F20 = "owned-work-attention-age"
 _F33 = "no-prune-on-create"
 _F23 = "observation-pass"
+_F14 = "abort-test-timing"
+_F36 = "stale-run-threshold"
 
 _E1 = (_F02,)
 _68 = (*_E1, _F06)
@@ -36,11 +40,13 @@ _611 = (*_69, _F34)
 _71B4 = (*_611, _F35)
 _72B1 = (*_71B4, _F08)
 _72B2 = (*_71B4, _F08, _F12)
-_72B5 = (*_72B2, _F16)
+_72B4 = (*_72B2, _F14)
+_72B5 = (*_72B4, _F16)
 _81B3 = (*_72B5, _F18, _F19)
 _81 = (*_81B3, _F20)
 _82 = (*_81, _F33)
 _91 = (*_82, _F23)
+_92 = (*_91, _F36)
 
 # version -> the switches it contains, in publication order (maintenance releases after
 # the release they maintain).
@@ -78,7 +84,7 @@ VERSIONS: dict[str, tuple[str, ...]] = {
     "2026.7.2-beta.1": (*_72B1, _F12B1),
     "2026.7.2-beta.2": _72B2,
     "2026.7.2-beta.3": _72B2,
-    "2026.7.2-beta.4": _72B2,
+    "2026.7.2-beta.4": _72B4,
     "2026.7.2-beta.5": _72B5,
     "2026.7.2-beta.6": _72B5,
     "2026.7.2-beta.7": _72B5,
@@ -92,11 +98,11 @@ VERSIONS: dict[str, tuple[str, ...]] = {
     "2026.8.2": _82,
     "2026.9.1-beta.1": _81,
     "2026.9.1": _91,
-    "2026.9.2": _91,
-    "2026.9.3": _91,
-    "2026.9.4": _91,
-    "2026.9.5": _91,
-    "2026.9.6": _91,
+    "2026.9.2": _92,
+    "2026.9.3": _92,
+    "2026.9.4": _92,
+    "2026.9.5": _92,
+    "2026.9.6": _92,
 }
 
 # Harness eras (ERAS.md), for reports and the differential check.
@@ -123,6 +129,16 @@ ERAS: dict[str, tuple[str, ...]] = {
 }
 
 
+def semver_key(version: str) -> tuple[Any, ...]:
+    core, _, pre = version.partition("-")
+    nums = tuple(int(p) if p.isdigit() else 0 for p in core.split("."))
+    # A prerelease sorts before its release; its parts compare numerically where numeric.
+    pre_key = (
+        tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")) if pre else ()
+    )
+    return (nums, 0 if pre else 1, pre_key)
+
+
 def known_range() -> str:
     first, *_, last = VERSIONS
     return f"{first} .. {last} ({len(VERSIONS)} versions; `probe versions` lists them)"
@@ -132,7 +148,16 @@ def switches_of(version: str) -> tuple[str, ...]:
     try:
         return VERSIONS[version]
     except KeyError:
-        raise UsageError(f"unknown openclaw version {version!r}: known {known_range()}") from None
+        hint = _hint(version)
+        raise UsageError(
+            f"unknown openclaw version {version!r}{hint}: known {known_range()}"
+        ) from None
+
+
+def _hint(version: str) -> str:
+    from probe.near_miss import did_you_mean, versions_like
+
+    return did_you_mean(versions_like(version), "")
 
 
 def behaviour_of(version: str) -> Behaviour:

@@ -193,3 +193,14 @@ def test_main_runs_a_command_from_its_trimmed_build() -> None:
     assert "3 <- diverges" in proc.stdout
     proc = _main("runn")
     assert proc.returncode == 2 and "No such command 'runn'" in proc.stderr
+
+
+def test_help_lists_every_command_with_a_whole_summary() -> None:
+    from probe.cli import COMMAND_NAMES, SUMMARIES
+
+    assert set(SUMMARIES) == set(COMMAND_NAMES)
+    code, out, _ = invoke("--help")
+    listed = out.split("Commands:")[1]
+    assert "..." not in listed
+    for name, summary in SUMMARIES.items():
+        assert f"  {name:<10}  {summary}" in listed

@@ -406,7 +406,7 @@ def test_engines_are_made_once_per_command_and_closed_after_it(
     class Kept:
         """A model engine standing in for a build process that must be closed."""
 
-        def __init__(self, spec: str) -> None:
+        def __init__(self, spec: str, _progress: object = None) -> None:
             self.inner = ModelEngine(REGISTRY[spec.removeprefix("model:")])
             made.append(spec)
 
@@ -441,6 +441,6 @@ def test_without_paths_it_replays_what_compare_would(
         app, ["diff", "model:buggy", "model:fixed", "--no-write", "-f", "json"]
     )
     doc = json.loads(result.stdout)
-    assert doc["sources"]["files"] == len(list(SCENARIOS.glob("*.toml")))
+    assert doc["sources"]["files"] == len(list(SCENARIOS.rglob("*.toml")))
     assert "bundled scenario(s)" in result.stderr
     assert result.exit_code == 1  # the library's bump scenarios show the phantom

@@ -52,10 +52,10 @@ def crashing(monkeypatch: pytest.MonkeyPatch) -> None:
     real_resolve = engine_module.resolve
     middle = read_scenario(Path(FILES[1]), REGISTRY.keys()).name
 
-    def resolve(spec: str) -> object:
+    def resolve(spec: str, *args: object, **kwargs: object) -> object:
         if spec == "openclaw@0.0.1-fake":
             return CrashingBuild(middle)
-        return real_resolve(spec)
+        return real_resolve(spec, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(engine_module, "resolve", resolve)
 

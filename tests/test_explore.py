@@ -160,6 +160,22 @@ def test_cli_vary_shows_where_the_phantom_needs_a_pending_recovery() -> None:
     assert "phantom-request (3)" in rows["30000"] and "phantom-request (3)" in rows["35000"]
 
 
+def test_cli_vary_sweeps_tick_lateness_per_version() -> None:
+    # From 2026.7.2-beta.2 a heartbeat 1 000 ms or more late defers its requests: the buggy
+    # key's second request never comes within 3 steps; 7.1 sees only later ticks.
+    result = CliRunner().invoke(
+        app,
+        ["explore", "--vary", "tick_late_ms=0..1500:500", "--depth", "3", "--actions",
+         "tick,bump", "--engine", "model:buggy@2026.9.6", "--engine", "model:buggy@2026.7.1",
+         "-f", "json"],
+        env=ENV,
+    )
+    assert result.exit_code == 0, result.stderr
+    rows = {r["tick_late_ms"]: r for r in json.loads(result.stdout)["rows"]}
+    assert [v for v, r in rows.items() if r["buggy@2026.9.6"]] == [0, 500]
+    assert all(r["buggy@2026.7.1"] == {"phantom-request": 3} for r in rows.values())
+
+
 @pytest.mark.parametrize("bad", [["--actions", "fly"], ["--vary", "nope"],
                                  ["--vary", "colour=1..2"], ["--format", "xml"]])
 def test_cli_bad_options_exit_2(bad: list[str]) -> None:

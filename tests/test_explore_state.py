@@ -342,8 +342,8 @@ HAND_BUILT: list[tuple[type, dict[str, object]]] = [
     ),
     (
         RunActivity,
-        dict(embedded_run=True, tool_started_at=-5, model_call=True, last_progress_at=-6,
-             last_progress_reason="why"),
+        dict(embedded_runs=("main",), tools=(("main", -5),), model_calls=("2",),
+             last_progress_at=-6, last_progress_reason="why"),
     ),
     (
         RecoveryRequest,

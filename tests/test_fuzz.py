@@ -174,6 +174,7 @@ DOCUMENT = st.fixed_dictionaries(
 REFS = st.sampled_from(["agent:main:a", "agent:main:b", "c"])
 VALID_STEP = st.one_of(
     st.just({"do": "tick"}),
+    st.builds(lambda late: {"do": "tick", "late_ms": late}, st.integers(0, 100_000)),
     st.builds(lambda r: {"do": "bump", "session": r}, REFS),
     st.builds(lambda ms: {"do": "advance", "ms": ms}, st.integers(0, 400_000)),
     st.builds(
@@ -239,6 +240,11 @@ NEAR_VALID = st.fixed_dictionaries(
                 "warn_ms": st.integers(0, 100_000_000),
                 "settle_ms": st.integers(0, 60_000),
                 "drain": st.sampled_from(DRAINS),
+                "tick_late_ms": st.integers(0, 5_000),
+                "tick_jitter_ms": st.tuples(st.integers(0, 3_000), st.integers(0, 3_000)).map(
+                    lambda p: sorted(p)
+                ),
+                "jitter_seed": st.integers(0, 2**53 - 1),
             },
         ),
         "expect": st.dictionaries(st.sampled_from(sorted(REGISTRY)), VALID_EXPECT, max_size=2),

@@ -54,7 +54,16 @@ def test_generated_scenarios_round_trip_through_dump_and_the_loader() -> None:
 
 def test_every_verb_field_value_and_drain_appears() -> None:
     verbs = Counter(step_verb(step) for s in MANY for step in s.steps)
-    assert set(verbs) == {"tick", "advance", "bump", "release", "state", "progress"}
+    assert set(verbs) == {
+        "tick",
+        "advance",
+        "bump",
+        "release",
+        "state",
+        "progress",
+        "start",
+        "end",
+    }
     releases = [step for s in MANY for step in s.steps if isinstance(step, Release)]
     assert any(r.session is None for r in releases) and any(r.session for r in releases)
     assert {len(s.sessions) for s in MANY} == {1, 2, 3}

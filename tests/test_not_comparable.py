@@ -50,8 +50,8 @@ def stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
 
     real_resolve = engine_module.resolve
 
-    def resolve(spec: str) -> object:
-        return StandIn() if spec == "standin" else real_resolve(spec)
+    def resolve(spec: str, progress: object = None) -> object:
+        return StandIn() if spec == "standin" else real_resolve(spec, progress)  # type: ignore[arg-type]
 
     monkeypatch.setattr(engine_module, "resolve", resolve)
 
@@ -118,3 +118,17 @@ def test_a_model_only_report_has_no_not_comparable_key() -> None:
     _, out, err = _invoke("compare", "-f", "json", BUMP)
     assert "not_comparable" not in json.loads(out)["scenarios"][0]
     assert err == ""  # no progress lines without a real engine
+
+
+def test_piped_progress_is_one_line_per_scenario_and_engine() -> None:
+    code, _, err = _invoke("compare", "--engine", "standin", "--engine", "model:fixed", BUMP, FAILS)
+    assert code == 0
+    # Besides the located reason a scenario is not comparable, which has a line of its own.
+    lines = [line for line in err.splitlines() if "step[" not in line]
+    assert [line.rsplit(": ", 1)[0] for line in lines] == [
+        f"{BUMP}: openclaw@0.0.1-standin",
+        f"{BUMP}: model:fixed",
+        f"{FAILS}: openclaw@0.0.1-standin",
+        f"{FAILS}: model:fixed",
+    ]
+    assert lines[2].endswith(": not comparable") and not any("..." in line for line in lines)

@@ -67,3 +67,24 @@ def test_the_notes_reach_every_output(tmp_path: Path) -> None:
     assert "note: nothing was asked" in table
     github = CliRunner().invoke(app, ["run", "-f", "github", str(target)], env=CLI_ENV).stdout
     assert github.startswith(f"::warning file={target},title=probe note::nothing was asked")
+
+
+def test_a_table_that_expects_no_request_gets_no_nothing_asked_note() -> None:
+    """The shipped library run plainly prints no note: each 'nothing asked' there is expected."""
+    from tests.conftest import SCENARIOS
+    from tests.helpers import invoke
+
+    for engine in ([], ["--engine", "model:fixed@2026.9.6"], ["--engine", "model:fixed@2026.6.1"]):
+        code, _, err = invoke("compare", *engine, str(SCENARIOS))
+        assert code == 0 and "note:" not in err, err
+
+
+def test_without_such_a_table_nothing_asked_is_still_explained(tmp_path: Path) -> None:
+    from tests.conftest import SCENARIOS
+    from tests.helpers import invoke
+
+    text = (SCENARIOS / "versions" / "f08-blocked-tool-floor.toml").read_text()
+    bare = tmp_path / "bare.toml"
+    bare.write_text(text.split("\n[expect")[0] + "\n")
+    code, _, err = invoke("run", "--engine", "model:fixed@2026.9.6", str(bare))
+    assert code == 0 and "note: nothing was asked" in err

@@ -55,12 +55,29 @@ def test_failures_read_like_probe_with_the_line(project: pytest.Pytester) -> Non
     )
     result.stdout.fnmatch_lines(
         [
-            "*scen/deeper/wrong.toml::buggy*",
+            "*scen/deeper/wrong.toml [[]buggy[]]*",
+            "expect requested: expected 3, got 1",
             "issue #88010 control: no bump while a held recovery is in flight [[]buggy[]]",
             f"scen/deeper/wrong.toml:{line}: expect requested: expected 3, got 1",
         ]
     )
     assert "Traceback" not in result.stdout.str()
+
+
+def test_verbose_ids_and_the_short_summary_say_the_file_the_engine_and_why(
+    project: pytest.Pytester,
+) -> None:
+    result = project.runpytest(
+        "--probe-scenarios", "scen", "--probe-engine", "model:fixed@2026.9.6", "-v", "-rf",
+        "-p", "no:cacheprovider",
+    )
+    out = result.stdout.str()
+    # pytest turns the dots of a report "domain" into "::": ids stay as the node ids are.
+    assert "scen/hold.toml::model:fixed@2026.9.6 PASSED" in out
+    assert "::toml::" not in out and "2026::9" not in out
+    result.stdout.fnmatch_lines(
+        ["FAILED scen/deeper/wrong.toml::buggy - expect requested: expected 3, got 1"]
+    )
 
 
 def test_only_the_chosen_strategy(project: pytest.Pytester) -> None:

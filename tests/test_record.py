@@ -8,6 +8,7 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from probe.cli import app
@@ -118,3 +119,27 @@ def test_nothing_is_written_when_one_file_is_refused(tmp_path: Path) -> None:
     code, _, err = _invoke("run", str(fresh), str(taken), "--record")
     assert code == 2 and "taken.toml" in err
     assert fresh.read_text() == AUTHORED
+
+
+def test_the_readmes_recording_recipe_works_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's two commands, run as written (the editor left out), in an empty folder."""
+    import re
+    import shlex
+
+    from tests.conftest import ROOT
+    from tests.helpers import invoke
+
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- recipe: record -->\n```bash\n(.*?)```", text, flags=re.S)
+    assert block is not None
+    monkeypatch.chdir(tmp_path)
+    for line in block.group(1).splitlines():
+        command = line.split("#")[0].split("&&")[0]
+        args = shlex.split(command)
+        assert args[0] == "probe"
+        code, _, err = invoke(*args[1:])
+        assert code == 0, err
+    recorded = (tmp_path / "scenarios" / "mine.toml").read_text()
+    assert "[expect.buggy]" in recorded and "runtime_outcomes" in recorded

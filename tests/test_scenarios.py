@@ -76,3 +76,26 @@ def test_json_is_byte_identical_across_runs_and_hash_seeds() -> None:
         outputs.add(proc.stdout)
     assert len(outputs) == 1
     assert json.loads(outputs.pop())["ok"] is True
+
+
+LIBRARY = sorted(SCENARIOS.rglob("*.toml"))
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=lambda p: str(p.relative_to(SCENARIOS)))
+def test_every_shipped_scenario_passes_on_the_model_of_every_version(path: Path) -> None:
+    """A user checking any release with the shipped library sees PASS, version by version."""
+    from probe.engines.engine import model_engine
+    from probe.versions import VERSIONS, design_of
+
+    sc = load(path)
+    failing: dict[str, list[str]] = {}
+    for version in VERSIONS:
+        design = design_of(version)
+        run = model_engine(f"{design}@{version}").replay(sc)
+        exp = sc.expectation(design, version)
+        broken = [] if exp is None else [r for r in evaluate(exp, run) if not r.ok]
+        if exp is None and run.violations:
+            broken = list(run.violations)  # type: ignore[arg-type]
+        if broken:
+            failing[version] = [str(b) for b in broken]
+    assert failing == {}

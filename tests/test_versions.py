@@ -163,6 +163,19 @@ SNIPPETS: dict[str, tuple[str, str, str]] = {
         "diagnosticSessionStates.set(key, created);\n"
         "\tpruneDiagnosticSessionStates(Date.now(), true);",
     ),
+    "abort-test-timing": (
+        "function startDiagnosticHeartbeat(config, opts) {",
+        "const stuckSessionAbortMs = opts?.testTimings?.stuckSessionAbortMs ?? "
+        "resolveStuckSessionAbortMs(stuckSessionWarnMs);",
+        "const stuckSessionAbortMs = resolveStuckSessionAbortMs(heartbeatConfig, "
+        "stuckSessionWarnMs);",
+    ),
+    "stale-run-threshold": (
+        "function isActiveRunProgressStale(params) {",
+        "return evidenceAgeMs >= resolveRunStaleThresholdMs(activity, evidenceAgeMs, "
+        "params.staleAbortMs);",
+        'return typeof lastProgressAgeMs === "number" ? lastProgressAgeMs >= params.staleAbortMs',
+    ),
     "blocked-tool-floor": (
         "function isActiveAbortRecoveryEligible(params) {",
         "const abortMs = Math.max(params.stuckSessionAbortMs, BLOCKED_TOOL_CALL_ABORT_FLOOR_MS);",

@@ -161,7 +161,8 @@ def test_a_terminal_too_narrow_gets_whole_lines_and_probe_ends(
 def test_every_verdict_is_whole_at_every_width(columns: int, unwrapped: dict[str, str]) -> None:
     out = on_terminal(CASES["compare"], columns)
     expected = unwrapped["compare"].count("PASS 5/5")
-    assert expected == 16  # 8 scenarios x 2 strategies, each with 5 expectations
+    # 8 scenarios and the 20 of scenarios/failures, x 2 strategies, each with 5 expectations
+    assert expected == 56
     assert out.count("PASS 5/5") == expected
 
 

@@ -27,6 +27,22 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "bisect": ("probe.cli.bisect", "bisect"),
     "conform": ("probe.cli.conform", "conform"),
 }
+# The one-line summaries `probe --help` lists: whole sentences that fit 80 columns (Click
+# would cut each command's docstring to the room left, mid-phrase, with "...").
+SUMMARIES: dict[str, str] = {
+    "run": "Replay scenarios: each strategy's timeline and verdict.",
+    "compare": "The before/after table of scenarios, strategy by strategy.",
+    "validate": "Check scenario files without running them.",
+    "new": "Write a commented scenario skeleton, or a random scenario.",
+    "strategies": "List the dedup strategies.",
+    "versions": "List the modelled openclaw versions and their switches.",
+    "invariants": "List the invariants a run is judged by.",
+    "explore": "Search interleavings for the shortest violations.",
+    "diff": "Find and shrink where two engines disagree.",
+    "bisect": "Find the first published build whose verdict differs.",
+    "conform": "Hold real builds to the model, scenario by scenario.",
+    "engines": "Install, list, inspect and prune real openclaw builds.",
+}
 # `probe engines ...`: a group of its own, built by its module.
 _GROUPS: dict[str, tuple[str, str]] = {"engines": ("probe.cli.engines", "engines_group")}
 COMMAND_NAMES = (*_COMMANDS, *_GROUPS)
@@ -59,12 +75,12 @@ def build_app(only: str | None = None) -> typer.Typer:
     target.callback()(root)
     for name, (module, attribute) in _COMMANDS.items():
         if only in (None, name):
-            target.command(name)(_attribute(module, attribute))
+            target.command(name, short_help=SUMMARIES[name])(_attribute(module, attribute))
     for name, (module, attribute) in _GROUPS.items():
         if only in (None, name):
             group = _attribute(module, attribute)()
             assert isinstance(group, typer.Typer)
-            target.add_typer(group, name=name)
+            target.add_typer(group, name=name, short_help=SUMMARIES[name])
     return target
 
 

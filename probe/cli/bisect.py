@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -51,6 +51,19 @@ class _NarratedProber:
         return found
 
 
+def _known_property(on: str) -> None:
+    """A typo in `--on violation:NAME` would bisect nothing and say "no boundary": refuse it."""
+    from probe.bisect import VIOLATION_PREFIX
+    from probe.invariants import INVARIANTS
+
+    name = on.removeprefix(VIOLATION_PREFIX)
+    if on.startswith(VIOLATION_PREFIX) and name not in INVARIANTS:
+        raise UsageError(
+            f"--on {on!r}: no property named {name!r} (`probe invariants` lists them: "
+            f"{', '.join(sorted(INVARIANTS))})"
+        )
+
+
 @guarded
 def bisect(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario file.")],
@@ -70,9 +83,18 @@ def bisect(
             "--on",
             help="The report key that decides (default: violations, the invariants the "
             "scenario violates). Also: ok, requested, requested_generations, completed, "
-            "runtime_outcomes, absorbed_by, expectations, events.",
+            "runtime_outcomes, absorbed_by, expectations, events; or violation:NAME, whether "
+            "the run violates that one property (where a failure class appeared or went away).",
         ),
     ] = "violations",
+    models: Annotated[
+        bool,
+        typer.Option(
+            "--models",
+            help="Bisect the models of the known versions (model:DESIGN@VERSION, `probe "
+            "versions`) instead of the published builds: no Node, nothing installed.",
+        ),
+    ] = False,
     format: Annotated[str, format_option("table, json, junit or github")] = "table",
     output: Annotated[Path | None, OUTPUT_OPTION] = None,
     force: Annotated[bool, FORCE_OPTION] = False,
@@ -81,8 +103,9 @@ def bisect(
     """Binary-search the published builds for the first whose verdict differs from --from's."""
     use_node(node)
     from probe.bisect import (
-        VERDICT_KEYS,
         BuildProber,
+        ModelProber,
+        check_on,
         install_on_demand,
         search,
         select_range,
@@ -95,21 +118,32 @@ def bisect(
     check_format(format, ("table", "json", "junit", "github"), "bisect")
     check_output(output, force)
     started = datetime.now(UTC)
-    if on not in VERDICT_KEYS:
-        raise UsageError(f"--on {on!r}: choose one of {', '.join(VERDICT_KEYS)}")
+    problem = check_on(on)
+    if problem is not None:
+        raise UsageError(problem)
+    _known_property(on)
     shown = str(scenario_file)
     scenario = read_scenario(scenario_file, REGISTRY.keys(), shown)
     first = version_arg(from_) if from_ else None
     last = version_arg(to) if to else None
     start = time.perf_counter()
-    say("reading the published versions (npm view openclaw versions)")
-    try:
-        versions = select_range(available_versions(), first, last, stable=stable)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    if models:
+        from probe.versions import VERSIONS
 
-    prober = BuildProber(scenario, on, install_on_demand(_install_progress))
-    result = search(versions, _NarratedProber(prober, on))
+        known: list[str] = list(VERSIONS)
+    else:
+        say("reading the published versions (npm view openclaw versions)")
+        known = available_versions()
+    try:
+        versions = select_range(known, first, last, stable=stable)
+    except ValueError as exc:
+        message = str(exc).replace("a published", "a known") if models else str(exc)
+        raise UsageError(message) from None
+    if models:
+        result = replace(search(versions, ModelProber(scenario, on)), models=True)
+    else:
+        prober = BuildProber(scenario, on, install_on_demand(_install_progress))
+        result = search(versions, _NarratedProber(prober, on))
     seconds = time.perf_counter() - start
     if format == "json":
         emit(render_bisect_json(result, shown, on, seconds), output)

@@ -68,14 +68,14 @@ def conform(
 ) -> None:
     """Replay every scenario on the model and on the real build; diff the event streams."""
     use_node(node)
-    from probe.cli.output import check_output, emit
+    from probe.cli.output import check_output, emit, say_for
     from probe.conform import conform_one, pairs_to_compare
 
     check_format(format, ("table", "json", "junit", "github"), "conform")
     check_output(output, force)
     started = datetime.now(UTC)
     loaded = _load(files)  # bad files are refused before any build is resolved
-    pairs = pairs_to_compare(pair, engine)
+    pairs = pairs_to_compare(pair, engine, say_for)
     for _model, build in pairs:  # the builds load side by side
         start_early = getattr(build, "prestart", None)
         if callable(start_early):

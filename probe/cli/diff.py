@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -178,7 +179,7 @@ def diff_command(
         typer.Option(
             "--all-features",
             help="Random scenarios may vary heartbeat_ms/settle_ms and fail a release "
-            "(no real build can express them: for model-only diffs).",
+            "(the last two no real build can express: for model-only diffs).",
         ),
     ] = False,
     shrinking: Annotated[
@@ -206,7 +207,7 @@ def diff_command(
 ) -> None:
     """Replay files, random scenarios and search traces on two engines; shrink, write and
     group every difference."""
-    from probe.cli.output import check_output, emit
+    from probe.cli.output import check_output, emit, say_for
     from probe.diff import EnginePair, compare_engines
     from probe.engines.engine import resolve
     from probe.report.diff_report import (
@@ -222,7 +223,7 @@ def diff_command(
         raise UsageError(f"--format {format!r}: diff writes {', '.join(DIFF_FORMATS)}")
     check_output(output, force)
     scenarios, sources = _scenarios(files, random_count, seed, depth, all_features)
-    engine_a, engine_b = resolve(a), resolve(b)
+    engine_a, engine_b = resolve(a, partial(say_for, a)), resolve(b, partial(say_for, b))
     with ExitStack() as stack:
         for engine in (engine_a, engine_b):
             # A build process kept for the whole command ends with it.

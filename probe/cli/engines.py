@@ -20,7 +20,7 @@ from probe.cli.options import (
     use_node,
     version_arg,
 )
-from probe.cli.output import say, to_stdout
+from probe.cli.output import say, say_for, to_stdout
 from probe.errors import UsageError
 
 
@@ -36,10 +36,6 @@ def engines_group() -> typer.Typer:
     group.command("inspect")(inspect)
     group.command("prune")(prune)
     return group
-
-
-def _say_for(spec: str, message: str) -> None:
-    say(f"{spec}: {message}")
 
 
 @guarded
@@ -63,7 +59,7 @@ def install(
         if not isinstance(engine, RealEngine):
             raise UsageError(f"{spec}: only openclaw@VERSION builds are installed")
         start = time.perf_counter()
-        dist = install_build(engine.version, progress=partial(_say_for, spec))
+        dist = install_build(engine.version, progress=partial(say_for, spec))
         size = dict(list_installed()).get(engine.version, 0)
         to_stdout(
             f"{spec}: installed at {dist.parent.parent} "

@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # imported where used: the engine and report modules are slow
     from probe.explore.values import Counterexample, SearchProgress
     from probe.report.explore_report import StrategyOutcome
 
-VARY_KEYS = ("heartbeat_ms", "warn_ms", "settle_ms")
+VARY_KEYS = ("heartbeat_ms", "warn_ms", "settle_ms", "tick_late_ms")
 EXPLORE_FORMATS = ("table", "json", "junit", "markdown", "github")
 _VARY = re.compile(r"^(\w+)=(\d+)\.\.(\d+)(?::(\d+))?$")
 MAX_VARY_VALUES = 200
@@ -616,12 +616,12 @@ def _run_vary(
     format: str,
     stop: Callable[[], bool],
 ) -> str:
-    from probe.explore.sweep import sweep
+    from probe.explore.sweep import column, sweep
     from probe.report.explore_report import render_sweep_json, render_sweep_table
 
     key, values = _parse_vary(vary)
     rows = sweep(seed, picked, config, key, values, stop=stop)
     if format == "json":
         return render_sweep_json(key, config.depth, rows)
-    names = [s.name for s in picked]
+    names = [column(s) for s in picked]
     return render_sweep_table(key, config.depth, seed.settings.drain, names, rows)

@@ -52,6 +52,11 @@ def say(message: str) -> None:
     sys.stderr.flush()
 
 
+def say_for(spec: str, message: str) -> None:
+    """Progress of one engine (an install, a build's dependencies), named by its spec."""
+    say(terminal(f"{spec}: {message}"))
+
+
 def check_output(output: Path | None, force: bool, option: str = "--output") -> None:
     """Refuse a destination that cannot be written, before anything runs."""
     if output is None:

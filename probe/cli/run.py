@@ -29,7 +29,7 @@ from probe.cli.options import (
     registry_for,
     use_node,
 )
-from probe.cli.output import check_distinct, check_output, emit, table_layout
+from probe.cli.output import check_distinct, check_output, emit, say_for, table_layout
 from probe.errors import Problem, ScenarioError, UsageError
 from probe.report.escape import terminal
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
@@ -78,7 +78,7 @@ def _engines(
         from probe.engines.engine import resolve as resolve_engine
 
         for spec in specs:
-            engine = resolve_engine(spec)
+            engine = resolve_engine(spec, partial(say_for, spec))
             if all(e.name != engine.name for e in engines):
                 engines.append(engine)
     return engines or [ModelEngine(s) for s in registry.values()]
@@ -116,6 +116,16 @@ def _replay(
         raise ScenarioError([Problem(shown, where, line, str(exc))]) from None
 
 
+def _progress(text: str, *, done: bool) -> None:
+    """One line per scenario and engine on stderr: on a terminal the pending line is replaced
+    by its result; piped, only the result is written (a log keeps one line for each)."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[2K" + terminal(text) + ("\n" if done else ""))
+        sys.stderr.flush()
+    elif done:
+        sys.stderr.write(terminal(text) + "\n")
+
+
 def _report(
     loaded: list[tuple[Scenario, str]], engines: list[Engine], *, key_by_engine: bool = False
 ) -> tuple[Report, tuple[tuple[float, ...], ...]]:
@@ -137,22 +147,21 @@ def _report(
         for e in engines:
             start = time.perf_counter()
             if slow:
-                sys.stderr.write(terminal(f"{shown}: {e.name} ...") + "\n")
-                sys.stderr.flush()
+                _progress(f"{shown}: {e.name} ...", done=False)
             outcome = _replay(e, scenario, shown)
             if isinstance(outcome, EngineFailed):
                 failed.append(outcome)
-                sys.stderr.write(terminal(f"{shown}: {e.name}: failed: {outcome.reason}") + "\n")
+                _progress(f"{shown}: {e.name}: failed: {outcome.reason}", done=True)
                 continue
             if isinstance(outcome, NotComparable):
                 missing.append(outcome)
                 if slow:
-                    sys.stderr.write(terminal(f"{shown}: {e.name}: not comparable") + "\n")
+                    _progress(f"{shown}: {e.name}: not comparable", done=True)
                 continue
             runs.append(outcome)
             took.append(time.perf_counter() - start)
             if slow:
-                sys.stderr.write(terminal(f"{shown}: {e.name}: {took[-1]:.2f} s") + "\n")
+                _progress(f"{shown}: {e.name}: {took[-1]:.2f} s", done=True)
         results.append(
             judge(
                 scenario,

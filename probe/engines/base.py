@@ -78,7 +78,7 @@ class ModelEngine:
         return PINNED if self.version is None else behaviour_of(self.version)
 
     def replay(self, scenario: Scenario) -> Run:
-        run = replay(scenario, self.strategy, self.behaviour)
         # A version probe does not know picks no [expect."D@V"] table.
         version = None if self.code_switches is not None else self.version
+        run = replay(scenario, self.strategy, self.behaviour, version)
         return replace(run, engine=self.name, version=version)

@@ -73,7 +73,8 @@ def is_complete(entry: Path) -> bool:
     return (entry / COMPLETE_MARKER).is_file() and (entry / "package" / "dist").is_dir()
 
 
-def _dir_size(path: Path) -> int:
+def dir_size(path: Path) -> int:
+    """Bytes of the files under `path` (links not followed): what a cache entry takes."""
     total = 0
     for root, _dirs, files in os.walk(path):
         for name in files:
@@ -146,7 +147,7 @@ def sweep_abandoned(root: Path, say: Callable[[str], None], *, locked: bool = Tr
             continue
         if not (old if not locked else _lock_free(root, name)):
             continue
-        size = _dir_size(path)
+        size = dir_size(path)
         shutil.rmtree(path, ignore_errors=True)
         if not path.exists():
             freed += size
@@ -297,7 +298,7 @@ def list_installed() -> list[tuple[str, int]]:
     for entry in sorted(root.iterdir()):
         if entry.name.startswith(".") or not entry.is_dir() or not is_complete(entry):
             continue
-        found.append((entry.name, _dir_size(entry)))
+        found.append((entry.name, dir_size(entry)))
     return found
 
 
@@ -337,7 +338,7 @@ def _prune(
         try:
             if not path.exists() and not path.is_symlink():
                 return
-            size = _dir_size(path) if path.is_dir() else path.lstat().st_size
+            size = dir_size(path) if path.is_dir() else path.lstat().st_size
         except FileNotFoundError:  # another prune took it meanwhile
             return
         if dry_run:

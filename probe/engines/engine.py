@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,8 @@ from probe.invariants import InvariantChecker
 from probe.model.events import COMPLETED, REQUESTED, Event, FieldValue
 from probe.run import Run
 from probe.scenario.dump import step_table
-from probe.scenario.values import Scenario
+from probe.scenario.timeline import BUILD_HEARTBEAT_MS, timeline
+from probe.scenario.values import Scenario, Tick
 from probe.strategies import get_strategy
 
 if TYPE_CHECKING:  # imported where used: the installer and its helpers are slow to import
@@ -39,15 +41,30 @@ DESIGN_OF_SHAPE = {"ref:generation": "buggy", "ref": "fixed"}
 
 
 def normalized(scenario: Scenario) -> dict[str, Any]:
-    """The harness's input: every default filled in."""
+    """The harness's input: every default filled in.
+
+    With a heartbeat other than the builds' own (late firings, another interval), also
+    `heartbeats`: every firing instant, from the timeline the model keeps too, at which the
+    harness fires the build's own heartbeat callback.
+    """
     s = scenario.settings
-    return {
-        "settings": {
-            "heartbeat_ms": s.heartbeat_ms,
-            "warn_ms": s.warn_ms,
-            "settle_ms": s.settle_ms,
-            "drain": s.drain,
-        },
+    settings: dict[str, Any] = {
+        "heartbeat_ms": s.heartbeat_ms,
+        "warn_ms": s.warn_ms,
+        "settle_ms": s.settle_ms,
+        "drain": s.drain,
+    }
+    if s.abort_ms is not None:  # only when given: the build derives it from warn otherwise
+        settings["abort_ms"] = s.abort_ms
+    if s.tick_late_ms:
+        settings["tick_late_ms"] = s.tick_late_ms
+    if s.tick_jitter_ms is not None:
+        settings["tick_jitter_ms"] = list(s.tick_jitter_ms)
+        settings["jitter_seed"] = s.jitter_seed
+    late = s.tick_late_ms > 0 or s.tick_jitter_ms is not None
+    late = late or any(isinstance(t, Tick) and t.late_ms is not None for t in scenario.steps)
+    doc: dict[str, Any] = {
+        "settings": settings,
         "sessions": [
             {
                 "ref": x.ref,
@@ -58,11 +75,17 @@ def normalized(scenario: Scenario) -> dict[str, Any]:
                 "abort": x.abort,
                 "work": x.work,
                 "progress_age_ms": x.progress_age_ms,
+                # Identity only when it is not the harness's default (key + its own id).
+                **({} if x.session_id is None else {"session_id": x.session_id}),
+                **({} if x.keyed else {"keyed": False}),
             }
             for x in scenario.sessions
         ],
         "steps": [step_table(step) for step in scenario.steps],
     }
+    if late or s.heartbeat_ms != BUILD_HEARTBEAT_MS:
+        doc["heartbeats"] = [h.fired_ms for h in timeline(scenario).heartbeats]
+    return doc
 
 
 _HARNESS_KEY = re.compile(r"^steps\[(\d+)\](.*)$")
@@ -162,22 +185,43 @@ def check_exact_version(version: str, shown: str | None = None) -> None:
     """Refuse anything but one exact version before anything is downloaded."""
     if _EXACT_VERSION.match(version):
         return
+    from probe.near_miss import did_you_mean, versions_like
+    from probe.versions import VERSIONS
+
     what = shown or f"openclaw@{version}"
+    hint = did_you_mean(versions_like(version))
     if re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", version):
-        kind = "a dist-tag"
+        kind = "a dist-tag, which names a different build on different days"
+        if not hint:
+            hint = f" (the newest version probe knows is openclaw@{list(VERSIONS)[-1]})"
     elif re.fullmatch(r"[\^~<>=]*\s*[0-9]+(\.([0-9]+|[xX*]))*(\s*(\|\||-|<|<=)\s*\S+)?", version):
         kind = "a range"
     else:
         kind = "not a version"
     raise ProbeError(
-        f"{what}: {kind}; probe replays one exact published version (such as "
+        f"{what}: {kind}{hint}; probe replays one exact published version (such as "
         "openclaw@2026.5.31-beta.1), so that a report names the build it ran. "
         "`probe engines list --available` lists them"
     )
 
 
-def resolve(spec: str) -> Engine:
-    """`model:NAME`, `openclaw@VERSION`, or the path of a build (dist/ folder, package, .tgz)."""
+def check_published(version: str) -> None:
+    """Refuse, before any download, a version that probe's table shows npm never had."""
+    from probe.near_miss import did_you_mean, neighbours, unpublished
+    from probe.versions import known_range
+
+    if unpublished(version):
+        raise ProbeError(
+            f"openclaw@{version} was never published{did_you_mean(neighbours(version))}: "
+            f"probe's version table holds every published version {known_range()}"
+        )
+
+
+def resolve(spec: str, progress: Callable[[str], None] | None = None) -> Engine:
+    """`model:NAME`, `openclaw@VERSION`, or the path of a build (dist/ folder, package, .tgz).
+
+    `progress` hears what a build's first use does that takes a while (downloads, installs).
+    """
     from probe.engines.cache import check_version
     from probe.engines.local import LocalEngine, locate, looks_like_path
     from probe.engines.real import RealEngine
@@ -188,13 +232,17 @@ def resolve(spec: str) -> Engine:
         version = spec.removeprefix("openclaw@")
         check_exact_version(version, spec)
         check_version(version)
-        return RealEngine(version)
+        check_published(version)
+        return RealEngine(version, progress=progress)
     if spec and looks_like_path(spec):
-        return LocalEngine(locate(spec))
+        return LocalEngine(locate(spec), progress)
+    from probe.near_miss import did_you_mean, versions_like
+
+    hint = did_you_mean([f"openclaw@{v}" for v in versions_like(spec)] if spec else [], "")
     raise ProbeError(
-        f"unknown engine {spec!r}: use model:NAME (a strategy), openclaw@VERSION (a published "
-        "build) or the path of a build of your own (a dist/ folder, a package folder holding "
-        "one, or a .tgz made by npm pack)"
+        f"unknown engine {spec!r}{hint}: use model:NAME (a strategy), openclaw@VERSION (a "
+        "published build) or the path of a build of your own (a dist/ folder, a package folder "
+        "holding one, or a .tgz made by npm pack)"
     )
 
 

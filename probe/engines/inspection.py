@@ -41,6 +41,7 @@ def cached_builds(available: bool) -> list[dict[str, Any]]:
             "undrivable": None,
         }
         row["node"] = None
+        row["recovery_code"] = recovery_code(version)
         if version in installed:
             row["key"] = key_shape(dist_dir(version)).shape
             try:
@@ -55,6 +56,21 @@ def cached_builds(available: bool) -> list[dict[str, Any]]:
                 row["key"] = (undrivable_key(version) or {}).get("shape")
         rows.append(row)
     return rows
+
+
+def recovery_code(version: str) -> str:
+    """Whether a published version has the stuck-session recovery code, by probe's table.
+
+    `modelled ERA` for the versions probe models; `none` before the first of them (5.12 ..
+    5.22 have an earlier design without run-activity progress, which counts as none, as bisect
+    counts it); `not modelled` after the last, where only the build itself can tell.
+    """
+    from probe.versions import VERSIONS, era_of, semver_key
+
+    if version in VERSIONS:
+        return f"modelled {era_of(version)}"
+    first = next(iter(VERSIONS))
+    return "none" if semver_key(version) < semver_key(first) else "not modelled"
 
 
 def inspect_engine(spec: str, scratch: Path, say: Callable[[str], None]) -> dict[str, Any]:

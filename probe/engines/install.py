@@ -16,7 +16,6 @@ import tarfile
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from probe.engines import nodes
 from probe.engines.cache import (
@@ -27,6 +26,7 @@ from probe.engines.cache import (
     cache_dir,
     check_version,
     deps_complete,
+    dir_size,
     install_lock,
     is_complete,
     move_into_place,
@@ -38,6 +38,7 @@ from probe.engines.harness import check_loads, harness_line
 from probe.engines.layout import check_package, key_shape
 from probe.engines.npm import npm_path, run_npm
 from probe.engines.undrivable import remember_undrivable, remembered_undrivable, undrivable_problem
+from probe.versions import semver_key
 
 __all__ = [
     "FAKE_TIMERS",
@@ -207,7 +208,8 @@ def install(version: str, progress: Callable[[str], None] | None = None) -> Path
                 json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
             )
             move_into_place(work, entry, root, is_complete)
-            say(f"installed {spec} in {entry}")
+            # What this command added: a build takes 80-420 MB installed, most of it dependencies.
+            say(f"{dir_size(entry) / 1e6:.1f} MB added to the cache ({entry})")
             return entry / "package" / "dist"
         finally:
             if work.exists():
@@ -249,21 +251,11 @@ def _nearest_published(name: str, version: str) -> str | None:
     if not isinstance(versions, list):
         return None
     listed = [str(v) for v in versions]
-    ordered = sorted({*listed, version}, key=_semver_key)
+    ordered = sorted({*listed, version}, key=semver_key)
     at = ordered.index(version)
     below = [v for v in ordered[:at] if v in listed]
     above = [v for v in ordered[at + 1 :] if v in listed]
     return below[-1] if below else (above[0] if above else None)
-
-
-def _semver_key(version: str) -> tuple[Any, ...]:
-    core, _, pre = version.partition("-")
-    nums = tuple(int(p) if p.isdigit() else 0 for p in core.split("."))
-    # A prerelease sorts before its release; its parts compare numerically where numeric.
-    pre_key = (
-        tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")) if pre else ()
-    )
-    return (nums, 0 if pre else 1, pre_key)
 
 
 def substitutions(dist: Path) -> dict[str, dict[str, str]]:

@@ -191,10 +191,11 @@ class LocalEngine:
     """
 
     source: BuildSource
+    progress: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
     local: LocalBuild = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.local = LocalBuild(self.source)
+        self.local = LocalBuild(self.source, self.progress)
 
     @property
     def name(self) -> str:

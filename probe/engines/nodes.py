@@ -27,6 +27,7 @@ from pathlib import Path
 from probe.engines.cache import (
     COMPLETE_MARKER,
     cache_dir,
+    dir_size,
     install_lock,
     move_into_place,
     sweep_abandoned,
@@ -341,7 +342,7 @@ def fetch_node(
                 encoding="utf-8",
             )
             move_into_place(work, entry, root, _complete)
-            say(f"Node {text} is in {entry}")
+            say(f"Node {text}: {dir_size(entry) / 1e6:.1f} MB added to the cache ({entry})")
             return _binary(entry)
         finally:
             if work.exists():

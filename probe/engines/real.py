@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -19,6 +20,7 @@ class RealEngine:
 
     version: str
     dist: Path | None = None
+    progress: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -34,7 +36,7 @@ class RealEngine:
         hold_build(self.version)  # in use from now until probe exits: prune leaves it
         if self.dist is None:
             found = dist_dir(self.version)
-            self.dist = found if found.is_dir() else install(self.version)
+            self.dist = found if found.is_dir() else install(self.version, self.progress)
         return self.dist
 
     @cached_property

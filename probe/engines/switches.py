@@ -75,6 +75,14 @@ PROBES: dict[str, Probe] = {
         _HEARTBEAT,
         r'recoveryBlocker === "stale_session_state" \|\| !isDiagnosticSessionStateCurrent\(',
     ),
+    "abort-test-timing": _p(
+        _HEARTBEAT, r"const stuckSessionAbortMs = opts\?\.testTimings\?\.stuckSessionAbortMs \?\? "
+    ),
+    "stale-run-threshold": _p(
+        r"function isActiveRunProgressStale\(",
+        r"evidenceAgeMs >= resolveRunStaleThresholdMs\(activity, evidenceAgeMs, "
+        r"params\.staleAbortMs\)",
+    ),
 }
 
 assert set(PROBES) == {s.name for s in SWITCHES}

@@ -110,6 +110,20 @@ SWITCHES: tuple[Switch, ...] = (
         "the heartbeat judges each current record from one observation, classification "
         "included, taken at the tick's observation time",
     ),
+    Switch(
+        "abort-test-timing",
+        "F14",
+        "abort_test_timing",
+        "settings.abort_ms reaches the heartbeat through its test timings, unclamped "
+        "(before: diagnostics.stuckSessionAbortMs, 0 ignored, raised to at least warn)",
+    ),
+    Switch(
+        "stale-run-threshold",
+        "F36",
+        "stale_run_threshold",
+        "the runtime's stale-progress reclaim takes the run's stale threshold: a running tool "
+        "call needs max(abort, 900 000 ms) of stale progress",
+    ),
 )
 
 BY_NAME: dict[str, Switch] = {s.name: s for s in SWITCHES}
@@ -133,6 +147,8 @@ class Behaviour:
     owned_work_attention_age: bool = False
     no_prune_on_create: bool = False
     observation_pass: bool = False
+    abort_test_timing: bool = False
+    stale_run_threshold: bool = False
 
     @classmethod
     def of(cls, names: frozenset[str] | set[str] | tuple[str, ...]) -> Behaviour:

@@ -53,6 +53,17 @@ class Clock:
         heapq.heappush(self._own_heap(), (due, self._seq, timer))
         return timer
 
+    def reschedule(self, timer: Timer, due: int) -> Timer:
+        """`timer` moved to `due`, keeping its place among timers due at the same instant."""
+        moved = Timer(due, timer.seq, timer.kind, timer.ref)
+        heap = self._own_heap()
+        for i, (_, seq, _) in enumerate(heap):
+            if seq == timer.seq:
+                heap[i] = (due, seq, moved)
+                heapq.heapify(heap)
+                return moved
+        raise ValueError(f"timer {timer.seq} is not scheduled")
+
     def cancel(self, timer: Timer) -> None:
         self._cancelled = self._cancelled | {timer.seq}
 

@@ -10,7 +10,7 @@ from typing import TypeVar
 from probe.model.activity import RunActivity, RunHandle
 from probe.model.clock import Clock, Timer
 from probe.model.coverage import Coverage
-from probe.model.heartbeat import RecoveryRequest
+from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS, RecoveryRequest
 from probe.model.outcomes import (
     ABORTED,
     ACTIVE_EMBEDDED_RUN,
@@ -86,6 +86,7 @@ class RecoveryRuntime:
         "in_flight",
         "released_no_active_work",
         "settings",
+        "stale_run_threshold",
         "store",
         "waiters",
     )
@@ -100,8 +101,11 @@ class RecoveryRuntime:
         coverage: Coverage,
         end_run: Callable[[str, str], None],
         released_no_active_work: bool = False,
+        stale_run_threshold: bool = False,
     ) -> None:
         self.settings = settings
+        # Switch stale-run-threshold (F36): a running tool call needs 900 s of stale progress.
+        self.stale_run_threshold = stale_run_threshold
         # Switch released-no-active-work (F18): the runtime's tail of 8.1-beta.3 and later.
         self.released_no_active_work = released_no_active_work
         self.clock = clock
@@ -174,4 +178,7 @@ class RecoveryRuntime:
         if activity is None:
             return False
         threshold = request.stale_abort_ms or DEFAULT_STALE_PROGRESS_ABORT_MS
+        if self.stale_run_threshold and activity.tools:
+            # resolveRunStaleThresholdMs: a tool call is given the blocked-tool floor.
+            threshold = max(threshold, BLOCKED_TOOL_ABORT_FLOOR_MS)
         return max(0, self.clock.now - activity.last_progress_at) >= threshold

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple, assert_never
 
-from probe.model.activity import NO_ACTIVITY, RUN_ENDED_REASON, RunActivity, RunHandle
+from probe.model.activity import (
+    NO_ACTIVITY,
+    NO_MARKERS,
+    NO_TOOLS,
+    RUN_ENDED_REASON,
+    RunActivity,
+    RunHandle,
+)
 from probe.model.behaviour import PINNED, Behaviour
 from probe.model.bus import EventBus
 from probe.model.clock import Clock, ClockState, Timer
@@ -13,7 +20,10 @@ from probe.model.coordinator import Coordinator
 from probe.model.coverage import Coverage
 from probe.model.events import QUEUED, STATE, payload
 from probe.model.heartbeat import (
-    THROTTLED,
+    THROTTLED as THROTTLED_EVENTS,
+)
+from probe.model.heartbeat import (
+    Classification,
     RecoveryRequest,
     attention_age,
     build_request,
@@ -25,14 +35,21 @@ from probe.model.heartbeat import (
 from probe.model.outcomes import ABORTED, FAILED, Outcome
 from probe.model.runtime import RecoveryRuntime, Resolved, Waiter, in_ref_order
 from probe.model.state import PRUNE_INTERVAL_MS, SessionStore, StoreState
+from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.scenario.values import (
+    DEFAULT_PROGRESS_REASON,
+    MAIN_MARKER,
     Advance,
     Bump,
+    End,
+    MarkerKind,
     Progress,
+    ProgressTarget,
     Release,
     Scenario,
     SessionSeed,
     SessionState,
+    Start,
     StateChange,
     Step,
     Tick,
@@ -40,7 +57,6 @@ from probe.scenario.values import (
 from probe.strategies import DedupStrategy
 
 SEEDED_PROGRESS_REASON = "scenario:seeded"
-PROGRESS_REASON = "scenario:progress"
 PENDING = "pending"
 # openclaw's own heartbeat interval (DIAGNOSTIC_HEARTBEAT_INTERVAL_MS): what a late tick is
 # measured against (switch defer-late-tick, F12).
@@ -68,6 +84,8 @@ class WorldState(NamedTuple):
     waiters: Mapping[str, Waiter]
     runtime_calls: tuple[str | None, ...]
     heartbeat: Timer
+    last_heartbeat_at: int
+    firing: int
 
 
 # How many items of World.state_key one session record takes (explore's symmetry reads them).
@@ -86,13 +104,16 @@ class World:
         "coordinator",
         "coverage",
         "creation_order",
+        "firing",
         "handles",
         "heartbeat",
+        "last_heartbeat_at",
         "runtime",
         "runtime_calls",
         "settings",
         "store",
         "strategy",
+        "unasked",
         "warn_ms",
     )
 
@@ -112,16 +133,22 @@ class World:
         # All off is the pinned builds: their own (faster) heartbeat, see _fire.
         self.behaviour = PINNED if behaviour == PINNED else behaviour
         self.warn_ms = scenario.settings.effective_warn_ms
-        self.abort_ms = scenario.settings.abort_ms
+        self.abort_ms = scenario.settings.abort_threshold_ms(self.behaviour.abort_test_timing)
         self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
         self._build(Coverage(), keep_events)
         self._seed(scenario.sessions)
         self.clock.now = 0
-        self.heartbeat = self.clock.schedule(self.settings.heartbeat_ms, "heartbeat")
+        # The heartbeat starts at clock 0; `firing` numbers the next one (see timeline.py).
+        self.last_heartbeat_at = 0
+        self.firing = 1
+        first = self.settings.heartbeat_ms + self.settings.firing_late_ms(1)
+        self.heartbeat = self.clock.schedule(first, "heartbeat")
 
     def _build(self, coverage: Coverage, keep_events: frozenset[str] | None) -> None:
         """The layers, over empty containers."""
         b = self.behaviour
+        # Why heartbeats asked for nothing (for the notes): only when every event is kept.
+        self.unasked: list[Unasked] = []
         self.clock = Clock()
         self.store = SessionStore(prune_on_create=not b.no_prune_on_create)
         # Both replaced whole on every change (see _set_runs), never changed in place, and
@@ -147,6 +174,7 @@ class World:
             self.coverage,
             self.end_run,
             released_no_active_work=b.released_no_active_work,
+            stale_run_threshold=b.stale_run_threshold,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
@@ -174,6 +202,8 @@ class World:
             self.runtime.waiters,
             self.runtime_calls,
             self.heartbeat,
+            self.last_heartbeat_at,
+            self.firing,
         )
 
     def restore(self, state: WorldState) -> None:
@@ -191,6 +221,8 @@ class World:
             waiters,
             self.runtime_calls,
             self.heartbeat,
+            self.last_heartbeat_at,
+            self.firing,
         ) = state
         self.clock.restore(clock)
         self.store.restore(store)
@@ -198,6 +230,7 @@ class World:
         runtime.activity, runtime.handles = self.activity, self.handles
         runtime.in_flight, runtime.waiters = runtime_in_flight, waiters
         self.bus.events.clear()
+        self.unasked.clear()  # like the events: what the restored state's history said
 
     def clone(self, coverage: Coverage | None = None) -> World:
         """An independent copy of the whole model state, with no events yet.
@@ -247,12 +280,12 @@ class World:
             len(activity),
         )
         for ref, a in activity.items():
-            started = a.tool_started_at
+            tools = a.tools
             key += (
                 ref,
-                a.embedded_run,
-                None if started is None else started - now,
-                a.model_call,
+                a.embedded_runs,
+                tuple((t, started - now) for t, started in tools) if tools else tools,
+                a.model_calls,
                 a.last_progress_at - now,
                 a.last_progress_reason,
             )
@@ -281,7 +314,16 @@ class World:
                     None if timer is None else timer.due - now,
                     None if timer is None else timer.seq < hb_seq,
                 )
-        key.append(hb.due - now)
+        # The heartbeat: when it fires, and, where that does not already say it (a tick's own
+        # late_ms, jitter), when it last fired and which firing comes next.
+        settings = self.settings
+        since = hb.due - self.last_heartbeat_at
+        if settings.tick_jitter_ms is not None:
+            key.append((hb.due - now, since, self.firing))
+        elif since != settings.heartbeat_ms + settings.tick_late_ms:
+            key.append((hb.due - now, since))
+        else:
+            key.append(hb.due - now)
         return tuple(key)
 
     # -- seeding -------------------------------------------------------------------------
@@ -302,9 +344,9 @@ class World:
             if owned or seed.work != "none":
                 embedded = seed.work == "embedded_run" or (owned and seed.work != "none")
                 activity[seed.ref] = RunActivity(
-                    embedded_run=embedded,
-                    tool_started_at=at if seed.work == "tool_call" else None,
-                    model_call=seed.work == "model_call",
+                    embedded_runs=(MAIN_MARKER,) if embedded else NO_MARKERS,
+                    tools=((MAIN_MARKER, at),) if seed.work == "tool_call" else NO_TOOLS,
+                    model_calls=(MAIN_MARKER,) if seed.work == "model_call" else NO_MARKERS,
                     last_progress_at=at,
                     # A handle whose run's activity has already ended.
                     last_progress_reason=RUN_ENDED_REASON
@@ -348,19 +390,49 @@ class World:
                 generation=rec.generation,
             )
 
-    def progress(self, ref: str) -> None:
+    def progress(
+        self,
+        ref: str,
+        target: ProgressTarget = "both",
+        reason: str = DEFAULT_PROGRESS_REASON,
+        ago_ms: int = 0,
+    ) -> None:
+        """markDiagnosticRunProgress (run), then markDiagnosticSessionProgress (record).
+
+        Back-dated progress runs as if the clock stood `ago_ms` earlier, as the build's own
+        calls do under a clock set back: the record lookup prunes (and creates) at that instant.
+        """
+        at = self.clock.now - ago_ms
+        if target != "record":
+            activity = self.activity.get(ref)
+            if activity is None:
+                # markDiagnosticRunProgress creates run activity, but never active work.
+                activity = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, at, reason)
+                self._set_runs(in_ref_order({**self.activity, ref: activity}), self.handles)
+            else:
+                self._set_runs({**self.activity, ref: activity.marked(at, reason)}, self.handles)
+        if target != "run":
+            self.store.lookup(ref, at).touch(at)
+
+    def start_work(self, ref: str, kind: MarkerKind, marker: str) -> None:
+        """A work marker starts; run activity is created for it where there is none."""
         now = self.clock.now
         activity = self.activity.get(ref)
         if activity is None:
-            # markDiagnosticRunProgress creates run activity, but never active work.
-            activity = RunActivity(False, None, False, now, PROGRESS_REASON)
-        else:
-            activity = activity.marked(now, PROGRESS_REASON)
-        if ref in self.activity:
-            self._set_runs({**self.activity, ref: activity}, self.handles)
-        else:
+            fresh = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, now, "")
+            activity = fresh.started(kind, marker, now)
             self._set_runs(in_ref_order({**self.activity, ref: activity}), self.handles)
-        self.store.lookup(ref, now).touch(now)
+        else:
+            self._set_runs(
+                {**self.activity, ref: activity.started(kind, marker, now)}, self.handles
+            )
+
+    def end_work(self, ref: str, kind: MarkerKind, marker: str, clear: bool) -> None:
+        """A work marker ends; with no run activity at all nothing happens."""
+        activity = self.activity.get(ref)
+        if activity is not None:
+            ended = activity.stopped(kind, marker, clear, self.clock.now)
+            self._set_runs({**self.activity, ref: ended}, self.handles)
 
     def end_run(self, ref: str, reason: str) -> None:
         """clearActiveEmbeddedRun / forceClearEmbeddedAgentRun, then wake its recovery."""
@@ -372,7 +444,7 @@ class World:
         if activity is None:
             self._set_runs(self.activity, handles)
         else:
-            self._set_runs({**self.activity, ref: activity.ended(self.clock.now)}, handles)
+            self._set_runs({**self.activity, ref: activity.run_ended(self.clock.now)}, handles)
         self.state_change(ref, "idle", reason)
         waiter = self.runtime.take_waiter(ref)
         if waiter is not None:
@@ -381,9 +453,7 @@ class World:
     def _clear_run_activity(self, ref: str) -> None:
         """clearDiagnosticEmbeddedRunActivityForSession: the recovered owner's markers go."""
         activity = self.activity.get(ref)
-        if activity is None or not (
-            activity.embedded_run or activity.model_call or activity.tool_started_at is not None
-        ):
+        if activity is None or not activity.has_work:
             return
         self._set_runs({**self.activity, ref: activity.ended(self.clock.now)}, self.handles)
 
@@ -406,15 +476,22 @@ class World:
 
     def _fire(self, timer: Timer) -> None:
         if timer.kind == "heartbeat":
+            # Node re-arms an interval from when its callback ran: the next firing is due an
+            # interval after this one fired, and is late as the settings say.
+            now = self.clock.now
+            elapsed = now - self.last_heartbeat_at
+            self.last_heartbeat_at = now
+            self.firing += 1
+            settings = self.settings
             # Scheduled before the callback runs: a settle timer armed by this tick's
             # recovery for the same instant fires after the next heartbeat.
             self.heartbeat = self.clock.schedule(
-                timer.due + self.settings.heartbeat_ms, "heartbeat"
+                now + settings.heartbeat_ms + settings.firing_late_ms(self.firing), "heartbeat"
             )
             if self.behaviour is PINNED:
                 self._heartbeat()
             else:
-                self._heartbeat_as(self.behaviour)
+                self._heartbeat_as(self.behaviour, elapsed)
         else:
             waiter = self.runtime.waiters.get(timer.ref)
             if waiter is None or waiter.timer is not timer:
@@ -440,9 +517,11 @@ class World:
             if age is None:
                 continue
             cls = classify(rec.state, rec.queue_depth, snap, self.warn_ms)
-            if cls.event_type in THROTTLED:
+            if cls.event_type in THROTTLED_EVENTS:
                 rec = self.store.writable(rec)  # the throttle notes what passes on the record
             if not passes_throttle(rec, cls, age, self.warn_ms):
+                why = THROTTLED if cls.recovery_eligible else NOT_ELIGIBLE
+                self._unasked(rec.ref, why, age, cls, 0)
                 continue
             if self.bus.keeps(cls.event_type):
                 self.bus.emit(
@@ -460,24 +539,26 @@ class World:
                 )
             request = build_request(rec, cls, snap, age, self.abort_ms)
             if request is None:
+                self._unasked(rec.ref, NOT_ELIGIBLE, age, cls, 0)
                 continue
             key = self.coordinator.request(request, cls)
             if key is not None:
                 calls.append((request, key))
         self._enter_runtime(calls)
 
-    def _heartbeat_as(self, b: Behaviour) -> None:
-        """The tick of a version with switches on: _heartbeat's pass with their changes."""
+    def _heartbeat_as(self, b: Behaviour, elapsed: int) -> None:
+        """The tick of a version with switches on: _heartbeat's pass with their changes.
+
+        `elapsed`: since the previous firing (or the heartbeat's start), as the build measures
+        it; each firing is judged by its own lateness against the build's 30 s interval.
+        """
         now = self.clock.now
         if self.runtime.waiters:
             self.coverage.heartbeat_while_in_flight += 1
-        # Ticks come every heartbeat_ms since the heartbeat started at scenario clock 0, so
-        # each is late by the same amount against the build's own 30 s interval.
-        hb_ms = self.settings.heartbeat_ms
-        overdue = max(0, hb_ms - BUILD_HEARTBEAT_MS) if b.defer_late_tick else 0
+        overdue = max(0, elapsed - BUILD_HEARTBEAT_MS) if b.defer_late_tick else 0
         observed_at = now - overdue
         deferred = (b.defer_late_tick and overdue >= DEFER_OVERDUE_MS) or (
-            b.skip_slow_tick and hb_ms > SKIP_TICK_DELAY_MS
+            b.skip_slow_tick and elapsed > SKIP_TICK_DELAY_MS
         )
         # Before observation-pass (F23) the attention log classifies at the wall clock.
         classify_now = overdue > 0 and not b.observation_pass
@@ -504,7 +585,7 @@ class World:
             if classify_now:
                 seen = activity.snapshot(now) if activity is not None else NO_ACTIVITY
             cls = classify(rec.state, depth, seen, warn_ms, model_call_abort_ms)
-            if cls.event_type in THROTTLED:
+            if cls.event_type in THROTTLED_EVENTS:
                 rec = self.store.writable(rec)
             if passes_throttle(rec, cls, age, warn_ms):
                 if self.bus.keeps(cls.event_type):
@@ -522,8 +603,11 @@ class World:
                         generation=rec.generation,
                     )
             elif not (b.recover_when_throttled and cls.recovery_eligible):
+                why = THROTTLED if cls.recovery_eligible else NOT_ELIGIBLE
+                self._unasked(rec.ref, why, age, cls, overdue)
                 continue
             if deferred:
+                self._unasked(rec.ref, DEFERRED, age, cls, overdue)
                 continue
             if cls.recovery_eligible:
                 request = RecoveryRequest(
@@ -532,11 +616,19 @@ class World:
             elif is_active_abort_eligible_as(b, cls, snap, age, abort_ms):
                 request = RecoveryRequest(rec.ref, rec.state, rec.generation, age, depth, True)
             else:
+                self._unasked(rec.ref, NOT_ELIGIBLE, age, cls, overdue)
                 continue
             key = self.coordinator.request(request, cls)
             if key is not None:
                 calls.append((request, key))
         self._enter_runtime(calls)
+
+    def _unasked(self, ref: str, why: str, age: int, cls: Classification, overdue: int) -> None:
+        if self.bus.keeps(cls.event_type):  # a search keeps none of these: it needs no notes
+            at, work = self.clock.now, cls.active_work_kind
+            self.unasked.append(
+                Unasked(at, ref, why, age, cls.event_type, cls.classification, work, overdue)
+            )
 
     def _enter_runtime(self, calls: list[tuple[RecoveryRequest, str]]) -> None:
         """The tick's runtime calls after the import: all entered, then outcomes applied.
@@ -568,7 +660,14 @@ class World:
     def apply(self, index: int, step: Step) -> None:
         self.bus.step = index
         match step:
-            case Tick():
+            case Tick(late_ms=late):
+                if late is not None:
+                    # This firing's own lateness, in place of the settings': same timer, so
+                    # same-instant order stays the order it was scheduled in.
+                    due = self.last_heartbeat_at + self.settings.heartbeat_ms + late
+                    due = max(self.clock.now, due)
+                    if due != self.heartbeat.due:
+                        self.heartbeat = self.clock.reschedule(self.heartbeat, due)
                 self.advance_to(self.heartbeat.due)
             case Advance(ms=ms):
                 self.advance_to(self.clock.now + ms)
@@ -578,8 +677,12 @@ class World:
                 self.release(ref, failed)
             case StateChange(session=ref, to=to):
                 self.state_change(ref, to, "scenario")
-            case Progress(session=ref):
-                self.progress(ref)
+            case Progress(session=ref, target=target, reason=reason, ago_ms=ago):
+                self.progress(ref, target, reason, ago)
+            case Start(session=ref, work=kind, id=marker):
+                self.start_work(ref, kind, marker)
+            case End(session=ref, work=kind, id=marker, clear=clear):
+                self.end_work(ref, kind, marker, clear)
             case _:
                 assert_never(step)
 

@@ -23,6 +23,9 @@ def _shown_verdict(verdict: str | None, on: str) -> str:
     value = json.loads(verdict)
     if on == "violations":
         return ", ".join(value) if value else "no violation"
+    if on.startswith("violation:"):
+        name = on.removeprefix("violation:")
+        return f"violates {name}" if value else f"does not violate {name}"
     text = json.dumps(value, sort_keys=True)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -72,7 +75,11 @@ def render_bisect(result: BisectResult, shown: str, on: str, seconds: float) -> 
     lines = [
         f"bisect {shown} on {on}: {len(versions)} version(s), "
         + (f"{versions[0]} .. {versions[-1]}" if versions else "none")
-        + " (the registry's order)",
+        + (
+            " (probe versions' order, their models)"
+            if result.models
+            else " (the registry's order)"
+        ),
         "",
     ]
     position = {v: i for i, v in enumerate(versions)}
@@ -80,7 +87,7 @@ def render_bisect(result: BisectResult, shown: str, on: str, seconds: float) -> 
     lines.append(f"  {'version':<{width}}  {'key':<14}  verdict")
     for p in sorted(result.probes, key=lambda p: position.get(p.version, -1)):
         mark = " (baseline)" if result.baseline is not None and p is result.baseline else ""
-        how = "downloaded" if p.downloaded else "cached"
+        how = "model" if result.models else "downloaded" if p.downloaded else "cached"
         lines.append(
             f"  {p.version:<{width}}  {p.key.shape:<14}  {probe_text(p, on)}{mark}"
             f"  [{how}, {p.seconds:.1f} s]"
@@ -95,7 +102,7 @@ def render_bisect(result: BisectResult, shown: str, on: str, seconds: float) -> 
     lines.append("")
     if result.after is not None and result.before is not None:
         before, after = result.before, result.after
-        lines.append(f"boundary: openclaw@{before.version} -> openclaw@{after.version}")
+        lines.append(f"boundary: {result.name(before.version)} -> {result.name(after.version)}")
         for p in (before, after):
             lines.append(
                 f"  {p.version:<{width}}  {_shown_verdict(p.verdict, on)}  "
@@ -119,6 +126,12 @@ def render_bisect(result: BisectResult, shown: str, on: str, seconds: float) -> 
         lines.append(f"no boundary: {result.note}")
     counts = _bisect_counts(result)
     lines.append("")
+    if result.models:
+        lines.append(
+            f"{counts['probed']} of {counts['versions']} version(s) probed, on their models; "
+            f"{seconds:.1f} s"
+        )
+        return "\n".join(lines) + "\n"
     lines.append(
         f"{counts['probed']} of {counts['versions']} version(s) probed: "
         f"{counts['installed']} installed now, {counts['downloaded']} downloaded in all, "
@@ -134,6 +147,7 @@ def render_bisect_json(result: BisectResult, shown: str, on: str, seconds: float
     doc = {
         "scenario": shown,
         "on": on,
+        "models": result.models,
         "versions": list(result.versions),
         "baseline": result.baseline.version if result.baseline else None,
         "probes": [_probe_dict(p, on) for p in result.probes],
@@ -184,7 +198,7 @@ def render_bisect_junit(
         case = ET.SubElement(
             suite,
             "testcase",
-            name=f"openclaw@{p.version}",
+            name=result.name(p.version),
             classname="bisect",
             time=junit_seconds(p.seconds),
         )
@@ -197,7 +211,7 @@ def render_bisect_junit(
         assert result.before is not None and result.after is not None
         ET.SubElement(
             boundary, "system-out"
-        ).text = f"openclaw@{result.before.version} -> openclaw@{result.after.version}"
+        ).text = f"{result.name(result.before.version)} -> {result.name(result.after.version)}"
     else:
         ET.SubElement(boundary, "failure", message=f"no boundary: {result.note}", type="bisect")
     return tree_document(root)
@@ -206,7 +220,7 @@ def render_bisect_junit(
 def render_bisect_github(result: BisectResult, shown: str) -> str:
     """A ::notice with the boundary on the scenario file, or an ::error when there is none."""
     if result.before is not None and result.after is not None:
-        boundary = f"openclaw@{result.before.version} -> openclaw@{result.after.version}"
+        boundary = f"{result.name(result.before.version)} -> {result.name(result.after.version)}"
         line = workflow_command("notice", [("file", shown), ("title", "probe bisect")], boundary)
         return f"{line}\nprobe bisect: {boundary}\n"
     line = workflow_command(

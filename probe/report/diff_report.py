@@ -62,6 +62,36 @@ def _counts(result: DiffResult) -> str:
     )
 
 
+def property_label(name: str | None, side: str | None, a: str, b: str) -> str:
+    """One group of `DiffResult.by_property`, in words."""
+    if name is None:
+        return "no property: both sides violate the same ones"
+    return f"{name}: violated by {a if side == 'a' else b} only"
+
+
+def _property_kinds(found: list[Difference]) -> list[tuple[Kind, int]]:
+    """The kinds within one property's group, most frequent first (ties: first seen)."""
+    counts: dict[Kind, int] = {}
+    for d in found:
+        counts[d.kind] = counts.get(d.kind, 0) + 1
+    order = list(counts)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], order.index(kv[0])))
+
+
+def _property_lines(result: DiffResult) -> list[str]:
+    a, b = result.a, result.b
+    groups = result.by_property()
+    if not groups:
+        return []
+    lines = ["", f"differences by property ({len(groups)} group(s)):"]
+    for name, side, found in groups:
+        label = terminal(property_label(name, side, a, b))
+        lines.append(f"  [{len(found)}] {label}")
+        for kind, count in _property_kinds(found):
+            lines.append(f"      [{count}] {terminal(kind.describe(a, b))}")
+    return lines
+
+
 def render_table(result: DiffResult, sources: Sources, written: Written) -> str:
     """Plain lines; every string from a file or a build is shown inert (probe.report.escape)."""
     a, b = terminal(result.a), terminal(result.b)
@@ -70,6 +100,7 @@ def render_table(result: DiffResult, sources: Sources, written: Written) -> str:
         "",
         f"{_counts(result)} ({result.replays} replays, shrinking included)",
     ]
+    lines.extend(_property_lines(result))
     index = {id(d): i for i, d in enumerate(result.differences)}
     groups = result.groups()
     if groups:
@@ -114,7 +145,14 @@ def _difference_dict(d: Difference, a: str, b: str, file: str | None) -> dict[st
         "sessions": len(d.minimal.sessions),
         "steps": [step_table(s) for s in d.minimal.steps],
         "diff": list(d.diff),
+        "properties": _split_dicts(d, a, b),
     }
+
+
+def _split_dicts(d: Difference, a: str, b: str) -> list[dict[str, str]]:
+    return [
+        {"property": name, "violated_by": a if side == "a" else b} for name, side in d.properties
+    ]
 
 
 def result_dict(result: DiffResult, sources: Sources, written: Written) -> dict[str, Any]:
@@ -149,8 +187,26 @@ def result_dict(result: DiffResult, sources: Sources, written: Written) -> dict[
             }
             for kind, found in result.groups()
         ],
+        "properties": [
+            {
+                "property": name,
+                "violated_by": None if side is None else (a if side == "a" else b),
+                "count": len(found),
+                "kinds": [
+                    {"kind": kind.describe(a, b), "count": count}
+                    for kind, count in _property_kinds(found)
+                ],
+                "sources": [d.source for d in found],
+            }
+            for name, side, found in result.by_property()
+        ],
         "differences": [
-            {"source": d.source, "kind": d.kind.describe(a, b), "file": files[id(d)]}
+            {
+                "source": d.source,
+                "kind": d.kind.describe(a, b),
+                "file": files[id(d)],
+                "properties": _split_dicts(d, a, b),
+            }
             for d in result.differences
         ],
         "not_comparable": [
@@ -174,6 +230,15 @@ def render_markdown(result: DiffResult, sources: Sources, written: Written) -> s
         f"{sources.describe()}: {_counts(result)}.",
     ]
     files = {id(d): f for d, f in zip(result.differences, written.files, strict=True)}
+    by_property = result.by_property()
+    if by_property:
+        lines += ["", "| count | property | kinds |", "|---:|---|---|"]
+        for name, side, found in by_property:
+            kinds = "; ".join(f"{kind.describe(a, b)} ({n})" for kind, n in _property_kinds(found))
+            lines.append(
+                f"| {len(found)} | {markdown(property_label(name, side, a, b))} | "
+                f"{markdown(kinds)} |"
+            )
     groups = result.groups()
     if groups:
         lines += ["", "| count | kind | minimal example | file |", "|---:|---|---|---|"]

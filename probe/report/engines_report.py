@@ -21,6 +21,9 @@ def render_builds(cache: str, available: bool, rows: list[dict[str, Any]]) -> st
     if not rows:
         lines.append(f"no builds installed in {cache}\n")
     width = max((len(r["version"]) for r in rows), default=0)
+    if available and rows:
+        # The recovery column first: most published versions predate the code probe drives.
+        lines.append(f"{'version':<{width + 9}}  {'recovery code':<13}  cache\n")
     for row in rows:
         if row["installed"]:
             node = f"Node {row['node']}" if row["node"] else "Node to fetch"
@@ -29,11 +32,13 @@ def render_builds(cache: str, available: bool, rows: list[dict[str, Any]]) -> st
             state = f"cannot be driven (key {row['key']}): {row['undrivable']}"
         else:
             state = "-"
-        lines.append(f"openclaw@{row['version']:<{width}}  {state}\n")
+        code = f"{row['recovery_code']:<13}  " if available else ""
+        lines.append(f"openclaw@{row['version']:<{width}}  {code}{state}\n")
     if available:
+        modelled = sum(1 for r in rows if r["recovery_code"].startswith("modelled"))
         lines.append(
-            f"\n{len(rows)} published, {sum(1 for r in rows if r['installed'])} "
-            f"installed in {cache}\n"
+            f"\n{len(rows)} published ({modelled} with the recovery code probe models), "
+            f"{sum(1 for r in rows if r['installed'])} installed in {cache}\n"
         )
     return "".join(lines)
 
@@ -138,7 +143,7 @@ def render_inspect(doc: dict[str, Any]) -> str:
     era = [
         label
         for flag, label in (
-            ("late_tick_defers", "late ticks defer recovery (heartbeat_ms above 30000 refused)"),
+            ("late_tick_defers", "a tick 1000 ms or more overdue defers recovery (F12)"),
             ("warn_seam", "warn through opts.testTimings"),
         )
         if doc.get(flag)

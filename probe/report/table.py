@@ -28,7 +28,12 @@ def _absorber(result: StrategyResult) -> str:
 
 
 def _violations(result: StrategyResult) -> str:
-    return terminal(", ".join(result.run.violation_names)) or "none"
+    names = terminal(", ".join(result.run.violation_names))
+    if not names:
+        return "none"
+    # A design whose table expects the bug passes by showing it: the row must not read as
+    # "this design is fine" beside a green PASS.
+    return f"{names}\n(expected)" if result.ok and result.expectations else names
 
 
 _COMPARE_COLUMNS = (
@@ -82,10 +87,13 @@ def _stem(path: str) -> str:
 
 
 def _verdict_with_count(r: StrategyResult) -> Spans:
+    verdict = _verdict(r.ok)
+    if r.ok and r.run.violations:
+        verdict = (("PASS", "bold yellow"),)  # amber, as the SVG: shows the bug, as expected
     if not r.expectations:
-        return _verdict(r.ok)
+        return verdict
     held = sum(1 for e in r.expectations if e.ok)
-    return (*_verdict(r.ok), (f" {held}/{len(r.expectations)}", ""))
+    return (*verdict, (f" {held}/{len(r.expectations)}", ""))
 
 
 def render_compare(report: Report, *, width: int | None = None, color: bool = False) -> str:

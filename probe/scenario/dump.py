@@ -7,13 +7,17 @@ from typing import Any, assert_never
 import tomli_w
 
 from probe.scenario.values import (
+    DEFAULT_PROGRESS_REASON,
+    MAIN_MARKER,
     Advance,
     Bump,
+    End,
     Expectation,
     Progress,
     Release,
     Scenario,
     Settings,
+    Start,
     StateChange,
     Step,
     Tick,
@@ -23,8 +27,8 @@ from probe.scenario.values import (
 def step_table(step: Step) -> dict[str, Any]:
     """A step in the scenario's own [[step]] form."""
     match step:
-        case Tick():
-            return {"do": "tick"}
+        case Tick(late_ms=late):
+            return {"do": "tick"} if late is None else {"do": "tick", "late_ms": late}
         case Bump(session=ref):
             return {"do": "bump", "session": ref}
         case Advance(ms=ms):
@@ -38,19 +42,48 @@ def step_table(step: Step) -> dict[str, Any]:
             return table
         case StateChange(session=ref, to=to):
             return {"do": "state", "session": ref, "to": to}
-        case Progress(session=ref):
-            return {"do": "progress", "session": ref}
+        case Progress(session=ref, target=target, reason=reason, ago_ms=ago):
+            table = {"do": "progress", "session": ref}
+            # Only what differs from the plain verb, so plain progress dumps as before.
+            if target != "both":
+                table["target"] = target
+            if reason != DEFAULT_PROGRESS_REASON:
+                table["reason"] = reason
+            if ago:
+                table["ago_ms"] = ago
+            return table
+        case Start(session=ref, work=kind, id=marker):
+            table = {"do": "start", "session": ref, "work": kind}
+            if marker != MAIN_MARKER:
+                table["id"] = marker
+            return table
+        case End(session=ref, work=kind, id=marker, clear=clear):
+            table = {"do": "end", "session": ref, "work": kind}
+            if marker != MAIN_MARKER:
+                table["id"] = marker
+            if not clear:
+                table["clear"] = False
+            return table
         case _:
             assert_never(step)
 
 
 def _settings(s: Settings) -> dict[str, Any]:
-    return {
+    table: dict[str, Any] = {
         "heartbeat_ms": s.heartbeat_ms,
         "warn_ms": s.warn_ms,
         "settle_ms": s.settle_ms,
         "drain": s.drain,
     }
+    if s.abort_ms is not None:
+        table["abort_ms"] = s.abort_ms
+    # The lateness keys only when they say something, so on-time scenarios dump as before.
+    if s.tick_late_ms:
+        table["tick_late_ms"] = s.tick_late_ms
+    if s.tick_jitter_ms is not None:
+        table["tick_jitter_ms"] = list(s.tick_jitter_ms)
+        table["jitter_seed"] = s.jitter_seed
+    return table
 
 
 def expectation_table(e: Expectation) -> dict[str, Any]:
@@ -90,8 +123,11 @@ def dump_scenario(scenario: Scenario) -> str:
         _table("settings", _settings(scenario.settings)),
     ]
     for s in scenario.sessions:
+        identity = {"ref": s.ref} if s.keyed else {"session_id": s.ref}
+        if s.keyed and s.session_id is not None:
+            identity["session_id"] = s.session_id
         session = {
-            "ref": s.ref,
+            **identity,
             "state": s.state,
             "generation": s.generation,
             "queue_depth": s.queue_depth,

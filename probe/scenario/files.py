@@ -173,8 +173,16 @@ def shown_path(path: Path) -> str:
 
 
 def library_files() -> list[tuple[Path, str]]:
-    """(file, the path to show) for every shipped scenario, in name order."""
-    return [(p, shown_path(p)) for p in sorted(library_dir().glob("*.toml"))]
+    """(file, the path to show) for every shipped scenario, its subfolders' too, in path order.
+
+    Shown as in a clone (`scenarios/versions/f02-....toml`), not by where the package was
+    installed: a row stays short, and a report or baseline keys a scenario alike whether it
+    was made in a clone or from an installed probe."""
+    root = library_dir()
+    return [
+        (p, f"scenarios/{p.relative_to(root).as_posix()}")
+        for p in sorted(q for q in root.rglob("*.toml") if q.is_file())
+    ]
 
 
 def scenario_files(paths: list[Path]) -> list[tuple[Path, str]]:

@@ -14,8 +14,10 @@ Every scenario goes through probe's own loader before it is returned (it is dump
 parsed back), so it is valid exactly as a file written by hand would be, and carries the
 step lines of that text. By default it is *expressible on every real build*: `heartbeat_ms` and
 `settle_ms` stay at openclaw's constants and no `release` has `outcome = "failed"` (a build's
-runtime never rejects). `GenerateOptions(timer_settings=True)` lets the two timers vary and
-`failed_releases=True` allows failed releases, for model-only checks.
+runtime never rejects); late heartbeats are expressible (the harness fires each firing).
+`GenerateOptions(timer_settings=True)` lets the two timers vary (a build takes any heartbeat,
+not another settle time) and `failed_releases=True` allows failed releases, for model-only
+checks.
 
 Distribution (weights are relative, per scenario unless said otherwise):
 - sessions: 1 (50), 2 (30), 3 (20); refs from a fixed pool of session keys, in pool order.
@@ -38,11 +40,30 @@ Distribution (weights are relative, per scenario unless said otherwise):
   is then made old enough (progress age >= the abort threshold) to be requested at once, and
   half the time armed: idle, queued, owned by a run that ignores the abort (work embedded_run
   or tool_call), drain hold, so the first recovery is still in flight at the second tick.
+- newer verbs, drawn from a stream of their own (as late heartbeats below) in 50 % of
+  scenarios: half of those set `abort_ms` (1 000, 20 000, 60 000, 90 000, 299 999, 300 000 or
+  400 000), half of those with `warn_ms = 30 000` as openclaw's own tests do; every
+  `progress` step of those scenarios gets a target (both 40 / run 40 / record 20), a reason
+  (plain, assistant or tool progress, or a terminal one) and a back-dating `ago_ms` (0, 1 000,
+  29 999, 60 000, 150 000 or 400 000); 60 % of them get 1..4 `start` / `end` steps (within
+  `max_steps`) at random places, of a random kind, of the main marker (2 in 3) or a second
+  one ("2"), an embedded run's end clearing the calls 70 % of the time; each session is
+  id-only (its ref passed as the sessionId, no key) 25 %, or has `session_id = "sid-N"`
+  beside its key 25 %.
+  `GenerateOptions(verbs=False)` leaves them out.
+- late heartbeats, drawn last from a stream of their own (seeded by the scenario drawn so far,
+  so the rest of a seed's scenarios stay as they were): 30 % of scenarios have some, one of
+  three kinds alike: every firing late by `tick_late_ms` (999, 1 000, 1 200 or 1 700: the
+  builds defer from 1 000 ms overdue), a `tick_jitter_ms` draw ([0, 2 000], [1 100, 1 700] or
+  [0, 999]) with a random `jitter_seed`, or half the tick steps with a `late_ms` of their own
+  (0, 999, 1 000, 1 200, 15 000, 60 001 (more than 90 s since the previous firing), or
+  1..3 000). `GenerateOptions(late_ticks=False)` leaves them out.
 """
 
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -52,17 +73,23 @@ from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
     DEFAULT_WARN_MS,
+    MAIN_MARKER,
+    MARKER_KINDS,
     AbortAnswer,
     Advance,
     Bump,
     Drain,
+    End,
+    MarkerKind,
     Owner,
     Progress,
+    ProgressTarget,
     Release,
     Scenario,
     SessionSeed,
     SessionState,
     Settings,
+    Start,
     StateChange,
     Step,
     Tick,
@@ -97,6 +124,10 @@ class GenerateOptions:
     max_steps: int = 12
     race_chance: float = 0.4
     arm_chance: float = 0.5  # of a planted race: set its session up so the race happens
+    late_ticks: bool = True  # late heartbeats (see the module docstring)
+    late_chance: float = 0.3
+    verbs: bool = True  # abort_ms and the work/progress verbs (see the module docstring)
+    verbs_chance: float = 0.5
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -150,7 +181,7 @@ def _advance_ms(rng: random.Random, settings: Settings) -> int:
         settings.settle_ms,
         settings.heartbeat_ms,
         settings.effective_warn_ms,
-        settings.abort_ms,
+        settings.abort_threshold_ms(),
         rng.randint(1, 60_000),
     )
     return max(1, rng.choice(choices))
@@ -178,6 +209,103 @@ def _step(
             return Progress(ref)
 
 
+SETTINGS_LATE_CHOICES = (999, 1_000, 1_200, 1_700)
+JITTER_CHOICES = ((0, 2_000), (1_100, 1_700), (0, 999))
+TICK_LATE_CHOICES = (0, 999, 1_000, 1_200, 15_000, 60_001)
+
+
+def _late(scenario: Scenario, chance: float) -> Scenario:
+    """Late heartbeats on top of a drawn scenario, from a stream seeded by that scenario."""
+    rng = random.Random(zlib.crc32(repr((scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    kind = rng.choice(("settings", "jitter", "ticks"))
+    settings = scenario.settings
+    if kind == "settings":
+        settings = replace(settings, tick_late_ms=rng.choice(SETTINGS_LATE_CHOICES))
+        return replace(scenario, settings=settings)
+    if kind == "jitter":
+        jitter = rng.choice(JITTER_CHOICES)
+        settings = replace(settings, tick_jitter_ms=jitter, jitter_seed=rng.randint(0, 2**31))
+        return replace(scenario, settings=settings)
+    steps = tuple(
+        Tick(rng.choice((*TICK_LATE_CHOICES, rng.randint(1, 3_000))))
+        if isinstance(step, Tick) and rng.random() < 0.5
+        else step
+        for step in scenario.steps
+    )
+    return replace(scenario, steps=steps)
+
+
+# openclaw's own tests run warn 30 s with abort 60 s or 90 s; the rest sit around the builds'
+# thresholds, below warn (where config and test timings disagree) included.
+ABORT_CHOICES = (1_000, 20_000, 60_000, 90_000, 299_999, 300_000, 400_000)
+
+
+def _verbs(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """The newer verbs on top of a drawn scenario, from a stream of their own (as _late)."""
+    rng = random.Random(zlib.crc32(repr(("verbs", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    settings = scenario.settings
+    if rng.random() < 0.5:
+        if rng.random() < 0.5:
+            settings = replace(settings, warn_ms=30_000)
+        settings = replace(settings, abort_ms=rng.choice(ABORT_CHOICES))
+    steps = [
+        _progress_variant(rng, step) if isinstance(step, Progress) else step
+        for step in scenario.steps
+    ]
+    refs = tuple(s.ref for s in scenario.sessions)
+    # Work starting and ending: 1..4 marker steps at random places, of the main marker or a
+    # second one, an embedded run's end clearing the calls or not.
+    for _ in range(rng.randint(1, 4) if rng.random() < 0.6 else 0):
+        if len(steps) >= max_steps:
+            break
+        ref = rng.choice(refs)
+        kind: MarkerKind = rng.choice(MARKER_KINDS)
+        marker = rng.choice((MAIN_MARKER, MAIN_MARKER, "2"))
+        marker_step: Step = (
+            Start(ref, kind, marker)
+            if rng.random() < 0.5
+            else End(ref, kind, marker, rng.random() < 0.7)
+        )
+        steps.insert(rng.randint(0, len(steps)), marker_step)
+    # Identity: a session with its own session_id beside its key, or with an id and no key.
+    sessions = tuple(
+        _identity_variant(rng, number, seed) for number, seed in enumerate(scenario.sessions)
+    )
+    return replace(scenario, settings=settings, steps=tuple(steps), sessions=sessions)
+
+
+def _identity_variant(rng: random.Random, number: int, seed: SessionSeed) -> SessionSeed:
+    draw = rng.random()
+    if draw < 0.25:
+        return replace(seed, keyed=False)
+    if draw < 0.5:
+        return replace(seed, session_id=f"sid-{number + 1}")
+    return seed
+
+
+# Reasons openclaw's own callers report, terminal ones included.
+PROGRESS_REASONS = (
+    "scenario:progress",
+    "assistant:delta",
+    "tool:scenario_tool:ended",
+    "run:completed",
+    "embedded_run:ended",
+    "codex:response.completed",
+    "output_item.done",
+)
+AGO_CHOICES = (0, 0, 1_000, 29_999, 60_000, 150_000, 400_000)
+
+
+def _progress_variant(rng: random.Random, step: Progress) -> Progress:
+    target: ProgressTarget = _pick(rng, ("both", "run", "record"), (40, 40, 20))
+    reason = rng.choice(PROGRESS_REASONS) if target != "record" else step.reason
+    return Progress(step.session, target, reason, rng.choice(AGO_CHOICES))
+
+
 def build(
     rng: random.Random, options: GenerateOptions = GenerateOptions(), name: str = ""
 ) -> Scenario:
@@ -200,8 +328,9 @@ def build(
         steps[at:at] = [Tick(), Bump(ref), Tick()]
         seed = sessions[target]
         # Old enough to be requested at the first tick, whatever it is classified as.
-        if seed.progress_age_ms < settings.abort_ms:
-            age = settings.abort_ms + rng.randint(0, 30_000)
+        abort_ms = max(settings.abort_threshold_ms(False), settings.abort_threshold_ms(True))
+        if seed.progress_age_ms < abort_ms:
+            age = abort_ms + rng.randint(0, 30_000)
             seed = replace(seed, progress_age_ms=age)
         if rng.random() < options.arm_chance:
             # The issue's shape: a held recovery of an idle queued session whose run ignores
@@ -216,13 +345,16 @@ def build(
             )
             settings = replace(settings, drain="hold")
         sessions[target] = seed
-    return Scenario(
+    scenario = Scenario(
         name=name or "random scenario",
         description=DESCRIPTION,
         sessions=tuple(sessions),
         steps=tuple(steps),
         settings=settings,
     )
+    if options.verbs:
+        scenario = _verbs(scenario, options.verbs_chance, options.max_steps)
+    return _late(scenario, options.late_chance) if options.late_ticks else scenario
 
 
 def generate(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from probe.errors import ProbeError
+from probe.scenario.timeline import HeartbeatSchedule
 from probe.scenario.values import Advance, SessionSeed, Settings, Step, Tick
 
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -52,12 +53,17 @@ class LimitProblem:
 def static_clock(
     settings: Settings, sessions: list[SessionSeed], steps: list[Step], limits: Limits = LIMITS
 ) -> list[LimitProblem]:
-    """Walk the clock through the steps without simulating, and refuse what is too large."""
+    """Walk the clock through the steps without simulating, and refuse what is too large.
+
+    Heartbeats equally late are counted in bulk; jittered ones one by one, and only up to
+    the limit, so the walk stays short whatever the scenario says.
+    """
+    schedule = HeartbeatSchedule(settings)
     clock = 0
-    hb = settings.heartbeat_ms
+    beats = 0
     for number, step in enumerate(steps, start=1):
         if isinstance(step, Tick):
-            clock = (clock // hb + 1) * hb
+            clock = schedule.tick(clock, step.late_ms)
         elif isinstance(step, Advance):
             clock += step.ms
         else:
@@ -70,12 +76,18 @@ def static_clock(
                     "the real builds count exactly",
                 )
             ]
-        beats = clock // hb
+        if schedule.bulk:
+            beats += schedule.fire_until(clock)
+        else:
+            while schedule.next_at <= clock and beats <= limits.heartbeats:
+                schedule.fire()
+                beats += 1
         if beats > limits.heartbeats:
+            many = f"{beats}" if schedule.bulk else f"more than {limits.heartbeats}"
             return [
                 LimitProblem(
                     f"step[{number}]",
-                    f"the scenario would fire {beats} heartbeats by {clock} ms, over the limit "
+                    f"the scenario would fire {many} heartbeats by {clock} ms, over the limit "
                     f"of {limits.heartbeats}",
                 )
             ]

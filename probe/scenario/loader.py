@@ -14,20 +14,26 @@ from probe.scenario.limits import LIMITS, static_clock
 from probe.scenario.toml_lines import index_lines, line_of, nesting_past
 from probe.scenario.values import (
     ABORT_ANSWERS,
+    DEFAULT_PROGRESS_REASON,
     DRAINS,
+    MAIN_MARKER,
+    MARKER_KINDS,
     MAX_WARN_MS,
     MIN_WARN_MS,
     OWNERS,
+    PROGRESS_TARGETS,
     SESSION_STATES,
     WORK_KINDS,
     Advance,
     Bump,
+    End,
     Expectation,
     Progress,
     Release,
     Scenario,
     SessionSeed,
     Settings,
+    Start,
     StateChange,
     Step,
     Tick,
@@ -38,9 +44,19 @@ from probe.versions import VERSIONS, known_range
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_COUNTER = 2**32 - 1
 TOP_KEYS = ("name", "description", "settings", "session", "step", "expect")
-SETTINGS_KEYS = ("heartbeat_ms", "warn_ms", "settle_ms", "drain")
+SETTINGS_KEYS = (
+    "heartbeat_ms",
+    "warn_ms",
+    "abort_ms",
+    "settle_ms",
+    "drain",
+    "tick_late_ms",
+    "tick_jitter_ms",
+    "jitter_seed",
+)
 SESSION_KEYS = (
     "ref",
+    "session_id",
     "state",
     "generation",
     "queue_depth",
@@ -50,12 +66,14 @@ SESSION_KEYS = (
     "progress_age_ms",
 )
 STEP_KEYS: dict[str, tuple[str, ...]] = {
-    "tick": ("do",),
+    "tick": ("do", "late_ms"),
     "bump": ("do", "session"),
     "advance": ("do", "ms"),
     "release": ("do", "session", "outcome"),
     "state": ("do", "session", "to"),
-    "progress": ("do", "session"),
+    "progress": ("do", "session", "target", "reason", "ago_ms"),
+    "start": ("do", "session", "work", "id"),
+    "end": ("do", "session", "work", "id", "clear"),
 }
 EXPECT_KEYS = (
     "requested",
@@ -146,6 +164,15 @@ class _Table:
             self.out.add(self._at(key), f"{value!r} is not one of: {', '.join(map(str, choices))}")
             return default
         return cast(T, value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if not isinstance(value, bool):
+            self.out.add(self._at(key), f"must be a boolean, not {_type_name(value)}")
+            return default
+        return value
 
     def array(self, key: str, item: Callable[[Any], bool], what: str) -> list[Any] | None:
         if key not in self.data:
@@ -248,20 +275,52 @@ def _settings(out: _Collector, data: dict[str, Any]) -> Settings:
     d = Settings()
     heartbeat = t.integer("heartbeat_ms", d.heartbeat_ms, low=1)
     warn = t.integer("warn_ms", d.warn_ms)
+    abort = t.integer("abort_ms", low=1)
     settle = t.integer("settle_ms", d.settle_ms)
     drain = t.choice("drain", d.drain, DRAINS)
+    late = t.integer("tick_late_ms", d.tick_late_ms)
+    jitter = _jitter(out, t)
+    seed = t.integer("jitter_seed", d.jitter_seed)
     settings = Settings(
         heartbeat_ms=heartbeat if heartbeat is not None else d.heartbeat_ms,
         warn_ms=warn if warn is not None else d.warn_ms,
+        abort_ms=abort,
         settle_ms=settle if settle is not None else d.settle_ms,
         drain=drain or d.drain,
+        tick_late_ms=late if late is not None else d.tick_late_ms,
+        tick_jitter_ms=jitter,
+        jitter_seed=seed if seed is not None else d.jitter_seed,
     )
+    if t.has("jitter_seed") and not t.has("tick_jitter_ms"):
+        out.notes.append("settings.jitter_seed has no effect without settings.tick_jitter_ms")
     if not MIN_WARN_MS <= settings.warn_ms <= MAX_WARN_MS:
         out.notes.append(
             f"settings.warn_ms = {settings.warn_ms} is outside {MIN_WARN_MS}..{MAX_WARN_MS}: "
             f"openclaw ignores it and uses {settings.effective_warn_ms}"
         )
+    if abort is not None:
+        config, seam = settings.abort_threshold_ms(False), settings.abort_threshold_ms(True)
+        if config != seam:
+            out.notes.append(
+                f"settings.abort_ms = {abort}: openclaw up to 2026.7.2-beta.3 reads it from config "
+                f"and uses {config} (below warn it is raised to warn); "
+                f"later versions take {seam} as it is"
+            )
     return settings
+
+
+def _jitter(out: _Collector, t: _Table) -> tuple[int, int] | None:
+    """`tick_jitter_ms = [lo, hi]`: each firing is late by an extra draw in lo..hi."""
+    pair = t.array("tick_jitter_ms", _is_counter, "non-negative integers")
+    if pair is None:
+        return None
+    if len(pair) != 2 or pair[0] > pair[1]:
+        out.add(
+            "settings.tick_jitter_ms",
+            "must be two integers [lo, hi] with lo <= hi (each firing is late by a draw in lo..hi)",
+        )
+        return None
+    return (pair[0], pair[1])
 
 
 def _array_of_tables(out: _Collector, key: str, value: object) -> list[dict[str, Any]]:
@@ -278,7 +337,7 @@ def _array_of_tables(out: _Collector, key: str, value: object) -> list[dict[str,
 
 def _sessions(out: _Collector, value: object) -> list[SessionSeed]:
     seeds: list[SessionSeed] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     tables = _array_of_tables(out, "session", value)
     if len(tables) > LIMITS.sessions:
         out.add("session", f"{len(tables)} sessions exceed the limit of {LIMITS.sessions}")
@@ -286,14 +345,20 @@ def _sessions(out: _Collector, value: object) -> list[SessionSeed]:
     for number, data in enumerate(tables, start=1):
         where = f"session[{number}]"
         t = _Table(out, where, data, SESSION_KEYS)
-        ref = t.string("ref", required=True)
-        if ref is not None:
-            if not ref.strip() or ref != ref.strip():
-                out.add(f"{where}.ref", "must be non-empty with no surrounding white space")
-            elif ref in seen:
-                out.add(f"{where}.ref", f"{ref!r} is already the ref of session[{seen[ref]}]")
+        # A session is named by its key (ref), or, with no key, by its session_id alone.
+        keyed = t.has("ref") or not t.has("session_id")
+        session_id = t.string("session_id")
+        ref = t.string("ref", required=True) if keyed else session_id
+        for key, name in (("ref", ref if keyed else None), ("session_id", session_id)):
+            if name is None:
+                continue
+            if not name.strip() or name != name.strip():
+                out.add(f"{where}.{key}", "must be non-empty with no surrounding white space")
+            elif name in seen:
+                first, kind = seen[name]
+                out.add(f"{where}.{key}", f"{name!r} is already the {kind} of session[{first}]")
             else:
-                seen[ref] = number
+                seen[name] = (number, key)
         owner = t.choice("owner", "none", OWNERS) or "none"
         default_work: WorkKind = "embedded_run" if owner == "embedded_run" else "none"
         seed = SessionSeed(
@@ -305,6 +370,8 @@ def _sessions(out: _Collector, value: object) -> list[SessionSeed]:
             abort=t.choice("abort", "ignored", ABORT_ANSWERS) or "ignored",
             work=t.choice("work", default_work, WORK_KINDS) or default_work,
             progress_age_ms=t.integer("progress_age_ms", 0) or 0,
+            session_id=session_id if keyed else None,
+            keyed=keyed,
         )
         if t.has("abort") and owner != "embedded_run":
             out.notes.append(f'{where}.abort has no effect without owner = "embedded_run"')
@@ -337,7 +404,7 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
         step: Step | None = None
         match verb:
             case "tick":
-                step = Tick()
+                step = Tick(t.integer("late_ms"))
             case "bump":
                 ref = session(True)
                 step = Bump(ref) if ref else None
@@ -354,10 +421,59 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
                 step = StateChange(ref, to) if ref and to else None
             case "progress":
                 ref = session(True)
-                step = Progress(ref) if ref else None
+                target = t.choice("target", "both", PROGRESS_TARGETS) or "both"
+                reason = _reason(out, t, where)
+                ago = t.integer("ago_ms", 0) or 0
+                if target == "record" and t.has("reason"):
+                    out.notes.append(f'{where}.reason has no effect with target = "record"')
+                step = Progress(ref, target, reason, ago) if ref else None
+            case "start" | "end":
+                ref = session(True)
+                kind = t.choice("work", None, MARKER_KINDS, required=True)
+                marker = _marker_id(out, t, where)
+                clear = t.boolean("clear", True)
+                if ref and kind:
+                    step = (
+                        Start(ref, kind, marker)
+                        if verb == "start"
+                        else End(ref, kind, marker, clear)
+                    )
         if step is not None:
             steps.append(step)
     return steps, lines
+
+
+MAX_REASON_CHARS = 200
+MAX_MARKER_ID_CHARS = 40
+_MARKER_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _marker_id(out: _Collector, t: _Table, where: str) -> str:
+    """A marker's id: letters, digits, `_.-` (the harness builds its tool and model keys)."""
+    marker = t.string("id", MAIN_MARKER)
+    if marker is None:
+        return MAIN_MARKER
+    if not _MARKER_ID.match(marker) or len(marker) > MAX_MARKER_ID_CHARS:
+        out.add(
+            f"{where}.id",
+            f"must be 1..{MAX_MARKER_ID_CHARS} letters, digits, '_', '.' or '-'",
+        )
+        return MAIN_MARKER
+    return marker
+
+
+def _reason(out: _Collector, t: _Table, where: str) -> str:
+    """A progress reason: one non-empty line, as openclaw's callers pass (terminal ones too)."""
+    reason = t.string("reason", DEFAULT_PROGRESS_REASON)
+    if reason is None:
+        return DEFAULT_PROGRESS_REASON
+    if not reason.strip() or "\n" in reason or len(reason) > MAX_REASON_CHARS:
+        out.add(
+            f"{where}.reason",
+            f"must be one non-empty line of at most {MAX_REASON_CHARS} characters",
+        )
+        return DEFAULT_PROGRESS_REASON
+    return reason
 
 
 def _expectations(

@@ -12,9 +12,15 @@ What this scenario demonstrates, and why the expected figures are what they are.
 [settings]              # optional; every default mirrors openclaw
 drain = "hold"          # "settle": the real 15 s timer force-clears an ignored abort;
                         # "hold": the recovery stays in flight until a `release` step
-# heartbeat_ms = 30000
+# heartbeat_ms = 30000  # openclaw's interval; above it every firing is late against it
 # warn_ms = 120000      # abort threshold = max(300000, 3 x warn_ms)
+# abort_ms = 60000      # or set it apart (openclaw's stuckSessionAbortMs; up to 7.2-beta.3
+                        # raised to at least warn_ms)
 # settle_ms = 15000
+# tick_late_ms = 1200   # every heartbeat fires this late (from 7.2-beta.2 openclaw defers
+                        # the recovery of a tick 1000 ms or more overdue)
+# tick_jitter_ms = [0, 2000]  # plus a seeded draw in this range per firing
+# jitter_seed = 1
 
 [[session]]
 ref = "agent:main:direct"   # the session key both layers derive their dedup ref from
@@ -27,7 +33,7 @@ work = "embedded_run"       # embedded_run | tool_call | model_call | none
 progress_age_ms = 370000    # age of the last progress mark when the scenario starts
 
 [[step]]
-do = "tick"             # the next heartbeat fires
+do = "tick"             # the next heartbeat fires (late_ms = N: N ms after it was due)
 
 [[step]]
 do = "bump"             # a queued message: generation + 1, queue depth + 1

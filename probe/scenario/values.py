@@ -10,12 +10,19 @@ Owner: TypeAlias = Literal["embedded_run", "none"]
 AbortAnswer: TypeAlias = Literal["honoured", "ignored"]
 WorkKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call", "none"]
 Drain: TypeAlias = Literal["settle", "hold"]
+ProgressTarget: TypeAlias = Literal["both", "run", "record"]
+MarkerKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call"]
 
 SESSION_STATES: tuple[SessionState, ...] = ("idle", "processing", "waiting")
 OWNERS: tuple[Owner, ...] = ("embedded_run", "none")
 ABORT_ANSWERS: tuple[AbortAnswer, ...] = ("honoured", "ignored")
 WORK_KINDS: tuple[WorkKind, ...] = ("embedded_run", "tool_call", "model_call", "none")
 DRAINS: tuple[Drain, ...] = ("settle", "hold")
+PROGRESS_TARGETS: tuple[ProgressTarget, ...] = ("both", "run", "record")
+MARKER_KINDS: tuple[MarkerKind, ...] = ("embedded_run", "tool_call", "model_call")
+# The id of the markers seeding starts, and of a start or end step that names none.
+MAIN_MARKER = "main"
+DEFAULT_PROGRESS_REASON = "scenario:progress"
 
 # openclaw's defaults (SPEC.md "Heartbeat tick").
 DEFAULT_HEARTBEAT_MS = 30_000
@@ -24,14 +31,37 @@ DEFAULT_SETTLE_MS = 15_000
 MIN_WARN_MS = 1_000
 MAX_WARN_MS = 86_400_000
 MIN_ABORT_MS = 300_000
+# tick_jitter_ms: the least and most extra lateness of one firing, both included.
+JitterRange: TypeAlias = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     heartbeat_ms: int = DEFAULT_HEARTBEAT_MS
     warn_ms: int = DEFAULT_WARN_MS
+    # stuckSessionAbortMs as the scenario gives it; None: derived from warn (abort_threshold_ms).
+    abort_ms: int | None = None
     settle_ms: int = DEFAULT_SETTLE_MS
     drain: Drain = "settle"
+    # Every heartbeat firing is this late, plus a draw from tick_jitter_ms when set (see
+    # firing_late_ms); a tick step's own late_ms replaces both for the firing it makes.
+    tick_late_ms: int = 0
+    tick_jitter_ms: JitterRange | None = None
+    jitter_seed: int = 0
+
+    def firing_late_ms(self, firing: int) -> int:
+        """How late the 1-based `firing`-th heartbeat fires after it was due, by the settings."""
+        if self.tick_jitter_ms is None:
+            return self.tick_late_ms
+        low, high = self.tick_jitter_ms
+        return self.tick_late_ms + jitter_draw(self.jitter_seed, firing, low, high)
+
+    @property
+    def late_ticks(self) -> bool:
+        """Whether the settings make any firing late."""
+        return self.tick_late_ms > 0 or (
+            self.tick_jitter_ms is not None and self.tick_jitter_ms[1] > 0
+        )
 
     @property
     def effective_warn_ms(self) -> int:
@@ -41,8 +71,24 @@ class Settings:
         return DEFAULT_WARN_MS
 
     @property
-    def abort_ms(self) -> int:
+    def derived_abort_ms(self) -> int:
+        """openclaw's abort threshold when none is given: max(300 000, 3 x warn)."""
         return max(MIN_ABORT_MS, 3 * self.effective_warn_ms)
+
+    def abort_threshold_ms(self, test_timing: bool = False) -> int:
+        """The abort threshold a version uses for these settings.
+
+        Config (up to 7.2-beta.3, `diagnostics.stuckSessionAbortMs`): 0 falls back to the
+        derived value, anything else is raised to at least warn. The test-timings seam
+        (7.2-beta.4 on, switch abort-test-timing) takes the value as it is.
+        """
+        if self.abort_ms is None:
+            return self.derived_abort_ms
+        if test_timing:
+            return self.abort_ms
+        if self.abort_ms <= 0:  # (the loader refuses 0: see README, settings.abort_ms)
+            return self.derived_abort_ms
+        return max(self.effective_warn_ms, self.abort_ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +101,38 @@ class SessionSeed:
     abort: AbortAnswer = "ignored"
     work: WorkKind = "none"
     progress_age_ms: int = 0
+    # Identity: `ref` is the session key (keyed) and `session_id` its id beside it (None: the
+    # harness's own); an id-only session (keyed False) has no key, and `ref` is its id.
+    session_id: str | None = None
+    keyed: bool = True
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def jitter_draw(seed: int, firing: int, low: int, high: int) -> int:
+    """A uniform draw in low..high for one firing: splitmix64 of (seed, firing).
+
+    Counter-based, so a firing's lateness depends on its number alone, never on what was
+    drawn before: a search that restores a world mid-run draws the same as a replay.
+    """
+    x = (seed + firing * 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    x ^= x >> 31
+    return low + x % (high - low + 1)
 
 
 @dataclass(frozen=True, slots=True)
 class Tick:
-    """The next heartbeat strictly after now fires."""
+    """The next heartbeat fires: `late_ms` after it was due when given, else as the settings say.
+
+    Due is the previous firing plus heartbeat_ms (Node re-arms an interval from when its
+    callback ran); a tick never moves the clock back, so it fires at the latest of due +
+    late_ms and now.
+    """
+
+    late_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +165,42 @@ class StateChange:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
+    """Progress reported for a session, `ago_ms` before now.
+
+    target: "run" marks run activity only (markDiagnosticRunProgress with `reason`), "record"
+    the session record only (markDiagnosticSessionProgress), "both" the two in that order.
+    """
+
     session: str
+    target: ProgressTarget = "both"
+    reason: str = DEFAULT_PROGRESS_REASON
+    ago_ms: int = 0
 
 
-Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress
+@dataclass(frozen=True, slots=True)
+class Start:
+    """A work marker starts in run activity: an embedded run, a tool call or a model call.
+
+    Several of a kind may run at once, each by its `id`; seeding's own marker is "main".
+    """
+
+    session: str
+    work: MarkerKind
+    id: str = MAIN_MARKER
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """A work marker ends; an embedded run's end also ends the tool and model calls unless
+    `clear` is off (markDiagnosticEmbeddedRunEnded's clearRunActivity)."""
+
+    session: str
+    work: MarkerKind
+    id: str = MAIN_MARKER
+    clear: bool = True
+
+
+Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress | Start | End
 
 
 def step_verb(step: Step) -> str:
@@ -112,6 +217,10 @@ def step_verb(step: Step) -> str:
             return "state"
         case Progress():
             return "progress"
+        case Start():
+            return "start"
+        case End():
+            return "end"
 
 
 @dataclass(frozen=True, slots=True)

@@ -206,3 +206,13 @@ def test_bisect_bad_input_is_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
         assert result.exit_code == 2 and message in result.stderr, result.stderr
     result = CliRunner().invoke(app, ["bisect", "scenarios/nope.toml"], env=ENV)
     assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+@needs_real_builds
+def test_bisect_on_one_violation_over_real_builds(builds: dict[str, Path]) -> None:
+    dists = {BUILDS["buggy"]: builds["buggy"], BUILDS["fixed"]: builds["fixed"]}
+    prober = BuildProber(load(SCENARIO), "violation:phantom-request", lambda v: (dists[v], False))
+    result = search(list(dists), prober)
+    assert result.before is not None and result.after is not None
+    assert (result.before.version, result.before.verdict) == (BUILDS["buggy"], "true")
+    assert (result.after.version, result.after.verdict) == (BUILDS["fixed"], "false")

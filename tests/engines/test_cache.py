@@ -177,3 +177,26 @@ def test_a_package_without_dist_has_no_code(cache: Path, monkeypatch: pytest.Mon
     with pytest.raises(UndrivableBuild, match="no dist/ folder") as caught:
         install.install("0.0.1")
     assert caught.value.status == "no_code"
+
+
+def test_an_install_says_how_much_it_added_to_the_cache(
+    builds: dict[str, Path], cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    source = builds["buggy"].parents[1]
+
+    def fetch(_version: str, into: Path, _say: Callable[[str], None]) -> Path:
+        (into / "package").symlink_to(source / "package", target_is_directory=True)
+        (into / "weight").write_bytes(b"x" * 2_500_000)  # what a download leaves in the entry
+        return into / "package"
+
+    def install_packages(work: Path, _wanted: object, _spec: str) -> None:
+        (work / "node_modules").symlink_to(source / "node_modules", target_is_directory=True)
+
+    monkeypatch.setattr(install, "fetch_package", fetch)
+    monkeypatch.setattr(install, "install_packages", install_packages)
+    said: list[str] = []
+    install.install(VERSION, progress=said.append)
+    assert re.fullmatch(r"2\.5 MB added to the cache \(.+\)", said[-1]), said
+    assert not any(line.startswith("installed") for line in said)

@@ -80,7 +80,7 @@ def test_a_build_that_differs_from_the_model_is_a_disagreement(
         line.startswith("-") and "session.recovery.requested" in line for line in found.detail
     )
     # probe.cli.explore imports resolve where it uses it: patch it at its source.
-    monkeypatch.setattr(engine_module, "resolve", lambda spec: Impostor())
+    monkeypatch.setattr(engine_module, "resolve", lambda spec, progress=None: Impostor())
     code, out, _ = explore("--confirm", "impostor")
     assert code == 1
     assert "on impostor (buggy design): MODEL DISAGREES (- model:buggy, + real)" in out

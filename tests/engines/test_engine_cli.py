@@ -57,10 +57,10 @@ def test_compare_on_a_real_build_reports_the_unexpressible_and_judges_the_rest(
     fails = by_path["scenarios/recovery-fails.toml"]
     assert fails["strategies"] == {}
     assert [nc["engine"] for nc in fails["not_comparable"]] == ["openclaw@2026.5.30-beta.1"]
-    late = by_path["scenarios/versions/f12-late-tick-defers.toml"]  # heartbeat_ms = 60000
-    assert late["strategies"] == {}
-    assert [nc["engine"] for nc in late["not_comparable"]] == ["openclaw@2026.5.30-beta.1"]
+    # A heartbeat other than the build's own is driven, not refused (heartbeat_ms = 40000).
+    late = by_path["scenarios/versions/f12-late-tick-defers.toml"]
+    assert late["strategies"] and not late.get("not_comparable")
     judged = [s for s in doc["scenarios"] if s["strategies"]]
-    assert len(judged) == len(doc["scenarios"]) - 2
+    assert len(judged) == len(doc["scenarios"]) - 1
     assert result.exit_code == (0 if all(s["ok"] for s in judged) else 1)
     assert "recovery-fails.toml: openclaw@2026.5.30-beta.1: not comparable" in result.stderr

@@ -15,6 +15,7 @@ from probe.engines import install, nodes, npm
 from probe.engines.cache import cache_dir, install_lock, move_into_place
 from probe.engines.errors import EngineError, MissingVersion
 from probe.engines.nodes import NodeNeed, lowest_major, satisfies
+from probe.versions import semver_key
 
 RANGE_81 = ">=22.22.3 <23 || >=24.15.0 <25 || >=25.9.0"
 RANGE_96 = ">=24.16.0 <25 || >=26.1.0"
@@ -225,7 +226,7 @@ def test_an_unpublished_dependency_version_gets_the_nearest_published_one(
 
 
 def _nearest(published: list[str], version: str) -> str | None:
-    ordered = sorted({*published, version}, key=install._semver_key)
+    ordered = sorted({*published, version}, key=semver_key)
     at = ordered.index(version)
     below = [v for v in ordered[:at] if v in published]
     return below[-1] if below else None
@@ -233,7 +234,7 @@ def _nearest(published: list[str], version: str) -> str | None:
 
 def test_prereleases_sort_before_their_release() -> None:
     versions = ["2026.7.2", "2026.7.2-beta.10", "2026.7.2-beta.2", "2026.7.1", "2026.7.2-beta.3"]
-    assert sorted(versions, key=install._semver_key) == [
+    assert sorted(versions, key=semver_key) == [
         "2026.7.1",
         "2026.7.2-beta.2",
         "2026.7.2-beta.3",

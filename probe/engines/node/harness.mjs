@@ -24,12 +24,19 @@
  * mapped by function name (export names are mangled).
  *
  * Input (stdin): ONE JSON document, a scenario with every default filled in:
- *   {"settings": {"heartbeat_ms", "warn_ms", "settle_ms", "drain": "hold"|"settle"},
+ *   {"settings": {"heartbeat_ms", "warn_ms", "abort_ms"?, "settle_ms", "drain": "hold"|"settle",
+ *                 "tick_late_ms"?, "tick_jitter_ms"?, "jitter_seed"?},
  *    "sessions": [{"ref", "state", "generation", "queue_depth", "owner", "abort", "work",
  *                  "progress_age_ms"}],
- *    "steps": [{"do": "tick"} | {"do": "advance", "ms"} | {"do": "bump", "session"} |
+ *    "heartbeats"?: [T, ...],   every heartbeat firing within the scenario, in scenario clock
+ *                               (probe's timeline: late firings, any interval); required with
+ *                               lateness; without it, every heartbeat_ms from 0
+ *    "steps": [{"do": "tick", "late_ms"?} | {"do": "advance", "ms"} | {"do": "bump", "session"} |
  *              {"do": "release", "session"?: ref|null, "outcome"?: "completed"|"failed"} |
- *              {"do": "state", "session", "to"} | {"do": "progress", "session"}]}
+ *              {"do": "state", "session", "to"} |
+ *              {"do": "progress", "session", "target"?: "both"|"run"|"record", "reason"?, "ago_ms"?} |
+ *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
+ *               "id"?, "clear"? (end only)}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
  * Output (stdout): JSON lines (keys sorted), written when the run ends
@@ -54,12 +61,15 @@
  * How a scenario maps onto the build
  *   clock      Date is faked (@sinonjs/fake-timers); scenario clock 0 is epoch E, sessions are seeded
  *              at E - progress_age_ms (oldest first, ties in file order), the heartbeat is started at
- *              E, so it fires at E + 30 000, E + 60 000, ...
+ *              E. Its setInterval is cleared and its callback fired at E + T for each firing
+ *              instant T (`heartbeats`, else every heartbeat_ms), the next armed before the
+ *              callback runs: so it fires at E + 30 000, E + 60 000, ... by default, and late or
+ *              at another interval when the scenario says, for the build to judge.
  *   drain      settle: setTimeout/setInterval are faked too, so the runtime's 15 s settle timer fires
  *              on the virtual clock. hold: only setInterval (the heartbeat) is faked; the settle
  *              timer is a real 15 s timer that never fires during a replay, so a recovery waiting on
  *              a run that ignores abort stays in flight until a `release` step.
- *   tick       fires every timer due up to the heartbeat's next firing, one at a time, letting all
+ *   tick       fires every timer due up to the heartbeat's next firing instant, one at a time, letting all
  *              promise work settle after each; advance does the same up to now + ms.
  *   seeding    owner = embedded_run: setActiveEmbeddedRun(sessionId, handle, ref) (registers the
  *              handle and run activity's embedded run); owner = none, work = embedded_run:
@@ -74,8 +84,9 @@
  *   abort      the handle's abort() ends the run at once (clearActiveEmbeddedRun) when honoured,
  *              and does nothing when ignored.
  *   bump       logMessageQueued({source: "scenario"}); state: logSessionStateChange({reason:
- *              "scenario"}); progress: markDiagnosticRunProgress({reason: "scenario:progress"}) then
- *              markDiagnosticSessionProgress; release: clearActiveEmbeddedRun for the session's
+ *              "scenario"}); progress: markDiagnosticRunProgress({reason}) (target run or both, reason
+ *              default "scenario:progress") then markDiagnosticSessionProgress (record or both), with
+ *              the clock set back ago_ms for the two calls; release: clearActiveEmbeddedRun for the session's
  *              registered handle (every registered one in creation order when no session is named;
  *              a session with no registered handle has no run to end).
  *   outcomes   startDiagnosticHeartbeat's recoverStuckSession seam gets a replica of the build's own
@@ -207,6 +218,9 @@ const SEAM = "recover: opts?.recoverStuckSession ?? recoverStuckSession";
 const LATE_TICK = "const heartbeatOverdueMs = Math.max(0, heartbeatElapsedMs - DIAGNOSTIC_HEARTBEAT_INTERVAL_MS);";
 // 7.2-beta.4+: warn is read only from this test seam (config's stuckSessionWarnMs is ignored).
 const WARN_SEAM = "opts?.testTimings?.stuckSessionWarnMs";
+// settings.abort_ms: config's diagnostics.stuckSessionAbortMs up to 7.2-beta.3, then this test seam.
+const ABORT_SEAM = "opts?.testTimings?.stuckSessionAbortMs";
+const ABORT_CONFIG = "config?.diagnostics?.stuckSessionAbortMs";
 // The range the builds' own config path accepted; outside it they used the default.
 const MIN_WARN_MS = 1000;
 const MAX_WARN_MS = 86_400_000;
@@ -325,6 +339,8 @@ function surveyBuild(distDir) {
   let loader = null;
   let lateTick = false;
   let warnSeam = false;
+  let abortSeam = false;
+  let abortConfig = false;
   if (found.diagnostic) {
     const diag = found.diagnostic.source;
     const recoverFn = diag.match(/async function recoverStuckSession\(params\) \{[\s\S]*?\n\}\n/);
@@ -359,6 +375,8 @@ function surveyBuild(distDir) {
     }
     lateTick = diag.includes(LATE_TICK);
     warnSeam = diag.includes(WARN_SEAM);
+    abortSeam = diag.includes(ABORT_SEAM);
+    abortConfig = diag.includes(ABORT_CONFIG);
   }
   if (found.runtime) {
     const settle = found.runtime.source.match(/const STUCK_SESSION_ABORT_SETTLE_MS = ([0-9.e]+);/);
@@ -435,6 +453,8 @@ function surveyBuild(distDir) {
     loader,
     lateTick,
     warnSeam,
+    abortSeam,
+    abortConfig,
     version: pkg.version,
     pkg,
     heartbeatMs,
@@ -755,15 +775,19 @@ function keepStdoutForProtocol() {
 // Scenario validation and what the build cannot express
 // ---------------------------------------------------------------------------------------------
 
-const SESSION_KEYS = ["ref", "state", "generation", "queue_depth", "owner", "abort", "work", "progress_age_ms"];
-const SETTINGS_KEYS = ["heartbeat_ms", "warn_ms", "settle_ms", "drain"];
+const SESSION_KEYS = ["ref", "state", "generation", "queue_depth", "owner", "abort", "work", "progress_age_ms", "session_id", "keyed"];
+const SETTINGS_KEYS = ["heartbeat_ms", "warn_ms", "abort_ms", "settle_ms", "drain", "tick_late_ms", "tick_jitter_ms", "jitter_seed"];
+// Lateness settings the firing instants in `heartbeats` already account for.
+const LATENESS_KEYS = ["tick_late_ms", "tick_jitter_ms", "jitter_seed"];
 const STEP_KEYS = {
-  tick: ["do"],
+  tick: ["do", "late_ms"],
   advance: ["do", "ms"],
   bump: ["do", "session"],
   release: ["do", "session", "outcome"],
   state: ["do", "session", "to"],
-  progress: ["do", "session"],
+  progress: ["do", "session", "target", "reason", "ago_ms"],
+  start: ["do", "session", "work", "id"],
+  end: ["do", "session", "work", "id", "clear"],
 };
 
 function checkScenario(scenario, located) {
@@ -785,19 +809,27 @@ function checkScenario(scenario, located) {
   for (const key of ["heartbeat_ms", "warn_ms", "settle_ms"]) {
     if (!isInt(settings[key])) problems.push(`settings.${key} must be a non-negative integer`);
   }
+  if (isInt(settings.heartbeat_ms) && settings.heartbeat_ms < 1) problems.push("settings.heartbeat_ms must be at least 1");
   if (!["hold", "settle"].includes(settings.drain)) problems.push('settings.drain must be "hold" or "settle"');
-  if (located.lateTick && Number.isSafeInteger(settings.heartbeat_ms) && settings.heartbeat_ms > located.heartbeatMs) {
-    unsupported.push({
-      step: null,
-      key: "settings.heartbeat_ms",
-      reason: `openclaw ${located.version} beats every ${located.heartbeatMs} ms and measures how late each tick is: at ${settings.heartbeat_ms} ms the build would see a late tick and defer recovery`,
-    });
-  } else if (settings.heartbeat_ms !== located.heartbeatMs) {
-    unsupported.push({
-      step: null,
-      key: "settings.heartbeat_ms",
-      reason: `openclaw ${located.version} beats every ${located.heartbeatMs} ms (a constant in startDiagnosticHeartbeat); ${settings.heartbeat_ms} cannot be set`,
-    });
+  if (settings.abort_ms !== undefined && settings.abort_ms !== null) {
+    if (!isInt(settings.abort_ms)) problems.push("settings.abort_ms must be a non-negative integer");
+    else if (!located.abortSeam && !located.abortConfig) {
+      unsupported.push({
+        step: null,
+        key: "settings.abort_ms",
+        reason: `openclaw ${located.version} reads no abort threshold from config or test timings: it is always derived from warn`,
+      });
+    }
+  }
+  // Any interval and any lateness: the harness fires the build's own heartbeat callback at each
+  // instant of `heartbeats` (probe's timeline), and the build's lateness logic judges it.
+  const heartbeats = scenario.heartbeats;
+  if (heartbeats !== undefined) {
+    if (!Array.isArray(heartbeats) || !heartbeats.every((t, i) => isInt(t) && t > (i ? heartbeats[i - 1] : 0))) {
+      problems.push("heartbeats must be the firing instants, increasing positive integers");
+    }
+  } else if (LATENESS_KEYS.some((k) => settings[k] !== undefined) || steps.some((st) => st && st.late_ms !== undefined)) {
+    problems.push("late heartbeats need their firing instants in `heartbeats` (probe computes them from the scenario)");
   }
   if (settings.settle_ms !== located.settleMs) {
     unsupported.push({
@@ -848,11 +880,28 @@ function checkScenario(scenario, located) {
       }
     }
     const named = step.session;
-    const needsSession = ["bump", "state", "progress"].includes(step.do);
+    const needsSession = ["bump", "state", "progress", "start", "end"].includes(step.do);
     if (needsSession || (step.do === "release" && named !== undefined && named !== null)) {
       if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
     }
     if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
+    if (step.do === "start" || step.do === "end") {
+      if (!["embedded_run", "tool_call", "model_call"].includes(step.work)) problems.push(`${where}.work is not embedded_run|tool_call|model_call`);
+      if (step.id !== undefined && (typeof step.id !== "string" || !/^[A-Za-z0-9_.-]{1,40}$/.test(step.id))) {
+        problems.push(`${where}.id must be 1..40 letters, digits, _ . or -`);
+      }
+      if (step.clear !== undefined && typeof step.clear !== "boolean") problems.push(`${where}.clear must be a boolean`);
+    }
+    if (step.do === "progress") {
+      if (!["both", "run", "record", undefined].includes(step.target)) problems.push(`${where}.target is not both|run|record`);
+      if (step.reason !== undefined && (typeof step.reason !== "string" || !step.reason.trim())) {
+        problems.push(`${where}.reason must be a non-empty string`);
+      }
+      if (step.ago_ms !== undefined && !isInt(step.ago_ms)) problems.push(`${where}.ago_ms must be a non-negative integer`);
+    }
+    if (step.do === "tick" && step.late_ms !== undefined && !isInt(step.late_ms)) {
+      problems.push(`${where}.late_ms must be a non-negative integer`);
+    }
     if (step.do === "state" && !["idle", "processing", "waiting"].includes(step.to)) {
       problems.push(`${where}.to is not idle|processing|waiting`);
     }
@@ -870,15 +919,27 @@ function checkScenario(scenario, located) {
     }
   });
   if (problems.length) throw new HarnessError(`invalid scenario: ${problems.join("; ")}`);
-  return { settings, sessions, steps, unsupported };
+  return { settings, sessions, steps, unsupported, firings: heartbeatFirings(heartbeats, settings.heartbeat_ms) };
+}
+
+/**
+ * The k-th heartbeat firing (0-based), in scenario clock. Given `listed` (every firing within the
+ * scenario: the next one after them would fall past its end, at an instant only probe's
+ * lateness settings know), those and no more; else every `interval` from 0.
+ */
+function heartbeatFirings(listed, interval) {
+  if (listed === undefined) return (k) => (k + 1) * interval;
+  return (k) => (k < listed.length ? listed[k] : Infinity);
 }
 
 /** The scenario clock at the end, to choose an epoch under which every instant stays exact. */
-function finalClock(steps, heartbeatMs) {
+function finalClock(steps, firings) {
   let now = 0;
+  let fired = 0;
   for (const step of steps) {
-    if (step.do === "tick") now = (Math.floor(now / heartbeatMs) + 1) * heartbeatMs;
+    if (step.do === "tick") now = firings(fired);
     else if (step.do === "advance") now += step.ms;
+    while (firings(fired) <= now) fired += 1;
   }
   return now;
 }
@@ -969,13 +1030,17 @@ async function replay(distDir, readScenario) {
 
 /** A scenario checked and placed in time; `code` set when it cannot run (lines written). */
 function planScenario(raw, located) {
-  const { settings, sessions, steps, unsupported } = checkScenario(raw, located);
+  const { settings, sessions, steps, unsupported, firings } = checkScenario(raw, located);
   if (unsupported.length) {
     for (const u of unsupported) out({ kind: "unsupported", ...u });
     return { code: EXIT_UNSUPPORTED };
   }
-  const maxAge = sessions.reduce((m, s) => Math.max(m, s.progress_age_ms), 0);
-  const end = finalClock(steps, located.heartbeatMs);
+  // Back-dated progress sets the clock back that far: it must stay in the Date range too.
+  const maxAge = Math.max(
+    sessions.reduce((m, s) => Math.max(m, s.progress_age_ms), 0),
+    steps.reduce((m, s) => (s.do === "progress" ? Math.max(m, s.ago_ms ?? 0) : m), 0),
+  );
+  const end = finalClock(steps, firings);
   let base = PREFERRED_EPOCH_BASE;
   if (base + maxAge + end > MAX_DATE_MS) base = MAX_DATE_MS - maxAge - end;
   if (base < MIN_EPOCH_BASE) {
@@ -987,7 +1052,7 @@ function planScenario(raw, located) {
     });
     return { code: EXIT_UNSUPPORTED };
   }
-  return { settings, sessions, steps, maxAge, epoch: base + maxAge };
+  return { settings, sessions, steps, firings, maxAge, epoch: base + maxAge };
 }
 
 /** The build loaded once, in its sandbox: what every scenario replayed on it needs. */
@@ -1007,7 +1072,7 @@ async function prepareBuild(distDir, located) {
  */
 async function runScenario(build, planned, { reuse }) {
   const { located, FakeTimers, api, runtimeModule, shimUrl, createLazyRuntimeModule } = build;
-  const { settings, sessions, steps, maxAge, epoch } = planned;
+  const { settings, sessions, steps, firings, maxAge, epoch } = planned;
 
   out({
     kind: "meta",
@@ -1128,22 +1193,29 @@ async function runScenario(build, planned, { reuse }) {
 
   // Seeding: oldest first, ties in file order; each session at scenario clock -progress_age_ms.
   const seeded = sessions
-    .map((s, fileIndex) => ({ ...s, fileIndex, sessionId: `scenario-session-${fileIndex}` }))
+    // Identity: the key (ref) and an id beside it (session_id, else the harness's own); an
+    // id-only session (keyed: false) passes its ref as the sessionId and no key at all.
+    .map((s, fileIndex) => ({
+      ...s,
+      fileIndex,
+      key: s.keyed === false ? undefined : s.ref,
+      sessionId: s.keyed === false ? s.ref : (s.session_id ?? `scenario-session-${fileIndex}`),
+    }))
     .sort((a, b) => b.progress_age_ms - a.progress_age_ms || a.fileIndex - b.fileIndex);
   const byRef = new Map(seeded.map((s) => [s.ref, s]));
-  const ids = (s) => ({ sessionId: s.sessionId, sessionKey: s.ref });
+  const ids = (s) => (s.key === undefined ? { sessionId: s.sessionId } : { sessionId: s.sessionId, sessionKey: s.key });
   for (const s of seeded) {
     await runUntil(epoch - s.progress_age_ms);
     if (s.owner === "embedded_run") {
       s.handle = {
         abort() {
-          if (s.abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, s.handle, s.ref);
+          if (s.abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, s.handle, s.key);
         },
         isStreaming: () => true,
         isCompacting: () => false,
         queueMessage: async () => {},
       };
-      api.setActiveEmbeddedRun(s.sessionId, s.handle, s.ref);
+      api.setActiveEmbeddedRun(s.sessionId, s.handle, s.key);
     } else {
       api.getDiagnosticSessionState(ids(s));
       if (s.work === "embedded_run") api.markDiagnosticEmbeddedRunStarted(ids(s));
@@ -1192,11 +1264,45 @@ async function runScenario(build, planned, { reuse }) {
   if (located.warnSeam && settings.warn_ms >= MIN_WARN_MS && settings.warn_ms <= MAX_WARN_MS) {
     heartbeatOpts.testTimings = { stuckSessionWarnMs: settings.warn_ms };
   }
-  api.startDiagnosticHeartbeat(
-    { diagnostics: { enabled: true, stuckSessionWarnMs: settings.warn_ms } },
-    heartbeatOpts,
-  );
+  const diagnostics = { enabled: true, stuckSessionWarnMs: settings.warn_ms };
+  const abortMs = settings.abort_ms ?? null;
+  // The abort threshold where the build reads it: the test seam takes it as it is, config
+  // ignores 0 and raises it to at least warn (the build's own rules, not the harness's).
+  if (abortMs !== null && located.abortSeam) heartbeatOpts.testTimings = { ...heartbeatOpts.testTimings, stuckSessionAbortMs: abortMs };
+  else if (abortMs !== null) diagnostics.stuckSessionAbortMs = abortMs;
+  const timersBefore = new Set(timerList(clock).map((t) => t.id));
+  api.startDiagnosticHeartbeat({ diagnostics }, heartbeatOpts);
+  const heartbeat = takeHeartbeat(clock, timersBefore, located, epoch, firings);
   await settle();
+
+  // start / end: a work marker, keyed as seeding keys its own ("main"): the embedded run by
+  // workKey (the sessionId for main), the tool call by its toolCallId, the model call by its model.
+  function markWork(s, step) {
+    const id = step.id ?? "main";
+    const suffix = id === "main" ? "" : `-${id}`;
+    const starting = step.do === "start";
+    if (step.work === "embedded_run") {
+      const params = { ...ids(s), ...(id === "main" ? {} : { workKey: `scenario-work-${id}` }) };
+      if (starting) api.markDiagnosticEmbeddedRunStarted(params);
+      else api.markDiagnosticEmbeddedRunEnded({ ...params, clearRunActivity: step.clear ?? true });
+    } else if (step.work === "tool_call") {
+      api.emitInternalDiagnosticEvent({
+        type: starting ? "tool.execution.started" : "tool.execution.completed",
+        ...ids(s),
+        runId: `scenario-run-${s.fileIndex}`,
+        toolName: "scenario_tool",
+        toolCallId: `scenario-call-${s.fileIndex}${suffix}`,
+      });
+    } else {
+      api.emitInternalDiagnosticEvent({
+        type: starting ? "model.call.started" : "model.call.completed",
+        ...ids(s),
+        runId: `scenario-run-${s.fileIndex}`,
+        provider: "scenario",
+        model: `scenario-model${suffix}`,
+      });
+    }
+  }
 
   const scenarioNow = () => clock.now - epoch;
   for (let i = 0; i < steps.length; i += 1) {
@@ -1204,11 +1310,9 @@ async function runScenario(build, planned, { reuse }) {
     currentStep = i;
     const s = step.session === undefined || step.session === null ? null : byRef.get(step.session);
     switch (step.do) {
-      case "tick": {
-        const hb = located.heartbeatMs;
-        await runUntil(epoch + (Math.floor(scenarioNow() / hb) + 1) * hb);
+      case "tick":
+        await runUntil(epoch + heartbeat.next());
         break;
-      }
       case "advance":
         await runUntil(clock.now + step.ms);
         break;
@@ -1218,15 +1322,26 @@ async function runScenario(build, planned, { reuse }) {
       case "state":
         api.logSessionStateChange({ ...ids(s), state: step.to, reason: "scenario" });
         break;
-      case "progress":
-        api.markDiagnosticRunProgress({ ...ids(s), reason: PROGRESS_REASON });
-        api.markDiagnosticSessionProgress(ids(s));
+      case "progress": {
+        // Back-dated: both calls run under a clock set back, then put forward again (the faker
+        // shifts its timers with it, so none fires or moves).
+        const ago = step.ago_ms ?? 0;
+        const target = step.target ?? "both";
+        if (ago) clock.setSystemTime(clock.now - ago);
+        if (target !== "record") api.markDiagnosticRunProgress({ ...ids(s), reason: step.reason ?? PROGRESS_REASON });
+        if (target !== "run") api.markDiagnosticSessionProgress(ids(s));
+        if (ago) clock.setSystemTime(clock.now + ago);
+        break;
+      }
+      case "start":
+      case "end":
+        markWork(s, step);
         break;
       case "release": {
         const targets = s ? [s] : seeded;
         for (const t of targets) {
           if (t.handle && api.isEmbeddedAgentRunHandleActive(t.sessionId)) {
-            api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.ref);
+            api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.key);
             await settle();
           }
         }
@@ -1252,10 +1367,54 @@ async function runScenario(build, planned, { reuse }) {
     }
   }
   out({ kind: "done", clock_ms: scenarioNow() });
+  heartbeat.stop();
   if (!reuse) return { code: 0, reusable: false };
   recording = false;
   const reusable = await resetBuild(build, { clock, seeded, calls, settle, nextTimerAt, unsubscribe });
   return { code: 0, reusable };
+}
+
+function timerList(clock) {
+  return clock.timers instanceof Map ? [...clock.timers.values()] : Object.values(clock.timers ?? {});
+}
+
+/**
+ * The build's heartbeat, re-timed: startDiagnosticHeartbeat's own setInterval (found among the
+ * fake timers it armed) is cleared, and its callback is fired from a fake timeout at each
+ * firing instant instead, the next one armed before the callback runs (as an interval re-arms).
+ * So a firing can come late, or at an interval other than the build's constant, and the build's
+ * own lateness logic (7.2-beta.2+: overdue since its previous tick) judges it.
+ */
+function takeHeartbeat(clock, before, located, epoch, firings) {
+  const armed = timerList(clock).filter((t) => !before.has(t.id) && t.interval === located.heartbeatMs);
+  if (armed.length !== 1) {
+    throw new HarnessError(`startDiagnosticHeartbeat armed ${armed.length} intervals of ${located.heartbeatMs} ms, expected 1`);
+  }
+  const callback = armed[0].func;
+  clock.clearInterval(armed[0].id);
+  let fired = 0;
+  let pending = null;
+  // Node's (and fake-timers') longest timeout; a longer gap is bridged by a wake-up that fires nothing.
+  const MAX_TIMEOUT = 2 ** 31 - 1;
+  const arm = (at) => {
+    pending = null;
+    if (!Number.isFinite(at)) return;
+    pending = clock.setTimeout(() => {
+      if (clock.now < at) return arm(at);
+      fired += 1;
+      arm(epoch + firings(fired));
+      callback();
+    }, Math.min(at - clock.now, MAX_TIMEOUT));
+  };
+  arm(epoch + firings(0));
+  return {
+    /** When the next firing comes, in scenario clock. */
+    next: () => firings(fired),
+    stop: () => {
+      if (pending !== null) clock.clearTimeout(pending);
+      pending = null;
+    },
+  };
 }
 
 /**
@@ -1271,7 +1430,7 @@ async function resetBuild(build, { clock, seeded, calls, settle, nextTimerAt, un
   api.stopDiagnosticHeartbeat();
   for (const t of seeded) {
     if (t.handle && api.isEmbeddedAgentRunHandleActive(t.sessionId)) {
-      api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.ref);
+      api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.key);
       await settle();
     }
   }

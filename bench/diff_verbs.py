@@ -1,0 +1,83 @@
+"""Differential check of issue 21's verbs: random scenarios that use them, model vs build.
+
+    python bench/diff_verbs.py --count 300 --seed 1 2026.5.31-beta.1 2026.6.35 2026.7.1 ...
+
+Each scenario comes from probe.scenario.generate with the newer verbs drawn in every one
+(`verbs_chance = 1.0`: abort_ms in half, every progress step with a target, a reason and a
+back-dating, start / end steps in 60 %, id-only sessions and session_ids beside keys) and
+without late heartbeats (their own checks are the late-ticks ones). Each is replayed on
+`model:DESIGN@VERSION` and on `openclaw@VERSION` (one reused build process, as `probe diff`
+does) and compared event for event. Prints one line per version and writes every
+disagreement, with its TOML and diff, to --out (JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from probe.diff import EnginePair, compare_engines
+from probe.engines.base import ModelEngine
+from probe.engines.real import RealEngine
+from probe.scenario.dump import dump_scenario
+from probe.scenario.generate import GenerateOptions, generate_many
+from probe.strategies import REGISTRY
+from probe.versions import design_of
+
+OPTIONS = GenerateOptions(late_ticks=False, verbs_chance=1.0)
+
+
+def uses_new_verbs(toml: str) -> bool:
+    keys = ("abort_ms", "target =", "reason =", "ago_ms", 'do = "start"', 'do = "end"')
+    keys += ("session_id =",)
+    return any(k in toml for k in keys)
+
+
+def check(version: str, seed: int, count: int) -> dict[str, object]:
+    model = ModelEngine(REGISTRY[design_of(version)], version)
+    pair = EnginePair(model, RealEngine(version))
+    scenarios = generate_many(seed, count, OPTIONS)
+    with_verbs = sum(uses_new_verbs(dump_scenario(s)) for _, s in scenarios)
+    start = time.perf_counter()
+    result = compare_engines(pair, scenarios, shrinking=False)
+    seconds = time.perf_counter() - start
+    print(
+        f"{version:<18} agree {result.same:>4}  differ {len(result.differences):>4}  "
+        f"not comparable {len(result.not_comparable):>4}  (new verbs in {with_verbs})  "
+        f"{seconds:7.1f} s",
+        flush=True,
+    )
+    return {
+        "seed": seed,
+        "count": count,
+        "with_new_verbs": with_verbs,
+        "agree": result.same,
+        "differ": len(result.differences),
+        "not_comparable": len(result.not_comparable),
+        "seconds": round(seconds, 1),
+        "differences": [
+            {"label": d.source, "toml": dump_scenario(d.minimal), "diff": list(d.diff)}
+            for d in result.differences
+        ],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("versions", nargs="+")
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=Path("diff-verbs.json"))
+    args = parser.parse_args()
+    report: dict[str, object] = json.loads(args.out.read_text()) if args.out.exists() else {}
+    for version in args.versions:
+        report[version] = check(version, args.seed, args.count)
+        args.out.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""openclaw's own test cases (tests/openclaw_cases/) on the real build of each test's era, and
+the scenarios of the newer verbs (tests/verb_scenarios/) on both builds.
+
+The eras are 2026.7.1 and 2026.9.6: as tests/engines/test_eras.py, PROBE_TEST_BUILDS=all runs
+these (installing them fetches 170-420 MB and a Node 24).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from probe.conform import conform_one
+from probe.engines.engine import model_engine
+from probe.engines.real import RealEngine
+from probe.scenario.files import read_scenario
+from probe.strategies import REGISTRY
+from tests.test_openclaw_cases import CONFIG_ERA, EXPECTED, PATHS, TIMINGS_ERA
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("PROBE_TEST_BUILDS") != "all" or os.environ.get("PROBE_SKIP_REAL_BUILDS") == "1",
+    reason="PROBE_TEST_BUILDS=all installs 2026.7.1 and 2026.9.6",
+)
+
+
+@pytest.fixture(scope="module")
+def era_builds(engine_cache: Path) -> dict[str, RealEngine]:
+    return {v: RealEngine(v) for v in (CONFIG_ERA, TIMINGS_ERA)}
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_the_real_build_of_the_tests_era_agrees_with_the_model(
+    path: Path, era_builds: dict[str, RealEngine]
+) -> None:
+    version = EXPECTED[path.stem][0]
+    scenario = read_scenario(path, REGISTRY.keys())
+    result = conform_one(scenario, model_engine(f"fixed@{version}"), era_builds[version])
+    assert result.status == "agree", result.detail
+
+
+VERB_SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "verb_scenarios").glob("*.toml"))
+
+
+@pytest.mark.parametrize("version", [CONFIG_ERA, TIMINGS_ERA])
+@pytest.mark.parametrize("path", VERB_SCENARIOS, ids=lambda p: p.stem)
+def test_the_verb_scenarios_agree_with_the_model_on_both_eras(
+    path: Path, version: str, era_builds: dict[str, RealEngine]
+) -> None:
+    scenario = read_scenario(path, REGISTRY.keys())
+    result = conform_one(scenario, model_engine(f"fixed@{version}"), era_builds[version])
+    assert result.status == "agree", result.detail
