@@ -23,7 +23,7 @@ class PairResult:
 
     model: str
     real: str
-    status: str  # agree | differ | not_comparable
+    status: str  # agree | differ | not_comparable | failed (the build crashed or hung)
     detail: tuple[str, ...]  # the diff, or why it could not be compared
     seconds: float
 
@@ -41,10 +41,15 @@ def conform_one(scenario: Scenario, model: Engine, build: Engine) -> PairResult:
     """Replay the scenario on the build, then on the model, and diff the two event streams."""
     from probe.engines.base import CannotExpress
     from probe.engines.engine import diff_runs
+    from probe.engines.errors import ReplayFailed
 
     start = time.perf_counter()
     try:
         real_run = build.replay(scenario)
+    except ReplayFailed as exc:  # this scenario fails; the next gets a new process
+        return PairResult(
+            model.name, build.name, "failed", (exc.message,), time.perf_counter() - start
+        )
     except CannotExpress as exc:
         reasons = tuple(f"{i.key}: {i.reason}" for i in exc.items)
         return PairResult(

@@ -44,3 +44,8 @@ class ScenarioError(ProbeError):
 
 class UsageError(ProbeError):
     """A command line that cannot be carried out (unknown strategy, existing output, ...)."""
+
+
+class SystemRefused(ProbeError):
+    """The system would not let probe finish (a full disk, a read-only folder, a closed
+    stdout, a worker process killed): a message naming what and where, not a traceback."""

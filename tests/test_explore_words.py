@@ -64,7 +64,10 @@ def test_a_different_file_in_the_way_is_still_refused(
     target = tmp_path / "counterexamples" / "buggy-phantom-request.toml"
     target.parent.mkdir()
     target.write_text("# my own notes\n")
-    code, _, err = _explore("--depth", "3", "--actions", "tick,bump")
+    code, out, err = _explore("--depth", "3", "--actions", "tick,bump")
     assert code == 2
     assert "buggy-phantom-request.toml: already exists with another counterexample" in err
     assert target.read_text() == "# my own notes\n"
+    # The search's result is reported all the same, the file it could not write named.
+    assert "violates phantom-request in 3 step(s)" in out and "fixed: PASS" in out
+    assert "written to" not in out

@@ -9,24 +9,37 @@ piece of one cut only after a separator.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
-from probe.report.layout import Column, Grid, fit_widths, segments, stacked, wrap, wrap_spans
+from probe.report.layout import (
+    Column,
+    Grid,
+    fit_widths,
+    plain,
+    segments,
+    stacked,
+    wrap,
+    wrap_spans,
+)
 from tests.conftest import ROOT
 
 WIDTHS = (80, 120, 200)
 CUT_AFTER = ",/|-:."
 
 
-def on_terminal(args: list[str], columns: int) -> str:
-    """probe's stdout when it is a terminal `columns` wide."""
+def on_terminal(args: list[str], columns: int, *, limit: int = 1 << 24) -> str:
+    """probe's stdout when it is a terminal `columns` wide; a probe that prints more than
+    `limit` bytes or runs over a minute is killed and fails the test (a wrapper that loops)."""
     import fcntl
     import pty
+    import select
     import struct
     import termios
+    import time
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, columns, 0, 0))
@@ -41,7 +54,17 @@ def on_terminal(args: list[str], columns: int) -> str:
     )
     os.close(slave)
     chunks = []
+    size = 0
+    deadline = time.monotonic() + 60
     while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or size > limit:
+            proc.kill()
+            proc.wait()
+            os.close(master)
+            pytest.fail(f"probe {args} at {columns} columns: {size} bytes, still printing")
+        if not select.select([master], [], [], left)[0]:
+            continue
         try:
             data = os.read(master, 1 << 16)
         except OSError:  # the child closed the terminal
@@ -49,6 +72,7 @@ def on_terminal(args: list[str], columns: int) -> str:
         if not data:
             break
         chunks.append(data)
+        size += len(data)
     os.close(master)
     proc.wait(timeout=60)
     return b"".join(chunks).decode().replace("\r\n", "\n")
@@ -78,12 +102,21 @@ def _fragment_of(word: str, whole: set[str]) -> bool:
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in text.split() if set(w) != {"─"}]
+    # Numbers and sizes' units are masked: explore's timings and memory differ between runs.
+    masked = re.sub(r"\b[KMGT]?iB\b|\bB\b", "iB", re.sub(r"\d+", "0", text))
+    return [w for w in masked.split() if set(w) != {"─"}]
 
 
 CASES = {
     "compare": ["compare"],
     "run": ["run", "scenarios/issue-bump-hold.toml", "scenarios/two-sessions-one-bumped.toml"],
+    # The line-oriented reports share one wrapper (probe.report.layout.fit_lines).
+    "explore": ["explore", "--no-write", "--depth", "5"],
+    "explore-vary": ["explore", "--no-write", "--depth", "4", "--vary", "settle_ms=5..7:1"],
+    "versions": ["versions"],
+    "invariants": ["invariants"],
+    "strategies": ["strategies"],
+    "diff": ["diff", "model:buggy", "model:fixed", "--no-write", "scenarios/issue-bump-hold.toml"],
 }
 
 
@@ -108,6 +141,20 @@ def test_no_token_is_cut_and_nothing_is_wider_than_the_terminal(
     ]
     assert cut == [], f"tokens cut mid-way at {columns} columns: {cut[:10]}"
     assert "session.sta\n" not in out and "session.sta " not in out
+
+
+@pytest.mark.parametrize("columns", (0, 1, 2, 3, 19))
+@pytest.mark.parametrize("case", ["compare", "run", "explore", "versions"])
+def test_a_terminal_too_narrow_gets_whole_lines_and_probe_ends(
+    case: str, columns: int, unwrapped: dict[str, str]
+) -> None:
+    # 0 to 2 columns once looped in the wrapper, growing ~260 MB/s until the kernel killed it.
+    out = on_terminal(CASES[case], columns, limit=len(unwrapped[case]) * 2)
+    if columns == 0:  # a size nobody set: as off a terminal, wrapped at the usual 120
+        assert max(len(line) for line in out.splitlines()) <= 120
+        assert all(_fragment_of(w, set(_words(unwrapped[case]))) for w in _words(out))
+    else:
+        assert _words(out) == _words(unwrapped[case])
 
 
 @pytest.mark.parametrize("columns", WIDTHS)
@@ -183,3 +230,45 @@ def test_a_grid_too_wide_becomes_records_that_keep_the_verdict_whole() -> None:
     assert lines[0] == "t"
     assert any("verdict PASS 5/5" in line for line in lines)
     assert max(map(len, lines)) <= 30
+
+
+@pytest.mark.parametrize("width", (-1, 0, 1, 2))
+def test_the_wrappers_end_at_widths_of_two_columns_or_less(width: int) -> None:
+    import signal
+
+    from probe.report.layout import fit_lines
+    from probe.report.styled import render_styled
+
+    def looped(signum: int, frame: object) -> None:
+        raise AssertionError(f"a wrapper did not end at width {width}")
+
+    old = signal.signal(signal.SIGALRM, looped)
+    signal.alarm(10)
+    try:
+        lines = wrap("aborted/abort_embedded_run skipped", width)
+        assert "".join(lines) == "aborted/abort_embedded_runskipped"
+        assert all(len(plain(line)) <= max(width, 1) + 2 for line in stacked(GRID, width)[1:-1])
+        fitted = fit_lines("  label  aborted/abort_embedded_run skipped", width)
+        assert "".join(fitted.split()) == "labelaborted/abort_embedded_runskipped"
+        assert max(map(len, fitted.split("\n"))) <= max(width, 1)
+        render_styled([GRID, (("x  y z", ""),)], width=width, color=False)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+REAL_CASES = {
+    "inspect": ["engines", "inspect", "openclaw@2026.9.6"],
+    "conform": ["conform", "-e", "openclaw@2026.5.30-beta.1", "scenarios/issue-bump-hold.toml"],
+}
+
+
+@pytest.mark.real_build
+@pytest.mark.parametrize("case", sorted(REAL_CASES))
+def test_reports_on_real_builds_fit_the_terminal(case: str) -> None:
+    whole = set(_words(off_terminal(REAL_CASES[case])))
+    for columns in WIDTHS:
+        out = on_terminal(REAL_CASES[case], columns)
+        assert max(len(line.rstrip()) for line in out.splitlines()) <= columns
+        cut = [w for w in _words(out) if not _fragment_of(w, whole)]
+        assert cut == [], f"tokens cut mid-way at {columns} columns: {cut[:10]}"

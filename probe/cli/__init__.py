@@ -10,6 +10,7 @@ from collections.abc import Callable
 import typer
 
 from probe.cli.root import COMPLETE_VAR, root
+from probe.errors import ProbeError
 
 # Each command is a module-level function; the module is imported only when the command is
 # registered, so that a command's start-up pays for its own imports and no other's.
@@ -98,9 +99,24 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _hold_closed_streams() -> None:
+    """Open /dev/null on a standard stream started closed (`>&-`): else the next file probe
+    opens (a report, a build's log) would take its number and a child would write into it.
+    Python has already made sys.stdout None for a closed stdout; writers refuse that."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 def main() -> None:
     import signal
 
+    _hold_closed_streams()
     signal.signal(signal.SIGTERM, _terminated)
     args = sys.argv[1:]
     completing = any(k.startswith(COMPLETE_VAR) for k in os.environ)
@@ -111,4 +127,10 @@ def main() -> None:
         completion_init()
     only = args[0] if args and args[0] in COMMAND_NAMES and not completing else None
     # The same name whether started as `probe` or `python -m probe` (usage, completion).
-    build_app(only)(prog_name="probe")
+    try:
+        build_app(only)(prog_name="probe")
+    except ProbeError as exc:  # from an eager option (--version), which no command guards
+        from probe.cli.exits import EXIT_INPUT
+
+        sys.stderr.write(exc.render() + "\n")
+        raise SystemExit(EXIT_INPUT) from None

@@ -11,6 +11,7 @@ import typer
 
 from probe.cli.exits import guarded
 from probe.cli.options import PluginOpt, registry_for
+from probe.cli.output import to_stdout
 from probe.errors import UsageError
 from probe.report.escape import terminal
 
@@ -29,7 +30,7 @@ def validate(
     loaded = read_all(scenario_files(files), registry_for(plugin).keys())
     for scenario, shown in loaded:
         counts = f"{len(scenario.sessions)} session(s), {len(scenario.steps)} step(s)"
-        sys.stdout.write(f"{terminal(shown)}: ok ({counts})\n")
+        to_stdout(f"{terminal(shown)}: ok ({counts})\n")
         for note in scenario.notes:
             sys.stderr.write(f"{terminal(shown)}: note: {terminal(note)}\n")
 

@@ -174,7 +174,7 @@ def bisect(
 
         emit(render_bisect_github(result, shown), output)
     else:
-        emit(render_bisect(result, shown, on, seconds), output)
+        emit(render_bisect(result, shown, on, seconds), output, table=True)
     if result.baseline is None:
         raise UsageError(f"bisect: {result.note}")
     raise typer.Exit(0 if result.found else 1)

@@ -114,8 +114,8 @@ def conform(
             from probe.report.conform_report import render_conform_table
 
             text = render_conform_table(results)
-    emit(text, output)
-    if "agree" not in statuses and "differ" not in statuses:
+    emit(text, output, table=format == "table")
+    if not {"agree", "differ", "failed"} & set(statuses):
         raise ScenarioError(
             [
                 Problem(
@@ -127,4 +127,4 @@ def conform(
                 )
             ]
         )
-    raise typer.Exit(1 if "differ" in statuses else 0)
+    raise typer.Exit(1 if {"differ", "failed"} & set(statuses) else 0)

@@ -268,7 +268,7 @@ def diff_command(
             text = render_github(result, sources, written)
         case _:
             text = render_table(result, sources, written)
-    emit(text, output)
+    emit(text, output, table=format == "table")
     for note in notes:
         sys.stderr.write(note + "\n")
     if not result.compared:

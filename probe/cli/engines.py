@@ -20,7 +20,7 @@ from probe.cli.options import (
     use_node,
     version_arg,
 )
-from probe.cli.output import say, say_for
+from probe.cli.output import say, say_for, to_stdout
 from probe.errors import UsageError
 
 
@@ -61,7 +61,7 @@ def install(
         start = time.perf_counter()
         dist = install_build(engine.version, progress=partial(say_for, spec))
         size = dict(list_installed()).get(engine.version, 0)
-        sys.stdout.write(
+        to_stdout(
             f"{spec}: installed at {dist.parent.parent} "
             f"({megabytes(size)}, {time.perf_counter() - start:.1f} s)\n"
         )
@@ -89,7 +89,7 @@ def list_(
     check_output(output, force)
     rows = cached_builds(available)
     render = render_builds_json if format == "json" else render_builds
-    emit(render(str(cache_dir()), available, rows), output)
+    emit(render(str(cache_dir()), available, rows), output, table=format == "table")
 
 
 @guarded
@@ -121,7 +121,7 @@ def inspect(
     with tempfile.TemporaryDirectory(prefix="probe-inspect-") as scratch:
         doc = inspect_engine(spec, Path(scratch), say)
     render = render_inspect_json if format == "json" else render_inspect
-    emit(render(doc), output)
+    emit(render(doc), output, table=format == "table")
 
 
 @guarded
@@ -165,10 +165,15 @@ def prune(
             err=True,
         ):
             raise typer.Exit(1)
-    removed = prune(chosen, dry_run=dry_run)
+    kept: list[str] = []
+    removed = prune(chosen, dry_run=dry_run, skipped=kept)
     verb = "would remove" if dry_run else "removed"
     for label, size in removed:
-        sys.stdout.write(f"{verb} {label} ({megabytes(size)})\n")
+        to_stdout(f"{verb} {label} ({megabytes(size)})\n")
     total = sum(size for _, size in removed)
     freed = "would free" if dry_run else "freed"
-    sys.stdout.write(f"{freed} {megabytes(total)} in {cache_dir()}\n")
+    to_stdout(f"{freed} {megabytes(total)} in {cache_dir()}\n")
+    for message in kept:  # in use: a running command's build, an install's work folder
+        say(message)
+    if kept:
+        raise typer.Exit(1)

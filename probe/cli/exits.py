@@ -44,6 +44,9 @@ class guarded(Generic[P]):
             fail(exc.render())
         except KeyboardInterrupt:
             fail("interrupted", EXIT_INTERRUPTED)
+        except OSError as exc:  # the system's refusal (a full disk, a read-only folder), not a bug
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"probe: {where}{exc.strerror or exc}")
         except Exception:  # an internal error must still exit 3, with its traceback
             import traceback
 

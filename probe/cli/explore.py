@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from probe.cli.exits import guarded
+from probe.cli.exits import EXIT_INPUT, guarded
+from probe.cli.interrupts import Interrupts, deferred_interrupts
 from probe.cli.options import (
     InvariantOpt,
     Judging,
@@ -25,7 +26,7 @@ from probe.cli.options import (
     SkipInvariantOpt,
     use_node,
 )
-from probe.errors import UsageError
+from probe.errors import SystemRefused, UsageError
 
 # option defaults and the search's values (values.py is light)
 from probe.explore.values import (
@@ -36,6 +37,7 @@ from probe.explore.values import (
     ExploreResult,
     expected_violations,
 )
+from probe.report.escape import terminal
 from probe.scenario.values import Scenario
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 
@@ -105,8 +107,29 @@ def parse_size(text: str, option: str = "--max-memory") -> int:
     return size
 
 
+_DURATION = re.compile(
+    r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$"
+)
+
+
+def parse_duration(text: str, option: str = "--time-limit") -> float:
+    """Seconds from 90, 90s, 1.5, 1m30s, 2m or 1h (hours, minutes, seconds in that order)."""
+    match = _DURATION.match(text.strip().lower())
+    if not text.strip() or match is None:
+        raise UsageError(f"{option} {text!r}: expected a duration such as 90, 90s, 1m30s, 2m or 1h")
+    parts = {k: float(v) for k, v in match.groupdict().items() if v is not None}
+    seconds = parts.get("h", 0.0) * 3600 + parts.get("m", 0.0) * 60 + parts.get("s", 0.0)
+    if seconds <= 0:
+        raise UsageError(f"{option} {text!r}: must be more than 0")
+    return seconds
+
+
 def _past(deadline: float | None) -> bool:
     return deadline is not None and time.perf_counter() > deadline
+
+
+def _stopping(deadline: float | None, interrupts: Interrupts) -> bool:
+    return interrupts() or _past(deadline)
 
 
 def _nothing() -> None:
@@ -172,6 +195,18 @@ def _progress(
     return _ProgressStatus(line, status), status.stop
 
 
+def _check_out(out: Path) -> None:
+    """Refuse a counterexample folder that cannot be one, before the search."""
+    shown = terminal(str(out))
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{shown}: is not a folder; --out takes the folder for counterexamples")
+    ancestor = out
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"{shown}: {terminal(str(ancestor))} is not a folder")
+
+
 def _write(
     out: Path,
     seed: Scenario,
@@ -179,12 +214,21 @@ def _write(
     example: Counterexample,
     force: bool,
     strategies: list[DedupStrategy],
-) -> str:
+    conflicts: list[str],
+) -> str | None:
+    """The counterexample's file, written whole; None when another counterexample holds its
+    name or the system refuses the write (a message in `conflicts`: the search's result is
+    reported all the same, and probe exits 2)."""
+    from probe.cli.output import emit
     from probe.explore.counterexamples import counterexample_scenario
     from probe.scenario.dump import dump_scenario
 
-    out.mkdir(parents=True, exist_ok=True)
     target = out / f"{strategy}-{example.invariant}.toml"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        conflicts.append(f"{terminal(str(out))}: cannot create the folder: {exc.strerror or exc}")
+        return None
     text = dump_scenario(counterexample_scenario(seed, example, strategy, strategies))
     if target.exists() and not force:
         try:
@@ -193,12 +237,16 @@ def _write(
             same = False
         if same:  # a second run finding the same counterexample: nothing to overwrite
             return str(target)
-        raise UsageError(
-            f"{target}: already exists with another counterexample (use --force to overwrite it)"
+        conflicts.append(
+            f"{terminal(str(target))}: already exists with another counterexample, not replaced "
+            "(use --force to overwrite it)"
         )
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+        return None
+    try:
+        emit(text, target)  # a temporary file of its own beside it, renamed into place
+    except SystemRefused as exc:  # a full disk, a read-only folder: the report still goes out
+        conflicts.append(exc.render())
+        return None
     return str(target)
 
 
@@ -212,6 +260,7 @@ def _render(
     *,
     confirming: bool,
     walks: tuple[int, int] | None = None,
+    interrupted: str = "",
 ) -> str:
     from probe.report.explore_report import (
         render_explore_github,
@@ -222,14 +271,17 @@ def _render(
     )
 
     if format == "json":
-        return render_explore_json(outcomes, config, confirming=confirming, walks=walks)
+        return render_explore_json(
+            outcomes, config, confirming=confirming, walks=walks, interrupted=interrupted
+        )
     if format == "junit":
         return render_explore_junit(outcomes, seed_name, started)
     if format == "markdown":
-        return render_explore_markdown(outcomes, seed_name, config.depth, started)
+        return render_explore_markdown(outcomes, seed_name, config.depth, started, interrupted)
     if format == "github":
-        return render_explore_github(outcomes, None if seed_file is None else str(seed_file))
-    return render_explore_table(outcomes, config, seed_name, walks)
+        shown = None if seed_file is None else str(seed_file)
+        return render_explore_github(outcomes, shown, interrupted)
+    return render_explore_table(outcomes, config, seed_name, walks, interrupted)
 
 
 @guarded
@@ -288,7 +340,11 @@ def explore_command(
         int | None, typer.Option(min=1, help="Stop after this many states.")
     ] = None,
     time_limit: Annotated[
-        float | None, typer.Option(min=0.001, help="Stop after this many seconds per strategy.")
+        str | None,
+        typer.Option(
+            metavar="DURATION",
+            help="Stop the whole command's search after this long: 90, 90s, 1m30s, 2m, 1h.",
+        ),
     ] = None,
     vary: Annotated[
         str | None,
@@ -361,6 +417,7 @@ def explore_command(
     plugin: PluginOpt = None,
 ) -> None:
     """Search every interleaving breadth-first; write the shortest counterexamples."""
+    begun = time.perf_counter()
     use_node(node)
     from probe.cli.output import check_output, emit
     from probe.report.explore_report import StrategyOutcome, Written
@@ -371,6 +428,9 @@ def explore_command(
     if vary is not None and format not in ("table", "json"):
         raise UsageError(f"--format {format!r}: a --vary sweep prints table or json")
     check_output(output, force)
+    deadline = None if time_limit is None else begun + parse_duration(time_limit)
+    if not no_write:
+        _check_out(out)
     picked = [get_strategy(n) for n in strategy] if strategy else []
     picked += _model_strategies(engine)
     if not picked:
@@ -438,29 +498,37 @@ def explore_command(
     if vary is not None:
         if builds:
             raise UsageError("--confirm replays counterexamples; --vary writes none")
-        emit(_run_vary(seed_scenario, picked, config, vary, format), output)
+        text = _run_vary(seed_scenario, picked, config, vary, format, partial(_past, deadline))
+        emit(text, output, table=format == "table")
         return
     outcomes: dict[str, StrategyOutcome] = {}
     started = datetime.now(UTC)
-    for s in picked:
-        start = time.perf_counter()
-        stop = partial(_past, None if time_limit is None else start + time_limit)
-        if random_walk:
-            result = _walks(seed_scenario, s, config, seed, runs, stop)
-        else:
-            result = _search(seed_scenario, s, config, stop, show_progress)
-        seconds = time.perf_counter() - start
-        written = tuple(
-            Written(
-                c,
-                None if no_write else _write(out, seed_scenario, s.name, c, force, picked),
-                _confirm(seed_scenario, s.name, c, picked, builds),
+    conflicts: list[str] = []
+    with deferred_interrupts() as interrupts:
+        stop = partial(_stopping, deadline, interrupts)
+        for s in picked:
+            if interrupts():
+                break  # the strategies not searched are left out of the report
+            start = time.perf_counter()
+            if random_walk:
+                result = _walks(seed_scenario, s, config, seed, runs, stop)
+            else:
+                result = _search(seed_scenario, s, config, stop, show_progress)
+            if interrupts() and result.bound_hit is not None:
+                result = replace(result, bound_hit="interrupted")
+            seconds = time.perf_counter() - start
+            written = []
+            for c in result.counterexamples:
+                file = None
+                if not no_write:
+                    file = _write(out, seed_scenario, s.name, c, force, picked, conflicts)
+                confirmed = (
+                    () if interrupts() else _confirm(seed_scenario, s.name, c, picked, builds)
+                )
+                written.append(Written(c, file, confirmed))
+            outcomes[s.name] = StrategyOutcome(
+                result, seconds, tuple(written), expected_violations(loaded, s.name)
             )
-            for c in result.counterexamples
-        )
-        outcomes[s.name] = StrategyOutcome(
-            result, seconds, written, expected_violations(loaded, s.name)
-        )
     text = _render(
         format,
         outcomes,
@@ -470,15 +538,23 @@ def explore_command(
         started,
         confirming=bool(builds),
         walks=(seed, runs) if random_walk else None,
+        interrupted=interrupts.name,
     )
-    if liveness:
+    if liveness and not interrupts():
         from probe.explore.liveness import find_starvation
         from probe.report.explore_report import render_lassos
 
         for s in picked:
             found = find_starvation(seed_scenario, s, config)
             text += "\n" + render_lassos(s.name, found.lassos, found.states, found.complete)
-    emit(text, output)
+    emit(text, output, table=format == "table")
+    for message in conflicts:  # each escaped where it was made
+        sys.stderr.write(message + "\n")
+    if interrupts():
+        sys.stderr.write(f"interrupted ({interrupts.name}): reported what was found so far\n")
+        raise typer.Exit(interrupts.exit_code)
+    if conflicts:
+        raise typer.Exit(EXIT_INPUT)
     ok = all(o.passed for o in outcomes.values())
     raise typer.Exit(0 if ok else 1)
 
@@ -593,13 +669,18 @@ def _confirm(
 
 
 def _run_vary(
-    seed: Scenario, picked: list[DedupStrategy], config: ExploreConfig, vary: str, format: str
+    seed: Scenario,
+    picked: list[DedupStrategy],
+    config: ExploreConfig,
+    vary: str,
+    format: str,
+    stop: Callable[[], bool],
 ) -> str:
     from probe.explore.sweep import column, sweep
     from probe.report.explore_report import render_sweep_json, render_sweep_table
 
     key, values = _parse_vary(vary)
-    rows = sweep(seed, picked, config, key, values)
+    rows = sweep(seed, picked, config, key, values, stop=stop)
     if format == "json":
         return render_sweep_json(key, config.depth, rows)
     names = [column(s) for s in picked]

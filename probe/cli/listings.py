@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
 from probe.cli.exits import guarded
 from probe.cli.options import PluginOpt, registry_for
+from probe.cli.output import emit
 from probe.errors import UsageError
 
 
@@ -17,7 +17,7 @@ def strategies(plugin: PluginOpt = None) -> None:
     """List the registered dedup strategies (and those --plugin loads)."""
     from probe.report.listings import render_strategies
 
-    sys.stdout.write(render_strategies(registry_for(plugin)))
+    emit(render_strategies(registry_for(plugin)), None, table=True)
 
 
 @guarded
@@ -29,7 +29,10 @@ def versions(
 
     if format not in ("table", "json"):
         raise UsageError(f"--format {format!r}: versions writes table or json")
-    sys.stdout.write(render_versions_json() if format == "json" else render_versions_table())
+    if format == "json":
+        emit(render_versions_json(), None)
+    else:
+        emit(render_versions_table(), None, table=True)
 
 
 def invariants(plugin: PluginOpt = None) -> None:
@@ -37,4 +40,4 @@ def invariants(plugin: PluginOpt = None) -> None:
     from probe.properties.flags import Judging
     from probe.report.listings import render_invariants
 
-    sys.stdout.write(render_invariants(Judging(plugin, None, None).catalogue))
+    emit(render_invariants(Judging(plugin, None, None).catalogue), None, table=True)

@@ -9,11 +9,12 @@ import typer
 
 from probe import __version__
 from probe.cli.exits import fail
+from probe.cli.output import to_stdout
 
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"probe {__version__}\n")
+        to_stdout(f"probe {__version__}\n")
         raise typer.Exit()
 
 
@@ -34,7 +35,7 @@ def _show_completion(value: str | None) -> None:
 
     shell = _shell(value)
     script = get_completion_script(prog_name="probe", complete_var=COMPLETE_VAR, shell=shell)
-    sys.stdout.write(script.rstrip("\n") + "\n")
+    to_stdout(script.rstrip("\n") + "\n")
     raise typer.Exit()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -33,7 +32,7 @@ from probe.cli.options import (
     registry_for,
     use_node,
 )
-from probe.cli.output import check_output, emit, say_for
+from probe.cli.output import check_distinct, check_output, emit, say_for, table_layout
 from probe.errors import Problem, ScenarioError, UsageError
 from probe.report.escape import terminal
 from probe.strategies import REGISTRY, DedupStrategy, get_strategy
@@ -42,7 +41,7 @@ from probe.strategies import REGISTRY, DedupStrategy, get_strategy
 # import is mostly the creation of its dataclasses, ~0.6 ms each, and start-up is a figure.
 if TYPE_CHECKING:
     from probe.engines.base import Engine
-    from probe.report.results import NotComparable, Report
+    from probe.report.results import EngineFailed, NotComparable, Report
     from probe.report.timing import Timing
     from probe.run import Run
     from probe.scenario.values import Scenario
@@ -90,14 +89,20 @@ def _engines(
     return engines or [ModelEngine(s) for s in registry.values()]
 
 
-def _replay(engine: Engine, scenario: Scenario, shown: str) -> Run | NotComparable:
-    """The engine's run, or why it could not replay the scenario (as conform reports it)."""
+def _replay(
+    engine: Engine, scenario: Scenario, shown: str
+) -> Run | NotComparable | EngineFailed:
+    """The engine's run, why it could not replay the scenario (as conform reports it), or
+    how its build failed on this scenario (the next scenario still runs)."""
     from probe.engines.base import CannotExpress
-    from probe.report.results import NotComparable, Unexpressed
+    from probe.engines.errors import ReplayFailed
+    from probe.report.results import EngineFailed, NotComparable, Unexpressed
     from probe.scenario.limits import TooManyEvents
 
     try:
         return engine.replay(scenario)
+    except ReplayFailed as exc:
+        return EngineFailed(engine.name, exc.message)
     except CannotExpress as exc:
         return NotComparable(
             engine.name,
@@ -134,7 +139,7 @@ def _report(
     A scenario an engine cannot express is reported as not comparable and the rest judged;
     when nothing at all could be replayed that is bad input, with every reason located."""
     from probe.engines.base import ModelEngine
-    from probe.report.results import NotComparable, Report, ScenarioResult, judge
+    from probe.report.results import EngineFailed, NotComparable, Report, ScenarioResult, judge
 
     slow = [e for e in engines if not isinstance(e, ModelEngine)]
     results: list[ScenarioResult] = []
@@ -142,12 +147,17 @@ def _report(
     for scenario, shown in loaded:
         runs: list[Run] = []
         missing: list[NotComparable] = []
+        failed: list[EngineFailed] = []
         took: list[float] = []
         for e in engines:
             start = time.perf_counter()
             if slow:
                 _progress(f"{shown}: {e.name} ...", done=False)
             outcome = _replay(e, scenario, shown)
+            if isinstance(outcome, EngineFailed):
+                failed.append(outcome)
+                _progress(f"{shown}: {e.name}: failed: {outcome.reason}", done=True)
+                continue
             if isinstance(outcome, NotComparable):
                 missing.append(outcome)
                 if slow:
@@ -158,11 +168,18 @@ def _report(
             if slow:
                 _progress(f"{shown}: {e.name}: {took[-1]:.2f} s", done=True)
         results.append(
-            judge(scenario, shown, runs, key_by_engine=key_by_engine, not_comparable=tuple(missing))
+            judge(
+                scenario,
+                shown,
+                runs,
+                key_by_engine=key_by_engine,
+                not_comparable=tuple(missing),
+                failed=tuple(failed),
+            )
         )
         durations.append(tuple(took))
     report = Report(tuple(results))
-    if report.compared == 0 and report.not_comparable:
+    if report.compared == 0 and report.not_comparable and not report.failed_engines:
         raise ScenarioError(
             [
                 Problem(sr.path, item.key, item.line, item.reason)
@@ -172,22 +189,6 @@ def _report(
             ]
         )
     return report, tuple(durations)
-
-
-def _layout(to_file: bool) -> tuple[int | None, bool]:
-    """(width, colour) of the table format: Rich's layout at the terminal's width on a
-    terminal (or with FORCE_COLOR, at 140), coloured unless NO_COLOR; off a terminal, plain
-    unwrapped lines (width None)."""
-    force = bool(os.environ.get("FORCE_COLOR"))
-    if to_file or not (force or sys.stdout.isatty()):
-        return None, False
-    width = 140
-    if sys.stdout.isatty():
-        try:
-            width = os.get_terminal_size(sys.stdout.fileno()).columns
-        except OSError:
-            width = 120
-    return width, not os.environ.get("NO_COLOR")
 
 
 def _key_lines(chosen: list[tuple[Path, str]]) -> dict[str, dict[str, int]]:
@@ -258,6 +259,18 @@ class _Outputs:
         if self.baseline is not None and self.baseline.is_dir():
             shown = terminal(str(self.baseline))
             raise UsageError(f"{shown}: is a directory; --baseline takes a file")
+        if self.update_baseline and self.baseline is not None:
+            folder = self.baseline.parent
+            if not folder.is_dir():
+                shown = terminal(str(self.baseline))
+                raise UsageError(f"{shown}: the folder {terminal(str(folder))} does not exist")
+        check_distinct(
+            [
+                ("--output", self.output),
+                ("--svg", self.svg),
+                ("--baseline", self.baseline if self.update_baseline else None),
+            ]
+        )
 
     def read_baseline(self) -> dict[str, object] | None:
         if self.baseline is None or (self.update_baseline and not self.baseline.exists()):
@@ -317,7 +330,7 @@ def _produce(
             report, chosen, opts.force, registry, key_by_engine=bool(engine), judging=judging
         )
     timing = Timing(started, durations)
-    layout = _layout(to_file=opts.output is not None)
+    layout = table_layout(to_file=opts.output is not None)
     text = _render(report, opts.format, table=table, timing=timing, chosen=chosen, layout=layout)
     svg = None
     if opts.svg is not None:
@@ -417,6 +430,7 @@ def _record(
                 [r.run for _, r in sr.strategies],
                 key_by_engine=key_by_engine,
                 not_comparable=sr.not_comparable,
+                failed=sr.failed,
             )
             for sr in report.scenarios
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from probe.engines import nodes
-from probe.engines.errors import EngineError
+from probe.engines.errors import EngineError, ReplayFailed
 from probe.engines.harness import (
     RUN_TIMEOUT_S,
     Build,
@@ -48,8 +48,11 @@ def run_build(
     "network_attempts" (the blocked ones of what=network), "meta"}; raises EngineError when the
     harness fails.
     """
+    from probe.engines.cache import hold_cached_build
+
     build = dist_dir if isinstance(dist_dir, Build) else Build(Path(dist_dir))
     dist = build.dist
+    hold_cached_build(dist)  # in use until probe exits: prune leaves it
     nodes.reader_node()  # Node missing is said before anything about the build
     check_dist(dist)
     while True:
@@ -112,9 +115,12 @@ def _worker(node: str, build: Build) -> BuildProcess:
 def prestart(dist_dir: Path | Build) -> None:
     """Start the build's process now, so that several builds load at once (conform, compare).
     Only where a Node fit to run it is already at hand: never fetches, never fails."""
+    from probe.engines.cache import hold_cached_build
+
     build = dist_dir if isinstance(dist_dir, Build) else Build(Path(dist_dir))
     if not reuses_processes() or Path(build.dist).resolve() in _NO_REUSE:
         return
+    hold_cached_build(build.dist)
     try:
         choice = nodes.node_for(build.dist, fetch=False)
     except EngineError:
@@ -140,5 +146,5 @@ def _serve(
                 _NO_REUSE[Path(dist).resolve()] = exc.message
                 return None
             refuse_if_denied(dist, exc.message + worker.stderr_tail())
-        raise EngineError(f"openclaw harness on {dist}: {exc.message}") from None
+        raise ReplayFailed(f"openclaw harness on {dist}: {exc.message}") from None
     return served.lines, served.code, served.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from probe.errors import ProbeError
 
-__all__ = ["EngineError", "MissingVersion", "UndrivableBuild"]
+__all__ = ["EngineError", "MissingVersion", "ReplayFailed", "UndrivableBuild"]
 
 
 class EngineError(ProbeError):
@@ -13,6 +13,11 @@ class EngineError(ProbeError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class ReplayFailed(EngineError):
+    """A build's process crashed, hung or broke the protocol replaying one scenario: that
+    scenario fails with this reason, and the next gets a new process."""
 
 
 class UndrivableBuild(EngineError):

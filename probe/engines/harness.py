@@ -26,7 +26,7 @@ from typing import Any
 
 from probe.engines import nodes
 from probe.engines.bounded import OutputOverflow, run_bounded
-from probe.engines.errors import EngineError
+from probe.engines.errors import EngineError, ReplayFailed
 
 __all__ = [
     "MEMORY_CAP_BYTES",
@@ -188,7 +188,7 @@ def run_harness(
                 str(sandbox),
             )
         except subprocess.TimeoutExpired as exc:
-            raise EngineError(
+            raise ReplayFailed(
                 f"the harness did not finish within {timeout:.0f} s ({' '.join(args)})"
             ) from exc
         except OutputOverflow as exc:

@@ -31,6 +31,7 @@ from probe.engines.cache import (
     is_complete,
     move_into_place,
     remove_abandoned,
+    sweep_abandoned,
 )
 from probe.engines.errors import EngineError, MissingVersion, UndrivableBuild
 from probe.engines.harness import check_loads, harness_line
@@ -165,6 +166,7 @@ def install(version: str, progress: Callable[[str], None] | None = None) -> Path
     with install_lock(root, version, say) as locked:
         if is_complete(entry):  # installed by the process we waited for
             return entry / "package" / "dist"
+        sweep_abandoned(root, say, locked=locked)  # what killed installs of any version left
         remove_abandoned(root, version, locked=locked)
         work = Path(tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=root))
         try:
@@ -301,6 +303,7 @@ def dependency_set(
     with install_lock(deps_root, digest, say) as locked:
         if deps_complete(entry):
             return entry / "node_modules"
+        sweep_abandoned(deps_root, say, locked=locked)
         remove_abandoned(deps_root, digest, locked=locked)
         work = Path(tempfile.mkdtemp(prefix=f".{digest}.tmp-", dir=deps_root))
         try:

@@ -30,6 +30,7 @@ from probe.engines.cache import (
     dir_size,
     install_lock,
     move_into_place,
+    sweep_abandoned,
 )
 from probe.engines.errors import EngineError
 from probe.engines.npm import run_npm
@@ -299,9 +300,10 @@ def fetch_node(
         return _binary(entry)
     root.mkdir(parents=True, exist_ok=True)
     package = node_package()
-    with lock(root, text, say):
+    with lock(root, text, say) as locked:
         if _complete(entry):
             return _binary(entry)
+        sweep_abandoned(root, say, locked=locked)  # what killed fetches left (50 MB each)
         work = Path(tempfile.mkdtemp(prefix=f".{text}.tmp-", dir=root))
         try:
             say(f"fetching Node {text} ({package}@{text}, about 50 MB) from the npm registry")

@@ -27,9 +27,13 @@ class RealEngine:
         return f"openclaw@{self.version}"
 
     def _dist(self) -> Path:
-        from probe.engines.cache import dist_dir
+        from probe.engines.cache import dist_dir, hold_build, sweep_cache
         from probe.engines.install import install
+        from probe.engines.nodes import say_on_stderr
 
+        if self.dist is None:  # once per engine: what killed installs and fetches left goes
+            sweep_cache(say_on_stderr)
+        hold_build(self.version)  # in use from now until probe exits: prune leaves it
         if self.dist is None:
             found = dist_dir(self.version)
             self.dist = found if found.is_dir() else install(self.version, self.progress)

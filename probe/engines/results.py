@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from probe.engines.errors import EngineError
+from probe.engines.errors import ReplayFailed
 
 __all__ = ["build_result", "summarize"]
 
@@ -27,7 +27,7 @@ def build_result(lines: list[dict[str, Any]], code: int, stderr: str, dist: Path
     for line in lines:
         kind = line.get("kind")
         if kind == "error":
-            raise EngineError(f"openclaw harness on {dist}: {line.get('message')}")
+            raise ReplayFailed(f"openclaw harness on {dist}: {line.get('message')}")
         if kind == "event":
             result["events"].append(dict(line["event"]))
             result["event_steps"].append(line["step"])
@@ -48,17 +48,17 @@ def build_result(lines: list[dict[str, Any]], code: int, stderr: str, dist: Path
             done = True
     if result["unsupported"]:
         if code != 3:
-            raise EngineError(f"the harness reported unsupported features but exited {code}")
+            raise ReplayFailed(f"the harness reported unsupported features but exited {code}")
         result["events"] = []
         result["event_steps"] = []
         return result
     if code != 0 or not done:
-        raise EngineError(
+        raise ReplayFailed(
             f"the harness failed on {dist} (exit {code}): {stderr.strip()[-2000:] or 'no output'}"
         )
     ordered = [calls[i] for i in sorted(calls)]
     if [c["call"] for c in ordered] != list(range(len(ordered))):
-        raise EngineError("the harness skipped a runtime call in its report")
+        raise ReplayFailed("the harness skipped a runtime call in its report")
     result["runtime_calls"] = ordered
     result["runtime_outcomes"] = [c["outcome"] for c in ordered]
     return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -28,10 +28,13 @@ def sweep(
     config: ExploreConfig,
     key: str,
     values: Iterable[int],
+    *,
+    stop: Callable[[], bool] = lambda: False,
 ) -> list[dict[str, Any]]:
     """A search per value of a setting (heartbeat_ms, warn_ms, settle_ms or tick_late_ms, how
     late every heartbeat fires): for each value, the shortest trace length of every violation
-    each strategy can reach."""
+    each strategy can reach. `stop` bounds them all (a time limit): a search it stops is marked
+    `bound_hit` in its row."""
     if key not in SWEEPABLE:
         raise ValueError(f"{key!r} is not a setting a sweep can vary")
     picked = list(strategies)
@@ -50,7 +53,9 @@ def sweep(
         varied = replace(seed, settings=settings)
         row: dict[str, Any] = {key: value}
         for s in picked:
-            result = explore(varied, s, config)
+            result = explore(varied, s, config, stop=stop)
             row[column(s)] = {c.invariant: len(c.trace) for c in result.counterexamples}
+            if result.bound_hit is not None:
+                row.setdefault("bound_hit", {})[column(s)] = result.bound_hit
         rows.append(row)
     return rows

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 from array import array
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -26,12 +28,18 @@ class WorkerPool:
 
         context = multiprocessing.get_context("fork")
         self.size = size
+        self.parent = os.getpid()
         self.pipes: list[Connection] = []
         self.processes: list[BaseProcess] = []
         self.outstanding: list[int] = [0] * size
         for _ in range(size):
             ours, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs, search, memory), daemon=True)
+            # Each worker closes the pipes of those forked before it: a parent end held open
+            # in a sibling would keep its recv() from ever seeing the parent go.
+            others = [p.fileno() for p in self.pipes]
+            process = context.Process(
+                target=_serve, args=(theirs, search, memory, self.parent, others), daemon=True
+            )
             process.start()
             theirs.close()
             self.pipes.append(ours)
@@ -57,7 +65,19 @@ class WorkerPool:
             yield self._receive(received % self.size)
 
     def _receive(self, worker: int) -> Chunk:
-        reply = self.pipes[worker].recv()
+        try:
+            reply = self.pipes[worker].recv()
+        except (EOFError, OSError):
+            from probe.errors import SystemRefused
+
+            code = self.processes[worker].exitcode
+            how = f" (exit status {code})" if code is not None and code >= 0 else ""
+            if code is not None and code < 0:
+                how = f" (killed by signal {-code})"
+            raise SystemRefused(
+                f"explore worker {worker} ended before its chunk{how}; out of memory? "
+                "(--max-memory, --workers)"
+            ) from None
         self.outstanding[worker] -= 1
         if isinstance(reply, str):
             raise RuntimeError(f"explore worker {worker} failed:\n{reply}")
@@ -84,13 +104,49 @@ class WorkerPool:
                 process.terminate()
 
 
-def _serve(pipe: Connection, search: SearchTree, memory: Callable[[], int] | None) -> None:
+def _orphan_on_parent_death(parent: int) -> None:
+    """Have the kernel kill this worker when the parent dies, even by SIGKILL or the OOM
+    killer (Linux); elsewhere the closed pipe ends the loop."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(0)
+
+
+def _serve(
+    pipe: Connection,
+    search: SearchTree,
+    memory: Callable[[], int] | None,
+    parent: int,
+    others: list[int],
+) -> None:
     """A worker's loop: new layers of the tree, chunks to expand, None to stop."""
+    # Ctrl-C (and `kill` of the job) reaches the whole process group: the parent decides
+    # what it means (it stops the search and reports); a worker ends when told or when the
+    # parent has gone.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _orphan_on_parent_death(parent)
+    for fd in others:
+        with contextlib.suppress(OSError):
+            os.close(fd)
     search.memory = memory
     coverage = search.coverage
     for name in coverage.as_dict():
         setattr(coverage, name, 0)  # the parent counted what it expanded itself
-    while (message := pipe.recv()) is not None:
+    while True:
+        try:
+            message = pipe.recv()
+        except (EOFError, OSError):  # the parent has gone
+            return
+        if message is None:
+            return
         try:
             if message[0] == "layer":
                 search.add_layer(message[1], message[2])
@@ -100,5 +156,6 @@ def _serve(pipe: Connection, search: SearchTree, memory: Callable[[], int] | Non
         except Exception:  # the parent raises it with this traceback
             import traceback
 
-            pipe.send(traceback.format_exc())
+            with contextlib.suppress(OSError):
+                pipe.send(traceback.format_exc())
             return

@@ -27,12 +27,17 @@ def render_conform_table(results: ConformResults) -> str:
     model_width = max([12, *(len(pr.model) for _, prs in results for pr in prs)])
     for path, pairs in results:
         for pr in pairs:
-            verdict = {"agree": "agree", "differ": "DIFFER", "not_comparable": "not comparable"}
+            verdict = {
+                "agree": "agree",
+                "differ": "DIFFER",
+                "not_comparable": "not comparable",
+                "failed": "FAILED",
+            }
             lines.append(
                 f"{path:<{width}}  {pr.model:<{model_width}} vs {pr.real:<26} "
                 f"{verdict[pr.status]:<15} {pr.seconds:6.2f} s"
             )
-            if pr.status == "not_comparable":
+            if pr.status in ("not_comparable", "failed"):
                 lines.extend(f"    {terminal(reason)}" for reason in pr.detail)
     for path, pairs in results:
         for pr in pairs:
@@ -42,12 +47,13 @@ def render_conform_table(results: ConformResults) -> str:
                 lines.extend(f"  {terminal(line)}" for line in pr.detail)
     counts = {
         s: sum(1 for _, ps in results for p in ps if p.status == s)
-        for s in ("agree", "differ", "not_comparable")
+        for s in ("agree", "differ", "not_comparable", "failed")
     }
     lines.append("")
     lines.append(
         f"{counts['agree']} agree, {counts['differ']} differ, "
         f"{counts['not_comparable']} not comparable"
+        + (f", {counts['failed']} failed" if counts["failed"] else "")
     )
     return "\n".join(lines) + "\n"
 
@@ -56,7 +62,7 @@ def render_conform_json(results: ConformResults) -> str:
     """ok: nothing differs and something agrees."""
     statuses = [p.status for _, ps in results for p in ps]
     doc = {
-        "ok": "differ" not in statuses and "agree" in statuses,
+        "ok": "differ" not in statuses and "failed" not in statuses and "agree" in statuses,
         "scenarios": [{"path": p, "pairs": [x.as_dict() for x in ps]} for p, ps in results],
     }
     return json.dumps(doc, sort_keys=True, indent=2) + "\n"
@@ -70,7 +76,7 @@ def render_conform_junit(results: ConformResults, started: datetime) -> str:
         "testsuites",
         name="probe conform",
         tests=str(len(pairs)),
-        failures=str(sum(p.status == "differ" for p in pairs)),
+        failures=str(sum(p.status in ("differ", "failed") for p in pairs)),
         errors="0",
         time=seconds(sum(p.seconds for p in pairs)),
     )
@@ -80,7 +86,7 @@ def render_conform_junit(results: ConformResults, started: datetime) -> str:
             "testsuite",
             name=path,
             tests=str(len(ps)),
-            failures=str(sum(p.status == "differ" for p in ps)),
+            failures=str(sum(p.status in ("differ", "failed") for p in ps)),
             errors="0",
             skipped=str(sum(p.status == "not_comparable" for p in ps)),
             time=seconds(sum(p.seconds for p in ps)),
@@ -102,6 +108,11 @@ def render_conform_junit(results: ConformResults, started: datetime) -> str:
                     "failure",
                     message=f"{p.model} and {p.real} differ",
                     type="differ",
+                )
+                failure.text = "\n".join(p.detail)
+            elif p.status == "failed":
+                failure = ET.SubElement(
+                    case, "failure", message=f"{p.real} failed", type="engine_failed"
                 )
                 failure.text = "\n".join(p.detail)
             elif p.status == "not_comparable":
@@ -127,6 +138,11 @@ def render_conform_github(results: ConformResults) -> str:
                         f"{changed} line(s) of the event streams differ (- model, + real)",
                     )
                 )
+            elif p.status == "failed":
+                title = f"probe conform: {p.real} failed"
+                out.append(
+                    workflow_command("error", [("file", path), ("title", title)], p.detail[0])
+                )
             elif p.status == "not_comparable":
                 title = f"probe conform: not comparable on {p.real}"
                 out.append(
@@ -138,5 +154,6 @@ def render_conform_github(results: ConformResults) -> str:
     out.append(
         f"probe conform: {statuses.count('agree')} agree, {statuses.count('differ')} differ, "
         f"{statuses.count('not_comparable')} not comparable"
+        + (f", {statuses.count('failed')} failed" if "failed" in statuses else "")
     )
     return "\n".join(out) + "\n"

@@ -49,6 +49,10 @@ class StrategyOutcome:
         return self.ok and not self.disagreements
 
 
+def stopped_by(bound: str) -> str:
+    return "interrupted" if bound == "interrupted" else f"stopped by {bound}"
+
+
 def problems(name: str, o: StrategyOutcome) -> list[str]:
     """Why a strategy failed, one line each (empty when it passed)."""
     lines = []
@@ -59,7 +63,7 @@ def problems(name: str, o: StrategyOutcome) -> list[str]:
             f"which is not expected" + (f" (written to {example.file})" if example.file else "")
         )
     for invariant in sorted(o.expected - o.result.violated):
-        bound = f"stopped by {o.result.bound_hit}" if o.result.bound_hit else "exhaustively"
+        bound = stopped_by(o.result.bound_hit) if o.result.bound_hit else "exhaustively"
         lines.append(
             f"{name} is expected to violate {invariant}, but no trace up to depth "
             f"{o.result.depth} does (searched {bound})"
@@ -147,13 +151,18 @@ def render_explore_junit(
 
 
 def render_explore_markdown(
-    outcomes: Mapping[str, StrategyOutcome], seed: str, depth: int, started: datetime
+    outcomes: Mapping[str, StrategyOutcome],
+    seed: str,
+    depth: int,
+    started: datetime,
+    interrupted: str = "",
 ) -> str:
     stamp = started.strftime("%Y-%m-%d %H:%M:%S UTC")
+    stopped = f" Interrupted by {interrupted}: what was found until then." if interrupted else ""
     lines = [
         f"## probe explore: {markdown(seed)}",
         "",
-        f"Depth bound {depth}; run at {stamp}.",
+        f"Depth bound {depth}; run at {stamp}.{stopped}",
         "",
         "| strategy | verdict | states expanded | distinct states | transitions | depth | "
         "seconds | violations (shortest trace) |",
@@ -185,11 +194,16 @@ def render_explore_markdown(
     return "\n".join(lines) + "\n"
 
 
-def render_explore_github(outcomes: Mapping[str, StrategyOutcome], seed_file: str | None) -> str:
+def render_explore_github(
+    outcomes: Mapping[str, StrategyOutcome], seed_file: str | None, interrupted: str = ""
+) -> str:
     """An ::error per failure, on the counterexample file when one was written."""
     from probe.report.github import workflow_command
 
     out = []
+    if interrupted:
+        title = [("title", "probe explore: interrupted")]
+        out.append(workflow_command("warning", title, f"interrupted by {interrupted}"))
     for name, o in outcomes.items():
         for message in problems(name, o):
             files = [w.file for w in o.written if w.file and w.example.invariant in message]
@@ -295,10 +309,17 @@ def render_explore_table(
     config: ExploreConfig,
     seed_name: str,
     walks: tuple[int, int] | None = None,
+    interrupted: str = "",
 ) -> str:
-    """`walks` is (seed, runs) in random mode, which samples: it never proves anything."""
+    """`walks` is (seed, runs) in random mode, which samples: it never proves anything.
+    `interrupted`: the signal that stopped the command (its report is what was found)."""
     bound = "to a fixpoint (abstract states)" if config.fixpoint else f"depth {config.depth}"
     lines = [f"explore {seed_name!r}: {bound}, actions {','.join(config.actions)}"]
+    if interrupted:
+        lines.append(
+            f"interrupted by {interrupted}: what was found until then; strategies not "
+            "reached are left out"
+        )
     if walks is not None:
         lines[0] += f"; random walks: seed {walks[0]}, {walks[1]} run(s) (a sample, not a proof)"
     for name, o in outcomes.items():
@@ -318,7 +339,7 @@ def render_explore_table(
         unit = "walks/s" if walks is not None else "states/s"
         lines.append(
             f"  {o.seconds:.3f} s, {rate:,.0f} {unit}"
-            + (f", stopped by {r.bound_hit}" if r.bound_hit else "")
+            + (f", {stopped_by(r.bound_hit)}" if r.bound_hit else "")
         )
         if walks is None and (r.peak_memory or r.symmetry or r.reduction or r.workers > 1):
             lines.append("  " + search_line(r))
@@ -371,6 +392,7 @@ def render_explore_json(
     config: ExploreConfig,
     confirming: bool = False,
     walks: tuple[int, int] | None = None,
+    interrupted: str = "",
 ) -> str:
     from probe.explore.values import FINGERPRINT_BITS
 
@@ -384,6 +406,8 @@ def render_explore_json(
     }
     if walks is not None:
         doc["seed"], doc["runs"] = walks
+    if interrupted:
+        doc["interrupted"] = interrupted
     for name, o in outcomes.items():
         r = o.result
         doc["strategies"][name] = {
@@ -442,8 +466,8 @@ def render_sweep_table(
         cells = []
         for n in names:
             found = row[n]
-            cells.append(
-                ", ".join(f"{inv} ({length})" for inv, length in sorted(found.items())) or "-"
-            )
+            cell = ", ".join(f"{inv} ({length})" for inv, length in sorted(found.items())) or "-"
+            bound = row.get("bound_hit", {}).get(n)
+            cells.append(cell + (f" (stopped by {bound})" if bound else ""))
         lines.append(f"{row[key]:>14}  " + "  ".join(f"{c:<34}" for c in cells))
     return "\n".join(lines) + "\n"

@@ -42,6 +42,9 @@ def render_github(report: Report, key_lines: Mapping[str, Mapping[str, int]] | N
                 props = [("file", sr.path)] + ([("line", str(item.line))] if item.line else [])
                 props.append(("title", f"probe: not comparable on {nc.engine}"))
                 out.append(workflow_command("warning", props, f"{item.key}: {item.reason}"))
+        for ef in sr.failed:
+            props = [("file", sr.path), ("title", f"probe: {ef.engine} failed")]
+            out.append(workflow_command("error", props, ef.reason))
         for name, result in sr.strategies:
             for f in failures(sr, name, result):
                 props = [("file", sr.path)]
@@ -53,6 +56,7 @@ def render_github(report: Report, key_lines: Mapping[str, Mapping[str, int]] | N
                 out.append(workflow_command("error", props, f"{sr.scenario.name}: {f.render()}"))
     runs = sum(len(sr.strategies) for sr in report.scenarios)
     failed = sum(1 for sr in report.scenarios for _, r in sr.strategies if not r.ok)
+    failed += report.failed_engines
     verdict = "PASS" if report.ok else f"FAIL ({failed} failed)"
     out.append(f"probe: {len(report.scenarios)} scenario(s), {runs} strategy run(s): {verdict}")
     return "\n".join(out) + "\n"

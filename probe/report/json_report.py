@@ -46,6 +46,8 @@ def scenario_dict(result: ScenarioResult) -> dict[str, Any]:
             }
             for nc in result.not_comparable
         ]
+    if result.failed:  # likewise: only when a build failed on the scenario
+        doc["failed"] = [{"engine": ef.engine, "reason": ef.reason} for ef in result.failed]
     return doc
 
 

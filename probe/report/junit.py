@@ -75,8 +75,9 @@ def _testcase(sr: ScenarioResult, name: str, result: StrategyResult, time: float
 
 def render_junit(report: Report, timing: Timing) -> str:
     """The report as JUnit XML (the Jenkins junit-10 schema that CI test reporters read)."""
-    total_tests = sum(len(sr.strategies) for sr in report.scenarios)
+    total_tests = sum(len(sr.strategies) + len(sr.failed) for sr in report.scenarios)
     total_failed = sum(1 for sr in report.scenarios for _, r in sr.strategies if not r.ok)
+    total_failed += report.failed_engines
     total_time = sum(
         timing.of(i, j) for i, sr in enumerate(report.scenarios) for j in range(len(sr.strategies))
     )
@@ -95,10 +96,10 @@ def render_junit(report: Report, timing: Timing) -> str:
     ]
     for i, sr in enumerate(report.scenarios):
         times = [timing.of(i, j) for j in range(len(sr.strategies))]
-        failed = sum(1 for _, r in sr.strategies if not r.ok)
+        failed = sum(1 for _, r in sr.strategies if not r.ok) + len(sr.failed)
         suite = [
             ("name", sr.path),
-            ("tests", len(sr.strategies)),
+            ("tests", len(sr.strategies) + len(sr.failed)),
             ("failures", failed),
             ("errors", 0),
             ("skipped", 0),
@@ -118,6 +119,14 @@ def render_junit(report: Report, timing: Timing) -> str:
         lines.append("    </properties>")
         for j, (name, result) in enumerate(sr.strategies):
             lines += _testcase(sr, name, result, times[j])
+        for ef in sr.failed:  # a build that failed on the scenario: a failing testcase
+            head = [("name", ef.engine), ("classname", _stem(sr.path)), ("time", seconds(0))]
+            failure = xml_tag("failure", [("message", ef.reason), ("type", "engine_failed")])
+            lines += [
+                "    " + xml_tag("testcase", head),
+                f"      {failure}{xml_text(ef.reason)}</failure>",
+                "    </testcase>",
+            ]
         lines.append("  </testsuite>")
     lines.append("</testsuites>")
     return "\n".join(lines) + "\n"

@@ -131,11 +131,16 @@ def _hang(line: str, width: int) -> int:
     return indent if indent <= width // 2 else 0
 
 
-def _wrap_parts(text: str, width: int, hanging: bool, hard: bool) -> list[tuple[int, str]]:
+def _wrap_parts(
+    text: str, width: int, hanging: bool, hard: bool, indent: int | None = None
+) -> list[tuple[int, str]]:
     """(indent, content) lines: content is a slice of `text` without the blanks a break ate."""
     out: list[tuple[int, str]] = []
+    width = max(width, 1)  # a room of 0 would cut empty pieces forever
+    fixed = indent
     for part in text.split("\n"):
-        indent = _hang(part, width) if hanging else 0
+        indent = fixed if fixed is not None else _hang(part, width) if hanging else 0
+        indent = indent if indent < width else 0
         room, lead = width, 0
         line = ""
         for seg in segments(part, hard=hard):
@@ -144,12 +149,12 @@ def _wrap_parts(text: str, width: int, hanging: bool, hard: bool) -> list[tuple[
                 continue
             if line.strip():
                 out.append((lead, line.rstrip()))
-                room, lead = width - indent, indent
+                room, lead = max(width - indent, 1), indent
             line = seg.lstrip()
             while len(line.rstrip()) > room:  # one token wider than the room: cut it
                 out.append((lead, line[:room]))
-                room, lead = width - indent, indent
                 line = line[room:]
+                room, lead = max(width - indent, 1), indent
         out.append((lead, line.rstrip()))
     return out
 
@@ -159,6 +164,32 @@ def wrap(text: str, width: int, *, hanging: bool = False, hard: bool = True) -> 
     width (only when nothing narrower is possible) is cut, so the width always holds. With
     `hanging`, continuation lines align with the value of a `label  value` line."""
     return [" " * lead + line for lead, line in _wrap_parts(text, width, hanging, hard)]
+
+
+def _last_column(line: str, width: int) -> int:
+    """Where the last column of a table line starts (after its last run of two blanks), if
+    that leaves room for its value; else the line's own indent."""
+    starts = [m.end() for m in re.finditer(r"\S\s{2,}(?=\S)", line)]
+    fitting = [s for s in starts if s <= width // 2]
+    return fitting[-1] if fitting else len(line) - len(line.lstrip(" "))
+
+
+def fit_lines(text: str, width: int) -> str:
+    """A report laid out in lines, each longer than `width` wrapped at token boundaries, its
+    continuations aligned with its last column (or indent): the one wrapper of every
+    line-oriented report on a terminal, as run's and compare's tables are wrapped."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        line = line.rstrip()
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = _last_column(line, width)
+        # Break at a name's dot or a colon only when a token between blanks cannot fit.
+        hard = longest_segment(line, hard=False) > width - indent
+        pieces = _wrap_parts(line, width, hanging=False, hard=hard, indent=indent)
+        out += [(" " * lead + piece).rstrip() for lead, piece in pieces]
+    return "\n".join(out)
 
 
 def wrap_spans(
@@ -251,7 +282,7 @@ def stacked(grid: Grid, width: int) -> list[Spans]:
                 out.append(tuple(line))
                 line, used, indent = [("  ", "")], 2, 2
             if indent + size > width:  # alone wider than a line: wrap it at its boundaries
-                for k, piece in enumerate(wrap_spans(field, width - indent)):
+                for k, piece in enumerate(wrap_spans(field, max(width - indent, 1))):
                     if k:
                         out.append(tuple(line))
                         line, used = [("  ", "")], 2

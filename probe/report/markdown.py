@@ -74,6 +74,9 @@ def _failure_section(report: Report) -> list[str]:
                 continue
             lines.append(f"- **{_md(sr.path)}**, {_md(name)}:")
             lines += [f"  - {_md(f.render())}" for f in found]
+        for ef in sr.failed:
+            why = _md(ef.reason)
+            lines.append(f"- **{_md(sr.path)}**, {_md(ef.engine)}: the build failed: {why}")
     if not lines:
         return []
     return ["### Failures", "", *lines, ""]
@@ -82,6 +85,7 @@ def _failure_section(report: Report) -> list[str]:
 def render_markdown(report: Report, timing: Timing) -> str:
     runs = sum(len(sr.strategies) for sr in report.scenarios)
     failed = sum(1 for sr in report.scenarios for _, r in sr.strategies if not r.ok)
+    failed += report.failed_engines
     count = f"{len(report.scenarios)} scenario(s), {runs} strategy run(s)"
     if failed:
         count += f", {failed} failed"

@@ -35,16 +35,26 @@ class NotComparable:
 
 
 @dataclass(frozen=True, slots=True)
+class EngineFailed:
+    """An engine whose build crashed, hung or broke the protocol on this scenario: a failure
+    of the scenario, with the reason; the other scenarios still run."""
+
+    engine: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ScenarioResult:
     scenario: Scenario
     path: str
     strategies: tuple[tuple[str, StrategyResult], ...]
     divergence: int | None
     not_comparable: tuple[NotComparable, ...] = ()
+    failed: tuple[EngineFailed, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for _, r in self.strategies)
+        return all(r.ok for _, r in self.strategies) and not self.failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +74,10 @@ class Report:
     def not_comparable(self) -> int:
         return sum(len(s.not_comparable) for s in self.scenarios)
 
+    @property
+    def failed_engines(self) -> int:
+        return sum(len(s.failed) for s in self.scenarios)
+
 
 def judge(
     scenario: Scenario,
@@ -72,6 +86,7 @@ def judge(
     *,
     key_by_engine: bool = False,
     not_comparable: tuple[NotComparable, ...] = (),
+    failed: tuple[EngineFailed, ...] = (),
 ) -> ScenarioResult:
     """Each run is held to the [expect.*] table of its strategy (a real build's: its design)."""
     results = []
@@ -86,5 +101,5 @@ def judge(
     if len(notes) > len(scenario.notes):
         scenario = replace(scenario, notes=tuple(dict.fromkeys(notes)))
     return ScenarioResult(
-        scenario, path, tuple(results), first_divergence(runs), not_comparable
+        scenario, path, tuple(results), first_divergence(runs), not_comparable, failed
     )

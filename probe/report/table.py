@@ -72,6 +72,11 @@ def _comparison_table(title: str, results: list[ScenarioResult]) -> Grid:
             label = _stem(sr.path) if j == 0 and not sr.strategies else ""
             engine = terminal(nc.engine)
             rows.append((label, engine, "-", "-", "-", "-", "-", "-", (("n/c", "yellow"),)))
+        for j, ef in enumerate(sr.failed):
+            first = j == 0 and not sr.strategies and not sr.not_comparable
+            label = _stem(sr.path) if first else ""
+            engine = terminal(ef.engine)
+            rows.append((label, engine, "-", "-", "-", "-", "-", "-", (("FAILED", "bold red"),)))
         rows.append(None)
     return Grid(title, _COMPARE_COLUMNS, tuple(rows))
 
@@ -101,8 +106,22 @@ def render_compare(report: Report, *, width: int | None = None, color: bool = Fa
     if control:
         blocks.append(_comparison_table("Control (no bump)", control))
     blocks += _not_comparable(report)
+    blocks += _engine_failures(report)
     blocks.append(_summary_line(report))
     return _render(blocks, width, color)
+
+
+def _engine_failures(report: Report) -> list[Block]:
+    """Why each FAILED row has no run: the build crashed, hung or broke the protocol."""
+    lines = [
+        terminal(f"  {sr.path}: {ef.engine}: {ef.reason}")
+        for sr in report.scenarios
+        for ef in sr.failed
+    ]
+    if not lines:
+        return []
+    head = ("FAILED = the build failed on this scenario (the others ran in a new process):", "red")
+    return [(head, ("\n" + "\n".join(lines) + "\n", ""))]
 
 
 def _not_comparable(report: Report) -> list[Block]:
@@ -124,6 +143,7 @@ def _not_comparable(report: Report) -> list[Block]:
 def _summary_line(report: Report) -> Spans:
     total = sum(len(s.strategies) for s in report.scenarios)
     failed = sum(1 for s in report.scenarios for _, r in s.strategies if not r.ok)
+    failed += report.failed_engines
     skipped = f", {report.not_comparable} not comparable" if report.not_comparable else ""
     head = (f"{len(report.scenarios)} scenario(s), {total} strategy run(s){skipped}: ", "")
     tail = ((f" ({failed} failed)", ""),) if failed else ()
@@ -268,5 +288,8 @@ def render_run(report: Report, *, width: int | None = None, color: bool = False)
             )
             head = f"{terminal(nc.engine)}: not comparable"
             blocks.append(((head, "bold yellow"), (why + "\n", "")))
+        for ef in sr.failed:
+            head = f"{terminal(ef.engine)}: FAILED"
+            blocks.append(((head, "bold red"), (f"\n  {terminal(ef.reason)}\n", "")))
     blocks.append(_summary_line(report))
     return _render(blocks, width, color)
