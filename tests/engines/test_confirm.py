@@ -26,7 +26,9 @@ MINIMAL = (Tick(), Bump("agent:main:direct"), Tick())
 
 
 def explore(*args: str) -> tuple[int, str, str]:
-    base = ["explore", "--strategy", "buggy", "--no-write", "--depth", "3"]
+    # Class 1 alone: confirming the phantom is what these tests are about.
+    base = ["explore", "--strategy", "buggy", "--no-write", "--depth", "3",
+            "--invariant", "phantom-request"]
     result = CliRunner().invoke(app, [*base, *args], env=ENV)
     return result.exit_code, result.stdout, result.stderr
 
