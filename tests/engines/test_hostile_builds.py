@@ -203,11 +203,15 @@ def test_stderr_and_memory_of_a_build_are_bounded(
         start = time.monotonic()
         try:
             run_build({str(dist)!r}, scenario)
-            outcome = "ran"
+            outcome, alloc = "ran", False
         except EngineError as exc:
-            outcome = exc.message[:600]
+            outcome = exc.message.replace("x" * 64, "")[-600:]
+            # Node 20: "RangeError: Array buffer allocation failed"; Node 24 may instead end
+            # in V8's fatal "... out of memory" with its native stack trace.
+            text = exc.message.lower()
+            alloc = ("rangeerror" in text and "alloc" in text) or "out of memory" in text
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps({{"outcome": outcome, "peak_mb": peak_mb,
+        print(json.dumps({{"outcome": outcome, "alloc": alloc, "peak_mb": peak_mb,
                            "seconds": time.monotonic() - start}}))
         """
     )
@@ -223,5 +227,4 @@ def test_stderr_and_memory_of_a_build_are_bounded(
     # 300 MB of stderr held probe at 640 MB before; 1.6 GB of buffers were held for 60 s.
     assert found["peak_mb"] < 200, found
     assert found["outcome"] != "ran" and found["seconds"] < 45, found
-    # Node 20: "Array buffer allocation failed"; Node 24: "Failed to allocate ...".
-    assert "RangeError" in found["outcome"] and "alloc" in found["outcome"].lower(), found
+    assert found["alloc"], found  # the memory cap ended it, anywhere in its kept stderr
