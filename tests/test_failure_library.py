@@ -95,3 +95,5 @@ def test_the_readme_headline_says_what_9_6_does() -> None:
             ), row
         for outcome in set(run.runtime_outcomes):
             assert f"`{outcome}`" in row, row
+        # The last column: the properties the run violates, as probe names them.
+        assert row.split("|")[-2].strip() == ", ".join(f"`{n}`" for n in run.violation_names)
