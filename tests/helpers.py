@@ -15,6 +15,14 @@ REF = "agent:main:direct"
 CLI_ENV = {"COLUMNS": "140", "NO_COLOR": "1", "TERM": "dumb"}
 
 
+def manual_text() -> str:
+    """The manual as a user reads it: the README, then every page of the docs site."""
+    from tests.conftest import ROOT
+
+    pages = sorted((ROOT / "docs").glob("*.md"))
+    return "\n".join(p.read_text() for p in [ROOT / "README.md", *pages])
+
+
 def invoke(*args: str) -> tuple[int, str, str]:
     """Run the CLI in process: (exit code, stdout, stderr)."""
     from typer.testing import CliRunner

@@ -131,7 +131,7 @@ def test_the_readmes_recording_recipe_works_as_written(
     from tests.conftest import ROOT
     from tests.helpers import invoke
 
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "scenarios.md").read_text()
     block = re.search(r"<!-- recipe: record -->\n```bash\n(.*?)```", text, flags=re.S)
     assert block is not None
     monkeypatch.chdir(tmp_path)
