@@ -362,6 +362,16 @@ class ModelProber:
         return Probe(version, VERDICT, verdict, None, shape, run, False, took)
 
 
+def first_with_code(known: Sequence[str]) -> str | None:
+    """Where a bisect of published builds starts unless told: the first version with the
+    stuck-session recovery code (probe's table), when the registry lists it. Older builds
+    have none: downloading them only to step over them costs hundreds of MB."""
+    from probe.versions import VERSIONS
+
+    first = next(iter(VERSIONS))
+    return first if first in known else None
+
+
 def select_range(
     versions: Sequence[str], first: str | None, last: str | None, *, stable: bool
 ) -> list[str]:

@@ -106,3 +106,13 @@ def test_the_readme_documents_both() -> None:
 
     text = manual_text()
     assert "--on violation:" in text and "--models" in text
+
+
+def test_a_bisect_of_builds_starts_at_the_first_version_with_the_recovery_code() -> None:
+    from probe.bisect import first_with_code, select_range
+
+    registry = ["0.0.1", "2026.5.12", "2026.5.22", "2026.5.26", "2026.5.30-beta.1", "2026.9.6"]
+    first = first_with_code(registry)
+    assert first == "2026.5.26"
+    assert select_range(registry, first, None, stable=False)[0] == "2026.5.26"
+    assert first_with_code(["0.0.1", "2026.5.12"]) is None  # a registry without it: the oldest

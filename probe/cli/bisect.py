@@ -80,7 +80,11 @@ def bisect(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario file.")],
     from_: Annotated[
         str | None,
-        typer.Option("--from", help="First version of the range (default: the oldest)."),
+        typer.Option(
+            "--from",
+            help="First version of the range (default: the first with the recovery code, "
+            "2026.5.26; with --models, the oldest modelled).",
+        ),
     ] = None,
     to: Annotated[
         str | None, typer.Option("--to", help="Last version of the range (default: newest).")
@@ -149,8 +153,12 @@ def bisect(
 
         known: list[str] = list(VERSIONS)
     else:
+        from probe.bisect import first_with_code
+
         say("reading the published versions (npm view openclaw versions)")
         known = available_versions()
+        if first is None and (first := first_with_code(known)) is not None:
+            say(f"from {first}, the first version with the recovery code (--from: elsewhere)")
     try:
         versions = select_range(known, first, last, stable=stable)
     except ValueError as exc:
