@@ -197,15 +197,14 @@ def hold_cached_build(dist: Path) -> None:
 
 
 @contextlib.contextmanager
-def _unused(root: Path, version: str) -> Iterator[bool]:
-    """Hold the build's use lock exclusively if no command is using it (yields False when
-    one is: prune must leave it)."""
+def _free(lock: Path) -> Iterator[bool]:
+    """Hold `lock` exclusively if nobody holds it (yields False when someone does)."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         yield True
         return
-    with open(root / f".{version}.use.lock", "a+b") as handle:
+    with open(lock, "a+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -217,24 +216,14 @@ def _unused(root: Path, version: str) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-@contextlib.contextmanager
-def _install_idle(root: Path, name: str) -> Iterator[bool]:
-    """Hold NAME's install lock if no install holds it (yields False when one does)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield True
-        return
-    with open(root / f".{name}.lock", "a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _unused(root: Path, version: str) -> contextlib.AbstractContextManager[bool]:
+    """The build's use lock, if no command is using it (False when one is: prune leaves it)."""
+    return _free(root / f".{version}.use.lock")
+
+
+def _install_idle(root: Path, name: str) -> contextlib.AbstractContextManager[bool]:
+    """NAME's install lock, if no install holds it (False when one does)."""
+    return _free(root / f".{name}.lock")
 
 
 @contextlib.contextmanager
