@@ -1,18 +1,29 @@
 """openclaw's own recovery test cases, translated into scenarios (tests/openclaw_cases/).
 
-Each case names the openclaw test file and case it translates, the version of the era that
-test asserts (config warn: up to 7.2-beta.3, here 2026.7.1; test timings: 2026.9.6), and what
-the test asserts: the attention events (type, reason, active work kind, queue depth) and how
-many recoveries are requested. The model of that era must show exactly that; the real build of
-that era must agree with the model event for event (tests/engines/test_openclaw_cases_real.py,
-`pytest -m real_build`).
-Two cases assert a change in no published build (untracked active progress): for them the
-table holds what every published build does, and the case says so.
+One folder per openclaw test file (`tests/openclaw_cases/diagnostic-session-attention/` holds
+cases of src/logging/diagnostic-session-attention.test.ts), one scenario per case, its
+description naming the test file and case. What the test asserts lives beside it in
+`tests/openclaw_asserts/<folder>.toml`, one table per case:
+
+    ["case-stem"]
+    era = "2026.9.6"          # the version whose behaviour the test asserts
+    requested = 1             # recovery requests (omit when the test does not say)
+    watch = ["session.stuck"] # event types compared, in order (default: the attention types)
+    events = [ { type = "session.stuck", reason = "stale_session_state", absent = ["activeWorkKind"] } ]
+    unmerged = "why"          # the test asserts a change in no published build: the table holds
+                              # what every published build does
+
+The model of that era must show exactly those events (each with the asserted fields; `absent`
+fields not there); the real build of that era must agree with the model event for event
+(tests/engines/test_openclaw_cases_real.py, `PROBE_TEST_BUILDS=all pytest -m real_build`).
 """
 
 from __future__ import annotations
 
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,124 +32,65 @@ from probe.scenario.files import read_scenario
 from probe.strategies import REGISTRY
 
 CASES = Path(__file__).resolve().parent / "openclaw_cases"
-CONFIG_ERA = "2026.7.1"
-TIMINGS_ERA = "2026.9.6"
+ASSERTS = Path(__file__).resolve().parent / "openclaw_asserts"
+ATTENTION = ("session.stuck", "session.stalled", "session.long_running")
+# The builds CI installs: a case's era must be one of them, so the real-build check can run it.
+ERAS = ("2026.5.30-beta.1", "2026.5.31-beta.1", "2026.6.35", "2026.7.1", "2026.8.1", "2026.9.6")
 
-Attention = tuple[str, str, str | None, int]
-STUCK, STALLED, LONG = "session.stuck", "session.stalled", "session.long_running"
 
-# file stem: (era version, attention events in order, requests)
-EXPECTED: dict[str, tuple[str, tuple[Attention, ...], int]] = {
-    "attention-stale-state-without-queued-work": (
-        TIMINGS_ERA,
-        ((STUCK, "stale_session_state", None, 0),),
-        1,
-    ),
-    "attention-queued-stale-state-without-active-work": (
-        TIMINGS_ERA,
-        ((STUCK, "queued_work_without_active_run", None, 1),),
-        1,
-    ),
-    "attention-active-embedded-run-making-progress": (
-        TIMINGS_ERA,
-        ((LONG, "active_work", "embedded_run", 0),),
-        0,
-    ),
-    "attention-queued-behind-active-work": (
-        TIMINGS_ERA,
-        ((LONG, "queued_behind_active_work", "embedded_run", 1),),
-        0,
-    ),
-    "attention-queued-behind-terminal-embedded-progress": (
-        TIMINGS_ERA,
-        ((STALLED, "queued_behind_terminal_active_work", "embedded_run", 1),),
-        0,
-    ),
-    "attention-active-work-without-progress": (
-        TIMINGS_ERA,
-        ((STALLED, "active_work_without_progress", "model_call", 0),),
-        0,
-    ),
-    "attention-blocked-tool-call": (
-        TIMINGS_ERA,
-        ((STALLED, "blocked_tool_call", "tool_call", 0),),
-        0,
-    ),
-    "attention-idle-queued-stale-model-activity": (
-        TIMINGS_ERA,
-        ((STUCK, "queued_work_without_active_run", None, 1),),
-        1,
-    ),
-    "attention-idle-queued-stale-tool-activity": (
-        TIMINGS_ERA,
-        ((STUCK, "queued_work_without_active_run", None, 1),),
-        1,
-    ),
-    "attention-processing-orphaned-activity": (
-        TIMINGS_ERA,
-        ((STALLED, "active_work_without_progress", "model_call", 1),),
-        0,
-    ),
-    # openclaw asserts session.long_running for these two: in no published build.
-    "attention-fresh-untracked-progress-queued": (
-        TIMINGS_ERA,
-        ((STUCK, "queued_work_without_active_run", None, 1),),
-        1,
-    ),
-    "attention-fresh-untracked-progress": (
-        TIMINGS_ERA,
-        ((STUCK, "stale_session_state", None, 0),),
-        1,
-    ),
-    "abort-stale-embedded-run-queued-work-refreshes-activity": (
-        TIMINGS_ERA,
-        ((STALLED, "active_work_without_progress", "embedded_run", 1),),
-        1,
-    ),
-    "threshold-configured-warn": (CONFIG_ERA, ((STUCK, "stale_session_state", None, 0),), 1),
-    "threshold-queued-stale-stays-eligible": (
-        CONFIG_ERA,
-        ((STUCK, "queued_work_without_active_run", None, 1),),
-        1,
-    ),
-    "threshold-progress-keeps-quiet": (CONFIG_ERA, (), 0),
-    "threshold-stalled-not-stuck": (
-        CONFIG_ERA,
-        ((STALLED, "active_work_without_progress", "embedded_run", 0),),
-        0,
-    ),
-    "threshold-long-running-with-progress": (
-        CONFIG_ERA,
-        ((LONG, "active_work", "embedded_run", 0),),
-        0,
-    ),
-    "threshold-queued-behind-progress": (
-        CONFIG_ERA,
-        ((LONG, "queued_behind_active_work", "embedded_run", 1),),
-        0,
-    ),
-    "threshold-default-when-config-absent": (CONFIG_ERA, (), 0),
-}
-PATHS = sorted(CASES.glob("*.toml"))
+@dataclass(frozen=True)
+class Assertion:
+    path: Path
+    era: str
+    requested: int | None
+    watch: tuple[str, ...]
+    events: tuple[dict[str, Any], ...]
+
+
+def _assertions() -> dict[Path, Assertion]:
+    found: dict[Path, Assertion] = {}
+    for table_path in sorted(ASSERTS.glob("*.toml")):
+        folder = CASES / table_path.stem
+        for stem, table in tomllib.loads(table_path.read_text()).items():
+            path = folder / f"{stem}.toml"
+            found[path] = Assertion(
+                path=path,
+                era=table["era"],
+                requested=table.get("requested"),
+                watch=tuple(table.get("watch", ATTENTION)),
+                events=tuple(table["events"]),
+            )
+    return found
+
+
+ASSERTED = _assertions()
+PATHS = sorted(CASES.glob("*/*.toml"))
+
+
+def _case_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
 
 
 def test_every_case_file_has_its_assertion_and_names_its_openclaw_test() -> None:
-    assert {p.stem for p in PATHS} == set(EXPECTED)
+    assert set(PATHS) == set(ASSERTED)
     for path in PATHS:
+        assert ASSERTED[path].era in ERAS, path
         scenario = read_scenario(path, REGISTRY.keys())
-        assert "openclaw test src/logging/" in scenario.description, path.name
-        assert scenario.name.startswith("openclaw: "), path.name
+        assert f"openclaw test src/logging/{path.parent.name}" in scenario.description, path
+        assert scenario.name.startswith("openclaw: "), path
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PATHS, ids=_case_id)
 def test_the_model_of_the_tests_era_shows_what_the_test_asserts(path: Path) -> None:
-    version, attention, requested = EXPECTED[path.stem]
-    run = model_engine(f"fixed@{version}").replay(read_scenario(path, REGISTRY.keys()))
-    seen = tuple(
-        (e.type, f.get("reason"), f.get("activeWorkKind"), f.get("queueDepth"))
-        for e in run.events
-        if e.type in (STUCK, STALLED, LONG)
-        for f in [dict(e.fields)]
-    )
-    assert seen == attention
-    assert run.requested == requested
+    want = ASSERTED[path]
+    run = model_engine(f"fixed@{want.era}").replay(read_scenario(path, REGISTRY.keys()))
+    seen = [e for e in run.events if e.type in want.watch]
+    assert len(seen) == len(want.events), [(e.type, dict(e.fields)) for e in seen]
+    for event, expected in zip(seen, want.events, strict=True):
+        fields = dict(event.fields)
+        asserted = {k: v for k, v in expected.items() if k not in ("type", "absent")}
+        assert event.type == expected["type"]
+        assert {k: fields.get(k) for k in asserted} == asserted, (event.type, fields)
+        assert not set(expected.get("absent", ())) & set(fields), (event.type, fields)
+    if want.requested is not None:
+        assert run.requested == want.requested

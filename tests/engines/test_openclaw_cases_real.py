@@ -1,8 +1,9 @@
 """openclaw's own test cases (tests/openclaw_cases/) on the real build of each test's era, and
 the scenarios of the newer verbs (tests/verb_scenarios/) on both builds.
 
-The eras are 2026.7.1 and 2026.9.6: as tests/engines/test_eras.py, PROBE_TEST_BUILDS=all runs
-these (installing them fetches 170-420 MB and a Node 24).
+Each case's era is one of the builds CI installs (tests/test_openclaw_cases.py's ERAS): as
+tests/engines/test_eras.py, PROBE_TEST_BUILDS=all runs these (installing the later eras fetches
+170-420 MB and a Node 24).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from probe.engines.engine import model_engine
 from probe.engines.real import RealEngine
 from probe.scenario.files import read_scenario
 from probe.strategies import REGISTRY
-from tests.test_openclaw_cases import CONFIG_ERA, EXPECTED, PATHS, TIMINGS_ERA
+from tests.test_openclaw_cases import ASSERTED, PATHS, _case_id
+
+CONFIG_ERA, TIMINGS_ERA = "2026.7.1", "2026.9.6"
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("PROBE_TEST_BUILDS") != "all" or os.environ.get("PROBE_SKIP_REAL_BUILDS") == "1",
@@ -27,14 +30,15 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def era_builds(engine_cache: Path) -> dict[str, RealEngine]:
-    return {v: RealEngine(v) for v in (CONFIG_ERA, TIMINGS_ERA)}
+    eras = {a.era for a in ASSERTED.values()} | {CONFIG_ERA, TIMINGS_ERA}
+    return {v: RealEngine(v) for v in sorted(eras)}
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PATHS, ids=_case_id)
 def test_the_real_build_of_the_tests_era_agrees_with_the_model(
     path: Path, era_builds: dict[str, RealEngine]
 ) -> None:
-    version = EXPECTED[path.stem][0]
+    version = ASSERTED[path].era
     scenario = read_scenario(path, REGISTRY.keys())
     result = conform_one(scenario, model_engine(f"fixed@{version}"), era_builds[version])
     assert result.status == "agree", result.detail
