@@ -14,6 +14,8 @@ TERMINAL_PROGRESS_MARKERS = (
     "output_item.done",
 )
 RUN_ENDED_REASON = "embedded_run:ended"
+# The progress reason when a recovery's clear keeps an embedded run that started after it.
+RECOVERY_SKIPPED_ACTIVE_OWNER = "embedded_run:recovery_skipped_active_owner"
 
 
 def is_terminal_progress_reason(reason: str | None) -> bool:

@@ -12,6 +12,9 @@ from probe.model.outcomes import Outcome, coordinator_skip
 from probe.model.state import SessionStore
 from probe.strategies import DedupStrategy
 
+# Work markers (kind, id) that started after a request (probe.model.runtime.Waiter.fresh).
+Fresh = tuple[tuple[str, str], ...]
+
 
 def _request_fields(request: RecoveryRequest) -> tuple[tuple[str, FieldValue], ...]:
     """What both recovery events carry of the request (not the record's current values)."""
@@ -41,7 +44,7 @@ class Coordinator:
         bus: EventBus,
         coverage: Coverage,
         *,
-        clear_run_activity: Callable[[str], None] | None = None,
+        clear_run_activity: Callable[[str, Fresh], bool] | None = None,
         mutate_aborted_released_only: bool = False,
     ) -> None:
         self.strategy = strategy
@@ -69,12 +72,17 @@ class Coordinator:
         self.bus.emit(REQUESTED, request.ref, fields, generation=request.generation)
         return key
 
-    def settle(self, request: RecoveryRequest, key: str, outcome: Outcome) -> None:
-        """The runtime call resolved (or rejected): apply the outcome, then free the key."""
-        self.apply(request, outcome)
+    def settle(
+        self, request: RecoveryRequest, key: str, outcome: Outcome, fresh: Fresh = ()
+    ) -> None:
+        """The runtime call resolved (or rejected): apply the outcome, then free the key.
+
+        `fresh`: the work markers that started after the request (see Waiter.fresh).
+        """
+        self.apply(request, outcome, fresh)
         self.in_flight = self.in_flight - {key}
 
-    def apply(self, request: RecoveryRequest, outcome: Outcome) -> None:
+    def apply(self, request: RecoveryRequest, outcome: Outcome, fresh: Fresh = ()) -> None:
         now = self.bus.clock.now
         if not outcome.mutates or (
             self.mutate_aborted_released_only and outcome.status not in ("aborted", "released")
@@ -86,9 +94,13 @@ class Coordinator:
             self._completed(request, outcome, stale=True)
             return
         rec = self.store.lookup(request.ref, now)
-        if self.clear_run_activity is not None:
-            # No run can start after the request in a scenario, so nothing blocks the clear.
-            self.clear_run_activity(request.ref)
+        if self.clear_run_activity is not None and self.clear_run_activity(request.ref, fresh):
+            # An embedded run started after the request holds the session now: the outcome is
+            # not applied to it (clearDiagnosticEmbeddedRunActivityForSession's
+            # blockedByActiveEmbeddedRun).
+            self.coverage.stale_outcomes += 1
+            self._completed(request, outcome, stale=True)
+            return
         prev = rec.state
         rec.state = "idle"
         rec.touch(now)

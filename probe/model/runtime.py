@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import TypeVar
 
@@ -52,6 +52,9 @@ class Waiter:
     key: str
     call_index: int
     timer: Timer | None
+    # The work markers (kind, id) that started while it waited: openclaw numbers marker starts
+    # and keeps those after the request's sequence (recoveryStartedAfter*Sequence).
+    fresh: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,14 @@ class RecoveryRuntime:
         waiter = waiters.pop(ref)
         self.waiters = waiters
         return waiter
+
+    def note_start(self, ref: str, kind: str, marker: str) -> None:
+        """A work marker started on ref while its recovery waits: it started after the request."""
+        waiter = self.waiters.get(ref)
+        if waiter is None or (kind, marker) in waiter.fresh:
+            return
+        fresh = tuple(sorted((*waiter.fresh, (kind, marker))))
+        self.waiters = {**self.waiters, ref: replace(waiter, fresh=fresh)}
 
     def leave(self, ref: str) -> None:
         """ref's recovery is no longer in flight here."""

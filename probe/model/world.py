@@ -9,6 +9,7 @@ from probe.model.activity import (
     NO_ACTIVITY,
     NO_MARKERS,
     NO_TOOLS,
+    RECOVERY_SKIPPED_ACTIVE_OWNER,
     RUN_ENDED_REASON,
     RunActivity,
     RunHandle,
@@ -16,7 +17,7 @@ from probe.model.activity import (
 from probe.model.behaviour import PINNED, Behaviour
 from probe.model.bus import EventBus
 from probe.model.clock import Clock, ClockState, Timer
-from probe.model.coordinator import Coordinator
+from probe.model.coordinator import Coordinator, Fresh
 from probe.model.coverage import Coverage
 from probe.model.events import QUEUED, STATE, payload
 from probe.model.heartbeat import (
@@ -311,6 +312,7 @@ class World:
                     req.allow_active_abort,
                     req.stale_abort_ms,
                     w.key,
+                    w.fresh,
                     None if timer is None else timer.due - now,
                     None if timer is None else timer.seq < hb_seq,
                 )
@@ -416,6 +418,7 @@ class World:
 
     def start_work(self, ref: str, kind: MarkerKind, marker: str) -> None:
         """A work marker starts; run activity is created for it where there is none."""
+        self.runtime.note_start(ref, kind, marker)
         now = self.clock.now
         activity = self.activity.get(ref)
         if activity is None:
@@ -448,14 +451,31 @@ class World:
         self.state_change(ref, "idle", reason)
         waiter = self.runtime.take_waiter(ref)
         if waiter is not None:
-            self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED)
+            self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED, waiter.fresh)
 
-    def _clear_run_activity(self, ref: str) -> None:
-        """clearDiagnosticEmbeddedRunActivityForSession: the recovered owner's markers go."""
+    def _clear_run_activity(self, ref: str, fresh: Fresh) -> bool:
+        """clearDiagnosticEmbeddedRunActivityForSession: the recovered owner's markers go.
+
+        True (blocked) when an embedded run that started after the request is still running:
+        then only the markers that started before the request go, and the outcome is stale.
+        """
         activity = self.activity.get(ref)
         if activity is None or not activity.has_work:
-            return
-        self._set_runs({**self.activity, ref: activity.ended(self.clock.now)}, self.handles)
+            return False
+        now = self.clock.now
+        runs = tuple(r for r in activity.embedded_runs if ("embedded_run", r) in fresh)
+        if not runs:
+            self._set_runs({**self.activity, ref: activity.ended(now)}, self.handles)
+            return False
+        kept = RunActivity(
+            runs,
+            tuple(t for t in activity.tools if ("tool_call", t[0]) in fresh),
+            tuple(m for m in activity.model_calls if ("model_call", m) in fresh),
+            now,
+            RECOVERY_SKIPPED_ACTIVE_OWNER,
+        )
+        self._set_runs({**self.activity, ref: kept}, self.handles)
+        return True
 
     def release(self, ref: str | None, failed: bool) -> None:
         refs = self.creation_order if ref is None else [ref]
@@ -501,7 +521,7 @@ class World:
             # Drain timed out: force-clear the run (its end wakes nobody: the waiter is gone).
             self.end_run(timer.ref, "stuck_recovery")
             self.runtime.leave(timer.ref)
-            self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED)
+            self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED, waiter.fresh)
 
     def _heartbeat(self) -> None:
         now = self.clock.now
@@ -649,11 +669,18 @@ class World:
                 if result.awaited == late:
                     self._resolve(request, key, index, result.outcome)
 
-    def _resolve(self, request: RecoveryRequest, key: str, index: int, outcome: Outcome) -> None:
+    def _resolve(
+        self,
+        request: RecoveryRequest,
+        key: str,
+        index: int,
+        outcome: Outcome,
+        fresh: Fresh = (),
+    ) -> None:
         calls = list(self.runtime_calls)
         calls[index] = outcome.label
         self.runtime_calls = tuple(calls)
-        self.coordinator.settle(request, key, outcome)
+        self.coordinator.settle(request, key, outcome, fresh)
 
     # -- steps ---------------------------------------------------------------------------
 
