@@ -7,13 +7,14 @@ from probe.properties.base import Property
 from probe.properties.convergence import CONVERGENCE
 from probe.properties.detection import DETECTION
 from probe.properties.futility import FUTILITY
+from probe.properties.identity import IDENTITY
 from probe.properties.liveness import LIVENESS
 from probe.properties.pairing import PAIRING
 
 CATALOGUE: dict[str, Property] = {
     p.name: p
     for p in sorted(
-        (*PAIRING, *LIVENESS, *DETECTION, *CONVERGENCE, *FUTILITY, *ABORTS),
+        (*PAIRING, *LIVENESS, *DETECTION, *CONVERGENCE, *FUTILITY, *ABORTS, *IDENTITY),
         key=lambda p: p.failure_class,
     )
 }
