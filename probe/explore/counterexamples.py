@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from probe.explore.values import Counterexample
 from probe.properties.catalogue import CATALOGUE
+from probe.properties.selection import Choice
 from probe.replay import replay
 from probe.scenario.values import Expectation, Scenario, Step
 from probe.strategies import DedupStrategy
@@ -52,8 +54,13 @@ def counterexample_scenario(
     found_by: str,
     strategies: Iterable[DedupStrategy],
 ) -> Scenario:
-    """The trace as a scenario whose [expect.*] record what each strategy did with it."""
-    base = _with_steps(seed, example.trace)
+    """The trace as a scenario whose [expect.*] record what each strategy did with it.
+
+    Its [properties] name the one property it violates, with the parameters the search judged
+    it by, so `probe run FILE` judges the file as the search did whatever its flags were.
+    """
+    chosen = judged_by(seed, example.invariant)
+    base = replace(_with_steps(seed, example.trace), properties=chosen)
     expect: list[tuple[str, Expectation]] = []
     for strategy in strategies:
         run = replay(base, strategy)
@@ -80,7 +87,21 @@ def counterexample_scenario(
         steps=example.trace,
         settings=seed.settings,
         expect=tuple(expect),
+        properties=chosen,
     )
+
+
+def judged_by(seed: Scenario, name: str) -> Choice:
+    """Only `name`, with its parameters where the seed's choice sets them off their defaults."""
+    known = {p.name: p for p in seed.properties.extra} | dict(CATALOGUE)
+    prop = known.get(name)
+    extra = tuple(p for p in seed.properties.extra if p.name == name)
+    if prop is None:
+        return Choice(only=(name,), extra=extra)
+    defaults = {p.name: p.default for p in prop.params}
+    given = seed.properties.params_of(prop)
+    changed = tuple((k, v) for k, v in given.items() if v != defaults[k])
+    return Choice(only=(name,), params=((name, changed),) if changed else (), extra=extra)
 
 
 def _meaning(seed: Scenario, name: str) -> str:

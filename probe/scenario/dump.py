@@ -6,6 +6,7 @@ from typing import Any, assert_never
 
 import tomli_w
 
+from probe.properties.selection import Choice
 from probe.scenario.values import (
     DEFAULT_PROGRESS_REASON,
     MAIN_MARKER,
@@ -113,6 +114,19 @@ def _table(header: str, values: dict[str, Any]) -> str:
     return f"\n[{header}]\n" + tomli_w.dumps(values)
 
 
+def properties_table(choice: Choice) -> str:
+    """[properties] as the loader reads it; nothing for the whole catalogue at its defaults."""
+    values: dict[str, Any] = {}
+    if choice.only is not None:
+        values["only"] = list(choice.only)
+    if choice.skip:
+        values["skip"] = list(choice.skip)
+    for name, given in choice.params:
+        if given:
+            values[name] = dict(given)
+    return "\n" + tomli_w.dumps({"properties": values}) if values else ""
+
+
 def dump_scenario(scenario: Scenario) -> str:
     """Sections in the order people write them: [[step]] tables, not an inline array."""
     head: dict[str, Any] = {"name": scenario.name}
@@ -140,6 +154,7 @@ def dump_scenario(scenario: Scenario) -> str:
             del session["abort"]  # the default, and without an owner the loader notes it is moot
         parts.append(_table("[session]", session))
     parts.extend(_table("[step]", step_table(step)) for step in scenario.steps)
+    parts.append(properties_table(scenario.properties))
     # Through one nested document, so that a sub-table comes out as [expect.NAME.absorbed_by]
     # and a name that needs quotes ("fixed@2026.7.1") gets them.
     parts.extend(
