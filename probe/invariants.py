@@ -145,8 +145,12 @@ class InvariantChecker:
     def _completed(self, event: Event) -> list[Violation]:
         open_for_ref = self.open_requests.get(event.ref, ())
         identity = request_identity(event)
-        for i, (ident, _) in enumerate(open_for_ref):
-            if ident == identity:
+        # The runtime answers an ask it absorbs at once: an already_in_flight at another
+        # instant than an open request's is the coordinator's own answer to a new ask, however
+        # alike their fields (a record pruned and recreated meets its old generation again).
+        absorbed = event.get("outcomeReason") == "already_in_flight"
+        for i, (ident, request) in enumerate(open_for_ref):
+            if ident == identity and (not absorbed or request.at_ms == event.at_ms):
                 self._own()[event.ref] = open_for_ref[:i] + open_for_ref[i + 1 :]
                 self._key = None
                 return []

@@ -95,3 +95,35 @@ def test_a_key_that_ignores_the_ref_swallows_another_sessions_recovery() -> None
 def test_model_runs_check_invariants_step_by_step() -> None:
     run = replay(scenario(Tick(), Bump(REF), Tick(), Release(), drain="hold"), REGISTRY["buggy"])
     assert [(v.invariant, v.step) for v in run.violations] == [(PHANTOM_REQUEST, 3)]
+
+
+def test_an_absorbed_ask_alike_a_held_request_is_not_its_completion() -> None:
+    # A record pruned while its recovery is held comes back and reaches the held request's
+    # generation, age and queue again: the coordinator's answer to the new ask has the same
+    # fields, but the held request is still in flight (explore's 91-step swallowed-request).
+    c = InvariantChecker()
+    c.observe(ev(1, REQUESTED, REF, 2, 5))
+    skip = ev(3, COMPLETED, REF, 2, 5, status="skipped", outcomeReason="already_in_flight")
+    assert c.observe(skip) == [] and c.coordinator_absorbed == 1
+    assert (
+        c.observe(ev(4, COMPLETED, REF, 2, 5, status="skipped", outcomeReason="already_in_flight"))
+        == []
+    )
+    assert [v.invariant for v in c.finish(settled=True, step=4)] == [UNMATCHED_REQUEST]
+    c.observe(ev(5, COMPLETED, REF, 2, 5, status="aborted"))
+    assert c.open_requests[REF] == () and c.finish(settled=True, step=5) == []
+
+
+def test_the_runtime_absorbing_a_request_at_its_instant_completes_it() -> None:
+    c = InvariantChecker()
+    c.observe(ev(1, REQUESTED, REF, 0, 1))
+    same = Event(
+        2,
+        1000,
+        1,
+        COMPLETED,
+        REF,
+        ev(1, COMPLETED, REF, 0, 1, status="skipped", outcomeReason="already_in_flight").fields,
+    )
+    assert c.observe(same) == [] and c.coordinator_absorbed == 0
+    assert c.finish(settled=True, step=1) == []
