@@ -99,3 +99,17 @@ def test_the_real_builds_keep_the_fresh_run_too() -> None:
             e for e in build["events"] if e["type"] == "session.stalled" and e["at_ms"] > 30000
         ]
         assert stalled and all(e.get("activeWorkKind") == "embedded_run" for e in stalled), version
+
+
+def test_a_later_request_that_saw_the_run_classifies_it() -> None:
+    s = control()
+    events = list(model_engine("fixed@2026.9.6").replay(s).events)
+    lost = without_work_kind(tuple(events), 9)
+    assert NAME in {v.invariant for v in judge(s, lost, settled=True).violations}
+    first = next(e for e in events if e.type == "session.recovery.requested")
+    # A second request at step 6, made with the fresh run in view (activeWorkKind set): the
+    # fresh run is now work a recovery classified, and its end later is no identity slip.
+    again = Event(first.seq, 150_000, 6, first.type, first.ref, first.fields, first.generation)
+    at = next(i for i, e in enumerate(lost) if (e.step or 0) >= 6)
+    asked = [*lost[:at], again, *lost[at:]]
+    assert NAME not in {v.invariant for v in judge(s, asked, settled=True).violations}

@@ -46,6 +46,10 @@ class FreshRunUntouched:
         if not runs or (event.type != REQUESTED and event.type not in ATTENTION):
             return []
         if event.get("activeWorkKind") is not None:
+            if event.type == REQUESTED:
+                # A new request classified the session with the run in it: from here on
+                # the run is work a recovery classified, and ending it is no identity slip.
+                self.fresh = {ref: r for ref, r in self.fresh.items() if ref != event.ref}
             return []
         # Reported once: the run's markers are gone, later reports would only repeat it.
         self.fresh = {ref: r for ref, r in self.fresh.items() if ref != event.ref}
