@@ -177,6 +177,21 @@ class RecoveryRuntime:
         fresh = tuple(sorted((*waiter.fresh, (kind, marker))))
         self.waiters = {**self.waiters, ref: replace(waiter, fresh=fresh)}
 
+    def note_end(self, ref: str, kind: str, marker: str, clear: bool) -> None:
+        """A work marker ended on ref while its recovery waits: no longer one to keep."""
+        waiter = self.waiters.get(ref)
+        if waiter is None or not waiter.fresh:
+            return
+        # An embedded run's end also ends the tool and model calls unless `clear` is off.
+        gone = (kind, marker)
+        fresh = tuple(
+            f
+            for f in waiter.fresh
+            if f != gone and not (kind == "embedded_run" and clear and f[0] != "embedded_run")
+        )
+        if fresh != waiter.fresh:
+            self.waiters = {**self.waiters, ref: replace(waiter, fresh=fresh)}
+
     def leave(self, ref: str) -> None:
         """ref's recovery is no longer in flight here."""
         self.in_flight = self.in_flight - {ref}

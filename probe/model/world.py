@@ -309,10 +309,11 @@ class World:
                     req.generation,
                     req.age_ms,
                     req.queue_depth,
-                    req.allow_active_abort,
+                    # With the markers that started while it waited: one slot, so the
+                    # waiter's width (which explore's abstraction reads) stays 11.
+                    (req.allow_active_abort, w.fresh),
                     req.stale_abort_ms,
                     w.key,
-                    w.fresh,
                     None if timer is None else timer.due - now,
                     None if timer is None else timer.seq < hb_seq,
                 )
@@ -434,6 +435,7 @@ class World:
         """A work marker ends; with no run activity at all nothing happens."""
         activity = self.activity.get(ref)
         if activity is not None:
+            self.runtime.note_end(ref, kind, marker, clear)
             ended = activity.stopped(kind, marker, clear, self.clock.now)
             self._set_runs({**self.activity, ref: ended}, self.handles)
 
