@@ -115,7 +115,7 @@ def test_an_unknown_name_is_a_usage_error_with_a_guess(command: str) -> None:
     assert code == 2 and out == ""
     assert (
         "--invariant phantom-requst: unknown invariant 'phantom-requst', did you mean "
-        "'phantom-request'? (known: futile-repeats, " in err
+        "'phantom-request'? (known: fresh-run-untouched, futile-repeats, " in err
     )
     assert "Traceback" not in err
     code, _, err = invoke(command, *args, "--skip-invariant", "nothing-like-it")
