@@ -12,8 +12,9 @@ description naming the test file and case. What the test asserts lives beside it
     events = [ { type = "session.stuck", reason = "stale_session_state", absent = ["activeWorkKind"] } ]
     unmerged = "why"          # the test asserts a change in no published build: the table holds
                               # what every published build does
-    final_state = { state = "idle", queueDepth = 0 }  # the record after the run: the fields
-                              # of the last session.state event (the test reads the record)
+    final_state = { state = "idle", queueDepth = 0 }
+                              # the record after the run (a test that reads it afterwards):
+                              # the fields of the last session.state event
 
 The model of that era must show exactly those events (each with the asserted fields; `absent`
 fields not there); the real build of that era must agree with the model event for event
