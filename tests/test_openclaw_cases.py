@@ -12,6 +12,9 @@ description naming the test file and case. What the test asserts lives beside it
     events = [ { type = "session.stuck", reason = "stale_session_state", absent = ["activeWorkKind"] } ]
     unmerged = "why"          # the test asserts a change in no published build: the table holds
                               # what every published build does
+    final_state = { state = "idle", queueDepth = 0 }
+                              # the record after the run (a test that reads it afterwards):
+                              # the fields of the last session.state event
 
 The model of that era must show exactly those events (each with the asserted fields; `absent`
 fields not there); the real build of that era must agree with the model event for event
@@ -45,6 +48,7 @@ class Assertion:
     requested: int | None
     watch: tuple[str, ...]
     events: tuple[dict[str, Any], ...]
+    final_state: dict[str, Any] | None = None
 
 
 def _assertions() -> dict[Path, Assertion]:
@@ -59,6 +63,7 @@ def _assertions() -> dict[Path, Assertion]:
                 requested=table.get("requested"),
                 watch=tuple(table.get("watch", ATTENTION)),
                 events=tuple(table["events"]),
+                final_state=table.get("final_state"),
             )
     return found
 
@@ -94,3 +99,9 @@ def test_the_model_of_the_tests_era_shows_what_the_test_asserts(path: Path) -> N
         assert not set(expected.get("absent", ())) & set(fields), (event.type, fields)
     if want.requested is not None:
         assert run.requested == want.requested
+    if want.final_state is not None:
+        # Every change to the record is a session.state event: the last one is the record as
+        # the run left it, which is what a test that reads the record afterwards asserts.
+        changes = [dict(e.fields) for e in run.events if e.type == "session.state"]
+        assert changes, "no session.state event: the record never changed"
+        assert {k: changes[-1].get(k) for k in want.final_state} == want.final_state, changes[-1]
