@@ -21,6 +21,7 @@ from probe.scenario.loader import parse_scenario
 from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
+    Recover,
     Release,
     Scenario,
     step_verb,
@@ -63,6 +64,7 @@ def test_every_verb_field_value_and_drain_appears() -> None:
         "progress",
         "start",
         "end",
+        "recover",
     }
     releases = [step for s in MANY for step in s.steps if isinstance(step, Release)]
     assert any(r.session is None for r in releases) and any(r.session for r in releases)
@@ -143,8 +145,10 @@ def test_every_generated_scenario_validates_and_replays_on_every_strategy(
     engines += [resolve(f"model:{design_of(version)}@{version}")]  # and one version's model
     for engine in engines:
         run = engine.replay(s)
-        # Every request reaches the runtime once: the replay ran the whole scenario.
-        assert len(run.runtime_outcomes) == run.requested
+        # Every request reaches the runtime once, and so does every direct `recover` step:
+        # the replay ran the whole scenario.
+        direct = sum(isinstance(step, Recover) for step in s.steps)
+        assert len(run.runtime_outcomes) == run.requested + direct
 
 
 def test_probe_new_random_writes_a_scenario_that_runs(tmp_path: Path) -> None:

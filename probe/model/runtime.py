@@ -122,13 +122,21 @@ class RecoveryRuntime:
         self.in_flight: frozenset[str] = frozenset()
         self.waiters: Mapping[str, Waiter] = {}
 
-    def call(self, request: RecoveryRequest, key: str, call_index: int) -> Resolved | None:
-        """The call's outcome, or None while it waits on an aborted run that has not ended."""
+    def call(
+        self, request: RecoveryRequest, key: str, call_index: int, check_state: bool = True
+    ) -> Resolved | None:
+        """The call's outcome, or None while it waits on an aborted run that has not ended.
+
+        `check_state` off: the caller passed no stateGeneration (a direct call), so the
+        runtime's isDiagnosticSessionStateCurrent answers yes without reading the record.
+        """
         ref = request.ref
         if ref in self.in_flight:
             self.coverage.runtime_absorbed += 1
             return _ABSORBED
-        if not self.store.is_current(ref, request.generation, request.expected_state):
+        if check_state and not self.store.is_current(
+            ref, request.generation, request.expected_state
+        ):
             return _STALE
         handle = self.handles.get(ref)
         if handle is not None:

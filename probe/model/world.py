@@ -46,6 +46,7 @@ from probe.scenario.values import (
     MarkerKind,
     Progress,
     ProgressTarget,
+    Recover,
     Release,
     Scenario,
     SessionSeed,
@@ -59,6 +60,9 @@ from probe.strategies import DedupStrategy
 
 SEEDED_PROGRESS_REASON = "scenario:seeded"
 PENDING = "pending"
+# The in-flight key of a runtime call made by a `recover` step: no coordinator holds it, so
+# its outcome is noted and applied by nobody (no strategy's key is empty).
+DIRECT_KEY = ""
 # openclaw's own heartbeat interval (DIAGNOSTIC_HEARTBEAT_INTERVAL_MS): what a late tick is
 # measured against (switch defer-late-tick, F12).
 BUILD_HEARTBEAT_MS = 30_000
@@ -682,7 +686,33 @@ class World:
         calls = list(self.runtime_calls)
         calls[index] = outcome.label
         self.runtime_calls = tuple(calls)
-        self.coordinator.settle(request, key, outcome, fresh)
+        if key != DIRECT_KEY:
+            self.coordinator.settle(request, key, outcome, fresh)
+
+    def recover_directly(self, step: Recover) -> None:
+        """recoverStuckDiagnosticSession called by hand: the runtime's outcome, applied by nobody.
+
+        In every published build from 2026.5.30-beta.1 the runtime only reads the record; the
+        coordinator (requestStuckSessionRecovery) emits the recovery events and writes the
+        outcome, and a direct call goes around it. What the runtime does itself stays: an
+        abort ends the run (its state change), in-flight set #2 holds the ref meanwhile.
+        """
+        request = RecoveryRequest(
+            step.session,
+            step.expected_state,
+            0 if step.generation is None else step.generation,
+            step.age_ms,
+            step.queue_depth,
+            step.allow_active_abort,
+            step.stale_abort_ms,
+        )
+        index = len(self.runtime_calls)
+        self.runtime_calls = (*self.runtime_calls, None)
+        result = self.runtime.call(
+            request, DIRECT_KEY, index, check_state=step.generation is not None
+        )
+        if result is not None:
+            self._resolve(request, DIRECT_KEY, index, result.outcome)
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -712,6 +742,8 @@ class World:
                 self.start_work(ref, kind, marker)
             case End(session=ref, work=kind, id=marker, clear=clear):
                 self.end_work(ref, kind, marker, clear)
+            case Recover():
+                self.recover_directly(step)
             case _:
                 assert_never(step)
 

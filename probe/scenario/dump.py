@@ -15,6 +15,7 @@ from probe.scenario.values import (
     End,
     Expectation,
     Progress,
+    Recover,
     Release,
     Scenario,
     Settings,
@@ -65,8 +66,28 @@ def step_table(step: Step) -> dict[str, Any]:
             if not clear:
                 table["clear"] = False
             return table
+        case Recover():
+            return _recover_table(step)
         case _:
             assert_never(step)
+
+
+def _recover_table(step: Recover) -> dict[str, Any]:
+    """Only the arguments the step passes beyond the defaults (see the loader's _recover)."""
+    table: dict[str, Any] = {"do": "recover", "session": step.session}
+    if step.allow_active_abort:
+        table["allow_active_abort"] = True
+    if step.age_ms:
+        table["age_ms"] = step.age_ms
+    if step.queue_depth:
+        table["queue_depth"] = step.queue_depth
+    if step.generation is not None:
+        table["generation"] = step.generation
+        if step.expected_state != "processing":
+            table["expected_state"] = step.expected_state
+    if step.stale_abort_ms is not None:
+        table["stale_abort_ms"] = step.stale_abort_ms
+    return table
 
 
 def _settings(s: Settings) -> dict[str, Any]:

@@ -51,6 +51,11 @@ Distribution (weights are relative, per scenario unless said otherwise):
   id-only (its ref passed as the sessionId, no key) 25 %, or has `session_id = "sid-N"`
   beside its key 25 %.
   `GenerateOptions(verbs=False)` leaves them out.
+- direct runtime calls, drawn from a stream of their own in 30 % of scenarios: 1..2 `recover`
+  steps (within `max_steps`) at random places, for a random session, allow_active_abort 40 %,
+  age_ms 0 / 180 000 / 720 000, queue_depth 0 / 1 / 2, a state check 30 % (the seeded
+  generation, or one past it 1 in 3, with a random expected_state), stale_abort_ms 30 %
+  (1 000, 300 000 or 900 000). `GenerateOptions(recover=False)` leaves them out.
 - late heartbeats, drawn last from a stream of their own (seeded by the scenario drawn so far,
   so the rest of a seed's scenarios stay as they were): 30 % of scenarios have some, one of
   three kinds alike: every firing late by `tick_late_ms` (999, 1 000, 1 200 or 1 700: the
@@ -84,6 +89,7 @@ from probe.scenario.values import (
     Owner,
     Progress,
     ProgressTarget,
+    Recover,
     Release,
     Scenario,
     SessionSeed,
@@ -128,6 +134,8 @@ class GenerateOptions:
     late_chance: float = 0.3
     verbs: bool = True  # abort_ms and the work/progress verbs (see the module docstring)
     verbs_chance: float = 0.5
+    recover: bool = True  # direct `recover` steps (see the module docstring)
+    recover_chance: float = 0.3
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -306,6 +314,40 @@ def _progress_variant(rng: random.Random, step: Progress) -> Progress:
     return Progress(step.session, target, reason, rng.choice(AGO_CHOICES))
 
 
+# A direct call's arguments as openclaw's tests pass them: their ages (180 s, 720 s), the stale
+# thresholds around the builds' (300 000 default, the 900 000 tool-call floor).
+RECOVER_AGES = (0, 180_000, 720_000)
+RECOVER_STALE = (1_000, 300_000, 900_000)
+
+
+def _direct_recoveries(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """1..2 `recover` steps on top of a drawn scenario, from a stream of their own (as _late)."""
+    rng = random.Random(zlib.crc32(repr(("recover", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    steps = list(scenario.steps)
+    for _ in range(rng.randint(1, 2)):
+        if len(steps) >= max_steps:
+            break
+        seed = rng.choice(scenario.sessions)
+        generation = None
+        expected: SessionState = "processing"
+        if rng.random() < 0.3:  # a state check: the seeded generation, or one past it
+            generation = min(MAX_COUNTER, seed.generation + rng.choice((0, 0, 1)))
+            expected = rng.choice(("idle", "processing", "waiting"))
+        step = Recover(
+            seed.ref,
+            allow_active_abort=rng.random() < 0.4,
+            age_ms=rng.choice(RECOVER_AGES),
+            queue_depth=rng.choice((0, 1, 1, 2)),
+            generation=generation,
+            expected_state=expected,
+            stale_abort_ms=rng.choice(RECOVER_STALE) if rng.random() < 0.3 else None,
+        )
+        steps.insert(rng.randint(0, len(steps)), step)
+    return replace(scenario, steps=tuple(steps))
+
+
 def build(
     rng: random.Random, options: GenerateOptions = GenerateOptions(), name: str = ""
 ) -> Scenario:
@@ -354,6 +396,8 @@ def build(
     )
     if options.verbs:
         scenario = _verbs(scenario, options.verbs_chance, options.max_steps)
+    if options.recover:
+        scenario = _direct_recoveries(scenario, options.recover_chance, options.max_steps)
     return _late(scenario, options.late_chance) if options.late_ticks else scenario
 
 

@@ -30,6 +30,7 @@ from probe.scenario.values import (
     End,
     Expectation,
     Progress,
+    Recover,
     Release,
     Scenario,
     SessionSeed,
@@ -78,6 +79,16 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "progress": ("do", "session", "target", "reason", "ago_ms"),
     "start": ("do", "session", "work", "id"),
     "end": ("do", "session", "work", "id", "clear"),
+    "recover": (
+        "do",
+        "session",
+        "allow_active_abort",
+        "age_ms",
+        "queue_depth",
+        "generation",
+        "expected_state",
+        "stale_abort_ms",
+    ),
 }
 EXPECT_KEYS = (
     "requested",
@@ -455,9 +466,29 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
                         if verb == "start"
                         else End(ref, kind, marker, clear)
                     )
+            case "recover":
+                step = _recover(out, t, session(True))
         if step is not None:
             steps.append(step)
     return steps, lines
+
+
+def _recover(out: _Collector, t: _Table, ref: str | None) -> Recover | None:
+    """A direct runtime call: its arguments as openclaw's tests pass them (see Recover)."""
+    allow = t.boolean("allow_active_abort", False)
+    age = t.integer("age_ms", 0)
+    depth = t.integer("queue_depth", 0, high=MAX_COUNTER)
+    generation = t.integer("generation", high=MAX_COUNTER)
+    expected = t.choice("expected_state", "processing", SESSION_STATES) or "processing"
+    stale = t.integer("stale_abort_ms")
+    if t.has("expected_state") and not t.has("generation"):
+        out.notes.append(
+            f"{t.where}.expected_state has no effect without generation (the runtime checks "
+            "the state only against a generation)"
+        )
+    if ref is None:
+        return None
+    return Recover(ref, allow, age or 0, depth or 0, generation, expected, stale)
 
 
 def _properties(

@@ -202,7 +202,26 @@ class End:
     clear: bool = True
 
 
-Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress | Start | End
+@dataclass(frozen=True, slots=True)
+class Recover:
+    """The recovery runtime called directly for a session, outside the heartbeat.
+
+    What openclaw's tests do with recoverStuckDiagnosticSession({...}): the arguments as the
+    caller passes them. `generation` None passes no stateGeneration, so the runtime skips its
+    state check (isDiagnosticSessionStateCurrent); `expected_state` is read only with it.
+    No coordinator is involved: the outcome is the runtime's alone and nobody applies it.
+    """
+
+    session: str
+    allow_active_abort: bool = False
+    age_ms: int = 0
+    queue_depth: int = 0
+    generation: int | None = None
+    expected_state: SessionState = "processing"
+    stale_abort_ms: int | None = None
+
+
+Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress | Start | End | Recover
 
 
 def step_verb(step: Step) -> str:
@@ -223,6 +242,8 @@ def step_verb(step: Step) -> str:
             return "start"
         case End():
             return "end"
+        case Recover():
+            return "recover"
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,8 @@
  *              {"do": "release", "session"?: ref|null, "outcome"?: "completed"|"failed"} |
  *              {"do": "state", "session", "to"} |
  *              {"do": "progress", "session", "target"?: "both"|"run"|"record", "reason"?, "ago_ms"?} |
+ *              {"do": "recover", "session", "allow_active_abort"?, "age_ms"?, "queue_depth"?,
+ *               "generation"?, "expected_state"?, "stale_abort_ms"?} |
  *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
  *               "id"?, "clear"? (end only)}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
@@ -892,6 +894,7 @@ const STEP_KEYS = {
   progress: ["do", "session", "target", "reason", "ago_ms"],
   start: ["do", "session", "work", "id"],
   end: ["do", "session", "work", "id", "clear"],
+  recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms"],
 };
 
 function checkScenario(scenario, located) {
@@ -984,7 +987,7 @@ function checkScenario(scenario, located) {
       }
     }
     const named = step.session;
-    const needsSession = ["bump", "state", "progress", "start", "end"].includes(step.do);
+    const needsSession = ["bump", "state", "progress", "start", "end", "recover"].includes(step.do);
     if (needsSession || (step.do === "release" && named !== undefined && named !== null)) {
       if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
     }
@@ -1002,6 +1005,17 @@ function checkScenario(scenario, located) {
         problems.push(`${where}.reason must be a non-empty string`);
       }
       if (step.ago_ms !== undefined && !isInt(step.ago_ms)) problems.push(`${where}.ago_ms must be a non-negative integer`);
+    }
+    if (step.do === "recover") {
+      for (const key of ["age_ms", "queue_depth", "generation", "stale_abort_ms"]) {
+        if (step[key] !== undefined && !isInt(step[key])) problems.push(`${where}.${key} must be a non-negative integer`);
+      }
+      if (step.allow_active_abort !== undefined && typeof step.allow_active_abort !== "boolean") {
+        problems.push(`${where}.allow_active_abort must be a boolean`);
+      }
+      if (![undefined, "idle", "processing", "waiting"].includes(step.expected_state)) {
+        problems.push(`${where}.expected_state is not idle|processing|waiting`);
+      }
     }
     if (step.do === "tick" && step.late_ms !== undefined && !isInt(step.late_ms)) {
       problems.push(`${where}.late_ms must be a non-negative integer`);
@@ -1441,6 +1455,20 @@ async function runScenario(build, planned, { reuse }) {
       case "end":
         markWork(s, step);
         break;
+      case "recover": {
+        // The build's runtime called as openclaw's tests call it (a static import, no
+        // coordinator): its outcome is noted like the heartbeat's calls and applied by nobody.
+        const { recoverStuckDiagnosticSession } = await runtimeModule;
+        const params = { ...ids(s), ageMs: step.age_ms ?? 0, queueDepth: step.queue_depth ?? 0 };
+        if (step.allow_active_abort) params.allowActiveAbort = true;
+        if (step.generation !== undefined) {
+          params.stateGeneration = step.generation;
+          params.expectedState = step.expected_state ?? "processing";
+        }
+        if (step.stale_abort_ms !== undefined) params.staleActiveProgressAbortMs = step.stale_abort_ms;
+        noteCall(recoverStuckDiagnosticSession, params);
+        break;
+      }
       case "release": {
         const targets = s ? [s] : seeded;
         for (const t of targets) {
