@@ -5,7 +5,8 @@
 Each scenario comes from probe.scenario.generate with the newer verbs drawn in every one
 (`verbs_chance = 1.0`: abort_ms in half, every progress step with a target, a reason and a
 back-dating, start / end steps in 60 %, id-only sessions and session_ids beside keys; and
-`recover_chance = 1.0`: one or two direct `recover` steps in every scenario) and
+`recover_chance = 1.0` and `lanes_chance = 1.0`: direct `recover` steps and `enqueue`d
+command-lane tasks in every scenario, as far as `max_steps` leaves room) and
 without late heartbeats (their own checks are the late-ticks ones). Each is replayed on
 `model:DESIGN@VERSION` and on `openclaw@VERSION` (one reused build process, as `probe diff`
 does) and compared event for event. Prints one line per version and writes every
@@ -28,12 +29,14 @@ from probe.scenario.generate import GenerateOptions, generate_many
 from probe.strategies import REGISTRY
 from probe.versions import design_of
 
-OPTIONS = GenerateOptions(late_ticks=False, verbs_chance=1.0, recover_chance=1.0)
+OPTIONS = GenerateOptions(
+    late_ticks=False, verbs_chance=1.0, recover_chance=1.0, lanes_chance=1.0
+)
 
 
 def uses_new_verbs(toml: str) -> bool:
     keys = ("abort_ms", "target =", "reason =", "ago_ms", 'do = "start"', 'do = "end"')
-    keys += ("session_id =", 'do = "recover"')
+    keys += ("session_id =", 'do = "recover"', 'do = "enqueue"')
     return any(k in toml for k in keys)
 
 

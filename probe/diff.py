@@ -30,6 +30,7 @@ from probe.scenario.values import (
     Advance,
     Bump,
     End,
+    Enqueue,
     Progress,
     Recover,
     Release,
@@ -216,6 +217,7 @@ def _names(step: Step) -> str | None:
             | Start(session=ref)
             | End(session=ref)
             | Recover(session=ref)
+            | Enqueue(session=ref)
         ):
             return ref
         case Release(session=ref):
@@ -274,7 +276,11 @@ def _renamed(step: Step, names: dict[str, str]) -> Step:
         case StateChange(session=ref, to=to):
             return StateChange(names[ref], to)
         case (
-            Progress(session=ref) | Start(session=ref) | End(session=ref) | Recover(session=ref)
+            Progress(session=ref)
+            | Start(session=ref)
+            | End(session=ref)
+            | Recover(session=ref)
+            | Enqueue(session=ref)
         ):
             return replace(step, session=names[ref])
         case Release(session=ref, failed=failed) if ref is not None:

@@ -32,12 +32,16 @@ _F33 = "no-prune-on-create"
 _F23 = "observation-pass"
 _F14 = "abort-test-timing"
 _F36 = "stale-run-threshold"
+# Command lanes (read from the runtime chunks of 6.1-beta.1 .. 6.6 and 7.1-beta.1 .. 7.1-beta.6).
+_L1 = "lane-fresh-task"
+_L2 = "stale-lane-release"
 
 _E1 = (_F02,)
-_68 = (*_E1, _F06)
+_66 = (*_E1, _L1)
+_68 = (*_66, _F06)
 _69 = (*_68, _F07)
 _611 = (*_69, _F34)
-_71B4 = (*_611, _F35)
+_71B4 = (*_611, _F35, _L2)
 _72B1 = (*_71B4, _F08)
 _72B2 = (*_71B4, _F08, _F12)
 _72B4 = (*_72B2, _F14)
@@ -64,7 +68,7 @@ VERSIONS: dict[str, tuple[str, ...]] = {
     "2026.6.1-beta.3": _E1,
     "2026.6.1": _E1,
     "2026.6.5": _E1,
-    "2026.6.6": _E1,
+    "2026.6.6": _66,
     "2026.6.8": _68,
     "2026.6.9": _69,
     "2026.6.10": _69,

@@ -65,6 +65,7 @@ def test_every_verb_field_value_and_drain_appears() -> None:
         "start",
         "end",
         "recover",
+        "enqueue",
     }
     releases = [step for s in MANY for step in s.steps if isinstance(step, Release)]
     assert any(r.session is None for r in releases) and any(r.session for r in releases)

@@ -83,6 +83,12 @@ PROBES: dict[str, Probe] = {
         r"evidenceAgeMs >= resolveRunStaleThresholdMs\(activity, evidenceAgeMs, "
         r"params\.staleAbortMs\)",
     ),
+    "lane-fresh-task": _p(
+        r"function recoverStuckDiagnosticSession\(", r"const laneStartedFreshTask = "
+    ),
+    "stale-lane-release": _p(
+        r"function recoverStuckDiagnosticSession\(", r'reason: "stale_lane_task"'
+    ),
 }
 
 assert set(PROBES) == {s.name for s in SWITCHES}

@@ -124,6 +124,20 @@ SWITCHES: tuple[Switch, ...] = (
         "the runtime's stale-progress reclaim takes the run's stale threshold: a running tool "
         "call needs max(abort, 900 000 ms) of stale progress",
     ),
+    Switch(
+        "lane-fresh-task",
+        "L1",
+        "lane_fresh_task",
+        "after an abort the runtime resets the session's command lane also when lane tasks or "
+        "queued messages wait, and never when a lane task started during the abort",
+    ),
+    Switch(
+        "stale-lane-release",
+        "L2",
+        "stale_lane_release",
+        "with no run, an active lane task is released (released/stale_lane_task) once the "
+        "call's ageMs reaches 300 000 ms; before, the lane is always kept (active_lane_task)",
+    ),
 )
 
 BY_NAME: dict[str, Switch] = {s.name: s for s in SWITCHES}
@@ -149,6 +163,8 @@ class Behaviour:
     observation_pass: bool = False
     abort_test_timing: bool = False
     stale_run_threshold: bool = False
+    lane_fresh_task: bool = False
+    stale_lane_release: bool = False
 
     @classmethod
     def of(cls, names: frozenset[str] | set[str] | tuple[str, ...]) -> Behaviour:

@@ -104,7 +104,7 @@ class Coordinator:
         prev = rec.state
         rec.state = "idle"
         rec.touch(now)
-        rec.queue_depth = 0 if outcome.clears_queue else max(0, rec.queue_depth - 1)
+        rec.queue_depth = self.queue_after(request, outcome, rec.queue_depth)
         if self.bus.keeps(STATE):
             self.bus.emit(
                 STATE,
@@ -118,6 +118,32 @@ class Coordinator:
                 generation=rec.generation,
             )
         self._completed(request, outcome)
+
+    def queue_after(self, request: RecoveryRequest, outcome: Outcome, depth: int) -> int:
+        """The record's queueDepth once the outcome is applied (applyRecoveryOutcome...).
+
+        Cleared (recoveryOutcomeClearsQueuedSessionState), or, for an idle request whose
+        outcome reports queued lane tasks, kept at least at the request's (queued work the
+        lane still holds), else one less. From 8.1-beta.3 (with F19's change) a reported
+        queuedCount forbids the clear for any status and keeps an idle request's queue for
+        any status; before, only an aborted outcome's queuedCount counted.
+        """
+        queued = outcome.queued_count or 0
+        idle = request.expected_state == "idle"
+        if self.mutate_aborted_released_only:
+            status = outcome.status
+            clears = queued == 0 and (
+                status == "released" or (status == "aborted" and outcome.released > 0)
+            )
+            keeps = idle and queued > 0
+        else:
+            clears = outcome.clears_queue
+            keeps = idle and outcome.status == "aborted" and queued > 0
+        if clears:
+            return 0
+        if keeps:
+            return max(depth, request.queue_depth)
+        return max(0, depth - 1)
 
     def _still_current(self, request: RecoveryRequest, outcome: Outcome) -> bool:
         rec = self.store.peek(request.ref)

@@ -14,11 +14,15 @@ class Outcome:
     action: str
     reason: str | None = None
     active_work_kind: WorkKind | None = None
+    # Command-lane tasks the runtime's resetCommandLane released, and the lane's queued tasks
+    # it reported (None: the outcome carries no queuedCount).
+    released: int = 0
+    queued_count: int | None = None
     # Derived from the fields above once, at construction: every resolved call asks them.
     # The contract's runtime_outcomes form: status/reason, else status/action.
     label: str = field(init=False, repr=False, compare=False)
     mutates: bool = field(init=False, repr=False, compare=False)
-    # Scenarios model no command lanes, so an abort never releases lane work.
+    # The rule of the builds before 8.1-beta.3 (see Coordinator.queue_after for both).
     clears_queue: bool = field(init=False, repr=False, compare=False)
     # What a session.recovery.completed carries of the outcome, after the request's fields.
     completed_fields: tuple[tuple[str, FieldValue], ...] = field(
@@ -32,13 +36,22 @@ class Outcome:
             ("status", self.status),
             ("action", self.action),
             ("outcomeReason", self.reason),
+            # The event carries `released` only when some lane task was released.
+            ("released", self.released or None),
         )
         object.__setattr__(self, "completed_fields", fields)
         object.__setattr__(self, "label", f"{self.status}/{self.reason or self.action}")
         object.__setattr__(
             self, "mutates", self.status in ("aborted", "released") or no_active_work
         )
-        object.__setattr__(self, "clears_queue", self.status == "released" or no_active_work)
+        aborted_released = (
+            self.status == "aborted" and self.released > 0 and not self.queued_count
+        )
+        object.__setattr__(
+            self,
+            "clears_queue",
+            self.status == "released" or aborted_released or no_active_work,
+        )
 
 
 ALREADY_IN_FLIGHT = "already_in_flight"

@@ -11,6 +11,7 @@ from probe.model.activity import RunActivity, RunHandle
 from probe.model.clock import Clock, Timer
 from probe.model.coverage import Coverage
 from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS, RecoveryRequest
+from probe.model.lanes import Lane
 from probe.model.outcomes import (
     ABORTED,
     ACTIVE_EMBEDDED_RUN,
@@ -39,6 +40,9 @@ def in_ref_order(mapping: Mapping[str, V]) -> dict[str, V]:
 # Used when a request carries no staleActiveProgressAbortMs (active-abort requests).
 DEFAULT_STALE_PROGRESS_ABORT_MS = 300_000
 MIN_SETTLE_TIMER_MS = 100
+# STALE_ACTIVE_LANE_TASK_RELEASE_MS (switch stale-lane-release): no compactionSafetyTimeoutMs.
+STALE_LANE_TASK_RELEASE_MS = 300_000
+KEEP_LANE = Outcome("skipped", "keep_lane", "active_lane_task")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,8 @@ class Waiter:
     # The work markers (kind, id) that started while it waited: openclaw numbers marker starts
     # and keeps those after the request's sequence (recoveryStartedAfter*Sequence).
     fresh: tuple[tuple[str, str], ...] = ()
+    # The session lane's active task ids when the abort began (preAbortActiveTaskIds).
+    lane_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +83,7 @@ _ABORTED_AFTER_DRAIN = Resolved(ABORTED, awaited=True)
 _RELEASED = Resolved(RELEASED)
 _NO_ACTIVE_WORK = Resolved(NO_ACTIVE_WORK)
 _RELEASED_NO_ACTIVE_WORK = Resolved(RELEASED_NO_ACTIVE_WORK)
+_KEEP_LANE = Resolved(KEEP_LANE)
 
 
 class RecoveryRuntime:
@@ -87,8 +94,12 @@ class RecoveryRuntime:
         "end_run",
         "handles",
         "in_flight",
+        "lane_fresh_task",
+        "lane_of",
         "released_no_active_work",
+        "reset_lane",
         "settings",
+        "stale_lane_release",
         "stale_run_threshold",
         "store",
         "waiters",
@@ -105,8 +116,19 @@ class RecoveryRuntime:
         end_run: Callable[[str, str], None],
         released_no_active_work: bool = False,
         stale_run_threshold: bool = False,
+        *,
+        lane_of: Callable[[str], Lane | None] = lambda ref: None,
+        reset_lane: Callable[[str], int] = lambda ref: 0,
+        lane_fresh_task: bool = False,
+        stale_lane_release: bool = False,
     ) -> None:
         self.settings = settings
+        # The session's command lane, and resetCommandLane on it (the world owns the lanes).
+        self.lane_of = lane_of
+        self.reset_lane = reset_lane
+        # Switches lane-fresh-task (L1) and stale-lane-release (L2).
+        self.lane_fresh_task = lane_fresh_task
+        self.stale_lane_release = stale_lane_release
         # Switch stale-run-threshold (F36): a running tool call needs 900 s of stale progress.
         self.stale_run_threshold = stale_run_threshold
         # Switch released-no-active-work (F18): the runtime's tail of 8.1-beta.3 and later.
@@ -142,23 +164,73 @@ class RecoveryRuntime:
         if handle is not None:
             if not request.allow_active_abort and not self._progress_stale(request):
                 return _HANDS_OFF
+            lane = self.lane_of(ref)
+            lane_ids = lane.active if lane is not None else ()
             if handle.abort == "honoured":
                 self.end_run(ref, "run_completed")
-                return _ABORTED_AFTER_DRAIN
+                outcome = self.aborted_outcome(request, lane_ids, drained=True)
+                return _ABORTED_AFTER_DRAIN if outcome is ABORTED else Resolved(outcome, True)
             self.in_flight = self.in_flight | {ref}
             timer = None
             if self.settings.drain == "settle":
                 due = self.clock.now + max(MIN_SETTLE_TIMER_MS, self.settings.settle_ms)
                 timer = self.clock.schedule(due, "settle", ref)
-            self.waiters = in_ref_order(
-                {**self.waiters, ref: Waiter(request, key, call_index, timer)}
-            )
+            waiter = Waiter(request, key, call_index, timer, lane_ids=lane_ids)
+            self.waiters = in_ref_order({**self.waiters, ref: waiter})
             return None
-        # No owner, no reply work and no command lanes in a scenario: the lane is reset.
+        lane = self.lane_of(ref)
+        if lane is not None and lane.active:
+            # No run: lane tasks still running hold the lane, unless (L2) the call's age says
+            # they are stale; then the lane is reset (none can have started since: no await).
+            if self.stale_lane_release and request.age_ms >= STALE_LANE_TASK_RELEASE_MS:
+                queued = len(lane.queued)
+                released = self.reset_lane(ref)
+                return Resolved(
+                    Outcome(
+                        "released",
+                        "release_lane",
+                        "stale_lane_task",
+                        released=released,
+                        queued_count=queued,
+                    )
+                )
+            return _KEEP_LANE
+        # No owner and no reply work; an idle lane's reset releases nothing.
         if self.released_no_active_work:
             # Nothing released and no active session: released, whatever the queue.
             return _RELEASED_NO_ACTIVE_WORK
         return _RELEASED if request.queue_depth > 0 else _NO_ACTIVE_WORK
+
+    def aborted_outcome(
+        self, request: RecoveryRequest, lane_ids: tuple[int, ...], *, drained: bool
+    ) -> Outcome:
+        """The outcome once the abort is over (`drained`: the run ended before the settle
+        timer), with what the runtime then does to the session's command lane.
+
+        Up to 6.5 the lane is reset only when the run did not drain; from 6.6 (L1) also when
+        lane tasks or queued messages wait, and never when a lane task started during the
+        abort. `released` is what the reset released; queuedCount the lane's queued tasks.
+        """
+        lane = self.lane_of(request.ref)
+        if lane is None:
+            return ABORTED
+        queued = len(lane.queued)
+        if self.lane_fresh_task:
+            fresh = any(t not in lane_ids for t in lane.active)
+            wanted = not fresh and (queued > 0 or request.queue_depth > 0 or not drained)
+        else:
+            wanted = not drained
+        released = self.reset_lane(request.ref) if wanted else 0
+        if not released and not queued:
+            return ABORTED
+        return Outcome(
+            "aborted",
+            "abort_embedded_run",
+            None,
+            "embedded_run",
+            released=released,
+            queued_count=queued or None,
+        )
 
     def take_waiter(self, ref: str) -> Waiter | None:
         waiter = self.pop_waiter(ref)

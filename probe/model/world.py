@@ -33,7 +33,8 @@ from probe.model.heartbeat import (
     is_idle_queued_stall,
     passes_throttle,
 )
-from probe.model.outcomes import ABORTED, FAILED, Outcome
+from probe.model.lanes import Lane, enqueue, finish_quick, reset
+from probe.model.outcomes import FAILED, Outcome
 from probe.model.runtime import RecoveryRuntime, Resolved, Waiter, in_ref_order
 from probe.model.state import PRUNE_INTERVAL_MS, SessionStore, StoreState
 from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
@@ -43,6 +44,8 @@ from probe.scenario.values import (
     Advance,
     Bump,
     End,
+    Enqueue,
+    LaneTaskKind,
     MarkerKind,
     Progress,
     ProgressTarget,
@@ -91,6 +94,9 @@ class WorldState(NamedTuple):
     heartbeat: Timer
     last_heartbeat_at: int
     firing: int
+    # The sessions' command lanes (by ref) and openclaw's next lane task id.
+    lanes: Mapping[str, Lane]
+    next_task: int
 
 
 # How many items of World.state_key one session record takes (explore's symmetry reads them).
@@ -112,7 +118,9 @@ class World:
         "firing",
         "handles",
         "heartbeat",
+        "lanes",
         "last_heartbeat_at",
+        "next_task",
         "runtime",
         "runtime_calls",
         "settings",
@@ -162,6 +170,9 @@ class World:
         self.handles: Mapping[str, RunHandle] = {}
         self.bus = EventBus(self.clock, keep_events)
         self.coverage = coverage
+        # Replaced whole on every change, like the run activity; empty unless a step enqueues.
+        self.lanes: Mapping[str, Lane] = {}
+        self.next_task = 1
         self.coordinator = Coordinator(
             self.strategy,
             self.store,
@@ -180,6 +191,10 @@ class World:
             self.end_run,
             released_no_active_work=b.released_no_active_work,
             stale_run_threshold=b.stale_run_threshold,
+            lane_of=self.lanes_get,
+            reset_lane=self.reset_lane,
+            lane_fresh_task=b.lane_fresh_task,
+            stale_lane_release=b.stale_lane_release,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
@@ -209,6 +224,8 @@ class World:
             self.heartbeat,
             self.last_heartbeat_at,
             self.firing,
+            self.lanes,
+            self.next_task,
         )
 
     def restore(self, state: WorldState) -> None:
@@ -228,6 +245,8 @@ class World:
             self.heartbeat,
             self.last_heartbeat_at,
             self.firing,
+            self.lanes,
+            self.next_task,
         ) = state
         self.clock.restore(clock)
         self.store.restore(store)
@@ -313,9 +332,10 @@ class World:
                     req.generation,
                     req.age_ms,
                     req.queue_depth,
-                    # With the markers that started while it waited: one slot, so the
-                    # waiter's width (which explore's abstraction reads) stays 11.
-                    (req.allow_active_abort, w.fresh),
+                    # With the markers that started while it waited and the lane tasks
+                    # active when it began: one slot, so the waiter's width (which
+                    # explore's abstraction reads) stays 11.
+                    (req.allow_active_abort, w.fresh, w.lane_ids),
                     req.stale_abort_ms,
                     w.key,
                     None if timer is None else timer.due - now,
@@ -331,6 +351,21 @@ class World:
             key.append((hb.due - now, since))
         else:
             key.append(hb.due - now)
+        if self.lanes:
+            # Only scenarios that enqueue have lanes (explore's never do): task ids relative
+            # to the next one, so two histories that differ only in how many tasks ran agree.
+            nxt = self.next_task
+            key.append(
+                tuple(
+                    (
+                        ref,
+                        tuple(t - nxt for t in lane.active),
+                        tuple(t - nxt for t in lane.finishing),
+                        lane.queued,
+                    )
+                    for ref, lane in self.lanes.items()
+                )
+            )
         return tuple(key)
 
     # -- seeding -------------------------------------------------------------------------
@@ -435,6 +470,36 @@ class World:
                 {**self.activity, ref: activity.started(kind, marker, now)}, self.handles
             )
 
+    # -- command lanes -------------------------------------------------------------------
+
+    def lanes_get(self, ref: str) -> Lane | None:
+        return self.lanes.get(ref)
+
+    def _set_lane(self, ref: str, lane: Lane) -> None:
+        self.lanes = in_ref_order({**self.lanes, ref: lane})
+
+    def enqueue_task(self, ref: str, task: LaneTaskKind) -> None:
+        """enqueueCommandInLane on the session's lane: queued, then pumped."""
+        lane = self.lanes.get(ref, Lane())
+        after, self.next_task = enqueue(lane, task, self.next_task)
+        self._set_lane(ref, after)
+
+    def reset_lane(self, ref: str) -> int:
+        """resetCommandLane: how many active tasks it released (none for an unknown lane)."""
+        lane = self.lanes.get(ref)
+        if lane is None:
+            return 0
+        after, self.next_task, released = reset(lane, self.next_task)
+        self._set_lane(ref, after)
+        return released
+
+    def settle_lanes(self) -> None:
+        """The microtasks ran: quick lane tasks that started have ended (each pumps the next)."""
+        for ref, lane in self.lanes.items():
+            if lane.finishing:
+                after, self.next_task = finish_quick(lane, self.next_task)
+                self._set_lane(ref, after)
+
     def end_work(self, ref: str, kind: MarkerKind, marker: str, clear: bool) -> None:
         """A work marker ends; with no run activity at all nothing happens."""
         activity = self.activity.get(ref)
@@ -457,7 +522,8 @@ class World:
         self.state_change(ref, "idle", reason)
         waiter = self.runtime.take_waiter(ref)
         if waiter is not None:
-            self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED, waiter.fresh)
+            outcome = self.runtime.aborted_outcome(waiter.request, waiter.lane_ids, drained=True)
+            self._resolve(waiter.request, waiter.key, waiter.call_index, outcome, waiter.fresh)
 
     def _clear_run_activity(self, ref: str, fresh: Fresh) -> bool:
         """clearDiagnosticEmbeddedRunActivityForSession: the recovered owner's markers go.
@@ -498,6 +564,8 @@ class World:
     def advance_to(self, until: int) -> None:
         while (timer := self.clock.pop_due(until)) is not None:
             self._fire(timer)
+            if self.lanes:  # the microtasks after each timer's callback
+                self.settle_lanes()
         self.clock.now = until
 
     def _fire(self, timer: Timer) -> None:
@@ -527,7 +595,8 @@ class World:
             # Drain timed out: force-clear the run (its end wakes nobody: the waiter is gone).
             self.end_run(timer.ref, "stuck_recovery")
             self.runtime.leave(timer.ref)
-            self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED, waiter.fresh)
+            outcome = self.runtime.aborted_outcome(waiter.request, waiter.lane_ids, drained=False)
+            self._resolve(waiter.request, waiter.key, waiter.call_index, outcome, waiter.fresh)
 
     def _heartbeat(self) -> None:
         now = self.clock.now
@@ -744,8 +813,12 @@ class World:
                 self.end_work(ref, kind, marker, clear)
             case Recover():
                 self.recover_directly(step)
+            case Enqueue(session=ref, task=task):
+                self.enqueue_task(ref, task)
             case _:
                 assert_never(step)
+        if self.lanes:
+            self.settle_lanes()
 
     def runtime_outcomes(self) -> list[str]:
         return [PENDING if o is None else o for o in self.runtime_calls]

@@ -13,6 +13,7 @@ from probe.scenario.values import (
     Advance,
     Bump,
     End,
+    Enqueue,
     Expectation,
     Progress,
     Recover,
@@ -68,6 +69,8 @@ def step_table(step: Step) -> dict[str, Any]:
             return table
         case Recover():
             return _recover_table(step)
+        case Enqueue(session=ref, task=task):
+            return {"do": "enqueue", "session": ref, "task": task}
         case _:
             assert_never(step)
 

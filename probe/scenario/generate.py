@@ -56,6 +56,9 @@ Distribution (weights are relative, per scenario unless said otherwise):
   age_ms 0 / 180 000 / 720 000, queue_depth 0 / 1 / 2, a state check 30 % (the seeded
   generation, or one past it 1 in 3, with a random expected_state), stale_abort_ms 30 %
   (1 000, 300 000 or 900 000). `GenerateOptions(recover=False)` leaves them out.
+- command-lane tasks, drawn from a stream of their own in 30 % of scenarios: 1..3 `enqueue`
+  steps (within `max_steps`) at random places, for a random session, blocked 60 / quick 40.
+  `GenerateOptions(lanes=False)` leaves them out.
 - late heartbeats, drawn last from a stream of their own (seeded by the scenario drawn so far,
   so the rest of a seed's scenarios stay as they were): 30 % of scenarios have some, one of
   three kinds alike: every firing late by `tick_late_ms` (999, 1 000, 1 200 or 1 700: the
@@ -85,6 +88,8 @@ from probe.scenario.values import (
     Bump,
     Drain,
     End,
+    Enqueue,
+    LaneTaskKind,
     MarkerKind,
     Owner,
     Progress,
@@ -136,6 +141,8 @@ class GenerateOptions:
     verbs_chance: float = 0.5
     recover: bool = True  # direct `recover` steps (see the module docstring)
     recover_chance: float = 0.3
+    lanes: bool = True  # `enqueue` steps: command-lane tasks (see the module docstring)
+    lanes_chance: float = 0.3
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -348,6 +355,21 @@ def _direct_recoveries(scenario: Scenario, chance: float, max_steps: int) -> Sce
     return replace(scenario, steps=tuple(steps))
 
 
+def _lane_tasks(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """1..3 `enqueue` steps on top of a drawn scenario, from a stream of their own (as _late)."""
+    rng = random.Random(zlib.crc32(repr(("lanes", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    steps = list(scenario.steps)
+    for _ in range(rng.randint(1, 3)):
+        if len(steps) >= max_steps:
+            break
+        ref = rng.choice(scenario.sessions).ref
+        task: LaneTaskKind = "blocked" if rng.random() < 0.6 else "quick"
+        steps.insert(rng.randint(0, len(steps)), Enqueue(ref, task))
+    return replace(scenario, steps=tuple(steps))
+
+
 def build(
     rng: random.Random, options: GenerateOptions = GenerateOptions(), name: str = ""
 ) -> Scenario:
@@ -398,6 +420,8 @@ def build(
         scenario = _verbs(scenario, options.verbs_chance, options.max_steps)
     if options.recover:
         scenario = _direct_recoveries(scenario, options.recover_chance, options.max_steps)
+    if options.lanes:
+        scenario = _lane_tasks(scenario, options.lanes_chance, options.max_steps)
     return _late(scenario, options.late_chance) if options.late_ticks else scenario
 
 

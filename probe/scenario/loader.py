@@ -17,6 +17,7 @@ from probe.scenario.values import (
     ABORT_ANSWERS,
     DEFAULT_PROGRESS_REASON,
     DRAINS,
+    LANE_TASK_KINDS,
     MAIN_MARKER,
     MARKER_KINDS,
     MAX_WARN_MS,
@@ -28,6 +29,7 @@ from probe.scenario.values import (
     Advance,
     Bump,
     End,
+    Enqueue,
     Expectation,
     Progress,
     Recover,
@@ -89,6 +91,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
         "expected_state",
         "stale_abort_ms",
     ),
+    "enqueue": ("do", "session", "task"),
 }
 EXPECT_KEYS = (
     "requested",
@@ -468,6 +471,10 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
                     )
             case "recover":
                 step = _recover(out, t, session(True))
+            case "enqueue":
+                ref = session(True)
+                task = t.choice("task", "blocked", LANE_TASK_KINDS) or "blocked"
+                step = Enqueue(ref, task) if ref else None
         if step is not None:
             steps.append(step)
     return steps, lines

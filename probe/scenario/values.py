@@ -14,6 +14,7 @@ WorkKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call", "none"]
 Drain: TypeAlias = Literal["settle", "hold"]
 ProgressTarget: TypeAlias = Literal["both", "run", "record"]
 MarkerKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call"]
+LaneTaskKind: TypeAlias = Literal["blocked", "quick"]
 
 SESSION_STATES: tuple[SessionState, ...] = ("idle", "processing", "waiting")
 OWNERS: tuple[Owner, ...] = ("embedded_run", "none")
@@ -22,6 +23,7 @@ WORK_KINDS: tuple[WorkKind, ...] = ("embedded_run", "tool_call", "model_call", "
 DRAINS: tuple[Drain, ...] = ("settle", "hold")
 PROGRESS_TARGETS: tuple[ProgressTarget, ...] = ("both", "run", "record")
 MARKER_KINDS: tuple[MarkerKind, ...] = ("embedded_run", "tool_call", "model_call")
+LANE_TASK_KINDS: tuple[LaneTaskKind, ...] = ("blocked", "quick")
 # The id of the markers seeding starts, and of a start or end step that names none.
 MAIN_MARKER = "main"
 DEFAULT_PROGRESS_REASON = "scenario:progress"
@@ -221,7 +223,21 @@ class Recover:
     stale_abort_ms: int | None = None
 
 
-Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress | Start | End | Recover
+@dataclass(frozen=True, slots=True)
+class Enqueue:
+    """A task enqueued in the session's command lane (enqueueCommandInLane on its session lane).
+
+    `blocked`: it never settles, so once it runs it holds the lane until a recovery resets it;
+    `quick`: it settles as soon as it runs. The lane runs one task at a time, in order.
+    """
+
+    session: str
+    task: LaneTaskKind = "blocked"
+
+
+Step: TypeAlias = (
+    Tick | Bump | Advance | Release | StateChange | Progress | Start | End | Recover | Enqueue
+)
 
 
 def step_verb(step: Step) -> str:
@@ -244,6 +260,8 @@ def step_verb(step: Step) -> str:
             return "end"
         case Recover():
             return "recover"
+        case Enqueue():
+            return "enqueue"
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@
  *              {"do": "release", "session"?: ref|null, "outcome"?: "completed"|"failed"} |
  *              {"do": "state", "session", "to"} |
  *              {"do": "progress", "session", "target"?: "both"|"run"|"record", "reason"?, "ago_ms"?} |
+ *              {"do": "enqueue", "session", "task"?: "blocked"|"quick"} |
  *              {"do": "recover", "session", "allow_active_abort"?, "age_ms"?, "queue_depth"?,
  *               "generation"?, "expected_state"?, "stale_abort_ms"?} |
  *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
@@ -895,6 +896,7 @@ const STEP_KEYS = {
   start: ["do", "session", "work", "id"],
   end: ["do", "session", "work", "id", "clear"],
   recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms"],
+  enqueue: ["do", "session", "task"],
 };
 
 function checkScenario(scenario, located) {
@@ -987,7 +989,10 @@ function checkScenario(scenario, located) {
       }
     }
     const named = step.session;
-    const needsSession = ["bump", "state", "progress", "start", "end", "recover"].includes(step.do);
+    const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue"].includes(step.do);
+    if (step.do === "enqueue" && !["blocked", "quick", undefined].includes(step.task)) {
+      problems.push(`${where}.task is not blocked|quick`);
+    }
     if (needsSession || (step.do === "release" && named !== undefined && named !== null)) {
       if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
     }
@@ -1109,7 +1114,38 @@ async function loadBuild(located) {
   await runtimeModule;
   const pollBackoff = pollBackoffFile(located);
   if (fs.existsSync(pollBackoff)) await import(url(pollBackoff));
-  return { api, runtimeModule, shimUrl, createLazyRuntimeModule };
+  const lanes = await loadLanes(located);
+  return { api, runtimeModule, shimUrl, createLazyRuntimeModule, lanes };
+}
+
+/**
+ * The command queue and the session-lane naming the recovery runtime itself imports (its
+ * `resetCommandLane` and `resolveEmbeddedSessionLane`), so that `enqueue` puts tasks in the very
+ * lanes the runtime reads and resets. Null (with why) where the runtime imports neither.
+ */
+async function loadLanes(located) {
+  const source = located.chunks.runtime.source;
+  const importOf = (fn) =>
+    source.match(new RegExp(`import\\s*\\{[^}]*\\b${fn}\\b[^}]*\\}\\s*from\\s*["'](\\./[^"']+)["']`))?.[1];
+  const queueFile = importOf("resetCommandLane");
+  const lanesFile = importOf("resolveEmbeddedSessionLane");
+  if (!queueFile || !lanesFile) {
+    return { missing: "its recovery runtime imports no command queue (resetCommandLane) or session lanes (resolveEmbeddedSessionLane)" };
+  }
+  const dir = path.dirname(located.chunks.runtime.file);
+  const load = async (file, name) => {
+    const full = path.join(dir, file);
+    const alias = exportMap(readText(full)).get(name);
+    const fn = alias === undefined ? undefined : (await import(pathToFileURL(full).href))[alias];
+    if (typeof fn !== "function") throw new HarnessError(`${file} does not export ${name}`);
+    return fn;
+  };
+  return {
+    enqueueCommandInLane: await load(queueFile, "enqueueCommandInLane"),
+    clearCommandLane: await load(queueFile, "clearCommandLane"),
+    resetCommandLane: await load(queueFile, "resetCommandLane"),
+    resolveEmbeddedSessionLane: await load(lanesFile, "resolveEmbeddedSessionLane"),
+  };
 }
 
 function loadFakeTimers(distDir) {
@@ -1189,7 +1225,11 @@ async function prepareBuild(distDir, located) {
  * as a fresh process has it (see resetBuild); `reusable` says whether that could be done.
  */
 async function runScenario(build, planned, { reuse }) {
-  const { located, FakeTimers, api, runtimeModule, shimUrl, createLazyRuntimeModule } = build;
+  const { located, FakeTimers, api, runtimeModule, shimUrl, createLazyRuntimeModule, lanes } = build;
+  if (lanes.missing && steps.some((st) => st.do === "enqueue")) {
+    throw new HarnessError(`openclaw ${located.version} cannot express enqueue: ${lanes.missing}`);
+  }
+  const lanesUsed = new Set();
   const { settings, sessions, steps, firings, maxAge, epoch } = planned;
 
   out({
@@ -1455,6 +1495,15 @@ async function runScenario(build, planned, { reuse }) {
       case "end":
         markWork(s, step);
         break;
+      case "enqueue": {
+        // A task in the session's lane, as the runtime names it (its key, else its id): a
+        // blocked one never settles; a quick one settles when it runs. Nobody awaits either.
+        const lane = lanes.resolveEmbeddedSessionLane(s.key ?? s.sessionId);
+        lanesUsed.add(lane);
+        const task = (step.task ?? "blocked") === "quick" ? async () => "done" : () => new Promise(() => {});
+        lanes.enqueueCommandInLane(lane, task, { warnAfterMs: Number.MAX_SAFE_INTEGER }).catch(() => {});
+        break;
+      }
       case "recover": {
         // The build's runtime called as openclaw's tests call it (a static import, no
         // coordinator): its outcome is noted like the heartbeat's calls and applied by nobody.
@@ -1501,7 +1550,14 @@ async function runScenario(build, planned, { reuse }) {
   out({ kind: "done", clock_ms: scenarioNow() });
   heartbeat.stop();
   if (!reuse) return { code: 0, reusable: false };
+  // Lane tasks live in the build's global command queue: each used lane is emptied (queued tasks
+  // rejected, unawaited) and reset (active ones forgotten, a blocked one never ends), which
+  // leaves it as an unused lane reads: idle, nothing queued.
   recording = false;
+  for (const lane of lanesUsed) {
+    lanes.clearCommandLane(lane);
+    lanes.resetCommandLane(lane);
+  }
   const reusable = await resetBuild(build, { clock, seeded, calls, settle, nextTimerAt, unsubscribe });
   return { code: 0, reusable };
 }
