@@ -169,3 +169,15 @@ def test_a_lane_task_started_during_the_abort_keeps_the_lane_from_66() -> None:
     assert "released" not in fresh
     # Up to 6.5 the force-cleared run's lane is reset whatever started.
     assert _completed(_run(scenario, "2026.5.31-beta.1"))[0]["released"] == 1
+
+
+def test_the_compaction_safety_window_delays_a_stale_lane_release() -> None:
+    compaction = "compaction_safety_ms = 600000\n"
+    scenario = _load(
+        enqueue_step() + recover_step(614_999) + compaction + recover_step(615_000) + compaction
+    )
+    # Released only once ageMs reaches 600 000 + the 15 000 settle time.
+    assert list(_run(scenario, "2026.9.6").runtime_outcomes) == [
+        "skipped/active_lane_task",
+        "released/stale_lane_task",
+    ]

@@ -15,6 +15,9 @@ description naming the test file and case. What the test asserts lives beside it
     final_state = { state = "idle", queueDepth = 0 }
                               # the record after the run (a test that reads it afterwards):
                               # the fields of the last session.state event
+    runtime_outcomes = ["skipped/active_lane_task"]
+                              # every call into the runtime, in call order, as status/reason
+                              # (a test that calls the runtime itself asserts what it returns)
 
 The model of that era must show exactly those events (each with the asserted fields; `absent`
 fields not there); the real build of that era must agree with the model event for event
@@ -49,6 +52,7 @@ class Assertion:
     watch: tuple[str, ...]
     events: tuple[dict[str, Any], ...]
     final_state: dict[str, Any] | None = None
+    runtime_outcomes: tuple[str, ...] | None = None
 
 
 def _assertions() -> dict[Path, Assertion]:
@@ -64,6 +68,9 @@ def _assertions() -> dict[Path, Assertion]:
                 watch=tuple(table.get("watch", ATTENTION)),
                 events=tuple(table["events"]),
                 final_state=table.get("final_state"),
+                runtime_outcomes=(
+                    tuple(table["runtime_outcomes"]) if "runtime_outcomes" in table else None
+                ),
             )
     return found
 
@@ -99,6 +106,8 @@ def test_the_model_of_the_tests_era_shows_what_the_test_asserts(path: Path) -> N
         assert not set(expected.get("absent", ())) & set(fields), (event.type, fields)
     if want.requested is not None:
         assert run.requested == want.requested
+    if want.runtime_outcomes is not None:
+        assert tuple(run.runtime_outcomes) == want.runtime_outcomes
     if want.final_state is not None:
         # Every change to the record is a session.state event: the last one is the record as
         # the run left it, which is what a test that reads the record afterwards asserts.

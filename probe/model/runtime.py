@@ -42,6 +42,7 @@ DEFAULT_STALE_PROGRESS_ABORT_MS = 300_000
 MIN_SETTLE_TIMER_MS = 100
 # STALE_ACTIVE_LANE_TASK_RELEASE_MS (switch stale-lane-release): no compactionSafetyTimeoutMs.
 STALE_LANE_TASK_RELEASE_MS = 300_000
+STUCK_SESSION_SETTLE_MS = 15_000  # STUCK_SESSION_ABORT_SETTLE_MS
 KEEP_LANE = Outcome("skipped", "keep_lane", "active_lane_task")
 
 
@@ -145,7 +146,12 @@ class RecoveryRuntime:
         self.waiters: Mapping[str, Waiter] = {}
 
     def call(
-        self, request: RecoveryRequest, key: str, call_index: int, check_state: bool = True
+        self,
+        request: RecoveryRequest,
+        key: str,
+        call_index: int,
+        check_state: bool = True,
+        compaction_safety_ms: int | None = None,
     ) -> Resolved | None:
         """The call's outcome, or None while it waits on an aborted run that has not ended.
 
@@ -182,7 +188,10 @@ class RecoveryRuntime:
         if lane is not None and lane.active:
             # No run: lane tasks still running hold the lane, unless (L2) the call's age says
             # they are stale; then the lane is reset (none can have started since: no await).
-            if self.stale_lane_release and request.age_ms >= STALE_LANE_TASK_RELEASE_MS:
+            stale_after = STALE_LANE_TASK_RELEASE_MS
+            if compaction_safety_ms:  # resolveStaleActiveLaneTaskReleaseMs
+                stale_after = max(stale_after, compaction_safety_ms + STUCK_SESSION_SETTLE_MS)
+            if self.stale_lane_release and request.age_ms >= stale_after:
                 queued = len(lane.queued)
                 released = self.reset_lane(ref)
                 return Resolved(

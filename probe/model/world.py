@@ -778,7 +778,11 @@ class World:
         index = len(self.runtime_calls)
         self.runtime_calls = (*self.runtime_calls, None)
         result = self.runtime.call(
-            request, DIRECT_KEY, index, check_state=step.generation is not None
+            request,
+            DIRECT_KEY,
+            index,
+            check_state=step.generation is not None,
+            compaction_safety_ms=step.compaction_safety_ms,
         )
         if result is not None:
             self._resolve(request, DIRECT_KEY, index, result.outcome)

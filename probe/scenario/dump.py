@@ -90,6 +90,8 @@ def _recover_table(step: Recover) -> dict[str, Any]:
             table["expected_state"] = step.expected_state
     if step.stale_abort_ms is not None:
         table["stale_abort_ms"] = step.stale_abort_ms
+    if step.compaction_safety_ms is not None:
+        table["compaction_safety_ms"] = step.compaction_safety_ms
     return table
 
 

@@ -55,7 +55,8 @@ Distribution (weights are relative, per scenario unless said otherwise):
   steps (within `max_steps`) at random places, for a random session, allow_active_abort 40 %,
   age_ms 0 / 180 000 / 720 000, queue_depth 0 / 1 / 2, a state check 30 % (the seeded
   generation, or one past it 1 in 3, with a random expected_state), stale_abort_ms 30 %
-  (1 000, 300 000 or 900 000). `GenerateOptions(recover=False)` leaves them out.
+  (1 000, 300 000 or 900 000), compaction_safety_ms 20 % (100 000 or 600 000).
+  `GenerateOptions(recover=False)` leaves them out.
 - command-lane tasks, drawn from a stream of their own in 30 % of scenarios: 1..3 `enqueue`
   steps (within `max_steps`) at random places, for a random session, blocked 60 / quick 40.
   `GenerateOptions(lanes=False)` leaves them out.
@@ -350,6 +351,7 @@ def _direct_recoveries(scenario: Scenario, chance: float, max_steps: int) -> Sce
             generation=generation,
             expected_state=expected,
             stale_abort_ms=rng.choice(RECOVER_STALE) if rng.random() < 0.3 else None,
+            compaction_safety_ms=rng.choice((100_000, 600_000)) if rng.random() < 0.2 else None,
         )
         steps.insert(rng.randint(0, len(steps)), step)
     return replace(scenario, steps=tuple(steps))

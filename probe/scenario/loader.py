@@ -90,6 +90,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
         "generation",
         "expected_state",
         "stale_abort_ms",
+        "compaction_safety_ms",
     ),
     "enqueue": ("do", "session", "task"),
 }
@@ -488,6 +489,7 @@ def _recover(out: _Collector, t: _Table, ref: str | None) -> Recover | None:
     generation = t.integer("generation", high=MAX_COUNTER)
     expected = t.choice("expected_state", "processing", SESSION_STATES) or "processing"
     stale = t.integer("stale_abort_ms")
+    compaction = t.integer("compaction_safety_ms")
     if t.has("expected_state") and not t.has("generation"):
         out.notes.append(
             f"{t.where}.expected_state has no effect without generation (the runtime checks "
@@ -495,7 +497,7 @@ def _recover(out: _Collector, t: _Table, ref: str | None) -> Recover | None:
         )
     if ref is None:
         return None
-    return Recover(ref, allow, age or 0, depth or 0, generation, expected, stale)
+    return Recover(ref, allow, age or 0, depth or 0, generation, expected, stale, compaction)
 
 
 def _properties(

@@ -221,6 +221,9 @@ class Recover:
     generation: int | None = None
     expected_state: SessionState = "processing"
     stale_abort_ms: int | None = None
+    # compactionSafetyTimeoutMs: from 7.1-beta.4 an active lane task is stale only after
+    # max(300 000, this + the 15 000 settle time).
+    compaction_safety_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@
  *              {"do": "progress", "session", "target"?: "both"|"run"|"record", "reason"?, "ago_ms"?} |
  *              {"do": "enqueue", "session", "task"?: "blocked"|"quick"} |
  *              {"do": "recover", "session", "allow_active_abort"?, "age_ms"?, "queue_depth"?,
- *               "generation"?, "expected_state"?, "stale_abort_ms"?} |
+ *               "generation"?, "expected_state"?, "stale_abort_ms"?, "compaction_safety_ms"?} |
  *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
  *               "id"?, "clear"? (end only)}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
@@ -895,7 +895,7 @@ const STEP_KEYS = {
   progress: ["do", "session", "target", "reason", "ago_ms"],
   start: ["do", "session", "work", "id"],
   end: ["do", "session", "work", "id", "clear"],
-  recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms"],
+  recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms", "compaction_safety_ms"],
   enqueue: ["do", "session", "task"],
 };
 
@@ -1012,7 +1012,7 @@ function checkScenario(scenario, located) {
       if (step.ago_ms !== undefined && !isInt(step.ago_ms)) problems.push(`${where}.ago_ms must be a non-negative integer`);
     }
     if (step.do === "recover") {
-      for (const key of ["age_ms", "queue_depth", "generation", "stale_abort_ms"]) {
+      for (const key of ["age_ms", "queue_depth", "generation", "stale_abort_ms", "compaction_safety_ms"]) {
         if (step[key] !== undefined && !isInt(step[key])) problems.push(`${where}.${key} must be a non-negative integer`);
       }
       if (step.allow_active_abort !== undefined && typeof step.allow_active_abort !== "boolean") {
@@ -1515,6 +1515,7 @@ async function runScenario(build, planned, { reuse }) {
           params.expectedState = step.expected_state ?? "processing";
         }
         if (step.stale_abort_ms !== undefined) params.staleActiveProgressAbortMs = step.stale_abort_ms;
+        if (step.compaction_safety_ms !== undefined) params.compactionSafetyTimeoutMs = step.compaction_safety_ms;
         noteCall(recoverStuckDiagnosticSession, params);
         break;
       }
