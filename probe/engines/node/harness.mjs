@@ -993,6 +993,13 @@ function checkScenario(scenario, located) {
     if (step.do === "enqueue" && !["blocked", "quick", undefined].includes(step.task)) {
       problems.push(`${where}.task is not blocked|quick`);
     }
+    if (step.do === "enqueue" && !runtimeImportsLanes(located)) {
+      unsupported.push({
+        step: i,
+        key: `${where}.do`,
+        reason: `openclaw ${located.version}'s recovery runtime reads no command lane (it imports no resetCommandLane / resolveEmbeddedSessionLane)`,
+      });
+    }
     if (needsSession || (step.do === "release" && named !== undefined && named !== null)) {
       if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
     }
@@ -1118,6 +1125,13 @@ async function loadBuild(located) {
   return { api, runtimeModule, shimUrl, createLazyRuntimeModule, lanes };
 }
 
+function runtimeImportsLanes(located) {
+  const source = located.chunks?.runtime?.source ?? "";
+  return ["resetCommandLane", "resolveEmbeddedSessionLane"].every((fn) =>
+    new RegExp(`import\\s*\\{[^}]*\\b${fn}\\b[^}]*\\}\\s*from`).test(source),
+  );
+}
+
 /**
  * The command queue and the session-lane naming the recovery runtime itself imports (its
  * `resetCommandLane` and `resolveEmbeddedSessionLane`), so that `enqueue` puts tasks in the very
@@ -1140,12 +1154,17 @@ async function loadLanes(located) {
     if (typeof fn !== "function") throw new HarnessError(`${file} does not export ${name}`);
     return fn;
   };
-  return {
-    enqueueCommandInLane: await load(queueFile, "enqueueCommandInLane"),
-    clearCommandLane: await load(queueFile, "clearCommandLane"),
-    resetCommandLane: await load(queueFile, "resetCommandLane"),
-    resolveEmbeddedSessionLane: await load(lanesFile, "resolveEmbeddedSessionLane"),
-  };
+  // Only `enqueue` needs them: a build without them still drives every other verb.
+  try {
+    return {
+      enqueueCommandInLane: await load(queueFile, "enqueueCommandInLane"),
+      clearCommandLane: await load(queueFile, "clearCommandLane"),
+      resetCommandLane: await load(queueFile, "resetCommandLane"),
+      resolveEmbeddedSessionLane: await load(lanesFile, "resolveEmbeddedSessionLane"),
+    };
+  } catch (err) {
+    return { missing: err instanceof HarnessError ? err.message : `its command queue cannot be loaded (${String(err)})` };
+  }
 }
 
 function loadFakeTimers(distDir) {
