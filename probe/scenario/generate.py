@@ -49,7 +49,9 @@ Distribution (weights are relative, per scenario unless said otherwise):
   `max_steps`) at random places, of a random kind, of the main marker (2 in 3) or a second
   one ("2"), an embedded run's end clearing the calls 70 % of the time; each session is
   id-only (its ref passed as the sessionId, no key) 25 %, or has `session_id = "sid-N"`
-  beside its key 25 %.
+  beside its key 25 %, and then each of its bump, state, progress, start and end steps names
+  it by that id (the call passes the id alone) 40 % of the time, unless its record might be
+  forgotten by then (the loader refuses that; see probe/scenario/aliases.py).
   `GenerateOptions(verbs=False)` leaves them out.
 - late heartbeats, drawn last from a stream of their own (seeded by the scenario drawn so far,
   so the rest of a seed's scenarios stay as they were): 30 % of scenarios have some, one of
@@ -67,6 +69,7 @@ import zlib
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from probe.scenario.aliases import ID_STEPS, by_id, forgettable
 from probe.scenario.dump import dump_scenario
 from probe.scenario.loader import parse_scenario
 from probe.scenario.values import (
@@ -275,7 +278,36 @@ def _verbs(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     sessions = tuple(
         _identity_variant(rng, number, seed) for number, seed in enumerate(scenario.sessions)
     )
+    steps = _id_steps(rng, settings, sessions, steps)
     return replace(scenario, settings=settings, steps=tuple(steps), sessions=sessions)
+
+
+def _id_steps(
+    rng: random.Random, settings: Settings, sessions: tuple[SessionSeed, ...], steps: list[Step]
+) -> list[Step]:
+    """Some steps of a keyed session with its own session_id name it by the id (the call
+    passes the id alone), except where the loader would refuse it (see aliases.forgettable)."""
+    ids = {ref: sid for sid, ref in by_id(sessions).items()}
+    if not ids:
+        return steps
+    return [
+        replace(step, via=ids[step.session])
+        if isinstance(step, ID_STEPS) and step.session in ids and rng.random() < 0.4
+        else step
+        for step in steps
+    ]
+
+
+def _remembered(scenario: Scenario) -> Scenario:
+    """Id-only steps the loader would refuse (their record may be forgotten) name the key."""
+    refused = {n for n, _ in forgettable(scenario.settings, scenario.sessions, scenario.steps)}
+    if not refused:
+        return scenario
+    steps = tuple(
+        replace(step, via=None) if number in refused and isinstance(step, ID_STEPS) else step
+        for number, step in enumerate(scenario.steps, start=1)
+    )
+    return replace(scenario, steps=steps)
 
 
 def _identity_variant(rng: random.Random, number: int, seed: SessionSeed) -> SessionSeed:
@@ -354,7 +386,8 @@ def build(
     )
     if options.verbs:
         scenario = _verbs(scenario, options.verbs_chance, options.max_steps)
-    return _late(scenario, options.late_chance) if options.late_ticks else scenario
+    scenario = _late(scenario, options.late_chance) if options.late_ticks else scenario
+    return _remembered(scenario)
 
 
 def generate(

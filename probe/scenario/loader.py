@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from probe.errors import Problem, ScenarioError
 from probe.properties.names import unknown_property
 from probe.properties.selection import Choice
+from probe.scenario.aliases import ID_STEPS, by_id, forgettable
 from probe.scenario.limits import LIMITS, static_clock
 from probe.scenario.toml_lines import index_lines, line_of, nesting_past
 from probe.scenario.values import (
@@ -267,11 +268,13 @@ def parse_scenario(
     settings = _settings(out, top.table("settings") or {})
     sessions = _sessions(out, data.get("session"))
     refs = {s.ref for s in sessions}
-    steps, step_lines = _steps(out, data.get("step"), refs)
+    steps, step_lines = _steps(out, data.get("step"), refs, by_id(sessions))
     expect = _expectations(out, top.table("expect") or {}, strategies, catalogue)
     choice = _properties(out, top.table("properties") or {}, catalogue)
     if not out.problems:
         _check_limits(out, settings, sessions, steps)
+    if not out.problems:
+        _check_id_steps(out, settings, sessions, steps)
     if out.problems:
         raise ScenarioError(sorted(out.problems, key=lambda p: p.line or 0))
     return Scenario(
@@ -396,7 +399,14 @@ def _sessions(out: _Collector, value: object) -> list[SessionSeed]:
     return seeds
 
 
-def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], list[int | None]]:
+def _steps(
+    out: _Collector,
+    value: object,
+    refs: set[str],
+    aliases: Mapping[str, str] | None = None,
+) -> tuple[list[Step], list[int | None]]:
+    """`aliases`: each keyed session's own session_id -> its ref (see `_by_id`)."""
+    aliases = aliases or {}
     steps: list[Step] = []
     lines: list[int | None] = []
     tables = _array_of_tables(out, "step", value)
@@ -414,9 +424,12 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
 
         def session(required: bool, t: _Table = t, where: str = where) -> str | None:
             ref = t.string("session", required=required)
-            if ref and ref not in refs:
-                out.add(f"{where}.session", f"no [[session]] has ref {ref!r}")
-            return ref or None
+            if ref is not None and ref in aliases:
+                return aliases[ref]  # named by its session_id (see probe/scenario/aliases.py)
+            if ref is not None and ref not in refs:
+                out.add(f"{where}.session", f"no [[session]] has ref or session_id {ref!r}")
+                return None
+            return ref
 
         step: Step | None = None
         match verb:
@@ -455,9 +468,20 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
                         if verb == "start"
                         else End(ref, kind, marker, clear)
                     )
+        named = data.get("session")
+        if isinstance(step, ID_STEPS) and isinstance(named, str) and named in aliases:
+            step = replace(step, via=named)  # the call passes that id alone
         if step is not None:
             steps.append(step)
     return steps, lines
+
+
+def _check_id_steps(
+    out: _Collector, settings: Settings, sessions: list[SessionSeed], steps: list[Step]
+) -> None:
+    """Refuse an id-only step on a keyed session whose record may be forgotten by then."""
+    for number, why in forgettable(settings, sessions, steps):
+        out.add(f"step[{number}].session", why)
 
 
 def _properties(

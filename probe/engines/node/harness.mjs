@@ -943,6 +943,8 @@ function checkScenario(scenario, located) {
     });
   }
   const refs = new Set();
+  // A keyed session's own session_id: a step may name it so to pass the id alone.
+  const keyedIds = new Set(sessions.filter((s) => s && s.keyed !== false && typeof s.session_id === "string").map((s) => s.session_id));
   sessions.forEach((s, i) => {
     const where = `sessions[${i}]`;
     if (!s || typeof s !== "object") {
@@ -986,7 +988,9 @@ function checkScenario(scenario, located) {
     const named = step.session;
     const needsSession = ["bump", "state", "progress", "start", "end"].includes(step.do);
     if (needsSession || (step.do === "release" && named !== undefined && named !== null)) {
-      if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
+      if (!refs.has(named) && !(needsSession && keyedIds.has(named))) {
+        problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
+      }
     }
     if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
     if (step.do === "start" || step.do === "end") {
@@ -1307,6 +1311,9 @@ async function runScenario(build, planned, { reuse }) {
     }))
     .sort((a, b) => b.progress_age_ms - a.progress_age_ms || a.fileIndex - b.fileIndex);
   const byRef = new Map(seeded.map((s) => [s.ref, s]));
+  // A step naming a keyed session by its session_id calls with that id alone (no key): the
+  // build resolves it to the keyed record by the id, as openclaw's sessionId-only callers do.
+  const byId = new Map(seeded.filter((s) => s.key !== undefined && s.session_id !== undefined).map((s) => [s.session_id, { ...s, key: undefined }]));
   const ids = (s) => (s.key === undefined ? { sessionId: s.sessionId } : { sessionId: s.sessionId, sessionKey: s.key });
   for (const s of seeded) {
     await runUntil(epoch - s.progress_age_ms);
@@ -1412,7 +1419,7 @@ async function runScenario(build, planned, { reuse }) {
   for (let i = 0; i < steps.length; i += 1) {
     const step = steps[i];
     currentStep = i;
-    const s = step.session === undefined || step.session === null ? null : byRef.get(step.session);
+    const s = step.session === undefined || step.session === null ? null : (byRef.get(step.session) ?? byId.get(step.session));
     switch (step.do) {
       case "tick":
         await runUntil(epoch + heartbeat.next());

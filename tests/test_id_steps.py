@@ -1,0 +1,105 @@
+"""Steps that name a keyed session by its session_id: the call passes the id alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from probe.engines.engine import model_engine, normalized
+from probe.errors import ScenarioError
+from probe.scenario.dump import dump_scenario
+from probe.scenario.loader import parse_scenario
+from probe.scenario.values import Bump, Progress, Release, Scenario
+from probe.strategies import REGISTRY
+
+HEAD = """name = "by id"
+[settings]
+warn_ms = 30000
+[[session]]
+ref = "agent:main:a"
+session_id = "s1"
+state = "processing"
+owner = "embedded_run"
+progress_age_ms = {age}
+"""
+
+
+def _load(steps: str, age: int = 0) -> Scenario:
+    return parse_scenario(HEAD.format(age=age) + steps, "by-id.toml", REGISTRY.keys())
+
+
+STEPS = """
+[[step]]
+do = "bump"
+session = "{name}"
+[[step]]
+do = "progress"
+session = "{name}"
+target = "run"
+[[step]]
+do = "advance"
+ms = 65000
+[[step]]
+do = "release"
+session = "{name}"
+"""
+
+
+def test_a_step_naming_the_id_is_the_keyed_sessions_step_passing_the_id_alone() -> None:
+    by_id = _load(STEPS.format(name="s1"))
+    by_key = _load(STEPS.format(name="agent:main:a"))
+    bump, progress, _, release = by_id.steps
+    assert bump == Bump("agent:main:a", via="s1")
+    assert isinstance(progress, Progress) and progress.via == "s1"
+    assert release == Release("agent:main:a")  # a release ends the session's own handle
+    # The harness gets the id (and calls with it alone); the dump reads back the same.
+    assert [s.get("session") for s in normalized(by_id)["steps"]] == [
+        "s1",
+        "s1",
+        None,
+        "agent:main:a",
+    ]
+    again = parse_scenario(dump_scenario(by_id), "again.toml", REGISTRY.keys())
+    assert again.steps == by_id.steps and again.sessions == by_id.sessions
+    # openclaw finds the keyed record by its id: the same run as the keyed steps, events
+    # named by the key.
+    one = model_engine("fixed@2026.9.6").replay(by_id)
+    other = model_engine("fixed@2026.9.6").replay(by_key)
+    assert one.events == other.events
+    assert {e.ref for e in one.events} == {"agent:main:a"}
+    assert any(e.type == "message.queued" for e in one.events)
+
+
+def test_an_id_only_step_on_a_record_that_may_be_forgotten_is_refused_at_its_line() -> None:
+    steps = '\n[[step]]\ndo = "advance"\nms = 100000\n[[step]]\ndo = "bump"\nsession = "s1"\n'
+    _load(steps, age=1_700_000)  # at t=100 000 the record is at most 1 800 000 ms quiet
+    with pytest.raises(ScenarioError) as err:
+        _load(steps.replace("100000", "100001"), age=1_700_000)
+    (problem,) = err.value.problems
+    assert problem.where == "step[2].session" and problem.line == 16
+    assert "may be forgotten" in problem.message and "second record" in problem.message
+
+
+def test_back_dated_record_progress_counts_as_old_activity() -> None:
+    steps = (
+        '\n[[step]]\ndo = "progress"\nsession = "agent:main:a"\ntarget = "record"\n'
+        'ago_ms = 1800001\n[[step]]\ndo = "state"\nsession = "s1"\nto = "idle"\n'
+    )
+    with pytest.raises(ScenarioError) as err:
+        _load(steps)
+    assert [p.where for p in err.value.problems] == ["step[2].session"]
+
+
+def test_an_unknown_name_says_refs_and_ids_are_both_looked_at() -> None:
+    with pytest.raises(ScenarioError) as err:
+        _load('\n[[step]]\ndo = "bump"\nsession = "s2"\n')
+    (problem,) = err.value.problems
+    assert "no [[session]] has ref or session_id 's2'" in problem.message
+
+
+def test_the_generator_names_sessions_by_id_and_only_where_the_loader_takes_it() -> None:
+    from probe.scenario.generate import GenerateOptions, generate_many
+
+    scenarios = generate_many(7, 200, GenerateOptions(late_ticks=True, verbs_chance=1.0))
+    via = [s for _, sc in scenarios for s in sc.steps if getattr(s, "via", None)]
+    assert len(via) >= 20
+    assert {type(s).__name__ for s in via} >= {"Bump", "StateChange", "Progress"}
