@@ -103,3 +103,65 @@ def test_the_generator_names_sessions_by_id_and_only_where_the_loader_takes_it()
     via = [s for _, sc in scenarios for s in sc.steps if getattr(s, "via", None)]
     assert len(via) >= 20
     assert {type(s).__name__ for s in via} >= {"Bump", "StateChange", "Progress"}
+
+
+EMPTY = """name = "empty key"
+[[session]]
+ref = {ref}
+session_id = "s1"
+state = "idle"
+queue_depth = 1
+owner = "embedded_run"
+progress_age_ms = 400000
+[[step]]
+do = "tick"
+[[step]]
+do = "bump"
+session = {ref}
+[[step]]
+do = "tick"
+"""
+
+
+def test_an_empty_key_is_a_key_its_steps_name_and_its_events_carry() -> None:
+    scenario = parse_scenario(EMPTY.format(ref='""'), "empty.toml", REGISTRY.keys())
+    assert scenario.sessions[0].ref == "" and scenario.sessions[0].keyed
+    assert scenario.steps[1] == Bump("")
+    assert normalized(scenario)["sessions"][0]["ref"] == ""
+    again = parse_scenario(dump_scenario(scenario), "again.toml", REGISTRY.keys())
+    assert again.sessions == scenario.sessions and again.steps == scenario.steps
+    run = model_engine("fixed@2026.9.6").replay(scenario)
+    named = model_engine("fixed@2026.9.6").replay(
+        parse_scenario(EMPTY.format(ref='"k"'), "k.toml", REGISTRY.keys())
+    )
+    # Dedup on the id instead of "" renames nothing a scenario can see: the same run as a
+    # session keyed "k", every event naming "".
+    assert run.requested == named.requested == 1
+    assert [e.type for e in run.events] == [e.type for e in named.events]
+    assert {e.ref for e in run.events} == {""}
+
+
+@pytest.mark.parametrize("ref", ['" "', '" k"'])
+def test_a_blank_or_padded_key_is_still_refused(ref: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(EMPTY.format(ref=ref), "blank.toml", REGISTRY.keys())
+    assert [p.where for p in err.value.problems] == ["session[1].ref"]
+    assert 'must be "" (an empty key)' in err.value.problems[0].message
+
+
+def test_two_sessions_cannot_both_have_the_empty_key() -> None:
+    text = EMPTY.format(ref='""').replace(
+        "[[step]]", '[[session]]\nref = ""\nsession_id = "s2"\n[[step]]', 1
+    )
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(text, "two.toml", REGISTRY.keys())
+    assert "'' is already the ref of session[1]" in err.value.problems[0].message
+
+
+def test_the_generator_draws_empty_keys_and_their_steps_follow() -> None:
+    from probe.scenario.generate import GenerateOptions, generate_many
+
+    scenarios = generate_many(3, 100, GenerateOptions(late_ticks=False, verbs_chance=1.0))
+    empty = [sc for _, sc in scenarios if any(s.ref == "" for s in sc.sessions)]
+    assert len(empty) >= 5
+    assert any(getattr(step, "session", None) == "" for sc in empty for step in sc.steps)

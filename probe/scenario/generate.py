@@ -51,7 +51,8 @@ Distribution (weights are relative, per scenario unless said otherwise):
   id-only (its ref passed as the sessionId, no key) 25 %, or has `session_id = "sid-N"`
   beside its key 25 %, and then each of its bump, state, progress, start and end steps names
   it by that id (the call passes the id alone) 40 % of the time, unless its record might be
-  forgotten by then (the loader refuses that; see probe/scenario/aliases.py).
+  forgotten by then (the loader refuses that; see probe/scenario/aliases.py). A keyed first
+  session has the empty key `ref = ""` (its id beside it) 15 % of the time.
   `GenerateOptions(verbs=False)` leaves them out.
 - late heartbeats, drawn last from a stream of their own (seeded by the scenario drawn so far,
   so the rest of a seed's scenarios stay as they were): 30 % of scenarios have some, one of
@@ -278,8 +279,27 @@ def _verbs(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     sessions = tuple(
         _identity_variant(rng, number, seed) for number, seed in enumerate(scenario.sessions)
     )
+    sessions, steps = _empty_key(rng, sessions, steps)
     steps = _id_steps(rng, settings, sessions, steps)
     return replace(scenario, settings=settings, steps=tuple(steps), sessions=sessions)
+
+
+def _empty_key(
+    rng: random.Random, sessions: tuple[SessionSeed, ...], steps: list[Step]
+) -> tuple[tuple[SessionSeed, ...], list[Step]]:
+    """The first session's key is "" (an empty sessionKey, its id beside it) 15 % of the time,
+    when it has a key: its steps follow it."""
+    first = sessions[0]
+    if not first.keyed or rng.random() >= 0.15:
+        return sessions, steps
+    renamed = replace(first, ref="", session_id=first.session_id or "sid-1")
+    moved = [
+        replace(step, session="")
+        if isinstance(step, (*ID_STEPS, Release)) and step.session == first.ref
+        else step
+        for step in steps
+    ]
+    return (renamed, *sessions[1:]), moved
 
 
 def _id_steps(

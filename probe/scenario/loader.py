@@ -372,8 +372,13 @@ def _sessions(out: _Collector, value: object) -> list[SessionSeed]:
         for key, name in (("ref", ref if keyed else None), ("session_id", session_id)):
             if name is None:
                 continue
-            if not name.strip() or name != name.strip():
-                out.add(f"{where}.{key}", "must be non-empty with no surrounding white space")
+            # An empty key is allowed: openclaw keeps it as the record's key (see EMPTY_KEY).
+            checked = name != EMPTY_KEY or key != "ref"
+            if checked and (not name.strip() or name != name.strip()):
+                message = "must be non-empty with no surrounding white space"
+                if key == "ref":
+                    message = 'must be "" (an empty key) or a name with no surrounding white space'
+                out.add(f"{where}.{key}", message)
             elif name in seen:
                 first, kind = seen[name]
                 out.add(f"{where}.{key}", f"{name!r} is already the {kind} of session[{first}]")
@@ -397,6 +402,14 @@ def _sessions(out: _Collector, value: object) -> list[SessionSeed]:
             out.notes.append(f'{where}.abort has no effect without owner = "embedded_run"')
         seeds.append(seed)
     return seeds
+
+
+# openclaw keys a record by `sessionKey ?? sessionId`, so an empty key ("") is a key like any
+# other for the session store and the events (ref ""), while the coordinator and the runtime
+# take `sessionKey?.trim() || sessionId` as their dedup ref, the session's id: a one-to-one
+# renaming of the ref within a scenario (names are unique across refs and ids), so the model
+# keys everything on "" and needs no switch; every published version does the same.
+EMPTY_KEY = ""
 
 
 def _steps(
@@ -437,7 +450,7 @@ def _steps(
                 step = Tick(t.integer("late_ms"))
             case "bump":
                 ref = session(True)
-                step = Bump(ref) if ref else None
+                step = Bump(ref) if ref is not None else None
             case "advance":
                 ms = t.integer("ms", required=True)
                 step = Advance(ms) if ms is not None else None
@@ -448,7 +461,7 @@ def _steps(
             case "state":
                 ref = session(True)
                 to = t.choice("to", None, SESSION_STATES, required=True)
-                step = StateChange(ref, to) if ref and to else None
+                step = StateChange(ref, to) if ref is not None and to else None
             case "progress":
                 ref = session(True)
                 target = t.choice("target", "both", PROGRESS_TARGETS) or "both"
@@ -456,13 +469,13 @@ def _steps(
                 ago = t.integer("ago_ms", 0) or 0
                 if target == "record" and t.has("reason"):
                     out.notes.append(f'{where}.reason has no effect with target = "record"')
-                step = Progress(ref, target, reason, ago) if ref else None
+                step = Progress(ref, target, reason, ago) if ref is not None else None
             case "start" | "end":
                 ref = session(True)
                 kind = t.choice("work", None, MARKER_KINDS, required=True)
                 marker = _marker_id(out, t, where)
                 clear = t.boolean("clear", True)
-                if ref and kind:
+                if ref is not None and kind:
                     step = (
                         Start(ref, kind, marker)
                         if verb == "start"

@@ -956,7 +956,8 @@ function checkScenario(scenario, located) {
         unsupported.push({ step: null, key: `${where}.${key}`, reason: "unknown session key; the harness cannot express it" });
       }
     }
-    if (typeof s.ref !== "string" || !s.ref.trim()) problems.push(`${where}.ref must be a non-empty string`);
+    // "" is an empty sessionKey, passed as it is (the build keys its record on it).
+    if (typeof s.ref !== "string" || (s.ref !== "" && !s.ref.trim())) problems.push(`${where}.ref must be a string, "" or not blank`);
     else if (refs.has(s.ref)) problems.push(`${where}.ref ${JSON.stringify(s.ref)} is repeated`);
     else refs.add(s.ref);
     if (!["idle", "processing", "waiting"].includes(s.state)) problems.push(`${where}.state is not idle|processing|waiting`);
