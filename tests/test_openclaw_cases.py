@@ -13,9 +13,9 @@ description naming the test file and case. What the test asserts lives beside it
     unmerged = "why"          # the test asserts a change in no published build: the table holds
                               # what every published build does
 
-The model of that era must show exactly those events (each with the asserted fields, `ref` and
-`generation` included: the session the event names and its record's generation; `absent`
-fields not there); the real build of that era must agree with the model event for event
+The model of that era must show exactly those events (each with the asserted fields, `ref`,
+`generation` and `at_ms` included: the session the event names, its record's generation and
+its instant; `absent` fields not there); the real build of that era must agree with the model event for event
 (tests/engines/test_openclaw_cases_real.py, `PROBE_TEST_BUILDS=all pytest -m real_build`).
 """
 
@@ -89,9 +89,10 @@ def test_the_model_of_the_tests_era_shows_what_the_test_asserts(path: Path) -> N
     assert len(seen) == len(want.events), [(e.type, dict(e.fields)) for e in seen]
     for event, expected in zip(seen, want.events, strict=True):
         fields = dict(event.fields)
-        # The event's session (ref) and its record's generation may be asserted like a field:
-        # what shows which record a call landed on, and whether a pruned one was made anew.
-        named = {"ref": event.ref, "generation": event.generation}
+        # The event's session (ref), its record's generation and its instant may be asserted
+        # like a field: which record a call landed on, whether a pruned one was made anew, and
+        # at which heartbeat a request came.
+        named = {"ref": event.ref, "generation": event.generation, "at_ms": event.at_ms}
         asserted = {k: v for k, v in expected.items() if k not in ("type", "absent")}
         assert event.type == expected["type"]
         got = {k: fields.get(k, named.get(k)) for k in asserted}
