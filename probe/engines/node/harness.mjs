@@ -79,7 +79,8 @@
  *              work = none: markDiagnosticEmbeddedRunEnded (handle kept, progress reason
  *              embedded_run:ended). Then the live record's state, queueDepth and generation are
  *              written directly. Session i gets sessionId "scenario-session-i" (i = file index)
- *              beside its key `ref`. Records are created through the build's own
+ *              beside its key `ref` ("" is an empty key, passed as it is), or its own session_id.
+ *              A step naming a keyed session by its session_id calls with that id alone. Records are created through the build's own
  *              getDiagnosticSessionState, so seeding prunes the store as openclaw does. Seeding
  *              emits no reported event.
  *   abort      the handle's abort() ends the run at once (clearActiveEmbeddedRun) when honoured,
