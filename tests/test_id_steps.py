@@ -89,11 +89,11 @@ def test_back_dated_record_progress_counts_as_old_activity() -> None:
     assert [p.where for p in err.value.problems] == ["step[2].session"]
 
 
-def test_an_unknown_name_says_refs_and_ids_are_both_looked_at() -> None:
+def test_a_name_that_is_neither_a_ref_nor_a_keyed_sessions_id_is_refused() -> None:
     with pytest.raises(ScenarioError) as err:
         _load('\n[[step]]\ndo = "bump"\nsession = "s2"\n')
     (problem,) = err.value.problems
-    assert "no [[session]] has ref or session_id 's2'" in problem.message
+    assert problem.where == "step[1].session" and "no [[session]] has ref 's2'" in problem.message
 
 
 def test_the_generator_names_sessions_by_id_and_only_where_the_loader_takes_it() -> None:

@@ -440,7 +440,7 @@ def _steps(
             if ref is not None and ref in aliases:
                 return aliases[ref]  # named by its session_id (see probe/scenario/aliases.py)
             if ref is not None and ref not in refs:
-                out.add(f"{where}.session", f"no [[session]] has ref or session_id {ref!r}")
+                out.add(f"{where}.session", f"no [[session]] has ref {ref!r}")
                 return None
             return ref
 
