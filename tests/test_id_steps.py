@@ -165,3 +165,16 @@ def test_the_generator_draws_empty_keys_and_their_steps_follow() -> None:
     empty = [sc for _, sc in scenarios if any(s.ref == "" for s in sc.sessions)]
     assert len(empty) >= 5
     assert any(getattr(step, "session", None) == "" for sc in empty for step in sc.steps)
+
+
+def test_shrinking_renames_sessions_and_keeps_the_id_only_form() -> None:
+    from probe.diff import simpler
+
+    scenario = _load(STEPS.format(name="s1"))
+    renamed = [c for c in simpler(scenario) if c.sessions[0].ref != scenario.sessions[0].ref]
+    assert renamed, "the plain-refs move"
+    (plain,) = renamed
+    bump = plain.steps[0]
+    assert isinstance(bump, Bump) and bump.via == "s1" and bump.session == plain.sessions[0].ref
+    again = parse_scenario(dump_scenario(plain), "again.toml", REGISTRY.keys())
+    assert again.steps == plain.steps
