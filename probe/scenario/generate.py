@@ -51,8 +51,10 @@ Distribution (weights are relative, per scenario unless said otherwise):
   id-only (its ref passed as the sessionId, no key) 25 %, or has `session_id = "sid-N"`
   beside its key 25 %, and then each of its bump, state, progress, start and end steps names
   it by that id (the call passes the id alone) 40 % of the time, unless its record might be
-  forgotten by then (the loader refuses that; see probe/scenario/aliases.py). A keyed first
-  session has the empty key `ref = ""` (its id beside it) 15 % of the time.
+  forgotten by then (the loader refuses that; see probe/scenario/aliases.py); a keyed first
+  session has the empty key `ref = ""` (its id beside it) 15 % of the time. These two are
+  drawn last, after late heartbeats, from a stream of their own, so the rest of a seed's
+  scenarios are as they were before them.
   `GenerateOptions(verbs=False)` leaves them out.
 - late heartbeats, drawn last from a stream of their own (seeded by the scenario drawn so far,
   so the rest of a seed's scenarios stay as they were): 30 % of scenarios have some, one of
@@ -279,9 +281,16 @@ def _verbs(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     sessions = tuple(
         _identity_variant(rng, number, seed) for number, seed in enumerate(scenario.sessions)
     )
-    sessions, steps = _empty_key(rng, sessions, steps)
-    steps = _id_steps(rng, settings, sessions, steps)
     return replace(scenario, settings=settings, steps=tuple(steps), sessions=sessions)
+
+
+def _identity(scenario: Scenario) -> Scenario:
+    """The empty key and id-only steps, drawn last from a stream of their own (seeded as
+    _late), so that every other draw of a seed stays as it was."""
+    rng = random.Random(zlib.crc32(repr(("identity", scenario.sessions, scenario.steps)).encode()))
+    sessions, steps = _empty_key(rng, scenario.sessions, list(scenario.steps))
+    steps = _id_steps(rng, scenario.settings, sessions, steps)
+    return _remembered(replace(scenario, sessions=sessions, steps=tuple(steps)))
 
 
 def _empty_key(
@@ -407,7 +416,7 @@ def build(
     if options.verbs:
         scenario = _verbs(scenario, options.verbs_chance, options.max_steps)
     scenario = _late(scenario, options.late_chance) if options.late_ticks else scenario
-    return _remembered(scenario)
+    return _identity(scenario) if options.verbs else scenario
 
 
 def generate(
