@@ -15,8 +15,9 @@ description naming the test file and case. What the test asserts lives beside it
 
 The model of that era must show exactly those events (each with the asserted fields, `ref`,
 `generation` and `at_ms` included: the session the event names, its record's generation and
-its instant; `absent` fields not there); the real build of that era must agree with the model event for event
-(tests/engines/test_openclaw_cases_real.py, `PROBE_TEST_BUILDS=all pytest -m real_build`).
+its instant; `absent` fields not there); the real build of that era must agree with the model
+event for event (tests/engines/test_openclaw_cases_real.py, `PROBE_TEST_BUILDS=all pytest -m
+real_build`).
 """
 
 from __future__ import annotations
