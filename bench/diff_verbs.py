@@ -4,7 +4,8 @@
 
 Each scenario comes from probe.scenario.generate with the newer verbs drawn in every one
 (`verbs_chance = 1.0`: abort_ms in half, every progress step with a target, a reason and a
-back-dating, start / end steps in 60 %, id-only sessions and session_ids beside keys) and
+back-dating, start / end steps in 60 %, id-only sessions and session_ids beside keys, steps
+naming a session by its id, the empty key) and
 without late heartbeats (their own checks are the late-ticks ones). Each is replayed on
 `model:DESIGN@VERSION` and on `openclaw@VERSION` (one reused build process, as `probe diff`
 does) and compared event for event. Prints one line per version and writes every

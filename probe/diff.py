@@ -267,11 +267,14 @@ def _simpler_seed(seed: SessionSeed, settings: Settings) -> Iterator[SessionSeed
 
 def _renamed(step: Step, names: dict[str, str]) -> Step:
     match step:
-        case Bump(session=ref):
-            return Bump(names[ref])
-        case StateChange(session=ref, to=to):
-            return StateChange(names[ref], to)
-        case Progress(session=ref) | Start(session=ref) | End(session=ref):
+        # replace keeps the rest, an id-only step's `via` included.
+        case (
+            Bump(session=ref)
+            | StateChange(session=ref)
+            | Progress(session=ref)
+            | Start(session=ref)
+            | End(session=ref)
+        ):
             return replace(step, session=names[ref])
         case Release(session=ref, failed=failed) if ref is not None:
             return Release(names[ref], failed)

@@ -16,9 +16,11 @@ description naming the test file and case. What the test asserts lives beside it
                               # the record after the run (a test that reads it afterwards):
                               # the fields of the last session.state event
 
-The model of that era must show exactly those events (each with the asserted fields; `absent`
-fields not there); the real build of that era must agree with the model event for event
-(tests/engines/test_openclaw_cases_real.py, `PROBE_TEST_BUILDS=all pytest -m real_build`).
+The model of that era must show exactly those events (each with the asserted fields, `ref`,
+`generation` and `at_ms` included: the session the event names, its record's generation and
+its instant; `absent` fields not there); the real build of that era must agree with the model
+event for event (tests/engines/test_openclaw_cases_real.py, `PROBE_TEST_BUILDS=all pytest -m
+real_build`).
 """
 
 from __future__ import annotations
@@ -93,9 +95,14 @@ def test_the_model_of_the_tests_era_shows_what_the_test_asserts(path: Path) -> N
     assert len(seen) == len(want.events), [(e.type, dict(e.fields)) for e in seen]
     for event, expected in zip(seen, want.events, strict=True):
         fields = dict(event.fields)
+        # The event's session (ref), its record's generation and its instant may be asserted
+        # like a field: which record a call landed on, whether a pruned one was made anew, and
+        # at which heartbeat a request came.
+        named = {"ref": event.ref, "generation": event.generation, "at_ms": event.at_ms}
         asserted = {k: v for k, v in expected.items() if k not in ("type", "absent")}
         assert event.type == expected["type"]
-        assert {k: fields.get(k) for k in asserted} == asserted, (event.type, fields)
+        got = {k: fields.get(k, named.get(k)) for k in asserted}
+        assert got == asserted, (event.type, event.ref, event.generation, fields)
         assert not set(expected.get("absent", ())) & set(fields), (event.type, fields)
     if want.requested is not None:
         assert run.requested == want.requested

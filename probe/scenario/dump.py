@@ -27,6 +27,14 @@ from probe.scenario.values import (
 
 def step_table(step: Step) -> dict[str, Any]:
     """A step in the scenario's own [[step]] form."""
+    table = _step_table(step)
+    via = getattr(step, "via", None)
+    if via is not None:  # named by the session's id: the call passes the id alone
+        table["session"] = via
+    return table
+
+
+def _step_table(step: Step) -> dict[str, Any]:
     match step:
         case Tick(late_ms=late):
             return {"do": "tick"} if late is None else {"do": "tick", "late_ms": late}

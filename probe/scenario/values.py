@@ -142,6 +142,7 @@ class Bump:
     """A queued message: generation + 1, queue depth + 1."""
 
     session: str
+    via: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,7 @@ class Release:
 class StateChange:
     session: str
     to: SessionState
+    via: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,7 @@ class Progress:
     target: ProgressTarget = "both"
     reason: str = DEFAULT_PROGRESS_REASON
     ago_ms: int = 0
+    via: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +192,7 @@ class Start:
     session: str
     work: MarkerKind
     id: str = MAIN_MARKER
+    via: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +204,15 @@ class End:
     work: MarkerKind
     id: str = MAIN_MARKER
     clear: bool = True
+    via: str | None = field(default=None, repr=False)
 
+
+# `via` on a step that names a session: the session_id the call passes alone (openclaw's
+# sessionId-only callers) when the step names a keyed session by its id; None: the session's
+# own identity. openclaw resolves such a call to the keyed record by its id (an alias), so the
+# model applies it to that session; the harness passes the id and no key. Left out of repr:
+# the generator seeds its streams from the repr of the steps drawn so far, which an id-only
+# step (the same behaviour) must not change.
 
 Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress | Start | End
 

@@ -79,7 +79,8 @@
  *              work = none: markDiagnosticEmbeddedRunEnded (handle kept, progress reason
  *              embedded_run:ended). Then the live record's state, queueDepth and generation are
  *              written directly. Session i gets sessionId "scenario-session-i" (i = file index)
- *              beside its key `ref`. Records are created through the build's own
+ *              beside its key `ref` ("" is an empty key, passed as it is), or its own session_id.
+ *              A step naming a keyed session by its session_id calls with that id alone. Records are created through the build's own
  *              getDiagnosticSessionState, so seeding prunes the store as openclaw does. Seeding
  *              emits no reported event.
  *   abort      the handle's abort() ends the run at once (clearActiveEmbeddedRun) when honoured,
@@ -943,6 +944,8 @@ function checkScenario(scenario, located) {
     });
   }
   const refs = new Set();
+  // A keyed session's own session_id: a step may name it so to pass the id alone.
+  const keyedIds = new Set(sessions.filter((s) => s && s.keyed !== false && typeof s.session_id === "string").map((s) => s.session_id));
   sessions.forEach((s, i) => {
     const where = `sessions[${i}]`;
     if (!s || typeof s !== "object") {
@@ -954,7 +957,8 @@ function checkScenario(scenario, located) {
         unsupported.push({ step: null, key: `${where}.${key}`, reason: "unknown session key; the harness cannot express it" });
       }
     }
-    if (typeof s.ref !== "string" || !s.ref.trim()) problems.push(`${where}.ref must be a non-empty string`);
+    // "" is an empty sessionKey, passed as it is (the build keys its record on it).
+    if (typeof s.ref !== "string" || (s.ref !== "" && !s.ref.trim())) problems.push(`${where}.ref must be a string, "" or not blank`);
     else if (refs.has(s.ref)) problems.push(`${where}.ref ${JSON.stringify(s.ref)} is repeated`);
     else refs.add(s.ref);
     if (!["idle", "processing", "waiting"].includes(s.state)) problems.push(`${where}.state is not idle|processing|waiting`);
@@ -986,7 +990,9 @@ function checkScenario(scenario, located) {
     const named = step.session;
     const needsSession = ["bump", "state", "progress", "start", "end"].includes(step.do);
     if (needsSession || (step.do === "release" && named !== undefined && named !== null)) {
-      if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
+      if (!refs.has(named) && !(needsSession && keyedIds.has(named))) {
+        problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
+      }
     }
     if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
     if (step.do === "start" || step.do === "end") {
@@ -1307,6 +1313,9 @@ async function runScenario(build, planned, { reuse }) {
     }))
     .sort((a, b) => b.progress_age_ms - a.progress_age_ms || a.fileIndex - b.fileIndex);
   const byRef = new Map(seeded.map((s) => [s.ref, s]));
+  // A step naming a keyed session by its session_id calls with that id alone (no key): the
+  // build resolves it to the keyed record by the id, as openclaw's sessionId-only callers do.
+  const byId = new Map(seeded.filter((s) => s.key !== undefined && s.session_id !== undefined).map((s) => [s.session_id, { ...s, key: undefined }]));
   const ids = (s) => (s.key === undefined ? { sessionId: s.sessionId } : { sessionId: s.sessionId, sessionKey: s.key });
   for (const s of seeded) {
     await runUntil(epoch - s.progress_age_ms);
@@ -1412,7 +1421,7 @@ async function runScenario(build, planned, { reuse }) {
   for (let i = 0; i < steps.length; i += 1) {
     const step = steps[i];
     currentStep = i;
-    const s = step.session === undefined || step.session === null ? null : byRef.get(step.session);
+    const s = step.session === undefined || step.session === null ? null : (byRef.get(step.session) ?? byId.get(step.session));
     switch (step.do) {
       case "tick":
         await runUntil(epoch + heartbeat.next());
