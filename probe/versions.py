@@ -32,6 +32,7 @@ _F33 = "no-prune-on-create"
 _F23 = "observation-pass"
 _F14 = "abort-test-timing"
 _F36 = "stale-run-threshold"
+_F37 = "force-clear-own-handle"
 
 _E1 = (_F02,)
 _68 = (*_E1, _F06)
@@ -41,7 +42,7 @@ _71B4 = (*_611, _F35)
 _72B1 = (*_71B4, _F08)
 _72B2 = (*_71B4, _F08, _F12)
 _72B4 = (*_72B2, _F14)
-_72B5 = (*_72B4, _F16)
+_72B5 = (*_72B4, _F16, _F37)
 _81B3 = (*_72B5, _F18, _F19)
 _81 = (*_81B3, _F20)
 _82 = (*_81, _F33)

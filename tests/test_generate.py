@@ -21,6 +21,7 @@ from probe.scenario.loader import parse_scenario
 from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
+    Own,
     Release,
     Scenario,
     step_verb,
@@ -63,7 +64,10 @@ def test_every_verb_field_value_and_drain_appears() -> None:
         "progress",
         "start",
         "end",
+        "own",
     }
+    owns = [step for s in MANY for step in s.steps if isinstance(step, Own)]
+    assert {o.abort for o in owns} == {"honoured", "ignored"}
     releases = [step for s in MANY for step in s.steps if isinstance(step, Release)]
     assert any(r.session is None for r in releases) and any(r.session for r in releases)
     assert {len(s.sessions) for s in MANY} == {1, 2, 3}

@@ -30,6 +30,7 @@ from probe.scenario.values import (
     Advance,
     Bump,
     End,
+    Own,
     Progress,
     Release,
     Scenario,
@@ -183,6 +184,12 @@ class Truth:
                 facts = self.sessions[ref]
                 if facts.work == kind or (kind == "embedded_run" and clear):
                     self._set(ref, facts._replace(work="none"))
+            case Own(session=ref, abort=abort) if ref in self.sessions:
+                # A run registers: the record goes processing (the state event follows), and
+                # its embedded run starts, progress now; it answers aborts its own way.
+                facts = self.sessions[ref]
+                work = "embedded_run" if facts.work == "none" else facts.work
+                self._set(ref, facts._replace(owner=True, work=work, progress_ms=at, abort=abort))
             case Release(session=one, failed=False):
                 for ref, facts in list(self.sessions.items()):
                     if facts.owner and one in (None, ref):

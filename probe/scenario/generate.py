@@ -49,7 +49,9 @@ Distribution (weights are relative, per scenario unless said otherwise):
   `max_steps`) at random places, of a random kind, of the main marker (2 in 3) or a second
   one ("2"), an embedded run's end clearing the calls 70 % of the time; each session is
   id-only (its ref passed as the sessionId, no key) 25 %, or has `session_id = "sid-N"`
-  beside its key 25 %.
+  beside its key 25 %; last, 40 % of them get 1..2 `own` steps (within `max_steps`; a run
+  registering on a random session, ignoring aborts 60 / honouring them 40), half of them
+  right after a tick.
   `GenerateOptions(verbs=False)` leaves them out.
 - late heartbeats, drawn last from a stream of their own (seeded by the scenario drawn so far,
   so the rest of a seed's scenarios stay as they were): 30 % of scenarios have some, one of
@@ -81,6 +83,7 @@ from probe.scenario.values import (
     Drain,
     End,
     MarkerKind,
+    Own,
     Owner,
     Progress,
     ProgressTarget,
@@ -275,7 +278,23 @@ def _verbs(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     sessions = tuple(
         _identity_variant(rng, number, seed) for number, seed in enumerate(scenario.sessions)
     )
+    # Drawn last, so that a scenario that gets none is the one drawn before `own` existed.
+    _owners(rng, steps, refs, max_steps)
     return replace(scenario, settings=settings, steps=tuple(steps), sessions=sessions)
+
+
+def _owners(rng: random.Random, steps: list[Step], refs: tuple[str, ...], limit: int) -> None:
+    """1..2 `own` steps in 40 % of scenarios, half of them right after a tick (where a
+    recovery that tick asked for may be draining the run they replace)."""
+    if rng.random() >= 0.4:
+        return
+    for _ in range(rng.randint(1, 2)):
+        if len(steps) >= limit:
+            return
+        ticks = [i + 1 for i, step in enumerate(steps) if isinstance(step, Tick)]
+        at = rng.choice(ticks) if ticks and rng.random() < 0.5 else rng.randint(0, len(steps))
+        abort: AbortAnswer = _pick(rng, ("ignored", "honoured"), (60, 40))
+        steps.insert(at, Own(rng.choice(refs), abort))
 
 
 def _identity_variant(rng: random.Random, number: int, seed: SessionSeed) -> SessionSeed:

@@ -29,6 +29,7 @@ from probe.scenario.values import (
     Bump,
     End,
     Expectation,
+    Own,
     Progress,
     Release,
     Scenario,
@@ -78,6 +79,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "progress": ("do", "session", "target", "reason", "ago_ms"),
     "start": ("do", "session", "work", "id"),
     "end": ("do", "session", "work", "id", "clear"),
+    "own": ("do", "session", "abort"),
 }
 EXPECT_KEYS = (
     "requested",
@@ -455,6 +457,10 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
                         if verb == "start"
                         else End(ref, kind, marker, clear)
                     )
+            case "own":
+                ref = session(True)
+                abort = t.choice("abort", "ignored", ABORT_ANSWERS) or "ignored"
+                step = Own(ref, abort) if ref else None
         if step is not None:
             steps.append(step)
     return steps, lines

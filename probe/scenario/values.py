@@ -202,7 +202,16 @@ class End:
     clear: bool = True
 
 
-Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress | Start | End
+@dataclass(frozen=True, slots=True)
+class Own:
+    """A run registers as the session's owner (setActiveEmbeddedRun): a new run handle that
+    answers an abort as `abort` says, replacing the handle registered before it, if any."""
+
+    session: str
+    abort: AbortAnswer = "ignored"
+
+
+Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress | Start | End | Own
 
 
 def step_verb(step: Step) -> str:
@@ -223,6 +232,8 @@ def step_verb(step: Step) -> str:
             return "start"
         case End():
             return "end"
+        case Own():
+            return "own"
 
 
 @dataclass(frozen=True, slots=True)

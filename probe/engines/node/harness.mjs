@@ -37,7 +37,8 @@
  *              {"do": "state", "session", "to"} |
  *              {"do": "progress", "session", "target"?: "both"|"run"|"record", "reason"?, "ago_ms"?} |
  *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
- *               "id"?, "clear"? (end only)}]}
+ *               "id"?, "clear"? (end only)} |
+ *              {"do": "own", "session", "abort"?: "honoured"|"ignored"}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
  * Output (stdout): JSON lines (keys sorted), written when the run ends
@@ -89,7 +90,8 @@
  *              default "scenario:progress") then markDiagnosticSessionProgress (record or both), with
  *              the clock set back ago_ms for the two calls; release: clearActiveEmbeddedRun for the session's
  *              registered handle (every registered one in creation order when no session is named;
- *              a session with no registered handle has no run to end).
+ *              a session with no registered handle has no run to end); own: setActiveEmbeddedRun
+ *              with a new handle (abort as the step says), the session's current one from then on.
  *   outcomes   startDiagnosticHeartbeat's recoverStuckSession seam gets a replica of the build's own
  *              recoverStuckSession (same promise shape, checked against the build's source) that
  *              notes each call and its outcome; the build's runtime does the work.
@@ -892,6 +894,7 @@ const STEP_KEYS = {
   progress: ["do", "session", "target", "reason", "ago_ms"],
   start: ["do", "session", "work", "id"],
   end: ["do", "session", "work", "id", "clear"],
+  own: ["do", "session", "abort"],
 };
 
 function checkScenario(scenario, located) {
@@ -984,11 +987,14 @@ function checkScenario(scenario, located) {
       }
     }
     const named = step.session;
-    const needsSession = ["bump", "state", "progress", "start", "end"].includes(step.do);
+    const needsSession = ["bump", "state", "progress", "start", "end", "own"].includes(step.do);
     if (needsSession || (step.do === "release" && named !== undefined && named !== null)) {
       if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
     }
     if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
+    if (step.do === "own" && !["honoured", "ignored", undefined].includes(step.abort)) {
+      problems.push(`${where}.abort is not honoured|ignored`);
+    }
     if (step.do === "start" || step.do === "end") {
       if (!["embedded_run", "tool_call", "model_call"].includes(step.work)) problems.push(`${where}.work is not embedded_run|tool_call|model_call`);
       if (step.id !== undefined && (typeof step.id !== "string" || !/^[A-Za-z0-9_.-]{1,40}$/.test(step.id))) {
@@ -1441,6 +1447,23 @@ async function runScenario(build, planned, { reuse }) {
       case "end":
         markWork(s, step);
         break;
+      case "own": {
+        // A run registers on the session (setActiveEmbeddedRun), replacing its handle if it
+        // has one: the build logs run_started / run_replaced and starts its embedded run. The
+        // replaced handle is forgotten here: `release` ends the session's current run.
+        const abort = step.abort ?? "ignored";
+        const handle = {
+          abort() {
+            if (abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, handle, s.key);
+          },
+          isStreaming: () => true,
+          isCompacting: () => false,
+          queueMessage: async () => {},
+        };
+        s.handle = handle;
+        api.setActiveEmbeddedRun(s.sessionId, handle, s.key);
+        break;
+      }
       case "release": {
         const targets = s ? [s] : seeded;
         for (const t of targets) {
