@@ -137,3 +137,49 @@ def test_a_recovery_awaiting_a_replaced_run_stays_pending_until_the_sessions_run
         assert list(held.runtime_outcomes) == ["pending"]
         done = model_engine(f"fixed@{version}").replay(scenario)
         assert list(done.runtime_outcomes) == ["aborted/abort_embedded_run"]
+
+
+REFUSED = ROOT / "tests" / "verb_scenarios" / "abort-refused-force-clears-at-once.toml"
+ORDER = ROOT / "tests" / "verb_scenarios" / "abort-refused-order-in-one-tick.toml"
+
+
+def test_a_refused_abort_force_clears_at_once_and_is_reported_aborted() -> None:
+    run = model_engine("fixed@2026.7.1").replay(read_scenario(REFUSED, REGISTRY.keys()))
+    a = [e for e in run.events if e.ref == "agent:main:a" and e.at_ms == 30_000]
+    kinds = [(e.type, e.get("reason") or e.get("status")) for e in a]
+    assert ("session.state", "stuck_recovery") in kinds
+    assert kinds.index(("session.state", "stuck_recovery")) < kinds.index(
+        ("session.recovery.completed", "aborted")
+    )
+    assert list(run.runtime_outcomes) == ["aborted/abort_embedded_run"] * 3
+    # No drain, no settle timer: nothing is left in flight, nothing force-cleared by a timer.
+    assert dict(run.coverage)["settle_force_clears"] == 0
+    assert "truthful-outcome" in run.violation_names
+
+
+@pytest.mark.parametrize(
+    ("version", "order"),
+    [
+        ("2026.7.1", ["a", "b", "c", "e", "f", "d"]),
+        ("2026.8.1", ["a", "c", "f", "d", "b", "e"]),
+        ("2026.9.6", ["a", "c", "f", "d", "b", "e"]),
+    ],
+)
+def test_where_a_refused_abort_lands_among_the_ticks_outcomes(
+    version: str, order: list[str]
+) -> None:
+    run = model_engine(f"fixed@{version}").replay(read_scenario(ORDER, REGISTRY.keys()))
+    done = [e.ref[0] for e in run.events if e.type == "session.recovery.completed"]
+    assert done == order
+    clears = [
+        e.ref[0] for e in run.events if e.get("reason") in ("stuck_recovery", "run_completed")
+    ]
+    # Cleared inside the call (call order) before; after every call is entered from 8.1-beta.3.
+    assert clears == (["b", "d", "e"] if version == "2026.7.1" else ["d", "b", "e"])
+
+
+def test_refused_loads_for_a_session_and_an_own_step() -> None:
+    text = HEAD.replace('owner = "embedded_run"\n', 'owner = "embedded_run"\nabort = "refused"\n')
+    scenario = _load('[[step]]\ndo = "own"\nsession = "a"\nabort = "refused"\n', text)
+    assert scenario.sessions[0].abort == "refused" and scenario.steps == (Own("a", "refused"),)
+    assert normalized(scenario)["sessions"][0]["abort"] == "refused"

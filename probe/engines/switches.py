@@ -87,6 +87,10 @@ PROBES: dict[str, Probe] = {
         r"function forceClearEmbedded(?:Agent|Pi)Run\(",
         r"function forceClearEmbedded(?:Agent|Pi)Run\(sessionId, expectedHandle",
     ),
+    "async-force-clear": _p(
+        r"function forceClearEmbedded(?:Agent|Pi)Run\(",
+        r"async function forceClearEmbedded(?:Agent|Pi)Run\(",
+    ),
 }
 
 assert set(PROBES) == {s.name for s in SWITCHES}

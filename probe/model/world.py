@@ -177,6 +177,7 @@ class World:
             self.end_run,
             released_no_active_work=b.released_no_active_work,
             stale_run_threshold=b.stale_run_threshold,
+            async_force_clear=b.async_force_clear,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
@@ -672,10 +673,17 @@ class World:
             result = self.runtime.call(request, key, index)
             if result is not None:
                 resolved.append((request, key, index, result))
+        # Async force-clears of refused aborts, once every call is entered, in call order.
+        for request, _, _, result in resolved:
+            if result.deferred_clear:
+                self.end_run(request.ref, "stuck_recovery")
         for late in (False, True):
             for request, key, index, result in resolved:
-                if result.awaited == late:
+                if result.awaited == late and not result.deferred_clear:
                     self._resolve(request, key, index, result.outcome)
+        for request, key, index, result in resolved:
+            if result.deferred_clear:
+                self._resolve(request, key, index, result.outcome)
 
     def _resolve(self, request: RecoveryRequest, key: str, index: int, outcome: Outcome) -> None:
         calls = list(self.runtime_calls)

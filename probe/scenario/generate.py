@@ -50,8 +50,8 @@ Distribution (weights are relative, per scenario unless said otherwise):
   one ("2"), an embedded run's end clearing the calls 70 % of the time; each session is
   id-only (its ref passed as the sessionId, no key) 25 %, or has `session_id = "sid-N"`
   beside its key 25 %; last, 40 % of them get 1..2 `own` steps (within `max_steps`; a run
-  registering on a random session, ignoring aborts 60 / honouring them 40), half of them
-  right after a tick.
+  registering on a random session, ignoring aborts 50 / honouring them 35 / refusing them
+  15), half of them right after a tick, and 15 % of their owned sessions refuse aborts.
   `GenerateOptions(verbs=False)` leaves them out.
 - late heartbeats, drawn last from a stream of their own (seeded by the scenario drawn so far,
   so the rest of a seed's scenarios stay as they were): 30 % of scenarios have some, one of
@@ -280,6 +280,13 @@ def _verbs(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     )
     # Drawn last, so that a scenario that gets none is the one drawn before `own` existed.
     _owners(rng, steps, refs, max_steps)
+    # A run whose abort call fails (refused), for 15 % of the owned sessions.
+    sessions = tuple(
+        replace(s, abort="refused")
+        if s.owner == "embedded_run" and rng.random() < 0.15
+        else s
+        for s in sessions
+    )
     return replace(scenario, settings=settings, steps=tuple(steps), sessions=sessions)
 
 
@@ -293,7 +300,7 @@ def _owners(rng: random.Random, steps: list[Step], refs: tuple[str, ...], limit:
             return
         ticks = [i + 1 for i, step in enumerate(steps) if isinstance(step, Tick)]
         at = rng.choice(ticks) if ticks and rng.random() < 0.5 else rng.randint(0, len(steps))
-        abort: AbortAnswer = _pick(rng, ("ignored", "honoured"), (60, 40))
+        abort: AbortAnswer = _pick(rng, ("ignored", "honoured", "refused"), (50, 35, 15))
         steps.insert(at, Own(rng.choice(refs), abort))
 
 

@@ -9,7 +9,7 @@ from probe.properties.selection import Choice
 
 SessionState: TypeAlias = Literal["idle", "processing", "waiting"]
 Owner: TypeAlias = Literal["embedded_run", "none"]
-AbortAnswer: TypeAlias = Literal["honoured", "ignored"]
+AbortAnswer: TypeAlias = Literal["honoured", "ignored", "refused"]
 WorkKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call", "none"]
 Drain: TypeAlias = Literal["settle", "hold"]
 ProgressTarget: TypeAlias = Literal["both", "run", "record"]
@@ -17,7 +17,7 @@ MarkerKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call"]
 
 SESSION_STATES: tuple[SessionState, ...] = ("idle", "processing", "waiting")
 OWNERS: tuple[Owner, ...] = ("embedded_run", "none")
-ABORT_ANSWERS: tuple[AbortAnswer, ...] = ("honoured", "ignored")
+ABORT_ANSWERS: tuple[AbortAnswer, ...] = ("honoured", "ignored", "refused")
 WORK_KINDS: tuple[WorkKind, ...] = ("embedded_run", "tool_call", "model_call", "none")
 DRAINS: tuple[Drain, ...] = ("settle", "hold")
 PROGRESS_TARGETS: tuple[ProgressTarget, ...] = ("both", "run", "record")

@@ -38,7 +38,7 @@
  *              {"do": "progress", "session", "target"?: "both"|"run"|"record", "reason"?, "ago_ms"?} |
  *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
  *               "id"?, "clear"? (end only)} |
- *              {"do": "own", "session", "abort"?: "honoured"|"ignored"}]}
+ *              {"do": "own", "session", "abort"?: "honoured"|"ignored"|"refused"}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
  * Output (stdout): JSON lines (keys sorted), written when the run ends
@@ -84,7 +84,7 @@
  *              getDiagnosticSessionState, so seeding prunes the store as openclaw does. Seeding
  *              emits no reported event.
  *   abort      the handle's abort() ends the run at once (clearActiveEmbeddedRun) when honoured,
- *              and does nothing when ignored.
+ *              does nothing when ignored, and throws when refused (the build's abort call fails).
  *   bump       logMessageQueued({source: "scenario"}); state: logSessionStateChange({reason:
  *              "scenario"}); progress: markDiagnosticRunProgress({reason}) (target run or both, reason
  *              default "scenario:progress") then markDiagnosticSessionProgress (record or both), with
@@ -965,7 +965,7 @@ function checkScenario(scenario, located) {
       if (!isInt(s[key])) problems.push(`${where}.${key} must be a non-negative integer`);
     }
     if (!["embedded_run", "none"].includes(s.owner)) problems.push(`${where}.owner is not embedded_run|none`);
-    if (!["honoured", "ignored"].includes(s.abort)) problems.push(`${where}.abort is not honoured|ignored`);
+    if (!["honoured", "ignored", "refused"].includes(s.abort)) problems.push(`${where}.abort is not honoured|ignored|refused`);
     if (!["embedded_run", "tool_call", "model_call", "none"].includes(s.work)) {
       problems.push(`${where}.work is not embedded_run|tool_call|model_call|none`);
     }
@@ -992,8 +992,8 @@ function checkScenario(scenario, located) {
       if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
     }
     if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
-    if (step.do === "own" && !["honoured", "ignored", undefined].includes(step.abort)) {
-      problems.push(`${where}.abort is not honoured|ignored`);
+    if (step.do === "own" && !["honoured", "ignored", "refused", undefined].includes(step.abort)) {
+      problems.push(`${where}.abort is not honoured|ignored|refused`);
     }
     if (step.do === "start" || step.do === "end") {
       if (!["embedded_run", "tool_call", "model_call"].includes(step.work)) problems.push(`${where}.work is not embedded_run|tool_call|model_call`);
@@ -1320,6 +1320,7 @@ async function runScenario(build, planned, { reuse }) {
       s.handle = {
         abort() {
           if (s.abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, s.handle, s.key);
+          if (s.abort === "refused") throw new Error("scenario: the run refuses to abort");
         },
         isStreaming: () => true,
         isCompacting: () => false,
@@ -1455,6 +1456,7 @@ async function runScenario(build, planned, { reuse }) {
         const handle = {
           abort() {
             if (abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, handle, s.key);
+            if (abort === "refused") throw new Error("scenario: the run refuses to abort");
           },
           isStreaming: () => true,
           isCompacting: () => false,
