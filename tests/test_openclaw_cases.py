@@ -12,6 +12,11 @@ description naming the test file and case. What the test asserts lives beside it
     events = [ { type = "session.stuck", reason = "stale_session_state", absent = ["activeWorkKind"] } ]
     unmerged = "why"          # the test asserts a change in no published build: the table holds
                               # what every published build does
+    runtime_outcomes = ["skipped/active_embedded_run"]  # what each runtime call returned, in
+                              # call order (a runtime test's own assertion; omit when unsaid)
+
+An event entry may name its `ref` (the session key, or the id of an id-only session) beside the
+fields.
 
 The model of that era must show exactly those events (each with the asserted fields; `absent`
 fields not there); the real build of that era must agree with the model event for event
@@ -30,6 +35,7 @@ import pytest
 from probe.engines.engine import model_engine
 from probe.scenario.files import read_scenario
 from probe.strategies import REGISTRY
+from probe.versions import design_of
 
 CASES = Path(__file__).resolve().parent / "openclaw_cases"
 ASSERTS = Path(__file__).resolve().parent / "openclaw_asserts"
@@ -45,6 +51,7 @@ class Assertion:
     requested: int | None
     watch: tuple[str, ...]
     events: tuple[dict[str, Any], ...]
+    runtime_outcomes: tuple[str, ...] | None = None
 
 
 def _assertions() -> dict[Path, Assertion]:
@@ -59,6 +66,9 @@ def _assertions() -> dict[Path, Assertion]:
                 requested=table.get("requested"),
                 watch=tuple(table.get("watch", ATTENTION)),
                 events=tuple(table["events"]),
+                runtime_outcomes=(
+                    tuple(table["runtime_outcomes"]) if "runtime_outcomes" in table else None
+                ),
             )
     return found
 
@@ -83,14 +93,19 @@ def test_every_case_file_has_its_assertion_and_names_its_openclaw_test() -> None
 @pytest.mark.parametrize("path", PATHS, ids=_case_id)
 def test_the_model_of_the_tests_era_shows_what_the_test_asserts(path: Path) -> None:
     want = ASSERTED[path]
-    run = model_engine(f"fixed@{want.era}").replay(read_scenario(path, REGISTRY.keys()))
+    # The era's own design: 2026.5.30-beta.1's coordinator still keys on ref:generation.
+    model = model_engine(f"{design_of(want.era)}@{want.era}")
+    run = model.replay(read_scenario(path, REGISTRY.keys()))
     seen = [e for e in run.events if e.type in want.watch]
     assert len(seen) == len(want.events), [(e.type, dict(e.fields)) for e in seen]
     for event, expected in zip(seen, want.events, strict=True):
         fields = dict(event.fields)
-        asserted = {k: v for k, v in expected.items() if k not in ("type", "absent")}
+        asserted = {k: v for k, v in expected.items() if k not in ("type", "absent", "ref")}
         assert event.type == expected["type"]
+        assert event.ref == expected.get("ref", event.ref), (event.type, event.ref)
         assert {k: fields.get(k) for k in asserted} == asserted, (event.type, fields)
         assert not set(expected.get("absent", ())) & set(fields), (event.type, fields)
     if want.requested is not None:
         assert run.requested == want.requested
+    if want.runtime_outcomes is not None:
+        assert tuple(run.runtime_outcomes) == want.runtime_outcomes
