@@ -9,6 +9,7 @@ import pytest
 from probe.engines.engine import model_engine, normalized
 from probe.errors import ScenarioError
 from probe.model.world import World
+from probe.properties.trace import Truth, trace
 from probe.scenario.dump import dump_scenario
 from probe.scenario.files import read_scenario
 from probe.scenario.loader import parse_scenario
@@ -183,3 +184,17 @@ def test_refused_loads_for_a_session_and_an_own_step() -> None:
     scenario = _load('[[step]]\ndo = "own"\nsession = "a"\nabort = "refused"\n', text)
     assert scenario.sessions[0].abort == "refused" and scenario.steps == (Own("a", "refused"),)
     assert normalized(scenario)["sessions"][0]["abort"] == "refused"
+
+
+@pytest.mark.parametrize(("version", "owned"), [("2026.7.1", False), ("2026.9.6", True)])
+def test_the_properties_truth_keeps_a_run_that_outlived_the_drain_it_replaced(
+    version: str, owned: bool
+) -> None:
+    scenario = read_scenario(SETTLE, REGISTRY.keys())
+    cut = replace(scenario, steps=scenario.steps[:3])  # tick, own, the drain's timeout
+    run = model_engine(f"fixed@{version}").replay(cut)
+    truth = Truth.of(cut)
+    for moment in trace(cut, run.events):
+        truth.apply(moment)
+    # Up to 7.2-beta.4 the timed-out drain force-clears the new run; later it stays registered.
+    assert truth.sessions["agent:main:a"].owner is owned
