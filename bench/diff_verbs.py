@@ -4,8 +4,8 @@
 
 Each scenario comes from probe.scenario.generate with the newer verbs drawn in every one
 (`verbs_chance = 1.0`: abort_ms in half, every progress step with a target, a reason and a
-back-dating, start / end steps in 60 %, id-only sessions and session_ids beside keys, steps
-naming a session by its id, the empty key) and
+back-dating, start / end steps in 60 %, id-only sessions and session_ids beside keys, own
+steps in 40 %, steps naming a session by its id, the empty key) and
 without late heartbeats (their own checks are the late-ticks ones). Each is replayed on
 `model:DESIGN@VERSION` and on `openclaw@VERSION` (one reused build process, as `probe diff`
 does) and compared event for event. Prints one line per version and writes every
@@ -33,7 +33,7 @@ OPTIONS = GenerateOptions(late_ticks=False, verbs_chance=1.0)
 
 def uses_new_verbs(toml: str) -> bool:
     keys = ("abort_ms", "target =", "reason =", "ago_ms", 'do = "start"', 'do = "end"')
-    keys += ("session_id =",)
+    keys += ("session_id =", 'do = "own"')
     return any(k in toml for k in keys)
 
 

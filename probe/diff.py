@@ -30,6 +30,7 @@ from probe.scenario.values import (
     Advance,
     Bump,
     End,
+    Own,
     Progress,
     Release,
     Scenario,
@@ -214,6 +215,7 @@ def _names(step: Step) -> str | None:
             | Progress(session=ref)
             | Start(session=ref)
             | End(session=ref)
+            | Own(session=ref)
         ):
             return ref
         case Release(session=ref):
@@ -274,6 +276,7 @@ def _renamed(step: Step, names: dict[str, str]) -> Step:
             | Progress(session=ref)
             | Start(session=ref)
             | End(session=ref)
+            | Own(session=ref)
         ):
             return replace(step, session=names[ref])
         case Release(session=ref, failed=failed) if ref is not None:

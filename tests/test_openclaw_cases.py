@@ -15,6 +15,8 @@ description naming the test file and case. What the test asserts lives beside it
     final_state = { state = "idle", queueDepth = 0 }
                               # the record after the run (a test that reads it afterwards):
                               # the fields of the last session.state event
+    runtime_outcomes = ["skipped/active_embedded_run"]  # what each runtime call returned, in
+                              # call order (a runtime test's own assertion; omit when unsaid)
 
 The model of that era must show exactly those events (each with the asserted fields, `ref`,
 `generation` and `at_ms` included: the session the event names, its record's generation and
@@ -35,6 +37,7 @@ import pytest
 from probe.engines.engine import model_engine
 from probe.scenario.files import read_scenario
 from probe.strategies import REGISTRY
+from probe.versions import design_of
 
 CASES = Path(__file__).resolve().parent / "openclaw_cases"
 ASSERTS = Path(__file__).resolve().parent / "openclaw_asserts"
@@ -51,6 +54,7 @@ class Assertion:
     watch: tuple[str, ...]
     events: tuple[dict[str, Any], ...]
     final_state: dict[str, Any] | None = None
+    runtime_outcomes: tuple[str, ...] | None = None
 
 
 def _assertions() -> dict[Path, Assertion]:
@@ -66,6 +70,9 @@ def _assertions() -> dict[Path, Assertion]:
                 watch=tuple(table.get("watch", ATTENTION)),
                 events=tuple(table["events"]),
                 final_state=table.get("final_state"),
+                runtime_outcomes=(
+                    tuple(table["runtime_outcomes"]) if "runtime_outcomes" in table else None
+                ),
             )
     return found
 
@@ -90,7 +97,9 @@ def test_every_case_file_has_its_assertion_and_names_its_openclaw_test() -> None
 @pytest.mark.parametrize("path", PATHS, ids=_case_id)
 def test_the_model_of_the_tests_era_shows_what_the_test_asserts(path: Path) -> None:
     want = ASSERTED[path]
-    run = model_engine(f"fixed@{want.era}").replay(read_scenario(path, REGISTRY.keys()))
+    # The era's own design: 2026.5.30-beta.1's coordinator still keys on ref:generation.
+    model = model_engine(f"{design_of(want.era)}@{want.era}")
+    run = model.replay(read_scenario(path, REGISTRY.keys()))
     seen = [e for e in run.events if e.type in want.watch]
     assert len(seen) == len(want.events), [(e.type, dict(e.fields)) for e in seen]
     for event, expected in zip(seen, want.events, strict=True):
@@ -112,3 +121,5 @@ def test_the_model_of_the_tests_era_shows_what_the_test_asserts(path: Path) -> N
         changes = [dict(e.fields) for e in run.events if e.type == "session.state"]
         assert changes, "no session.state event: the record never changed"
         assert {k: changes[-1].get(k) for k in want.final_state} == want.final_state, changes[-1]
+    if want.runtime_outcomes is not None:
+        assert tuple(run.runtime_outcomes) == want.runtime_outcomes

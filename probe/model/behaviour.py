@@ -124,6 +124,21 @@ SWITCHES: tuple[Switch, ...] = (
         "the runtime's stale-progress reclaim takes the run's stale threshold: a running tool "
         "call needs max(abort, 900 000 ms) of stale progress",
     ),
+    Switch(
+        "force-clear-own-handle",
+        "F37",
+        "force_clear_own_handle",
+        "a drain that times out force-clears only the run the recovery aborted: a run that "
+        "replaced it (step own) stays registered (before: whatever run the session has)",
+    ),
+    Switch(
+        "async-force-clear",
+        "F38",
+        "async_force_clear",
+        "a run that refuses the abort is force-cleared only once every runtime call of the "
+        "tick is entered, and its aborted outcome lands after the drained aborts' (before: "
+        "cleared in the call, the outcome in call order with those returned at once)",
+    ),
 )
 
 BY_NAME: dict[str, Switch] = {s.name: s for s in SWITCHES}
@@ -149,6 +164,8 @@ class Behaviour:
     observation_pass: bool = False
     abort_test_timing: bool = False
     stale_run_threshold: bool = False
+    force_clear_own_handle: bool = False
+    async_force_clear: bool = False
 
     @classmethod
     def of(cls, names: frozenset[str] | set[str] | tuple[str, ...]) -> Behaviour:

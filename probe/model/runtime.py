@@ -67,6 +67,9 @@ class Resolved:
 
     outcome: Outcome
     awaited: bool = False
+    # A refused abort's force-clear where it is async (switch async-force-clear): the run is
+    # cleared once every call of the tick is entered, and the outcome lands after the drains.
+    deferred_clear: bool = False
 
 
 # call's answers that need no request of their own, built once.
@@ -77,11 +80,14 @@ _ABORTED_AFTER_DRAIN = Resolved(ABORTED, awaited=True)
 _RELEASED = Resolved(RELEASED)
 _NO_ACTIVE_WORK = Resolved(NO_ACTIVE_WORK)
 _RELEASED_NO_ACTIVE_WORK = Resolved(RELEASED_NO_ACTIVE_WORK)
+_FORCE_CLEARED = Resolved(ABORTED)
+_FORCE_CLEARED_LATER = Resolved(ABORTED, awaited=True, deferred_clear=True)
 
 
 class RecoveryRuntime:
     __slots__ = (
         "activity",
+        "async_force_clear",
         "clock",
         "coverage",
         "end_run",
@@ -105,8 +111,11 @@ class RecoveryRuntime:
         end_run: Callable[[str, str], None],
         released_no_active_work: bool = False,
         stale_run_threshold: bool = False,
+        async_force_clear: bool = False,
     ) -> None:
         self.settings = settings
+        # Switch async-force-clear (F38): a refused abort's force-clear comes after the tick.
+        self.async_force_clear = async_force_clear
         # Switch stale-run-threshold (F36): a running tool call needs 900 s of stale progress.
         self.stale_run_threshold = stale_run_threshold
         # Switch released-no-active-work (F18): the runtime's tail of 8.1-beta.3 and later.
@@ -137,6 +146,13 @@ class RecoveryRuntime:
             if handle.abort == "honoured":
                 self.end_run(ref, "run_completed")
                 return _ABORTED_AFTER_DRAIN
+            if handle.abort == "refused":
+                # The abort call fails (the handle throws): nothing to wait for, the run is
+                # force-cleared, and the outcome still says aborted.
+                if self.async_force_clear:
+                    return _FORCE_CLEARED_LATER
+                self.end_run(ref, "stuck_recovery")
+                return _FORCE_CLEARED
             self.in_flight = self.in_flight | {ref}
             timer = None
             if self.settings.drain == "settle":

@@ -40,10 +40,12 @@ from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.scenario.values import (
     DEFAULT_PROGRESS_REASON,
     MAIN_MARKER,
+    AbortAnswer,
     Advance,
     Bump,
     End,
     MarkerKind,
+    Own,
     Progress,
     ProgressTarget,
     Release,
@@ -176,6 +178,7 @@ class World:
             self.end_run,
             released_no_active_work=b.released_no_active_work,
             stale_run_threshold=b.stale_run_threshold,
+            async_force_clear=b.async_force_clear,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
@@ -293,7 +296,9 @@ class World:
         handles = self.handles
         key.append(len(handles))
         for ref, h in handles.items():
-            key += (ref, h.abort)
+            # A replacing handle in the same two items (explore's abstraction reads them so):
+            # its abort answer marked, since the settle timer treats it apart.
+            key += (ref, f"{h.abort}:replacing" if h.replacing else h.abort)
         waiters = self.runtime.waiters
         key += (self.coordinator.in_flight, self.runtime.in_flight, len(waiters))
         if waiters:
@@ -439,6 +444,18 @@ class World:
             ended = activity.stopped(kind, marker, clear, self.clock.now)
             self._set_runs({**self.activity, ref: ended}, self.handles)
 
+    def own(self, ref: str, abort: AbortAnswer) -> None:
+        """setActiveEmbeddedRun: a new run handle replaces the session's (run_replaced), or
+        is its first (run_started); the record goes processing, run activity's embedded run
+        starts. A recovery waiting on the replaced run keeps waiting: its run is gone, and
+        only the session's run ending (or its settle timer) resolves it."""
+        previous = self.handles.get(ref)
+        waiting = ref in self.runtime.waiters
+        handle = RunHandle(abort, replacing=waiting and previous is not None)
+        self._set_runs(self.activity, in_ref_order({**self.handles, ref: handle}))
+        self.state_change(ref, "processing", "run_replaced" if previous else "run_started")
+        self.start_work(ref, "embedded_run", MAIN_MARKER)
+
     def end_run(self, ref: str, reason: str) -> None:
         """clearActiveEmbeddedRun / forceClearEmbeddedAgentRun, then wake its recovery."""
         if ref not in self.handles:
@@ -519,9 +536,21 @@ class World:
             if waiter is None or waiter.timer is not timer:
                 return
             self.runtime.pop_waiter(timer.ref)
-            self.coverage.settle_force_clears += 1
-            # Drain timed out: force-clear the run (its end wakes nobody: the waiter is gone).
-            self.end_run(timer.ref, "stuck_recovery")
+            handle = self.handles.get(timer.ref)
+            if (
+                handle is not None
+                and handle.replacing
+                and self.behaviour.force_clear_own_handle
+            ):
+                # forceClear is given the handle the recovery aborted, and finds another: the
+                # run that replaced it stays, no longer replacing anything a recovery awaits.
+                handles = {**self.handles, timer.ref: RunHandle(handle.abort)}
+                self._set_runs(self.activity, handles)
+            else:
+                self.coverage.settle_force_clears += 1
+                # Drain timed out: force-clear the run (its end wakes nobody: the waiter is
+                # gone). Before force-clear-own-handle, whatever run the session has now.
+                self.end_run(timer.ref, "stuck_recovery")
             self.runtime.leave(timer.ref)
             self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED, waiter.fresh)
 
@@ -666,10 +695,17 @@ class World:
             result = self.runtime.call(request, key, index)
             if result is not None:
                 resolved.append((request, key, index, result))
+        # Async force-clears of refused aborts, once every call is entered, in call order.
+        for request, _, _, result in resolved:
+            if result.deferred_clear:
+                self.end_run(request.ref, "stuck_recovery")
         for late in (False, True):
             for request, key, index, result in resolved:
-                if result.awaited == late:
+                if result.awaited == late and not result.deferred_clear:
                     self._resolve(request, key, index, result.outcome)
+        for request, key, index, result in resolved:
+            if result.deferred_clear:
+                self._resolve(request, key, index, result.outcome)
 
     def _resolve(
         self,
@@ -712,6 +748,8 @@ class World:
                 self.start_work(ref, kind, marker)
             case End(session=ref, work=kind, id=marker, clear=clear):
                 self.end_work(ref, kind, marker, clear)
+            case Own(session=ref, abort=abort):
+                self.own(ref, abort)
             case _:
                 assert_never(step)
 

@@ -14,6 +14,7 @@ from probe.scenario.values import (
     Bump,
     End,
     Expectation,
+    Own,
     Progress,
     Release,
     Scenario,
@@ -73,6 +74,8 @@ def _step_table(step: Step) -> dict[str, Any]:
             if not clear:
                 table["clear"] = False
             return table
+        case Own(session=ref, abort=abort):
+            return {"do": "own", "session": ref, "abort": abort}
         case _:
             assert_never(step)
 

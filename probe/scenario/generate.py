@@ -49,8 +49,11 @@ Distribution (weights are relative, per scenario unless said otherwise):
   `max_steps`) at random places, of a random kind, of the main marker (2 in 3) or a second
   one ("2"), an embedded run's end clearing the calls 70 % of the time; each session is
   id-only (its ref passed as the sessionId, no key) 25 %, or has `session_id = "sid-N"`
-  beside its key 25 %, and then each of its bump, state, progress, start and end steps names
-  it by that id (the call passes the id alone) 40 % of the time, unless its record might be
+  beside its key 25 %; 40 % of them get 1..2 `own` steps (within `max_steps`; a run
+  registering on a random session, ignoring aborts 50 / honouring them 35 / refusing them
+  15), half of them right after a tick, and 15 % of their owned sessions refuse aborts;
+  then each bump, state, progress, start and end step of a session with its own session_id
+  names it by that id (the call passes the id alone) 40 % of the time, unless its record might be
   forgotten by then (the loader refuses that; see probe/scenario/aliases.py); a keyed first
   session has the empty key `ref = ""` (its id beside it) 15 % of the time. These two are
   drawn last, after late heartbeats, from a stream of their own, so the rest of a seed's
@@ -87,6 +90,7 @@ from probe.scenario.values import (
     Drain,
     End,
     MarkerKind,
+    Own,
     Owner,
     Progress,
     ProgressTarget,
@@ -281,6 +285,15 @@ def _verbs(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     sessions = tuple(
         _identity_variant(rng, number, seed) for number, seed in enumerate(scenario.sessions)
     )
+    # Drawn last, so that a scenario that gets none is the one drawn before `own` existed.
+    _owners(rng, steps, refs, max_steps)
+    # A run whose abort call fails (refused), for 15 % of the owned sessions.
+    sessions = tuple(
+        replace(s, abort="refused")
+        if s.owner == "embedded_run" and rng.random() < 0.15
+        else s
+        for s in sessions
+    )
     return replace(scenario, settings=settings, steps=tuple(steps), sessions=sessions)
 
 
@@ -304,7 +317,7 @@ def _empty_key(
     renamed = replace(first, ref="", session_id=first.session_id or "sid-1")
     moved = [
         replace(step, session="")
-        if isinstance(step, (*ID_STEPS, Release)) and step.session == first.ref
+        if isinstance(step, (*ID_STEPS, Release, Own)) and step.session == first.ref
         else step
         for step in steps
     ]
@@ -337,6 +350,20 @@ def _remembered(scenario: Scenario) -> Scenario:
         for number, step in enumerate(scenario.steps, start=1)
     )
     return replace(scenario, steps=steps)
+
+
+def _owners(rng: random.Random, steps: list[Step], refs: tuple[str, ...], limit: int) -> None:
+    """1..2 `own` steps in 40 % of scenarios, half of them right after a tick (where a
+    recovery that tick asked for may be draining the run they replace)."""
+    if rng.random() >= 0.4:
+        return
+    for _ in range(rng.randint(1, 2)):
+        if len(steps) >= limit:
+            return
+        ticks = [i + 1 for i, step in enumerate(steps) if isinstance(step, Tick)]
+        at = rng.choice(ticks) if ticks and rng.random() < 0.5 else rng.randint(0, len(steps))
+        abort: AbortAnswer = _pick(rng, ("ignored", "honoured", "refused"), (50, 35, 15))
+        steps.insert(at, Own(rng.choice(refs), abort))
 
 
 def _identity_variant(rng: random.Random, number: int, seed: SessionSeed) -> SessionSeed:

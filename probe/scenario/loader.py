@@ -30,6 +30,7 @@ from probe.scenario.values import (
     Bump,
     End,
     Expectation,
+    Own,
     Progress,
     Release,
     Scenario,
@@ -79,6 +80,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "progress": ("do", "session", "target", "reason", "ago_ms"),
     "start": ("do", "session", "work", "id"),
     "end": ("do", "session", "work", "id", "clear"),
+    "own": ("do", "session", "abort"),
 }
 EXPECT_KEYS = (
     "requested",
@@ -481,6 +483,10 @@ def _steps(
                         if verb == "start"
                         else End(ref, kind, marker, clear)
                     )
+            case "own":
+                ref = session(True)
+                abort = t.choice("abort", "ignored", ABORT_ANSWERS) or "ignored"
+                step = Own(ref, abort) if ref else None
         named = data.get("session")
         if isinstance(step, ID_STEPS) and isinstance(named, str) and named in aliases:
             step = replace(step, via=named)  # the call passes that id alone

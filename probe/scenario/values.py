@@ -9,7 +9,7 @@ from probe.properties.selection import Choice
 
 SessionState: TypeAlias = Literal["idle", "processing", "waiting"]
 Owner: TypeAlias = Literal["embedded_run", "none"]
-AbortAnswer: TypeAlias = Literal["honoured", "ignored"]
+AbortAnswer: TypeAlias = Literal["honoured", "ignored", "refused"]
 WorkKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call", "none"]
 Drain: TypeAlias = Literal["settle", "hold"]
 ProgressTarget: TypeAlias = Literal["both", "run", "record"]
@@ -17,7 +17,7 @@ MarkerKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call"]
 
 SESSION_STATES: tuple[SessionState, ...] = ("idle", "processing", "waiting")
 OWNERS: tuple[Owner, ...] = ("embedded_run", "none")
-ABORT_ANSWERS: tuple[AbortAnswer, ...] = ("honoured", "ignored")
+ABORT_ANSWERS: tuple[AbortAnswer, ...] = ("honoured", "ignored", "refused")
 WORK_KINDS: tuple[WorkKind, ...] = ("embedded_run", "tool_call", "model_call", "none")
 DRAINS: tuple[Drain, ...] = ("settle", "hold")
 PROGRESS_TARGETS: tuple[ProgressTarget, ...] = ("both", "run", "record")
@@ -214,7 +214,17 @@ class End:
 # the generator seeds its streams from the repr of the steps drawn so far, which an id-only
 # step (the same behaviour) must not change.
 
-Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress | Start | End
+
+@dataclass(frozen=True, slots=True)
+class Own:
+    """A run registers as the session's owner (setActiveEmbeddedRun): a new run handle that
+    answers an abort as `abort` says, replacing the handle registered before it, if any."""
+
+    session: str
+    abort: AbortAnswer = "ignored"
+
+
+Step: TypeAlias = Tick | Bump | Advance | Release | StateChange | Progress | Start | End | Own
 
 
 def step_verb(step: Step) -> str:
@@ -235,6 +245,8 @@ def step_verb(step: Step) -> str:
             return "start"
         case End():
             return "end"
+        case Own():
+            return "own"
 
 
 @dataclass(frozen=True, slots=True)

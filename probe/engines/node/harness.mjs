@@ -37,7 +37,8 @@
  *              {"do": "state", "session", "to"} |
  *              {"do": "progress", "session", "target"?: "both"|"run"|"record", "reason"?, "ago_ms"?} |
  *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
- *               "id"?, "clear"? (end only)}]}
+ *               "id"?, "clear"? (end only)} |
+ *              {"do": "own", "session", "abort"?: "honoured"|"ignored"|"refused"}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
  * Output (stdout): JSON lines (keys sorted), written when the run ends
@@ -84,13 +85,14 @@
  *              getDiagnosticSessionState, so seeding prunes the store as openclaw does. Seeding
  *              emits no reported event.
  *   abort      the handle's abort() ends the run at once (clearActiveEmbeddedRun) when honoured,
- *              and does nothing when ignored.
+ *              does nothing when ignored, and throws when refused (the build's abort call fails).
  *   bump       logMessageQueued({source: "scenario"}); state: logSessionStateChange({reason:
  *              "scenario"}); progress: markDiagnosticRunProgress({reason}) (target run or both, reason
  *              default "scenario:progress") then markDiagnosticSessionProgress (record or both), with
  *              the clock set back ago_ms for the two calls; release: clearActiveEmbeddedRun for the session's
  *              registered handle (every registered one in creation order when no session is named;
- *              a session with no registered handle has no run to end).
+ *              a session with no registered handle has no run to end); own: setActiveEmbeddedRun
+ *              with a new handle (abort as the step says), the session's current one from then on.
  *   outcomes   startDiagnosticHeartbeat's recoverStuckSession seam gets a replica of the build's own
  *              recoverStuckSession (same promise shape, checked against the build's source) that
  *              notes each call and its outcome; the build's runtime does the work.
@@ -893,6 +895,7 @@ const STEP_KEYS = {
   progress: ["do", "session", "target", "reason", "ago_ms"],
   start: ["do", "session", "work", "id"],
   end: ["do", "session", "work", "id", "clear"],
+  own: ["do", "session", "abort"],
 };
 
 function checkScenario(scenario, located) {
@@ -966,7 +969,7 @@ function checkScenario(scenario, located) {
       if (!isInt(s[key])) problems.push(`${where}.${key} must be a non-negative integer`);
     }
     if (!["embedded_run", "none"].includes(s.owner)) problems.push(`${where}.owner is not embedded_run|none`);
-    if (!["honoured", "ignored"].includes(s.abort)) problems.push(`${where}.abort is not honoured|ignored`);
+    if (!["honoured", "ignored", "refused"].includes(s.abort)) problems.push(`${where}.abort is not honoured|ignored|refused`);
     if (!["embedded_run", "tool_call", "model_call", "none"].includes(s.work)) {
       problems.push(`${where}.work is not embedded_run|tool_call|model_call|none`);
     }
@@ -988,13 +991,16 @@ function checkScenario(scenario, located) {
       }
     }
     const named = step.session;
-    const needsSession = ["bump", "state", "progress", "start", "end"].includes(step.do);
+    const needsSession = ["bump", "state", "progress", "start", "end", "own"].includes(step.do);
     if (needsSession || (step.do === "release" && named !== undefined && named !== null)) {
       if (!refs.has(named) && !(needsSession && keyedIds.has(named))) {
         problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
       }
     }
     if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
+    if (step.do === "own" && !["honoured", "ignored", "refused", undefined].includes(step.abort)) {
+      problems.push(`${where}.abort is not honoured|ignored|refused`);
+    }
     if (step.do === "start" || step.do === "end") {
       if (!["embedded_run", "tool_call", "model_call"].includes(step.work)) problems.push(`${where}.work is not embedded_run|tool_call|model_call`);
       if (step.id !== undefined && (typeof step.id !== "string" || !/^[A-Za-z0-9_.-]{1,40}$/.test(step.id))) {
@@ -1323,6 +1329,7 @@ async function runScenario(build, planned, { reuse }) {
       s.handle = {
         abort() {
           if (s.abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, s.handle, s.key);
+          if (s.abort === "refused") throw new Error("scenario: the run refuses to abort");
         },
         isStreaming: () => true,
         isCompacting: () => false,
@@ -1450,6 +1457,24 @@ async function runScenario(build, planned, { reuse }) {
       case "end":
         markWork(s, step);
         break;
+      case "own": {
+        // A run registers on the session (setActiveEmbeddedRun), replacing its handle if it
+        // has one: the build logs run_started / run_replaced and starts its embedded run. The
+        // replaced handle is forgotten here: `release` ends the session's current run.
+        const abort = step.abort ?? "ignored";
+        const handle = {
+          abort() {
+            if (abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, handle, s.key);
+            if (abort === "refused") throw new Error("scenario: the run refuses to abort");
+          },
+          isStreaming: () => true,
+          isCompacting: () => false,
+          queueMessage: async () => {},
+        };
+        s.handle = handle;
+        api.setActiveEmbeddedRun(s.sessionId, handle, s.key);
+        break;
+      }
       case "release": {
         const targets = s ? [s] : seeded;
         for (const t of targets) {
