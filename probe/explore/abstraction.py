@@ -59,7 +59,7 @@ from probe.invariants import PHANTOM_REQUEST, SWALLOWED_REQUEST, UNMATCHED_REQUE
 from probe.model.behaviour import Behaviour
 from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS, RecoveryRequest
 from probe.model.runtime import DEFAULT_STALE_PROGRESS_ABORT_MS
-from probe.model.state import SESSION_STATE_TTL_MS
+from probe.model.state import MAX_ENTRIES, PRUNE_INTERVAL_MS, SESSION_STATE_TTL_MS
 from probe.model.world import BUILD_HEARTBEAT_MS, RECORD_KEY_WIDTH
 from probe.scenario.values import Scenario, Settings
 from probe.strategies import DedupStrategy
@@ -85,6 +85,10 @@ def narrowed(scenario: Scenario) -> tuple[Scenario, tuple[str, ...]]:
     kept = tuple(n for n in chosen if n in ABSTRACTED)
     return replace(scenario, properties=replace(choice, only=kept)), left_out
 
+
+# The prune clock's place in an abstract key where no lookup finds a prune due before the
+# next heartbeat.
+QUIET = "quiet"
 
 # Depths from here up are one class (see the docstring: compared with 0 and 1 only).
 QUEUE_CAP = 3
@@ -134,12 +138,28 @@ class Abstraction:
     Called once per transition of a fixpoint search: plain loops over the key's layout.
     """
 
-    def __init__(self, settings: Settings, strategy: DedupStrategy, behaviour: Behaviour) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        strategy: DedupStrategy,
+        behaviour: Behaviour,
+        refs: Sequence[str] = (),
+        forget: bool = True,
+        dead_clocks: bool = True,
+    ) -> None:
         self.caps = caps_of(settings, behaviour)
         self.warn = settings.effective_warn_ms
         self.margin = _margin(settings)
         self.strategy = strategy
         self.keep_throttle = not behaviour.recover_when_throttled
+        self.sessions = len(refs)
+        self.dead_clocks = dead_clocks
+        # Forgetting idle records needs a store that does not prune when it makes a record
+        # (from 2026.8.2: else making one again can prune a held record early) and keys that
+        # name their ref (so a key in flight is known to be, or not to be, a record's).
+        self.forget = (
+            forget and behaviour.no_prune_on_create and _keys_name_their_ref(strategy, refs)
+        )
         # Whether the strategy's in-flight key holds the generation (the buggy design).
         probe_ref = "agent:probe"
         self.keyed_by_generation = strategy.key(
@@ -169,6 +189,7 @@ class Abstraction:
         n: int = k[0]
         record_gen: dict[str, int] = {}
         keep_throttle = self.keep_throttle
+        dead_clocks = self.dead_clocks
         i = 1
         for _ in range(n):
             record_gen[k[i]] = k[i + 2]
@@ -189,16 +210,22 @@ class Abstraction:
                             out[at] = caps.record
                         else:
                             cap = max(cap, max(last + self.warn, 2 * last) + self.margin)
-            if k[i + 4] < -cap:
+            if dead_clocks and not record_clock_read(k[i + 1], depth):
+                out[i + 4] = 0  # read by no decision before the next touch resets it
+            elif k[i + 4] < -cap:
                 out[i + 4] = -cap
             i += RECORD_KEY_WIDTH
         count: int = k[i + 1]
         i += 2
         tool_cap, progress_cap = -caps.tool, -caps.progress
+        handles_at = i + 6 * count
+        owned = {k[at] for at in range(handles_at + 1, handles_at + 1 + 2 * k[handles_at], 2)}
         for _ in range(count):
             # Run activity's tool calls: (marker id, start - now) pairs, empty with none.
             tools: tuple[tuple[object, int], ...] = k[i + 2]
-            if not tools:
+            if dead_clocks and not progress_read(k[i + 1], tools, k[i + 3], k[i] in owned):
+                out[i + 4], out[i + 5] = 0, ""  # read by no decision before it is reset
+            elif not tools:
                 if k[i + 4] < progress_cap:
                     out[i + 4] = progress_cap
             else:
@@ -212,7 +239,7 @@ class Abstraction:
         count = k[i + 2]
         waiters_at = i + 3
         if not count and not checker:
-            return tuple(out), checker
+            return self._forget_idle(key, out, i, checker), checker
         # The generations' classes depend on these alone: memoized (few distinct per search).
         memo_key = (
             checker,
@@ -237,7 +264,55 @@ class Abstraction:
             waiters_at += 11
         if coordinator_abs is not None:
             out[i] = coordinator_abs
-        return tuple(out), checker_abs
+        return self._forget_idle(key, out, i, checker), checker_abs
+
+    def _forget_idle(
+        self, key: tuple[object, ...], out: list[Any], at: int, checker: CheckerKeyLike
+    ) -> tuple[object, ...]:
+        """The abstract key without the records that are as good as pruned, records in ref
+        order (see Forgotten records in the module docstring); `at`: where the
+        coordinator's keys are in `key`."""
+        if not self.forget:
+            return tuple(out)
+        k: Sequence[Any] = key
+        n: int = k[0]
+        width = RECORD_KEY_WIDTH
+        coordinator: frozenset[str] = k[at]
+        runtime: frozenset[str] = k[at + 1]
+        count: int = k[at + 2]
+        waiting = {k[w] for w in range(at + 3, at + 3 + 11 * count, 11)}
+        waiting |= {k[w] for w in range(at + 4, at + 3 + 11 * count, 11)}
+        checked = {ref for ref, identities in checker if identities}
+        kept: list[tuple[str, int]] = []
+        for r in range(n):
+            base = 1 + r * width
+            ref: str = k[base]
+            if (
+                k[base + 1] == "idle"
+                and k[base + 3] <= 0
+                and not k[base + 7]  # active_queued_turn
+                # No throttle noted (a touch clears it, and only a touch makes a record
+                # idle and empty: always so, asked all the same).
+                and k[base + 5] is None
+                and k[base + 6] is None
+                and not held(ref, runtime, waiting, checked, coordinator)
+            ):
+                continue  # forgotten
+            kept.append((ref, r))
+        kept.sort()
+        prune_at = 1 + n * width
+        result: list[Any] = [len(kept)]
+        for _, r in kept:
+            result += out[1 + r * width : 1 + (r + 1) * width]
+        # The prune clock: read only by a lookup's "is a prune due" before the next heartbeat,
+        # whose forced prune restarts it (see the docstring).
+        prune_age = k[prune_at]
+        beat = k[-1]
+        due_in: int = beat if isinstance(beat, int) else beat[0]
+        quiet = prune_age is not None and prune_age + due_in < PRUNE_INTERVAL_MS
+        result.append(QUIET if quiet else out[prune_at])
+        result += out[prune_at + 1 :]
+        return tuple(result)
 
     def _generations(
         self,
@@ -328,3 +403,45 @@ def _labels(gens: set[int], record: int | None) -> dict[int, int] | None:
         return None
     far = sorted({record - g for g in gens} - {0, 1})
     return {g: -(record - g) if record - g <= 1 else -2 - far.index(record - g) for g in gens}
+
+
+def record_clock_read(state: str, depth: int) -> bool:
+    """Whether some decision can read a record's age before a touch resets it."""
+    return state == "processing" or (state == "idle" and depth <= 0)
+
+
+def progress_read(
+    runs: tuple[str, ...], tools: tuple[object, ...], model_calls: tuple[str, ...], owned: bool
+) -> bool:
+    """Whether some decision can read a run's progress (age and reason) before it is reset."""
+    return bool(runs or tools or model_calls) or owned
+
+
+def held(
+    ref: str,
+    runtime: frozenset[str],
+    waiting: set[str],
+    checked: set[str],
+    coordinator: frozenset[str],
+) -> bool:
+    """Whether a recovery of ref is open anywhere: in the runtime, waiting on its run, open
+    in the checker, or under a key in flight that names it (by substring: conservative)."""
+    return ref in runtime or ref in waiting or ref in checked or any(ref in c for c in coordinator)
+
+
+def _keys_name_their_ref(strategy: DedupStrategy, refs: Sequence[str]) -> bool:
+    """Every session's in-flight key names its ref and no other, and no ref holds another:
+    then what is in flight for one session is known from the keys, and sessions meet only in
+    the order a heartbeat visits their records."""
+    if not 0 < len(refs) <= MAX_ENTRIES:
+        return False
+    if any(r != o and r in o for r in refs for o in refs):
+        return False
+    for generation in (0, 7):
+        keys = [strategy.key(RecoveryRequest(r, "idle", generation, 400_000, 1)) for r in refs]
+        for ref, key in zip(refs, keys, strict=True):
+            if ref not in key or any(o != ref and o in key for o in refs):
+                return False
+        if len(set(keys)) != len(keys):
+            return False
+    return True
