@@ -25,6 +25,33 @@ class behave alike for every property, step for step. The argument, part by part
   reset. Past its clock's cap (see Caps: the largest threshold that clock meets, plus the
   most a late tick can shift an observation), every comparison is decided and stays so:
   ages past it are one class.
+- Dead clocks. A record's age is read only where the heartbeat judges the record by it
+  (processing: attention past warn, the embedded abort, owned work's max with progress)
+  and by the prune (idle with an empty queue). Waiting, or idle with queued work, the
+  heartbeat judges an idle record by its run's progress or not at all, and every way out
+  of those states (a state change, an applied outcome) touches the record: its age is
+  read by nothing before it is reset, so it is one class there (`record_clock_read`).
+  A run's progress (age and reason) is read by the classification, the idle stall and the
+  runtime's stale-progress reclaim, all behind a work marker or the run's handle: with
+  none (the run ended, no steps starts work) it is one class until progress resets it
+  (`progress_read`).
+- Forgotten records (from 2026.8.2, switch no-prune-on-create, with keys naming their
+  ref). An idle record with an empty queue and no recovery of it open anywhere (checker,
+  waiter, runtime, a key in flight: `held`) is as good as pruned. No heartbeat judges it;
+  any lookup makes it again or touches it, both leaving an idle record of age 0 and (no
+  request held) a generation only equalities read; its prune forgets it, which the
+  abstract key has done already; and with no prune on making a record, its being there
+  or not changes no other record's prune. So it is left out of the abstract key, and the
+  records are listed in ref order (a record made again goes last; the order one heartbeat
+  visits records in changes only the order of different refs' events, the symmetry
+  argument in probe.explore.fingerprints). Before 8.2 making a record prunes, so a
+  forgotten record made again could prune a held idle record earlier than the next
+  heartbeat does: not forgotten there.
+- The prune clock (time since the last prune, capped at the interval). A lookup prunes
+  when one is due; every heartbeat prunes regardless and restarts it, and so does making
+  a record before 8.2. Where it plus the time to the next heartbeat is under the interval
+  no lookup finds a prune due before that heartbeat, which restarts it for every state
+  of the class: one class (`QUIET`).
 - The throttle's back-off (last stuck / long-running warning age). It gates only the
   attention events, which a search does not observe, except where a throttled
   session.stuck stops the request (before switch recover-when-throttled, F06). With F06
@@ -269,14 +296,22 @@ class Abstraction:
     def _forget_idle(
         self, key: tuple[object, ...], out: list[Any], at: int, checker: CheckerKeyLike
     ) -> tuple[object, ...]:
-        """The abstract key without the records that are as good as pruned, records in ref
-        order (see Forgotten records in the module docstring); `at`: where the
-        coordinator's keys are in `key`."""
-        if not self.forget:
-            return tuple(out)
+        """The prune clock's class, then (switch no-prune-on-create) the key without the
+        records that are as good as pruned, records in ref order (see the module docstring);
+        `at`: where the coordinator's keys are in `key`."""
         k: Sequence[Any] = key
         n: int = k[0]
         width = RECORD_KEY_WIDTH
+        prune_at = 1 + n * width
+        # The prune clock: read only by a lookup's "is a prune due" before the next heartbeat,
+        # whose forced prune restarts it (see the docstring).
+        prune_age = k[prune_at]
+        beat = k[-1]
+        due_in: int = beat if isinstance(beat, int) else beat[0]
+        if prune_age is not None and prune_age + due_in < PRUNE_INTERVAL_MS:
+            out[prune_at] = QUIET
+        if not self.forget:
+            return tuple(out)
         coordinator: frozenset[str] = k[at]
         runtime: frozenset[str] = k[at + 1]
         count: int = k[at + 2]
@@ -300,18 +335,10 @@ class Abstraction:
                 continue  # forgotten
             kept.append((ref, r))
         kept.sort()
-        prune_at = 1 + n * width
         result: list[Any] = [len(kept)]
         for _, r in kept:
             result += out[1 + r * width : 1 + (r + 1) * width]
-        # The prune clock: read only by a lookup's "is a prune due" before the next heartbeat,
-        # whose forced prune restarts it (see the docstring).
-        prune_age = k[prune_at]
-        beat = k[-1]
-        due_in: int = beat if isinstance(beat, int) else beat[0]
-        quiet = prune_age is not None and prune_age + due_in < PRUNE_INTERVAL_MS
-        result.append(QUIET if quiet else out[prune_at])
-        result += out[prune_at + 1 :]
+        result += out[prune_at:]
         return tuple(result)
 
     def _generations(
