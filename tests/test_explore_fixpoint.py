@@ -4,6 +4,9 @@ The soundness test holds the abstract search to the concrete one at a depth boun
 violations, same shortest counterexample lengths, over many seeds (ages next to every cap,
 deep queues, old generations, both drains), strategies, versions and long advances (so
 that ages cross the caps within a few steps). A deliberately unsound abstraction fails it.
+The stability check builds the abstraction with the seed's refs, so idle records are
+forgotten there as in a search (versions from 2026.8.2); pinned seeds on 2026.9.6 and 8.2
+meet forgotten records, held idle records pruned, and dead clocks within their bound.
 """
 
 from __future__ import annotations
