@@ -4,9 +4,10 @@
 
 Each scenario comes from probe.scenario.generate with the newer verbs drawn in every one
 (`verbs_chance = 1.0`: abort_ms in half, every progress step with a target, a reason and a
-back-dating, start / end steps in 60 %, id-only sessions and session_ids beside keys; and
-`recover_chance = 1.0` and `lanes_chance = 1.0`: direct `recover` steps and `enqueue`d
-command-lane tasks in every scenario, as far as `max_steps` leaves room) and
+back-dating, start / end steps in 60 %, id-only sessions and session_ids beside keys, own
+steps in 40 %, steps naming a session by its id, the empty key; and `recover_chance = 1.0` and
+`lanes_chance = 1.0`: direct `recover` steps and `enqueue`d command-lane tasks in every
+scenario, as far as `max_steps` leaves room) and
 without late heartbeats (their own checks are the late-ticks ones). Each is replayed on
 `model:DESIGN@VERSION` and on `openclaw@VERSION` (one reused build process, as `probe diff`
 does) and compared event for event. Prints one line per version and writes every
@@ -36,7 +37,7 @@ OPTIONS = GenerateOptions(
 
 def uses_new_verbs(toml: str) -> bool:
     keys = ("abort_ms", "target =", "reason =", "ago_ms", 'do = "start"', 'do = "end"')
-    keys += ("session_id =", 'do = "recover"', 'do = "enqueue"')
+    keys += ("session_id =", 'do = "own"', 'do = "recover"', 'do = "enqueue"')
     return any(k in toml for k in keys)
 
 

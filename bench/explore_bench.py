@@ -19,7 +19,9 @@
 9. issue 22: to the fixpoint (--fixpoint) against the bounded search before it (--depth 12),
    side by side: two interchangeable sessions, all six actions, fixed and
    model:fixed@2026.9.6 (--fixpoint-budget s, 1G); three (--fixpoint-budget3 s, 4G); and
-   the issue's seed with buggy (the shortest phantom's length).
+   the issue's seed with buggy (the shortest phantom's length). --fixpoint-before REV runs
+   the same searches with the code at REV first (e.g. main), --fixpoint-bounded adds the
+   bounded search.
 Sections 6-8 run `probe explore -f json` in a fresh process each (so each peak memory is
 its own), one after another, never two at once.
 """
@@ -292,30 +294,55 @@ def throughput(folder: Path) -> None:
             print(_row(f"{label} [{round_}]", doc, took))
 
 
-def fixpoint_figures(budget: float, budget3: float, folder: Path) -> None:
-    print("9. issue 22: to the fixpoint against the bounded search, one worker")
+def _tree_at(revision: str, folder: Path) -> tuple[str, dict[str, str]]:
+    """The code at `revision`, checked out into `folder`: (its path, an env importing it)."""
+    old = folder / f"at-{revision}"
+    if not old.exists():
+        old.mkdir()
+        archive = subprocess.run(["git", "archive", revision], capture_output=True, check=True,
+                                 cwd=Path(__file__).resolve().parent.parent).stdout
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    return str(old), {**ENV, "PYTHONPATH": str(old)}
+
+
+def fixpoint_figures(budget: float, budget3: float, folder: Path, before: str | None,
+                     bounded: bool) -> None:
+    """Each search to the fixpoint, with this tree's code and (--fixpoint-before) the code at
+    that revision, one after the other in fresh processes; --fixpoint-bounded adds --depth 12."""
+    print("9. issue 22: to the fixpoint, one worker" +
+          (f": the code at {before} against this tree's, one after the other" if before else ""))
     rows = [
         ("sym2", SYM2, ["--strategy", "fixed"], budget, "1G"),
         ("sym2", SYM2, ["--engine", "model:fixed@2026.9.6"], budget, "1G"),
         ("sym3", SYM3, ["--strategy", "fixed"], budget3, "4G"),
+        ("sym3", SYM3, ["--engine", "model:fixed@2026.9.6"], budget3, "4G"),
     ]
+    trees = [("now", None, None)]
+    if before is not None:
+        cwd, env = _tree_at(before, folder)
+        trees.insert(0, (before, cwd, env))
     for name, scenario, who, limit, memory in rows:
         seed = seed_file(folder, name, scenario)
         base = ["explore", str(seed), "-f", "json", "--no-write", *who, "--workers", "1",
                 "--time-limit", str(limit), "--max-memory", memory]
         print(f"   {scenario.name}, {' '.join(who)}, all six actions, {limit:.0f} s, {memory}")
-        for label, extra in (("bounded, --depth 12", ["--depth", "12"]),
-                             ("--fixpoint", ["--fixpoint"])):
-            doc, took = search([*base, *extra])
+        runs = [(f"{label}, --fixpoint", ["--fixpoint"], cwd, env) for label, cwd, env in trees]
+        if bounded:
+            runs.insert(0, ("now, bounded, --depth 12", ["--depth", "12"], None, None))
+        for label, extra, cwd, env in runs:
+            doc, took = search([*base, *extra], cwd, env)
             print(_row(label, doc, took))
             if extra == ["--fixpoint"]:
                 print(f"      fixpoint reached: {doc['fixpoint']}, verified: {doc['verified']}; "
                       f"per depth (last 5): {doc['per_depth'][-5:]}")
+    deadline = time.monotonic() + budget3
     result, seconds = timed(explore, ISSUE_SEED, REGISTRY["buggy"],
-                            ExploreConfig(fixpoint=True, max_states=1_000_000))
+                            ExploreConfig(fixpoint=True, max_states=1_000_000),
+                            stop=lambda: time.monotonic() > deadline)
     lengths = {c.invariant: len(c.trace) for c in result.counterexamples}
-    print(f"   issue seed, buggy, --fixpoint: {lengths} (fixpoint {result.fixpoint}, "
-          f"{result.distinct_states:,} abstract states, {seconds:.1f} s)")
+    print(f"   issue seed, buggy, --fixpoint (now, in process, {budget3:.0f} s): {lengths} "
+          f"(fixpoint {result.fixpoint}, {result.distinct_states:,} abstract states, "
+          f"depth {result.depth}, {seconds:.1f} s)")
 
 
 def three_sessions(budget: float, folder: Path) -> None:
@@ -341,6 +368,10 @@ def main() -> int:
                         help="time limit of section 9's two-session searches (seconds)")
     parser.add_argument("--fixpoint-budget3", type=float, default=600.0,
                         help="time limit of section 9's three-session searches (seconds)")
+    parser.add_argument("--fixpoint-before", default=None, metavar="REV",
+                        help="section 9: also search with the code at this git revision")
+    parser.add_argument("--fixpoint-bounded", action="store_true",
+                        help="section 9: also the bounded search (--depth 12)")
     parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9",
                         help="comma-separated section numbers to run (default: all)")
     args = parser.parse_args()
@@ -354,7 +385,8 @@ def main() -> int:
         6: lambda: two_all_actions(args.budget, folder),
         7: lambda: throughput(folder),
         8: lambda: three_sessions(args.budget, folder),
-        9: lambda: fixpoint_figures(args.fixpoint_budget, args.fixpoint_budget3, folder),
+        9: lambda: fixpoint_figures(args.fixpoint_budget, args.fixpoint_budget3, folder,
+                                    args.fixpoint_before, args.fixpoint_bounded),
     }
     folder = Path(tempfile.mkdtemp(prefix="explore-bench-"))
     for number, section in sections.items():

@@ -31,6 +31,7 @@ from probe.scenario.values import (
     Bump,
     End,
     Enqueue,
+    Own,
     Progress,
     Recover,
     Release,
@@ -218,6 +219,7 @@ def _names(step: Step) -> str | None:
             | End(session=ref)
             | Recover(session=ref)
             | Enqueue(session=ref)
+            | Own(session=ref)
         ):
             return ref
         case Release(session=ref):
@@ -271,14 +273,14 @@ def _simpler_seed(seed: SessionSeed, settings: Settings) -> Iterator[SessionSeed
 
 def _renamed(step: Step, names: dict[str, str]) -> Step:
     match step:
-        case Bump(session=ref):
-            return Bump(names[ref])
-        case StateChange(session=ref, to=to):
-            return StateChange(names[ref], to)
+        # replace keeps the rest, an id-only step's `via` included.
         case (
-            Progress(session=ref)
+            Bump(session=ref)
+            | StateChange(session=ref)
+            | Progress(session=ref)
             | Start(session=ref)
             | End(session=ref)
+            | Own(session=ref)
             | Recover(session=ref)
             | Enqueue(session=ref)
         ):

@@ -22,6 +22,7 @@ from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
     Recover,
+    Own,
     Release,
     Scenario,
     step_verb,
@@ -64,9 +65,12 @@ def test_every_verb_field_value_and_drain_appears() -> None:
         "progress",
         "start",
         "end",
+        "own",
         "recover",
         "enqueue",
     }
+    owns = [step for s in MANY for step in s.steps if isinstance(step, Own)]
+    assert {o.abort for o in owns} == {"honoured", "ignored", "refused"}
     releases = [step for s in MANY for step in s.steps if isinstance(step, Release)]
     assert any(r.session is None for r in releases) and any(r.session for r in releases)
     assert {len(s.sessions) for s in MANY} == {1, 2, 3}
@@ -74,7 +78,11 @@ def test_every_verb_field_value_and_drain_appears() -> None:
     seeds = [seed for s in MANY for seed in s.sessions]
     assert {x.state for x in seeds} == {"idle", "processing", "waiting"}
     assert {x.owner for x in seeds} == {"embedded_run", "none"}
-    assert {x.abort for x in seeds if x.owner == "embedded_run"} == {"honoured", "ignored"}
+    assert {x.abort for x in seeds if x.owner == "embedded_run"} == {
+        "honoured",
+        "ignored",
+        "refused",
+    }
     assert {x.work for x in seeds if x.owner == "embedded_run"} == {
         "embedded_run",
         "tool_call",
@@ -179,7 +187,10 @@ def test_every_combination_of_the_seed_fields_appears() -> None:
     wanted = {
         (state, owner, abort, work)
         for state in ("idle", "processing", "waiting")
-        for owner, aborts in (("embedded_run", ("honoured", "ignored")), ("none", ("ignored",)))
+        for owner, aborts in (
+            ("embedded_run", ("honoured", "ignored", "refused")),
+            ("none", ("ignored",)),
+        )
         for abort in aborts
         for work in ("embedded_run", "tool_call", "model_call", "none")
     }

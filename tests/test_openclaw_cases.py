@@ -15,13 +15,14 @@ description naming the test file and case. What the test asserts lives beside it
     final_state = { state = "idle", queueDepth = 0 }
                               # the record after the run (a test that reads it afterwards):
                               # the fields of the last session.state event
-    runtime_outcomes = ["skipped/active_lane_task"]
-                              # every call into the runtime, in call order, as status/reason
-                              # (a test that calls the runtime itself asserts what it returns)
+    runtime_outcomes = ["skipped/active_embedded_run"]  # what each runtime call returned, in
+                              # call order (a runtime test's own assertion; omit when unsaid)
 
-The model of that era must show exactly those events (each with the asserted fields; `absent`
-fields not there); the real build of that era must agree with the model event for event
-(tests/engines/test_openclaw_cases_real.py, `PROBE_TEST_BUILDS=all pytest -m real_build`).
+The model of that era must show exactly those events (each with the asserted fields, `ref`,
+`generation` and `at_ms` included: the session the event names, its record's generation and
+its instant; `absent` fields not there); the real build of that era must agree with the model
+event for event (tests/engines/test_openclaw_cases_real.py, `PROBE_TEST_BUILDS=all pytest -m
+real_build`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import pytest
 from probe.engines.engine import model_engine
 from probe.scenario.files import read_scenario
 from probe.strategies import REGISTRY
+from probe.versions import design_of
 
 CASES = Path(__file__).resolve().parent / "openclaw_cases"
 ASSERTS = Path(__file__).resolve().parent / "openclaw_asserts"
@@ -95,14 +97,21 @@ def test_every_case_file_has_its_assertion_and_names_its_openclaw_test() -> None
 @pytest.mark.parametrize("path", PATHS, ids=_case_id)
 def test_the_model_of_the_tests_era_shows_what_the_test_asserts(path: Path) -> None:
     want = ASSERTED[path]
-    run = model_engine(f"fixed@{want.era}").replay(read_scenario(path, REGISTRY.keys()))
+    # The era's own design: 2026.5.30-beta.1's coordinator still keys on ref:generation.
+    model = model_engine(f"{design_of(want.era)}@{want.era}")
+    run = model.replay(read_scenario(path, REGISTRY.keys()))
     seen = [e for e in run.events if e.type in want.watch]
     assert len(seen) == len(want.events), [(e.type, dict(e.fields)) for e in seen]
     for event, expected in zip(seen, want.events, strict=True):
         fields = dict(event.fields)
+        # The event's session (ref), its record's generation and its instant may be asserted
+        # like a field: which record a call landed on, whether a pruned one was made anew, and
+        # at which heartbeat a request came.
+        named = {"ref": event.ref, "generation": event.generation, "at_ms": event.at_ms}
         asserted = {k: v for k, v in expected.items() if k not in ("type", "absent")}
         assert event.type == expected["type"]
-        assert {k: fields.get(k) for k in asserted} == asserted, (event.type, fields)
+        got = {k: fields.get(k, named.get(k)) for k in asserted}
+        assert got == asserted, (event.type, event.ref, event.generation, fields)
         assert not set(expected.get("absent", ())) & set(fields), (event.type, fields)
     if want.requested is not None:
         assert run.requested == want.requested

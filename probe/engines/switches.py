@@ -83,6 +83,14 @@ PROBES: dict[str, Probe] = {
         r"evidenceAgeMs >= resolveRunStaleThresholdMs\(activity, evidenceAgeMs, "
         r"params\.staleAbortMs\)",
     ),
+    "force-clear-own-handle": _p(
+        r"function forceClearEmbedded(?:Agent|Pi)Run\(",
+        r"function forceClearEmbedded(?:Agent|Pi)Run\(sessionId, expectedHandle",
+    ),
+    "async-force-clear": _p(
+        r"function forceClearEmbedded(?:Agent|Pi)Run\(",
+        r"async function forceClearEmbedded(?:Agent|Pi)Run\(",
+    ),
     "lane-fresh-task": _p(
         r"function recoverStuckDiagnosticSession\(", r"const laneStartedFreshTask = "
     ),
@@ -108,8 +116,16 @@ def read_switches(chunks: Iterable[str]) -> dict[str, bool | None]:
 
 
 def recovery_chunks(dist: Path) -> list[str]:
-    """The texts of the chunks the recovery path lives in (diagnostic*.js / .mjs)."""
-    files = sorted([*dist.glob("diagnostic*.js"), *dist.glob("diagnostic*.mjs")])
+    """The texts of the chunks the recovery path lives in (diagnostic*.js / .mjs), and the
+    embedded runner's run registry (runs-*.js / .mjs), where the runtime's force-clear lives."""
+    files = sorted(
+        [
+            *dist.glob("diagnostic*.js"),
+            *dist.glob("diagnostic*.mjs"),
+            *dist.glob("runs-*.js"),
+            *dist.glob("runs-*.mjs"),
+        ]
+    )
     return [f.read_text(encoding="utf-8", errors="replace") for f in files]
 
 

@@ -25,6 +25,33 @@ class behave alike for every property, step for step. The argument, part by part
   reset. Past its clock's cap (see Caps: the largest threshold that clock meets, plus the
   most a late tick can shift an observation), every comparison is decided and stays so:
   ages past it are one class.
+- Dead clocks. A record's age is read only where the heartbeat judges the record by it
+  (processing: attention past warn, the embedded abort, owned work's max with progress)
+  and by the prune (idle with an empty queue). Waiting, or idle with queued work, the
+  heartbeat judges an idle record by its run's progress or not at all, and every way out
+  of those states (a state change, an applied outcome) touches the record: its age is
+  read by nothing before it is reset, so it is one class there (`record_clock_read`).
+  A run's progress (age and reason) is read by the classification, the idle stall and the
+  runtime's stale-progress reclaim, all behind a work marker or the run's handle: with
+  none (the run ended, no steps starts work) it is one class until progress resets it
+  (`progress_read`).
+- Forgotten records (from 2026.8.2, switch no-prune-on-create, with keys naming their
+  ref). An idle record with an empty queue and no recovery of it open anywhere (checker,
+  waiter, runtime, a key in flight: `held`) is as good as pruned. No heartbeat judges it;
+  any lookup makes it again or touches it, both leaving an idle record of age 0 and (no
+  request held) a generation only equalities read; its prune forgets it, which the
+  abstract key has done already; and with no prune on making a record, its being there
+  or not changes no other record's prune. So it is left out of the abstract key, and the
+  records are listed in ref order (a record made again goes last; the order one heartbeat
+  visits records in changes only the order of different refs' events, the symmetry
+  argument in probe.explore.fingerprints). Before 8.2 making a record prunes, so a
+  forgotten record made again could prune a held idle record earlier than the next
+  heartbeat does: not forgotten there.
+- The prune clock (time since the last prune, capped at the interval). A lookup prunes
+  when one is due; every heartbeat prunes regardless and restarts it, and so does making
+  a record before 8.2. Where it plus the time to the next heartbeat is under the interval
+  no lookup finds a prune due before that heartbeat, which restarts it for every state
+  of the class: one class (`QUIET`).
 - The throttle's back-off (last stuck / long-running warning age). It gates only the
   attention events, which a search does not observe, except where a throttled
   session.stuck stops the request (before switch recover-when-throttled, F06). With F06
@@ -59,7 +86,7 @@ from probe.invariants import PHANTOM_REQUEST, SWALLOWED_REQUEST, UNMATCHED_REQUE
 from probe.model.behaviour import Behaviour
 from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS, RecoveryRequest
 from probe.model.runtime import DEFAULT_STALE_PROGRESS_ABORT_MS
-from probe.model.state import SESSION_STATE_TTL_MS
+from probe.model.state import MAX_ENTRIES, PRUNE_INTERVAL_MS, SESSION_STATE_TTL_MS
 from probe.model.world import BUILD_HEARTBEAT_MS, RECORD_KEY_WIDTH
 from probe.scenario.values import Scenario, Settings
 from probe.strategies import DedupStrategy
@@ -85,6 +112,10 @@ def narrowed(scenario: Scenario) -> tuple[Scenario, tuple[str, ...]]:
     kept = tuple(n for n in chosen if n in ABSTRACTED)
     return replace(scenario, properties=replace(choice, only=kept)), left_out
 
+
+# The prune clock's place in an abstract key where no lookup finds a prune due before the
+# next heartbeat.
+QUIET = "quiet"
 
 # Depths from here up are one class (see the docstring: compared with 0 and 1 only).
 QUEUE_CAP = 3
@@ -134,12 +165,28 @@ class Abstraction:
     Called once per transition of a fixpoint search: plain loops over the key's layout.
     """
 
-    def __init__(self, settings: Settings, strategy: DedupStrategy, behaviour: Behaviour) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        strategy: DedupStrategy,
+        behaviour: Behaviour,
+        refs: Sequence[str] = (),
+        forget: bool = True,
+        dead_clocks: bool = True,
+    ) -> None:
         self.caps = caps_of(settings, behaviour)
         self.warn = settings.effective_warn_ms
         self.margin = _margin(settings)
         self.strategy = strategy
         self.keep_throttle = not behaviour.recover_when_throttled
+        self.sessions = len(refs)
+        self.dead_clocks = dead_clocks
+        # Forgetting idle records needs a store that does not prune when it makes a record
+        # (from 2026.8.2: else making one again can prune a held record early) and keys that
+        # name their ref (so a key in flight is known to be, or not to be, a record's).
+        self.forget = (
+            forget and behaviour.no_prune_on_create and _keys_name_their_ref(strategy, refs)
+        )
         # Whether the strategy's in-flight key holds the generation (the buggy design).
         probe_ref = "agent:probe"
         self.keyed_by_generation = strategy.key(
@@ -169,6 +216,7 @@ class Abstraction:
         n: int = k[0]
         record_gen: dict[str, int] = {}
         keep_throttle = self.keep_throttle
+        dead_clocks = self.dead_clocks
         i = 1
         for _ in range(n):
             record_gen[k[i]] = k[i + 2]
@@ -189,16 +237,22 @@ class Abstraction:
                             out[at] = caps.record
                         else:
                             cap = max(cap, max(last + self.warn, 2 * last) + self.margin)
-            if k[i + 4] < -cap:
+            if dead_clocks and not record_clock_read(k[i + 1], depth):
+                out[i + 4] = 0  # read by no decision before the next touch resets it
+            elif k[i + 4] < -cap:
                 out[i + 4] = -cap
             i += RECORD_KEY_WIDTH
         count: int = k[i + 1]
         i += 2
         tool_cap, progress_cap = -caps.tool, -caps.progress
+        handles_at = i + 6 * count
+        owned = {k[at] for at in range(handles_at + 1, handles_at + 1 + 2 * k[handles_at], 2)}
         for _ in range(count):
             # Run activity's tool calls: (marker id, start - now) pairs, empty with none.
             tools: tuple[tuple[object, int], ...] = k[i + 2]
-            if not tools:
+            if dead_clocks and not progress_read(k[i + 1], tools, k[i + 3], k[i] in owned):
+                out[i + 4], out[i + 5] = 0, ""  # read by no decision before it is reset
+            elif not tools:
                 if k[i + 4] < progress_cap:
                     out[i + 4] = progress_cap
             else:
@@ -212,7 +266,7 @@ class Abstraction:
         count = k[i + 2]
         waiters_at = i + 3
         if not count and not checker:
-            return tuple(out), checker
+            return self._forget_idle(key, out, i, checker), checker
         # The generations' classes depend on these alone: memoized (few distinct per search).
         memo_key = (
             checker,
@@ -237,7 +291,55 @@ class Abstraction:
             waiters_at += 11
         if coordinator_abs is not None:
             out[i] = coordinator_abs
-        return tuple(out), checker_abs
+        return self._forget_idle(key, out, i, checker), checker_abs
+
+    def _forget_idle(
+        self, key: tuple[object, ...], out: list[Any], at: int, checker: CheckerKeyLike
+    ) -> tuple[object, ...]:
+        """The prune clock's class, then (switch no-prune-on-create) the key without the
+        records that are as good as pruned, records in ref order (see the module docstring);
+        `at`: where the coordinator's keys are in `key`."""
+        k: Sequence[Any] = key
+        n: int = k[0]
+        width = RECORD_KEY_WIDTH
+        prune_at = 1 + n * width
+        # The prune clock: read only by a lookup's "is a prune due" before the next heartbeat,
+        # whose forced prune restarts it (see the docstring).
+        prune_age = k[prune_at]
+        beat = k[-1]
+        due_in: int = beat if isinstance(beat, int) else beat[0]
+        if prune_age is not None and prune_age + due_in < PRUNE_INTERVAL_MS:
+            out[prune_at] = QUIET
+        if not self.forget:
+            return tuple(out)
+        coordinator: frozenset[str] = k[at]
+        runtime: frozenset[str] = k[at + 1]
+        count: int = k[at + 2]
+        waiting = {k[w] for w in range(at + 3, at + 3 + 11 * count, 11)}
+        waiting |= {k[w] for w in range(at + 4, at + 3 + 11 * count, 11)}
+        checked = {ref for ref, identities in checker if identities}
+        kept: list[tuple[str, int]] = []
+        for r in range(n):
+            base = 1 + r * width
+            ref: str = k[base]
+            if (
+                k[base + 1] == "idle"
+                and k[base + 3] <= 0
+                and not k[base + 7]  # active_queued_turn
+                # No throttle noted (a touch clears it, and only a touch makes a record
+                # idle and empty: always so, asked all the same).
+                and k[base + 5] is None
+                and k[base + 6] is None
+                and not held(ref, runtime, waiting, checked, coordinator)
+            ):
+                continue  # forgotten
+            kept.append((ref, r))
+        kept.sort()
+        result: list[Any] = [len(kept)]
+        for _, r in kept:
+            result += out[1 + r * width : 1 + (r + 1) * width]
+        result += out[prune_at:]
+        return tuple(result)
 
     def _generations(
         self,
@@ -328,3 +430,45 @@ def _labels(gens: set[int], record: int | None) -> dict[int, int] | None:
         return None
     far = sorted({record - g for g in gens} - {0, 1})
     return {g: -(record - g) if record - g <= 1 else -2 - far.index(record - g) for g in gens}
+
+
+def record_clock_read(state: str, depth: int) -> bool:
+    """Whether some decision can read a record's age before a touch resets it."""
+    return state == "processing" or (state == "idle" and depth <= 0)
+
+
+def progress_read(
+    runs: tuple[str, ...], tools: tuple[object, ...], model_calls: tuple[str, ...], owned: bool
+) -> bool:
+    """Whether some decision can read a run's progress (age and reason) before it is reset."""
+    return bool(runs or tools or model_calls) or owned
+
+
+def held(
+    ref: str,
+    runtime: frozenset[str],
+    waiting: set[str],
+    checked: set[str],
+    coordinator: frozenset[str],
+) -> bool:
+    """Whether a recovery of ref is open anywhere: in the runtime, waiting on its run, open
+    in the checker, or under a key in flight that names it (by substring: conservative)."""
+    return ref in runtime or ref in waiting or ref in checked or any(ref in c for c in coordinator)
+
+
+def _keys_name_their_ref(strategy: DedupStrategy, refs: Sequence[str]) -> bool:
+    """Every session's in-flight key names its ref and no other, and no ref holds another:
+    then what is in flight for one session is known from the keys, and sessions meet only in
+    the order a heartbeat visits their records."""
+    if not 0 < len(refs) <= MAX_ENTRIES:
+        return False
+    if any(r != o and r in o for r in refs for o in refs):
+        return False
+    for generation in (0, 7):
+        keys = [strategy.key(RecoveryRequest(r, "idle", generation, 400_000, 1)) for r in refs]
+        for ref, key in zip(refs, keys, strict=True):
+            if ref not in key or any(o != ref and o in key for o in refs):
+                return False
+        if len(set(keys)) != len(keys):
+            return False
+    return True

@@ -79,7 +79,9 @@ def find_starvation(
 ) -> LivenessResult:
     """Build the abstract graph breadth-first, then look for a starving cycle per session."""
     world = World(scenario, strategy, keep_events=OBSERVED_EVENTS)
-    abstraction = Abstraction(scenario.settings, strategy, world.behaviour)
+    abstraction = Abstraction(
+        scenario.settings, strategy, world.behaviour, [s.ref for s in scenario.sessions]
+    )
     plan = step_plan(scenario, config)
     refs = [s.ref for s in scenario.sessions]
     checker = InvariantChecker()

@@ -74,7 +74,9 @@ class SearchTree:
         self.fingerprint = Fingerprints(scenario, strategy, config.symmetry)
         # The fixpoint mode fingerprints the abstract state (see probe.explore.abstraction).
         self.abstraction = (
-            Abstraction(scenario.settings, strategy, base.behaviour)
+            Abstraction(
+                scenario.settings, strategy, base.behaviour, [s.ref for s in scenario.sessions]
+            )
             if config.fixpoint or config.abstract
             else None
         )

@@ -204,6 +204,11 @@ _ACTIVITY_SLOTS = slot_setters(
 
 @dataclass(frozen=True, slots=True)
 class RunHandle:
-    """An abortable run registered with the embedded runner: the session's owner."""
+    """An abortable run registered with the embedded runner: the session's owner.
+
+    `replacing`: this run replaced (step `own`) the run that a recovery still waiting on the
+    session asked to abort; the waiter's run is gone, its settle timer still pending.
+    """
 
     abort: AbortAnswer
+    replacing: bool = False

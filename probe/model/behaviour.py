@@ -125,6 +125,21 @@ SWITCHES: tuple[Switch, ...] = (
         "call needs max(abort, 900 000 ms) of stale progress",
     ),
     Switch(
+        "force-clear-own-handle",
+        "F37",
+        "force_clear_own_handle",
+        "a drain that times out force-clears only the run the recovery aborted: a run that "
+        "replaced it (step own) stays registered (before: whatever run the session has)",
+    ),
+    Switch(
+        "async-force-clear",
+        "F38",
+        "async_force_clear",
+        "a run that refuses the abort is force-cleared only once every runtime call of the "
+        "tick is entered, and its aborted outcome lands after the drained aborts' (before: "
+        "cleared in the call, the outcome in call order with those returned at once)",
+    ),
+    Switch(
         "lane-fresh-task",
         "L1",
         "lane_fresh_task",
@@ -163,6 +178,8 @@ class Behaviour:
     observation_pass: bool = False
     abort_test_timing: bool = False
     stale_run_threshold: bool = False
+    force_clear_own_handle: bool = False
+    async_force_clear: bool = False
     lane_fresh_task: bool = False
     stale_lane_release: bool = False
 

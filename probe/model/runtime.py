@@ -54,7 +54,8 @@ class Waiter:
     """
 
     request: RecoveryRequest
-    key: str
+    # The coordinator's in-flight key; None for a direct call (a `recover` step).
+    key: str | None
     call_index: int
     timer: Timer | None
     # The work markers (kind, id) that started while it waited: openclaw numbers marker starts
@@ -74,6 +75,9 @@ class Resolved:
 
     outcome: Outcome
     awaited: bool = False
+    # A refused abort's force-clear where it is async (switch async-force-clear): the run is
+    # cleared once every call of the tick is entered, and the outcome lands after the drains.
+    deferred_clear: bool = False
 
 
 # call's answers that need no request of their own, built once.
@@ -85,11 +89,14 @@ _RELEASED = Resolved(RELEASED)
 _NO_ACTIVE_WORK = Resolved(NO_ACTIVE_WORK)
 _RELEASED_NO_ACTIVE_WORK = Resolved(RELEASED_NO_ACTIVE_WORK)
 _KEEP_LANE = Resolved(KEEP_LANE)
+_FORCE_CLEARED = Resolved(ABORTED)
+_FORCE_CLEARED_LATER = Resolved(ABORTED, awaited=True, deferred_clear=True)
 
 
 class RecoveryRuntime:
     __slots__ = (
         "activity",
+        "async_force_clear",
         "clock",
         "coverage",
         "end_run",
@@ -117,6 +124,7 @@ class RecoveryRuntime:
         end_run: Callable[[str, str], None],
         released_no_active_work: bool = False,
         stale_run_threshold: bool = False,
+        async_force_clear: bool = False,
         *,
         lane_of: Callable[[str], Lane | None] = lambda ref: None,
         reset_lane: Callable[[str], int] = lambda ref: 0,
@@ -124,6 +132,8 @@ class RecoveryRuntime:
         stale_lane_release: bool = False,
     ) -> None:
         self.settings = settings
+        # Switch async-force-clear (F38): a refused abort's force-clear comes after the tick.
+        self.async_force_clear = async_force_clear
         # The session's command lane, and resetCommandLane on it (the world owns the lanes).
         self.lane_of = lane_of
         self.reset_lane = reset_lane
@@ -148,7 +158,7 @@ class RecoveryRuntime:
     def call(
         self,
         request: RecoveryRequest,
-        key: str,
+        key: str | None,
         call_index: int,
         check_state: bool = True,
         compaction_safety_ms: int | None = None,
@@ -176,6 +186,15 @@ class RecoveryRuntime:
                 self.end_run(ref, "run_completed")
                 outcome = self.aborted_outcome(request, lane_ids, drained=True)
                 return _ABORTED_AFTER_DRAIN if outcome is ABORTED else Resolved(outcome, True)
+            if handle.abort == "refused":
+                # The abort call fails (the handle throws): nothing to wait for, the run is
+                # force-cleared, and the outcome still says aborted; not aborted, not drained,
+                # so every era resets the lane (unless, from 6.6, a fresh task holds it).
+                if self.async_force_clear:
+                    return _FORCE_CLEARED_LATER
+                self.end_run(ref, "stuck_recovery")
+                outcome = self.aborted_outcome(request, lane_ids, drained=False)
+                return _FORCE_CLEARED if outcome is ABORTED else Resolved(outcome)
             self.in_flight = self.in_flight | {ref}
             timer = None
             if self.settings.drain == "settle":

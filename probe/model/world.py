@@ -41,12 +41,14 @@ from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.scenario.values import (
     DEFAULT_PROGRESS_REASON,
     MAIN_MARKER,
+    AbortAnswer,
     Advance,
     Bump,
     End,
     Enqueue,
     LaneTaskKind,
     MarkerKind,
+    Own,
     Progress,
     ProgressTarget,
     Recover,
@@ -63,9 +65,9 @@ from probe.strategies import DedupStrategy
 
 SEEDED_PROGRESS_REASON = "scenario:seeded"
 PENDING = "pending"
-# The in-flight key of a runtime call made by a `recover` step: no coordinator holds it, so
-# its outcome is noted and applied by nobody (no strategy's key is empty).
-DIRECT_KEY = ""
+# The in-flight key of a runtime call made by a `recover` step: none, as no coordinator holds
+# it, so its outcome is noted and applied by nobody (a strategy's key is always a string).
+DIRECT_KEY = None
 # openclaw's own heartbeat interval (DIAGNOSTIC_HEARTBEAT_INTERVAL_MS): what a late tick is
 # measured against (switch defer-late-tick, F12).
 BUILD_HEARTBEAT_MS = 30_000
@@ -191,6 +193,7 @@ class World:
             self.end_run,
             released_no_active_work=b.released_no_active_work,
             stale_run_threshold=b.stale_run_threshold,
+            async_force_clear=b.async_force_clear,
             lane_of=self.lanes_get,
             reset_lane=self.reset_lane,
             lane_fresh_task=b.lane_fresh_task,
@@ -316,7 +319,9 @@ class World:
         handles = self.handles
         key.append(len(handles))
         for ref, h in handles.items():
-            key += (ref, h.abort)
+            # A replacing handle in the same two items (explore's abstraction reads them so):
+            # its abort answer marked, since the settle timer treats it apart.
+            key += (ref, f"{h.abort}:replacing" if h.replacing else h.abort)
         waiters = self.runtime.waiters
         key += (self.coordinator.in_flight, self.runtime.in_flight, len(waiters))
         if waiters:
@@ -508,6 +513,18 @@ class World:
             ended = activity.stopped(kind, marker, clear, self.clock.now)
             self._set_runs({**self.activity, ref: ended}, self.handles)
 
+    def own(self, ref: str, abort: AbortAnswer) -> None:
+        """setActiveEmbeddedRun: a new run handle replaces the session's (run_replaced), or
+        is its first (run_started); the record goes processing, run activity's embedded run
+        starts. A recovery waiting on the replaced run keeps waiting: its run is gone, and
+        only the session's run ending (or its settle timer) resolves it."""
+        previous = self.handles.get(ref)
+        waiting = ref in self.runtime.waiters
+        handle = RunHandle(abort, replacing=waiting and previous is not None)
+        self._set_runs(self.activity, in_ref_order({**self.handles, ref: handle}))
+        self.state_change(ref, "processing", "run_replaced" if previous else "run_started")
+        self.start_work(ref, "embedded_run", MAIN_MARKER)
+
     def end_run(self, ref: str, reason: str) -> None:
         """clearActiveEmbeddedRun / forceClearEmbeddedAgentRun, then wake its recovery."""
         if ref not in self.handles:
@@ -591,9 +608,21 @@ class World:
             if waiter is None or waiter.timer is not timer:
                 return
             self.runtime.pop_waiter(timer.ref)
-            self.coverage.settle_force_clears += 1
-            # Drain timed out: force-clear the run (its end wakes nobody: the waiter is gone).
-            self.end_run(timer.ref, "stuck_recovery")
+            handle = self.handles.get(timer.ref)
+            if (
+                handle is not None
+                and handle.replacing
+                and self.behaviour.force_clear_own_handle
+            ):
+                # forceClear is given the handle the recovery aborted, and finds another: the
+                # run that replaced it stays, no longer replacing anything a recovery awaits.
+                handles = {**self.handles, timer.ref: RunHandle(handle.abort)}
+                self._set_runs(self.activity, handles)
+            else:
+                self.coverage.settle_force_clears += 1
+                # Drain timed out: force-clear the run (its end wakes nobody: the waiter is
+                # gone). Before force-clear-own-handle, whatever run the session has now.
+                self.end_run(timer.ref, "stuck_recovery")
             self.runtime.leave(timer.ref)
             outcome = self.runtime.aborted_outcome(waiter.request, waiter.lane_ids, drained=False)
             self._resolve(waiter.request, waiter.key, waiter.call_index, outcome, waiter.fresh)
@@ -739,15 +768,30 @@ class World:
             result = self.runtime.call(request, key, index)
             if result is not None:
                 resolved.append((request, key, index, result))
+        # Async force-clears of refused aborts, once every call is entered, in call order.
+        for request, _, _, result in resolved:
+            if result.deferred_clear:
+                self.end_run(request.ref, "stuck_recovery")
         for late in (False, True):
             for request, key, index, result in resolved:
-                if result.awaited == late:
+                if result.awaited == late and not result.deferred_clear:
                     self._resolve(request, key, index, result.outcome)
+        for request, key, index, result in resolved:
+            if result.deferred_clear:
+                # The force-cleared run's lane: nothing can have started since the call.
+                outcome = self._force_cleared_outcome(request)
+                self._resolve(request, key, index, outcome)
+
+    def _force_cleared_outcome(self, request: RecoveryRequest) -> Outcome:
+        """A refused abort's outcome once its run is force-cleared, with the lane's tail."""
+        lane = self.lanes.get(request.ref)
+        lane_ids = lane.active if lane is not None else ()
+        return self.runtime.aborted_outcome(request, lane_ids, drained=False)
 
     def _resolve(
         self,
         request: RecoveryRequest,
-        key: str,
+        key: str | None,
         index: int,
         outcome: Outcome,
         fresh: Fresh = (),
@@ -755,7 +799,7 @@ class World:
         calls = list(self.runtime_calls)
         calls[index] = outcome.label
         self.runtime_calls = tuple(calls)
-        if key != DIRECT_KEY:
+        if key is not None:
             self.coordinator.settle(request, key, outcome, fresh)
 
     def recover_directly(self, step: Recover) -> None:
@@ -785,7 +829,11 @@ class World:
             compaction_safety_ms=step.compaction_safety_ms,
         )
         if result is not None:
-            self._resolve(request, DIRECT_KEY, index, result.outcome)
+            outcome = result.outcome
+            if result.deferred_clear:  # a refused abort: the force-clear follows the call
+                self.end_run(step.session, "stuck_recovery")
+                outcome = self._force_cleared_outcome(request)
+            self._resolve(request, DIRECT_KEY, index, outcome)
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -815,6 +863,8 @@ class World:
                 self.start_work(ref, kind, marker)
             case End(session=ref, work=kind, id=marker, clear=clear):
                 self.end_work(ref, kind, marker, clear)
+            case Own(session=ref, abort=abort):
+                self.own(ref, abort)
             case Recover():
                 self.recover_directly(step)
             case Enqueue(session=ref, task=task):

@@ -103,14 +103,19 @@ class TruthfulOutcome:
             self.ended = self.ended - {event.ref}
         if event.get("status") != "aborted" or facts is None or ended:
             return []
-        if facts.abort != "ignored":
+        if facts.abort == "honoured":
             return []
+        how = (
+            "ignored the abort: it was force-cleared after the drain timeout"
+            if facts.abort == "ignored"
+            else "refused the abort (the call failed): it was force-cleared at once"
+        )
         return [
             Violation(
                 self.name,
                 event.step,
                 f"{event.ref}: reported aborted/{event.get('action')} at {event.at_ms} ms, but "
-                "its run ignored the abort: it was force-cleared after the drain timeout",
+                f"its run {how}",
             )
         ]
 

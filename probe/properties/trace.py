@@ -30,6 +30,7 @@ from probe.scenario.values import (
     Advance,
     Bump,
     End,
+    Own,
     Progress,
     Release,
     Scenario,
@@ -46,6 +47,8 @@ ATTENTION = frozenset({STUCK, STALLED, LONG_RUNNING})
 TRACE_EVENTS = frozenset({REQUESTED, COMPLETED, STATE, QUEUED}) | ATTENTION
 # Outcomes that change the record when applied (and clear the run's evidence with them).
 MUTATING = frozenset({"aborted", "released", "noop"})
+# State-change reasons of a registered run's end: clearActiveEmbeddedRun, forceClear.
+RUN_ENDED = frozenset({"run_completed", "stuck_recovery"})
 
 
 class Acted(NamedTuple):
@@ -183,6 +186,12 @@ class Truth:
                 facts = self.sessions[ref]
                 if facts.work == kind or (kind == "embedded_run" and clear):
                     self._set(ref, facts._replace(work="none"))
+            case Own(session=ref, abort=abort) if ref in self.sessions:
+                # A run registers: the record goes processing (the state event follows), and
+                # its embedded run starts, progress now; it answers aborts its own way.
+                facts = self.sessions[ref]
+                work = "embedded_run" if facts.work == "none" else facts.work
+                self._set(ref, facts._replace(owner=True, work=work, progress_ms=at, abort=abort))
             case Release(session=one, failed=False):
                 for ref, facts in list(self.sessions.items()):
                     if facts.owner and one in (None, ref):
@@ -198,14 +207,15 @@ class Truth:
             return
         if event.type == STATE:
             queue = event.get("queueDepth")
-            self._set(
-                event.ref,
-                facts._replace(
-                    state=str(event.get("state")),
-                    queue=queue if isinstance(queue, int) else facts.queue,
-                    touched_ms=event.at_ms,
-                ),
+            facts = facts._replace(
+                state=str(event.get("state")),
+                queue=queue if isinstance(queue, int) else facts.queue,
+                touched_ms=event.at_ms,
             )
+            if event.get("reason") in RUN_ENDED:
+                # The registered run ended: honoured its abort, was released or force-cleared.
+                facts = facts._replace(owner=False, work="none")
+            self._set(event.ref, facts)
         elif event.type == QUEUED:
             queue = event.get("queueDepth")
             self._set(
@@ -217,9 +227,9 @@ class Truth:
             )
         elif event.type == COMPLETED:
             status = event.get("status")
-            if status == "aborted":  # honoured, or force-cleared after the drain: the run is gone
-                self._set(event.ref, facts._replace(owner=False, work="none"))
-            elif status in MUTATING and event.get("stale") is not True and not facts.owner:
+            # An aborted run is gone by its own state change (RUN_ENDED) just before, not by the
+            # outcome: a run that replaced the aborted one (step own) may outlive the drain.
+            if status in MUTATING and event.get("stale") is not True and not facts.owner:
                 # An applied outcome on a session with no run: what run activity still held
                 # was evidence of nothing (an orphan marker), whatever the build kept of it.
                 self._set(event.ref, facts._replace(work="none"))

@@ -15,6 +15,7 @@ from probe.scenario.values import (
     End,
     Enqueue,
     Expectation,
+    Own,
     Progress,
     Recover,
     Release,
@@ -29,6 +30,14 @@ from probe.scenario.values import (
 
 def step_table(step: Step) -> dict[str, Any]:
     """A step in the scenario's own [[step]] form."""
+    table = _step_table(step)
+    via = getattr(step, "via", None)
+    if via is not None:  # named by the session's id: the call passes the id alone
+        table["session"] = via
+    return table
+
+
+def _step_table(step: Step) -> dict[str, Any]:
     match step:
         case Tick(late_ms=late):
             return {"do": "tick"} if late is None else {"do": "tick", "late_ms": late}
@@ -71,6 +80,8 @@ def step_table(step: Step) -> dict[str, Any]:
             return _recover_table(step)
         case Enqueue(session=ref, task=task):
             return {"do": "enqueue", "session": ref, "task": task}
+        case Own(session=ref, abort=abort):
+            return {"do": "own", "session": ref, "abort": abort}
         case _:
             assert_never(step)
 

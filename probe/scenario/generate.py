@@ -49,7 +49,15 @@ Distribution (weights are relative, per scenario unless said otherwise):
   `max_steps`) at random places, of a random kind, of the main marker (2 in 3) or a second
   one ("2"), an embedded run's end clearing the calls 70 % of the time; each session is
   id-only (its ref passed as the sessionId, no key) 25 %, or has `session_id = "sid-N"`
-  beside its key 25 %.
+  beside its key 25 %; 40 % of them get 1..2 `own` steps (within `max_steps`; a run
+  registering on a random session, ignoring aborts 50 / honouring them 35 / refusing them
+  15), half of them right after a tick, and 15 % of their owned sessions refuse aborts;
+  then each bump, state, progress, start and end step of a session with its own session_id
+  names it by that id (the call passes the id alone) 40 % of the time, unless its record might be
+  forgotten by then (the loader refuses that; see probe/scenario/aliases.py); a keyed first
+  session has the empty key `ref = ""` (its id beside it) 15 % of the time. These two are
+  drawn last, after late heartbeats, from a stream of their own, so the rest of a seed's
+  scenarios are as they were before them.
   `GenerateOptions(verbs=False)` leaves them out.
 - direct runtime calls, drawn from a stream of their own in 30 % of scenarios: 1..2 `recover`
   steps (within `max_steps`) at random places, for a random session, allow_active_abort 40 %,
@@ -76,6 +84,7 @@ import zlib
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from probe.scenario.aliases import ID_STEPS, by_id, forgettable
 from probe.scenario.dump import dump_scenario
 from probe.scenario.loader import parse_scenario
 from probe.scenario.values import (
@@ -92,6 +101,7 @@ from probe.scenario.values import (
     Enqueue,
     LaneTaskKind,
     MarkerKind,
+    Own,
     Owner,
     Progress,
     ProgressTarget,
@@ -291,7 +301,86 @@ def _verbs(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     sessions = tuple(
         _identity_variant(rng, number, seed) for number, seed in enumerate(scenario.sessions)
     )
+    # Drawn last, so that a scenario that gets none is the one drawn before `own` existed.
+    _owners(rng, steps, refs, max_steps)
+    # A run whose abort call fails (refused), for 15 % of the owned sessions.
+    sessions = tuple(
+        replace(s, abort="refused")
+        if s.owner == "embedded_run" and rng.random() < 0.15
+        else s
+        for s in sessions
+    )
     return replace(scenario, settings=settings, steps=tuple(steps), sessions=sessions)
+
+
+def _identity(scenario: Scenario) -> Scenario:
+    """The empty key and id-only steps, drawn last from a stream of their own (seeded as
+    _late), so that every other draw of a seed stays as it was."""
+    rng = random.Random(zlib.crc32(repr(("identity", scenario.sessions, scenario.steps)).encode()))
+    sessions, steps = _empty_key(rng, scenario.sessions, list(scenario.steps))
+    steps = _id_steps(rng, scenario.settings, sessions, steps)
+    return _remembered(replace(scenario, sessions=sessions, steps=tuple(steps)))
+
+
+def _empty_key(
+    rng: random.Random, sessions: tuple[SessionSeed, ...], steps: list[Step]
+) -> tuple[tuple[SessionSeed, ...], list[Step]]:
+    """The first session's key is "" (an empty sessionKey, its id beside it) 15 % of the time,
+    when it has a key: its steps follow it."""
+    first = sessions[0]
+    if not first.keyed or rng.random() >= 0.15:
+        return sessions, steps
+    renamed = replace(first, ref="", session_id=first.session_id or "sid-1")
+    moved = [
+        replace(step, session="")
+        if isinstance(step, (*ID_STEPS, Release, Own, Recover, Enqueue))
+        and step.session == first.ref
+        else step
+        for step in steps
+    ]
+    return (renamed, *sessions[1:]), moved
+
+
+def _id_steps(
+    rng: random.Random, settings: Settings, sessions: tuple[SessionSeed, ...], steps: list[Step]
+) -> list[Step]:
+    """Some steps of a keyed session with its own session_id name it by the id (the call
+    passes the id alone), except where the loader would refuse it (see aliases.forgettable)."""
+    ids = {ref: sid for sid, ref in by_id(sessions).items()}
+    if not ids:
+        return steps
+    return [
+        replace(step, via=ids[step.session])
+        if isinstance(step, ID_STEPS) and step.session in ids and rng.random() < 0.4
+        else step
+        for step in steps
+    ]
+
+
+def _remembered(scenario: Scenario) -> Scenario:
+    """Id-only steps the loader would refuse (their record may be forgotten) name the key."""
+    refused = {n for n, _ in forgettable(scenario.settings, scenario.sessions, scenario.steps)}
+    if not refused:
+        return scenario
+    steps = tuple(
+        replace(step, via=None) if number in refused and isinstance(step, ID_STEPS) else step
+        for number, step in enumerate(scenario.steps, start=1)
+    )
+    return replace(scenario, steps=steps)
+
+
+def _owners(rng: random.Random, steps: list[Step], refs: tuple[str, ...], limit: int) -> None:
+    """1..2 `own` steps in 40 % of scenarios, half of them right after a tick (where a
+    recovery that tick asked for may be draining the run they replace)."""
+    if rng.random() >= 0.4:
+        return
+    for _ in range(rng.randint(1, 2)):
+        if len(steps) >= limit:
+            return
+        ticks = [i + 1 for i, step in enumerate(steps) if isinstance(step, Tick)]
+        at = rng.choice(ticks) if ticks and rng.random() < 0.5 else rng.randint(0, len(steps))
+        abort: AbortAnswer = _pick(rng, ("ignored", "honoured", "refused"), (50, 35, 15))
+        steps.insert(at, Own(rng.choice(refs), abort))
 
 
 def _identity_variant(rng: random.Random, number: int, seed: SessionSeed) -> SessionSeed:
@@ -424,7 +513,8 @@ def build(
         scenario = _direct_recoveries(scenario, options.recover_chance, options.max_steps)
     if options.lanes:
         scenario = _lane_tasks(scenario, options.lanes_chance, options.max_steps)
-    return _late(scenario, options.late_chance) if options.late_ticks else scenario
+    scenario = _late(scenario, options.late_chance) if options.late_ticks else scenario
+    return _identity(scenario) if options.verbs else scenario
 
 
 def generate(

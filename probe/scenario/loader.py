@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from probe.errors import Problem, ScenarioError
 from probe.properties.names import unknown_property
 from probe.properties.selection import Choice
+from probe.scenario.aliases import ID_STEPS, by_id, forgettable
 from probe.scenario.limits import LIMITS, static_clock
 from probe.scenario.toml_lines import index_lines, line_of, nesting_past
 from probe.scenario.values import (
@@ -31,6 +32,7 @@ from probe.scenario.values import (
     End,
     Enqueue,
     Expectation,
+    Own,
     Progress,
     Recover,
     Release,
@@ -93,6 +95,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
         "compaction_safety_ms",
     ),
     "enqueue": ("do", "session", "task"),
+    "own": ("do", "session", "abort"),
 }
 EXPECT_KEYS = (
     "requested",
@@ -282,11 +285,13 @@ def parse_scenario(
     settings = _settings(out, top.table("settings") or {})
     sessions = _sessions(out, data.get("session"))
     refs = {s.ref for s in sessions}
-    steps, step_lines = _steps(out, data.get("step"), refs)
+    steps, step_lines = _steps(out, data.get("step"), refs, by_id(sessions))
     expect = _expectations(out, top.table("expect") or {}, strategies, catalogue)
     choice = _properties(out, top.table("properties") or {}, catalogue)
     if not out.problems:
         _check_limits(out, settings, sessions, steps)
+    if not out.problems:
+        _check_id_steps(out, settings, sessions, steps)
     if out.problems:
         raise ScenarioError(sorted(out.problems, key=lambda p: p.line or 0))
     return Scenario(
@@ -384,8 +389,13 @@ def _sessions(out: _Collector, value: object) -> list[SessionSeed]:
         for key, name in (("ref", ref if keyed else None), ("session_id", session_id)):
             if name is None:
                 continue
-            if not name.strip() or name != name.strip():
-                out.add(f"{where}.{key}", "must be non-empty with no surrounding white space")
+            # An empty key is allowed: openclaw keeps it as the record's key (see EMPTY_KEY).
+            checked = name != EMPTY_KEY or key != "ref"
+            if checked and (not name.strip() or name != name.strip()):
+                message = "must be non-empty with no surrounding white space"
+                if key == "ref":
+                    message = 'must be "" (an empty key) or a name with no surrounding white space'
+                out.add(f"{where}.{key}", message)
             elif name in seen:
                 first, kind = seen[name]
                 out.add(f"{where}.{key}", f"{name!r} is already the {kind} of session[{first}]")
@@ -411,7 +421,22 @@ def _sessions(out: _Collector, value: object) -> list[SessionSeed]:
     return seeds
 
 
-def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], list[int | None]]:
+# openclaw keys a record by `sessionKey ?? sessionId`, so an empty key ("") is a key like any
+# other for the session store and the events (ref ""), while the coordinator and the runtime
+# take `sessionKey?.trim() || sessionId` as their dedup ref, the session's id: a one-to-one
+# renaming of the ref within a scenario (names are unique across refs and ids), so the model
+# keys everything on "" and needs no switch; every published version does the same.
+EMPTY_KEY = ""
+
+
+def _steps(
+    out: _Collector,
+    value: object,
+    refs: set[str],
+    aliases: Mapping[str, str] | None = None,
+) -> tuple[list[Step], list[int | None]]:
+    """`aliases`: each keyed session's own session_id -> its ref (see `_by_id`)."""
+    aliases = aliases or {}
     steps: list[Step] = []
     lines: list[int | None] = []
     tables = _array_of_tables(out, "step", value)
@@ -429,9 +454,12 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
 
         def session(required: bool, t: _Table = t, where: str = where) -> str | None:
             ref = t.string("session", required=required)
-            if ref and ref not in refs:
+            if ref is not None and ref in aliases:
+                return aliases[ref]  # named by its session_id (see probe/scenario/aliases.py)
+            if ref is not None and ref not in refs:
                 out.add(f"{where}.session", f"no [[session]] has ref {ref!r}")
-            return ref or None
+                return None
+            return ref
 
         step: Step | None = None
         match verb:
@@ -439,7 +467,7 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
                 step = Tick(t.integer("late_ms"))
             case "bump":
                 ref = session(True)
-                step = Bump(ref) if ref else None
+                step = Bump(ref) if ref is not None else None
             case "advance":
                 ms = t.integer("ms", required=True)
                 step = Advance(ms) if ms is not None else None
@@ -450,7 +478,7 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
             case "state":
                 ref = session(True)
                 to = t.choice("to", None, SESSION_STATES, required=True)
-                step = StateChange(ref, to) if ref and to else None
+                step = StateChange(ref, to) if ref is not None and to else None
             case "progress":
                 ref = session(True)
                 target = t.choice("target", "both", PROGRESS_TARGETS) or "both"
@@ -458,13 +486,13 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
                 ago = t.integer("ago_ms", 0) or 0
                 if target == "record" and t.has("reason"):
                     out.notes.append(f'{where}.reason has no effect with target = "record"')
-                step = Progress(ref, target, reason, ago) if ref else None
+                step = Progress(ref, target, reason, ago) if ref is not None else None
             case "start" | "end":
                 ref = session(True)
                 kind = t.choice("work", None, MARKER_KINDS, required=True)
                 marker = _marker_id(out, t, where)
                 clear = t.boolean("clear", True)
-                if ref and kind:
+                if ref is not None and kind:
                     step = (
                         Start(ref, kind, marker)
                         if verb == "start"
@@ -475,7 +503,14 @@ def _steps(out: _Collector, value: object, refs: set[str]) -> tuple[list[Step], 
             case "enqueue":
                 ref = session(True)
                 task = t.choice("task", "blocked", LANE_TASK_KINDS) or "blocked"
-                step = Enqueue(ref, task) if ref else None
+                step = Enqueue(ref, task) if ref is not None else None
+            case "own":
+                ref = session(True)
+                abort = t.choice("abort", "ignored", ABORT_ANSWERS) or "ignored"
+                step = Own(ref, abort) if ref is not None else None
+        named = data.get("session")
+        if isinstance(step, ID_STEPS) and isinstance(named, str) and named in aliases:
+            step = replace(step, via=named)  # the call passes that id alone
         if step is not None:
             steps.append(step)
     return steps, lines
@@ -498,6 +533,14 @@ def _recover(out: _Collector, t: _Table, ref: str | None) -> Recover | None:
     if ref is None:
         return None
     return Recover(ref, allow, age or 0, depth or 0, generation, expected, stale, compaction)
+
+
+def _check_id_steps(
+    out: _Collector, settings: Settings, sessions: list[SessionSeed], steps: list[Step]
+) -> None:
+    """Refuse an id-only step on a keyed session whose record may be forgotten by then."""
+    for number, why in forgettable(settings, sessions, steps):
+        out.add(f"step[{number}].session", why)
 
 
 def _properties(

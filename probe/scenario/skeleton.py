@@ -28,7 +28,7 @@ state = "idle"              # idle | processing | waiting
 generation = 0
 queue_depth = 1
 owner = "embedded_run"      # embedded_run (a run handle recovery may abort) | none
-abort = "ignored"           # ignored | honoured (the run ends at once when aborted)
+abort = "ignored"           # ignored | honoured (the run ends at once when aborted) | refused
 work = "embedded_run"       # embedded_run | tool_call | model_call | none
 progress_age_ms = 370000    # age of the last progress mark when the scenario starts
 

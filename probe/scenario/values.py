@@ -9,7 +9,7 @@ from probe.properties.selection import Choice
 
 SessionState: TypeAlias = Literal["idle", "processing", "waiting"]
 Owner: TypeAlias = Literal["embedded_run", "none"]
-AbortAnswer: TypeAlias = Literal["honoured", "ignored"]
+AbortAnswer: TypeAlias = Literal["honoured", "ignored", "refused"]
 WorkKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call", "none"]
 Drain: TypeAlias = Literal["settle", "hold"]
 ProgressTarget: TypeAlias = Literal["both", "run", "record"]
@@ -18,7 +18,7 @@ LaneTaskKind: TypeAlias = Literal["blocked", "quick"]
 
 SESSION_STATES: tuple[SessionState, ...] = ("idle", "processing", "waiting")
 OWNERS: tuple[Owner, ...] = ("embedded_run", "none")
-ABORT_ANSWERS: tuple[AbortAnswer, ...] = ("honoured", "ignored")
+ABORT_ANSWERS: tuple[AbortAnswer, ...] = ("honoured", "ignored", "refused")
 WORK_KINDS: tuple[WorkKind, ...] = ("embedded_run", "tool_call", "model_call", "none")
 DRAINS: tuple[Drain, ...] = ("settle", "hold")
 PROGRESS_TARGETS: tuple[ProgressTarget, ...] = ("both", "run", "record")
@@ -144,6 +144,7 @@ class Bump:
     """A queued message: generation + 1, queue depth + 1."""
 
     session: str
+    via: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +166,7 @@ class Release:
 class StateChange:
     session: str
     to: SessionState
+    via: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +181,7 @@ class Progress:
     target: ProgressTarget = "both"
     reason: str = DEFAULT_PROGRESS_REASON
     ago_ms: int = 0
+    via: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +194,7 @@ class Start:
     session: str
     work: MarkerKind
     id: str = MAIN_MARKER
+    via: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +206,24 @@ class End:
     work: MarkerKind
     id: str = MAIN_MARKER
     clear: bool = True
+    via: str | None = field(default=None, repr=False)
+
+
+# `via` on a step that names a session: the session_id the call passes alone (openclaw's
+# sessionId-only callers) when the step names a keyed session by its id; None: the session's
+# own identity. openclaw resolves such a call to the keyed record by its id (an alias), so the
+# model applies it to that session; the harness passes the id and no key. Left out of repr:
+# the generator seeds its streams from the repr of the steps drawn so far, which an id-only
+# step (the same behaviour) must not change.
+
+
+@dataclass(frozen=True, slots=True)
+class Own:
+    """A run registers as the session's owner (setActiveEmbeddedRun): a new run handle that
+    answers an abort as `abort` says, replacing the handle registered before it, if any."""
+
+    session: str
+    abort: AbortAnswer = "ignored"
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +261,17 @@ class Enqueue:
 
 
 Step: TypeAlias = (
-    Tick | Bump | Advance | Release | StateChange | Progress | Start | End | Recover | Enqueue
+    Tick
+    | Bump
+    | Advance
+    | Release
+    | StateChange
+    | Progress
+    | Start
+    | End
+    | Own
+    | Recover
+    | Enqueue
 )
 
 
@@ -261,6 +293,8 @@ def step_verb(step: Step) -> str:
             return "start"
         case End():
             return "end"
+        case Own():
+            return "own"
         case Recover():
             return "recover"
         case Enqueue():

@@ -40,7 +40,8 @@
  *              {"do": "recover", "session", "allow_active_abort"?, "age_ms"?, "queue_depth"?,
  *               "generation"?, "expected_state"?, "stale_abort_ms"?, "compaction_safety_ms"?} |
  *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
- *               "id"?, "clear"? (end only)}]}
+ *               "id"?, "clear"? (end only)} |
+ *              {"do": "own", "session", "abort"?: "honoured"|"ignored"|"refused"}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
  * Output (stdout): JSON lines (keys sorted), written when the run ends
@@ -82,17 +83,19 @@
  *              work = none: markDiagnosticEmbeddedRunEnded (handle kept, progress reason
  *              embedded_run:ended). Then the live record's state, queueDepth and generation are
  *              written directly. Session i gets sessionId "scenario-session-i" (i = file index)
- *              beside its key `ref`. Records are created through the build's own
+ *              beside its key `ref` ("" is an empty key, passed as it is), or its own session_id.
+ *              A step naming a keyed session by its session_id calls with that id alone. Records are created through the build's own
  *              getDiagnosticSessionState, so seeding prunes the store as openclaw does. Seeding
  *              emits no reported event.
  *   abort      the handle's abort() ends the run at once (clearActiveEmbeddedRun) when honoured,
- *              and does nothing when ignored.
+ *              does nothing when ignored, and throws when refused (the build's abort call fails).
  *   bump       logMessageQueued({source: "scenario"}); state: logSessionStateChange({reason:
  *              "scenario"}); progress: markDiagnosticRunProgress({reason}) (target run or both, reason
  *              default "scenario:progress") then markDiagnosticSessionProgress (record or both), with
  *              the clock set back ago_ms for the two calls; release: clearActiveEmbeddedRun for the session's
  *              registered handle (every registered one in creation order when no session is named;
- *              a session with no registered handle has no run to end).
+ *              a session with no registered handle has no run to end); own: setActiveEmbeddedRun
+ *              with a new handle (abort as the step says), the session's current one from then on.
  *   outcomes   startDiagnosticHeartbeat's recoverStuckSession seam gets a replica of the build's own
  *              recoverStuckSession (same promise shape, checked against the build's source) that
  *              notes each call and its outcome; the build's runtime does the work.
@@ -897,6 +900,7 @@ const STEP_KEYS = {
   end: ["do", "session", "work", "id", "clear"],
   recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms", "compaction_safety_ms"],
   enqueue: ["do", "session", "task"],
+  own: ["do", "session", "abort"],
 };
 
 function checkScenario(scenario, located) {
@@ -948,6 +952,8 @@ function checkScenario(scenario, located) {
     });
   }
   const refs = new Set();
+  // A keyed session's own session_id: a step may name it so to pass the id alone.
+  const keyedIds = new Set(sessions.filter((s) => s && s.keyed !== false && typeof s.session_id === "string").map((s) => s.session_id));
   sessions.forEach((s, i) => {
     const where = `sessions[${i}]`;
     if (!s || typeof s !== "object") {
@@ -959,7 +965,8 @@ function checkScenario(scenario, located) {
         unsupported.push({ step: null, key: `${where}.${key}`, reason: "unknown session key; the harness cannot express it" });
       }
     }
-    if (typeof s.ref !== "string" || !s.ref.trim()) problems.push(`${where}.ref must be a non-empty string`);
+    // "" is an empty sessionKey, passed as it is (the build keys its record on it).
+    if (typeof s.ref !== "string" || (s.ref !== "" && !s.ref.trim())) problems.push(`${where}.ref must be a string, "" or not blank`);
     else if (refs.has(s.ref)) problems.push(`${where}.ref ${JSON.stringify(s.ref)} is repeated`);
     else refs.add(s.ref);
     if (!["idle", "processing", "waiting"].includes(s.state)) problems.push(`${where}.state is not idle|processing|waiting`);
@@ -967,7 +974,7 @@ function checkScenario(scenario, located) {
       if (!isInt(s[key])) problems.push(`${where}.${key} must be a non-negative integer`);
     }
     if (!["embedded_run", "none"].includes(s.owner)) problems.push(`${where}.owner is not embedded_run|none`);
-    if (!["honoured", "ignored"].includes(s.abort)) problems.push(`${where}.abort is not honoured|ignored`);
+    if (!["honoured", "ignored", "refused"].includes(s.abort)) problems.push(`${where}.abort is not honoured|ignored|refused`);
     if (!["embedded_run", "tool_call", "model_call", "none"].includes(s.work)) {
       problems.push(`${where}.work is not embedded_run|tool_call|model_call|none`);
     }
@@ -989,7 +996,7 @@ function checkScenario(scenario, located) {
       }
     }
     const named = step.session;
-    const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue"].includes(step.do);
+    const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue", "own"].includes(step.do);
     if (step.do === "enqueue" && !["blocked", "quick", undefined].includes(step.task)) {
       problems.push(`${where}.task is not blocked|quick`);
     }
@@ -1001,9 +1008,14 @@ function checkScenario(scenario, located) {
       });
     }
     if (needsSession || (step.do === "release" && named !== undefined && named !== null)) {
-      if (!refs.has(named)) problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
+      if (!refs.has(named) && !(needsSession && keyedIds.has(named))) {
+        problems.push(`${where}.session names no seeded session (${JSON.stringify(named)})`);
+      }
     }
     if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
+    if (step.do === "own" && !["honoured", "ignored", "refused", undefined].includes(step.abort)) {
+      problems.push(`${where}.abort is not honoured|ignored|refused`);
+    }
     if (step.do === "start" || step.do === "end") {
       if (!["embedded_run", "tool_call", "model_call"].includes(step.work)) problems.push(`${where}.work is not embedded_run|tool_call|model_call`);
       if (step.id !== undefined && (typeof step.id !== "string" || !/^[A-Za-z0-9_.-]{1,40}$/.test(step.id))) {
@@ -1380,6 +1392,9 @@ async function runScenario(build, planned, { reuse }) {
     }))
     .sort((a, b) => b.progress_age_ms - a.progress_age_ms || a.fileIndex - b.fileIndex);
   const byRef = new Map(seeded.map((s) => [s.ref, s]));
+  // A step naming a keyed session by its session_id calls with that id alone (no key): the
+  // build resolves it to the keyed record by the id, as openclaw's sessionId-only callers do.
+  const byId = new Map(seeded.filter((s) => s.key !== undefined && s.session_id !== undefined).map((s) => [s.session_id, { ...s, key: undefined }]));
   const ids = (s) => (s.key === undefined ? { sessionId: s.sessionId } : { sessionId: s.sessionId, sessionKey: s.key });
   for (const s of seeded) {
     await runUntil(epoch - s.progress_age_ms);
@@ -1387,6 +1402,7 @@ async function runScenario(build, planned, { reuse }) {
       s.handle = {
         abort() {
           if (s.abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, s.handle, s.key);
+          if (s.abort === "refused") throw new Error("scenario: the run refuses to abort");
         },
         isStreaming: () => true,
         isCompacting: () => false,
@@ -1485,7 +1501,7 @@ async function runScenario(build, planned, { reuse }) {
   for (let i = 0; i < steps.length; i += 1) {
     const step = steps[i];
     currentStep = i;
-    const s = step.session === undefined || step.session === null ? null : byRef.get(step.session);
+    const s = step.session === undefined || step.session === null ? null : (byRef.get(step.session) ?? byId.get(step.session));
     switch (step.do) {
       case "tick":
         await runUntil(epoch + heartbeat.next());
@@ -1517,7 +1533,8 @@ async function runScenario(build, planned, { reuse }) {
       case "enqueue": {
         // A task in the session's lane, as the runtime names it (its key, else its id): a
         // blocked one never settles; a quick one settles when it runs. Nobody awaits either.
-        const lane = lanes.resolveEmbeddedSessionLane(s.key ?? s.sessionId);
+        // (the runtime's lane key: sessionKey?.trim() || sessionId, so an empty key is the id's)
+        const lane = lanes.resolveEmbeddedSessionLane((s.key ?? "").trim() || s.sessionId);
         lanesUsed.add(lane);
         const task = (step.task ?? "blocked") === "quick" ? async () => "done" : () => new Promise(() => {});
         lanes.enqueueCommandInLane(lane, task, { warnAfterMs: Number.MAX_SAFE_INTEGER }).catch(() => {});
@@ -1536,6 +1553,24 @@ async function runScenario(build, planned, { reuse }) {
         if (step.stale_abort_ms !== undefined) params.staleActiveProgressAbortMs = step.stale_abort_ms;
         if (step.compaction_safety_ms !== undefined) params.compactionSafetyTimeoutMs = step.compaction_safety_ms;
         noteCall(recoverStuckDiagnosticSession, params);
+        break;
+      }
+      case "own": {
+        // A run registers on the session (setActiveEmbeddedRun), replacing its handle if it
+        // has one: the build logs run_started / run_replaced and starts its embedded run. The
+        // replaced handle is forgotten here: `release` ends the session's current run.
+        const abort = step.abort ?? "ignored";
+        const handle = {
+          abort() {
+            if (abort === "honoured") api.clearActiveEmbeddedRun(s.sessionId, handle, s.key);
+            if (abort === "refused") throw new Error("scenario: the run refuses to abort");
+          },
+          isStreaming: () => true,
+          isCompacting: () => false,
+          queueMessage: async () => {},
+        };
+        s.handle = handle;
+        api.setActiveEmbeddedRun(s.sessionId, handle, s.key);
         break;
       }
       case "release": {
