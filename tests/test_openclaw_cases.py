@@ -10,6 +10,8 @@ description naming the test file and case. What the test asserts lives beside it
     requested = 1             # recovery requests (omit when the test does not say)
     watch = ["session.stuck"] # event types compared, in order (default: the attention types)
     events = [ { type = "session.stuck", reason = "stale_session_state", absent = ["activeWorkKind"] } ]
+                              # an entry's `at_ms` is the event's instant (scenario clock), for a
+                              # test that asserts when something happens, not only that it does
     unmerged = "why"          # the test asserts a change in no published build: the table holds
                               # what every published build does
 
@@ -88,8 +90,10 @@ def test_the_model_of_the_tests_era_shows_what_the_test_asserts(path: Path) -> N
     assert len(seen) == len(want.events), [(e.type, dict(e.fields)) for e in seen]
     for event, expected in zip(seen, want.events, strict=True):
         fields = dict(event.fields)
-        asserted = {k: v for k, v in expected.items() if k not in ("type", "absent")}
+        asserted = {k: v for k, v in expected.items() if k not in ("type", "absent", "at_ms")}
         assert event.type == expected["type"]
+        if "at_ms" in expected:
+            assert event.at_ms == expected["at_ms"], (event.type, event.at_ms)
         assert {k: fields.get(k) for k in asserted} == asserted, (event.type, fields)
         assert not set(expected.get("absent", ())) & set(fields), (event.type, fields)
     if want.requested is not None:
