@@ -32,6 +32,8 @@ _F33 = "no-prune-on-create"
 _F23 = "observation-pass"
 _F14 = "abort-test-timing"
 _F36 = "stale-run-threshold"
+_F37 = "model-request-timeout"
+_F38 = "request-close-needs-run"
 
 _E1 = (_F02,)
 _68 = (*_E1, _F06)
@@ -42,11 +44,11 @@ _72B1 = (*_71B4, _F08)
 _72B2 = (*_71B4, _F08, _F12)
 _72B4 = (*_72B2, _F14)
 _72B5 = (*_72B4, _F16)
-_81B3 = (*_72B5, _F18, _F19)
+_81B3 = (*_72B5, _F18, _F19, _F37)
 _81 = (*_81B3, _F20)
 _82 = (*_81, _F33)
 _91 = (*_82, _F23)
-_92 = (*_91, _F36)
+_92 = (*_91, _F36, _F38)
 
 # version -> the switches it contains, in publication order (maintenance releases after
 # the release they maintain).

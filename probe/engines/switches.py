@@ -83,6 +83,15 @@ PROBES: dict[str, Probe] = {
         r"evidenceAgeMs >= resolveRunStaleThresholdMs\(activity, evidenceAgeMs, "
         r"params\.staleAbortMs\)",
     ),
+    "model-request-timeout": _p(
+        r"function getDiagnosticSessionActivitySnapshot\(",
+        r"call\.requestTimeoutMs > activeModelCallRequestTimeoutMs",
+    ),
+    "request-close-needs-run": _p(
+        r"function getDiagnosticSessionActivitySnapshot\(",
+        r"activity\.activeEmbeddedRuns\.get\(owner\.workKey\)\?\.generation !== "
+        r"owner\.generation\) return;",
+    ),
 }
 
 assert set(PROBES) == {s.name for s in SWITCHES}

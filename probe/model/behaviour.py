@@ -124,6 +124,20 @@ SWITCHES: tuple[Switch, ...] = (
         "the runtime's stale-progress reclaim takes the run's stale threshold: a running tool "
         "call needs max(abort, 900 000 ms) of stale progress",
     ),
+    Switch(
+        "model-request-timeout",
+        "F37",
+        "model_request_timeout",
+        "a model call may declare its request timeout (a core model request under a run owner "
+        "of its own); a model call's active abort waits for max(abort, the longest timeout)",
+    ),
+    Switch(
+        "request-close-needs-run",
+        "F38",
+        "request_close_needs_run",
+        "a timed model call's end after a recovery cleared its owner's run changes nothing "
+        "(before: progress embedded_run:ended again, the session's tool calls dropped)",
+    ),
 )
 
 BY_NAME: dict[str, Switch] = {s.name: s for s in SWITCHES}
@@ -149,6 +163,8 @@ class Behaviour:
     observation_pass: bool = False
     abort_test_timing: bool = False
     stale_run_threshold: bool = False
+    model_request_timeout: bool = False
+    request_close_needs_run: bool = False
 
     @classmethod
     def of(cls, names: frozenset[str] | set[str] | tuple[str, ...]) -> Behaviour:

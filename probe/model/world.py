@@ -288,6 +288,7 @@ class World:
                 a.model_calls,
                 a.last_progress_at - now,
                 a.last_progress_reason,
+                a.requests,
             )
         handles = self.handles
         key.append(len(handles))
@@ -414,25 +415,42 @@ class World:
         if target != "run":
             self.store.lookup(ref, at).touch(at)
 
-    def start_work(self, ref: str, kind: MarkerKind, marker: str) -> None:
-        """A work marker starts; run activity is created for it where there is none."""
+    def start_work(
+        self, ref: str, kind: MarkerKind, marker: str, timeout_ms: int | None = None
+    ) -> None:
+        """A work marker starts; run activity is created for it where there is none.
+
+        A model call with `timeout_ms` is a request of its own run owner where the version
+        reads request timeouts (switch model-request-timeout), else a plain model call."""
         now = self.clock.now
         activity = self.activity.get(ref)
         if activity is None:
-            fresh = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, now, "")
-            activity = fresh.started(kind, marker, now)
-            self._set_runs(in_ref_order({**self.activity, ref: activity}), self.handles)
+            activity = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, now, "")
+            runs = in_ref_order({**self.activity, ref: activity})
         else:
-            self._set_runs(
-                {**self.activity, ref: activity.started(kind, marker, now)}, self.handles
-            )
+            runs = dict(self.activity)
+        if timeout_ms is not None and self.behaviour.model_request_timeout:
+            runs[ref] = activity.request_started(marker, timeout_ms, now)
+        else:
+            runs[ref] = activity.started(kind, marker, now)
+        self._set_runs(runs, self.handles)
 
     def end_work(self, ref: str, kind: MarkerKind, marker: str, clear: bool) -> None:
-        """A work marker ends; with no run activity at all nothing happens."""
+        """A work marker ends; with no run activity at all nothing happens.
+
+        The end of a timed model call whose owner is registered is its request's end and its
+        owner's close (the loader lets a timed call end only while it runs)."""
         activity = self.activity.get(ref)
-        if activity is not None:
-            ended = activity.stopped(kind, marker, clear, self.clock.now)
-            self._set_runs({**self.activity, ref: ended}, self.handles)
+        if activity is None:
+            return
+        now = self.clock.now
+        if kind == "model_call" and any(r.id == marker for r in activity.requests):
+            ended = activity.request_ended(
+                marker, now, self.behaviour.request_close_needs_run
+            )
+        else:
+            ended = activity.stopped(kind, marker, clear, now)
+        self._set_runs({**self.activity, ref: ended}, self.handles)
 
     def end_run(self, ref: str, reason: str) -> None:
         """clearActiveEmbeddedRun / forceClearEmbeddedAgentRun, then wake its recovery."""
@@ -679,8 +697,8 @@ class World:
                 self.state_change(ref, to, "scenario")
             case Progress(session=ref, target=target, reason=reason, ago_ms=ago):
                 self.progress(ref, target, reason, ago)
-            case Start(session=ref, work=kind, id=marker):
-                self.start_work(ref, kind, marker)
+            case Start(session=ref, work=kind, id=marker, timeout_ms=timeout):
+                self.start_work(ref, kind, marker, timeout)
             case End(session=ref, work=kind, id=marker, clear=clear):
                 self.end_work(ref, kind, marker, clear)
             case _:
