@@ -14,7 +14,7 @@ from probe.model.world import World
 from probe.scenario.dump import dump_scenario
 from probe.scenario.generate import GenerateOptions, generate_many
 from probe.scenario.loader import parse_scenario
-from probe.scenario.values import Scenario, Start
+from probe.scenario.values import End, Scenario, Start
 from probe.strategies import REGISTRY
 from probe.versions import behaviour_of
 
@@ -53,7 +53,7 @@ def _requests(scenario: Scenario, version: str) -> list[tuple[int, bool]]:
     ]
 
 
-def test_timeout_ms_loads_dumps_back_reaches_the_harness_and_notes_the_older_versions() -> None:
+def test_timeout_ms_loads_dumps_back_and_reaches_the_harness() -> None:
     scenario = _load(TIMED)
     assert scenario.steps == (Start("a", "model_call", "r", 300_000),)
     again = parse_scenario(dump_scenario(scenario), "again.toml", REGISTRY.keys())
@@ -61,8 +61,18 @@ def test_timeout_ms_loads_dumps_back_reaches_the_harness_and_notes_the_older_ver
     assert normalized(scenario)["steps"] == [
         {"do": "start", "session": "a", "work": "model_call", "id": "r", "timeout_ms": 300_000}
     ]
-    assert any("before 2026.8.1-beta.3 has no model request timeout" in n for n in scenario.notes)
-    assert not _load(step("start")).notes  # a plain model call: no note
+
+
+def test_a_version_without_request_timeouts_notes_that_the_call_ran_plain() -> None:
+    scenario = _load(TIMED + LATER)
+    (note,) = [
+        n for n in model_engine("fixed@2026.7.1").replay(scenario).notes if "timeout_ms" in n
+    ]
+    assert note.startswith("step[1].timeout_ms: this version reads no model request timeout")
+    assert not [n for n in model_engine("fixed@2026.9.6").replay(scenario).notes if "timeout" in n]
+    # A scenario whose table records the run says it already: no note.
+    recorded = _load(TIMED + LATER + "[expect.fixed]\nrequested = 1\n")
+    assert not [n for n in model_engine("fixed").replay(recorded).notes if "timeout_ms" in n]
 
 
 @pytest.mark.parametrize(
@@ -176,3 +186,23 @@ def test_the_version_scenarios_tell_the_switches_apart() -> None:
         scenario = parse_scenario(path.read_text(), str(path), REGISTRY.keys())
         runs = [model_engine(f"fixed@{v}").replay(scenario) for v in (before, after)]
         assert runs[0].events != runs[1].events, path
+
+
+def test_the_properties_count_a_running_requests_timeout_as_openclaw_does() -> None:
+    from probe.properties.liveness import needs_recovery
+    from probe.properties.trace import Acted, Truth
+
+    scenario = _load(TIMED + '[[step]]\ndo = "advance"\nms = 200000\n')
+    truth = Truth.of(scenario)
+    truth.apply(Acted(1, scenario.steps[0], 0))
+    facts = truth.sessions["a"]
+    assert facts.request_timeout_ms == 300_000
+    # Past abort (60 s), inside the request's 300 s: not yet in need of recovery.
+    assert needs_recovery(facts, 200_000, truth, 900_000) is None
+    assert needs_recovery(facts, 300_000, truth, 900_000) is not None
+    # The model of 9.6 asks nothing within the 200 s, and no property calls that a failure.
+    run = model_engine("fixed@2026.9.6").replay(scenario)
+    assert not [e for e in run.events if e.type == "session.recovery.requested"]
+    assert run.violations == ()
+    truth.apply(Acted(2, End("a", "model_call", "r"), 10))
+    assert truth.sessions["a"].requests == ()

@@ -190,9 +190,7 @@ class RunActivity:
         """The owning run's own end (clearActiveEmbeddedRun): its marker, the tool and model
         calls go; embedded runs started under other ids (request owners' too) stay."""
         runs = tuple(r for r in self.embedded_runs if r != MAIN_MARKER)
-        return RunActivity(
-            runs, NO_TOOLS, NO_MARKERS, now, RUN_ENDED_REASON, self._calls_cleared()
-        )
+        return RunActivity(runs, NO_TOOLS, NO_MARKERS, now, RUN_ENDED_REASON, self._calls_cleared())
 
     def started(self, kind: MarkerKind, marker: str, now: int) -> RunActivity:
         """A marker starts (tool.execution.started, model.call.started,

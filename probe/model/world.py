@@ -445,9 +445,7 @@ class World:
             return
         now = self.clock.now
         if kind == "model_call" and any(r.id == marker for r in activity.requests):
-            ended = activity.request_ended(
-                marker, now, self.behaviour.request_close_needs_run
-            )
+            ended = activity.request_ended(marker, now, self.behaviour.request_close_needs_run)
         else:
             ended = activity.stopped(kind, marker, clear, now)
         self._set_runs({**self.activity, ref: ended}, self.handles)
@@ -634,18 +632,36 @@ class World:
             elif is_active_abort_eligible_as(b, cls, snap, age, abort_ms):
                 request = RecoveryRequest(rec.ref, rec.state, rec.generation, age, depth, True)
             else:
-                self._unasked(rec.ref, NOT_ELIGIBLE, age, cls, overdue)
+                self._unasked(rec.ref, NOT_ELIGIBLE, age, cls, overdue, snap.request_timeout_ms)
                 continue
             key = self.coordinator.request(request, cls)
             if key is not None:
                 calls.append((request, key))
         self._enter_runtime(calls)
 
-    def _unasked(self, ref: str, why: str, age: int, cls: Classification, overdue: int) -> None:
+    def _unasked(
+        self,
+        ref: str,
+        why: str,
+        age: int,
+        cls: Classification,
+        overdue: int,
+        request_timeout_ms: int | None = None,
+    ) -> None:
         if self.bus.keeps(cls.event_type):  # a search keeps none of these: it needs no notes
             at, work = self.clock.now, cls.active_work_kind
             self.unasked.append(
-                Unasked(at, ref, why, age, cls.event_type, cls.classification, work, overdue)
+                Unasked(
+                    at,
+                    ref,
+                    why,
+                    age,
+                    cls.event_type,
+                    cls.classification,
+                    work,
+                    overdue,
+                    request_timeout_ms,
+                )
             )
 
     def _enter_runtime(self, calls: list[tuple[RecoveryRequest, str]]) -> None:

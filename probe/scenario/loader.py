@@ -541,17 +541,12 @@ def _timed_model_calls(out: _Collector, sessions: list[SessionSeed], steps: list
             timed.setdefault(step.session, number)
     if not timed:
         return
-    first = min(timed.values())
-    out.notes.append(
-        f"step[{first}].timeout_ms: openclaw before 2026.8.1-beta.3 has no model request "
-        "timeout, and there a timed model call is a plain one"
-    )
     seeded = {s.ref: s.work for s in sessions}
     for ref, number in timed.items():
         if seeded.get(ref) == "model_call":
             out.add(
                 f"step[{number}].timeout_ms",
-                f"session {ref!r} is seeded with a plain model call (work = \"model_call\"): "
+                f'session {ref!r} is seeded with a plain model call (work = "model_call"): '
                 "a session's model calls are all timed or all plain",
             )
     running: dict[tuple[str, str], int] = {}
