@@ -206,3 +206,16 @@ def test_the_properties_count_a_running_requests_timeout_as_openclaw_does() -> N
     assert run.violations == ()
     truth.apply(Acted(2, End("a", "model_call", "r"), 10))
     assert truth.sessions["a"].requests == ()
+
+
+def test_a_search_tells_a_timed_call_from_a_plain_one_and_one_timeout_from_another() -> None:
+    def key(extra: str) -> tuple[object, ...]:
+        return _world(_load(step("start", extra)), "2026.9.6").state_key()
+
+    plain, timed, longer = (
+        key('id = "r"\n'),
+        key(TIMED[TIMED.index("id") :]),
+        key('id = "r"\ntimeout_ms = 400000\n'),
+    )
+    assert len({plain, timed, longer}) == 3
+    assert len(plain) == len(timed)  # the activity entry keeps its width

@@ -285,10 +285,11 @@ class World:
                 ref,
                 a.embedded_runs,
                 tuple((t, started - now) for t, started in tools) if tools else tools,
-                a.model_calls,
+                # Timed model calls ride with the model calls: the entry keeps its width
+                # (explore's abstraction and fingerprints read it by position).
+                (a.model_calls, a.requests) if a.requests else a.model_calls,
                 a.last_progress_at - now,
                 a.last_progress_reason,
-                a.requests,
             )
         handles = self.handles
         key.append(len(handles))
