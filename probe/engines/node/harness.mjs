@@ -210,7 +210,12 @@ const OPTIONAL_FUNCTIONS = [
   ["runActivity", "emitCoreModelRequestStartedDiagnosticEvent"],
   ["runActivity", "emitCoreModelRequestEndedDiagnosticEvent"],
 ];
-const REQUEST_OWNER_FUNCTIONS = OPTIONAL_FUNCTIONS.slice(-4).map(([, name]) => name);
+const REQUEST_OWNER_FUNCTIONS = [
+  "createDiagnosticEmbeddedRunOwner",
+  "closeDiagnosticEmbeddedRunOwner",
+  "emitCoreModelRequestStartedDiagnosticEvent",
+  "emitCoreModelRequestEndedDiagnosticEvent",
+];
 
 const SHIM_SHAPE =
   /^\s*stuckSessionRecoveryRuntimePromise \?\?= import\("(\.\/[^"]+)"\);\s*\n\s*return stuckSessionRecoveryRuntimePromise\.then\(\(\{ recoverStuckDiagnosticSession \}\) => recoverStuckDiagnosticSession\(params\)\)\.catch\(/m;
