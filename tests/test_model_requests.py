@@ -219,3 +219,48 @@ def test_a_search_tells_a_timed_call_from_a_plain_one_and_one_timeout_from_anoth
     )
     assert len({plain, timed, longer}) == 3
     assert len(plain) == len(timed)  # the activity entry keeps its width
+
+
+HELD = """\
+name = "held"
+[settings]
+drain = "hold"
+[[session]]
+ref = "a"
+state = "idle"
+queue_depth = 2
+owner = "embedded_run"
+progress_age_ms = 400000
+[[step]]
+do = "tick"
+[[step]]
+do = "start"
+session = "a"
+"""
+
+
+@pytest.mark.parametrize(
+    ("late", "stale"),
+    [
+        # A second embedded run: after the cut-off from 5.31-beta.4 (clear-run-activity) on.
+        ('work = "embedded_run"\nid = "2"\n', {"2026.5.31-beta.1": None, "2026.7.1": True}),
+        # A timed call's owner run from 8.1-beta.3 on; before, a plain model call blocks nothing.
+        (
+            'work = "model_call"\nid = "r"\ntimeout_ms = 300000\n',
+            {"2026.7.1": None, "2026.8.1-beta.3": True, "2026.9.6": True},
+        ),
+    ],
+)
+def test_a_run_started_while_a_recovery_waits_makes_its_outcome_stale(
+    late: str, stale: dict[str, bool | None]
+) -> None:
+    text = HELD + late + '[[step]]\ndo = "release"\nsession = "a"\n'
+    scenario = parse_scenario(text, "held.toml", REGISTRY.keys())
+    for version, expected in stale.items():
+        run = model_engine(f"fixed@{version}").replay(scenario)
+        (done,) = [e for e in run.events if e.type == "session.recovery.completed"]
+        assert (done.get("status"), done.get("stale")) == ("aborted", expected), version
+    activity = _world(scenario, "2026.9.6").activity["a"]
+    # Only what started after the cut-off is kept, and the recovery is over.
+    assert activity.last_progress_reason == "embedded_run:recovery_skipped_active_owner"
+    assert activity.late == () and activity.snapshot(0).has_active_embedded_run

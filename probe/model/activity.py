@@ -15,6 +15,7 @@ TERMINAL_PROGRESS_MARKERS = (
     "output_item.done",
 )
 RUN_ENDED_REASON = "embedded_run:ended"
+RECOVERY_SKIPPED_REASON = "embedded_run:recovery_skipped_active_owner"
 
 
 def is_terminal_progress_reason(reason: str | None) -> bool:
@@ -106,6 +107,10 @@ class RunActivity:
     last_progress_at: int
     last_progress_reason: str
     requests: tuple[Request, ...]
+    # The markers started while a recovery of the session waits on its run ("e:ID" embedded
+    # run, "t:ID" tool call, "m:ID" model call, "r:ID" timed model call): started after the
+    # recovery's cut-off, they survive its clear, and a run among them blocks it.
+    late: tuple[str, ...]
 
     def __init__(
         self,
@@ -115,15 +120,17 @@ class RunActivity:
         last_progress_at: int,
         last_progress_reason: str,
         requests: tuple[Request, ...] = NO_REQUESTS,
+        late: tuple[str, ...] = NO_MARKERS,
     ) -> None:
         # A run's end and every progress report make a new one (see probe.model.frozen).
-        s_run, s_tool, s_model, s_at, s_reason, s_requests = _ACTIVITY_SLOTS
+        s_run, s_tool, s_model, s_at, s_reason, s_requests, s_late = _ACTIVITY_SLOTS
         s_run(self, embedded_runs)
         s_tool(self, tools)
         s_model(self, model_calls)
         s_at(self, last_progress_at)
         s_reason(self, last_progress_reason)
         s_requests(self, requests)
+        s_late(self, late)
 
     @property
     def embedded_run(self) -> bool:
@@ -190,7 +197,9 @@ class RunActivity:
         """The owning run's own end (clearActiveEmbeddedRun): its marker, the tool and model
         calls go; embedded runs started under other ids (request owners' too) stay."""
         runs = tuple(r for r in self.embedded_runs if r != MAIN_MARKER)
-        return RunActivity(runs, NO_TOOLS, NO_MARKERS, now, RUN_ENDED_REASON, self._calls_cleared())
+        return RunActivity(
+            runs, NO_TOOLS, NO_MARKERS, now, RUN_ENDED_REASON, self._calls_cleared(), self.late
+        )
 
     def started(self, kind: MarkerKind, marker: str, now: int) -> RunActivity:
         """A marker starts (tool.execution.started, model.call.started,
@@ -203,7 +212,7 @@ class RunActivity:
             tools, reason = tuple(sorted((*kept, (marker, now)))), f"tool:{TOOL_NAME}:started"
         else:
             models, reason = _with(models, marker), "model_call:started"
-        return RunActivity(runs, tools, models, now, reason, self.requests)
+        return RunActivity(runs, tools, models, now, reason, self.requests, self.late)
 
     def request_started(self, marker: str, timeout_ms: int, now: int) -> RunActivity:
         """A timed model call starts: its owner's embedded run (markDiagnosticEmbeddedRunStarted
@@ -212,7 +221,13 @@ class RunActivity:
         kept = tuple(r for r in self.requests if r.id != marker)
         requests = tuple(sorted((*kept, Request(marker, timeout_ms, True, True))))
         return RunActivity(
-            self.embedded_runs, self.tools, self.model_calls, now, "model_call:started", requests
+            self.embedded_runs,
+            self.tools,
+            self.model_calls,
+            now,
+            "model_call:started",
+            requests,
+            self.late,
         )
 
     def request_ended(self, marker: str, now: int, close_needs_run: bool) -> RunActivity:
@@ -233,7 +248,9 @@ class RunActivity:
         tools = self.tools
         if request.run or not close_needs_run:
             tools, at, reason = NO_TOOLS, now, RUN_ENDED_REASON
-        return RunActivity(self.embedded_runs, tools, self.model_calls, at, reason, requests)
+        return RunActivity(
+            self.embedded_runs, tools, self.model_calls, at, reason, requests, self.late
+        )
 
     def stopped(self, kind: MarkerKind, marker: str, clear: bool, now: int) -> RunActivity:
         """A marker ends; touched even when it was not running, as openclaw does."""
@@ -248,13 +265,57 @@ class RunActivity:
             reason = f"tool:{TOOL_NAME}:ended"
         else:
             models, reason = tuple(m for m in models if m != marker), "model_call:ended"
-        return RunActivity(runs, tools, models, now, reason, requests)
+        return RunActivity(runs, tools, models, now, reason, requests, self.late)
 
     def marked(self, now: int, reason: str) -> RunActivity:
         """Progress reported at `now` for `reason`; the work itself unchanged."""
         return RunActivity(
-            self.embedded_runs, self.tools, self.model_calls, now, reason, self.requests
+            self.embedded_runs, self.tools, self.model_calls, now, reason, self.requests, self.late
         )
+
+    def noted_late(self, key: str) -> RunActivity:
+        """`key` ("e:ID", "t:ID", "m:ID", "r:ID") started while a recovery waits on the run."""
+        if key in self.late:
+            return self
+        return RunActivity(
+            self.embedded_runs,
+            self.tools,
+            self.model_calls,
+            self.last_progress_at,
+            self.last_progress_reason,
+            self.requests,
+            tuple(sorted((*self.late, key))),
+        )
+
+    def without_late(self) -> RunActivity:
+        """The recovery is over: what started during it is no longer after a cut-off."""
+        if not self.late:
+            return self
+        return RunActivity(
+            self.embedded_runs,
+            self.tools,
+            self.model_calls,
+            self.last_progress_at,
+            self.last_progress_reason,
+            self.requests,
+        )
+
+    def recovery_blocked(self, now: int) -> RunActivity | None:
+        """clearDiagnosticEmbeddedRunActivityForSession when an embedded run started after the
+        recovery's cut-off is still running (a timed call's owner run counts): every marker
+        started before the cut-off goes, the later ones stay, progress
+        embedded_run:recovery_skipped_active_owner; None when no such run blocks the clear."""
+        late = self.late
+        runs = tuple(r for r in self.embedded_runs if "e:" + r in late)
+        requests = tuple(
+            r._replace(run=r.run and "r:" + r.id in late, call=r.call and "r:" + r.id in late)
+            for r in self.requests
+        )
+        if not runs and not any(r.run for r in requests):
+            return None
+        tools = tuple(t for t in self.tools if "t:" + t[0] in late)
+        models = tuple(m for m in self.model_calls if "m:" + m in late)
+        return RunActivity(runs, tools, models, now, RECOVERY_SKIPPED_REASON, requests)
 
 
 # The tool name the harness's tool events carry (progress reasons tool:NAME:started/ended).
@@ -273,6 +334,7 @@ _ACTIVITY_SLOTS = slot_setters(
     "last_progress_at",
     "last_progress_reason",
     "requests",
+    "late",
 )
 
 

@@ -41,7 +41,7 @@ class Coordinator:
         bus: EventBus,
         coverage: Coverage,
         *,
-        clear_run_activity: Callable[[str], None] | None = None,
+        clear_run_activity: Callable[[str], bool] | None = None,
         mutate_aborted_released_only: bool = False,
     ) -> None:
         self.strategy = strategy
@@ -86,9 +86,11 @@ class Coordinator:
             self._completed(request, outcome, stale=True)
             return
         rec = self.store.lookup(request.ref, now)
-        if self.clear_run_activity is not None:
-            # No run can start after the request in a scenario, so nothing blocks the clear.
-            self.clear_run_activity(request.ref)
+        if self.clear_run_activity is not None and self.clear_run_activity(request.ref):
+            # An embedded run started after the request still runs: the build skips it.
+            self.coverage.stale_outcomes += 1
+            self._completed(request, outcome, stale=True)
+            return
         prev = rec.state
         rec.state = "idle"
         rec.touch(now)

@@ -283,7 +283,8 @@ class World:
             tools = a.tools
             key += (
                 ref,
-                a.embedded_runs,
+                # Markers started during a waiting recovery ride with the embedded runs.
+                (a.embedded_runs, a.late) if a.late else a.embedded_runs,
                 tuple((t, started - now) for t, started in tools) if tools else tools,
                 # Timed model calls ride with the model calls: the entry keeps its width
                 # (explore's abstraction and fingerprints read it by position).
@@ -431,9 +432,12 @@ class World:
         else:
             runs = dict(self.activity)
         if timeout_ms is not None and self.behaviour.model_request_timeout:
-            runs[ref] = activity.request_started(marker, timeout_ms, now)
+            runs[ref], key = activity.request_started(marker, timeout_ms, now), "r:" + marker
         else:
-            runs[ref] = activity.started(kind, marker, now)
+            runs[ref], key = activity.started(kind, marker, now), f"{kind[0]}:{marker}"
+        if ref in self.runtime.waiters and self.behaviour.clear_run_activity:
+            # Started after the waiting recovery's cut-off: its clear will spare it.
+            runs[ref] = runs[ref].noted_late(key)
         self._set_runs(runs, self.handles)
 
     def end_work(self, ref: str, kind: MarkerKind, marker: str, clear: bool) -> None:
@@ -467,12 +471,19 @@ class World:
         if waiter is not None:
             self._resolve(waiter.request, waiter.key, waiter.call_index, ABORTED)
 
-    def _clear_run_activity(self, ref: str) -> None:
-        """clearDiagnosticEmbeddedRunActivityForSession: the recovered owner's markers go."""
+    def _clear_run_activity(self, ref: str) -> bool:
+        """clearDiagnosticEmbeddedRunActivityForSession: the recovered owner's markers go.
+
+        True when an embedded run started after the recovery's cut-off blocks the clear (the
+        outcome is then applied as stale)."""
         activity = self.activity.get(ref)
         if activity is None or not activity.has_work:
-            return
-        self._set_runs({**self.activity, ref: activity.ended(self.clock.now)}, self.handles)
+            return False
+        now = self.clock.now
+        blocked = activity.recovery_blocked(now) if activity.late else None
+        ended = activity.ended(now) if blocked is None else blocked
+        self._set_runs({**self.activity, ref: ended}, self.handles)
+        return blocked is not None
 
     def release(self, ref: str | None, failed: bool) -> None:
         refs = self.creation_order if ref is None else [ref]
@@ -689,6 +700,9 @@ class World:
         calls[index] = outcome.label
         self.runtime_calls = tuple(calls)
         self.coordinator.settle(request, key, outcome)
+        activity = self.activity.get(request.ref)
+        if activity is not None and activity.late:
+            self._set_runs({**self.activity, request.ref: activity.without_late()}, self.handles)
 
     # -- steps ---------------------------------------------------------------------------
 
