@@ -351,7 +351,7 @@ HAND_BUILT: list[tuple[type, dict[str, object]]] = [
         RunActivity,
         dict(embedded_runs=("main",), tools=(("main", -5),), model_calls=("2",),
              last_progress_at=-6, last_progress_reason="why",
-             requests=(Request("r", 60_000, True, False),), late=("e:2",)),
+             requests=(Request("r", 60_000, True, False),)),
     ),
     (
         RecoveryRequest,

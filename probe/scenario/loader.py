@@ -489,7 +489,7 @@ def _steps(
             case "own":
                 ref = session(True)
                 abort = t.choice("abort", "ignored", ABORT_ANSWERS) or "ignored"
-                step = Own(ref, abort) if ref else None
+                step = Own(ref, abort) if ref is not None else None
         named = data.get("session")
         if isinstance(step, ID_STEPS) and isinstance(named, str) and named in aliases:
             step = replace(step, via=named)  # the call passes that id alone
