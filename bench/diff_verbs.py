@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from probe.diff import EnginePair, compare_engines
@@ -37,21 +38,24 @@ OPTIONS = GenerateOptions(
 
 def uses_new_verbs(toml: str) -> bool:
     keys = ("abort_ms", "target =", "reason =", "ago_ms", 'do = "start"', 'do = "end"')
-    keys += ("session_id =", 'do = "own"', 'do = "recover"', 'do = "enqueue"')
+    keys += ("session_id =", 'do = "own"', "timeout_ms", 'do = "recover"', 'do = "enqueue"')
     return any(k in toml for k in keys)
 
 
-def check(version: str, seed: int, count: int) -> dict[str, object]:
+def check(version: str, seed: int, count: int, requests_chance: float) -> dict[str, object]:
     model = ModelEngine(REGISTRY[design_of(version)], version)
     pair = EnginePair(model, RealEngine(version))
-    scenarios = generate_many(seed, count, OPTIONS)
+    options = replace(OPTIONS, requests_chance=requests_chance)
+    scenarios = generate_many(seed, count, options)
     with_verbs = sum(uses_new_verbs(dump_scenario(s)) for _, s in scenarios)
+    timed = sum("timeout_ms" in dump_scenario(s) for _, s in scenarios)
     start = time.perf_counter()
     result = compare_engines(pair, scenarios, shrinking=False)
     seconds = time.perf_counter() - start
     print(
         f"{version:<18} agree {result.same:>4}  differ {len(result.differences):>4}  "
-        f"not comparable {len(result.not_comparable):>4}  (new verbs in {with_verbs})  "
+        f"not comparable {len(result.not_comparable):>4}  (new verbs in {with_verbs}, "
+        f"timed model calls in {timed})  "
         f"{seconds:7.1f} s",
         flush=True,
     )
@@ -59,6 +63,8 @@ def check(version: str, seed: int, count: int) -> dict[str, object]:
         "seed": seed,
         "count": count,
         "with_new_verbs": with_verbs,
+        "with_timed_model_calls": timed,
+        "requests_chance": requests_chance,
         "agree": result.same,
         "differ": len(result.differences),
         "not_comparable": len(result.not_comparable),
@@ -76,10 +82,16 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("diff-verbs.json"))
+    parser.add_argument(
+        "--requests-chance",
+        type=float,
+        default=OPTIONS.requests_chance,
+        help="share of scenarios given timed model calls (default: the generator's)",
+    )
     args = parser.parse_args()
     report: dict[str, object] = json.loads(args.out.read_text()) if args.out.exists() else {}
     for version in args.versions:
-        report[version] = check(version, args.seed, args.count)
+        report[version] = check(version, args.seed, args.count, args.requests_chance)
         args.out.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     return 0
 

@@ -13,7 +13,7 @@ from probe.model.events import LONG_RUNNING, STALLED, STUCK
 from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS
 from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.model.world import BUILD_HEARTBEAT_MS, SKIP_TICK_DELAY_MS, World
-from probe.scenario.values import Release
+from probe.scenario.values import Release, Scenario, Start
 
 
 def idle_step(world: World, number: int, step: object) -> str | None:
@@ -32,6 +32,17 @@ def idle_step(world: World, number: int, step: object) -> str | None:
     if not any(r in world.handles for r in refs):
         return f"step[{number}]: release does nothing: {who} has no run at this point"
     return None
+
+
+def untimed_requests(scenario: Scenario) -> list[str]:
+    """On a version that reads no model request timeout: where a timed model call ran plain."""
+    for number, step in enumerate(scenario.steps, start=1):
+        if isinstance(step, Start) and step.timeout_ms is not None:
+            return [
+                f"step[{number}].timeout_ms: this version reads no model request timeout "
+                "(openclaw does from 2026.8.1-beta.3): its timed model calls ran as plain ones"
+            ]
+    return []
 
 
 Nearest = tuple[int, str] | None
@@ -132,6 +143,12 @@ def _why_unasked(world: World, u: Unasked, alike: list[Unasked]) -> str:
             f"past the abort threshold (abort_ms = {abort} ms, at {u.age_ms} ms), but this "
             f"version aborts a blocked tool call only once the call and its progress are "
             f"{floor} ms old"
+        )
+    if u.work == "model_call" and u.request_timeout_ms is not None and u.request_timeout_ms > abort:
+        return (
+            f"past the abort threshold (abort_ms = {abort} ms, at {u.age_ms} ms), but its model "
+            f"request declares a timeout of {u.request_timeout_ms} ms, and a model call is "
+            "aborted only once its progress is older than both"
         )
     if u.work == "model_call":
         return (

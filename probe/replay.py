@@ -18,7 +18,13 @@ def replay(
 ) -> Run:
     """The model's run; `behaviour` the switches of an openclaw version (see probe.versions),
     `version` that version's name where it picks the scenario's [expect."D@V"] table."""
-    from probe.notes import idle_step, nearest_attention, nothing_asked, throttled_gaps
+    from probe.notes import (
+        idle_step,
+        nearest_attention,
+        nothing_asked,
+        throttled_gaps,
+        untimed_requests,
+    )
     from probe.properties.judge import judge
 
     world = World(scenario, strategy, behaviour=behaviour)
@@ -41,6 +47,8 @@ def replay(
             notes.extend(throttled_gaps(world))
     elif not expects_none:
         notes.append(nothing_asked(at_start, world))
+    if expected is None and not world.behaviour.model_request_timeout:
+        notes.extend(untimed_requests(scenario))
     return Run(
         strategy=strategy.name,
         engine=f"model:{strategy.name}",

@@ -34,6 +34,8 @@ _F14 = "abort-test-timing"
 _F36 = "stale-run-threshold"
 _F37 = "force-clear-own-handle"
 _F38 = "async-force-clear"
+_F39 = "model-request-timeout"
+_F40 = "request-close-needs-run"
 # Command lanes (read from the runtime chunks of 6.1-beta.1 .. 6.6 and 7.1-beta.1 .. 7.1-beta.6).
 _L1 = "lane-fresh-task"
 _L2 = "stale-lane-release"
@@ -48,11 +50,11 @@ _72B1 = (*_71B4, _F08)
 _72B2 = (*_71B4, _F08, _F12)
 _72B4 = (*_72B2, _F14)
 _72B5 = (*_72B4, _F16, _F37)
-_81B3 = (*_72B5, _F18, _F19, _F38)
+_81B3 = (*_72B5, _F18, _F19, _F38, _F39)
 _81 = (*_81B3, _F20)
 _82 = (*_81, _F33)
 _91 = (*_82, _F23)
-_92 = (*_91, _F36)
+_92 = (*_91, _F36, _F40)
 
 # version -> the switches it contains, in publication order (maintenance releases after
 # the release they maintain).

@@ -10,6 +10,8 @@ description naming the test file and case. What the test asserts lives beside it
     requested = 1             # recovery requests (omit when the test does not say)
     watch = ["session.stuck"] # event types compared, in order (default: the attention types)
     events = [ { type = "session.stuck", reason = "stale_session_state", absent = ["activeWorkKind"] } ]
+                              # an entry's `at_ms` is the event's instant (scenario clock), for a
+                              # test that asserts when something happens, not only that it does
     unmerged = "why"          # the test asserts a change in no published build: the table holds
                               # what every published build does
     final_state = { state = "idle", queueDepth = 0 }

@@ -91,6 +91,15 @@ PROBES: dict[str, Probe] = {
         r"function forceClearEmbedded(?:Agent|Pi)Run\(",
         r"async function forceClearEmbedded(?:Agent|Pi)Run\(",
     ),
+    "model-request-timeout": _p(
+        r"function getDiagnosticSessionActivitySnapshot\(",
+        r"call\.requestTimeoutMs > activeModelCallRequestTimeoutMs",
+    ),
+    "request-close-needs-run": _p(
+        r"function getDiagnosticSessionActivitySnapshot\(",
+        r"activity\.activeEmbeddedRuns\.get\(owner\.workKey\)\?\.generation !== "
+        r"owner\.generation\) return;",
+    ),
     "lane-fresh-task": _p(
         r"function recoverStuckDiagnosticSession\(", r"const laneStartedFreshTask = "
     ),

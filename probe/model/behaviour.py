@@ -140,6 +140,20 @@ SWITCHES: tuple[Switch, ...] = (
         "cleared in the call, the outcome in call order with those returned at once)",
     ),
     Switch(
+        "model-request-timeout",
+        "F39",
+        "model_request_timeout",
+        "a model call may declare its request timeout (a core model request under a run owner "
+        "of its own); a model call's active abort waits for max(abort, the longest timeout)",
+    ),
+    Switch(
+        "request-close-needs-run",
+        "F40",
+        "request_close_needs_run",
+        "a timed model call's end after a recovery cleared its owner's run changes nothing "
+        "(before: progress embedded_run:ended again, the session's tool calls dropped)",
+    ),
+    Switch(
         "lane-fresh-task",
         "L1",
         "lane_fresh_task",
@@ -180,6 +194,8 @@ class Behaviour:
     stale_run_threshold: bool = False
     force_clear_own_handle: bool = False
     async_force_clear: bool = False
+    model_request_timeout: bool = False
+    request_close_needs_run: bool = False
     lane_fresh_task: bool = False
     stale_lane_release: bool = False
 

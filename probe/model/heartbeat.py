@@ -258,12 +258,15 @@ def is_active_abort_eligible_as(
             and tool_age >= floor
             and progress_age >= floor
         )
+    # A timed model call (switch model-request-timeout) waits out its request timeout too;
+    # only a running request declares one, so only a model call's abort reads it.
+    timeout = activity.request_timeout_ms
     return (
         cls.classification == "stalled_agent_run"
         and cls.active_work_kind == "model_call"
         and (behaviour.model_call_abort_without_run or activity.has_active_embedded_run)
         and progress_age is not None
-        and progress_age >= abort_ms
+        and progress_age >= (abort_ms if timeout is None else max(abort_ms, timeout))
     )
 
 

@@ -25,3 +25,4 @@ class Unasked:
     classification: str
     work: str | None  # the active work kind, if any
     overdue_ms: int  # how late the tick was by the version's own measure (0 before F12)
+    request_timeout_ms: int | None = None  # the longest running model request timeout (F39)

@@ -312,7 +312,9 @@ class World:
                 ref,
                 a.embedded_runs,
                 tuple((t, started - now) for t, started in tools) if tools else tools,
-                a.model_calls,
+                # Timed model calls ride with the model calls: the entry keeps its width
+                # (explore's abstraction and fingerprints read it by position).
+                (a.model_calls, a.requests) if a.requests else a.model_calls,
                 a.last_progress_at - now,
                 a.last_progress_reason,
             )
@@ -461,19 +463,26 @@ class World:
         if target != "run":
             self.store.lookup(ref, at).touch(at)
 
-    def start_work(self, ref: str, kind: MarkerKind, marker: str) -> None:
-        """A work marker starts; run activity is created for it where there is none."""
+    def start_work(
+        self, ref: str, kind: MarkerKind, marker: str, timeout_ms: int | None = None
+    ) -> None:
+        """A work marker starts; run activity is created for it where there is none.
+
+        A model call with `timeout_ms` is a request of its own run owner where the version
+        reads request timeouts (switch model-request-timeout), else a plain model call."""
         self.runtime.note_start(ref, kind, marker)
         now = self.clock.now
         activity = self.activity.get(ref)
         if activity is None:
-            fresh = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, now, "")
-            activity = fresh.started(kind, marker, now)
-            self._set_runs(in_ref_order({**self.activity, ref: activity}), self.handles)
+            activity = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, now, "")
+            runs = in_ref_order({**self.activity, ref: activity})
         else:
-            self._set_runs(
-                {**self.activity, ref: activity.started(kind, marker, now)}, self.handles
-            )
+            runs = dict(self.activity)
+        if timeout_ms is not None and self.behaviour.model_request_timeout:
+            runs[ref] = activity.request_started(marker, timeout_ms, now)
+        else:
+            runs[ref] = activity.started(kind, marker, now)
+        self._set_runs(runs, self.handles)
 
     # -- command lanes -------------------------------------------------------------------
 
@@ -506,12 +515,20 @@ class World:
                 self._set_lane(ref, after)
 
     def end_work(self, ref: str, kind: MarkerKind, marker: str, clear: bool) -> None:
-        """A work marker ends; with no run activity at all nothing happens."""
+        """A work marker ends; with no run activity at all nothing happens.
+
+        The end of a timed model call whose owner is registered is its request's end and its
+        owner's close (the loader lets a timed call end only while it runs)."""
         activity = self.activity.get(ref)
-        if activity is not None:
-            self.runtime.note_end(ref, kind, marker, clear)
-            ended = activity.stopped(kind, marker, clear, self.clock.now)
-            self._set_runs({**self.activity, ref: ended}, self.handles)
+        if activity is None:
+            return
+        self.runtime.note_end(ref, kind, marker, clear)
+        now = self.clock.now
+        if kind == "model_call" and any(r.id == marker for r in activity.requests):
+            ended = activity.request_ended(marker, now, self.behaviour.request_close_needs_run)
+        else:
+            ended = activity.stopped(kind, marker, clear, now)
+        self._set_runs({**self.activity, ref: ended}, self.handles)
 
     def own(self, ref: str, abort: AbortAnswer) -> None:
         """setActiveEmbeddedRun: a new run handle replaces the session's (run_replaced), or
@@ -553,7 +570,14 @@ class World:
             return False
         now = self.clock.now
         runs = tuple(r for r in activity.embedded_runs if ("embedded_run", r) in fresh)
-        if not runs:
+        # A timed model call started after the request is a run owner of its own (its run
+        # blocks the clear as an embedded run does); one started before it ends with the rest.
+        requests = tuple(
+            r._replace(run=r.run and late, call=r.call and late)
+            for r in activity.requests
+            for late in [("model_call", r.id) in fresh]
+        )
+        if not runs and not any(r.run for r in requests):
             self._set_runs({**self.activity, ref: activity.ended(now)}, self.handles)
             return False
         kept = RunActivity(
@@ -562,6 +586,7 @@ class World:
             tuple(m for m in activity.model_calls if ("model_call", m) in fresh),
             now,
             RECOVERY_SKIPPED_ACTIVE_OWNER,
+            requests,
         )
         self._set_runs({**self.activity, ref: kept}, self.handles)
         return True
@@ -740,18 +765,36 @@ class World:
             elif is_active_abort_eligible_as(b, cls, snap, age, abort_ms):
                 request = RecoveryRequest(rec.ref, rec.state, rec.generation, age, depth, True)
             else:
-                self._unasked(rec.ref, NOT_ELIGIBLE, age, cls, overdue)
+                self._unasked(rec.ref, NOT_ELIGIBLE, age, cls, overdue, snap.request_timeout_ms)
                 continue
             key = self.coordinator.request(request, cls)
             if key is not None:
                 calls.append((request, key))
         self._enter_runtime(calls)
 
-    def _unasked(self, ref: str, why: str, age: int, cls: Classification, overdue: int) -> None:
+    def _unasked(
+        self,
+        ref: str,
+        why: str,
+        age: int,
+        cls: Classification,
+        overdue: int,
+        request_timeout_ms: int | None = None,
+    ) -> None:
         if self.bus.keeps(cls.event_type):  # a search keeps none of these: it needs no notes
             at, work = self.clock.now, cls.active_work_kind
             self.unasked.append(
-                Unasked(at, ref, why, age, cls.event_type, cls.classification, work, overdue)
+                Unasked(
+                    at,
+                    ref,
+                    why,
+                    age,
+                    cls.event_type,
+                    cls.classification,
+                    work,
+                    overdue,
+                    request_timeout_ms,
+                )
             )
 
     def _enter_runtime(self, calls: list[tuple[RecoveryRequest, str]]) -> None:
@@ -859,8 +902,8 @@ class World:
                 self.state_change(ref, to, "scenario")
             case Progress(session=ref, target=target, reason=reason, ago_ms=ago):
                 self.progress(ref, target, reason, ago)
-            case Start(session=ref, work=kind, id=marker):
-                self.start_work(ref, kind, marker)
+            case Start(session=ref, work=kind, id=marker, timeout_ms=timeout):
+                self.start_work(ref, kind, marker, timeout)
             case End(session=ref, work=kind, id=marker, clear=clear):
                 self.end_work(ref, kind, marker, clear)
             case Own(session=ref, abort=abort):

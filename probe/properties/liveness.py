@@ -43,7 +43,12 @@ Need = Callable[[Facts, int, Truth, int], str | None]
 
 
 def _run_threshold(facts: Facts, truth: Truth, tool_floor: int) -> int:
-    return max(truth.abort_ms, tool_floor) if facts.work == "tool_call" else truth.abort_ms
+    if facts.work == "tool_call":
+        return max(truth.abort_ms, tool_floor)
+    if facts.work == "model_call":
+        # A model request's declared timeout holds its abort back (openclaw 2026.8.1-beta.3+).
+        return max(truth.abort_ms, facts.request_timeout_ms)
+    return truth.abort_ms
 
 
 def stale_run(facts: Facts, due: int, truth: Truth, tool_floor: int) -> str | None:

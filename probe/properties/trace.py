@@ -90,6 +90,13 @@ class Facts(NamedTuple):
     owner: bool  # a registered run handle (ends with a release or an abort)
     work: str  # the active work run activity holds, "none" once ended
     abort: str  # how the run answers an abort (the seed's)
+    # The running timed model calls (`start` with timeout_ms), by id: each holds an active
+    # abort back until its progress passes max(abort threshold, the longest timeout).
+    requests: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def request_timeout_ms(self) -> int:
+        return max((t for _, t in self.requests), default=0)
 
     @property
     def live_work(self) -> bool:
@@ -176,16 +183,27 @@ class Truth:
                 if target in ("record", "both"):
                     facts = facts._replace(touched_ms=when)
                 self._set(ref, facts)
-            case Start(session=ref, work=kind) if ref in self.sessions:
+            case Start(session=ref, work=kind, id=marker, timeout_ms=timeout) if (
+                ref in self.sessions
+            ):
                 facts = self.sessions[ref]
+                if timeout is not None:
+                    kept = tuple(r for r in facts.requests if r[0] != marker)
+                    facts = facts._replace(requests=(*kept, (marker, timeout)))
                 # The heartbeat reads tool_call, else model_call, else embedded_run.
                 rank = ("none", "embedded_run", "model_call", "tool_call")
                 if rank.index(kind) > rank.index(facts.work):
-                    self._set(ref, facts._replace(work=kind))
-            case End(session=ref, work=kind, clear=clear) if ref in self.sessions:
+                    facts = facts._replace(work=kind)
+                self._set(ref, facts)
+            case End(session=ref, work=kind, id=marker, clear=clear) if ref in self.sessions:
                 facts = self.sessions[ref]
+                if kind == "model_call":
+                    facts = facts._replace(
+                        requests=tuple(r for r in facts.requests if r[0] != marker)
+                    )
                 if facts.work == kind or (kind == "embedded_run" and clear):
-                    self._set(ref, facts._replace(work="none"))
+                    facts = facts._replace(work="none", requests=())
+                self._set(ref, facts)
             case Own(session=ref, abort=abort) if ref in self.sessions:
                 # A run registers: the record goes processing (the state event follows), and
                 # its embedded run starts, progress now; it answers aborts its own way.
@@ -195,7 +213,7 @@ class Truth:
             case Release(session=one, failed=False):
                 for ref, facts in list(self.sessions.items()):
                     if facts.owner and one in (None, ref):
-                        self._set(ref, facts._replace(owner=False, work="none"))
+                        self._set(ref, facts._replace(owner=False, work="none", requests=()))
             case _:
                 pass
 
@@ -232,7 +250,7 @@ class Truth:
             if status in MUTATING and event.get("stale") is not True and not facts.owner:
                 # An applied outcome on a session with no run: what run activity still held
                 # was evidence of nothing (an orphan marker), whatever the build kept of it.
-                self._set(event.ref, facts._replace(work="none"))
+                self._set(event.ref, facts._replace(work="none", requests=()))
 
 
 def moments(

@@ -75,6 +75,12 @@ Distribution (weights are relative, per scenario unless said otherwise):
   [0, 999]) with a random `jitter_seed`, or half the tick steps with a `late_ms` of their own
   (0, 999, 1 000, 1 200, 15 000, 60 001 (more than 90 s since the previous firing), or
   1..3 000). `GenerateOptions(late_ticks=False)` leaves them out.
+- timed model calls, drawn after everything else from a stream of their own (so the rest of a
+  seed's scenarios stay as they were): in 30 % of scenarios, one session with no plain model
+  call (seeded or stepped) gets a `start` of a model call with a `timeout_ms` (30 000,
+  60 000, 299 999, 300 000, 400 000, 900 000 or 1 200 000; id "r", or "r2" for a second
+  one 30 % of the time) at a random place, and its `end` somewhere after it 60 % of the
+  time (within `max_steps`). `GenerateOptions(requests=False)` leaves them out.
 """
 
 from __future__ import annotations
@@ -154,6 +160,8 @@ class GenerateOptions:
     recover_chance: float = 0.3
     lanes: bool = True  # `enqueue` steps: command-lane tasks (see the module docstring)
     lanes_chance: float = 0.3
+    requests: bool = True  # timed model calls (see the module docstring)
+    requests_chance: float = 0.3
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -514,7 +522,40 @@ def build(
     if options.lanes:
         scenario = _lane_tasks(scenario, options.lanes_chance, options.max_steps)
     scenario = _late(scenario, options.late_chance) if options.late_ticks else scenario
+    if options.requests:
+        scenario = _requests(scenario, options.requests_chance, options.max_steps)
     return _identity(scenario) if options.verbs else scenario
+
+
+TIMEOUT_CHOICES = (30_000, 60_000, 299_999, 300_000, 400_000, 900_000, 1_200_000)
+
+
+def _requests(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """Timed model calls on top of a drawn scenario, from a stream of their own (as _late).
+
+    Only in a session with no plain model call: the loader keeps a session's model calls all
+    timed or all plain."""
+    rng = random.Random(zlib.crc32(repr(("requests", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    plain = {s.ref for s in scenario.sessions if s.work == "model_call"} | {
+        step.session
+        for step in scenario.steps
+        if isinstance(step, Start | End) and step.work == "model_call"
+    }
+    free = [s.ref for s in scenario.sessions if s.ref not in plain]
+    if not free:
+        return scenario
+    ref = rng.choice(free)
+    steps = list(scenario.steps)
+    for marker in ("r", "r2") if rng.random() < 0.3 else ("r",):
+        if len(steps) >= max_steps:
+            break
+        at = rng.randint(0, len(steps))
+        steps.insert(at, Start(ref, "model_call", marker, rng.choice(TIMEOUT_CHOICES)))
+        if len(steps) < max_steps and rng.random() < 0.6:
+            steps.insert(rng.randint(at + 1, len(steps)), End(ref, "model_call", marker))
+    return replace(scenario, steps=tuple(steps))
 
 
 def generate(

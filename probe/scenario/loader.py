@@ -81,7 +81,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "release": ("do", "session", "outcome"),
     "state": ("do", "session", "to"),
     "progress": ("do", "session", "target", "reason", "ago_ms"),
-    "start": ("do", "session", "work", "id"),
+    "start": ("do", "session", "work", "id", "timeout_ms"),
     "end": ("do", "session", "work", "id", "clear"),
     "recover": (
         "do",
@@ -286,6 +286,8 @@ def parse_scenario(
     sessions = _sessions(out, data.get("session"))
     refs = {s.ref for s in sessions}
     steps, step_lines = _steps(out, data.get("step"), refs, by_id(sessions))
+    if not out.problems:
+        _timed_model_calls(out, sessions, steps)
     expect = _expectations(out, top.table("expect") or {}, strategies, catalogue)
     choice = _properties(out, top.table("properties") or {}, catalogue)
     if not out.problems:
@@ -492,9 +494,10 @@ def _steps(
                 kind = t.choice("work", None, MARKER_KINDS, required=True)
                 marker = _marker_id(out, t, where)
                 clear = t.boolean("clear", True)
+                timeout = _request_timeout(out, t, where, kind)
                 if ref is not None and kind:
                     step = (
-                        Start(ref, kind, marker)
+                        Start(ref, kind, marker, timeout)
                         if verb == "start"
                         else End(ref, kind, marker, clear)
                     )
@@ -594,6 +597,69 @@ def _marker_id(out: _Collector, t: _Table, where: str) -> str:
         )
         return MAIN_MARKER
     return marker
+
+
+def _request_timeout(out: _Collector, t: _Table, where: str, kind: str | None) -> int | None:
+    """`timeout_ms` of a `start`: the model request timeout, a model call's only."""
+    timeout = t.integer("timeout_ms", low=1)
+    if timeout is not None and kind is not None and kind != "model_call":
+        out.add(
+            f"{where}.timeout_ms",
+            f'only a model call declares a request timeout (work = "model_call", not {kind!r})',
+        )
+        return None
+    return timeout
+
+
+def _timed_model_calls(out: _Collector, sessions: list[SessionSeed], steps: list[Step]) -> None:
+    """A session's model calls are all timed or all plain, and a timed one runs once at a time.
+
+    openclaw ignores a plain model call's start in run activity that a request owner holds, and
+    restarting a request of the same run counts as a retry: neither is in the language, so a
+    scenario that would need them is refused rather than modelled wrongly.
+    """
+    timed: dict[str, int] = {}  # session -> the number of its first timed start
+    for number, step in enumerate(steps, start=1):
+        if isinstance(step, Start) and step.timeout_ms is not None:
+            timed.setdefault(step.session, number)
+    if not timed:
+        return
+    seeded = {s.ref: s.work for s in sessions}
+    for ref, number in timed.items():
+        if seeded.get(ref) == "model_call":
+            out.add(
+                f"step[{number}].timeout_ms",
+                f'session {ref!r} is seeded with a plain model call (work = "model_call"): '
+                "a session's model calls are all timed or all plain",
+            )
+    running: dict[tuple[str, str], int] = {}
+    for number, step in enumerate(steps, start=1):
+        if not isinstance(step, Start | End) or step.work != "model_call":
+            continue
+        if step.session not in timed:
+            continue
+        key = (step.session, step.id)
+        if isinstance(step, End):
+            if running.pop(key, None) is None:
+                out.add(
+                    f"step[{number}]",
+                    f"model call {step.id!r} of session {step.session!r} is not running here: "
+                    "a session whose model calls are timed ends only a running one",
+                )
+        elif step.timeout_ms is None:
+            out.add(
+                f"step[{number}]",
+                f"a plain model call in session {step.session!r}, whose model calls are timed "
+                f"(step[{timed[step.session]}]): give it timeout_ms too",
+            )
+        elif key in running:
+            out.add(
+                f"step[{number}].timeout_ms",
+                f"model call {step.id!r} of session {step.session!r} is still running "
+                f"(started at step[{running[key]}]): end it first",
+            )
+        else:
+            running[key] = number
 
 
 def _reason(out: _Collector, t: _Table, where: str) -> str:

@@ -189,11 +189,14 @@ class Start:
     """A work marker starts in run activity: an embedded run, a tool call or a model call.
 
     Several of a kind may run at once, each by its `id`; seeding's own marker is "main".
+    `timeout_ms` (model calls only): the model request timeout the call declares, read from
+    2026.8.1-beta.3 on (a core model request of its own run owner); None for a plain call.
     """
 
     session: str
     work: MarkerKind
     id: str = MAIN_MARKER
+    timeout_ms: int | None = None
     via: str | None = field(default=None, repr=False)
 
 

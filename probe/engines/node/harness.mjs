@@ -40,7 +40,7 @@
  *              {"do": "recover", "session", "allow_active_abort"?, "age_ms"?, "queue_depth"?,
  *               "generation"?, "expected_state"?, "stale_abort_ms"?, "compaction_safety_ms"?} |
  *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
- *               "id"?, "clear"? (end only)} |
+ *               "id"?, "clear"? (end only), "timeout_ms"? (start of a model call only)} |
  *              {"do": "own", "session", "abort"?: "honoured"|"ignored"|"refused"}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
@@ -209,6 +209,18 @@ const OPTIONAL_FUNCTIONS = [
   // What a build process reuses between scenarios (see resetBuild).
   ["sessionState", "resetDiagnosticSessionStateForTest"],
   ["runActivity", "resetDiagnosticRunActivityForTest"],
+  // 8.1-beta.3+: a model call's request timeout, declared by a core model request that a run
+  // owner of its own holds (a timed model call: `start` with timeout_ms).
+  ["runActivity", "createDiagnosticEmbeddedRunOwner"],
+  ["runActivity", "closeDiagnosticEmbeddedRunOwner"],
+  ["runActivity", "emitCoreModelRequestStartedDiagnosticEvent"],
+  ["runActivity", "emitCoreModelRequestEndedDiagnosticEvent"],
+];
+const REQUEST_OWNER_FUNCTIONS = [
+  "createDiagnosticEmbeddedRunOwner",
+  "closeDiagnosticEmbeddedRunOwner",
+  "emitCoreModelRequestStartedDiagnosticEvent",
+  "emitCoreModelRequestEndedDiagnosticEvent",
 ];
 
 const SHIM_SHAPE =
@@ -420,6 +432,11 @@ function surveyBuild(distDir) {
   });
 
   const exported = (name) => optionalFunctions.some((f) => f.name === name && f.export !== null);
+  // Timed model calls where the build can own a request and its snapshot reads the timeout
+  // (8.1-beta.2 emits core requests but has neither owners nor timeouts): else a plain call.
+  const requestTimeouts =
+    REQUEST_OWNER_FUNCTIONS.every(exported) &&
+    Boolean(found.runActivity?.source.includes("call.requestTimeoutMs > activeModelCallRequestTimeoutMs"));
   const resetMissing = [
     ["stopDiagnosticHeartbeat"],
     ["resetDiagnosticSessionStateForTest"],
@@ -463,6 +480,7 @@ function surveyBuild(distDir) {
     warnSeam,
     abortSeam,
     abortConfig,
+    requestTimeouts,
     version: pkg.version,
     pkg,
     heartbeatMs,
@@ -896,7 +914,7 @@ const STEP_KEYS = {
   release: ["do", "session", "outcome"],
   state: ["do", "session", "to"],
   progress: ["do", "session", "target", "reason", "ago_ms"],
-  start: ["do", "session", "work", "id"],
+  start: ["do", "session", "work", "id", "timeout_ms"],
   end: ["do", "session", "work", "id", "clear"],
   recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms", "compaction_safety_ms"],
   enqueue: ["do", "session", "task"],
@@ -1022,6 +1040,9 @@ function checkScenario(scenario, located) {
         problems.push(`${where}.id must be 1..40 letters, digits, _ . or -`);
       }
       if (step.clear !== undefined && typeof step.clear !== "boolean") problems.push(`${where}.clear must be a boolean`);
+      if (step.timeout_ms !== undefined && (!isInt(step.timeout_ms) || step.timeout_ms < 1 || step.work !== "model_call")) {
+        problems.push(`${where}.timeout_ms must be a positive integer, on a model call`);
+      }
     }
     if (step.do === "progress") {
       if (!["both", "run", "record", undefined].includes(step.target)) problems.push(`${where}.target is not both|run|record`);
@@ -1468,12 +1489,47 @@ async function runScenario(build, planned, { reuse }) {
   const heartbeat = takeHeartbeat(clock, timersBefore, located, epoch, firings);
   await settle();
 
+  // A timed model call where the build reads request timeouts: a run owner of its own (its
+  // embedded run by workKey scenario-request-ID, a run id new at every start, so that a restart
+  // is never a retry of the same run), holding one core model request; its end ends the request
+  // and closes the owner. By session and id while it runs.
+  const requests = new Map();
+  let requestSerial = 0;
+  const requestKey = (s, id) => `${s.fileIndex}\u0000${id}`;
+  async function markRequest(s, step, id) {
+    const key = requestKey(s, id);
+    if (step.do === "start") {
+      requestSerial += 1;
+      const runId = `scenario-run-${s.fileIndex}-request-${requestSerial}`;
+      const workKey = `scenario-request-${id}`;
+      const owner = api.createDiagnosticEmbeddedRunOwner({ ...ids(s), runId, workKey });
+      api.markDiagnosticEmbeddedRunStarted({ ...ids(s), runId, workKey, owner });
+      const call = { ...ids(s), runId, callId: `${runId}:call`, provider: "scenario", model: `scenario-request-${id}` };
+      api.emitCoreModelRequestStartedDiagnosticEvent(call, owner.generation, step.timeout_ms);
+      requests.set(key, { owner, call });
+      return;
+    }
+    const { owner, call } = requests.get(key);
+    requests.delete(key);
+    api.emitCoreModelRequestEndedDiagnosticEvent({ type: "model.call.completed", ...call, durationMs: 1 }, owner.generation);
+    await settle();
+    api.closeDiagnosticEmbeddedRunOwner(owner);
+  }
+
   // start / end: a work marker, keyed as seeding keys its own ("main"): the embedded run by
   // workKey (the sessionId for main), the tool call by its toolCallId, the model call by its model.
-  function markWork(s, step) {
+  async function markWork(s, step) {
     const id = step.id ?? "main";
     const suffix = id === "main" ? "" : `-${id}`;
     const starting = step.do === "start";
+    if (step.work === "model_call" && located.requestTimeouts) {
+      // probe's loader lets a timed call end only while it runs, and keeps a session's model
+      // calls all timed or all plain.
+      if (starting ? step.timeout_ms !== undefined : requests.has(requestKey(s, id))) {
+        await markRequest(s, step, id);
+        return;
+      }
+    }
     if (step.work === "embedded_run") {
       const params = { ...ids(s), ...(id === "main" ? {} : { workKey: `scenario-work-${id}` }) };
       if (starting) api.markDiagnosticEmbeddedRunStarted(params);
@@ -1528,7 +1584,7 @@ async function runScenario(build, planned, { reuse }) {
       }
       case "start":
       case "end":
-        markWork(s, step);
+        await markWork(s, step);
         break;
       case "enqueue": {
         // A task in the session's lane, as the runtime names it (its key, else its id): a
