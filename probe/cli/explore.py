@@ -30,7 +30,7 @@ from probe.errors import SystemRefused, UsageError
 
 # option defaults and the search's values (values.py is light)
 from probe.explore.values import (
-    ACTIONS,
+    DEFAULT_ACTIONS,
     DEFAULT_DEPTH,
     ISSUE_SEED,
     ExploreConfig,
@@ -322,9 +322,13 @@ def explore_command(
             "never asked for (cycles of the abstract graph with a heartbeat on them).",
         ),
     ] = False,
-    actions: Annotated[str, typer.Option(help="Comma-separated actions to interleave.")] = ",".join(
-        ACTIONS
-    ),
+    actions: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated actions to interleave (own, a run registering, only when "
+            "named)."
+        ),
+    ] = ",".join(DEFAULT_ACTIONS),
     advance_ms: Annotated[
         int | None, typer.Option(min=1, help="What one `advance` moves (default: settle_ms).")
     ] = None,
@@ -433,6 +437,14 @@ def explore_command(
         _check_out(out)
     picked = [get_strategy(n) for n in strategy] if strategy else []
     picked += _model_strategies(engine)
+    names = [p.name for p in picked]
+    if vary is None and len(set(names)) < len(names):
+        # A search's results are keyed by design (its expectations, its report): two versions
+        # of one design would silently become the last one (a --vary sweep keeps them apart).
+        raise UsageError(
+            "--engine: one engine per design in a search (a --vary sweep takes several); "
+            "search each version of that design in a run of its own"
+        )
     if not picked:
         picked = list(REGISTRY.values())
     judging = Judging(plugin, invariant, skip_invariant)
@@ -456,6 +468,11 @@ def explore_command(
         memory_bound = None if available is None else int(available * DEFAULT_MEMORY_SHARE)
     if liveness and (not fixpoint or format != "table"):
         raise UsageError("--liveness needs --fixpoint and the table format")
+    if fixpoint and "own" in _parse_actions(actions):
+        raise UsageError(
+            "--fixpoint: the abstraction does not cover the own action (run handles that "
+            "replace each other); search it with --depth N"
+        )
     if fixpoint:
         from probe.cli.output import say
         from probe.explore.abstraction import ABSTRACTED, narrowed

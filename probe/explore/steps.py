@@ -8,6 +8,7 @@ from probe.scenario.values import (
     SESSION_STATES,
     Advance,
     Bump,
+    Own,
     Progress,
     Release,
     Scenario,
@@ -39,6 +40,9 @@ def step_plan(scenario: Scenario, config: ExploreConfig) -> list[tuple[Step, str
             plan.extend((StateChange(r, to), None) for r in refs for to in SESSION_STATES)
         elif action == "progress":
             plan.extend((Progress(r), None) for r in refs)
+        elif action == "own":
+            # A new run that honours aborts registers, replacing the session's handle.
+            plan.extend((Own(r, "honoured"), None) for r in refs)
     return plan
 
 
