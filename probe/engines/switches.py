@@ -100,6 +100,10 @@ PROBES: dict[str, Probe] = {
         r"activity\.activeEmbeddedRuns\.get\(owner\.workKey\)\?\.generation !== "
         r"owner\.generation\) return;",
     ),
+    "tool-deadline": _p(
+        r"function isActiveRunProgressStale\(",
+        r"params\.allowActiveAbort && activity\.activeToolDeadlineAtMs === void 0",
+    ),
     "lane-fresh-task": _p(
         r"function recoverStuckDiagnosticSession\(", r"const laneStartedFreshTask = "
     ),

@@ -42,6 +42,9 @@ class ActivitySnapshot:
     progress_reason: str | None = None
     # activeModelCallRequestTimeoutMs: the longest timeout of the running timed model calls.
     request_timeout_ms: int | None = None
+    # activeToolDeadlineAtMs (switch tool-deadline): the instant the running tool calls'
+    # recorded deadlines let recovery act (an absolute clock value, not an age).
+    tool_deadline_at: int | None = None
 
     def __init__(
         self,
@@ -51,15 +54,17 @@ class ActivitySnapshot:
         progress_age_ms: int | None = None,
         progress_reason: str | None = None,
         request_timeout_ms: int | None = None,
+        tool_deadline_at: int | None = None,
     ) -> None:
         # The heartbeat takes one per record it visits (see probe.model.frozen).
-        s_kind, s_run, s_tool, s_progress, s_reason, s_timeout = _SNAPSHOT_SLOTS
+        s_kind, s_run, s_tool, s_progress, s_reason, s_timeout, s_deadline = _SNAPSHOT_SLOTS
         s_kind(self, work_kind)
         s_run(self, has_active_embedded_run)
         s_tool(self, tool_age_ms)
         s_progress(self, progress_age_ms)
         s_reason(self, progress_reason)
         s_timeout(self, request_timeout_ms)
+        s_deadline(self, tool_deadline_at)
 
 
 _SNAPSHOT_SLOTS = slot_setters(
@@ -70,12 +75,20 @@ _SNAPSHOT_SLOTS = slot_setters(
     "progress_age_ms",
     "progress_reason",
     "request_timeout_ms",
+    "tool_deadline_at",
 )
 NO_ACTIVITY = ActivitySnapshot()
 
 
 NO_MARKERS: tuple[str, ...] = ()
 NO_TOOLS: tuple[tuple[str, int], ...] = ()
+# The running tool calls in the order openclaw's map holds them (first start first; a restart
+# keeps its place), each with the recovery deadline its execution recorded, or None.
+ToolOrder = tuple[tuple[str, int | None], ...]
+NO_TOOL_ORDER: ToolOrder = ()
+# resolveToolExecutionRecoveryDeadlineAtMs: a command's deadline is given the ordinary
+# stalled-tool window (BLOCKED_TOOL_CALL_ABORT_FLOOR_MS) before recovery may act.
+TOOL_DEADLINE_GRACE_MS = 900_000
 
 
 class Request(NamedTuple):
@@ -108,6 +121,8 @@ class RunActivity:
     last_progress_at: int
     last_progress_reason: str
     requests: tuple[Request, ...]
+    # The tool calls' start order and deadlines (see ToolOrder): same ids as `tools`.
+    tool_order: ToolOrder
 
     def __init__(
         self,
@@ -117,15 +132,38 @@ class RunActivity:
         last_progress_at: int,
         last_progress_reason: str,
         requests: tuple[Request, ...] = NO_REQUESTS,
+        tool_order: ToolOrder | None = None,
     ) -> None:
         # A run's end and every progress report make a new one (see probe.model.frozen).
-        s_run, s_tool, s_model, s_at, s_reason, s_requests = _ACTIVITY_SLOTS
+        s_run, s_tool, s_model, s_at, s_reason, s_requests, s_order = _ACTIVITY_SLOTS
         s_run(self, embedded_runs)
         s_tool(self, tools)
         s_model(self, model_calls)
         s_at(self, last_progress_at)
         s_reason(self, last_progress_reason)
         s_requests(self, requests)
+        # Not given: the tools in id order, none with a deadline (seeding, fresh filters).
+        s_order(self, tuple((t, None) for t, _ in tools) if tool_order is None else tool_order)
+
+    def _order_kept(self, tools: tuple[tuple[str, int], ...]) -> ToolOrder:
+        """The start order of the tool calls still in `tools`."""
+        if tools is self.tools:
+            return self.tool_order
+        ids = {t for t, _ in tools}
+        return tuple(entry for entry in self.tool_order if entry[0] in ids)
+
+    def tool_deadline_at(self) -> int | None:
+        """activeToolDeadlineAtMs as 2026.9.6 reads it: under an embedded run (the session's
+        own: the loader keeps request owners apart), the latest deadline of its tool calls;
+        with none, the oldest tool call's (first started among equals)."""
+        order = self.tool_order
+        if not order or all(d is None for _, d in order):
+            return None
+        if self.embedded_run:
+            return max(d for _, d in order if d is not None)
+        started = dict(self.tools)
+        oldest = min(order, key=lambda entry: started[entry[0]])  # min keeps the first
+        return oldest[1]
 
     @property
     def embedded_run(self) -> bool:
@@ -174,6 +212,7 @@ class RunActivity:
             progress_age if progress_age > 0 else 0,  # max(0, ...), without the call
             self.last_progress_reason,
             timeout,
+            self.tool_deadline_at() if self.tool_order else None,
         )
 
     def _calls_cleared(self) -> tuple[Request, ...]:
@@ -196,18 +235,28 @@ class RunActivity:
             runs, NO_TOOLS, NO_MARKERS, now, RUN_ENDED_REASON, self._calls_cleared()
         )
 
-    def started(self, kind: MarkerKind, marker: str, now: int) -> RunActivity:
+    def started(
+        self, kind: MarkerKind, marker: str, now: int, deadline_at: int | None = None
+    ) -> RunActivity:
         """A marker starts (tool.execution.started, model.call.started,
-        markDiagnosticEmbeddedRunStarted): progress touched with the start's reason."""
+        markDiagnosticEmbeddedRunStarted): progress touched with the start's reason.
+
+        A tool call's `deadline_at`: the recovery deadline its execution records (switch
+        tool-deadline); a restart replaces it and keeps the call's place in the start order."""
         runs, tools, models = self.embedded_runs, self.tools, self.model_calls
+        order = self.tool_order
         if kind == "embedded_run":
             runs, reason = _with(runs, marker), "embedded_run:started"
         elif kind == "tool_call":
             kept = tuple(t for t in tools if t[0] != marker)
             tools, reason = tuple(sorted((*kept, (marker, now)))), f"tool:{TOOL_NAME}:started"
+            if any(t == marker for t, _ in order):
+                order = tuple((t, deadline_at if t == marker else d) for t, d in order)
+            else:
+                order = (*order, (marker, deadline_at))
         else:
             models, reason = _with(models, marker), "model_call:started"
-        return RunActivity(runs, tools, models, now, reason, self.requests)
+        return RunActivity(runs, tools, models, now, reason, self.requests, order)
 
     def request_started(self, marker: str, timeout_ms: int, now: int) -> RunActivity:
         """A timed model call starts: its owner's embedded run (markDiagnosticEmbeddedRunStarted
@@ -222,6 +271,7 @@ class RunActivity:
             now,
             "model_call:started",
             requests,
+            self.tool_order,
         )
 
     def request_ended(self, marker: str, now: int, close_needs_run: bool) -> RunActivity:
@@ -243,7 +293,8 @@ class RunActivity:
         if request.run or not close_needs_run:
             tools, at, reason = NO_TOOLS, now, RUN_ENDED_REASON
         return RunActivity(
-            self.embedded_runs, tools, self.model_calls, at, reason, requests
+            self.embedded_runs, tools, self.model_calls, at, reason, requests,
+            self._order_kept(tools),
         )
 
     def stopped(self, kind: MarkerKind, marker: str, clear: bool, now: int) -> RunActivity:
@@ -259,12 +310,18 @@ class RunActivity:
             reason = f"tool:{TOOL_NAME}:ended"
         else:
             models, reason = tuple(m for m in models if m != marker), "model_call:ended"
-        return RunActivity(runs, tools, models, now, reason, requests)
+        return RunActivity(runs, tools, models, now, reason, requests, self._order_kept(tools))
 
     def marked(self, now: int, reason: str) -> RunActivity:
         """Progress reported at `now` for `reason`; the work itself unchanged."""
         return RunActivity(
-            self.embedded_runs, self.tools, self.model_calls, now, reason, self.requests
+            self.embedded_runs,
+            self.tools,
+            self.model_calls,
+            now,
+            reason,
+            self.requests,
+            self.tool_order,
         )
 
 
@@ -284,6 +341,7 @@ _ACTIVITY_SLOTS = slot_setters(
     "last_progress_at",
     "last_progress_reason",
     "requests",
+    "tool_order",
 )
 
 

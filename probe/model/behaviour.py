@@ -154,6 +154,14 @@ SWITCHES: tuple[Switch, ...] = (
         "(before: progress embedded_run:ended again, the session's tool calls dropped)",
     ),
     Switch(
+        "tool-deadline",
+        "F41",
+        "tool_deadline",
+        "a tool call's execution may record a command deadline (start deadline_ms); recovery "
+        "may act on it only from that deadline + 900 000 ms: the heartbeat's active abort of a "
+        "blocked tool and the runtime's abort, with or without allowActiveAbort",
+    ),
+    Switch(
         "lane-fresh-task",
         "L1",
         "lane_fresh_task",
@@ -196,6 +204,7 @@ class Behaviour:
     async_force_clear: bool = False
     model_request_timeout: bool = False
     request_close_needs_run: bool = False
+    tool_deadline: bool = False
     lane_fresh_task: bool = False
     stale_lane_release: bool = False
 

@@ -110,6 +110,7 @@ class RecoveryRuntime:
         "stale_lane_release",
         "stale_run_threshold",
         "store",
+        "tool_deadline",
         "waiters",
     )
 
@@ -130,6 +131,7 @@ class RecoveryRuntime:
         reset_lane: Callable[[str], int] = lambda ref: 0,
         lane_fresh_task: bool = False,
         stale_lane_release: bool = False,
+        tool_deadline: bool = False,
     ) -> None:
         self.settings = settings
         # Switch async-force-clear (F38): a refused abort's force-clear comes after the tick.
@@ -140,6 +142,8 @@ class RecoveryRuntime:
         # Switches lane-fresh-task (L1) and stale-lane-release (L2).
         self.lane_fresh_task = lane_fresh_task
         self.stale_lane_release = stale_lane_release
+        # Switch tool-deadline (F41): a tool call's recorded deadline decides the abort.
+        self.tool_deadline = tool_deadline
         # Switch stale-run-threshold (F36): a running tool call needs 900 s of stale progress.
         self.stale_run_threshold = stale_run_threshold
         # Switch released-no-active-work (F18): the runtime's tail of 8.1-beta.3 and later.
@@ -178,7 +182,7 @@ class RecoveryRuntime:
             return _STALE
         handle = self.handles.get(ref)
         if handle is not None:
-            if not request.allow_active_abort and not self._progress_stale(request):
+            if not self._may_abort(request):
                 return _HANDS_OFF
             lane = self.lane_of(ref)
             lane_ids = lane.active if lane is not None else ()
@@ -303,6 +307,19 @@ class RecoveryRuntime:
     def leave(self, ref: str) -> None:
         """ref's recovery is no longer in flight here."""
         self.in_flight = self.in_flight - {ref}
+
+    def _may_abort(self, request: RecoveryRequest) -> bool:
+        """isActiveRunProgressStale: whether the runtime may abort the session's run."""
+        activity = self.activity.get(request.ref) if self.tool_deadline else None
+        deadline = activity.tool_deadline_at() if activity is not None else None
+        if deadline is None:
+            return request.allow_active_abort or self._progress_stale(request)
+        # A recorded tool deadline (2026.9.6): nothing before it passes, whatever the request
+        # allows (resolveRunStaleThresholdMs: progress age >= age + deadline - now); without
+        # allowActiveAbort, queued work is still needed.
+        if not request.allow_active_abort and request.queue_depth <= 0:
+            return False
+        return self.clock.now >= deadline
 
     def _progress_stale(self, request: RecoveryRequest) -> bool:
         """Stale reclaim: queued work behind a run whose progress is older than the threshold."""

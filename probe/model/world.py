@@ -11,6 +11,7 @@ from probe.model.activity import (
     NO_TOOLS,
     RECOVERY_SKIPPED_ACTIVE_OWNER,
     RUN_ENDED_REASON,
+    TOOL_DEADLINE_GRACE_MS,
     RunActivity,
     RunHandle,
 )
@@ -198,6 +199,7 @@ class World:
             reset_lane=self.reset_lane,
             lane_fresh_task=b.lane_fresh_task,
             stale_lane_release=b.stale_lane_release,
+            tool_deadline=b.tool_deadline,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
@@ -313,8 +315,9 @@ class World:
                 a.embedded_runs,
                 tuple((t, started - now) for t, started in tools) if tools else tools,
                 # Timed model calls ride with the model calls: the entry keeps its width
-                # (explore's abstraction and fingerprints read it by position).
-                (a.model_calls, a.requests) if a.requests else a.model_calls,
+                # (explore's abstraction and fingerprints read it by position); so do tool
+                # deadlines (switch tool-deadline), where one is recorded (then tools run).
+                _model_entry(a, now),
                 a.last_progress_at - now,
                 a.last_progress_reason,
             )
@@ -464,7 +467,12 @@ class World:
             self.store.lookup(ref, at).touch(at)
 
     def start_work(
-        self, ref: str, kind: MarkerKind, marker: str, timeout_ms: int | None = None
+        self,
+        ref: str,
+        kind: MarkerKind,
+        marker: str,
+        timeout_ms: int | None = None,
+        deadline_ms: int | None = None,
     ) -> None:
         """A work marker starts; run activity is created for it where there is none.
 
@@ -480,6 +488,10 @@ class World:
             runs = dict(self.activity)
         if timeout_ms is not None and self.behaviour.model_request_timeout:
             runs[ref] = activity.request_started(marker, timeout_ms, now)
+        elif deadline_ms is not None and self.behaviour.tool_deadline:
+            # The command's deadline, plus the stalled-tool window its result is given.
+            deadline_at = now + deadline_ms + TOOL_DEADLINE_GRACE_MS
+            runs[ref] = activity.started(kind, marker, now, deadline_at)
         else:
             runs[ref] = activity.started(kind, marker, now)
         self._set_runs(runs, self.handles)
@@ -580,13 +592,15 @@ class World:
         if not runs and not any(r.run for r in requests):
             self._set_runs({**self.activity, ref: activity.ended(now)}, self.handles)
             return False
+        tools = tuple(t for t in activity.tools if ("tool_call", t[0]) in fresh)
         kept = RunActivity(
             runs,
-            tuple(t for t in activity.tools if ("tool_call", t[0]) in fresh),
+            tools,
             tuple(m for m in activity.model_calls if ("model_call", m) in fresh),
             now,
             RECOVERY_SKIPPED_ACTIVE_OWNER,
             requests,
+            activity._order_kept(tools),
         )
         self._set_runs({**self.activity, ref: kept}, self.handles)
         return True
@@ -762,7 +776,7 @@ class World:
                 request = RecoveryRequest(
                     rec.ref, rec.state, rec.generation, age, depth, False, abort_ms
                 )
-            elif is_active_abort_eligible_as(b, cls, snap, age, abort_ms):
+            elif is_active_abort_eligible_as(b, cls, snap, age, abort_ms, now):
                 request = RecoveryRequest(rec.ref, rec.state, rec.generation, age, depth, True)
             else:
                 self._unasked(rec.ref, NOT_ELIGIBLE, age, cls, overdue, snap.request_timeout_ms)
@@ -902,8 +916,8 @@ class World:
                 self.state_change(ref, to, "scenario")
             case Progress(session=ref, target=target, reason=reason, ago_ms=ago):
                 self.progress(ref, target, reason, ago)
-            case Start(session=ref, work=kind, id=marker, timeout_ms=timeout):
-                self.start_work(ref, kind, marker, timeout)
+            case Start(session=ref, work=kind, id=marker, timeout_ms=timeout, deadline_ms=deadline):
+                self.start_work(ref, kind, marker, timeout, deadline)
             case End(session=ref, work=kind, id=marker, clear=clear):
                 self.end_work(ref, kind, marker, clear)
             case Own(session=ref, abort=abort):
@@ -922,3 +936,12 @@ class World:
 
     def in_flight(self) -> bool:
         return bool(self.runtime.waiters)
+
+
+def _model_entry(a: RunActivity, now: int) -> object:
+    """The state key's model-call entry: the plain calls, with the timed ones and the tool
+    calls' start order and deadlines (relative to now) beside them when there are any."""
+    if any(d is not None for _, d in a.tool_order):
+        order = tuple((t, None if d is None else d - now) for t, d in a.tool_order)
+        return (a.model_calls, a.requests, order)
+    return (a.model_calls, a.requests) if a.requests else a.model_calls

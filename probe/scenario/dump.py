@@ -64,12 +64,14 @@ def _step_table(step: Step) -> dict[str, Any]:
             if ago:
                 table["ago_ms"] = ago
             return table
-        case Start(session=ref, work=kind, id=marker, timeout_ms=timeout):
+        case Start(session=ref, work=kind, id=marker, timeout_ms=timeout, deadline_ms=deadline):
             table = {"do": "start", "session": ref, "work": kind}
             if marker != MAIN_MARKER:
                 table["id"] = marker
             if timeout is not None:
                 table["timeout_ms"] = timeout
+            if deadline is not None:
+                table["deadline_ms"] = deadline
             return table
         case End(session=ref, work=kind, id=marker, clear=clear):
             table = {"do": "end", "session": ref, "work": kind}

@@ -81,6 +81,12 @@ Distribution (weights are relative, per scenario unless said otherwise):
   60 000, 299 999, 300 000, 400 000, 900 000 or 1 200 000; id "r", or "r2" for a second
   one 30 % of the time) at a random place, and its `end` somewhere after it 60 % of the
   time (within `max_steps`). `GenerateOptions(requests=False)` leaves them out.
+- tool calls with a command deadline, drawn last from a stream of their own (so the rest of a
+  seed's scenarios stay as they were): in 30 % of scenarios, one session with no timed model
+  call gets a `start` of a tool call with a `deadline_ms` (1, 30 000, 60 000, 300 000 or
+  1 200 000; id "dl", or "dl2" too 30 % of the time) at a random place, and its `end`
+  somewhere after it 50 % of the time (within `max_steps`). `GenerateOptions(deadlines=False)`
+  leaves them out.
 """
 
 from __future__ import annotations
@@ -162,6 +168,8 @@ class GenerateOptions:
     lanes_chance: float = 0.3
     requests: bool = True  # timed model calls (see the module docstring)
     requests_chance: float = 0.3
+    deadlines: bool = True  # tool calls with a command deadline (see the module docstring)
+    deadlines_chance: float = 0.3
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -524,7 +532,35 @@ def build(
     scenario = _late(scenario, options.late_chance) if options.late_ticks else scenario
     if options.requests:
         scenario = _requests(scenario, options.requests_chance, options.max_steps)
-    return _identity(scenario) if options.verbs else scenario
+    scenario = _identity(scenario) if options.verbs else scenario
+    if options.deadlines:
+        scenario = _tool_deadlines(scenario, options.deadlines_chance, options.max_steps)
+    return scenario
+
+
+DEADLINE_CHOICES = (1, 30_000, 60_000, 300_000, 1_200_000)
+
+
+def _tool_deadlines(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """Tool calls with a command deadline on top of a drawn scenario, from a stream of their
+    own (as _late), in a session with no timed model call (the loader keeps them apart)."""
+    rng = random.Random(zlib.crc32(repr(("deadlines", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    timed = {s.session for s in scenario.steps if isinstance(s, Start) and s.timeout_ms}
+    free = [s.ref for s in scenario.sessions if s.ref not in timed]
+    if not free:
+        return scenario
+    ref = rng.choice(free)
+    steps = list(scenario.steps)
+    for marker in ("dl", "dl2") if rng.random() < 0.3 else ("dl",):
+        if len(steps) >= max_steps:
+            break
+        at = rng.randint(0, len(steps))
+        steps.insert(at, Start(ref, "tool_call", marker, None, rng.choice(DEADLINE_CHOICES)))
+        if len(steps) < max_steps and rng.random() < 0.5:
+            steps.insert(rng.randint(at + 1, len(steps)), End(ref, "tool_call", marker))
+    return replace(scenario, steps=tuple(steps))
 
 
 TIMEOUT_CHOICES = (30_000, 60_000, 299_999, 300_000, 400_000, 900_000, 1_200_000)

@@ -81,7 +81,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "release": ("do", "session", "outcome"),
     "state": ("do", "session", "to"),
     "progress": ("do", "session", "target", "reason", "ago_ms"),
-    "start": ("do", "session", "work", "id", "timeout_ms"),
+    "start": ("do", "session", "work", "id", "timeout_ms", "deadline_ms"),
     "end": ("do", "session", "work", "id", "clear"),
     "recover": (
         "do",
@@ -288,6 +288,7 @@ def parse_scenario(
     steps, step_lines = _steps(out, data.get("step"), refs, by_id(sessions))
     if not out.problems:
         _timed_model_calls(out, sessions, steps)
+        _tool_deadlines(out, sessions, steps)
     expect = _expectations(out, top.table("expect") or {}, strategies, catalogue)
     choice = _properties(out, top.table("properties") or {}, catalogue)
     if not out.problems:
@@ -495,9 +496,10 @@ def _steps(
                 marker = _marker_id(out, t, where)
                 clear = t.boolean("clear", True)
                 timeout = _request_timeout(out, t, where, kind)
+                deadline = _tool_deadline(out, t, where, kind)
                 if ref is not None and kind:
                     step = (
-                        Start(ref, kind, marker, timeout)
+                        Start(ref, kind, marker, timeout, deadline)
                         if verb == "start"
                         else End(ref, kind, marker, clear)
                     )
@@ -609,6 +611,66 @@ def _request_timeout(out: _Collector, t: _Table, where: str, kind: str | None) -
         )
         return None
     return timeout
+
+
+def _tool_deadline(out: _Collector, t: _Table, where: str, kind: str | None) -> int | None:
+    """`deadline_ms` of a `start`: the command deadline a tool call's execution records."""
+    deadline = t.integer("deadline_ms", low=1, high=MAX_TOOL_DEADLINE_MS)
+    if deadline is not None and kind is not None and kind != "tool_call":
+        out.add(
+            f"{where}.deadline_ms",
+            f'only a tool call records a command deadline (work = "tool_call", not {kind!r})',
+        )
+        return None
+    return deadline
+
+
+# A day: far beyond any exec timeout, and the clock's sums stay exact.
+MAX_TOOL_DEADLINE_MS = 86_400_000
+
+
+def _tool_deadlines(out: _Collector, sessions: list[SessionSeed], steps: list[Step]) -> None:
+    """A tool call with a deadline is one of the run's own executions, every time it starts.
+
+    openclaw keys a tool call by its run and call id and reads deadlines only of the current
+    run's tools (the harness gives such a call the session's own run id): so a call id is
+    started with a deadline every time or never, is not seeding's plain tool call, and shares
+    no session with timed model calls (whose owners are runs of their own).
+    """
+    with_deadline: dict[tuple[str, str], int] = {}
+    without: dict[tuple[str, str], int] = {}
+    timed: set[str] = set()
+    for number, step in enumerate(steps, start=1):
+        if not isinstance(step, Start):
+            continue
+        if step.timeout_ms is not None:
+            timed.add(step.session)
+        if step.work == "tool_call":
+            side = without if step.deadline_ms is None else with_deadline
+            side.setdefault((step.session, step.id), number)
+    if not with_deadline:
+        return
+    seeded_tools = {s.ref for s in sessions if s.work == "tool_call"}
+    for (ref, marker), number in with_deadline.items():
+        where = f"step[{number}].deadline_ms"
+        if (ref, marker) in without:
+            out.add(
+                where,
+                f"tool call {marker!r} of session {ref!r} also starts without a deadline "
+                f"(step[{without[(ref, marker)]}]): give every start of it deadline_ms, or none",
+            )
+        elif marker == MAIN_MARKER and ref in seeded_tools:
+            out.add(
+                where,
+                f"session {ref!r} is seeded with a plain tool call {marker!r} "
+                '(work = "tool_call"): give this one another id',
+            )
+        elif ref in timed:
+            out.add(
+                where,
+                f"session {ref!r} has timed model calls (timeout_ms), whose owners are runs of "
+                "their own: a tool call's deadline counts only under the session's own run",
+            )
 
 
 def _timed_model_calls(out: _Collector, sessions: list[SessionSeed], steps: list[Step]) -> None:

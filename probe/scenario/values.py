@@ -191,12 +191,15 @@ class Start:
     Several of a kind may run at once, each by its `id`; seeding's own marker is "main".
     `timeout_ms` (model calls only): the model request timeout the call declares, read from
     2026.8.1-beta.3 on (a core model request of its own run owner); None for a plain call.
+    `deadline_ms` (tool calls only): the command deadline the tool's execution records as it
+    starts (an exec's timeout), read from 2026.9.6 on; None for a tool without one.
     """
 
     session: str
     work: MarkerKind
     id: str = MAIN_MARKER
     timeout_ms: int | None = None
+    deadline_ms: int | None = None
     via: str | None = field(default=None, repr=False)
 
 

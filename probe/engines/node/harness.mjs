@@ -40,7 +40,8 @@
  *              {"do": "recover", "session", "allow_active_abort"?, "age_ms"?, "queue_depth"?,
  *               "generation"?, "expected_state"?, "stale_abort_ms"?, "compaction_safety_ms"?} |
  *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
- *               "id"?, "clear"? (end only), "timeout_ms"? (start of a model call only)} |
+ *               "id"?, "clear"? (end only), "timeout_ms"? (start of a model call only),
+ *               "deadline_ms"? (start of a tool call only)} |
  *              {"do": "own", "session", "abort"?: "honoured"|"ignored"|"refused"}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
@@ -215,6 +216,13 @@ const OPTIONAL_FUNCTIONS = [
   ["runActivity", "closeDiagnosticEmbeddedRunOwner"],
   ["runActivity", "emitCoreModelRequestStartedDiagnosticEvent"],
   ["runActivity", "emitCoreModelRequestEndedDiagnosticEvent"],
+];
+// 2026.9.6: what an exec's before-tool-call wrapper calls to record its command deadline.
+const TOOL_DEADLINE_FUNCTIONS = [
+  "createDiagnosticToolExecutionLiveness",
+  "markToolExecutionLivenessDiagnosticEvent",
+  "recordDiagnosticToolExecutionDeadline",
+  "emitTrustedDiagnosticEvent",
 ];
 const REQUEST_OWNER_FUNCTIONS = [
   "createDiagnosticEmbeddedRunOwner",
@@ -437,6 +445,11 @@ function surveyBuild(distDir) {
   const requestTimeouts =
     REQUEST_OWNER_FUNCTIONS.every(exported) &&
     Boolean(found.runActivity?.source.includes("call.requestTimeoutMs > activeModelCallRequestTimeoutMs"));
+  // A tool call's command deadline (2026.9.6): the execution's liveness reference, which the
+  // runtime reads for an allowActiveAbort request too. Else a deadline tool is a plain one.
+  const toolDeadlines =
+    TOOL_DEADLINE_FUNCTIONS.every((name) => Boolean(found.events && exportMap(found.events.source).has(name))) &&
+    Boolean(found.runtime?.source.includes("params.allowActiveAbort && activity.activeToolDeadlineAtMs === void 0"));
   const resetMissing = [
     ["stopDiagnosticHeartbeat"],
     ["resetDiagnosticSessionStateForTest"],
@@ -481,6 +494,7 @@ function surveyBuild(distDir) {
     abortSeam,
     abortConfig,
     requestTimeouts,
+    toolDeadlines,
     version: pkg.version,
     pkg,
     heartbeatMs,
@@ -914,7 +928,7 @@ const STEP_KEYS = {
   release: ["do", "session", "outcome"],
   state: ["do", "session", "to"],
   progress: ["do", "session", "target", "reason", "ago_ms"],
-  start: ["do", "session", "work", "id", "timeout_ms"],
+  start: ["do", "session", "work", "id", "timeout_ms", "deadline_ms"],
   end: ["do", "session", "work", "id", "clear"],
   recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms", "compaction_safety_ms"],
   enqueue: ["do", "session", "task"],
@@ -1043,6 +1057,9 @@ function checkScenario(scenario, located) {
       if (step.timeout_ms !== undefined && (!isInt(step.timeout_ms) || step.timeout_ms < 1 || step.work !== "model_call")) {
         problems.push(`${where}.timeout_ms must be a positive integer, on a model call`);
       }
+      if (step.deadline_ms !== undefined && (!isInt(step.deadline_ms) || step.deadline_ms < 1 || step.work !== "tool_call")) {
+        problems.push(`${where}.deadline_ms must be a positive integer, on a tool call`);
+      }
     }
     if (step.do === "progress") {
       if (!["both", "run", "record", undefined].includes(step.target)) problems.push(`${where}.target is not both|run|record`);
@@ -1136,6 +1153,9 @@ async function loadBuild(located) {
     if (chunkName === null || exported === null) continue;
     const key = OPTIONAL_FUNCTIONS.find(([, n]) => n === name)[0];
     api[name] = pick(mods[key], ex[key], name);
+  }
+  if (located.toolDeadlines) {
+    for (const name of TOOL_DEADLINE_FUNCTIONS) api[name] = pick(mods.events, ex.events, name);
   }
   let createLazyRuntimeModule = null;
   if (located.loader) {
@@ -1494,6 +1514,8 @@ async function runScenario(build, planned, { reuse }) {
   // is never a retry of the same run), holding one core model request; its end ends the request
   // and closes the owner. By session and id while it runs.
   const requests = new Map();
+  // Tool calls that run with a command deadline, by session and id (see markWork).
+  const deadlineTools = new Set();
   let requestSerial = 0;
   const requestKey = (s, id) => `${s.fileIndex}\u0000${id}`;
   async function markRequest(s, step, id) {
@@ -1534,6 +1556,22 @@ async function runScenario(build, planned, { reuse }) {
       const params = { ...ids(s), ...(id === "main" ? {} : { workKey: `scenario-work-${id}` }) };
       if (starting) api.markDiagnosticEmbeddedRunStarted(params);
       else api.markDiagnosticEmbeddedRunEnded({ ...params, clearRunActivity: step.clear ?? true });
+    } else if (step.work === "tool_call" && located.toolDeadlines && (starting ? step.deadline_ms !== undefined : deadlineTools.has(requestKey(s, id)))) {
+      // A tool call with a command deadline, as an exec's wrapper runs it: a trusted start
+      // carrying its execution's liveness, which then records the deadline. It runs under the
+      // session's own run id (an embedded run's, where the snapshot reads its tools'
+      // deadlines); probe's loader gives every start of the id a deadline, so start and end
+      // key it alike.
+      const event = { type: starting ? "tool.execution.started" : "tool.execution.completed", ...ids(s), runId: s.sessionId, toolName: "scenario_tool", toolCallId: `scenario-call-${s.fileIndex}${suffix}` };
+      if (!starting) {
+        deadlineTools.delete(requestKey(s, id));
+        api.emitInternalDiagnosticEvent(event);
+        return;
+      }
+      const liveness = api.createDiagnosticToolExecutionLiveness(undefined);
+      api.emitTrustedDiagnosticEvent(api.markToolExecutionLivenessDiagnosticEvent(event, liveness.view));
+      liveness.run(() => api.recordDiagnosticToolExecutionDeadline(Date.now() + step.deadline_ms));
+      deadlineTools.add(requestKey(s, id));
     } else if (step.work === "tool_call") {
       api.emitInternalDiagnosticEvent({
         type: starting ? "tool.execution.started" : "tool.execution.completed",
