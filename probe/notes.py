@@ -45,6 +45,17 @@ def untimed_requests(scenario: Scenario) -> list[str]:
     return []
 
 
+def plain_deadline_tools(scenario: Scenario) -> list[str]:
+    """On a version that reads no tool deadline: where a deadline tool call ran plain."""
+    for number, step in enumerate(scenario.steps, start=1):
+        if isinstance(step, Start) and step.deadline_ms is not None:
+            return [
+                f"step[{number}].deadline_ms: this version reads no tool call's command "
+                "deadline (openclaw 2026.9.6 does): its deadline tool calls ran as plain ones"
+            ]
+    return []
+
+
 Nearest = tuple[int, str] | None
 ATTENTION = frozenset({STUCK, STALLED, LONG_RUNNING})
 
@@ -131,6 +142,12 @@ def _why_unasked(world: World, u: Unasked, alike: list[Unasked]) -> str:
         return (
             f"its {u.work or 'work'} counted as long-running (no recovery for that), at "
             f"attention age {u.age_ms} ms"
+        )
+    if u.classification == "blocked_tool_call" and u.tool_deadline_at is not None:
+        return (
+            "its tool call recorded a command deadline, and this version asks for a blocked "
+            f"tool call only once that deadline plus {BLOCKED_TOOL_ABORT_FLOOR_MS} ms has "
+            f"passed: at t={u.tool_deadline_at} ms"
         )
     if u.age_ms < abort:
         return (

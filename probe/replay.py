@@ -22,6 +22,7 @@ def replay(
         idle_step,
         nearest_attention,
         nothing_asked,
+        plain_deadline_tools,
         throttled_gaps,
         untimed_requests,
     )
@@ -49,6 +50,8 @@ def replay(
         notes.append(nothing_asked(at_start, world))
     if expected is None and not world.behaviour.model_request_timeout:
         notes.extend(untimed_requests(scenario))
+    if expected is None and not world.behaviour.tool_deadline:
+        notes.extend(plain_deadline_tools(scenario))
     return Run(
         strategy=strategy.name,
         engine=f"model:{strategy.name}",

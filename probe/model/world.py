@@ -779,7 +779,15 @@ class World:
             elif is_active_abort_eligible_as(b, cls, snap, age, abort_ms, now):
                 request = RecoveryRequest(rec.ref, rec.state, rec.generation, age, depth, True)
             else:
-                self._unasked(rec.ref, NOT_ELIGIBLE, age, cls, overdue, snap.request_timeout_ms)
+                self._unasked(
+                    rec.ref,
+                    NOT_ELIGIBLE,
+                    age,
+                    cls,
+                    overdue,
+                    snap.request_timeout_ms,
+                    snap.tool_deadline_at if b.tool_deadline else None,
+                )
                 continue
             key = self.coordinator.request(request, cls)
             if key is not None:
@@ -794,6 +802,7 @@ class World:
         cls: Classification,
         overdue: int,
         request_timeout_ms: int | None = None,
+        tool_deadline_at: int | None = None,
     ) -> None:
         if self.bus.keeps(cls.event_type):  # a search keeps none of these: it needs no notes
             at, work = self.clock.now, cls.active_work_kind
@@ -808,6 +817,7 @@ class World:
                     work,
                     overdue,
                     request_timeout_ms,
+                    tool_deadline_at,
                 )
             )
 
