@@ -20,6 +20,7 @@ def replay(
     `version` that version's name where it picks the scenario's [expect."D@V"] table."""
     from probe.notes import (
         idle_step,
+        ignored_backends,
         nearest_attention,
         nothing_asked,
         plain_deadline_tools,
@@ -52,6 +53,8 @@ def replay(
         notes.extend(untimed_requests(scenario))
     if expected is None and not world.behaviour.tool_deadline:
         notes.extend(plain_deadline_tools(scenario))
+    if expected is None and not world.behaviour.backend_liveness:
+        notes.extend(ignored_backends(scenario))
     return Run(
         strategy=strategy.name,
         engine=f"model:{strategy.name}",

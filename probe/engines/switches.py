@@ -104,6 +104,10 @@ PROBES: dict[str, Probe] = {
         r"function isActiveRunProgressStale\(",
         r"params\.allowActiveAbort && activity\.activeToolDeadlineAtMs === void 0",
     ),
+    "backend-liveness": _p(
+        # A backend attempt with outstanding work (9.6); 9.2's attempts have none.
+        r"function getDiagnosticSessionActivitySnapshot\(", r"setOutstandingWork: \(active\) =>"
+    ),
     "lane-fresh-task": _p(
         r"function recoverStuckDiagnosticSession\(", r"const laneStartedFreshTask = "
     ),

@@ -45,6 +45,9 @@ class ActivitySnapshot:
     # activeToolDeadlineAtMs (switch tool-deadline): the instant the running tool calls'
     # recorded deadlines let recovery act (an absolute clock value, not an age).
     tool_deadline_at: int | None = None
+    # activeBackendLivenessDeadlineAtMs (switch backend-liveness): when the backend's
+    # no-output allowance runs out (an absolute clock value).
+    backend_deadline_at: int | None = None
 
     def __init__(
         self,
@@ -55,9 +58,12 @@ class ActivitySnapshot:
         progress_reason: str | None = None,
         request_timeout_ms: int | None = None,
         tool_deadline_at: int | None = None,
+        backend_deadline_at: int | None = None,
     ) -> None:
         # The heartbeat takes one per record it visits (see probe.model.frozen).
-        s_kind, s_run, s_tool, s_progress, s_reason, s_timeout, s_deadline = _SNAPSHOT_SLOTS
+        s_kind, s_run, s_tool, s_progress, s_reason, s_timeout, s_deadline, s_backend = (
+            _SNAPSHOT_SLOTS
+        )
         s_kind(self, work_kind)
         s_run(self, has_active_embedded_run)
         s_tool(self, tool_age_ms)
@@ -65,6 +71,7 @@ class ActivitySnapshot:
         s_reason(self, progress_reason)
         s_timeout(self, request_timeout_ms)
         s_deadline(self, tool_deadline_at)
+        s_backend(self, backend_deadline_at)
 
 
 _SNAPSHOT_SLOTS = slot_setters(
@@ -76,6 +83,7 @@ _SNAPSHOT_SLOTS = slot_setters(
     "progress_reason",
     "request_timeout_ms",
     "tool_deadline_at",
+    "backend_deadline_at",
 )
 NO_ACTIVITY = ActivitySnapshot()
 
@@ -107,6 +115,21 @@ class Request(NamedTuple):
 NO_REQUESTS: tuple[Request, ...] = ()
 
 
+class BackendAttempt(NamedTuple):
+    """The session's backend attempt (beginDiagnosticBackendActivity, 2026.9.6), under a run
+    owner of its own whose embedded run (`run`) must be active for the allowance to count."""
+
+    run: bool
+    open: bool  # not closed
+    deadline_at: int  # when the no-output allowance runs out
+    quiet_ms: int  # the allowance in force (outstanding work raises it to the floor)
+    allowance_ms: int  # the allowance the attempt began with
+
+
+# setOutstandingWork(true): the allowance is raised to BLOCKED_TOOL_CALL_ABORT_FLOOR_MS.
+BACKEND_OUTSTANDING_FLOOR_MS = 900_000
+
+
 @dataclass(frozen=True, slots=True, init=False)
 class RunActivity:
     """Immutable: a change makes a new one, so that saved states and clones share them.
@@ -123,6 +146,8 @@ class RunActivity:
     requests: tuple[Request, ...]
     # The tool calls' start order and deadlines (see ToolOrder): same ids as `tools`.
     tool_order: ToolOrder
+    # The backend attempt, once one began (switch backend-liveness).
+    backend: BackendAttempt | None
 
     def __init__(
         self,
@@ -133,9 +158,10 @@ class RunActivity:
         last_progress_reason: str,
         requests: tuple[Request, ...] = NO_REQUESTS,
         tool_order: ToolOrder | None = None,
+        backend: BackendAttempt | None = None,
     ) -> None:
         # A run's end and every progress report make a new one (see probe.model.frozen).
-        s_run, s_tool, s_model, s_at, s_reason, s_requests, s_order = _ACTIVITY_SLOTS
+        s_run, s_tool, s_model, s_at, s_reason, s_requests, s_order, s_backend = _ACTIVITY_SLOTS
         s_run(self, embedded_runs)
         s_tool(self, tools)
         s_model(self, model_calls)
@@ -144,6 +170,7 @@ class RunActivity:
         s_requests(self, requests)
         # Not given: the tools in id order, none with a deadline (seeding, fresh filters).
         s_order(self, tuple((t, None) for t, _ in tools) if tool_order is None else tool_order)
+        s_backend(self, backend)
 
     def _order_kept(self, tools: tuple[tuple[str, int], ...]) -> ToolOrder:
         """The start order of the tool calls still in `tools`."""
@@ -167,7 +194,12 @@ class RunActivity:
 
     @property
     def embedded_run(self) -> bool:
-        return bool(self.embedded_runs) or any(r.run for r in self.requests)
+        backend = self.backend
+        return (
+            bool(self.embedded_runs)
+            or any(r.run for r in self.requests)
+            or (backend is not None and backend.run)
+        )
 
     @property
     def model_call(self) -> bool:
@@ -183,9 +215,74 @@ class RunActivity:
 
     @property
     def has_work(self) -> bool:
-        return bool(self.embedded_runs or self.tools or self.model_calls) or any(
-            r.run or r.call for r in self.requests
+        backend = self.backend
+        return (
+            bool(self.embedded_runs or self.tools or self.model_calls)
+            or any(r.run or r.call for r in self.requests)
+            or (backend is not None and backend.run)
         )
+
+    def backend_deadline_at(self) -> int | None:
+        """activeBackendLivenessDeadlineAtMs: an open attempt's, while its owner's run is."""
+        backend = self.backend
+        if backend is None or not backend.run or not backend.open:
+            return None
+        return backend.deadline_at
+
+    def _backend_as(self, backend: BackendAttempt, at: int, reason: str) -> RunActivity:
+        return RunActivity(
+            self.embedded_runs,
+            self.tools,
+            self.model_calls,
+            at,
+            reason,
+            self.requests,
+            self.tool_order,
+            backend,
+        )
+
+    def backend_begun(self, allowance_ms: int, now: int) -> RunActivity:
+        """The owner's embedded run starts (markDiagnosticEmbeddedRunStarted with the owner:
+        progress embedded_run:started), then the attempt, allowing allowance_ms of silence."""
+        attempt = BackendAttempt(True, True, now + allowance_ms, allowance_ms, allowance_ms)
+        return self._backend_as(attempt, now, "embedded_run:started")
+
+    def backend_output(self, model_progress: bool, now: int) -> RunActivity:
+        """observeOutput: the allowance restarts; model progress is progress unless a tool
+        call runs. Nothing while no attempt counts."""
+        backend = self.backend
+        if backend is None or self.backend_deadline_at() is None:
+            return self
+        attempt = backend._replace(deadline_at=now + backend.quiet_ms)
+        if model_progress and not self.tools:
+            return self._backend_as(attempt, now, "model_call:stream_progress")
+        return self._backend_as(attempt, self.last_progress_at, self.last_progress_reason)
+
+    def backend_outstanding(self, active: bool) -> RunActivity:
+        """setOutstandingWork: the allowance in force becomes max(allowance, 900 000 ms) while
+        work is outstanding, the attempt's own otherwise; the deadline moves by the change."""
+        backend = self.backend
+        if backend is None or self.backend_deadline_at() is None:
+            return self
+        allowance = backend.allowance_ms
+        if active:
+            allowance = max(allowance, BACKEND_OUTSTANDING_FLOOR_MS)
+        attempt = backend._replace(
+            deadline_at=backend.deadline_at + allowance - backend.quiet_ms, quiet_ms=allowance
+        )
+        return self._backend_as(attempt, self.last_progress_at, self.last_progress_reason)
+
+    def backend_closed(self) -> RunActivity:
+        backend = self.backend
+        if backend is None or not backend.open:
+            return self
+        return self._backend_as(
+            backend._replace(open=False), self.last_progress_at, self.last_progress_reason
+        )
+
+    def _backend_run_gone(self) -> BackendAttempt | None:
+        backend = self.backend
+        return backend._replace(run=False) if backend is not None and backend.run else backend
 
     def snapshot(self, now: int) -> ActivitySnapshot:
         kind: WorkKind | None
@@ -213,6 +310,7 @@ class RunActivity:
             self.last_progress_reason,
             timeout,
             self.tool_deadline_at() if self.tool_order else None,
+            self.backend_deadline_at() if self.backend is not None else None,
         )
 
     def _calls_cleared(self) -> tuple[Request, ...]:
@@ -225,14 +323,30 @@ class RunActivity:
         As clearDiagnosticEmbeddedRunActivityForSession: request owners stay registered, their
         runs and calls gone."""
         requests = tuple(r._replace(run=False, call=False) for r in self.requests)
-        return RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, now, RUN_ENDED_REASON, requests)
+        return RunActivity(
+            NO_MARKERS,
+            NO_TOOLS,
+            NO_MARKERS,
+            now,
+            RUN_ENDED_REASON,
+            requests,
+            None,
+            self._backend_run_gone(),
+        )
 
     def run_ended(self, now: int) -> RunActivity:
         """The owning run's own end (clearActiveEmbeddedRun): its marker, the tool and model
         calls go; embedded runs started under other ids (request owners' too) stay."""
         runs = tuple(r for r in self.embedded_runs if r != MAIN_MARKER)
         return RunActivity(
-            runs, NO_TOOLS, NO_MARKERS, now, RUN_ENDED_REASON, self._calls_cleared()
+            runs,
+            NO_TOOLS,
+            NO_MARKERS,
+            now,
+            RUN_ENDED_REASON,
+            self._calls_cleared(),
+            None,
+            self.backend,
         )
 
     def started(
@@ -256,7 +370,7 @@ class RunActivity:
                 order = (*order, (marker, deadline_at))
         else:
             models, reason = _with(models, marker), "model_call:started"
-        return RunActivity(runs, tools, models, now, reason, self.requests, order)
+        return RunActivity(runs, tools, models, now, reason, self.requests, order, self.backend)
 
     def request_started(self, marker: str, timeout_ms: int, now: int) -> RunActivity:
         """A timed model call starts: its owner's embedded run (markDiagnosticEmbeddedRunStarted
@@ -272,6 +386,7 @@ class RunActivity:
             "model_call:started",
             requests,
             self.tool_order,
+            self.backend,
         )
 
     def request_ended(self, marker: str, now: int, close_needs_run: bool) -> RunActivity:
@@ -293,8 +408,14 @@ class RunActivity:
         if request.run or not close_needs_run:
             tools, at, reason = NO_TOOLS, now, RUN_ENDED_REASON
         return RunActivity(
-            self.embedded_runs, tools, self.model_calls, at, reason, requests,
+            self.embedded_runs,
+            tools,
+            self.model_calls,
+            at,
+            reason,
+            requests,
             self._order_kept(tools),
+            self.backend,
         )
 
     def stopped(self, kind: MarkerKind, marker: str, clear: bool, now: int) -> RunActivity:
@@ -310,7 +431,8 @@ class RunActivity:
             reason = f"tool:{TOOL_NAME}:ended"
         else:
             models, reason = tuple(m for m in models if m != marker), "model_call:ended"
-        return RunActivity(runs, tools, models, now, reason, requests, self._order_kept(tools))
+        order = self._order_kept(tools)
+        return RunActivity(runs, tools, models, now, reason, requests, order, self.backend)
 
     def marked(self, now: int, reason: str) -> RunActivity:
         """Progress reported at `now` for `reason`; the work itself unchanged."""
@@ -322,6 +444,7 @@ class RunActivity:
             reason,
             self.requests,
             self.tool_order,
+            self.backend,
         )
 
 
@@ -342,6 +465,7 @@ _ACTIVITY_SLOTS = slot_setters(
     "last_progress_reason",
     "requests",
     "tool_order",
+    "backend",
 )
 
 

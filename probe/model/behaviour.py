@@ -162,6 +162,14 @@ SWITCHES: tuple[Switch, ...] = (
         "blocked tool and the runtime's abort, with or without allowActiveAbort",
     ),
     Switch(
+        "backend-liveness",
+        "F42",
+        "backend_liveness",
+        "a session's backend attempt (step backend) allows a no-output window; a stalled run "
+        "is asked for, and aborted, only once the window has passed, outstanding work raising "
+        "it to 900 000 ms",
+    ),
+    Switch(
         "lane-fresh-task",
         "L1",
         "lane_fresh_task",
@@ -205,6 +213,7 @@ class Behaviour:
     model_request_timeout: bool = False
     request_close_needs_run: bool = False
     tool_deadline: bool = False
+    backend_liveness: bool = False
     lane_fresh_task: bool = False
     stale_lane_release: bool = False
 

@@ -247,6 +247,17 @@ def is_active_abort_eligible_as(
     if cls.event_type != STALLED:
         return False
     progress_age = activity.progress_age_ms
+    backend = activity.backend_deadline_at
+    if (
+        behaviour.backend_liveness
+        and backend is not None
+        and now is not None
+        and now < backend
+        and cls.classification == "stalled_agent_run"
+    ):
+        # resolveRunStaleThresholdMs: a run's progress must be as old as age + the backend's
+        # deadline - now, so nothing before the no-output allowance runs out (not a tool's).
+        return False
     if cls.classification == "stalled_agent_run" and cls.active_work_kind == "embedded_run":
         if behaviour.embedded_abort_by_progress:
             return progress_age is not None and progress_age >= abort_ms

@@ -97,6 +97,7 @@ class RecoveryRuntime:
     __slots__ = (
         "activity",
         "async_force_clear",
+        "backend_liveness",
         "clock",
         "coverage",
         "end_run",
@@ -132,6 +133,7 @@ class RecoveryRuntime:
         lane_fresh_task: bool = False,
         stale_lane_release: bool = False,
         tool_deadline: bool = False,
+        backend_liveness: bool = False,
     ) -> None:
         self.settings = settings
         # Switch async-force-clear (F38): a refused abort's force-clear comes after the tick.
@@ -144,6 +146,8 @@ class RecoveryRuntime:
         self.stale_lane_release = stale_lane_release
         # Switch tool-deadline (F41): a tool call's recorded deadline decides the abort.
         self.tool_deadline = tool_deadline
+        # Switch backend-liveness (F42): a backend's allowance holds a run's abort back.
+        self.backend_liveness = backend_liveness
         # Switch stale-run-threshold (F36): a running tool call needs 900 s of stale progress.
         self.stale_run_threshold = stale_run_threshold
         # Switch released-no-active-work (F18): the runtime's tail of 8.1-beta.3 and later.
@@ -310,9 +314,14 @@ class RecoveryRuntime:
 
     def _may_abort(self, request: RecoveryRequest) -> bool:
         """isActiveRunProgressStale: whether the runtime may abort the session's run."""
-        activity = self.activity.get(request.ref) if self.tool_deadline else None
-        deadline = activity.tool_deadline_at() if activity is not None else None
+        read = self.tool_deadline or self.backend_liveness
+        activity = self.activity.get(request.ref) if read else None
+        deadline = activity.tool_deadline_at() if activity and self.tool_deadline else None
         if deadline is None:
+            if activity is not None and not activity.tools and not self._backend_passed(activity):
+                # A backend's no-output allowance (switch backend-liveness) holds a run's
+                # abort back until it runs out, allowActiveAbort or not (not a tool call's).
+                return False
             return request.allow_active_abort or self._progress_stale(request)
         # A recorded tool deadline (2026.9.6): nothing before it passes, whatever the request
         # allows (resolveRunStaleThresholdMs: progress age >= age + deadline - now); without
@@ -320,6 +329,10 @@ class RecoveryRuntime:
         if not request.allow_active_abort and request.queue_depth <= 0:
             return False
         return self.clock.now >= deadline
+
+    def _backend_passed(self, activity: RunActivity) -> bool:
+        backend = activity.backend_deadline_at() if self.backend_liveness else None
+        return backend is None or self.clock.now >= backend
 
     def _progress_stale(self, request: RecoveryRequest) -> bool:
         """Stale reclaim: queued work behind a run whose progress is older than the threshold."""

@@ -12,6 +12,7 @@ from probe.model.activity import (
     RECOVERY_SKIPPED_ACTIVE_OWNER,
     RUN_ENDED_REASON,
     TOOL_DEADLINE_GRACE_MS,
+    ActivitySnapshot,
     RunActivity,
     RunHandle,
 )
@@ -44,6 +45,7 @@ from probe.scenario.values import (
     MAIN_MARKER,
     AbortAnswer,
     Advance,
+    Backend,
     Bump,
     End,
     Enqueue,
@@ -200,6 +202,7 @@ class World:
             lane_fresh_task=b.lane_fresh_task,
             stale_lane_release=b.stale_lane_release,
             tool_deadline=b.tool_deadline,
+            backend_liveness=b.backend_liveness,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
@@ -589,7 +592,11 @@ class World:
             for r in activity.requests
             for late in [("model_call", r.id) in fresh]
         )
-        if not runs and not any(r.run for r in requests):
+        # So is the backend's owner (a run of its own), begun after the request or before it.
+        backend = activity.backend
+        if backend is not None and backend.run and BACKEND_MARKER not in fresh:
+            backend = backend._replace(run=False)
+        if not runs and not any(r.run for r in requests) and not (backend and backend.run):
             self._set_runs({**self.activity, ref: activity.ended(now)}, self.handles)
             return False
         tools = tuple(t for t in activity.tools if ("tool_call", t[0]) in fresh)
@@ -601,9 +608,36 @@ class World:
             RECOVERY_SKIPPED_ACTIVE_OWNER,
             requests,
             activity._order_kept(tools),
+            backend,
         )
         self._set_runs({**self.activity, ref: kept}, self.handles)
         return True
+
+    def backend_step(self, step: Backend) -> None:
+        """A backend attempt's step (switch backend-liveness; before it, nothing happens).
+
+        `begin` (re)starts the backend owner's embedded run, a marker that starts after a
+        recovery waiting on the session (see _clear_run_activity), then the attempt."""
+        if not self.behaviour.backend_liveness:
+            return
+        ref, now = step.session, self.clock.now
+        activity = self.activity.get(ref)
+        if step.action == "begin":
+            assert step.allowance_ms is not None  # the loader's rule
+            self.runtime.note_start(ref, *BACKEND_MARKER)
+            if activity is None:
+                activity = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, now, "")
+            after = activity.backend_begun(step.allowance_ms, now)
+        elif activity is None:
+            return
+        elif step.action in ("output", "model_output"):
+            after = activity.backend_output(step.action == "model_output", now)
+        elif step.action in ("outstanding", "settled"):
+            after = activity.backend_outstanding(step.action == "outstanding")
+        else:
+            after = activity.backend_closed()
+        if after is not activity:
+            self._set_runs(in_ref_order({**self.activity, ref: after}), self.handles)
 
     def release(self, ref: str | None, failed: bool) -> None:
         refs = self.creation_order if ref is None else [ref]
@@ -787,6 +821,7 @@ class World:
                     overdue,
                     snap.request_timeout_ms,
                     snap.tool_deadline_at if b.tool_deadline else None,
+                    _backend_holding(b, snap, now),
                 )
                 continue
             key = self.coordinator.request(request, cls)
@@ -803,6 +838,7 @@ class World:
         overdue: int,
         request_timeout_ms: int | None = None,
         tool_deadline_at: int | None = None,
+        backend_deadline_at: int | None = None,
     ) -> None:
         if self.bus.keeps(cls.event_type):  # a search keeps none of these: it needs no notes
             at, work = self.clock.now, cls.active_work_kind
@@ -818,6 +854,7 @@ class World:
                     overdue,
                     request_timeout_ms,
                     tool_deadline_at,
+                    backend_deadline_at,
                 )
             )
 
@@ -936,6 +973,8 @@ class World:
                 self.recover_directly(step)
             case Enqueue(session=ref, task=task):
                 self.enqueue_task(ref, task)
+            case Backend():
+                self.backend_step(step)
             case _:
                 assert_never(step)
         if self.lanes:
@@ -948,10 +987,25 @@ class World:
         return bool(self.runtime.waiters)
 
 
+def _backend_holding(b: Behaviour, snap: ActivitySnapshot, now: int) -> int | None:
+    """When the backend's allowance that holds a stalled run back runs out, if one does."""
+    deadline = snap.backend_deadline_at if b.backend_liveness else None
+    return deadline if deadline is not None and now < deadline else None
+
+
+# The backend owner's run, as a recovery's fresh markers name it (see _clear_run_activity).
+BACKEND_MARKER = ("backend", "backend")
+
+
 def _model_entry(a: RunActivity, now: int) -> object:
     """The state key's model-call entry: the plain calls, with the timed ones and the tool
-    calls' start order and deadlines (relative to now) beside them when there are any."""
+    calls' start order and deadlines (relative to now) beside them when there are any, and
+    the backend attempt (its deadline relative to now)."""
+    order = tuple((t, None if d is None else d - now) for t, d in a.tool_order)
+    backend = a.backend
+    if backend is not None:
+        relative = backend._replace(deadline_at=backend.deadline_at - now)
+        return (a.model_calls, a.requests, order, relative)
     if any(d is not None for _, d in a.tool_order):
-        order = tuple((t, None if d is None else d - now) for t, d in a.tool_order)
         return (a.model_calls, a.requests, order)
     return (a.model_calls, a.requests) if a.requests else a.model_calls

@@ -11,6 +11,7 @@ from probe.scenario.values import (
     DEFAULT_PROGRESS_REASON,
     MAIN_MARKER,
     Advance,
+    Backend,
     Bump,
     End,
     Enqueue,
@@ -86,6 +87,11 @@ def _step_table(step: Step) -> dict[str, Any]:
             return {"do": "enqueue", "session": ref, "task": task}
         case Own(session=ref, abort=abort):
             return {"do": "own", "session": ref, "abort": abort}
+        case Backend(session=ref, action=action, allowance_ms=allowance):
+            table = {"do": "backend", "session": ref, "action": action}
+            if allowance is not None:
+                table["allowance_ms"] = allowance
+            return table
         case _:
             assert_never(step)
 

@@ -87,6 +87,11 @@ Distribution (weights are relative, per scenario unless said otherwise):
   1 200 000; id "dl", or "dl2" too 30 % of the time) at a random place, and its `end`
   somewhere after it 50 % of the time (within `max_steps`). `GenerateOptions(deadlines=False)`
   leaves them out.
+- backend allowances, drawn last from a stream of their own: in 30 % of scenarios, one session
+  with no model call (seeded, plain, timed) and no deadline tool call gets a `backend` `begin`
+  (allowance 30 000, 120 000, 480 000 or 1 200 000) at a random place and 0..3 more backend
+  steps after it (output, model_output, outstanding, settled, close alike), within
+  `max_steps`. `GenerateOptions(backends=False)` leaves them out.
 """
 
 from __future__ import annotations
@@ -107,6 +112,8 @@ from probe.scenario.values import (
     MARKER_KINDS,
     AbortAnswer,
     Advance,
+    Backend,
+    BackendAction,
     Bump,
     Drain,
     End,
@@ -170,6 +177,8 @@ class GenerateOptions:
     requests_chance: float = 0.3
     deadlines: bool = True  # tool calls with a command deadline (see the module docstring)
     deadlines_chance: float = 0.3
+    backends: bool = True  # backend allowances (see the module docstring)
+    backends_chance: float = 0.3
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -535,7 +544,46 @@ def build(
     scenario = _identity(scenario) if options.verbs else scenario
     if options.deadlines:
         scenario = _tool_deadlines(scenario, options.deadlines_chance, options.max_steps)
+    if options.backends:
+        scenario = _backends(scenario, options.backends_chance, options.max_steps)
     return scenario
+
+
+ALLOWANCE_CHOICES = (30_000, 120_000, 480_000, 1_200_000)
+LATER_BACKEND_ACTIONS: tuple[BackendAction, ...] = (
+    "output",
+    "model_output",
+    "outstanding",
+    "settled",
+    "close",
+)
+
+
+def _backends(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """A backend's steps on top of a drawn scenario, from a stream of their own (as _late), in
+    a session with no model call and no deadline tool call (the loader keeps them apart)."""
+    rng = random.Random(zlib.crc32(repr(("backends", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    busy = {s.ref for s in scenario.sessions if s.work == "model_call"} | {
+        step.session
+        for step in scenario.steps
+        if isinstance(step, Start | End)
+        and (step.work == "model_call" or getattr(step, "deadline_ms", None) is not None)
+    }
+    free = [s.ref for s in scenario.sessions if s.ref not in busy]
+    if not free or len(scenario.steps) >= max_steps:
+        return scenario
+    ref = rng.choice(free)
+    steps = list(scenario.steps)
+    at = rng.randint(0, len(steps))
+    steps.insert(at, Backend(ref, "begin", rng.choice(ALLOWANCE_CHOICES)))
+    for _ in range(rng.randint(0, 3)):
+        if len(steps) >= max_steps:
+            break
+        action = rng.choice(LATER_BACKEND_ACTIONS)
+        steps.insert(rng.randint(at + 1, len(steps)), Backend(ref, action))
+    return replace(scenario, steps=tuple(steps))
 
 
 DEADLINE_CHOICES = (1, 30_000, 60_000, 300_000, 1_200_000)

@@ -16,6 +16,7 @@ from probe.scenario.limits import LIMITS, static_clock
 from probe.scenario.toml_lines import index_lines, line_of, nesting_past
 from probe.scenario.values import (
     ABORT_ANSWERS,
+    BACKEND_ACTIONS,
     DEFAULT_PROGRESS_REASON,
     DRAINS,
     LANE_TASK_KINDS,
@@ -28,6 +29,7 @@ from probe.scenario.values import (
     SESSION_STATES,
     WORK_KINDS,
     Advance,
+    Backend,
     Bump,
     End,
     Enqueue,
@@ -96,6 +98,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "enqueue": ("do", "session", "task"),
     "own": ("do", "session", "abort"),
+    "backend": ("do", "session", "action", "allowance_ms"),
 }
 EXPECT_KEYS = (
     "requested",
@@ -289,6 +292,7 @@ def parse_scenario(
     if not out.problems:
         _timed_model_calls(out, sessions, steps)
         _tool_deadlines(out, sessions, steps)
+        _backends(out, sessions, steps)
     expect = _expectations(out, top.table("expect") or {}, strategies, catalogue)
     choice = _properties(out, top.table("properties") or {}, catalogue)
     if not out.problems:
@@ -509,6 +513,8 @@ def _steps(
                 ref = session(True)
                 task = t.choice("task", "blocked", LANE_TASK_KINDS) or "blocked"
                 step = Enqueue(ref, task) if ref is not None else None
+            case "backend":
+                step = _backend(out, t, where, session(True))
             case "own":
                 ref = session(True)
                 abort = t.choice("abort", "ignored", ABORT_ANSWERS) or "ignored"
@@ -519,6 +525,55 @@ def _steps(
         if step is not None:
             steps.append(step)
     return steps, lines
+
+
+def _backend(out: _Collector, t: _Table, where: str, ref: str | None) -> Backend | None:
+    """A backend attempt's step: `allowance_ms` with `begin` and only there."""
+    action = t.choice("action", None, BACKEND_ACTIONS, required=True)
+    allowance = t.integer("allowance_ms", low=1, high=MAX_TOOL_DEADLINE_MS)
+    if action == "begin" and allowance is None and "allowance_ms" not in t.data:
+        out.add(f"{where}.allowance_ms", "required: the attempt's no-output allowance")
+        return None
+    if action is not None and action != "begin" and allowance is not None:
+        out.add(f"{where}.allowance_ms", f"only `begin` takes an allowance (action = {action!r})")
+        return None
+    if ref is None or action is None or (action == "begin" and allowance is None):
+        return None
+    return Backend(ref, action, allowance)
+
+
+def _backends(out: _Collector, sessions: list[SessionSeed], steps: list[Step]) -> None:
+    """A session with a backend takes no model calls and no deadline tool calls.
+
+    Its backend is a run owner of its own, the newest run in its run activity: openclaw then
+    ignores a plain model call's start, counts a request under its owner, and reads tool
+    deadlines only of its tools, none of which probe models; refused rather than modelled
+    wrongly.
+    """
+    first: dict[str, int] = {}
+    for number, step in enumerate(steps, start=1):
+        if isinstance(step, Backend):
+            first.setdefault(step.session, number)
+    if not first:
+        return
+    seeded = {s.ref for s in sessions if s.work == "model_call"}
+    for number, step in enumerate(steps, start=1):
+        if not isinstance(step, Start | End) or step.session not in first:
+            continue
+        if step.work == "model_call" or (isinstance(step, Start) and step.deadline_ms is not None):
+            what = "a model call" if step.work == "model_call" else "a deadline tool call"
+            out.add(
+                f"step[{number}]",
+                f"{what} in session {step.session!r}, which has a backend "
+                f"(step[{first[step.session]}]): a session's backend runs alone",
+            )
+    for ref in first:
+        if ref in seeded:
+            out.add(
+                f"step[{first[ref]}]",
+                f'session {ref!r} is seeded with a model call (work = "model_call"): '
+                "a session's backend runs alone",
+            )
 
 
 def _recover(out: _Collector, t: _Table, ref: str | None) -> Recover | None:

@@ -24,6 +24,17 @@ DRAINS: tuple[Drain, ...] = ("settle", "hold")
 PROGRESS_TARGETS: tuple[ProgressTarget, ...] = ("both", "run", "record")
 MARKER_KINDS: tuple[MarkerKind, ...] = ("embedded_run", "tool_call", "model_call")
 LANE_TASK_KINDS: tuple[LaneTaskKind, ...] = ("blocked", "quick")
+BackendAction: TypeAlias = Literal[
+    "begin", "output", "model_output", "outstanding", "settled", "close"
+]
+BACKEND_ACTIONS: tuple[BackendAction, ...] = (
+    "begin",
+    "output",
+    "model_output",
+    "outstanding",
+    "settled",
+    "close",
+)
 # The id of the markers seeding starts, and of a start or end step that names none.
 MAIN_MARKER = "main"
 DEFAULT_PROGRESS_REASON = "scenario:progress"
@@ -266,6 +277,22 @@ class Enqueue:
     task: LaneTaskKind = "blocked"
 
 
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """A backend attempt's no-output allowance (beginDiagnosticBackendActivity, 2026.9.6).
+
+    The session's backend runs under a run owner of its own (an embedded run that recovery
+    cannot abort). `begin` starts an attempt allowing `allowance_ms` of silence; `output` is
+    output without model progress (observeOutput(false)), `model_output` output that is model
+    progress (observeOutput(true)); `outstanding` / `settled` say the backend has work
+    outstanding or not (setOutstandingWork); `close` ends the attempt.
+    """
+
+    session: str
+    action: BackendAction
+    allowance_ms: int | None = None
+
+
 Step: TypeAlias = (
     Tick
     | Bump
@@ -278,6 +305,7 @@ Step: TypeAlias = (
     | Own
     | Recover
     | Enqueue
+    | Backend
 )
 
 
@@ -305,6 +333,8 @@ def step_verb(step: Step) -> str:
             return "recover"
         case Enqueue():
             return "enqueue"
+        case Backend():
+            return "backend"
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,9 @@
  *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
  *               "id"?, "clear"? (end only), "timeout_ms"? (start of a model call only),
  *               "deadline_ms"? (start of a tool call only)} |
- *              {"do": "own", "session", "abort"?: "honoured"|"ignored"|"refused"}]}
+ *              {"do": "own", "session", "abort"?: "honoured"|"ignored"|"refused"} |
+ *              {"do": "backend", "session", "action": "begin"|"output"|"model_output"|
+ *               "outstanding"|"settled"|"close", "allowance_ms"? (begin only)}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
  * Output (stdout): JSON lines (keys sorted), written when the run ends
@@ -445,6 +447,12 @@ function surveyBuild(distDir) {
   const requestTimeouts =
     REQUEST_OWNER_FUNCTIONS.every(exported) &&
     Boolean(found.runActivity?.source.includes("call.requestTimeoutMs > activeModelCallRequestTimeoutMs"));
+  // A backend attempt's no-output allowance with outstanding work (2026.9.6), under a run
+  // owner of its own. Else the backend step does nothing (9.2's attempts are not modelled).
+  const backendLiveness =
+    exported("createDiagnosticEmbeddedRunOwner") &&
+    Boolean(found.runActivity && exportMap(found.runActivity.source).has("beginDiagnosticBackendActivity")) &&
+    Boolean(found.runActivity?.source.includes("setOutstandingWork: (active) =>"));
   // A tool call's command deadline (2026.9.6): the execution's liveness reference, which the
   // runtime reads for an allowActiveAbort request too. Else a deadline tool is a plain one.
   const toolDeadlines =
@@ -495,6 +503,7 @@ function surveyBuild(distDir) {
     abortConfig,
     requestTimeouts,
     toolDeadlines,
+    backendLiveness,
     version: pkg.version,
     pkg,
     heartbeatMs,
@@ -933,7 +942,9 @@ const STEP_KEYS = {
   recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms", "compaction_safety_ms"],
   enqueue: ["do", "session", "task"],
   own: ["do", "session", "abort"],
+  backend: ["do", "session", "action", "allowance_ms"],
 };
+const BACKEND_ACTIONS = ["begin", "output", "model_output", "outstanding", "settled", "close"];
 
 function checkScenario(scenario, located) {
   const problems = [];
@@ -1028,7 +1039,7 @@ function checkScenario(scenario, located) {
       }
     }
     const named = step.session;
-    const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue", "own"].includes(step.do);
+    const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue", "own", "backend"].includes(step.do);
     if (step.do === "enqueue" && !["blocked", "quick", undefined].includes(step.task)) {
       problems.push(`${where}.task is not blocked|quick`);
     }
@@ -1045,6 +1056,12 @@ function checkScenario(scenario, located) {
       }
     }
     if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
+    if (step.do === "backend") {
+      if (!BACKEND_ACTIONS.includes(step.action)) problems.push(`${where}.action is not ${BACKEND_ACTIONS.join("|")}`);
+      if ((step.action === "begin") !== (step.allowance_ms !== undefined) || (step.allowance_ms !== undefined && (!isInt(step.allowance_ms) || step.allowance_ms < 1))) {
+        problems.push(`${where}.allowance_ms must be a positive integer, on begin only`);
+      }
+    }
     if (step.do === "own" && !["honoured", "ignored", "refused", undefined].includes(step.abort)) {
       problems.push(`${where}.abort is not honoured|ignored|refused`);
     }
@@ -1154,6 +1171,7 @@ async function loadBuild(located) {
     const key = OPTIONAL_FUNCTIONS.find(([, n]) => n === name)[0];
     api[name] = pick(mods[key], ex[key], name);
   }
+  if (located.backendLiveness) api.beginDiagnosticBackendActivity = pick(mods.runActivity, ex.runActivity, "beginDiagnosticBackendActivity");
   if (located.toolDeadlines) {
     for (const name of TOOL_DEADLINE_FUNCTIONS) api[name] = pick(mods.events, ex.events, name);
   }
@@ -1591,6 +1609,29 @@ async function runScenario(build, planned, { reuse }) {
     }
   }
 
+  // backend: the session's backend, a run owner of its own (its embedded run by workKey
+  // scenario-backend), whose begin (re)starts that run and binds a new attempt to it.
+  const backends = new Map();
+  function markBackend(s, step) {
+    if (!located.backendLiveness) return;
+    let b = backends.get(s.fileIndex);
+    if (step.action === "begin") {
+      if (!b) {
+        const runId = `scenario-run-${s.fileIndex}-backend`;
+        b = { runId, owner: api.createDiagnosticEmbeddedRunOwner({ ...ids(s), runId, workKey: "scenario-backend" }), attempt: null };
+        backends.set(s.fileIndex, b);
+      }
+      api.markDiagnosticEmbeddedRunStarted({ ...ids(s), runId: b.runId, workKey: "scenario-backend", owner: b.owner });
+      b.attempt = api.beginDiagnosticBackendActivity({ owner: b.owner, noOutputTimeoutMs: step.allowance_ms, assertCurrent: () => {} });
+      return;
+    }
+    const attempt = b?.attempt;
+    if (!attempt) return;
+    if (step.action === "output" || step.action === "model_output") attempt.observeOutput(step.action === "model_output");
+    else if (step.action === "outstanding" || step.action === "settled") attempt.setOutstandingWork(step.action === "outstanding");
+    else attempt.close();
+  }
+
   const scenarioNow = () => clock.now - epoch;
   for (let i = 0; i < steps.length; i += 1) {
     const step = steps[i];
@@ -1649,6 +1690,9 @@ async function runScenario(build, planned, { reuse }) {
         noteCall(recoverStuckDiagnosticSession, params);
         break;
       }
+      case "backend":
+        markBackend(s, step);
+        break;
       case "own": {
         // A run registers on the session (setActiveEmbeddedRun), replacing its handle if it
         // has one: the build logs run_started / run_replaced and starts its embedded run. The
