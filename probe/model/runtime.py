@@ -345,4 +345,10 @@ class RecoveryRuntime:
         if self.stale_run_threshold and activity.tools:
             # resolveRunStaleThresholdMs: a tool call is given the blocked-tool floor.
             threshold = max(threshold, BLOCKED_TOOL_ABORT_FLOOR_MS)
+        elif self.stale_run_threshold:
+            # ... and other work the longest running model request timeout (a `recover`
+            # without allowActiveAbort reaches it while a timed model call runs).
+            timeout = activity.snapshot(self.clock.now).request_timeout_ms
+            if timeout is not None:
+                threshold = max(threshold, timeout)
         return max(0, self.clock.now - activity.last_progress_at) >= threshold
