@@ -196,6 +196,20 @@ def test_a_session_id_openclaw_would_file_elsewhere_is_refused_at_its_line(
     assert problem.line is not None
 
 
+def test_one_other_id_under_two_keys_is_refused_at_the_second() -> None:
+    # openclaw links activity by `id:ID` too: the two keys' activities would merge.
+    steps = (
+        '\n[[step]]\ndo = "start"\nsession = "agent:main:a"\nwork = "embedded_run"\n'
+        'session_id = "shared"\n[[step]]\ndo = "start"\nsession = "agent:main:b"\n'
+        'work = "embedded_run"\nsession_id = "shared"\n'
+    )
+    with pytest.raises(ScenarioError) as err:
+        _load(steps)
+    (problem,) = err.value.problems
+    assert problem.where == "step[2].session_id"
+    assert "already runs under session 'agent:main:a'" in problem.message
+
+
 def test_the_cli_refuses_it_with_the_file_and_line_and_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(HEAD.format(ref=KEY) + DURING.format(marker='session_id = "s1"', name=KEY))

@@ -66,9 +66,10 @@ Distribution (weights are relative, per scenario unless said otherwise):
   (1 000, 300 000 or 900 000), compaction_safety_ms 20 % (100 000 or 600 000).
   `GenerateOptions(recover=False)` leaves them out.
 - embedded runs under other session ids of a key, drawn last from a stream of their own in
-  30 % of scenarios: 1..3 `start` steps of an embedded run under `session_id` "run-a" or
-  "run-b" of a random session with a non-empty key, at random places (within `max_steps`),
-  each followed later by its `end` half the time (clearing the calls 70 %).
+  30 % of scenarios: 1..3 `start` steps of an embedded run under `session_id` "run-a-N" or
+  "run-b-N" of a random session with a non-empty key (N its number among those), at random
+  places (within `max_steps`), each followed later by its `end` half the time (clearing the
+  calls 70 %).
   `GenerateOptions(other_ids=False)` leaves them out.
 - command-lane tasks, drawn from a stream of their own in 30 % of scenarios: 1..3 `enqueue`
   steps (within `max_steps`) at random places, for a random session, blocked 60 / quick 40.
@@ -538,8 +539,8 @@ def build(
     return scenario
 
 
-# The other session ids a key's runs are drawn under (no session's name: refs are REFS, ids
-# sid-N).
+# The other session ids a key's runs are drawn under, suffixed by the session's number (no
+# session's name: refs are REFS, ids sid-N).
 OTHER_IDS = ("run-a", "run-b")
 
 
@@ -558,7 +559,9 @@ def _other_ids(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     for _ in range(rng.randint(1, 3)):
         if len(steps) >= max_steps:
             break
-        ref, marker = rng.choice(keyed), marker_of(rng.choice(OTHER_IDS))
+        # One key's ids are its own: an id shared by two keys merges their activities.
+        number = rng.randrange(len(keyed))
+        ref, marker = keyed[number], marker_of(f"{rng.choice(OTHER_IDS)}-{number + 1}")
         at = rng.randint(0, len(steps))
         steps.insert(at, Start(ref, "embedded_run", marker))
         if len(steps) < max_steps and rng.random() < 0.5:

@@ -35,11 +35,12 @@ def misnamed(
 
     The session must have a key (an empty key or an id-only session files the run under the id
     alone: an activity of its own), the step must name it by its key (an id-only call passes no
-    key), and the id must be no session's name nor one of the harness's own (their activities
-    would merge with another session's).
+    key), and the id must be no session's name, no other session's other id, nor one of the
+    harness's own (openclaw would merge their activities with another session's).
     """
     names = {s.ref for s in sessions} | {s.session_id for s in sessions if s.session_id}
     by_ref = {s.ref: s for s in sessions}
+    owner: dict[str, str] = {}  # other id -> the session whose key it first ran under
     found: list[tuple[int, str]] = []
     for number, step in enumerate(steps, start=1):
         if not isinstance(step, Start | End):
@@ -64,6 +65,11 @@ def misnamed(
             why = f"{other!r} is already a session's ref or session_id"
         elif other.startswith(HARNESS_ID_PREFIX):
             why = f"{other!r}: ids starting with {HARNESS_ID_PREFIX!r} are the harness's own"
+        elif owner.setdefault(other, seed.ref) != seed.ref:
+            why = (
+                f"{other!r} already runs under session {owner[other]!r}'s key: openclaw "
+                "would merge the two sessions' activities through the shared id"
+            )
         else:
             continue
         found.append((number, why))
