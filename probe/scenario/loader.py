@@ -13,6 +13,7 @@ from probe.properties.names import unknown_property
 from probe.properties.selection import Choice
 from probe.scenario.aliases import ID_STEPS, by_id, forgettable
 from probe.scenario.limits import LIMITS, static_clock
+from probe.scenario.run_ids import marker_of, misnamed, other_session_id
 from probe.scenario.toml_lines import index_lines, line_of, nesting_past
 from probe.scenario.values import (
     ABORT_ANSWERS,
@@ -83,8 +84,8 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "release": ("do", "session", "outcome"),
     "state": ("do", "session", "to"),
     "progress": ("do", "session", "target", "reason", "ago_ms"),
-    "start": ("do", "session", "work", "id", "timeout_ms", "deadline_ms"),
-    "end": ("do", "session", "work", "id", "clear"),
+    "start": ("do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id"),
+    "end": ("do", "session", "work", "id", "clear", "session_id"),
     "recover": (
         "do",
         "session",
@@ -299,6 +300,8 @@ def parse_scenario(
         _check_limits(out, settings, sessions, steps)
     if not out.problems:
         _check_id_steps(out, settings, sessions, steps)
+        for number, why in misnamed(sessions, steps):
+            out.add(f"step[{number}].session_id", why)
     if out.problems:
         raise ScenarioError(sorted(out.problems, key=lambda p: p.line or 0))
     return Scenario(
@@ -498,6 +501,7 @@ def _steps(
                 ref = session(True)
                 kind = t.choice("work", None, MARKER_KINDS, required=True)
                 marker = _marker_id(out, t, where)
+                marker = _other_run_id(out, t, where, kind, marker)
                 clear = t.boolean("clear", True)
                 timeout = _request_timeout(out, t, where, kind)
                 deadline = _tool_deadline(out, t, where, kind)
@@ -656,6 +660,35 @@ def _marker_id(out: _Collector, t: _Table, where: str) -> str:
     return marker
 
 
+def _other_run_id(
+    out: _Collector, t: _Table, where: str, kind: str | None, marker: str
+) -> str:
+    """`session_id` of a `start`/`end`: an embedded run under another id of the session's key
+    (see probe/scenario/run_ids.py); its marker is `@ID`, the step's `id` left out."""
+    other = t.string("session_id")
+    if other is None:
+        return marker
+    if not _MARKER_ID.match(other) or len(other) > MAX_MARKER_ID_CHARS:
+        out.add(
+            f"{where}.session_id",
+            f"must be 1..{MAX_MARKER_ID_CHARS} letters, digits, '_', '.' or '-'",
+        )
+    elif kind is not None and kind != "embedded_run":
+        out.add(
+            f"{where}.session_id",
+            f'only an embedded run starts under another session id (work = "embedded_run", '
+            f"not {kind!r})",
+        )
+    elif t.has("id"):
+        out.add(
+            f"{where}.session_id",
+            "an embedded run under another session id is named by that id: leave `id` out",
+        )
+    else:
+        return marker_of(other)
+    return marker
+
+
 def _request_timeout(out: _Collector, t: _Table, where: str, kind: str | None) -> int | None:
     """`timeout_ms` of a `start`: the model request timeout, a model call's only."""
     timeout = t.integer("timeout_ms", low=1)
@@ -695,11 +728,14 @@ def _tool_deadlines(out: _Collector, sessions: list[SessionSeed], steps: list[St
     with_deadline: dict[tuple[str, str], int] = {}
     without: dict[tuple[str, str], int] = {}
     timed: set[str] = set()
+    other_runs: set[str] = set()
     for number, step in enumerate(steps, start=1):
         if not isinstance(step, Start):
             continue
         if step.timeout_ms is not None:
             timed.add(step.session)
+        if other_session_id(step.id) is not None:
+            other_runs.add(step.session)
         if step.work == "tool_call":
             side = without if step.deadline_ms is None else with_deadline
             side.setdefault((step.session, step.id), number)
@@ -725,6 +761,12 @@ def _tool_deadlines(out: _Collector, sessions: list[SessionSeed], steps: list[St
                 where,
                 f"session {ref!r} has timed model calls (timeout_ms), whose owners are runs of "
                 "their own: a tool call's deadline counts only under the session's own run",
+            )
+        elif ref in other_runs:
+            out.add(
+                where,
+                f"session {ref!r} has runs under other session ids (session_id): a tool call's "
+                "deadline counts only under the session's own run",
             )
 
 
