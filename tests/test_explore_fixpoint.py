@@ -125,9 +125,9 @@ def saturated_throttles(
     state, checker = key
     n = state[0]
     assert isinstance(n, int) and isinstance(checker, frozenset)
-    # The third: two open requests' ages both past the cap (a request's age is only part of
-    # its identity, see the abstraction's docstring), so those ages are grouped apart too.
-    found: list[object] = [i[3] for _, identities in sorted(checker, key=repr) for i in identities]
+    # Request ages are no longer grouped apart: their classes (rank and the stale-lane side,
+    # abstraction.request_age_labels) are exact, and the stability check holds them so.
+    found: list[object] = []
     if not ab.keep_throttle:
         return tuple(found)
     for r in range(n):

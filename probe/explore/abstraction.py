@@ -65,12 +65,20 @@ class behave alike for every property, step for step. The argument, part by part
   steps down is no bisimulation (3 and 4 differ after three releases): this is the second
   approximation, and tests/test_explore_fixpoint.py shows it is the only one its
   stability check finds on its seeds.
-- Request ages (ageMs) are read only as part of a request's identity (the checker pairs a
-  completed event with its requested one by equality). They are kept, saturated past the
-  record cap: a later request can meet an earlier one's identity exactly (found by this
-  mode: after a prune the new record's generation restarts and can reach the held
-  request's again), so they are not dropped; two ages both past the cap are one class,
-  the third approximation.
+- Request ages (ageMs). A held request's age (a waiter's, an open check's) is read by the
+  checker's pairing and, at the ask only, by the runtime's stale lane-task release (age >=
+  its threshold, before the request is held). The pairing compares a completed event's
+  identity with the open requests' of its ref. A completed event is either a settled
+  request's own (its identity is its open entry's, by construction: removing "the first
+  equal entry" leaves the same multiset whichever equal entry it is), or the coordinator's
+  already_in_flight answer to a new ask, which pairs only with an open request made at the
+  same instant. A search's asks come from heartbeat firings only, one per record per firing,
+  and a record of that ref asked at that firing was already in flight: the answer never
+  pairs. So an age is read by nothing but the equalities among the held requests of its ref
+  and that threshold: it is kept as its rank among the ref's held ages and its side of the
+  threshold (`request_age_labels`), exactly; a new request's age, equal to a held one or
+  not, is no coincidence any decision meets. (This replaces the saturation past the
+  record cap, which was an approximation.)
 - The heartbeat's own offsets (next firing from now, since the last) are bounded already;
   its firing number is in the key only with tick_jitter_ms, whose draws depend on it: a
   seed with jitter has no finite abstraction here, and the fixpoint mode refuses it.
@@ -85,7 +93,7 @@ from typing import Any, NamedTuple
 from probe.invariants import PHANTOM_REQUEST, SWALLOWED_REQUEST, UNMATCHED_REQUEST
 from probe.model.behaviour import Behaviour
 from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS, RecoveryRequest
-from probe.model.runtime import DEFAULT_STALE_PROGRESS_ABORT_MS
+from probe.model.runtime import DEFAULT_STALE_PROGRESS_ABORT_MS, STALE_LANE_TASK_RELEASE_MS
 from probe.model.state import MAX_ENTRIES, PRUNE_INTERVAL_MS, SESSION_STATE_TTL_MS
 from probe.model.world import BUILD_HEARTBEAT_MS, RECORD_KEY_WIDTH
 from probe.scenario.values import Scenario, Settings
@@ -195,7 +203,7 @@ class Abstraction:
         self._keys: dict[tuple[str, int], str] = {}
         self._memo: dict[
             tuple[object, ...],
-            tuple[list[tuple[int, str]], list[bool], CheckerKeyLike, frozenset[str] | None],
+            tuple[list[tuple[int, str, object]], CheckerKeyLike, frozenset[str] | None],
         ] = {}
 
     def _key_of(self, ref: str, generation: int) -> str:
@@ -272,7 +280,7 @@ class Abstraction:
             checker,
             tuple(record_gen.items()),
             tuple(
-                (k[at + 1], k[at + 3], k[at + 8])
+                (k[at + 1], k[at + 3], k[at + 8], k[at + 4])
                 for at in range(waiters_at, waiters_at + 11 * count, 11)
             ),
         )
@@ -281,11 +289,9 @@ class Abstraction:
             found = self._memo[memo_key] = self._generations(
                 checker, record_gen, memo_key[2], coordinator
             )
-        waiter_labels, ageless, checker_abs, coordinator_abs = found
+        waiter_labels, checker_abs, coordinator_abs = found
         for w in range(count):
-            out[waiters_at + 3], out[waiters_at + 8] = waiter_labels[w]
-            if ageless[w] and k[waiters_at + 4] > caps.record:
-                out[waiters_at + 4] = caps.record
+            out[waiters_at + 3], out[waiters_at + 8], out[waiters_at + 4] = waiter_labels[w]
             if k[waiters_at + 5] > QUEUE_CAP:
                 out[waiters_at + 5] = QUEUE_CAP
             waiters_at += 11
@@ -347,31 +353,40 @@ class Abstraction:
         record_gen: dict[str, int],
         waiters: tuple[Sequence[Any], ...],
         coordinator: frozenset[str],
-    ) -> tuple[list[tuple[int, str]], list[bool], CheckerKeyLike, frozenset[str] | None]:
-        """The waiters' generation classes and whether their age goes, the checker's key and
-        the in-flight keys, mapped."""
-        # Every generation a request of each ref holds: the waiters' and the open checks'.
+    ) -> tuple[list[tuple[int, str, object]], CheckerKeyLike, frozenset[str] | None]:
+        """The waiters' generation, key and age classes, the checker's key and the in-flight
+        keys, mapped."""
+        # Every generation and age a request of each ref holds: the waiters' and the open
+        # checks'.
         held: dict[str, set[int]] = {}
-        for ref, g, _key in waiters:
+        ages: dict[str, set[int]] = {}
+        for ref, g, _key, age in waiters:
             held.setdefault(ref, set()).add(g)
+            if isinstance(age, int):
+                ages.setdefault(ref, set()).add(age)
         for ref, identities in checker:
             for ident in identities:
                 g = ident[2]
                 if isinstance(g, int):
                     held.setdefault(ref, set()).add(g)
+                if isinstance(ident[3], int):
+                    ages.setdefault(ref, set()).add(ident[3])
         classes = {ref: _labels(gens, record_gen.get(ref)) for ref, gens in held.items()}
-        # A ref whose generations stay as they are keeps its requests' ages too.
         labels = {ref: c for ref, c in classes.items() if c is not None}
+        age_labels = {ref: request_age_labels(values) for ref, values in ages.items()}
         mapped = None
         if coordinator and self.keyed_by_generation:
             mapped = frozenset(self._map_key(c, labels) for c in coordinator)
         return (
             [
-                (labels[ref][g], self._map_key(key, labels)) if ref in labels else (g, key)
-                for ref, g, key in waiters
+                (
+                    labels[ref][g] if ref in labels else g,
+                    self._map_key(key, labels) if ref in labels else key,
+                    age_labels[ref][age] if isinstance(age, int) else age,
+                )
+                for ref, g, key, age in waiters
             ],
-            [ref in labels for ref, *_ in waiters],
-            self._checker(checker, labels) if checker else checker,
+            self._checker(checker, labels, age_labels) if checker else checker,
             mapped,
         )
 
@@ -385,21 +400,21 @@ class Abstraction:
         return k  # not a request's key this state holds: kept as it is (finer, so sound)
 
     def _checker(
-        self, checker: CheckerKeyLike, labels: dict[str, dict[int, int]]
+        self,
+        checker: CheckerKeyLike,
+        labels: dict[str, dict[int, int]],
+        age_labels: dict[str, dict[int, int]],
     ) -> CheckerKeyLike:
-        record_cap = self.caps.record
         items = []
         for ref, identities in checker:
-            mapping = labels.get(ref)
-            if mapping is None:
-                items.append((ref, identities))
-                continue
+            mapping = labels.get(ref, {})
+            ages = age_labels.get(ref, {})
             abstract = []
             for r, state, generation, age, depth in identities:
                 if isinstance(generation, int):
                     generation = mapping.get(generation, generation)
-                if isinstance(age, int) and age > record_cap:
-                    age = record_cap
+                if isinstance(age, int):
+                    age = ages[age]
                 if isinstance(depth, int) and depth > QUEUE_CAP:
                     depth = QUEUE_CAP
                 abstract.append((r, state, generation, age, depth))
@@ -430,6 +445,16 @@ def _labels(gens: set[int], record: int | None) -> dict[int, int] | None:
         return None
     far = sorted({record - g for g in gens} - {0, 1})
     return {g: -(record - g) if record - g <= 1 else -2 - far.index(record - g) for g in gens}
+
+
+def request_age_labels(ages: set[int]) -> dict[int, int]:
+    """A ref's held request ages -> their classes: the rank among them (equalities kept), and
+    which side of the stale lane-task threshold each is on (the one value the runtime reads).
+    See the module docstring's "Request ages"."""
+    return {
+        age: 2 * rank + (age >= STALE_LANE_TASK_RELEASE_MS)
+        for rank, age in enumerate(sorted(ages))
+    }
 
 
 def record_clock_read(state: str, depth: int) -> bool:
