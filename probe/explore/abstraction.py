@@ -59,12 +59,20 @@ class behave alike for every property, step for step. The argument, part by part
   and the record's age then up to the back-off's threshold max(L + warn, 2L): exact. Past
   the cap L saturates: there the back-off (next warning at twice the last, without end)
   is approximated; it takes a stuck session left alone past the abort threshold.
-- Queue depths, of records and requests: compared with 0, less one from switch
-  queued-backlog (F16), and stepped by one. Depths from `QUEUE_CAP` up are one: a queue
-  that deep needs more steps to empty than a short path gives it. A saturated counter that
-  steps down is no bisimulation (3 and 4 differ after three releases): this is the second
-  approximation, and tests/test_explore_fixpoint.py shows it is the only one its
-  stability check finds on its seeds.
+- Queue depths of records: compared with 0, less one from switch queued-backlog (F16),
+  and stepped by one. Depths from `QUEUE_CAP` up are one: a queue that deep needs more
+  steps to empty than a short path gives it. A saturated counter that steps down is no
+  bisimulation (3 and 4 differ after three releases): this is the second approximation,
+  and tests/test_explore_fixpoint.py shows it is the only one its stability check finds on
+  its seeds.
+- Request queue depths (a held request's queueDepth, a waiter's and an open check's). The
+  runtime reads one at the ask (> 0, before the request is held) and, once held, only
+  beside a command lane (the L1 reset's > 0, and the queued-lane `max(record, request)`
+  after an aborted outcome that reports queued lane tasks); a search has no lanes (its
+  seeds and steps never enqueue). Past that it is part of the request's identity, read by
+  the equalities alone (see "Request ages" just below). So it is kept as its rank among the
+  ref's held depths and whether it is above 0 (`request_depth_labels`), exactly, where it
+  was saturated at `QUEUE_CAP` before.
 - Request ages (ageMs). A held request's age (a waiter's, an open check's) is read by the
   checker's pairing and, at the ask only, by the runtime's stale lane-task release (age >=
   its threshold, before the request is held). The pairing compares a completed event's
@@ -72,9 +80,9 @@ class behave alike for every property, step for step. The argument, part by part
   request's own (its identity is its open entry's, by construction: removing "the first
   equal entry" leaves the same multiset whichever equal entry it is), or the coordinator's
   already_in_flight answer to a new ask, which pairs only with an open request made at the
-  same instant. A search's asks come from heartbeat firings only, one per record per firing,
-  and a record of that ref asked at that firing was already in flight: the answer never
-  pairs. So an age is read by nothing but the equalities among the held requests of its ref
+  same instant. A search's asks come from heartbeat firings only, one per record per firing
+  (no search step asks), so no request of that ref was made at the instant of an
+  already_in_flight answer: it never pairs. So an age is read by nothing but the equalities among the held requests of its ref
   and that threshold: it is kept as its rank among the ref's held ages and its side of the
   threshold (`request_age_labels`), exactly; a new request's age, equal to a held one or
   not, is no coincidence any decision meets. (This replaces the saturation past the
@@ -203,7 +211,7 @@ class Abstraction:
         self._keys: dict[tuple[str, int], str] = {}
         self._memo: dict[
             tuple[object, ...],
-            tuple[list[tuple[int, str, object]], CheckerKeyLike, frozenset[str] | None],
+            tuple[list[tuple[int, str, object, object]], CheckerKeyLike, frozenset[str] | None],
         ] = {}
 
     def _key_of(self, ref: str, generation: int) -> str:
@@ -280,7 +288,7 @@ class Abstraction:
             checker,
             tuple(record_gen.items()),
             tuple(
-                (k[at + 1], k[at + 3], k[at + 8], k[at + 4])
+                (k[at + 1], k[at + 3], k[at + 8], k[at + 4], k[at + 5])
                 for at in range(waiters_at, waiters_at + 11 * count, 11)
             ),
         )
@@ -291,9 +299,12 @@ class Abstraction:
             )
         waiter_labels, checker_abs, coordinator_abs = found
         for w in range(count):
-            out[waiters_at + 3], out[waiters_at + 8], out[waiters_at + 4] = waiter_labels[w]
-            if k[waiters_at + 5] > QUEUE_CAP:
-                out[waiters_at + 5] = QUEUE_CAP
+            (
+                out[waiters_at + 3],
+                out[waiters_at + 8],
+                out[waiters_at + 4],
+                out[waiters_at + 5],
+            ) = waiter_labels[w]
             waiters_at += 11
         if coordinator_abs is not None:
             out[i] = coordinator_abs
@@ -353,17 +364,20 @@ class Abstraction:
         record_gen: dict[str, int],
         waiters: tuple[Sequence[Any], ...],
         coordinator: frozenset[str],
-    ) -> tuple[list[tuple[int, str, object]], CheckerKeyLike, frozenset[str] | None]:
-        """The waiters' generation, key and age classes, the checker's key and the in-flight
-        keys, mapped."""
-        # Every generation and age a request of each ref holds: the waiters' and the open
-        # checks'.
+    ) -> tuple[list[tuple[int, str, object, object]], CheckerKeyLike, frozenset[str] | None]:
+        """The waiters' generation, key, age and depth classes, the checker's key and the
+        in-flight keys, mapped."""
+        # Every generation, age and depth a request of each ref holds: the waiters' and the
+        # open checks'.
         held: dict[str, set[int]] = {}
         ages: dict[str, set[int]] = {}
-        for ref, g, _key, age in waiters:
+        depths: dict[str, set[int]] = {}
+        for ref, g, _key, age, depth in waiters:
             held.setdefault(ref, set()).add(g)
             if isinstance(age, int):
                 ages.setdefault(ref, set()).add(age)
+            if isinstance(depth, int):
+                depths.setdefault(ref, set()).add(depth)
         for ref, identities in checker:
             for ident in identities:
                 g = ident[2]
@@ -371,9 +385,12 @@ class Abstraction:
                     held.setdefault(ref, set()).add(g)
                 if isinstance(ident[3], int):
                     ages.setdefault(ref, set()).add(ident[3])
+                if isinstance(ident[4], int):
+                    depths.setdefault(ref, set()).add(ident[4])
         classes = {ref: _labels(gens, record_gen.get(ref)) for ref, gens in held.items()}
         labels = {ref: c for ref, c in classes.items() if c is not None}
         age_labels = {ref: request_age_labels(values) for ref, values in ages.items()}
+        depth_labels = {ref: request_depth_labels(values) for ref, values in depths.items()}
         mapped = None
         if coordinator and self.keyed_by_generation:
             mapped = frozenset(self._map_key(c, labels) for c in coordinator)
@@ -383,10 +400,11 @@ class Abstraction:
                     labels[ref][g] if ref in labels else g,
                     self._map_key(key, labels) if ref in labels else key,
                     age_labels[ref][age] if isinstance(age, int) else age,
+                    depth_labels[ref][depth] if isinstance(depth, int) else depth,
                 )
-                for ref, g, key, age in waiters
+                for ref, g, key, age, depth in waiters
             ],
-            self._checker(checker, labels, age_labels) if checker else checker,
+            self._checker(checker, labels, age_labels, depth_labels) if checker else checker,
             mapped,
         )
 
@@ -404,19 +422,21 @@ class Abstraction:
         checker: CheckerKeyLike,
         labels: dict[str, dict[int, int]],
         age_labels: dict[str, dict[int, int]],
+        depth_labels: dict[str, dict[int, int]],
     ) -> CheckerKeyLike:
         items = []
         for ref, identities in checker:
             mapping = labels.get(ref, {})
             ages = age_labels.get(ref, {})
+            depths = depth_labels.get(ref, {})
             abstract = []
             for r, state, generation, age, depth in identities:
                 if isinstance(generation, int):
                     generation = mapping.get(generation, generation)
                 if isinstance(age, int):
                     age = ages[age]
-                if isinstance(depth, int) and depth > QUEUE_CAP:
-                    depth = QUEUE_CAP
+                if isinstance(depth, int):
+                    depth = depths[depth]
                 abstract.append((r, state, generation, age, depth))
             if len(abstract) > 1:
                 abstract.sort(key=repr)
@@ -455,6 +475,13 @@ def request_age_labels(ages: set[int]) -> dict[int, int]:
         age: 2 * rank + (age >= STALE_LANE_TASK_RELEASE_MS)
         for rank, age in enumerate(sorted(ages))
     }
+
+
+def request_depth_labels(depths: set[int]) -> dict[int, int]:
+    """A ref's held request queue depths -> their classes: the rank among them (equalities
+    kept), and whether each is above 0 (what the runtime compares it with). See the module
+    docstring's "Request queue depths"."""
+    return {depth: 2 * rank + (depth > 0) for rank, depth in enumerate(sorted(depths))}
 
 
 def record_clock_read(state: str, depth: int) -> bool:
