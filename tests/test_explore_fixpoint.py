@@ -460,3 +460,46 @@ def test_cli_refuses_a_fixpoint_over_jitter(tmp_path: Path) -> None:
     )
     code, out, err = invoke("explore", str(seed), "--fixpoint", "--no-write")
     assert code == 2 and "tick_jitter_ms" in err and str(seed) in err and not out
+
+
+def test_request_classes_keep_what_the_runtime_compares() -> None:
+    ages = abstraction.request_age_labels({0, 299_999, 300_000, 400_000})
+    assert ages == {0: 0, 299_999: 0, 300_000: 1, 400_000: 1}  # the stale lane-task side
+    assert abstraction.request_depth_labels({0, 1, 7}) == {0: 0, 1: 1, 7: 1}  # above 0
+
+
+@pytest.mark.parametrize(("seed", "design", "depth", "advance"), PINNED_SEEDS)
+def test_every_waiting_request_is_open_in_the_checker(
+    seed: Scenario, design: str, depth: int, advance: int | None
+) -> None:
+    """What the request classes rest on: a waiter's request always has its own open check
+    (so a settled request completes it, and which of two equal checks goes is no matter)."""
+    config = ExploreConfig(depth=depth, advance_ms=advance)
+    plan = step_plan(seed, config)
+    world = World(seed, strategy_of(design), keep_events=OBSERVED_EVENTS)
+    layer = [(world.snapshot(), InvariantChecker())]
+    seen: set[object] = set()
+    waited = 0
+    for number in range(1, depth + 1):
+        following = []
+        for snapshot, checker in layer:
+            for step, needs_run in plan:
+                world.restore(snapshot)
+                if needs_run is not None and needs_run not in world.handles:
+                    continue
+                world.apply(number, step)
+                child = checker.clone()
+                child.observe_all(world.bus.events)
+                key = (world.state_key(), child.key())
+                if key in seen:
+                    continue
+                seen.add(key)
+                for ref, waiter in world.runtime.waiters.items():
+                    r = waiter.request
+                    identity = (r.ref, r.expected_state, r.generation, r.age_ms, r.queue_depth)
+                    assert identity in [i for i, _ in child.open_requests.get(ref, ())], key
+                    waited += 1
+                following.append((world.snapshot(), child))
+        layer = following
+    # Each pinned seed but the honoured abort (resolved at once) holds a recovery somewhere.
+    assert waited or seed is HONOURED

@@ -65,28 +65,25 @@ class behave alike for every property, step for step. The argument, part by part
   bisimulation (3 and 4 differ after three releases): this is the second approximation,
   and tests/test_explore_fixpoint.py shows it is the only one its stability check finds on
   its seeds.
-- Request queue depths (a held request's queueDepth, a waiter's and an open check's). The
-  runtime reads one at the ask (> 0, before the request is held) and, once held, only
-  beside a command lane (the L1 reset's > 0, and the queued-lane `max(record, request)`
-  after an aborted outcome that reports queued lane tasks); a search has no lanes (its
-  seeds and steps never enqueue). Past that it is part of the request's identity, read by
-  the equalities alone (see "Request ages" just below). So it is kept as its rank among the
-  ref's held depths and whether it is above 0 (`request_depth_labels`), exactly, where it
-  was saturated at `QUEUE_CAP` before.
-- Request ages (ageMs). A held request's age (a waiter's, an open check's) is read by the
-  checker's pairing and, at the ask only, by the runtime's stale lane-task release (age >=
-  its threshold, before the request is held). The pairing compares a completed event's
-  identity with the open requests' of its ref. A completed event is either a settled
-  request's own (its identity is its open entry's, by construction: removing "the first
-  equal entry" leaves the same multiset whichever equal entry it is), or the coordinator's
-  already_in_flight answer to a new ask, which pairs only with an open request made at the
-  same instant. A search's asks come from heartbeat firings only, one per record per firing
-  (no search step asks), so no request of that ref was made at the instant of an
-  already_in_flight answer: it never pairs. So an age is read by nothing but the equalities among the held requests of its ref
-  and that threshold: it is kept as its rank among the ref's held ages and its side of the
-  threshold (`request_age_labels`), exactly; a new request's age, equal to a held one or
-  not, is no coincidence any decision meets. (This replaces the saturation past the
-  record cap, which was an approximation.)
+- Request ages and queue depths (a held request's ageMs and queueDepth: a waiter's and an
+  open check's). The runtime reads them at the ask, before the request is held (the age
+  against the stale lane-task release, the depth > 0), and once held only beside a command
+  lane (the L1 reset's depth > 0, the queued-lane `max(record, request)` after an aborted
+  outcome reporting queued lane tasks); a search has no lanes (its seeds and steps never
+  enqueue). Past that they are part of the request's identity, which the checker's pairing
+  compares with a completed event's. A completed event is either a settled request's own,
+  or an already_in_flight answer, which pairs only with an open request made at the same
+  instant: the request it answers (the runtime absorbing one the coordinator let through);
+  a coordinator's answer to a new ask never meets one, as a search's asks come from
+  heartbeat firings, one per record per firing. So every request adds one open entry and
+  only its own completion takes one equal to it away: a waiter's request always has an
+  open entry equal to it (tests/test_explore_fixpoint.py checks this), and removing "the
+  first equal entry" leaves the same entries, up to equal ones, whichever it was. Two
+  states whose held identities differ only in ages and depths then pair every completion
+  alike and open and close entries alike, as far as any verdict (an entry open or not) can
+  tell: ages and depths are dropped but for the sides above (`request_age_labels`,
+  `request_depth_labels`), exactly. (This replaces their saturation past the record cap and
+  at `QUEUE_CAP`, which was an approximation.)
 - The heartbeat's own offsets (next firing from now, since the last) are bounded already;
   its firing number is in the key only with tick_jitter_ms, whose draws depend on it: a
   seed with jitter has no finite abstraction here, and the fixpoint mode refuses it.
@@ -147,7 +144,8 @@ class Caps(NamedTuple):
     applied outcome all touch it); `progress` and `tool`: the run's progress and tool ages
     (stale at warn, the abort, the stale-progress reclaim; the tool floor with F08 only
     while a tool call runs, which no step starts: `tool` is the progress cap then too).
-    Each plus the most a late tick shifts an observation (switch defer-late-tick).
+    Each plus `_margin`: a strict comparison's 1 ms, and how much earlier than now a late
+    firing observes (switch defer-late-tick).
     """
 
     record: int
@@ -156,13 +154,19 @@ class Caps(NamedTuple):
     tool: int
 
 
-def _margin(settings: Settings) -> int:
+def _margin(settings: Settings, behaviour: Behaviour) -> int:
+    """How far past a threshold a cap must sit: 1 ms for a strict comparison (age > warn,
+    the prune's age > TTL), plus how much earlier than now a heartbeat can observe a clock.
+    Every comparison observes an age now (a heartbeat, a lookup's prune, the runtime's call)
+    except a late firing under switch defer-late-tick, which observes at now - overdue, the
+    overdue being at most the period plus the lateness, less the build's own interval."""
     late = settings.tick_late_ms + (settings.tick_jitter_ms or (0, 0))[1]
-    return settings.heartbeat_ms + late + BUILD_HEARTBEAT_MS
+    shift = settings.heartbeat_ms + late - BUILD_HEARTBEAT_MS if behaviour.defer_late_tick else 0
+    return 1 + max(0, shift)
 
 
 def caps_of(settings: Settings, behaviour: Behaviour) -> Caps:
-    margin = _margin(settings)
+    margin = _margin(settings, behaviour)
     warn = settings.effective_warn_ms
     abort = settings.abort_threshold_ms(behaviour.abort_test_timing)  # the version's own rule
     floor = BLOCKED_TOOL_ABORT_FLOOR_MS if behaviour.blocked_tool_floor else 0
@@ -192,7 +196,7 @@ class Abstraction:
     ) -> None:
         self.caps = caps_of(settings, behaviour)
         self.warn = settings.effective_warn_ms
-        self.margin = _margin(settings)
+        self.margin = _margin(settings, behaviour)
         self.strategy = strategy
         self.keep_throttle = not behaviour.recover_when_throttled
         self.sessions = len(refs)
@@ -468,20 +472,16 @@ def _labels(gens: set[int], record: int | None) -> dict[int, int] | None:
 
 
 def request_age_labels(ages: set[int]) -> dict[int, int]:
-    """A ref's held request ages -> their classes: the rank among them (equalities kept), and
-    which side of the stale lane-task threshold each is on (the one value the runtime reads).
-    See the module docstring's "Request ages"."""
-    return {
-        age: 2 * rank + (age >= STALE_LANE_TASK_RELEASE_MS)
-        for rank, age in enumerate(sorted(ages))
-    }
+    """A ref's held request ages -> their classes: only which side of the stale lane-task
+    threshold each is on (what the runtime compares a request's age with, at its ask). See
+    the module docstring's "Request ages and queue depths"."""
+    return {age: int(age >= STALE_LANE_TASK_RELEASE_MS) for age in ages}
 
 
 def request_depth_labels(depths: set[int]) -> dict[int, int]:
-    """A ref's held request queue depths -> their classes: the rank among them (equalities
-    kept), and whether each is above 0 (what the runtime compares it with). See the module
-    docstring's "Request queue depths"."""
-    return {depth: 2 * rank + (depth > 0) for rank, depth in enumerate(sorted(depths))}
+    """A ref's held request queue depths -> their classes: whether each is above 0 (what the
+    runtime compares one with). See the module docstring's "Request ages and queue depths"."""
+    return {depth: int(depth > 0) for depth in depths}
 
 
 def record_clock_read(state: str, depth: int) -> bool:
