@@ -84,6 +84,20 @@ class behave alike for every property, step for step. The argument, part by part
   tell: ages and depths are dropped but for the sides above (`request_age_labels`,
   `request_depth_labels`), exactly. (This replaces their saturation past the record cap and
   at `QUEUE_CAP`, which was an approximation.)
+- Properties beyond class 1 (`judged_key`). A judge of more than class 1 keys on its
+  truth (per session: state, queue, when the record was touched and the run progressed,
+  the owner, the work, how the run answers an abort, its timed calls) and its monitors'
+  keys. Truth's own updates read only the owner, the work and the timed calls; the record's
+  state, queue and the two instants are written, never read, by it. stale-evidence keys on
+  the outcome last applied per session (one of a few names) and reads the work (is any
+  left) and a requested event's state and work kind; truthful-outcome keys on the sessions
+  whose run ended while asked, and reads how the run answers an abort and whether a
+  recovery is open (the pairing's). Neither reads an age, a generation, a request's age or
+  depth, or an attention event (the throttle's only effect). So the judged key is the
+  pairing's, abstracted as above, with each session's owner, work, abort answer and timed
+  calls and every monitor's key: finite, and equal for two states exactly when those
+  monitors' futures are. The other monitors read the instants (healthy-run-aborted, the
+  liveness windows) or count heartbeats and repeats: not judged here.
 - The heartbeat's own offsets (next firing from now, since the last) are bounded already;
   its firing number is in the key only with tick_jitter_ms, whose draws depend on it: a
   seed with jitter has no finite abstraction here, and the fixpoint mode refuses it.
@@ -93,7 +107,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from probe.invariants import PHANTOM_REQUEST, SWALLOWED_REQUEST, UNMATCHED_REQUEST
 from probe.model.behaviour import Behaviour
@@ -101,16 +115,25 @@ from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS, RecoveryRequest
 from probe.model.runtime import DEFAULT_STALE_PROGRESS_ABORT_MS, STALE_LANE_TASK_RELEASE_MS
 from probe.model.state import MAX_ENTRIES, PRUNE_INTERVAL_MS, SESSION_STATE_TTL_MS
 from probe.model.world import BUILD_HEARTBEAT_MS, RECORD_KEY_WIDTH
+from probe.properties.aborts import TRUTHFUL_OUTCOME
+from probe.properties.convergence import STALE_EVIDENCE
 from probe.scenario.values import Scenario, Settings
 from probe.strategies import DedupStrategy
+
+if TYPE_CHECKING:
+    from probe.properties.judge import Judge
 
 # What the checker's key is (probe.invariants.CheckerKey, or a monitor's).
 CheckerKeyLike = frozenset[tuple[str, tuple[tuple[object, ...], ...]]]
 
 # The properties whose state the abstraction covers: class 1's, kept in the pairing checker's
-# key (requests open per ref), which `_checker` abstracts. The other monitors keep absolute
-# instants and counters of their own; a fixpoint over them needs their own argument first.
-ABSTRACTED = frozenset((PHANTOM_REQUEST, UNMATCHED_REQUEST, SWALLOWED_REQUEST))
+# key (requests open per ref), which `_checker` abstracts; and those whose monitors keep a
+# finite key and read only facts the judged key keeps (`judged_key`, "Properties beyond class
+# 1" in the module docstring). The others read ages of the judge's own (absolute instants),
+# heartbeat counts or streaks: a fixpoint over them needs their own argument first.
+ABSTRACTED = frozenset(
+    (PHANTOM_REQUEST, UNMATCHED_REQUEST, SWALLOWED_REQUEST, STALE_EVIDENCE, TRUTHFUL_OUTCOME)
+)
 
 
 def narrowed(scenario: Scenario) -> tuple[Scenario, tuple[str, ...]]:
@@ -524,3 +547,25 @@ def _keys_name_their_ref(strategy: DedupStrategy, refs: Sequence[str]) -> bool:
         if len(set(keys)) != len(keys):
             return False
     return True
+
+
+def judged_key(pairing: CheckerKeyLike, judge: Judge) -> CheckerKeyLike:
+    """The abstract pairing key with what a judge of more than class 1 still reads: per
+    session its truth's owner, work, abort answer and timed calls, and every monitor's key,
+    one entry per ref (items opening with the ref, as probe.explore.fingerprints reads the
+    checker's). See the module docstring's "Properties beyond class 1"."""
+    if judge.pairing_only:
+        return pairing
+    items: dict[str, list[tuple[object, ...]]] = {ref: list(ids) for ref, ids in pairing}
+    for ref, facts in judge.truth.sessions.items():
+        items.setdefault(ref, []).append(
+            (ref, "f", facts.owner, facts.work, facts.abort, facts.requests)
+        )
+    per_ref: dict[str, list[tuple[int, object]]] = {}
+    for index, monitor in enumerate(judge.monitors):
+        for ref, value in monitor.key():
+            per_ref.setdefault(ref, []).append((index, value))
+    for ref, values in per_ref.items():
+        values.sort(key=repr)
+        items.setdefault(ref, []).append((ref, "m", tuple(values)))
+    return frozenset((ref, tuple(found)) for ref, found in items.items())
