@@ -22,9 +22,10 @@ class behave alike for every property, step for step. The argument, part by part
 - Ages and time offsets (record activity, tool start, progress, as offsets from now).
   Each decision compares an age with a threshold (warn, abort, the stale-progress reclaim,
   the 15-minute tool floor, the 30-minute prune TTL) and an age only grows until it is
-  reset. Past its clock's cap (see Caps: the largest threshold that clock meets, plus the
-  most a late tick can shift an observation), every comparison is decided and stays so:
-  ages past it are one class.
+  reset. Past its clock's cap (see Caps: the largest threshold that clock meets, plus
+  `_margin`: 1 ms for the strict comparisons, and how much earlier than now a late firing
+  observes under switch defer-late-tick; every other comparison observes the age now),
+  every comparison is decided and stays so: ages past it are one class.
 - Dead clocks. A record's age is read only where the heartbeat judges the record by it
   (processing: attention past warn, the embedded abort, owned work's max with progress)
   and by the prune (idle with an empty queue). Waiting, or idle with queued work, the
