@@ -89,7 +89,8 @@ class behave alike for every property, step for step. The argument, part by part
   truth (per session: state, queue, when the record was touched and the run progressed,
   the owner, the work, how the run answers an abort, its timed calls) and its monitors'
   keys. Truth's own updates read only the owner, the work and the timed calls; the record's
-  state, queue and the two instants are written, never read, by it. stale-evidence keys on
+  state, queue and the two instants are written, never read, by it (the queue only to step
+  itself). stale-evidence keys on
   the outcome last applied per session (one of a few names) and reads the work (is any
   left) and a requested event's state and work kind; truthful-outcome keys on the sessions
   whose run ended while asked, and reads how the run answers an abort and whether a
