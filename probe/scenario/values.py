@@ -26,6 +26,10 @@ MARKER_KINDS: tuple[MarkerKind, ...] = ("embedded_run", "tool_call", "model_call
 LANE_TASK_KINDS: tuple[LaneTaskKind, ...] = ("blocked", "quick")
 # The id of the markers seeding starts, and of a start or end step that names none.
 MAIN_MARKER = "main"
+# The marker id of an embedded run started under another session id of the session's key
+# (`start`/`end` with `session_id`): "@" and that id. Step ids cannot hold "@", so these never
+# meet a step's own `id` (see probe/scenario/run_ids.py).
+OTHER_ID_MARKER = "@"
 DEFAULT_PROGRESS_REASON = "scenario:progress"
 
 # openclaw's defaults (SPEC.md "Heartbeat tick").
