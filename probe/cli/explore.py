@@ -473,6 +473,7 @@ def explore_command(
             "--fixpoint: the abstraction does not cover the own action (run handles that "
             "replace each other); search it with --depth N"
         )
+    left_out: tuple[str, ...] = ()
     if fixpoint:
         from probe.cli.output import say
         from probe.explore.abstraction import ABSTRACTED, narrowed
@@ -543,9 +544,8 @@ def explore_command(
                     () if interrupts() else _confirm(seed_scenario, s.name, c, picked, builds)
                 )
                 written.append(Written(c, file, confirmed))
-            outcomes[s.name] = StrategyOutcome(
-                result, seconds, tuple(written), expected_violations(loaded, s.name)
-            )
+            expected = expected_violations(loaded, s.name, getattr(s, "version", None), left_out)
+            outcomes[s.name] = StrategyOutcome(result, seconds, tuple(written), expected)
     text = _render(
         format,
         outcomes,
@@ -562,8 +562,11 @@ def explore_command(
         from probe.report.explore_report import render_lassos
 
         for s in picked:
-            found = find_starvation(seed_scenario, s, config)
-            text += "\n" + render_lassos(s.name, found.lassos, found.states, found.complete)
+            # The command's one deadline bounds the graph's building too.
+            found = find_starvation(seed_scenario, s, config, stop=partial(_past, deadline))
+            text += "\n" + render_lassos(
+                s.name, found.lassos, found.states, found.complete, found.stopped
+            )
     emit(text, output, table=format == "table")
     for message in conflicts:  # each escaped where it was made
         sys.stderr.write(message + "\n")

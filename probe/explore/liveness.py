@@ -15,10 +15,19 @@ never released stays unreleased.
 "Needs recovery": the heartbeat would judge the record session.stuck or session.stalled now
 (its attention age is past warn), and no recovery of that session is in flight (neither the
 runtime holds it nor the coordinator holds a key naming it). Pure, like the search.
+
+"Needs coverage" (class 4, the stale-run-coverage property's need as a cycle): a registered
+run with work left whose progress is past its abort threshold (the blocked-tool floor for a
+tool call, a timed model call's timeout) in a record the heartbeat passes over (idle with an
+empty queue, waiting, or no record at all), nothing in flight for it. Every fact it reads is
+one the abstract key keeps exactly: the handle, the work and its kind, the record's state and
+whether its queue is empty (a record the abstraction forgets is idle and empty, read here as
+no record, alike), and the progress age against thresholds under its cap.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from probe.explore.abstraction import Abstraction
@@ -27,10 +36,13 @@ from probe.explore.values import ExploreConfig
 from probe.invariants import OBSERVED_EVENTS, InvariantChecker
 from probe.model.activity import NO_ACTIVITY
 from probe.model.events import REQUESTED, STALLED, STUCK
-from probe.model.heartbeat import attention_age, classify
+from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS, attention_age, classify
 from probe.model.world import World, WorldState
 from probe.scenario.values import Scenario, Step
 from probe.strategies import DedupStrategy
+
+# What a lasso's session keeps needing: "recovery" (class 2) or "coverage" (class 4).
+RECOVERY, COVERAGE = "recovery", "coverage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +52,7 @@ class Lasso:
     session: str
     prefix: tuple[Step, ...]
     loop: tuple[Step, ...]
+    need: str = RECOVERY
 
     def unrolled(self, times: int = 3) -> tuple[Step, ...]:
         """The prefix, then the loop `times` times: a scenario `probe run` replays."""
@@ -52,6 +65,9 @@ class LivenessResult:
     transitions: int
     complete: bool  # the whole abstract graph was built (no max_states cut)
     lassos: tuple[Lasso, ...]
+    # The caller's stop (the command's time limit, an interrupt) cut the graph: a lasso found
+    # is still a cycle of the reachable graph, but "none found" proves nothing.
+    stopped: bool = False
 
 
 def needs_recovery(world: World, ref: str) -> bool:
@@ -71,13 +87,44 @@ def needs_recovery(world: World, ref: str) -> bool:
     )
 
 
+def needs_coverage(world: World, ref: str) -> bool:
+    if ref not in world.handles or ref in world.runtime.in_flight:
+        return False
+    if any(ref in key for key in world.coordinator.in_flight):
+        return False
+    rec = world.store.peek(ref)
+    if rec is not None and not (
+        rec.state == "waiting" or (rec.state == "idle" and rec.queue_depth <= 0)
+    ):
+        return False  # a record the heartbeat looks at: class 2's need, not this one
+    activity = world.activity.get(ref)
+    snap = activity.snapshot(world.clock.now) if activity is not None else NO_ACTIVITY
+    if snap.work_kind is None or snap.progress_age_ms is None:
+        return False
+    threshold = world.abort_ms
+    if snap.work_kind == "tool_call" and world.behaviour.blocked_tool_floor:
+        threshold = max(threshold, BLOCKED_TOOL_ABORT_FLOOR_MS)
+    if snap.work_kind == "model_call" and snap.request_timeout_ms is not None:
+        threshold = max(threshold, snap.request_timeout_ms)
+    return snap.progress_age_ms >= threshold
+
+
+def _needs(world: World, refs: list[str]) -> frozenset[tuple[str, str]]:
+    found = {(r, RECOVERY) for r in refs if needs_recovery(world, r)}
+    return frozenset(found | {(r, COVERAGE) for r in refs if needs_coverage(world, r)})
+
+
 def find_starvation(
     scenario: Scenario,
     strategy: DedupStrategy,
     config: ExploreConfig,
     max_states: int = 200_000,
+    stop: Callable[[], bool] | None = None,
 ) -> LivenessResult:
-    """Build the abstract graph breadth-first, then look for a starving cycle per session."""
+    """Build the abstract graph breadth-first, then look for a starving cycle per session.
+
+    `stop` (polled every 256 expansions) ends the building early, as the search's time limit
+    does: the cycles are then looked for in the part built."""
     world = World(scenario, strategy, keep_events=OBSERVED_EVENTS)
     abstraction = Abstraction(
         scenario.settings, strategy, world.behaviour, [s.ref for s in scenario.sessions]
@@ -88,12 +135,16 @@ def find_starvation(
     index: dict[object, int] = {abstraction(world.state_key(), checker.key()): 0}
     states: list[tuple[WorldState, InvariantChecker]] = [(world.snapshot(), checker)]
     parent: list[tuple[int, int]] = [(-1, -1)]
-    needs: list[frozenset[str]] = [frozenset(r for r in refs if needs_recovery(world, r))]
+    needs: list[frozenset[tuple[str, str]]] = [_needs(world, refs)]
     # Edges: (source, target, plan index, refs requested on it, whether a heartbeat fired).
     edges: list[tuple[int, int, int, frozenset[str], bool]] = []
     complete = True
+    stopped = False
     at = 0
     while at < len(states):
+        if stop is not None and at % 256 == 0 and stop():
+            complete, stopped = False, True
+            break
         snapshot, node_checker = states[at]
         for number, (step, needs_run) in enumerate(plan):
             world.restore(snapshot)
@@ -115,29 +166,32 @@ def find_starvation(
                 target = index[key] = len(states)
                 states.append((world.snapshot(), child))
                 parent.append((at, number))
-                needs.append(frozenset(r for r in refs if needs_recovery(world, r)))
+                needs.append(_needs(world, refs))
             edges.append((at, target, number, requested, world.firing != firing))
         at += 1
     lassos = []
     for ref in refs:
-        lasso = _starving_cycle(ref, needs, edges, parent, plan)
-        if lasso is not None:
-            lassos.append(lasso)
-    return LivenessResult(len(states), len(edges), complete, tuple(lassos))
+        for need in (RECOVERY, COVERAGE):
+            lasso = _starving_cycle((ref, need), needs, edges, parent, plan)
+            if lasso is not None:
+                lassos.append(lasso)
+    return LivenessResult(len(states), len(edges), complete, tuple(lassos), stopped)
 
 
 def _starving_cycle(
-    ref: str,
-    needs: list[frozenset[str]],
+    want: tuple[str, str],
+    needs: list[frozenset[tuple[str, str]]],
     edges: list[tuple[int, int, int, frozenset[str], bool]],
     parent: list[tuple[int, int]],
     plan: list[tuple[Step, str | None]],
 ) -> Lasso | None:
-    keep = [ref in n for n in needs]
+    ref, need = want
+    keep = [want in n for n in needs]
     out: dict[int, list[tuple[int, int, bool]]] = {}
     for source, target, number, requested, beat in edges:
         if keep[source] and keep[target] and ref not in requested:
             out.setdefault(source, []).append((target, number, beat))
+    best: tuple[int, list[int], list[tuple[int, int, int, bool]]] | None = None
     for component in _components(out):
         members = set(component)
         inner = [
@@ -146,7 +200,12 @@ def _starving_cycle(
         beats = [e for e in inner if e[3]]
         if not beats:
             continue  # no heartbeat fires on it: time stands still, not an execution
-        entry = min(component)  # first reached: its tree path is a shortest prefix
+        # The component reached first (breadth-first index) has the shortest prefix.
+        if best is None or component[0] < best[0]:
+            best = (component[0], component, beats)
+    if best is not None:
+        entry, component, beats = best  # first reached: its tree path is a shortest prefix
+        members = set(component)
         prefix: list[Step] = []
         node = entry
         while node > 0:
@@ -160,7 +219,7 @@ def _starving_cycle(
             plan[beat_number][0],
             *_path(out, members, beat_target, entry, plan),
         ]
-        return Lasso(ref, tuple(prefix), tuple(loop))
+        return Lasso(ref, tuple(prefix), tuple(loop), need)
     return None
 
 

@@ -233,10 +233,14 @@ def trace_lines(example: Counterexample) -> list[str]:
     return lines
 
 
-def render_lassos(strategy: str, lassos: Sequence[Lasso], states: int, complete: bool) -> str:
+def render_lassos(
+    strategy: str, lassos: Sequence[Lasso], states: int, complete: bool, stopped: bool = False
+) -> str:
     """Liveness: each starved session's lasso, the loop written out three times."""
     head = f"{strategy}: liveness over {states:,} abstract states"
-    if not complete:
+    if stopped:
+        head += " (graph cut by the time limit: a partial answer)"
+    elif not complete:
         head += " (graph cut at its state bound: a partial answer)"
     lines = [head]
     if not lassos:
@@ -245,8 +249,13 @@ def render_lassos(strategy: str, lassos: Sequence[Lasso], states: int, complete:
             "the heartbeat)"
         )
     for lasso in lassos:
+        need = (
+            "needs recovery"
+            if lasso.need == "recovery"
+            else "has an owned stale run the heartbeat passes over"
+        )
         lines.append(
-            f"  starves {lasso.session}: needs recovery forever and is never asked for; "
+            f"  starves {lasso.session}: {need} forever and is never asked for; "
             f"{len(lasso.prefix)} step(s), then a loop of {len(lasso.loop)}:"
         )
         for i, step in enumerate(lasso.unrolled(3), start=1):
