@@ -28,6 +28,7 @@ from probe.scenario.values import (
     DEFAULT_SETTLE_MS,
     DEFAULT_WARN_MS,
     Advance,
+    Answer,
     Bump,
     End,
     Enqueue,
@@ -220,6 +221,7 @@ def _names(step: Step) -> str | None:
             | Recover(session=ref)
             | Enqueue(session=ref)
             | Own(session=ref)
+            | Answer(session=ref)
         ):
             return ref
         case Release(session=ref):
@@ -283,6 +285,7 @@ def _renamed(step: Step, names: dict[str, str]) -> Step:
             | Own(session=ref)
             | Recover(session=ref)
             | Enqueue(session=ref)
+            | Answer(session=ref)
         ):
             return replace(step, session=names[ref])
         case Release(session=ref, failed=failed) if ref is not None:

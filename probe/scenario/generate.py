@@ -87,6 +87,11 @@ Distribution (weights are relative, per scenario unless said otherwise):
   60 000, 299 999, 300 000, 400 000, 900 000 or 1 200 000; id "r", or "r2" for a second
   one 30 % of the time) at a random place, and its `end` somewhere after it 60 % of the
   time (within `max_steps`). `GenerateOptions(requests=False)` leaves them out.
+- the scripted runtime, drawn last from a stream of its own in 15 % of scenarios:
+  `settings.runtime = "scripted"` and, after each tick 70 % of the time (within `max_steps`),
+  an `answer` step for a random session somewhere later: nothing, noop/no_active_work,
+  released (0 or 1 lane task), aborted (with a released lane task and one queued, or not), or
+  skipped/active_embedded_run. `GenerateOptions(scripted=False)` leaves them out.
 """
 
 from __future__ import annotations
@@ -108,6 +113,7 @@ from probe.scenario.values import (
     MARKER_KINDS,
     AbortAnswer,
     Advance,
+    Answer,
     Bump,
     Drain,
     End,
@@ -171,6 +177,8 @@ class GenerateOptions:
     requests_chance: float = 0.3
     other_ids: bool = True  # embedded runs under other ids of a key (see the module docstring)
     other_ids_chance: float = 0.3
+    scripted: bool = True  # the scripted runtime and its `answer` steps (see the docstring)
+    scripted_chance: float = 0.15
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -536,7 +544,40 @@ def build(
     scenario = _identity(scenario) if options.verbs else scenario
     if options.other_ids:
         scenario = _other_ids(scenario, options.other_ids_chance, options.max_steps)
+    if options.scripted:
+        scenario = _scripted(scenario, options.scripted_chance, options.max_steps)
     return scenario
+
+
+# What a scripted runtime answers, as openclaw's tests mock it: nothing, the runtime's own
+# outcomes, and outcomes the real runtime would not give in that state.
+SCRIPTED_ANSWERS = (
+    Answer("", "none"),
+    Answer("", "noop", "none", "no_active_work"),
+    Answer("", "released", "release_lane"),
+    Answer("", "released", "release_lane", released=1),
+    Answer("", "aborted", "abort_embedded_run", work="embedded_run"),
+    Answer("", "aborted", "abort_embedded_run", released=1, queued_count=1, work="embedded_run"),
+    Answer("", "skipped", "observe_only", "active_embedded_run", work="embedded_run"),
+)
+
+
+def _scripted(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """The scripted runtime, with an answer after some ticks, from a stream of its own (as
+    _late): drawn last, so every other draw of a seed stays as it was."""
+    rng = random.Random(zlib.crc32(repr(("scripted", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    steps = list(scenario.steps)
+    for at in reversed([i for i, step in enumerate(steps) if isinstance(step, Tick)]):
+        if len(steps) >= max_steps:
+            break
+        if rng.random() < 0.7:
+            ref = rng.choice(scenario.sessions).ref
+            answer = replace(rng.choice(SCRIPTED_ANSWERS), session=ref)
+            steps.insert(rng.randint(at + 1, len(steps)), answer)
+    settings = replace(scenario.settings, runtime="scripted")
+    return replace(scenario, settings=settings, steps=tuple(steps))
 
 
 # The other session ids a key's runs are drawn under, suffixed by the session's number (no

@@ -15,6 +15,7 @@ Drain: TypeAlias = Literal["settle", "hold"]
 ProgressTarget: TypeAlias = Literal["both", "run", "record"]
 MarkerKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call"]
 LaneTaskKind: TypeAlias = Literal["blocked", "quick"]
+RuntimeKind: TypeAlias = Literal["real", "scripted"]
 
 SESSION_STATES: tuple[SessionState, ...] = ("idle", "processing", "waiting")
 OWNERS: tuple[Owner, ...] = ("embedded_run", "none")
@@ -24,6 +25,19 @@ DRAINS: tuple[Drain, ...] = ("settle", "hold")
 PROGRESS_TARGETS: tuple[ProgressTarget, ...] = ("both", "run", "record")
 MARKER_KINDS: tuple[MarkerKind, ...] = ("embedded_run", "tool_call", "model_call")
 LANE_TASK_KINDS: tuple[LaneTaskKind, ...] = ("blocked", "quick")
+RUNTIME_KINDS: tuple[RuntimeKind, ...] = ("real", "scripted")
+# A scripted answer's status ("none": the mock returns nothing) and the action each status
+# carries unless the step names another (the runtime's own pairs).
+ANSWER_STATUSES = ("none", "noop", "released", "aborted", "skipped", "failed")
+ANSWER_ACTIONS = ("none", "observe_only", "release_lane", "abort_embedded_run", "keep_lane")
+DEFAULT_ANSWER_ACTION = {
+    "none": "none",
+    "noop": "none",
+    "released": "release_lane",
+    "aborted": "abort_embedded_run",
+    "skipped": "observe_only",
+    "failed": "none",
+}
 # The id of the markers seeding starts, and of a start or end step that names none.
 MAIN_MARKER = "main"
 # The marker id of an embedded run started under another session id of the session's key
@@ -56,6 +70,9 @@ class Settings:
     tick_late_ms: int = 0
     tick_jitter_ms: JitterRange | None = None
     jitter_seed: int = 0
+    # scripted: the runtime the heartbeat's coordinator calls answers only `answer` steps (as
+    # openclaw's tests mock recoverStuckSession); `recover` steps still call the real one.
+    runtime: RuntimeKind = "real"
 
     def firing_late_ms(self, firing: int) -> int:
         """How late the 1-based `firing`-th heartbeat fires after it was due, by the settings."""
@@ -267,6 +284,23 @@ class Enqueue:
     task: LaneTaskKind = "blocked"
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The scripted runtime answers the session's oldest pending call (see Settings.runtime).
+
+    `status` "none": the call resolves with nothing (a mock returning undefined), which the
+    coordinator applies as nothing: no completed event, the request leaves in-flight.
+    """
+
+    session: str
+    status: str
+    action: str = "none"
+    reason: str | None = None
+    released: int = 0
+    queued_count: int | None = None
+    work: MarkerKind | None = None
+
+
 Step: TypeAlias = (
     Tick
     | Bump
@@ -279,6 +313,7 @@ Step: TypeAlias = (
     | Own
     | Recover
     | Enqueue
+    | Answer
 )
 
 
@@ -306,6 +341,8 @@ def step_verb(step: Step) -> str:
             return "recover"
         case Enqueue():
             return "enqueue"
+        case Answer():
+            return "answer"
 
 
 @dataclass(frozen=True, slots=True)
