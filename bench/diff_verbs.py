@@ -32,13 +32,14 @@ from probe.strategies import REGISTRY
 from probe.versions import design_of
 
 OPTIONS = GenerateOptions(
-    late_ticks=False, verbs_chance=1.0, recover_chance=1.0, lanes_chance=1.0
+    late_ticks=False, verbs_chance=1.0, recover_chance=1.0, lanes_chance=1.0, scripted_chance=0.3
 )
 
 
 def uses_new_verbs(toml: str) -> bool:
     keys = ("abort_ms", "target =", "reason =", "ago_ms", 'do = "start"', 'do = "end"')
     keys += ("session_id =", 'do = "own"', "timeout_ms", 'do = "recover"', 'do = "enqueue"')
+    keys += ('runtime = "scripted"',)
     return any(k in toml for k in keys)
 
 
@@ -49,13 +50,14 @@ def check(version: str, seed: int, count: int, requests_chance: float) -> dict[s
     scenarios = generate_many(seed, count, options)
     with_verbs = sum(uses_new_verbs(dump_scenario(s)) for _, s in scenarios)
     timed = sum("timeout_ms" in dump_scenario(s) for _, s in scenarios)
+    scripted = sum(s.settings.runtime == "scripted" for _, s in scenarios)
     start = time.perf_counter()
     result = compare_engines(pair, scenarios, shrinking=False)
     seconds = time.perf_counter() - start
     print(
         f"{version:<18} agree {result.same:>4}  differ {len(result.differences):>4}  "
         f"not comparable {len(result.not_comparable):>4}  (new verbs in {with_verbs}, "
-        f"timed model calls in {timed})  "
+        f"timed model calls in {timed}, scripted runtime in {scripted})  "
         f"{seconds:7.1f} s",
         flush=True,
     )
