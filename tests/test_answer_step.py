@@ -186,3 +186,15 @@ def test_pending_scripted_calls_are_part_of_the_state_and_survive_a_snapshot() -
     assert twin.state_key() == world.state_key() and twin.scripted == world.scripted
     world.apply(2, Answer("a", "released", "release_lane"))
     assert not world.scripted and twin.state_key() != world.state_key()
+
+
+def test_explore_refuses_a_scripted_scenario_with_exit_2() -> None:
+    path = Path(__file__).parent / "verb_scenarios" / "scripted-answers.toml"
+    done = subprocess.run(
+        [sys.executable, "-m", "probe", "explore", str(path), "--depth", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2 and "cannot be explored" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
