@@ -72,7 +72,9 @@ class Settings:
     jitter_seed: int = 0
     # scripted: the runtime the heartbeat's coordinator calls answers only `answer` steps (as
     # openclaw's tests mock recoverStuckSession); `recover` steps still call the real one.
-    runtime: RuntimeKind = "real"
+    # Out of the repr: the generator seeds its streams with repr(settings), and a seed's
+    # scenarios must stay what they were before this key.
+    runtime: RuntimeKind = field(default="real", repr=False)
 
     def firing_late_ms(self, firing: int) -> int:
         """How late the 1-based `firing`-th heartbeat fires after it was due, by the settings."""
