@@ -21,8 +21,8 @@ from probe.scenario.loader import parse_scenario
 from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
-    Recover,
     Own,
+    Recover,
     Release,
     Scenario,
     step_verb,
@@ -68,6 +68,7 @@ def test_every_verb_field_value_and_drain_appears() -> None:
         "own",
         "recover",
         "enqueue",
+        "backend",
         "answer",
     }
     # The scripted runtime, and every status its answers draw.
