@@ -28,6 +28,7 @@ from probe.scenario.values import (
     DEFAULT_SETTLE_MS,
     DEFAULT_WARN_MS,
     Advance,
+    Answer,
     Backend,
     Bump,
     End,
@@ -222,6 +223,7 @@ def _names(step: Step) -> str | None:
             | Enqueue(session=ref)
             | Own(session=ref)
             | Backend(session=ref)
+            | Answer(session=ref)
         ):
             return ref
         case Release(session=ref):
@@ -286,6 +288,7 @@ def _renamed(step: Step, names: dict[str, str]) -> Step:
             | Recover(session=ref)
             | Enqueue(session=ref)
             | Backend(session=ref)
+            | Answer(session=ref)
         ):
             return replace(step, session=names[ref])
         case Release(session=ref, failed=failed) if ref is not None:
