@@ -120,6 +120,8 @@ const PROGRESS_REASON = "scenario:progress";
 const REPORTED_FIELDS = [
   "stateGeneration", "status", "action", "outcomeReason", "stale", "released", "activeWorkKind",
   "classification", "reason", "state", "prevState", "ageMs", "queueDepth", "allowActiveAbort",
+  // Attention events' run progress (sessionAttentionFields): its last reason and whether it was terminal.
+  "lastProgressReason", "terminalProgressStale",
 ];
 // The latest instant fake Date can represent (new Date(x) is invalid beyond it).
 const MAX_DATE_MS = 8.64e15;
