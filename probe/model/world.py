@@ -47,6 +47,7 @@ from probe.scenario.values import (
     Bump,
     End,
     Enqueue,
+    Key,
     LaneTaskKind,
     MarkerKind,
     Own,
@@ -923,6 +924,8 @@ class World:
                 self.recover_directly(step)
             case Enqueue(session=ref, task=task):
                 self.enqueue_task(ref, task)
+            case Key(session=ref, key=key):
+                self.store.key(ref, key, self.clock.now)
             case _:
                 assert_never(step)
         if self.lanes:

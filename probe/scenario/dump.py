@@ -16,6 +16,7 @@ from probe.scenario.values import (
     End,
     Enqueue,
     Expectation,
+    Key,
     Own,
     Progress,
     Recover,
@@ -81,6 +82,8 @@ def _step_table(step: Step) -> dict[str, Any]:
             return {"do": "enqueue", "session": ref, "task": task}
         case Own(session=ref, abort=abort):
             return {"do": "own", "session": ref, "abort": abort}
+        case Key(session=ref, key=key):
+            return {"do": "key", "session": ref, "key": key}
         case _:
             assert_never(step)
 

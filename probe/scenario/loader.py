@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from probe.errors import Problem, ScenarioError
 from probe.properties.names import unknown_property
 from probe.properties.selection import Choice
-from probe.scenario.aliases import ID_STEPS, by_id, forgettable
+from probe.scenario.aliases import ID_STEPS, KeyNames, by_id, forgettable, keyed_session_misuse
 from probe.scenario.limits import LIMITS, static_clock
 from probe.scenario.run_ids import marker_of, misnamed
 from probe.scenario.toml_lines import index_lines, line_of, nesting_past
@@ -33,6 +33,7 @@ from probe.scenario.values import (
     End,
     Enqueue,
     Expectation,
+    Key,
     Own,
     Progress,
     Recover,
@@ -97,6 +98,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "enqueue": ("do", "session", "task"),
     "own": ("do", "session", "abort"),
+    "key": ("do", "session", "key"),
 }
 EXPECT_KEYS = (
     "requested",
@@ -286,13 +288,16 @@ def parse_scenario(
     settings = _settings(out, top.table("settings") or {})
     sessions = _sessions(out, data.get("session"))
     refs = {s.ref for s in sessions}
-    steps, step_lines = _steps(out, data.get("step"), refs, by_id(sessions))
+    steps, step_lines = _steps(out, data.get("step"), refs, by_id(sessions), sessions)
     if not out.problems:
         _timed_model_calls(out, sessions, steps)
     expect = _expectations(out, top.table("expect") or {}, strategies, catalogue)
     choice = _properties(out, top.table("properties") or {}, catalogue)
     if not out.problems:
         _check_limits(out, settings, sessions, steps)
+    if not out.problems:
+        for number, key, why in keyed_session_misuse(sessions, steps):
+            out.add(f"step[{number}].{key}", why)
     if not out.problems:
         _check_id_steps(out, settings, sessions, steps)
         for number, why in misnamed(sessions, steps):
@@ -439,9 +444,16 @@ def _steps(
     value: object,
     refs: set[str],
     aliases: Mapping[str, str] | None = None,
+    sessions: list[SessionSeed] | None = None,
 ) -> tuple[list[Step], list[int | None]]:
-    """`aliases`: each keyed session's own session_id -> its ref (see `_by_id`)."""
-    aliases = aliases or {}
+    """`aliases`: each keyed session's own session_id -> its ref (see `_by_id`).
+
+    A `key` step adds names as it goes: its key (a new one) from that step on, and the
+    id-only session's id as an alias of that key.
+    """
+    aliases = dict(aliases or {})
+    refs = set(refs)
+    keys = KeyNames(sessions or [])
     steps: list[Step] = []
     lines: list[int | None] = []
     tables = _array_of_tables(out, "step", value)
@@ -515,6 +527,16 @@ def _steps(
                 ref = session(True)
                 abort = t.choice("abort", "ignored", ABORT_ANSWERS) or "ignored"
                 step = Own(ref, abort) if ref is not None else None
+            case "key":
+                named_id = t.string("session", required=True)
+                new_key = t.string("key", required=True)
+                if named_id is not None and new_key is not None:
+                    for key, why in keys.refuse(named_id, new_key, aliases):
+                        out.add(f"{where}.{key}", why)
+                    if not any(p.where.startswith(f"{where}.") for p in out.problems):
+                        step = Key(named_id, new_key)
+                        refs.add(new_key)
+                        aliases[named_id] = new_key
         named = data.get("session")
         if isinstance(step, ID_STEPS) and isinstance(named, str) and named in aliases:
             step = replace(step, via=named)  # the call passes that id alone

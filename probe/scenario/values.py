@@ -267,6 +267,19 @@ class Enqueue:
     task: LaneTaskKind = "blocked"
 
 
+@dataclass(frozen=True, slots=True)
+class Key:
+    """An id-only session's key becomes known: getDiagnosticSessionState({ sessionId, sessionKey }).
+
+    `session` is the id-only session (its ref is its id), `key` the key it gets: a new one
+    re-keys its record, a keyed session's ref merges the two records into that one. From here
+    on steps name it by the key (both are passed) or by its id (the id alone).
+    """
+
+    session: str
+    key: str
+
+
 Step: TypeAlias = (
     Tick
     | Bump
@@ -279,6 +292,7 @@ Step: TypeAlias = (
     | Own
     | Recover
     | Enqueue
+    | Key
 )
 
 
@@ -306,6 +320,8 @@ def step_verb(step: Step) -> str:
             return "recover"
         case Enqueue():
             return "enqueue"
+        case Key():
+            return "key"
 
 
 @dataclass(frozen=True, slots=True)

@@ -922,6 +922,7 @@ const STEP_KEYS = {
   recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms", "compaction_safety_ms"],
   enqueue: ["do", "session", "task"],
   own: ["do", "session", "abort"],
+  key: ["do", "session", "key"],
 };
 
 function checkScenario(scenario, located) {
@@ -1017,6 +1018,15 @@ function checkScenario(scenario, located) {
       }
     }
     const named = step.session;
+    if (step.do === "key") {
+      // An id-only session's key becomes known: from here on steps may name it by the key.
+      if (!sessions.some((s) => s && s.keyed === false && s.ref === named)) {
+        problems.push(`${where}.session names no id-only session (${JSON.stringify(named)})`);
+      }
+      if (typeof step.key !== "string" || !step.key.trim()) problems.push(`${where}.key must be a non-blank string`);
+      else refs.add(step.key);
+      return;
+    }
     const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue", "own"].includes(step.do);
     if (step.do === "enqueue" && !["blocked", "quick", undefined].includes(step.task)) {
       problems.push(`${where}.task is not blocked|quick`);
@@ -1637,6 +1647,16 @@ async function runScenario(build, planned, { reuse }) {
         };
         s.handle = handle;
         api.setActiveEmbeddedRun(s.sessionId, handle, s.key);
+        break;
+      }
+      case "key": {
+        // The lookup every call naming both makes first (openclaw's store tests call it
+        // alone): the id-only record is re-keyed, or merged into the key's own record.
+        api.getDiagnosticSessionState({ sessionId: s.sessionId, sessionKey: step.key });
+        const target = byRef.get(step.key);
+        // Merged: the keyed session's record now holds this id, and its calls pass it.
+        if (target) target.sessionId = s.sessionId;
+        else byRef.set(step.key, { ...s, ref: step.key, key: step.key, keyed: true });
         break;
       }
       case "release": {
