@@ -39,6 +39,7 @@ OPTIONS = GenerateOptions(
 def uses_new_verbs(toml: str) -> bool:
     keys = ("abort_ms", "target =", "reason =", "ago_ms", 'do = "start"', 'do = "end"')
     keys += ("session_id =", 'do = "own"', "timeout_ms", 'do = "recover"', 'do = "enqueue"')
+    keys += ('do = "key"',)
     return any(k in toml for k in keys)
 
 

@@ -14,6 +14,9 @@ from tests.helpers import load
 
 CASES = sorted(REFERENCE.glob("*.toml"))
 PROBE_KEYS = {"seq", "step", "generation", "layer"}
+# Fields the builds emit that the recordings' harness did not report yet (attention events'
+# run progress); the real-build checks hold the model to them (tests/engines/).
+UNRECORDED = {"lastProgressReason", "terminalProgressStale"}
 
 
 def test_the_reference_cases_are_there() -> None:
@@ -25,7 +28,8 @@ def test_the_reference_cases_are_there() -> None:
 def test_model_matches_real_build(case: Path, strategy: str) -> None:
     real = json.loads(case.with_suffix(".real.json").read_text())[strategy]
     run = replay(load(case), REGISTRY[strategy])
-    events = [{k: v for k, v in e.as_dict().items() if k not in PROBE_KEYS} for e in run.events]
+    dropped = PROBE_KEYS | UNRECORDED
+    events = [{k: v for k, v in e.as_dict().items() if k not in dropped} for e in run.events]
     assert events == real["events"]
     assert run.requested == real["requested"]
     assert run.requested_generations == real["requested_generations"]
