@@ -176,3 +176,16 @@ def test_what_a_key_step_cannot_say_is_refused_where_it_is(
     line = next(i for i in range(start, len(text) + 1) if text[i - 1].startswith(f"{key} ="))
     located = f"key.toml:{line}: " + expected.split(": ", 1)[1]
     assert any(r.startswith(located) for r in rendered), rendered
+
+
+def test_shrinking_a_scenario_with_a_key_step_keeps_it_loadable() -> None:
+    from probe.diff import shrink, simpler
+
+    scenario = _load(REKEY)
+    candidates = list(simpler(scenario))
+    # Dropping the key step alone would leave steps naming its key: never offered.
+    assert all(any(isinstance(s, Key) for s in c.steps) or not any(
+        getattr(s, "session", None) == "agent:main:a" for s in c.steps
+    ) for c in candidates)
+    small = shrink(scenario, lambda s: any(isinstance(step, Key) for step in s.steps))
+    assert [type(step).__name__ for step in small.steps] == ["Key"]
