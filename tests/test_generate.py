@@ -69,6 +69,7 @@ def test_every_verb_field_value_and_drain_appears() -> None:
         "own",
         "recover",
         "enqueue",
+        "backend",
         "key",
     }
     keys = [step for s in MANY for step in s.steps if isinstance(step, Key)]

@@ -14,17 +14,14 @@ from probe.scenario.timeline import timeline_of
 from probe.scenario.values import (
     Bump,
     End,
-    Enqueue,
     Key,
-    Own,
     Progress,
-    Recover,
-    Release,
     SessionSeed,
     Settings,
     Start,
     StateChange,
     Step,
+    step_verb,
 )
 
 # The verbs whose call a step may make with the session's id alone. A release ends the
@@ -168,9 +165,7 @@ def keyed_session_misuse(
             continue
         if isinstance(step, Progress) and step.target == "record":
             continue
-        if isinstance(step, (Start, End, Own, Recover, Enqueue, Release, Progress)):
-            verb = type(step).__name__.lower()
-            found.append(
-                (number, "session", f"a {verb} step names session {name!r}: {_RECORD_ONLY}")
-            )
+        # Every other verb reaches run activity, a run handle, a lane or a backend owner.
+        verb = step_verb(step)
+        found.append((number, "session", f"a {verb} step names session {name!r}: {_RECORD_ONLY}"))
     return found

@@ -24,6 +24,17 @@ DRAINS: tuple[Drain, ...] = ("settle", "hold")
 PROGRESS_TARGETS: tuple[ProgressTarget, ...] = ("both", "run", "record")
 MARKER_KINDS: tuple[MarkerKind, ...] = ("embedded_run", "tool_call", "model_call")
 LANE_TASK_KINDS: tuple[LaneTaskKind, ...] = ("blocked", "quick")
+BackendAction: TypeAlias = Literal[
+    "begin", "output", "model_output", "outstanding", "settled", "close"
+]
+BACKEND_ACTIONS: tuple[BackendAction, ...] = (
+    "begin",
+    "output",
+    "model_output",
+    "outstanding",
+    "settled",
+    "close",
+)
 # The id of the markers seeding starts, and of a start or end step that names none.
 MAIN_MARKER = "main"
 # The marker id of an embedded run started under another session id of the session's key
@@ -195,12 +206,17 @@ class Start:
     Several of a kind may run at once, each by its `id`; seeding's own marker is "main".
     `timeout_ms` (model calls only): the model request timeout the call declares, read from
     2026.8.1-beta.3 on (a core model request of its own run owner); None for a plain call.
+    `deadline_ms` (tool calls only): the command deadline the tool's execution records as it
+    starts (an exec's timeout), read from 2026.9.6 on; None for a tool without one.
     """
 
     session: str
     work: MarkerKind
     id: str = MAIN_MARKER
     timeout_ms: int | None = None
+    # Out of the repr: the generator seeds its streams with the steps' repr, which a new field
+    # would change, reshuffling every seed's random scenarios.
+    deadline_ms: int | None = field(default=None, repr=False)
     via: str | None = field(default=None, repr=False)
 
 
@@ -268,6 +284,22 @@ class Enqueue:
 
 
 @dataclass(frozen=True, slots=True)
+class Backend:
+    """A backend attempt's no-output allowance (beginDiagnosticBackendActivity, 2026.9.6).
+
+    The session's backend runs under a run owner of its own (an embedded run that recovery
+    cannot abort). `begin` starts an attempt allowing `allowance_ms` of silence; `output` is
+    output without model progress (observeOutput(false)), `model_output` output that is model
+    progress (observeOutput(true)); `outstanding` / `settled` say the backend has work
+    outstanding or not (setOutstandingWork); `close` ends the attempt.
+    """
+
+    session: str
+    action: BackendAction
+    allowance_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Key:
     """An id-only session's key becomes known: getDiagnosticSessionState({ sessionId, sessionKey }).
 
@@ -292,6 +324,7 @@ Step: TypeAlias = (
     | Own
     | Recover
     | Enqueue
+    | Backend
     | Key
 )
 
@@ -320,6 +353,8 @@ def step_verb(step: Step) -> str:
             return "recover"
         case Enqueue():
             return "enqueue"
+        case Backend():
+            return "backend"
         case Key():
             return "key"
 
