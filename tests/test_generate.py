@@ -22,8 +22,8 @@ from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
     Key,
-    Recover,
     Own,
+    Recover,
     Release,
     Scenario,
     step_verb,
@@ -70,7 +70,18 @@ def test_every_verb_field_value_and_drain_appears() -> None:
         "recover",
         "enqueue",
         "backend",
+        "answer",
         "key",
+    }
+    # The scripted runtime, and every status its answers draw.
+    assert {s.settings.runtime for s in MANY} == {"real", "scripted"}
+    answers = [step for s in MANY for step in s.steps if step_verb(step) == "answer"]
+    assert {getattr(a, "status", None) for a in answers} == {
+        "none",
+        "noop",
+        "released",
+        "aborted",
+        "skipped",
     }
     keys = [step for s in MANY for step in s.steps if isinstance(step, Key)]
     # Both: a new key (re-key) and a keyed session's ref (merge).

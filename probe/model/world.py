@@ -39,6 +39,14 @@ from probe.model.heartbeat import (
 from probe.model.lanes import Lane, enqueue, finish_quick, reset
 from probe.model.outcomes import FAILED, Outcome
 from probe.model.runtime import RecoveryRuntime, Resolved, Waiter, in_ref_order
+from probe.model.script import (
+    NO_OUTCOME_LABEL,
+    Pending,
+    answered_outcome,
+    noted_end,
+    noted_start,
+    take,
+)
 from probe.model.state import PRUNE_INTERVAL_MS, SessionStore, StoreState
 from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.scenario.values import (
@@ -46,6 +54,7 @@ from probe.scenario.values import (
     MAIN_MARKER,
     AbortAnswer,
     Advance,
+    Answer,
     Backend,
     Bump,
     End,
@@ -110,6 +119,8 @@ class WorldState(NamedTuple):
     # The sessions' command lanes (by ref) and openclaw's next lane task id.
     lanes: Mapping[str, Lane]
     next_task: int
+    # The scripted runtime's pending calls, in call order (settings.runtime = "scripted").
+    scripted: Pending = ()
 
 
 # How many items of World.state_key one session record takes (explore's symmetry reads them).
@@ -136,6 +147,7 @@ class World:
         "next_task",
         "runtime",
         "runtime_calls",
+        "scripted",
         "settings",
         "store",
         "strategy",
@@ -216,6 +228,7 @@ class World:
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
+        self.scripted: Pending = ()
 
     def _set_runs(
         self, activity: Mapping[str, RunActivity], handles: Mapping[str, RunHandle]
@@ -244,6 +257,7 @@ class World:
             self.firing,
             self.lanes,
             self.next_task,
+            self.scripted,
         )
 
     def restore(self, state: WorldState) -> None:
@@ -265,6 +279,7 @@ class World:
             self.firing,
             self.lanes,
             self.next_task,
+            self.scripted,
         ) = state
         self.clock.restore(clock)
         self.store.restore(store)
@@ -389,6 +404,10 @@ class World:
                     for ref, lane in self.lanes.items()
                 )
             )
+        if self.scripted:
+            # Only scripted scenarios have them: each pending call by its request, its
+            # in-flight key and the markers that started after it.
+            key.append(tuple((c.request, c.key, c.fresh) for c in self.scripted))
         return tuple(key)
 
     # -- seeding -------------------------------------------------------------------------
@@ -492,6 +511,7 @@ class World:
         A model call with `timeout_ms` is a request of its own run owner where the version
         reads request timeouts (switch model-request-timeout), else a plain model call."""
         self.runtime.note_start(ref, kind, marker)
+        self.scripted = noted_start(self.scripted, ref, kind, marker)
         now = self.clock.now
         activity = self.activity.get(ref)
         if activity is None:
@@ -548,6 +568,7 @@ class World:
         if activity is None:
             return
         self.runtime.note_end(ref, kind, marker, clear)
+        self.scripted = noted_end(self.scripted, ref, kind, marker, clear)
         now = self.clock.now
         if kind == "model_call" and any(r.id == marker for r in activity.requests):
             ended = activity.request_ended(marker, now, self.behaviour.request_close_needs_run)
@@ -635,6 +656,7 @@ class World:
         if step.action == "begin":
             assert step.allowance_ms is not None  # the loader's rule
             self.runtime.note_start(ref, *BACKEND_MARKER)
+            self.scripted = noted_start(self.scripted, ref, *BACKEND_MARKER)
             if activity is None:
                 activity = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, now, "")
             after = activity.backend_begun(step.allowance_ms, now)
@@ -877,6 +899,13 @@ class World:
         are continuations of one import promise) before any outcome is applied: first those
         returned at once, then those that awaited their run's end.
         """
+        if self.settings.runtime == "scripted":
+            # openclaw's tests' mocked runtime: each call waits for its `answer` step.
+            for request, key in calls:
+                index = len(self.runtime_calls)
+                self.runtime_calls = (*self.runtime_calls, None)
+                self.scripted = (*self.scripted, Waiter(request, key, index, None))
+            return
         resolved: list[tuple[RecoveryRequest, str, int, Resolved]] = []
         for request, key in calls:
             index = len(self.runtime_calls)
@@ -951,6 +980,25 @@ class World:
                 outcome = self._force_cleared_outcome(request)
             self._resolve(request, DIRECT_KEY, index, outcome)
 
+    def answer(self, step: Answer) -> None:
+        """The scripted runtime resolves the session's oldest pending call (none: nothing).
+
+        The coordinator applies the answer as it applies a real outcome; an answer of
+        nothing (a mock returning undefined) is applied as nothing: no event, the request
+        leaves the coordinator's in-flight set.
+        """
+        call, self.scripted = take(self.scripted, step.session)
+        if call is None or call.key is None:
+            return
+        outcome = answered_outcome(step)
+        if outcome is not None:
+            self._resolve(call.request, call.key, call.call_index, outcome, call.fresh)
+            return
+        calls = list(self.runtime_calls)
+        calls[call.call_index] = NO_OUTCOME_LABEL
+        self.runtime_calls = tuple(calls)
+        self.coordinator.in_flight = self.coordinator.in_flight - {call.key}
+
     # -- steps ---------------------------------------------------------------------------
 
     def apply(self, index: int, step: Step) -> None:
@@ -987,6 +1035,8 @@ class World:
                 self.enqueue_task(ref, task)
             case Backend():
                 self.backend_step(step)
+            case Answer():
+                self.answer(step)
             case Key(session=ref, key=key):
                 self.store.key(ref, key, self.clock.now)
             case _:
@@ -998,7 +1048,7 @@ class World:
         return [PENDING if o is None else o for o in self.runtime_calls]
 
     def in_flight(self) -> bool:
-        return bool(self.runtime.waiters)
+        return bool(self.runtime.waiters) or bool(self.scripted)
 
 
 def _backend_holding(b: Behaviour, snap: ActivitySnapshot, now: int) -> int | None:
