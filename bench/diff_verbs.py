@@ -41,6 +41,7 @@ def uses_new_verbs(toml: str) -> bool:
     keys += ("session_id =", 'do = "own"', "timeout_ms", 'do = "recover"', 'do = "enqueue"')
     keys += ("deadline_ms", 'do = "backend"')
     keys += ('runtime = "scripted"',)
+    keys += ('do = "key"',)
     return any(k in toml for k in keys)
 
 

@@ -33,6 +33,7 @@ from probe.scenario.values import (
     Bump,
     End,
     Enqueue,
+    Key,
     Own,
     Progress,
     Recover,
@@ -224,6 +225,7 @@ def _names(step: Step) -> str | None:
             | Own(session=ref)
             | Backend(session=ref)
             | Answer(session=ref)
+            | Key(session=ref)
         ):
             return ref
         case Release(session=ref):
@@ -290,9 +292,12 @@ def _renamed(step: Step, names: dict[str, str]) -> Step:
             | Backend(session=ref)
             | Answer(session=ref)
         ):
-            return replace(step, session=names[ref])
+            # A key a key step gave is no seeded session's ref: it stays as it is.
+            return replace(step, session=names.get(ref, ref))
         case Release(session=ref, failed=failed) if ref is not None:
-            return Release(names[ref], failed)
+            return Release(names.get(ref, ref), failed)
+        case Key(session=ref, key=key):
+            return Key(names[ref], names.get(key, key))
         case _:
             return step
 
@@ -313,7 +318,32 @@ def _plain_refs(scenario: Scenario) -> Scenario | None:
 
 
 def simpler(scenario: Scenario) -> Iterator[Scenario]:
-    """Every one-move simplification of `scenario`, biggest moves first (a fixed order)."""
+    """Every one-move simplification of `scenario`, biggest moves first (a fixed order).
+
+    With a key step, only those the loader takes: dropping the step, or the session it keys,
+    leaves steps naming a key that no longer exists."""
+    if not any(isinstance(step, Key) for step in scenario.steps):
+        yield from _simpler(scenario)
+        return
+    for candidate in _simpler(scenario):
+        if _loads(candidate):
+            yield candidate
+
+
+def _loads(scenario: Scenario) -> bool:
+    from probe.errors import ScenarioError
+    from probe.scenario.dump import dump_scenario
+    from probe.scenario.loader import parse_scenario
+    from probe.strategies import REGISTRY
+
+    try:
+        parse_scenario(dump_scenario(scenario), "candidate.toml", REGISTRY.keys())
+    except ScenarioError:
+        return False
+    return True
+
+
+def _simpler(scenario: Scenario) -> Iterator[Scenario]:
     steps, sessions, settings = scenario.steps, scenario.sessions, scenario.settings
     size = len(steps) // 2
     while size >= 1:

@@ -15,12 +15,13 @@ from probe.engines.base import ModelEngine
 from probe.engines.engine import resolve
 from probe.replay import replay
 from probe.scenario.dump import dump_scenario
-from probe.scenario.generate import GenerateOptions, build, generate, generate_many
+from probe.scenario.generate import NEW_KEY, GenerateOptions, build, generate, generate_many
 from probe.scenario.limits import static_clock
 from probe.scenario.loader import parse_scenario
 from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
+    Key,
     Own,
     Recover,
     Release,
@@ -70,6 +71,7 @@ def test_every_verb_field_value_and_drain_appears() -> None:
         "enqueue",
         "backend",
         "answer",
+        "key",
     }
     # The scripted runtime, and every status its answers draw.
     assert {s.settings.runtime for s in MANY} == {"real", "scripted"}
@@ -81,6 +83,9 @@ def test_every_verb_field_value_and_drain_appears() -> None:
         "aborted",
         "skipped",
     }
+    keys = [step for s in MANY for step in s.steps if isinstance(step, Key)]
+    # Both: a new key (re-key) and a keyed session's ref (merge).
+    assert any(k.key == NEW_KEY for k in keys) and any(k.key != NEW_KEY for k in keys)
     owns = [step for s in MANY for step in s.steps if isinstance(step, Own)]
     assert {o.abort for o in owns} == {"honoured", "ignored", "refused"}
     releases = [step for s in MANY for step in s.steps if isinstance(step, Release)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,15 @@ from tests.helpers import load
 
 CASES = sorted(REFERENCE.glob("*.toml"))
 PROBE_KEYS = {"seq", "step", "generation", "layer"}
+# Fields the builds emit that the recordings' harness did not report yet (attention events'
+# run progress); the real-build checks hold the model to them (tests/engines/).
+UNRECORDED = {"lastProgressReason", "terminalProgressStale"}
+
+
+def recorded_fields(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events without the fields older recordings lack (left out on both sides, so a file
+    recorded again with them still compares)."""
+    return [{k: v for k, v in e.items() if k not in UNRECORDED} for e in events]
 
 
 def test_the_reference_cases_are_there() -> None:
@@ -26,7 +36,7 @@ def test_model_matches_real_build(case: Path, strategy: str) -> None:
     real = json.loads(case.with_suffix(".real.json").read_text())[strategy]
     run = replay(load(case), REGISTRY[strategy])
     events = [{k: v for k, v in e.as_dict().items() if k not in PROBE_KEYS} for e in run.events]
-    assert events == real["events"]
+    assert recorded_fields(events) == recorded_fields(real["events"])
     assert run.requested == real["requested"]
     assert run.requested_generations == real["requested_generations"]
     assert run.completed == real["completed"]

@@ -31,6 +31,19 @@ def is_terminal_progress_reason(reason: str | None) -> bool:
     return False
 
 
+def progress_fields(snap: ActivitySnapshot) -> dict[str, str | bool | None]:
+    """What an attention event carries of run progress (sessionAttentionFields, every era).
+
+    The last progress reason, and `terminalProgressStale` when that reason is terminal: a run
+    whose last word was its end, still holding the session.
+    """
+    reason = snap.progress_reason
+    return {
+        "lastProgressReason": reason or None,
+        "terminalProgressStale": True if is_terminal_progress_reason(reason) else None,
+    }
+
+
 @dataclass(frozen=True, slots=True, init=False)
 class ActivitySnapshot:
     """getDiagnosticSessionActivitySnapshot: None where openclaw's field is undefined."""

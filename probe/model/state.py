@@ -168,6 +168,62 @@ class SessionStore:
             return self.writable(rec)
         return self.create(ref, now)
 
+    def key(self, session_id: str, key: str, now: int) -> SessionRecord:
+        """getDiagnosticSessionState({ sessionId, sessionKey }) for an id-only session's record.
+
+        The record under the id is re-keyed (moved to the key, last in insertion order, as a
+        Map's delete and set move it), or merged into the key's own record and forgotten;
+        with neither, the keyed record is made. The same in every published version.
+        """
+        last = self.last_prune_at
+        if last is None or now - last >= PRUNE_INTERVAL_MS or len(self.records) > MAX_ENTRIES:
+            self.prune(now)
+        by_id = self.records.get(session_id)
+        direct = self.records.get(key)
+        if by_id is None:
+            return self.writable(direct) if direct is not None else self.create(key, now)
+        records = self._own_records()
+        del records[session_id]
+        self._own.discard(session_id)
+        if direct is None:
+            moved = by_id.copy()
+            moved.ref = key
+            records[key] = moved
+            self._own.add(key)
+            return moved
+        target = self.writable(direct)
+        merge_records(target, by_id)
+        return target
+
     def is_current(self, ref: str, generation: int, state: SessionState) -> bool:
         rec = self.records.get(ref)
         return rec is not None and rec.generation == generation and rec.state == state
+
+
+_PRIORITY = {"idle": 0, "waiting": 1, "processing": 2}
+
+
+def merge_records(target: SessionRecord, source: SessionRecord) -> None:
+    """mergeSessionState: the id-only record `source` folded into the keyed `target`."""
+    newer = source.last_activity > target.last_activity
+    more_active = (
+        source.last_activity == target.last_activity
+        and _PRIORITY[source.state] > _PRIORITY[target.state]
+    )
+    if newer or more_active:
+        target.state = source.state
+    target.generation = max(target.generation, source.generation)
+    target.last_activity = max(target.last_activity, source.last_activity)
+    target.queue_depth += source.queue_depth
+    target.active_queued_turn = target.active_queued_turn or source.active_queued_turn
+    target.last_stuck_warn_age = _both_max(
+        target.last_stuck_warn_age, source.last_stuck_warn_age
+    )
+    target.last_long_running_warn_age = _both_max(
+        target.last_long_running_warn_age, source.last_long_running_warn_age
+    )
+
+
+def _both_max(a: int | None, b: int | None) -> int | None:
+    # A throttle survives the merge only when both records had one.
+    return None if a is None or b is None else max(a, b)

@@ -15,6 +15,7 @@ from probe.model.activity import (
     ActivitySnapshot,
     RunActivity,
     RunHandle,
+    progress_fields,
 )
 from probe.model.behaviour import PINNED, Behaviour
 from probe.model.bus import EventBus
@@ -58,6 +59,7 @@ from probe.scenario.values import (
     Bump,
     End,
     Enqueue,
+    Key,
     LaneTaskKind,
     MarkerKind,
     Own,
@@ -75,7 +77,13 @@ from probe.scenario.values import (
 )
 from probe.strategies import DedupStrategy
 
-SEEDED_PROGRESS_REASON = "scenario:seeded"
+# Seeding's last progress reason, as the calls that seed the work leave it (attention events
+# carry it as lastProgressReason).
+SEEDED_PROGRESS_REASONS: Mapping[str, str] = {
+    "embedded_run": "embedded_run:started",
+    "tool_call": "tool:scenario_tool:started",
+    "model_call": "model_call:started",
+}
 PENDING = "pending"
 # The in-flight key of a runtime call made by a `recover` step: none, as no coordinator holds
 # it, so its outcome is noted and applied by nobody (a strategy's key is always a string).
@@ -427,7 +435,7 @@ class World:
                     # A handle whose run's activity has already ended.
                     last_progress_reason=RUN_ENDED_REASON
                     if owned and seed.work == "none"
-                    else SEEDED_PROGRESS_REASON,
+                    else SEEDED_PROGRESS_REASONS[seed.work],
                 )
         self._set_runs(in_ref_order(activity), in_ref_order(handles))
 
@@ -755,6 +763,7 @@ class World:
                         reason=cls.reason,
                         classification=cls.classification,
                         activeWorkKind=cls.active_work_kind,
+                        **progress_fields(snap),
                     ),
                     generation=rec.generation,
                 )
@@ -820,6 +829,7 @@ class World:
                             reason=cls.reason,
                             classification=cls.classification,
                             activeWorkKind=cls.active_work_kind,
+                            **progress_fields(seen),
                         ),
                         generation=rec.generation,
                     )
@@ -1027,6 +1037,8 @@ class World:
                 self.backend_step(step)
             case Answer():
                 self.answer(step)
+            case Key(session=ref, key=key):
+                self.store.key(ref, key, self.clock.now)
             case _:
                 assert_never(step)
         if self.lanes:

@@ -18,6 +18,7 @@ from probe.scenario.values import (
     End,
     Enqueue,
     Expectation,
+    Key,
     Own,
     Progress,
     Recover,
@@ -92,6 +93,8 @@ def _step_table(step: Step) -> dict[str, Any]:
             return table
         case Answer():
             return _answer_table(step)
+        case Key(session=ref, key=key):
+            return {"do": "key", "session": ref, "key": key}
         case _:
             assert_never(step)
 

@@ -57,7 +57,10 @@ Distribution (weights are relative, per scenario unless said otherwise):
   forgotten by then (the loader refuses that; see probe/scenario/aliases.py); a keyed first
   session has the empty key `ref = ""` (its id beside it) 15 % of the time. These two are
   drawn last, after late heartbeats, from a stream of their own, so the rest of a seed's
-  scenarios are as they were before them.
+  scenarios are as they were before them. Last, from a stream of its own, 30 % of the
+  scenarios with an id-only session get a `key` step for it (a new key, or 40 % of the time a
+  merge into a keyed session without its own session_id), the two sessions kept to the record
+  alone as the loader requires, later steps naming it by the key or (40 %) by its id.
   `GenerateOptions(verbs=False)` leaves them out.
 - direct runtime calls, drawn from a stream of their own in 30 % of scenarios: 1..2 `recover`
   steps (within `max_steps`) at random places, for a random session, allow_active_abort 40 %,
@@ -131,6 +134,7 @@ from probe.scenario.values import (
     Drain,
     End,
     Enqueue,
+    Key,
     LaneTaskKind,
     MarkerKind,
     Own,
@@ -364,6 +368,54 @@ def _identity(scenario: Scenario) -> Scenario:
     return _remembered(replace(scenario, sessions=sessions, steps=tuple(steps)))
 
 
+def _keyed(scenario: Scenario) -> Scenario:
+    """A key step, drawn after every other step (see _key_step)."""
+    sessions, steps = _key_step(scenario, scenario.sessions, list(scenario.steps))
+    return _remembered(replace(scenario, sessions=sessions, steps=tuple(steps)))
+
+
+# The key a `key` step gives an id-only session when it does not merge it into another.
+NEW_KEY = "agent:main:rekeyed"
+
+
+def _key_step(
+    scenario: Scenario, sessions: tuple[SessionSeed, ...], steps: list[Step]
+) -> tuple[tuple[SessionSeed, ...], list[Step]]:
+    """A `key` step for an id-only session in 30 % of the scenarios that have one, from a
+    stream of its own (so every other draw stays as it was): a new key, or 40 % of the time
+    a merge into a keyed session without a session_id of its own. Both sessions then keep to
+    what the loader lets a key step touch: no run or work seeded, no step but bump, state and
+    record progress (other steps naming them are dropped, progress made record-only); steps
+    after it name the session by the key, or 40 % of the time by its id alone."""
+    rng = random.Random(zlib.crc32(repr(("key", scenario.sessions, scenario.steps)).encode()))
+    id_only = [s for s in sessions if not s.keyed]
+    if not id_only or rng.random() >= 0.3:
+        return sessions, steps
+    seed = rng.choice(id_only)
+    targets = [s for s in sessions if s.keyed and s.ref and s.session_id is None]
+    merge = targets and rng.random() < 0.4
+    key = rng.choice(targets).ref if merge else NEW_KEY
+    involved = {seed.ref, key}
+    sessions = tuple(
+        replace(s, owner="none", work="none", abort="ignored") if s.ref in involved else s
+        for s in sessions
+    )
+    kept: list[Step] = []
+    for step in steps:
+        named = getattr(step, "session", None)
+        if named not in involved or isinstance(step, (Bump, StateChange)):
+            kept.append(step)
+        elif isinstance(step, Progress):
+            kept.append(replace(step, target="record"))
+    at = rng.randint(0, len(kept))
+    after: list[Step] = []
+    for step in kept[at:]:
+        if isinstance(step, ID_STEPS) and step.session == seed.ref:
+            step = replace(step, session=key, via=seed.ref if rng.random() < 0.4 else None)
+        after.append(step)
+    return sessions, [*kept[:at], Key(seed.ref, key), *after]
+
+
 def _empty_key(
     rng: random.Random, sessions: tuple[SessionSeed, ...], steps: list[Step]
 ) -> tuple[tuple[SessionSeed, ...], list[Step]]:
@@ -567,7 +619,7 @@ def build(
         scenario = _backends(scenario, options.backends_chance, options.max_steps)
     if options.scripted:
         scenario = _scripted(scenario, options.scripted_chance, options.max_steps)
-    return scenario
+    return _keyed(scenario) if options.verbs else scenario
 
 
 # What a scripted runtime answers, as openclaw's tests mock it: nothing, the runtime's own

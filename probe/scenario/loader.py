@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from probe.errors import Problem, ScenarioError
 from probe.properties.names import unknown_property
 from probe.properties.selection import Choice
-from probe.scenario.aliases import ID_STEPS, by_id, forgettable
+from probe.scenario.aliases import ID_STEPS, KeyNames, by_id, forgettable, keyed_session_misuse
 from probe.scenario.limits import LIMITS, static_clock
 from probe.scenario.run_ids import marker_of, misnamed, other_session_id
 from probe.scenario.toml_lines import index_lines, line_of, nesting_past
@@ -40,6 +40,7 @@ from probe.scenario.values import (
     End,
     Enqueue,
     Expectation,
+    Key,
     Own,
     Progress,
     Recover,
@@ -107,6 +108,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "own": ("do", "session", "abort"),
     "backend": ("do", "session", "action", "allowance_ms"),
     "answer": ("do", "session", "status", "action", "reason", "released", "queued_count", "work"),
+    "key": ("do", "session", "key"),
 }
 EXPECT_KEYS = (
     "requested",
@@ -296,7 +298,7 @@ def parse_scenario(
     settings = _settings(out, top.table("settings") or {})
     sessions = _sessions(out, data.get("session"))
     refs = {s.ref for s in sessions}
-    steps, step_lines = _steps(out, data.get("step"), refs, by_id(sessions))
+    steps, step_lines = _steps(out, data.get("step"), refs, by_id(sessions), sessions)
     _check_answers(out, settings, steps)
     if not out.problems:
         _timed_model_calls(out, sessions, steps)
@@ -306,6 +308,9 @@ def parse_scenario(
     choice = _properties(out, top.table("properties") or {}, catalogue)
     if not out.problems:
         _check_limits(out, settings, sessions, steps)
+    if not out.problems:
+        for number, key, why in keyed_session_misuse(sessions, steps):
+            out.add(f"step[{number}].{key}", why)
     if not out.problems:
         _check_id_steps(out, settings, sessions, steps)
         for number, why in misnamed(sessions, steps):
@@ -454,9 +459,16 @@ def _steps(
     value: object,
     refs: set[str],
     aliases: Mapping[str, str] | None = None,
+    sessions: list[SessionSeed] | None = None,
 ) -> tuple[list[Step], list[int | None]]:
-    """`aliases`: each keyed session's own session_id -> its ref (see `_by_id`)."""
-    aliases = aliases or {}
+    """`aliases`: each keyed session's own session_id -> its ref (see `_by_id`).
+
+    A `key` step adds names as it goes: its key (a new one) from that step on, and the
+    id-only session's id as an alias of that key.
+    """
+    aliases = dict(aliases or {})
+    refs = set(refs)
+    keys = KeyNames(sessions or [])
     steps: list[Step] = []
     lines: list[int | None] = []
     tables = _array_of_tables(out, "step", value)
@@ -535,6 +547,16 @@ def _steps(
                 step = Own(ref, abort) if ref is not None else None
             case "answer":
                 step = _answer(out, t, session(True))
+            case "key":
+                named_id = t.string("session", required=True)
+                new_key = t.string("key", required=True)
+                if named_id is not None and new_key is not None:
+                    for key, why in keys.refuse(named_id, new_key, aliases):
+                        out.add(f"{where}.{key}", why)
+                    if not any(p.where.startswith(f"{where}.") for p in out.problems):
+                        step = Key(named_id, new_key)
+                        refs.add(new_key)
+                        aliases[named_id] = new_key
         named = data.get("session")
         if isinstance(step, ID_STEPS) and isinstance(named, str) and named in aliases:
             step = replace(step, via=named)  # the call passes that id alone

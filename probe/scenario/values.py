@@ -335,6 +335,19 @@ class Answer:
     work: MarkerKind | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Key:
+    """An id-only session's key becomes known: getDiagnosticSessionState({ sessionId, sessionKey }).
+
+    `session` is the id-only session (its ref is its id), `key` the key it gets: a new one
+    re-keys its record, a keyed session's ref merges the two records into that one. From here
+    on steps name it by the key (both are passed) or by its id (the id alone).
+    """
+
+    session: str
+    key: str
+
+
 Step: TypeAlias = (
     Tick
     | Bump
@@ -349,6 +362,7 @@ Step: TypeAlias = (
     | Enqueue
     | Backend
     | Answer
+    | Key
 )
 
 
@@ -380,6 +394,8 @@ def step_verb(step: Step) -> str:
             return "backend"
         case Answer():
             return "answer"
+        case Key():
+            return "key"
 
 
 @dataclass(frozen=True, slots=True)

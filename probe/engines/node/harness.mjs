@@ -128,6 +128,8 @@ const PROGRESS_REASON = "scenario:progress";
 const REPORTED_FIELDS = [
   "stateGeneration", "status", "action", "outcomeReason", "stale", "released", "activeWorkKind",
   "classification", "reason", "state", "prevState", "ageMs", "queueDepth", "allowActiveAbort",
+  // Attention events' run progress (sessionAttentionFields): its last reason and whether it was terminal.
+  "lastProgressReason", "terminalProgressStale",
 ];
 // The latest instant fake Date can represent (new Date(x) is invalid beyond it).
 const MAX_DATE_MS = 8.64e15;
@@ -950,6 +952,7 @@ const STEP_KEYS = {
   own: ["do", "session", "abort"],
   backend: ["do", "session", "action", "allowance_ms"],
   answer: ["do", "session", "status", "action", "reason", "released", "queued_count", "work"],
+  key: ["do", "session", "key"],
 };
 const BACKEND_ACTIONS = ["begin", "output", "model_output", "outstanding", "settled", "close"];
 // A scripted answer's status and action (probe's loader checks them; here only the shape).
@@ -1049,6 +1052,15 @@ function checkScenario(scenario, located) {
       }
     }
     const named = step.session;
+    if (step.do === "key") {
+      // An id-only session's key becomes known: from here on steps may name it by the key.
+      if (!sessions.some((s) => s && s.keyed === false && s.ref === named)) {
+        problems.push(`${where}.session names no id-only session (${JSON.stringify(named)})`);
+      }
+      if (typeof step.key !== "string" || !step.key.trim()) problems.push(`${where}.key must be a non-blank string`);
+      else refs.add(step.key);
+      return;
+    }
     const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue", "own", "backend", "answer"].includes(step.do);
     if (step.do === "answer") {
       if (settings.runtime !== "scripted") problems.push(`${where}: answer needs settings.runtime "scripted"`);
@@ -1759,6 +1771,16 @@ async function runScenario(build, planned, { reuse }) {
         if (step.queued_count !== undefined) outcome.queuedCount = step.queued_count;
         if (step.work !== undefined) outcome.activeWorkKind = step.work;
         call.resolve(outcome);
+        break;
+      }
+      case "key": {
+        // The lookup every call naming both makes first (openclaw's store tests call it
+        // alone): the id-only record is re-keyed, or merged into the key's own record.
+        api.getDiagnosticSessionState({ sessionId: s.sessionId, sessionKey: step.key });
+        const target = byRef.get(step.key);
+        // Merged: the keyed session's record now holds this id, and its calls pass it.
+        if (target) target.sessionId = s.sessionId;
+        else byRef.set(step.key, { ...s, ref: step.key, key: step.key, keyed: true });
         break;
       }
       case "release": {
