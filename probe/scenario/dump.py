@@ -19,6 +19,7 @@ from probe.scenario.values import (
     Progress,
     Recover,
     Release,
+    Reply,
     Scenario,
     Settings,
     Start,
@@ -84,6 +85,11 @@ def _step_table(step: Step) -> dict[str, Any]:
             return {"do": "enqueue", "session": ref, "task": task}
         case Own(session=ref, abort=abort):
             return {"do": "own", "session": ref, "abort": abort}
+        case Reply(session=ref, phase=phase, abort=abort):
+            table = {"do": "reply", "session": ref, "phase": phase}
+            if abort != "ignored":
+                table["abort"] = abort
+            return table
         case _:
             assert_never(step)
 

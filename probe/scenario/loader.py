@@ -25,6 +25,8 @@ from probe.scenario.values import (
     MIN_WARN_MS,
     OWNERS,
     PROGRESS_TARGETS,
+    REPLY_ABORTS,
+    REPLY_PHASES,
     SESSION_STATES,
     WORK_KINDS,
     Advance,
@@ -36,6 +38,7 @@ from probe.scenario.values import (
     Progress,
     Recover,
     Release,
+    Reply,
     Scenario,
     SessionSeed,
     Settings,
@@ -96,6 +99,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "enqueue": ("do", "session", "task"),
     "own": ("do", "session", "abort"),
+    "reply": ("do", "session", "phase", "abort"),
 }
 EXPECT_KEYS = (
     "requested",
@@ -294,6 +298,7 @@ def parse_scenario(
         _check_limits(out, settings, sessions, steps)
     if not out.problems:
         _check_id_steps(out, settings, sessions, steps)
+        _check_replies(out, sessions, steps)
     if out.problems:
         raise ScenarioError(sorted(out.problems, key=lambda p: p.line or 0))
     return Scenario(
@@ -511,6 +516,8 @@ def _steps(
                 ref = session(True)
                 abort = t.choice("abort", "ignored", ABORT_ANSWERS) or "ignored"
                 step = Own(ref, abort) if ref is not None else None
+            case "reply":
+                step = _reply(t, session(True))
         named = data.get("session")
         if isinstance(step, ID_STEPS) and isinstance(named, str) and named in aliases:
             step = replace(step, via=named)  # the call passes that id alone
@@ -536,6 +543,26 @@ def _recover(out: _Collector, t: _Table, ref: str | None) -> Recover | None:
     if ref is None:
         return None
     return Recover(ref, allow, age or 0, depth or 0, generation, expected, stale, compaction)
+
+
+def _reply(t: _Table, ref: str | None) -> Reply | None:
+    """A reply operation's step (see Reply); where it cannot be given, see _check_replies."""
+    phase = t.choice("phase", "queued", REPLY_PHASES) or "queued"
+    abort = t.choice("abort", "ignored", REPLY_ABORTS) or "ignored"
+    return Reply(ref, phase, abort) if ref is not None else None
+
+
+def _check_replies(out: _Collector, sessions: list[SessionSeed], steps: list[Step]) -> None:
+    """Refuse a reply operation of a session with no key: openclaw's createReplyOperation
+    throws without a canonical sessionKey (an id-only session, or the empty key)."""
+    keyless = {s.ref for s in sessions if not s.keyed or s.ref == ""}
+    for number, step in enumerate(steps, start=1):
+        if isinstance(step, Reply) and step.session in keyless:
+            out.add(
+                f"step[{number}].session",
+                "a reply operation needs the session's key (openclaw's createReplyOperation "
+                "requires a canonical sessionKey); this session has none",
+            )
 
 
 def _check_id_steps(

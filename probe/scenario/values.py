@@ -15,6 +15,12 @@ Drain: TypeAlias = Literal["settle", "hold"]
 ProgressTarget: TypeAlias = Literal["both", "run", "record"]
 MarkerKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call"]
 LaneTaskKind: TypeAlias = Literal["blocked", "quick"]
+# A reply operation's phases a `reply` step sets (openclaw's ReplyOperationPhase), and
+# "completed", which completes it.
+ReplyPhase: TypeAlias = Literal[
+    "queued", "running", "preflight_compacting", "memory_flushing", "completed"
+]
+ReplyAbort: TypeAlias = Literal["honoured", "ignored"]
 
 SESSION_STATES: tuple[SessionState, ...] = ("idle", "processing", "waiting")
 OWNERS: tuple[Owner, ...] = ("embedded_run", "none")
@@ -24,6 +30,14 @@ DRAINS: tuple[Drain, ...] = ("settle", "hold")
 PROGRESS_TARGETS: tuple[ProgressTarget, ...] = ("both", "run", "record")
 MARKER_KINDS: tuple[MarkerKind, ...] = ("embedded_run", "tool_call", "model_call")
 LANE_TASK_KINDS: tuple[LaneTaskKind, ...] = ("blocked", "quick")
+REPLY_PHASES: tuple[ReplyPhase, ...] = (
+    "queued",
+    "running",
+    "preflight_compacting",
+    "memory_flushing",
+    "completed",
+)
+REPLY_ABORTS: tuple[ReplyAbort, ...] = ("honoured", "ignored")
 # The id of the markers seeding starts, and of a start or end step that names none.
 MAIN_MARKER = "main"
 DEFAULT_PROGRESS_REASON = "scenario:progress"
@@ -263,6 +277,20 @@ class Enqueue:
     task: LaneTaskKind = "blocked"
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A reply operation of the session (openclaw's createReplyOperation): reply work with no
+    embedded run handle. The first `reply` of a session with none open begins one (phase
+    queued, then `phase`); later ones set its phase; `phase = "completed"` completes it.
+    `abort` (read when it begins): "honoured", its owner completes it when its abort signal
+    fires; "ignored", it stays until completed or force-cleared.
+    """
+
+    session: str
+    phase: ReplyPhase = "queued"
+    abort: ReplyAbort = "ignored"
+
+
 Step: TypeAlias = (
     Tick
     | Bump
@@ -275,6 +303,7 @@ Step: TypeAlias = (
     | Own
     | Recover
     | Enqueue
+    | Reply
 )
 
 
@@ -302,6 +331,8 @@ def step_verb(step: Step) -> str:
             return "recover"
         case Enqueue():
             return "enqueue"
+        case Reply():
+            return "reply"
 
 
 @dataclass(frozen=True, slots=True)
