@@ -39,15 +39,19 @@ OPTIONS = GenerateOptions(
 def uses_new_verbs(toml: str) -> bool:
     keys = ("abort_ms", "target =", "reason =", "ago_ms", 'do = "start"', 'do = "end"')
     keys += ("session_id =", 'do = "own"', "timeout_ms", 'do = "recover"', 'do = "enqueue"')
+    keys += ('do = "reply"',)
     return any(k in toml for k in keys)
 
 
-def check(version: str, seed: int, count: int, requests_chance: float) -> dict[str, object]:
+def check(
+    version: str, seed: int, count: int, requests_chance: float, replies_chance: float
+) -> dict[str, object]:
     model = ModelEngine(REGISTRY[design_of(version)], version)
     pair = EnginePair(model, RealEngine(version))
-    options = replace(OPTIONS, requests_chance=requests_chance)
+    options = replace(OPTIONS, requests_chance=requests_chance, replies_chance=replies_chance)
     scenarios = generate_many(seed, count, options)
     with_verbs = sum(uses_new_verbs(dump_scenario(s)) for _, s in scenarios)
+    replies = sum('do = "reply"' in dump_scenario(s) for _, s in scenarios)
     timed = sum("timeout_ms" in dump_scenario(s) for _, s in scenarios)
     start = time.perf_counter()
     result = compare_engines(pair, scenarios, shrinking=False)
@@ -55,7 +59,7 @@ def check(version: str, seed: int, count: int, requests_chance: float) -> dict[s
     print(
         f"{version:<18} agree {result.same:>4}  differ {len(result.differences):>4}  "
         f"not comparable {len(result.not_comparable):>4}  (new verbs in {with_verbs}, "
-        f"timed model calls in {timed})  "
+        f"timed model calls in {timed}, reply steps in {replies})  "
         f"{seconds:7.1f} s",
         flush=True,
     )
@@ -65,6 +69,8 @@ def check(version: str, seed: int, count: int, requests_chance: float) -> dict[s
         "with_new_verbs": with_verbs,
         "with_timed_model_calls": timed,
         "requests_chance": requests_chance,
+        "replies_chance": replies_chance,
+        "with_reply_steps": replies,
         "agree": result.same,
         "differ": len(result.differences),
         "not_comparable": len(result.not_comparable),
@@ -88,10 +94,19 @@ def main() -> int:
         default=OPTIONS.requests_chance,
         help="share of scenarios given timed model calls (default: the generator's)",
     )
+    parser.add_argument(
+        "--replies-chance",
+        type=float,
+        default=OPTIONS.replies_chance,
+        help="share of scenarios given `reply` steps (default: none; the model of a version "
+        "from 2026.7.2-beta.1 refuses them, so give it only for earlier ones)",
+    )
     args = parser.parse_args()
     report: dict[str, object] = json.loads(args.out.read_text()) if args.out.exists() else {}
     for version in args.versions:
-        report[version] = check(version, args.seed, args.count, args.requests_chance)
+        report[version] = check(
+            version, args.seed, args.count, args.requests_chance, args.replies_chance
+        )
         args.out.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     return 0
 

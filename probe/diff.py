@@ -35,6 +35,7 @@ from probe.scenario.values import (
     Progress,
     Recover,
     Release,
+    Reply,
     Scenario,
     SessionSeed,
     Settings,
@@ -220,6 +221,7 @@ def _names(step: Step) -> str | None:
             | Recover(session=ref)
             | Enqueue(session=ref)
             | Own(session=ref)
+            | Reply(session=ref)
         ):
             return ref
         case Release(session=ref):
@@ -283,6 +285,7 @@ def _renamed(step: Step, names: dict[str, str]) -> Step:
             | Own(session=ref)
             | Recover(session=ref)
             | Enqueue(session=ref)
+            | Reply(session=ref)
         ):
             return replace(step, session=names[ref])
         case Release(session=ref, failed=failed) if ref is not None:

@@ -196,6 +196,11 @@ class RecoveryRuntime:
             lane_ids = lane.active if lane is not None else ()
             if handle.abort == "honoured":
                 self.end_run(ref, "run_completed")
+                if self.reply_of(ref) is not None:
+                    # The drain looks for the run after the abort: with the handle gone it
+                    # waits on the session's reply operation instead (waitForReplyRunEnd...).
+                    self._wait(request, key, call_index, lane_ids, reply=True)
+                    return None
                 outcome = self.aborted_outcome(request, lane_ids, drained=True)
                 return _ABORTED_AFTER_DRAIN if outcome is ABORTED else Resolved(outcome, True)
             if handle.abort == "refused":
@@ -207,13 +212,7 @@ class RecoveryRuntime:
                 self.end_run(ref, "stuck_recovery")
                 outcome = self.aborted_outcome(request, lane_ids, drained=False)
                 return _FORCE_CLEARED if outcome is ABORTED else Resolved(outcome)
-            self.in_flight = self.in_flight | {ref}
-            timer = None
-            if self.settings.drain == "settle":
-                due = self.clock.now + max(MIN_SETTLE_TIMER_MS, self.settings.settle_ms)
-                timer = self.clock.schedule(due, "settle", ref)
-            waiter = Waiter(request, key, call_index, timer, lane_ids=lane_ids)
-            self.waiters = in_ref_order({**self.waiters, ref: waiter})
+            self._wait(request, key, call_index, lane_ids)
             return None
         if self.reply_of(ref) is not None:
             return self._reply_work(request, key, call_index)
@@ -257,14 +256,28 @@ class RecoveryRuntime:
         if self.abort_reply(ref):
             outcome = self.aborted_outcome(request, lane_ids, drained=True)
             return _ABORTED_AFTER_DRAIN if outcome is ABORTED else Resolved(outcome, True)
+        self._wait(request, key, call_index, lane_ids, reply=True)
+        return None
+
+    def _wait(
+        self,
+        request: RecoveryRequest,
+        key: str | None,
+        call_index: int,
+        lane_ids: tuple[int, ...],
+        *,
+        reply: bool = False,
+    ) -> None:
+        """The call waits for the aborted run (or reply operation) to end, in flight meanwhile;
+        in drain settle the settle timer bounds the wait."""
+        ref = request.ref
         self.in_flight = self.in_flight | {ref}
         timer = None
         if self.settings.drain == "settle":
             due = self.clock.now + max(MIN_SETTLE_TIMER_MS, self.settings.settle_ms)
             timer = self.clock.schedule(due, "settle", ref)
-        waiter = Waiter(request, key, call_index, timer, lane_ids=lane_ids, reply=True)
+        waiter = Waiter(request, key, call_index, timer, lane_ids=lane_ids, reply=reply)
         self.waiters = in_ref_order({**self.waiters, ref: waiter})
-        return None
 
     def aborted_outcome(
         self, request: RecoveryRequest, lane_ids: tuple[int, ...], *, drained: bool
