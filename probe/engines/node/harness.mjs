@@ -1015,14 +1015,18 @@ function checkScenario(scenario, located) {
         unsupported.push({ step: i, key: `${where}.${key}`, reason: `unknown key for ${step.do}; the harness cannot express it` });
       }
     }
-    const named = step.session;
     const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue", "own", "reply"].includes(step.do);
+    const named = step.session;
     if (step.do === "reply") {
       const registry = findReplyRegistry(located);
       if (registry.missing) {
         unsupported.push({ step: i, key: `${where}.do`, reason: `openclaw ${located.version} cannot express reply: ${registry.missing}` });
       }
       if (!REPLY_PHASES.includes(step.phase ?? "queued")) problems.push(`${where}.phase is not ${REPLY_PHASES.join("|")}`);
+      const owner = sessions.find((x) => x && x.ref === named);
+      if (owner && (owner.keyed === false || owner.ref === "")) {
+        problems.push(`${where}.session has no key: a reply operation needs a canonical sessionKey`);
+      }
       if (!["honoured", "ignored", undefined].includes(step.abort)) problems.push(`${where}.abort is not honoured|ignored`);
     }
     if (step.do === "enqueue" && !["blocked", "quick", undefined].includes(step.task)) {
