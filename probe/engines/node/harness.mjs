@@ -96,6 +96,10 @@
  *              registered handle (every registered one in creation order when no session is named;
  *              a session with no registered handle has no run to end); own: setActiveEmbeddedRun
  *              with a new handle (abort as the step says), the session's current one from then on.
+ *   reply      the build's own createReplyOperation({sessionKey, sessionId}) (from its reply-run
+ *              registry chunk) when the session has none open, then setPhase; phase completed:
+ *              complete(). abort = honoured: a listener on its abort signal completes it. Builds
+ *              whose registry marks no embedded run (2026.7.2-beta.1 on) refuse it, located.
  *   outcomes   startDiagnosticHeartbeat's recoverStuckSession seam gets a replica of the build's own
  *              recoverStuckSession (same promise shape, checked against the build's source) that
  *              notes each call and its outcome; the build's runtime does the work.
