@@ -29,6 +29,7 @@ _F18 = "released-no-active-work"
 _F19 = "mutate-aborted-released-only"
 _F20 = "owned-work-attention-age"
 _F33 = "no-prune-on-create"
+_F30 = "prune-empty-key"
 _F23 = "observation-pass"
 _F14 = "abort-test-timing"
 _F36 = "stale-run-threshold"
@@ -54,7 +55,7 @@ _72B4 = (*_72B2, _F14)
 _72B5 = (*_72B4, _F16, _F37)
 _81B3 = (*_72B5, _F18, _F19, _F38, _F39)
 _81 = (*_81B3, _F20)
-_82 = (*_81, _F33)
+_82 = (*_81, _F33, _F30)
 _91 = (*_82, _F23)
 _92 = (*_91, _F36, _F40)
 

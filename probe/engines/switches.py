@@ -71,6 +71,10 @@ PROBES: dict[str, Probe] = {
         r"function getDiagnosticSessionState\(",
         r"diagnosticSessionStates\.set\(key, created\);\s*pruneDiagnosticSessionStates\(\);",
     ),
+    "prune-empty-key": _p(
+        r"function pruneDiagnosticSessionStates\(",
+        r"if \(oldest\) \{\s*diagnosticSessionStates\.delete\(oldest\[0\]\);",
+    ),
     "observation-pass": _p(
         _HEARTBEAT,
         r'recoveryBlocker === "stale_session_state" \|\| !isDiagnosticSessionStateCurrent\(',

@@ -104,6 +104,13 @@ SWITCHES: tuple[Switch, ...] = (
         "creating a record prunes only when the 60 s prune interval is due",
     ),
     Switch(
+        "prune-empty-key",
+        "F30",
+        "prune_empty_key",
+        "past 2 000 records the store forgets the oldest even when its key is empty (\"\"); "
+        "before, an empty oldest key stopped the eviction and the store kept every record",
+    ),
+    Switch(
         "observation-pass",
         "F23",
         "observation_pass",
@@ -197,6 +204,7 @@ class Behaviour:
     mutate_aborted_released_only: bool = False
     owned_work_attention_age: bool = False
     no_prune_on_create: bool = False
+    prune_empty_key: bool = False
     observation_pass: bool = False
     abort_test_timing: bool = False
     stale_run_threshold: bool = False

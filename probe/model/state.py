@@ -61,9 +61,16 @@ class SessionStore:
     or `writable`, which copy a shared record (and a shared dict) first.
     """
 
-    __slots__ = ("_own", "_shared", "last_prune_at", "prune_on_create", "records")
+    __slots__ = (
+        "_own",
+        "_shared",
+        "last_prune_at",
+        "prune_empty_key",
+        "prune_on_create",
+        "records",
+    )
 
-    def __init__(self, *, prune_on_create: bool = True) -> None:
+    def __init__(self, *, prune_on_create: bool = True, prune_empty_key: bool = False) -> None:
         self.records: dict[str, SessionRecord] = {}
         self.last_prune_at: int | None = None
         # Whether `records` is shared with a saved state, and the refs whose record this
@@ -72,6 +79,9 @@ class SessionStore:
         self._own: set[str] = set()
         # Off with switch no-prune-on-create (F33): creating a record prunes only when due.
         self.prune_on_create = prune_on_create
+        # Switch prune-empty-key (F30): before it, the cap's eviction loop stopped at an empty
+        # key (`if (!key) break;`), so an oldest record keyed "" kept every record.
+        self.prune_empty_key = prune_empty_key
 
     def state(self) -> StoreState:
         """The records and the prune clock; both sides share the records from now on."""
@@ -131,6 +141,8 @@ class SessionStore:
             # A stable sort, as Array.prototype.toSorted is: ties keep insertion order.
             oldest = sorted(self.records.values(), key=lambda r: r.last_activity)[:excess]
             for rec in oldest:
+                if rec.ref == "" and not self.prune_empty_key:
+                    break
                 del self._own_records()[rec.ref]
                 self._own.discard(rec.ref)
                 forgotten.append(rec.ref)

@@ -174,7 +174,9 @@ class World:
         # Why heartbeats asked for nothing (for the notes): only when every event is kept.
         self.unasked: list[Unasked] = []
         self.clock = Clock()
-        self.store = SessionStore(prune_on_create=not b.no_prune_on_create)
+        self.store = SessionStore(
+            prune_on_create=not b.no_prune_on_create, prune_empty_key=b.prune_empty_key
+        )
         # Both replaced whole on every change (see _set_runs), never changed in place, and
         # kept in ref order (see in_ref_order).
         self.activity: Mapping[str, RunActivity] = {}

@@ -7,6 +7,7 @@ from typing import Any, assert_never
 import tomli_w
 
 from probe.properties.selection import Choice
+from probe.scenario.run_ids import other_session_id
 from probe.scenario.values import (
     DEFAULT_PROGRESS_REASON,
     MAIN_MARKER,
@@ -66,16 +67,12 @@ def _step_table(step: Step) -> dict[str, Any]:
                 table["ago_ms"] = ago
             return table
         case Start(session=ref, work=kind, id=marker, timeout_ms=timeout):
-            table = {"do": "start", "session": ref, "work": kind}
-            if marker != MAIN_MARKER:
-                table["id"] = marker
+            table = {"do": "start", "session": ref, "work": kind, **_marker_key(marker)}
             if timeout is not None:
                 table["timeout_ms"] = timeout
             return table
         case End(session=ref, work=kind, id=marker, clear=clear):
-            table = {"do": "end", "session": ref, "work": kind}
-            if marker != MAIN_MARKER:
-                table["id"] = marker
+            table = {"do": "end", "session": ref, "work": kind, **_marker_key(marker)}
             if not clear:
                 table["clear"] = False
             return table
@@ -92,6 +89,14 @@ def _step_table(step: Step) -> dict[str, Any]:
             return table
         case _:
             assert_never(step)
+
+
+def _marker_key(marker: str) -> dict[str, str]:
+    """A marker's key: none for "main", `session_id` for a run under another id, else `id`."""
+    if marker == MAIN_MARKER:
+        return {}
+    other = other_session_id(marker)
+    return {"id": marker} if other is None else {"session_id": other}
 
 
 def _recover_table(step: Recover) -> dict[str, Any]:

@@ -65,6 +65,12 @@ Distribution (weights are relative, per scenario unless said otherwise):
   generation, or one past it 1 in 3, with a random expected_state), stale_abort_ms 30 %
   (1 000, 300 000 or 900 000), compaction_safety_ms 20 % (100 000 or 600 000).
   `GenerateOptions(recover=False)` leaves them out.
+- embedded runs under other session ids of a key, drawn last from a stream of their own in
+  30 % of scenarios: 1..3 `start` steps of an embedded run under `session_id` "run-a-N" or
+  "run-b-N" of a random session with a non-empty key (N its number among those), at random
+  places (within `max_steps`), each followed later by its `end` half the time (clearing the
+  calls 70 %).
+  `GenerateOptions(other_ids=False)` leaves them out.
 - command-lane tasks, drawn from a stream of their own in 30 % of scenarios: 1..3 `enqueue`
   steps (within `max_steps`) at random places, for a random session, blocked 60 / quick 40.
   `GenerateOptions(lanes=False)` leaves them out.
@@ -98,6 +104,7 @@ from typing import TypeVar
 from probe.scenario.aliases import ID_STEPS, by_id, forgettable
 from probe.scenario.dump import dump_scenario
 from probe.scenario.loader import parse_scenario
+from probe.scenario.run_ids import marker_of
 from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
@@ -170,6 +177,8 @@ class GenerateOptions:
     lanes_chance: float = 0.3
     requests: bool = True  # timed model calls (see the module docstring)
     requests_chance: float = 0.3
+    other_ids: bool = True  # embedded runs under other ids of a key (see the module docstring)
+    other_ids_chance: float = 0.3
     # `reply` steps (see the module docstring): off unless asked for, since the model of every
     # version from 2026.7.2-beta.1 (switch reply-progress-only) refuses them.
     replies: bool = True
@@ -537,9 +546,42 @@ def build(
     if options.requests:
         scenario = _requests(scenario, options.requests_chance, options.max_steps)
     scenario = _identity(scenario) if options.verbs else scenario
+    if options.other_ids:
+        scenario = _other_ids(scenario, options.other_ids_chance, options.max_steps)
     if options.replies:
         scenario = _replies(scenario, options.replies_chance, options.max_steps)
     return scenario
+
+
+# The other session ids a key's runs are drawn under, suffixed by the session's number (no
+# session's name: refs are REFS, ids sid-N).
+OTHER_IDS = ("run-a", "run-b")
+
+
+def _other_ids(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """Embedded runs under other session ids of a keyed session, from a stream of their own.
+
+    Drawn after the identity variants, on a session with a non-empty key only (the loader
+    refuses the rest; see probe/scenario/run_ids.py)."""
+    rng = random.Random(zlib.crc32(repr(("other-ids", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    keyed = [s.ref for s in scenario.sessions if s.keyed and s.ref]
+    if not keyed:
+        return scenario
+    steps = list(scenario.steps)
+    for _ in range(rng.randint(1, 3)):
+        if len(steps) >= max_steps:
+            break
+        # One key's ids are its own: an id shared by two keys merges their activities.
+        number = rng.randrange(len(keyed))
+        ref, marker = keyed[number], marker_of(f"{rng.choice(OTHER_IDS)}-{number + 1}")
+        at = rng.randint(0, len(steps))
+        steps.insert(at, Start(ref, "embedded_run", marker))
+        if len(steps) < max_steps and rng.random() < 0.5:
+            end = End(ref, "embedded_run", marker, rng.random() < 0.7)
+            steps.insert(rng.randint(at + 1, len(steps)), end)
+    return replace(scenario, steps=tuple(steps))
 
 
 REPLY_BEGIN_PHASES: tuple[ReplyPhase, ...] = (

@@ -13,6 +13,7 @@ from probe.properties.names import unknown_property
 from probe.properties.selection import Choice
 from probe.scenario.aliases import ID_STEPS, by_id, forgettable
 from probe.scenario.limits import LIMITS, static_clock
+from probe.scenario.run_ids import marker_of, misnamed
 from probe.scenario.toml_lines import index_lines, line_of, nesting_past
 from probe.scenario.values import (
     ABORT_ANSWERS,
@@ -84,8 +85,8 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "release": ("do", "session", "outcome"),
     "state": ("do", "session", "to"),
     "progress": ("do", "session", "target", "reason", "ago_ms"),
-    "start": ("do", "session", "work", "id", "timeout_ms"),
-    "end": ("do", "session", "work", "id", "clear"),
+    "start": ("do", "session", "work", "id", "timeout_ms", "session_id"),
+    "end": ("do", "session", "work", "id", "clear", "session_id"),
     "recover": (
         "do",
         "session",
@@ -298,6 +299,8 @@ def parse_scenario(
         _check_limits(out, settings, sessions, steps)
     if not out.problems:
         _check_id_steps(out, settings, sessions, steps)
+        for number, why in misnamed(sessions, steps):
+            out.add(f"step[{number}].session_id", why)
         _check_replies(out, sessions, steps)
     if out.problems:
         raise ScenarioError(sorted(out.problems, key=lambda p: p.line or 0))
@@ -498,6 +501,7 @@ def _steps(
                 ref = session(True)
                 kind = t.choice("work", None, MARKER_KINDS, required=True)
                 marker = _marker_id(out, t, where)
+                marker = _other_run_id(out, t, where, kind, marker)
                 clear = t.boolean("clear", True)
                 timeout = _request_timeout(out, t, where, kind)
                 if ref is not None and kind:
@@ -623,6 +627,35 @@ def _marker_id(out: _Collector, t: _Table, where: str) -> str:
             f"must be 1..{MAX_MARKER_ID_CHARS} letters, digits, '_', '.' or '-'",
         )
         return MAIN_MARKER
+    return marker
+
+
+def _other_run_id(
+    out: _Collector, t: _Table, where: str, kind: str | None, marker: str
+) -> str:
+    """`session_id` of a `start`/`end`: an embedded run under another id of the session's key
+    (see probe/scenario/run_ids.py); its marker is `@ID`, the step's `id` left out."""
+    other = t.string("session_id")
+    if other is None:
+        return marker
+    if not _MARKER_ID.match(other) or len(other) > MAX_MARKER_ID_CHARS:
+        out.add(
+            f"{where}.session_id",
+            f"must be 1..{MAX_MARKER_ID_CHARS} letters, digits, '_', '.' or '-'",
+        )
+    elif kind is not None and kind != "embedded_run":
+        out.add(
+            f"{where}.session_id",
+            f'only an embedded run starts under another session id (work = "embedded_run", '
+            f"not {kind!r})",
+        )
+    elif t.has("id"):
+        out.add(
+            f"{where}.session_id",
+            "an embedded run under another session id is named by that id: leave `id` out",
+        )
+    else:
+        return marker_of(other)
     return marker
 
 

@@ -40,6 +40,10 @@ REPLY_PHASES: tuple[ReplyPhase, ...] = (
 REPLY_ABORTS: tuple[ReplyAbort, ...] = ("honoured", "ignored")
 # The id of the markers seeding starts, and of a start or end step that names none.
 MAIN_MARKER = "main"
+# The marker id of an embedded run started under another session id of the session's key
+# (`start`/`end` with `session_id`): "@" and that id. Step ids cannot hold "@", so these never
+# meet a step's own `id` (see probe/scenario/run_ids.py).
+OTHER_ID_MARKER = "@"
 DEFAULT_PROGRESS_REASON = "scenario:progress"
 
 # openclaw's defaults (SPEC.md "Heartbeat tick").

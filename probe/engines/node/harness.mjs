@@ -40,7 +40,8 @@
  *              {"do": "recover", "session", "allow_active_abort"?, "age_ms"?, "queue_depth"?,
  *               "generation"?, "expected_state"?, "stale_abort_ms"?, "compaction_safety_ms"?} |
  *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
- *               "id"?, "clear"? (end only), "timeout_ms"? (start of a model call only)} |
+ *               "id"?, "clear"? (end only), "timeout_ms"? (start of a model call only),
+ *               "session_id"? (an embedded run under this other id of the session's key)} |
  *              {"do": "own", "session", "abort"?: "honoured"|"ignored"|"refused"}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
@@ -918,8 +919,8 @@ const STEP_KEYS = {
   release: ["do", "session", "outcome"],
   state: ["do", "session", "to"],
   progress: ["do", "session", "target", "reason", "ago_ms"],
-  start: ["do", "session", "work", "id", "timeout_ms"],
-  end: ["do", "session", "work", "id", "clear"],
+  start: ["do", "session", "work", "id", "timeout_ms", "session_id"],
+  end: ["do", "session", "work", "id", "clear", "session_id"],
   recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms", "compaction_safety_ms"],
   enqueue: ["do", "session", "task"],
   own: ["do", "session", "abort"],
@@ -1058,6 +1059,9 @@ function checkScenario(scenario, located) {
         problems.push(`${where}.id must be 1..40 letters, digits, _ . or -`);
       }
       if (step.clear !== undefined && typeof step.clear !== "boolean") problems.push(`${where}.clear must be a boolean`);
+      if (step.session_id !== undefined && (typeof step.session_id !== "string" || !/^[A-Za-z0-9_.-]{1,40}$/.test(step.session_id) || step.work !== "embedded_run" || step.id !== undefined)) {
+        problems.push(`${where}.session_id must be 1..40 letters, digits, _ . or -, on an embedded run without id`);
+      }
       if (step.timeout_ms !== undefined && (!isInt(step.timeout_ms) || step.timeout_ms < 1 || step.work !== "model_call")) {
         problems.push(`${where}.timeout_ms must be a positive integer, on a model call`);
       }
@@ -1599,7 +1603,11 @@ async function runScenario(build, planned, { reuse }) {
       }
     }
     if (step.work === "embedded_run") {
-      const params = { ...ids(s), ...(id === "main" ? {} : { workKey: `scenario-work-${id}` }) };
+      // session_id: a run under another id of the session's key (its work key is that id, as
+      // openclaw's default), joining the keyed session's activity.
+      const params = step.session_id !== undefined
+        ? { sessionId: step.session_id, sessionKey: s.key }
+        : { ...ids(s), ...(id === "main" ? {} : { workKey: `scenario-work-${id}` }) };
       if (starting) api.markDiagnosticEmbeddedRunStarted(params);
       else api.markDiagnosticEmbeddedRunEnded({ ...params, clearRunActivity: step.clear ?? true });
     } else if (step.work === "tool_call") {
