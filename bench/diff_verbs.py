@@ -39,6 +39,7 @@ OPTIONS = GenerateOptions(
 def uses_new_verbs(toml: str) -> bool:
     keys = ("abort_ms", "target =", "reason =", "ago_ms", 'do = "start"', 'do = "end"')
     keys += ("session_id =", 'do = "own"', "timeout_ms", 'do = "recover"', 'do = "enqueue"')
+    keys += ("deadline_ms", 'do = "backend"')
     keys += ('do = "reply"',)
     return any(k in toml for k in keys)
 
@@ -53,13 +54,16 @@ def check(
     with_verbs = sum(uses_new_verbs(dump_scenario(s)) for _, s in scenarios)
     replies = sum('do = "reply"' in dump_scenario(s) for _, s in scenarios)
     timed = sum("timeout_ms" in dump_scenario(s) for _, s in scenarios)
+    deadlines = sum("deadline_ms" in dump_scenario(s) for _, s in scenarios)
+    backends = sum('do = "backend"' in dump_scenario(s) for _, s in scenarios)
     start = time.perf_counter()
     result = compare_engines(pair, scenarios, shrinking=False)
     seconds = time.perf_counter() - start
     print(
         f"{version:<18} agree {result.same:>4}  differ {len(result.differences):>4}  "
         f"not comparable {len(result.not_comparable):>4}  (new verbs in {with_verbs}, "
-        f"timed model calls in {timed}, reply steps in {replies})  "
+        f"timed model calls in {timed}, tool deadlines in {deadlines}, "
+        f"backends in {backends}, reply steps in {replies})  "
         f"{seconds:7.1f} s",
         flush=True,
     )
@@ -68,6 +72,8 @@ def check(
         "count": count,
         "with_new_verbs": with_verbs,
         "with_timed_model_calls": timed,
+        "with_tool_deadlines": deadlines,
+        "with_backends": backends,
         "requests_chance": requests_chance,
         "replies_chance": replies_chance,
         "with_reply_steps": replies,

@@ -28,6 +28,7 @@ from probe.scenario.values import (
     DEFAULT_SETTLE_MS,
     DEFAULT_WARN_MS,
     Advance,
+    Backend,
     Bump,
     End,
     Enqueue,
@@ -221,6 +222,7 @@ def _names(step: Step) -> str | None:
             | Recover(session=ref)
             | Enqueue(session=ref)
             | Own(session=ref)
+            | Backend(session=ref)
             | Reply(session=ref)
         ):
             return ref
@@ -285,6 +287,7 @@ def _renamed(step: Step, names: dict[str, str]) -> Step:
             | Own(session=ref)
             | Recover(session=ref)
             | Enqueue(session=ref)
+            | Backend(session=ref)
             | Reply(session=ref)
         ):
             return replace(step, session=names[ref])

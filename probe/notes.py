@@ -13,7 +13,7 @@ from probe.model.events import LONG_RUNNING, STALLED, STUCK
 from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS
 from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.model.world import BUILD_HEARTBEAT_MS, SKIP_TICK_DELAY_MS, World
-from probe.scenario.values import Release, Scenario, Start
+from probe.scenario.values import Backend, Release, Scenario, Start
 
 
 def idle_step(world: World, number: int, step: object) -> str | None:
@@ -41,6 +41,28 @@ def untimed_requests(scenario: Scenario) -> list[str]:
             return [
                 f"step[{number}].timeout_ms: this version reads no model request timeout "
                 "(openclaw does from 2026.8.1-beta.3): its timed model calls ran as plain ones"
+            ]
+    return []
+
+
+def plain_deadline_tools(scenario: Scenario) -> list[str]:
+    """On a version that reads no tool deadline: where a deadline tool call ran plain."""
+    for number, step in enumerate(scenario.steps, start=1):
+        if isinstance(step, Start) and step.deadline_ms is not None:
+            return [
+                f"step[{number}].deadline_ms: this version reads no tool call's command "
+                "deadline (openclaw 2026.9.6 does): its deadline tool calls ran as plain ones"
+            ]
+    return []
+
+
+def ignored_backends(scenario: Scenario) -> list[str]:
+    """On a version without backend allowances: where a backend step did nothing."""
+    for number, step in enumerate(scenario.steps, start=1):
+        if isinstance(step, Backend):
+            return [
+                f"step[{number}]: this version has no backend no-output allowance (openclaw "
+                "2026.9.6 has): its backend steps did nothing"
             ]
     return []
 
@@ -131,6 +153,17 @@ def _why_unasked(world: World, u: Unasked, alike: list[Unasked]) -> str:
         return (
             f"its {u.work or 'work'} counted as long-running (no recovery for that), at "
             f"attention age {u.age_ms} ms"
+        )
+    if u.classification == "blocked_tool_call" and u.tool_deadline_at is not None:
+        return (
+            "its tool call recorded a command deadline, and this version asks for a blocked "
+            f"tool call only once that deadline plus {BLOCKED_TOOL_ABORT_FLOOR_MS} ms has "
+            f"passed: at t={u.tool_deadline_at} ms"
+        )
+    if u.classification == "stalled_agent_run" and u.backend_deadline_at is not None:
+        return (
+            "its backend's no-output allowance had not run out, and this version asks for a "
+            f"stalled run only once it has: at t={u.backend_deadline_at} ms (or later output)"
         )
     if u.age_ms < abort:
         return (

@@ -20,8 +20,10 @@ def replay(
     `version` that version's name where it picks the scenario's [expect."D@V"] table."""
     from probe.notes import (
         idle_step,
+        ignored_backends,
         nearest_attention,
         nothing_asked,
+        plain_deadline_tools,
         throttled_gaps,
         untimed_requests,
     )
@@ -49,6 +51,10 @@ def replay(
         notes.append(nothing_asked(at_start, world))
     if expected is None and not world.behaviour.model_request_timeout:
         notes.extend(untimed_requests(scenario))
+    if expected is None and not world.behaviour.tool_deadline:
+        notes.extend(plain_deadline_tools(scenario))
+    if expected is None and not world.behaviour.backend_liveness:
+        notes.extend(ignored_backends(scenario))
     return Run(
         strategy=strategy.name,
         engine=f"model:{strategy.name}",

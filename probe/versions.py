@@ -37,6 +37,8 @@ _F37 = "force-clear-own-handle"
 _F38 = "async-force-clear"
 _F39 = "model-request-timeout"
 _F40 = "request-close-needs-run"
+_F41 = "tool-deadline"
+_F42 = "backend-liveness"
 # Command lanes (read from the runtime chunks of 6.1-beta.1 .. 6.6 and 7.1-beta.1 .. 7.1-beta.6).
 _L1 = "lane-fresh-task"
 _L2 = "stale-lane-release"
@@ -113,7 +115,10 @@ VERSIONS: dict[str, tuple[str, ...]] = {
     "2026.9.3": _92,
     "2026.9.4": _92,
     "2026.9.5": _92,
-    "2026.9.6": _92,
+    # tool-deadline and backend-liveness read in 2026.9.6; 9.2 has earlier forms (deadlines
+    # only from event fields, none for an allowActiveAbort request; backend attempts without
+    # outstanding work) that probe does not model; 9.3-9.5 unread.
+    "2026.9.6": (*_92, _F41, _F42),
 }
 
 # Harness eras (ERAS.md), for reports and the differential check.

@@ -68,6 +68,7 @@ def test_every_verb_field_value_and_drain_appears() -> None:
         "own",
         "recover",
         "enqueue",
+        "backend",
     }
     owns = [step for s in MANY for step in s.steps if isinstance(step, Own)]
     assert {o.abort for o in owns} == {"honoured", "ignored", "refused"}

@@ -265,3 +265,21 @@ def test_a_run_started_while_a_recovery_waits_makes_its_outcome_stale(
     # Only what started after the cut-off is kept, and the recovery is over.
     assert activity.last_progress_reason == "embedded_run:recovery_skipped_active_owner"
     assert not world.runtime.waiters and activity.snapshot(0).has_active_embedded_run
+
+
+def test_a_direct_stale_reclaim_counts_the_request_timeout_from_9_2() -> None:
+    recover = '[[step]]\ndo = "recover"\nsession = "a"\nqueue_depth = 1\nstale_abort_ms = 1000\n'
+    head = HEAD.replace('drain = "hold"', "heartbeat_ms = 2000000").replace(
+        'owner = "embedded_run"\n', 'owner = "embedded_run"\nabort = "honoured"\nqueue_depth = 1\n'
+    )
+    steps = TIMED + '[[step]]\ndo = "advance"\nms = 200000\n' + recover
+    steps += '[[step]]\ndo = "advance"\nms = 110000\n' + recover
+    scenario = _load(steps, head)
+
+    def outcomes(version: str) -> tuple[str, ...]:
+        return model_engine(f"fixed@{version}").replay(scenario).runtime_outcomes
+
+    # Its progress is 200 s old, past the 1 s threshold but not the 300 s timeout.
+    assert outcomes("2026.9.6")[:2] == ("skipped/active_embedded_run", "aborted/abort_embedded_run")
+    assert outcomes("2026.9.1")[0] == "aborted/abort_embedded_run"
+

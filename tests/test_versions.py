@@ -176,6 +176,16 @@ SNIPPETS: dict[str, tuple[str, str, str]] = {
         "params.staleAbortMs);",
         'return typeof lastProgressAgeMs === "number" ? lastProgressAgeMs >= params.staleAbortMs',
     ),
+    "tool-deadline": (
+        "function isActiveRunProgressStale(params) {",
+        "if (params.allowActiveAbort && activity.activeToolDeadlineAtMs === void 0) return",
+        "if (params.allowActiveAbort) return activity.activeWorkKind === \"tool_call\"",
+    ),
+    "backend-liveness": (
+        "function getDiagnosticSessionActivitySnapshot(params, now = Date.now()) {",
+        "setOutstandingWork: (active) => {",
+        "observeOutput: (modelProgress) => {",
+    ),
     "blocked-tool-floor": (
         "function isActiveAbortRecoveryEligible(params) {",
         "const abortMs = Math.max(params.stuckSessionAbortMs, BLOCKED_TOOL_CALL_ABORT_FLOOR_MS);",

@@ -104,6 +104,14 @@ PROBES: dict[str, Probe] = {
         r"activity\.activeEmbeddedRuns\.get\(owner\.workKey\)\?\.generation !== "
         r"owner\.generation\) return;",
     ),
+    "tool-deadline": _p(
+        r"function isActiveRunProgressStale\(",
+        r"params\.allowActiveAbort && activity\.activeToolDeadlineAtMs === void 0",
+    ),
+    "backend-liveness": _p(
+        # A backend attempt with outstanding work (9.6); 9.2's attempts have none.
+        r"function getDiagnosticSessionActivitySnapshot\(", r"setOutstandingWork: \(active\) =>"
+    ),
     "lane-fresh-task": _p(
         r"function recoverStuckDiagnosticSession\(", r"const laneStartedFreshTask = "
     ),

@@ -42,6 +42,12 @@ class ActivitySnapshot:
     progress_reason: str | None = None
     # activeModelCallRequestTimeoutMs: the longest timeout of the running timed model calls.
     request_timeout_ms: int | None = None
+    # activeToolDeadlineAtMs (switch tool-deadline): the instant the running tool calls'
+    # recorded deadlines let recovery act (an absolute clock value, not an age).
+    tool_deadline_at: int | None = None
+    # activeBackendLivenessDeadlineAtMs (switch backend-liveness): when the backend's
+    # no-output allowance runs out (an absolute clock value).
+    backend_deadline_at: int | None = None
 
     def __init__(
         self,
@@ -51,15 +57,21 @@ class ActivitySnapshot:
         progress_age_ms: int | None = None,
         progress_reason: str | None = None,
         request_timeout_ms: int | None = None,
+        tool_deadline_at: int | None = None,
+        backend_deadline_at: int | None = None,
     ) -> None:
         # The heartbeat takes one per record it visits (see probe.model.frozen).
-        s_kind, s_run, s_tool, s_progress, s_reason, s_timeout = _SNAPSHOT_SLOTS
+        s_kind, s_run, s_tool, s_progress, s_reason, s_timeout, s_deadline, s_backend = (
+            _SNAPSHOT_SLOTS
+        )
         s_kind(self, work_kind)
         s_run(self, has_active_embedded_run)
         s_tool(self, tool_age_ms)
         s_progress(self, progress_age_ms)
         s_reason(self, progress_reason)
         s_timeout(self, request_timeout_ms)
+        s_deadline(self, tool_deadline_at)
+        s_backend(self, backend_deadline_at)
 
 
 _SNAPSHOT_SLOTS = slot_setters(
@@ -70,12 +82,21 @@ _SNAPSHOT_SLOTS = slot_setters(
     "progress_age_ms",
     "progress_reason",
     "request_timeout_ms",
+    "tool_deadline_at",
+    "backend_deadline_at",
 )
 NO_ACTIVITY = ActivitySnapshot()
 
 
 NO_MARKERS: tuple[str, ...] = ()
 NO_TOOLS: tuple[tuple[str, int], ...] = ()
+# The running tool calls in the order openclaw's map holds them (first start first; a restart
+# keeps its place), each with the recovery deadline its execution recorded, or None.
+ToolOrder = tuple[tuple[str, int | None], ...]
+NO_TOOL_ORDER: ToolOrder = ()
+# resolveToolExecutionRecoveryDeadlineAtMs: a command's deadline is given the ordinary
+# stalled-tool window (BLOCKED_TOOL_CALL_ABORT_FLOOR_MS) before recovery may act.
+TOOL_DEADLINE_GRACE_MS = 900_000
 
 
 class Request(NamedTuple):
@@ -94,6 +115,21 @@ class Request(NamedTuple):
 NO_REQUESTS: tuple[Request, ...] = ()
 
 
+class BackendAttempt(NamedTuple):
+    """The session's backend attempt (beginDiagnosticBackendActivity, 2026.9.6), under a run
+    owner of its own whose embedded run (`run`) must be active for the allowance to count."""
+
+    run: bool
+    open: bool  # not closed
+    deadline_at: int  # when the no-output allowance runs out
+    quiet_ms: int  # the allowance in force (outstanding work raises it to the floor)
+    allowance_ms: int  # the allowance the attempt began with
+
+
+# setOutstandingWork(true): the allowance is raised to BLOCKED_TOOL_CALL_ABORT_FLOOR_MS.
+BACKEND_OUTSTANDING_FLOOR_MS = 900_000
+
+
 @dataclass(frozen=True, slots=True, init=False)
 class RunActivity:
     """Immutable: a change makes a new one, so that saved states and clones share them.
@@ -108,6 +144,10 @@ class RunActivity:
     last_progress_at: int
     last_progress_reason: str
     requests: tuple[Request, ...]
+    # The tool calls' start order and deadlines (see ToolOrder): same ids as `tools`.
+    tool_order: ToolOrder
+    # The backend attempt, once one began (switch backend-liveness).
+    backend: BackendAttempt | None
 
     def __init__(
         self,
@@ -117,19 +157,49 @@ class RunActivity:
         last_progress_at: int,
         last_progress_reason: str,
         requests: tuple[Request, ...] = NO_REQUESTS,
+        tool_order: ToolOrder | None = None,
+        backend: BackendAttempt | None = None,
     ) -> None:
         # A run's end and every progress report make a new one (see probe.model.frozen).
-        s_run, s_tool, s_model, s_at, s_reason, s_requests = _ACTIVITY_SLOTS
+        s_run, s_tool, s_model, s_at, s_reason, s_requests, s_order, s_backend = _ACTIVITY_SLOTS
         s_run(self, embedded_runs)
         s_tool(self, tools)
         s_model(self, model_calls)
         s_at(self, last_progress_at)
         s_reason(self, last_progress_reason)
         s_requests(self, requests)
+        # Not given: the tools in id order, none with a deadline (seeding, fresh filters).
+        s_order(self, tuple((t, None) for t, _ in tools) if tool_order is None else tool_order)
+        s_backend(self, backend)
+
+    def _order_kept(self, tools: tuple[tuple[str, int], ...]) -> ToolOrder:
+        """The start order of the tool calls still in `tools`."""
+        if tools is self.tools:
+            return self.tool_order
+        ids = {t for t, _ in tools}
+        return tuple(entry for entry in self.tool_order if entry[0] in ids)
+
+    def tool_deadline_at(self) -> int | None:
+        """activeToolDeadlineAtMs as 2026.9.6 reads it: under an embedded run (the session's
+        own: the loader keeps request owners apart), the latest deadline of its tool calls;
+        with none, the oldest tool call's (first started among equals)."""
+        order = self.tool_order
+        if not order or all(d is None for _, d in order):
+            return None
+        if self.embedded_run:
+            return max(d for _, d in order if d is not None)
+        started = dict(self.tools)
+        oldest = min(order, key=lambda entry: started[entry[0]])  # min keeps the first
+        return oldest[1]
 
     @property
     def embedded_run(self) -> bool:
-        return bool(self.embedded_runs) or any(r.run for r in self.requests)
+        backend = self.backend
+        return (
+            bool(self.embedded_runs)
+            or any(r.run for r in self.requests)
+            or (backend is not None and backend.run)
+        )
 
     @property
     def model_call(self) -> bool:
@@ -145,9 +215,74 @@ class RunActivity:
 
     @property
     def has_work(self) -> bool:
-        return bool(self.embedded_runs or self.tools or self.model_calls) or any(
-            r.run or r.call for r in self.requests
+        backend = self.backend
+        return (
+            bool(self.embedded_runs or self.tools or self.model_calls)
+            or any(r.run or r.call for r in self.requests)
+            or (backend is not None and backend.run)
         )
+
+    def backend_deadline_at(self) -> int | None:
+        """activeBackendLivenessDeadlineAtMs: an open attempt's, while its owner's run is."""
+        backend = self.backend
+        if backend is None or not backend.run or not backend.open:
+            return None
+        return backend.deadline_at
+
+    def _backend_as(self, backend: BackendAttempt, at: int, reason: str) -> RunActivity:
+        return RunActivity(
+            self.embedded_runs,
+            self.tools,
+            self.model_calls,
+            at,
+            reason,
+            self.requests,
+            self.tool_order,
+            backend,
+        )
+
+    def backend_begun(self, allowance_ms: int, now: int) -> RunActivity:
+        """The owner's embedded run starts (markDiagnosticEmbeddedRunStarted with the owner:
+        progress embedded_run:started), then the attempt, allowing allowance_ms of silence."""
+        attempt = BackendAttempt(True, True, now + allowance_ms, allowance_ms, allowance_ms)
+        return self._backend_as(attempt, now, "embedded_run:started")
+
+    def backend_output(self, model_progress: bool, now: int) -> RunActivity:
+        """observeOutput: the allowance restarts; model progress is progress unless a tool
+        call runs. Nothing while no attempt counts."""
+        backend = self.backend
+        if backend is None or self.backend_deadline_at() is None:
+            return self
+        attempt = backend._replace(deadline_at=now + backend.quiet_ms)
+        if model_progress and not self.tools:
+            return self._backend_as(attempt, now, "model_call:stream_progress")
+        return self._backend_as(attempt, self.last_progress_at, self.last_progress_reason)
+
+    def backend_outstanding(self, active: bool) -> RunActivity:
+        """setOutstandingWork: the allowance in force becomes max(allowance, 900 000 ms) while
+        work is outstanding, the attempt's own otherwise; the deadline moves by the change."""
+        backend = self.backend
+        if backend is None or self.backend_deadline_at() is None:
+            return self
+        allowance = backend.allowance_ms
+        if active:
+            allowance = max(allowance, BACKEND_OUTSTANDING_FLOOR_MS)
+        attempt = backend._replace(
+            deadline_at=backend.deadline_at + allowance - backend.quiet_ms, quiet_ms=allowance
+        )
+        return self._backend_as(attempt, self.last_progress_at, self.last_progress_reason)
+
+    def backend_closed(self) -> RunActivity:
+        backend = self.backend
+        if backend is None or not backend.open:
+            return self
+        return self._backend_as(
+            backend._replace(open=False), self.last_progress_at, self.last_progress_reason
+        )
+
+    def _backend_run_gone(self) -> BackendAttempt | None:
+        backend = self.backend
+        return backend._replace(run=False) if backend is not None and backend.run else backend
 
     def snapshot(self, now: int) -> ActivitySnapshot:
         kind: WorkKind | None
@@ -174,6 +309,8 @@ class RunActivity:
             progress_age if progress_age > 0 else 0,  # max(0, ...), without the call
             self.last_progress_reason,
             timeout,
+            self.tool_deadline_at() if self.tool_order else None,
+            self.backend_deadline_at() if self.backend is not None else None,
         )
 
     def _calls_cleared(self) -> tuple[Request, ...]:
@@ -186,28 +323,54 @@ class RunActivity:
         As clearDiagnosticEmbeddedRunActivityForSession: request owners stay registered, their
         runs and calls gone."""
         requests = tuple(r._replace(run=False, call=False) for r in self.requests)
-        return RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, now, RUN_ENDED_REASON, requests)
+        return RunActivity(
+            NO_MARKERS,
+            NO_TOOLS,
+            NO_MARKERS,
+            now,
+            RUN_ENDED_REASON,
+            requests,
+            None,
+            self._backend_run_gone(),
+        )
 
     def run_ended(self, now: int) -> RunActivity:
         """The owning run's own end (clearActiveEmbeddedRun): its marker, the tool and model
         calls go; embedded runs started under other ids (request owners' too) stay."""
         runs = tuple(r for r in self.embedded_runs if r != MAIN_MARKER)
         return RunActivity(
-            runs, NO_TOOLS, NO_MARKERS, now, RUN_ENDED_REASON, self._calls_cleared()
+            runs,
+            NO_TOOLS,
+            NO_MARKERS,
+            now,
+            RUN_ENDED_REASON,
+            self._calls_cleared(),
+            None,
+            self.backend,
         )
 
-    def started(self, kind: MarkerKind, marker: str, now: int) -> RunActivity:
+    def started(
+        self, kind: MarkerKind, marker: str, now: int, deadline_at: int | None = None
+    ) -> RunActivity:
         """A marker starts (tool.execution.started, model.call.started,
-        markDiagnosticEmbeddedRunStarted): progress touched with the start's reason."""
+        markDiagnosticEmbeddedRunStarted): progress touched with the start's reason.
+
+        A tool call's `deadline_at`: the recovery deadline its execution records (switch
+        tool-deadline); a restart replaces it and keeps the call's place in the start order."""
         runs, tools, models = self.embedded_runs, self.tools, self.model_calls
+        order = self.tool_order
         if kind == "embedded_run":
             runs, reason = _with(runs, marker), "embedded_run:started"
         elif kind == "tool_call":
             kept = tuple(t for t in tools if t[0] != marker)
             tools, reason = tuple(sorted((*kept, (marker, now)))), f"tool:{TOOL_NAME}:started"
+            if any(t == marker for t, _ in order):
+                order = tuple((t, deadline_at if t == marker else d) for t, d in order)
+            else:
+                order = (*order, (marker, deadline_at))
         else:
             models, reason = _with(models, marker), "model_call:started"
-        return RunActivity(runs, tools, models, now, reason, self.requests)
+        return RunActivity(runs, tools, models, now, reason, self.requests, order, self.backend)
 
     def request_started(self, marker: str, timeout_ms: int, now: int) -> RunActivity:
         """A timed model call starts: its owner's embedded run (markDiagnosticEmbeddedRunStarted
@@ -222,6 +385,8 @@ class RunActivity:
             now,
             "model_call:started",
             requests,
+            self.tool_order,
+            self.backend,
         )
 
     def request_ended(self, marker: str, now: int, close_needs_run: bool) -> RunActivity:
@@ -243,7 +408,14 @@ class RunActivity:
         if request.run or not close_needs_run:
             tools, at, reason = NO_TOOLS, now, RUN_ENDED_REASON
         return RunActivity(
-            self.embedded_runs, tools, self.model_calls, at, reason, requests
+            self.embedded_runs,
+            tools,
+            self.model_calls,
+            at,
+            reason,
+            requests,
+            self._order_kept(tools),
+            self.backend,
         )
 
     def stopped(self, kind: MarkerKind, marker: str, clear: bool, now: int) -> RunActivity:
@@ -259,12 +431,20 @@ class RunActivity:
             reason = f"tool:{TOOL_NAME}:ended"
         else:
             models, reason = tuple(m for m in models if m != marker), "model_call:ended"
-        return RunActivity(runs, tools, models, now, reason, requests)
+        order = self._order_kept(tools)
+        return RunActivity(runs, tools, models, now, reason, requests, order, self.backend)
 
     def marked(self, now: int, reason: str) -> RunActivity:
         """Progress reported at `now` for `reason`; the work itself unchanged."""
         return RunActivity(
-            self.embedded_runs, self.tools, self.model_calls, now, reason, self.requests
+            self.embedded_runs,
+            self.tools,
+            self.model_calls,
+            now,
+            reason,
+            self.requests,
+            self.tool_order,
+            self.backend,
         )
 
 
@@ -284,6 +464,8 @@ _ACTIVITY_SLOTS = slot_setters(
     "last_progress_at",
     "last_progress_reason",
     "requests",
+    "tool_order",
+    "backend",
 )
 
 

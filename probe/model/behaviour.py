@@ -161,6 +161,22 @@ SWITCHES: tuple[Switch, ...] = (
         "(before: progress embedded_run:ended again, the session's tool calls dropped)",
     ),
     Switch(
+        "tool-deadline",
+        "F41",
+        "tool_deadline",
+        "a tool call's execution may record a command deadline (start deadline_ms); recovery "
+        "may act on it only from that deadline + 900 000 ms: the heartbeat's active abort of a "
+        "blocked tool and the runtime's abort, with or without allowActiveAbort",
+    ),
+    Switch(
+        "backend-liveness",
+        "F42",
+        "backend_liveness",
+        "a session's backend attempt (step backend) allows a no-output window; a stalled run "
+        "is asked for, and aborted, only once the window has passed, outstanding work raising "
+        "it to 900 000 ms",
+    ),
+    Switch(
         "lane-fresh-task",
         "L1",
         "lane_fresh_task",
@@ -212,6 +228,8 @@ class Behaviour:
     async_force_clear: bool = False
     model_request_timeout: bool = False
     request_close_needs_run: bool = False
+    tool_deadline: bool = False
+    backend_liveness: bool = False
     lane_fresh_task: bool = False
     stale_lane_release: bool = False
     reply_progress_only: bool = False

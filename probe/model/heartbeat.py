@@ -238,16 +238,36 @@ def is_active_abort_eligible_as(
     activity: ActivitySnapshot,
     age_ms: int,
     abort_ms: int,
+    now: int | None = None,
 ) -> bool:
-    """isActiveAbortRecoveryEligible with a version's switches (F34, F08, F35)."""
+    """isActiveAbortRecoveryEligible with a version's switches (F34, F08, F35, F41).
+
+    `now`: the wall clock (a late tick observes ages earlier), against which a tool call's
+    recorded deadline is read (switch tool-deadline)."""
     if cls.event_type != STALLED:
         return False
     progress_age = activity.progress_age_ms
+    backend = activity.backend_deadline_at
+    if (
+        behaviour.backend_liveness
+        and backend is not None
+        and now is not None
+        and now < backend
+        and cls.classification == "stalled_agent_run"
+    ):
+        # resolveRunStaleThresholdMs: a run's progress must be as old as age + the backend's
+        # deadline - now, so nothing before the no-output allowance runs out (not a tool's).
+        return False
     if cls.classification == "stalled_agent_run" and cls.active_work_kind == "embedded_run":
         if behaviour.embedded_abort_by_progress:
             return progress_age is not None and progress_age >= abort_ms
         return age_ms >= abort_ms
     if cls.classification == "blocked_tool_call" and cls.active_work_kind == "tool_call":
+        deadline = activity.tool_deadline_at
+        if behaviour.tool_deadline and deadline is not None and now is not None:
+            # resolveRunStaleThresholdMs: progress age >= age + deadline - now, that is the
+            # deadline has passed; the tool's own age no longer counts.
+            return activity.tool_age_ms is not None and now >= deadline
         floor = abort_ms
         if behaviour.blocked_tool_floor:
             floor = max(abort_ms, BLOCKED_TOOL_ABORT_FLOOR_MS)

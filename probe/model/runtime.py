@@ -102,6 +102,7 @@ class RecoveryRuntime:
         "abort_reply",
         "activity",
         "async_force_clear",
+        "backend_liveness",
         "clock",
         "coverage",
         "end_run",
@@ -116,6 +117,7 @@ class RecoveryRuntime:
         "stale_lane_release",
         "stale_run_threshold",
         "store",
+        "tool_deadline",
         "waiters",
     )
 
@@ -136,6 +138,8 @@ class RecoveryRuntime:
         reset_lane: Callable[[str], int] = lambda ref: 0,
         lane_fresh_task: bool = False,
         stale_lane_release: bool = False,
+        tool_deadline: bool = False,
+        backend_liveness: bool = False,
         reply_of: Callable[[str], ReplyOp | None] = lambda ref: None,
         abort_reply: Callable[[str], bool] = lambda ref: False,
     ) -> None:
@@ -152,6 +156,10 @@ class RecoveryRuntime:
         # Switches lane-fresh-task (L1) and stale-lane-release (L2).
         self.lane_fresh_task = lane_fresh_task
         self.stale_lane_release = stale_lane_release
+        # Switch tool-deadline (F41): a tool call's recorded deadline decides the abort.
+        self.tool_deadline = tool_deadline
+        # Switch backend-liveness (F42): a backend's allowance holds a run's abort back.
+        self.backend_liveness = backend_liveness
         # Switch stale-run-threshold (F36): a running tool call needs 900 s of stale progress.
         self.stale_run_threshold = stale_run_threshold
         # Switch released-no-active-work (F18): the runtime's tail of 8.1-beta.3 and later.
@@ -190,7 +198,7 @@ class RecoveryRuntime:
             return _STALE
         handle = self.handles.get(ref)
         if handle is not None:
-            if not request.allow_active_abort and not self._progress_stale(request):
+            if not self._may_abort(request):
                 return _HANDS_OFF
             lane = self.lane_of(ref)
             lane_ids = lane.active if lane is not None else ()
@@ -354,6 +362,28 @@ class RecoveryRuntime:
         """ref's recovery is no longer in flight here."""
         self.in_flight = self.in_flight - {ref}
 
+    def _may_abort(self, request: RecoveryRequest) -> bool:
+        """isActiveRunProgressStale: whether the runtime may abort the session's run."""
+        read = self.tool_deadline or self.backend_liveness
+        activity = self.activity.get(request.ref) if read else None
+        deadline = activity.tool_deadline_at() if activity and self.tool_deadline else None
+        if deadline is None:
+            if activity is not None and not activity.tools and not self._backend_passed(activity):
+                # A backend's no-output allowance (switch backend-liveness) holds a run's
+                # abort back until it runs out, allowActiveAbort or not (not a tool call's).
+                return False
+            return request.allow_active_abort or self._progress_stale(request)
+        # A recorded tool deadline (2026.9.6): nothing before it passes, whatever the request
+        # allows (resolveRunStaleThresholdMs: progress age >= age + deadline - now); without
+        # allowActiveAbort, queued work is still needed.
+        if not request.allow_active_abort and request.queue_depth <= 0:
+            return False
+        return self.clock.now >= deadline
+
+    def _backend_passed(self, activity: RunActivity) -> bool:
+        backend = activity.backend_deadline_at() if self.backend_liveness else None
+        return backend is None or self.clock.now >= backend
+
     def _progress_stale(self, request: RecoveryRequest) -> bool:
         """Stale reclaim: queued work behind a run whose progress is older than the threshold."""
         if request.queue_depth <= 0:
@@ -365,4 +395,10 @@ class RecoveryRuntime:
         if self.stale_run_threshold and activity.tools:
             # resolveRunStaleThresholdMs: a tool call is given the blocked-tool floor.
             threshold = max(threshold, BLOCKED_TOOL_ABORT_FLOOR_MS)
+        elif self.stale_run_threshold:
+            # ... and other work the longest running model request timeout (a `recover`
+            # without allowActiveAbort reaches it while a timed model call runs).
+            timeout = activity.snapshot(self.clock.now).request_timeout_ms
+            if timeout is not None:
+                threshold = max(threshold, timeout)
         return max(0, self.clock.now - activity.last_progress_at) >= threshold

@@ -26,3 +26,7 @@ class Unasked:
     work: str | None  # the active work kind, if any
     overdue_ms: int  # how late the tick was by the version's own measure (0 before F12)
     request_timeout_ms: int | None = None  # the longest running model request timeout (F39)
+    # When a blocked tool call's recorded command deadline lets recovery act (F41).
+    tool_deadline_at: int | None = None
+    # When a backend's no-output allowance runs out, while it held a stalled run back (F42).
+    backend_deadline_at: int | None = None

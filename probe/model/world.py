@@ -11,6 +11,8 @@ from probe.model.activity import (
     NO_TOOLS,
     RECOVERY_SKIPPED_ACTIVE_OWNER,
     RUN_ENDED_REASON,
+    TOOL_DEADLINE_GRACE_MS,
+    ActivitySnapshot,
     RunActivity,
     RunHandle,
 )
@@ -44,6 +46,7 @@ from probe.scenario.values import (
     MAIN_MARKER,
     AbortAnswer,
     Advance,
+    Backend,
     Bump,
     End,
     Enqueue,
@@ -211,6 +214,8 @@ class World:
             reset_lane=self.reset_lane,
             lane_fresh_task=b.lane_fresh_task,
             stale_lane_release=b.stale_lane_release,
+            tool_deadline=b.tool_deadline,
+            backend_liveness=b.backend_liveness,
             reply_of=self.replies_get,
             abort_reply=self.abort_reply,
         )
@@ -330,8 +335,9 @@ class World:
                 a.embedded_runs,
                 tuple((t, started - now) for t, started in tools) if tools else tools,
                 # Timed model calls ride with the model calls: the entry keeps its width
-                # (explore's abstraction and fingerprints read it by position).
-                (a.model_calls, a.requests) if a.requests else a.model_calls,
+                # (explore's abstraction and fingerprints read it by position); so do tool
+                # deadlines (switch tool-deadline), where one is recorded (then tools run).
+                _model_entry(a, now),
                 a.last_progress_at - now,
                 a.last_progress_reason,
             )
@@ -484,7 +490,12 @@ class World:
             self.store.lookup(ref, at).touch(at)
 
     def start_work(
-        self, ref: str, kind: MarkerKind, marker: str, timeout_ms: int | None = None
+        self,
+        ref: str,
+        kind: MarkerKind,
+        marker: str,
+        timeout_ms: int | None = None,
+        deadline_ms: int | None = None,
     ) -> None:
         """A work marker starts; run activity is created for it where there is none.
 
@@ -500,6 +511,10 @@ class World:
             runs = dict(self.activity)
         if timeout_ms is not None and self.behaviour.model_request_timeout:
             runs[ref] = activity.request_started(marker, timeout_ms, now)
+        elif deadline_ms is not None and self.behaviour.tool_deadline:
+            # The command's deadline, plus the stalled-tool window its result is given.
+            deadline_at = now + deadline_ms + TOOL_DEADLINE_GRACE_MS
+            runs[ref] = activity.started(kind, marker, now, deadline_at)
         else:
             runs[ref] = activity.started(kind, marker, now)
         self._set_runs(runs, self.handles)
@@ -607,19 +622,52 @@ class World:
             for r in activity.requests
             for late in [("model_call", r.id) in fresh]
         )
-        if not runs and not any(r.run for r in requests):
+        # So is the backend's owner (a run of its own), begun after the request or before it.
+        backend = activity.backend
+        if backend is not None and backend.run and BACKEND_MARKER not in fresh:
+            backend = backend._replace(run=False)
+        if not runs and not any(r.run for r in requests) and not (backend and backend.run):
             self._set_runs({**self.activity, ref: activity.ended(now)}, self.handles)
             return False
+        tools = tuple(t for t in activity.tools if ("tool_call", t[0]) in fresh)
         kept = RunActivity(
             runs,
-            tuple(t for t in activity.tools if ("tool_call", t[0]) in fresh),
+            tools,
             tuple(m for m in activity.model_calls if ("model_call", m) in fresh),
             now,
             RECOVERY_SKIPPED_ACTIVE_OWNER,
             requests,
+            activity._order_kept(tools),
+            backend,
         )
         self._set_runs({**self.activity, ref: kept}, self.handles)
         return True
+
+    def backend_step(self, step: Backend) -> None:
+        """A backend attempt's step (switch backend-liveness; before it, nothing happens).
+
+        `begin` (re)starts the backend owner's embedded run, a marker that starts after a
+        recovery waiting on the session (see _clear_run_activity), then the attempt."""
+        if not self.behaviour.backend_liveness:
+            return
+        ref, now = step.session, self.clock.now
+        activity = self.activity.get(ref)
+        if step.action == "begin":
+            assert step.allowance_ms is not None  # the loader's rule
+            self.runtime.note_start(ref, *BACKEND_MARKER)
+            if activity is None:
+                activity = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, now, "")
+            after = activity.backend_begun(step.allowance_ms, now)
+        elif activity is None:
+            return
+        elif step.action in ("output", "model_output"):
+            after = activity.backend_output(step.action == "model_output", now)
+        elif step.action in ("outstanding", "settled"):
+            after = activity.backend_outstanding(step.action == "outstanding")
+        else:
+            after = activity.backend_closed()
+        if after is not activity:
+            self._set_runs(in_ref_order({**self.activity, ref: after}), self.handles)
 
     # -- reply operations ----------------------------------------------------------------
 
@@ -836,10 +884,19 @@ class World:
                 request = RecoveryRequest(
                     rec.ref, rec.state, rec.generation, age, depth, False, abort_ms
                 )
-            elif is_active_abort_eligible_as(b, cls, snap, age, abort_ms):
+            elif is_active_abort_eligible_as(b, cls, snap, age, abort_ms, now):
                 request = RecoveryRequest(rec.ref, rec.state, rec.generation, age, depth, True)
             else:
-                self._unasked(rec.ref, NOT_ELIGIBLE, age, cls, overdue, snap.request_timeout_ms)
+                self._unasked(
+                    rec.ref,
+                    NOT_ELIGIBLE,
+                    age,
+                    cls,
+                    overdue,
+                    snap.request_timeout_ms,
+                    snap.tool_deadline_at if b.tool_deadline else None,
+                    _backend_holding(b, snap, now),
+                )
                 continue
             key = self.coordinator.request(request, cls)
             if key is not None:
@@ -854,6 +911,8 @@ class World:
         cls: Classification,
         overdue: int,
         request_timeout_ms: int | None = None,
+        tool_deadline_at: int | None = None,
+        backend_deadline_at: int | None = None,
     ) -> None:
         if self.bus.keeps(cls.event_type):  # a search keeps none of these: it needs no notes
             at, work = self.clock.now, cls.active_work_kind
@@ -868,6 +927,8 @@ class World:
                     work,
                     overdue,
                     request_timeout_ms,
+                    tool_deadline_at,
+                    backend_deadline_at,
                 )
             )
 
@@ -976,8 +1037,8 @@ class World:
                 self.state_change(ref, to, "scenario")
             case Progress(session=ref, target=target, reason=reason, ago_ms=ago):
                 self.progress(ref, target, reason, ago)
-            case Start(session=ref, work=kind, id=marker, timeout_ms=timeout):
-                self.start_work(ref, kind, marker, timeout)
+            case Start(session=ref, work=kind, id=marker, timeout_ms=timeout, deadline_ms=deadline):
+                self.start_work(ref, kind, marker, timeout, deadline)
             case End(session=ref, work=kind, id=marker, clear=clear):
                 self.end_work(ref, kind, marker, clear)
             case Own(session=ref, abort=abort):
@@ -986,6 +1047,8 @@ class World:
                 self.recover_directly(step)
             case Enqueue(session=ref, task=task):
                 self.enqueue_task(ref, task)
+            case Backend():
+                self.backend_step(step)
             case Reply(session=ref, phase=phase, abort=abort):
                 self.reply(ref, phase, abort)
             case _:
@@ -998,3 +1061,27 @@ class World:
 
     def in_flight(self) -> bool:
         return bool(self.runtime.waiters)
+
+
+def _backend_holding(b: Behaviour, snap: ActivitySnapshot, now: int) -> int | None:
+    """When the backend's allowance that holds a stalled run back runs out, if one does."""
+    deadline = snap.backend_deadline_at if b.backend_liveness else None
+    return deadline if deadline is not None and now < deadline else None
+
+
+# The backend owner's run, as a recovery's fresh markers name it (see _clear_run_activity).
+BACKEND_MARKER = ("backend", "backend")
+
+
+def _model_entry(a: RunActivity, now: int) -> object:
+    """The state key's model-call entry: the plain calls, with the timed ones and the tool
+    calls' start order and deadlines (relative to now) beside them when there are any, and
+    the backend attempt (its deadline relative to now)."""
+    order = tuple((t, None if d is None else d - now) for t, d in a.tool_order)
+    backend = a.backend
+    if backend is not None:
+        relative = backend._replace(deadline_at=backend.deadline_at - now)
+        return (a.model_calls, a.requests, order, relative)
+    if any(d is not None for _, d in a.tool_order):
+        return (a.model_calls, a.requests, order)
+    return (a.model_calls, a.requests) if a.requests else a.model_calls

@@ -12,6 +12,7 @@ from probe.scenario.values import (
     DEFAULT_PROGRESS_REASON,
     MAIN_MARKER,
     Advance,
+    Backend,
     Bump,
     End,
     Enqueue,
@@ -66,10 +67,12 @@ def _step_table(step: Step) -> dict[str, Any]:
             if ago:
                 table["ago_ms"] = ago
             return table
-        case Start(session=ref, work=kind, id=marker, timeout_ms=timeout):
+        case Start(session=ref, work=kind, id=marker, timeout_ms=timeout, deadline_ms=deadline):
             table = {"do": "start", "session": ref, "work": kind, **_marker_key(marker)}
             if timeout is not None:
                 table["timeout_ms"] = timeout
+            if deadline is not None:
+                table["deadline_ms"] = deadline
             return table
         case End(session=ref, work=kind, id=marker, clear=clear):
             table = {"do": "end", "session": ref, "work": kind, **_marker_key(marker)}
@@ -82,6 +85,11 @@ def _step_table(step: Step) -> dict[str, Any]:
             return {"do": "enqueue", "session": ref, "task": task}
         case Own(session=ref, abort=abort):
             return {"do": "own", "session": ref, "abort": abort}
+        case Backend(session=ref, action=action, allowance_ms=allowance):
+            table = {"do": "backend", "session": ref, "action": action}
+            if allowance is not None:
+                table["allowance_ms"] = allowance
+            return table
         case Reply(session=ref, phase=phase, abort=abort):
             table = {"do": "reply", "session": ref, "phase": phase}
             if abort != "ignored":

@@ -92,6 +92,17 @@ Distribution (weights are relative, per scenario unless said otherwise):
   60 000, 299 999, 300 000, 400 000, 900 000 or 1 200 000; id "r", or "r2" for a second
   one 30 % of the time) at a random place, and its `end` somewhere after it 60 % of the
   time (within `max_steps`). `GenerateOptions(requests=False)` leaves them out.
+- tool calls with a command deadline, drawn last from a stream of their own (so the rest of a
+  seed's scenarios stay as they were): in 30 % of scenarios, one session with no timed model
+  call gets a `start` of a tool call with a `deadline_ms` (1, 30 000, 60 000, 300 000 or
+  1 200 000; id "dl", or "dl2" too 30 % of the time) at a random place, and its `end`
+  somewhere after it 50 % of the time (within `max_steps`). `GenerateOptions(deadlines=False)`
+  leaves them out.
+- backend allowances, drawn last from a stream of their own: in 30 % of scenarios, one session
+  with no model call (seeded, plain, timed) and no deadline tool call gets a `backend` `begin`
+  (allowance 30 000, 120 000, 480 000 or 1 200 000) at a random place and 0..3 more backend
+  steps after it (output, model_output, outstanding, settled, close alike), within
+  `max_steps`. `GenerateOptions(backends=False)` leaves them out.
 """
 
 from __future__ import annotations
@@ -104,7 +115,7 @@ from typing import TypeVar
 from probe.scenario.aliases import ID_STEPS, by_id, forgettable
 from probe.scenario.dump import dump_scenario
 from probe.scenario.loader import parse_scenario
-from probe.scenario.run_ids import marker_of
+from probe.scenario.run_ids import marker_of, other_session_id
 from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
@@ -113,6 +124,8 @@ from probe.scenario.values import (
     MARKER_KINDS,
     AbortAnswer,
     Advance,
+    Backend,
+    BackendAction,
     Bump,
     Drain,
     End,
@@ -179,6 +192,10 @@ class GenerateOptions:
     requests_chance: float = 0.3
     other_ids: bool = True  # embedded runs under other ids of a key (see the module docstring)
     other_ids_chance: float = 0.3
+    deadlines: bool = True  # tool calls with a command deadline (see the module docstring)
+    deadlines_chance: float = 0.3
+    backends: bool = True  # backend allowances (see the module docstring)
+    backends_chance: float = 0.3
     # `reply` steps (see the module docstring): off unless asked for, since the model of every
     # version from 2026.7.2-beta.1 (switch reply-progress-only) refuses them.
     replies: bool = True
@@ -548,6 +565,10 @@ def build(
     scenario = _identity(scenario) if options.verbs else scenario
     if options.other_ids:
         scenario = _other_ids(scenario, options.other_ids_chance, options.max_steps)
+    if options.deadlines:
+        scenario = _tool_deadlines(scenario, options.deadlines_chance, options.max_steps)
+    if options.backends:
+        scenario = _backends(scenario, options.backends_chance, options.max_steps)
     if options.replies:
         scenario = _replies(scenario, options.replies_chance, options.max_steps)
     return scenario
@@ -581,6 +602,73 @@ def _other_ids(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
         if len(steps) < max_steps and rng.random() < 0.5:
             end = End(ref, "embedded_run", marker, rng.random() < 0.7)
             steps.insert(rng.randint(at + 1, len(steps)), end)
+    return replace(scenario, steps=tuple(steps))
+
+
+ALLOWANCE_CHOICES = (30_000, 120_000, 480_000, 1_200_000)
+LATER_BACKEND_ACTIONS: tuple[BackendAction, ...] = (
+    "output",
+    "model_output",
+    "outstanding",
+    "settled",
+    "close",
+)
+
+
+def _backends(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """A backend's steps on top of a drawn scenario, from a stream of their own (as _late), in
+    a session with no model call and no deadline tool call (the loader keeps them apart)."""
+    rng = random.Random(zlib.crc32(repr(("backends", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    busy = {s.ref for s in scenario.sessions if s.work == "model_call"} | {
+        step.session
+        for step in scenario.steps
+        if isinstance(step, Start | End)
+        and (step.work == "model_call" or getattr(step, "deadline_ms", None) is not None)
+    }
+    free = [s.ref for s in scenario.sessions if s.ref not in busy]
+    if not free or len(scenario.steps) >= max_steps:
+        return scenario
+    ref = rng.choice(free)
+    steps = list(scenario.steps)
+    at = rng.randint(0, len(steps))
+    steps.insert(at, Backend(ref, "begin", rng.choice(ALLOWANCE_CHOICES)))
+    for _ in range(rng.randint(0, 3)):
+        if len(steps) >= max_steps:
+            break
+        action = rng.choice(LATER_BACKEND_ACTIONS)
+        steps.insert(rng.randint(at + 1, len(steps)), Backend(ref, action))
+    return replace(scenario, steps=tuple(steps))
+
+
+DEADLINE_CHOICES = (1, 30_000, 60_000, 300_000, 1_200_000)
+
+
+def _tool_deadlines(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """Tool calls with a command deadline on top of a drawn scenario, from a stream of their
+    own (as _late), in a session with no timed model call (the loader keeps them apart)."""
+    rng = random.Random(zlib.crc32(repr(("deadlines", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    # Not beside timed model calls or runs under other ids: the loader keeps them apart.
+    timed = {
+        s.session
+        for s in scenario.steps
+        if isinstance(s, Start) and (s.timeout_ms or other_session_id(s.id) is not None)
+    }
+    free = [s.ref for s in scenario.sessions if s.ref not in timed]
+    if not free:
+        return scenario
+    ref = rng.choice(free)
+    steps = list(scenario.steps)
+    for marker in ("dl", "dl2") if rng.random() < 0.3 else ("dl",):
+        if len(steps) >= max_steps:
+            break
+        at = rng.randint(0, len(steps))
+        steps.insert(at, Start(ref, "tool_call", marker, None, rng.choice(DEADLINE_CHOICES)))
+        if len(steps) < max_steps and rng.random() < 0.5:
+            steps.insert(rng.randint(at + 1, len(steps)), End(ref, "tool_call", marker))
     return replace(scenario, steps=tuple(steps))
 
 

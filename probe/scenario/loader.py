@@ -13,10 +13,11 @@ from probe.properties.names import unknown_property
 from probe.properties.selection import Choice
 from probe.scenario.aliases import ID_STEPS, by_id, forgettable
 from probe.scenario.limits import LIMITS, static_clock
-from probe.scenario.run_ids import marker_of, misnamed
+from probe.scenario.run_ids import marker_of, misnamed, other_session_id
 from probe.scenario.toml_lines import index_lines, line_of, nesting_past
 from probe.scenario.values import (
     ABORT_ANSWERS,
+    BACKEND_ACTIONS,
     DEFAULT_PROGRESS_REASON,
     DRAINS,
     LANE_TASK_KINDS,
@@ -31,6 +32,7 @@ from probe.scenario.values import (
     SESSION_STATES,
     WORK_KINDS,
     Advance,
+    Backend,
     Bump,
     End,
     Enqueue,
@@ -85,7 +87,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "release": ("do", "session", "outcome"),
     "state": ("do", "session", "to"),
     "progress": ("do", "session", "target", "reason", "ago_ms"),
-    "start": ("do", "session", "work", "id", "timeout_ms", "session_id"),
+    "start": ("do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id"),
     "end": ("do", "session", "work", "id", "clear", "session_id"),
     "recover": (
         "do",
@@ -100,6 +102,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "enqueue": ("do", "session", "task"),
     "own": ("do", "session", "abort"),
+    "backend": ("do", "session", "action", "allowance_ms"),
     "reply": ("do", "session", "phase", "abort"),
 }
 EXPECT_KEYS = (
@@ -293,6 +296,8 @@ def parse_scenario(
     steps, step_lines = _steps(out, data.get("step"), refs, by_id(sessions))
     if not out.problems:
         _timed_model_calls(out, sessions, steps)
+        _tool_deadlines(out, sessions, steps)
+        _backends(out, sessions, steps)
     expect = _expectations(out, top.table("expect") or {}, strategies, catalogue)
     choice = _properties(out, top.table("properties") or {}, catalogue)
     if not out.problems:
@@ -504,9 +509,10 @@ def _steps(
                 marker = _other_run_id(out, t, where, kind, marker)
                 clear = t.boolean("clear", True)
                 timeout = _request_timeout(out, t, where, kind)
+                deadline = _tool_deadline(out, t, where, kind)
                 if ref is not None and kind:
                     step = (
-                        Start(ref, kind, marker, timeout)
+                        Start(ref, kind, marker, timeout, deadline)
                         if verb == "start"
                         else End(ref, kind, marker, clear)
                     )
@@ -516,6 +522,8 @@ def _steps(
                 ref = session(True)
                 task = t.choice("task", "blocked", LANE_TASK_KINDS) or "blocked"
                 step = Enqueue(ref, task) if ref is not None else None
+            case "backend":
+                step = _backend(out, t, where, session(True))
             case "own":
                 ref = session(True)
                 abort = t.choice("abort", "ignored", ABORT_ANSWERS) or "ignored"
@@ -528,6 +536,55 @@ def _steps(
         if step is not None:
             steps.append(step)
     return steps, lines
+
+
+def _backend(out: _Collector, t: _Table, where: str, ref: str | None) -> Backend | None:
+    """A backend attempt's step: `allowance_ms` with `begin` and only there."""
+    action = t.choice("action", None, BACKEND_ACTIONS, required=True)
+    allowance = t.integer("allowance_ms", low=1, high=MAX_TOOL_DEADLINE_MS)
+    if action == "begin" and allowance is None and "allowance_ms" not in t.data:
+        out.add(f"{where}.allowance_ms", "required: the attempt's no-output allowance")
+        return None
+    if action is not None and action != "begin" and allowance is not None:
+        out.add(f"{where}.allowance_ms", f"only `begin` takes an allowance (action = {action!r})")
+        return None
+    if ref is None or action is None or (action == "begin" and allowance is None):
+        return None
+    return Backend(ref, action, allowance)
+
+
+def _backends(out: _Collector, sessions: list[SessionSeed], steps: list[Step]) -> None:
+    """A session with a backend takes no model calls and no deadline tool calls.
+
+    Its backend is a run owner of its own, the newest run in its run activity: openclaw then
+    ignores a plain model call's start, counts a request under its owner, and reads tool
+    deadlines only of its tools, none of which probe models; refused rather than modelled
+    wrongly.
+    """
+    first: dict[str, int] = {}
+    for number, step in enumerate(steps, start=1):
+        if isinstance(step, Backend):
+            first.setdefault(step.session, number)
+    if not first:
+        return
+    seeded = {s.ref for s in sessions if s.work == "model_call"}
+    for number, step in enumerate(steps, start=1):
+        if not isinstance(step, Start | End) or step.session not in first:
+            continue
+        if step.work == "model_call" or (isinstance(step, Start) and step.deadline_ms is not None):
+            what = "a model call" if step.work == "model_call" else "a deadline tool call"
+            out.add(
+                f"step[{number}]",
+                f"{what} in session {step.session!r}, which has a backend "
+                f"(step[{first[step.session]}]): a session's backend runs alone",
+            )
+    for ref in first:
+        if ref in seeded:
+            out.add(
+                f"step[{first[ref]}]",
+                f'session {ref!r} is seeded with a model call (work = "model_call"): '
+                "a session's backend runs alone",
+            )
 
 
 def _recover(out: _Collector, t: _Table, ref: str | None) -> Recover | None:
@@ -669,6 +726,75 @@ def _request_timeout(out: _Collector, t: _Table, where: str, kind: str | None) -
         )
         return None
     return timeout
+
+
+def _tool_deadline(out: _Collector, t: _Table, where: str, kind: str | None) -> int | None:
+    """`deadline_ms` of a `start`: the command deadline a tool call's execution records."""
+    deadline = t.integer("deadline_ms", low=1, high=MAX_TOOL_DEADLINE_MS)
+    if deadline is not None and kind is not None and kind != "tool_call":
+        out.add(
+            f"{where}.deadline_ms",
+            f'only a tool call records a command deadline (work = "tool_call", not {kind!r})',
+        )
+        return None
+    return deadline
+
+
+# A day: far beyond any exec timeout, and the clock's sums stay exact.
+MAX_TOOL_DEADLINE_MS = 86_400_000
+
+
+def _tool_deadlines(out: _Collector, sessions: list[SessionSeed], steps: list[Step]) -> None:
+    """A tool call with a deadline is one of the run's own executions, every time it starts.
+
+    openclaw keys a tool call by its run and call id and reads deadlines only of the current
+    run's tools (the harness gives such a call the session's own run id): so a call id is
+    started with a deadline every time or never, is not seeding's plain tool call, and shares
+    no session with timed model calls (whose owners are runs of their own).
+    """
+    with_deadline: dict[tuple[str, str], int] = {}
+    without: dict[tuple[str, str], int] = {}
+    timed: set[str] = set()
+    other_runs: set[str] = set()
+    for number, step in enumerate(steps, start=1):
+        if not isinstance(step, Start):
+            continue
+        if step.timeout_ms is not None:
+            timed.add(step.session)
+        if other_session_id(step.id) is not None:
+            other_runs.add(step.session)
+        if step.work == "tool_call":
+            side = without if step.deadline_ms is None else with_deadline
+            side.setdefault((step.session, step.id), number)
+    if not with_deadline:
+        return
+    seeded_tools = {s.ref for s in sessions if s.work == "tool_call"}
+    for (ref, marker), number in with_deadline.items():
+        where = f"step[{number}].deadline_ms"
+        if (ref, marker) in without:
+            out.add(
+                where,
+                f"tool call {marker!r} of session {ref!r} also starts without a deadline "
+                f"(step[{without[(ref, marker)]}]): give every start of it deadline_ms, or none",
+            )
+        elif marker == MAIN_MARKER and ref in seeded_tools:
+            out.add(
+                where,
+                f"session {ref!r} is seeded with a plain tool call {marker!r} "
+                '(work = "tool_call"): give this one another id',
+            )
+        elif ref in timed:
+            out.add(
+                where,
+                f"session {ref!r} has timed model calls (timeout_ms), whose owners are runs of "
+                "their own: a tool call's deadline counts only under the session's own run",
+            )
+        elif ref in other_runs:
+            out.add(
+                where,
+                f"session {ref!r} has runs under other session ids (session_id): a tool call's "
+                "deadline counts only under the session's own run",
+            )
 
 
 def _timed_model_calls(out: _Collector, sessions: list[SessionSeed], steps: list[Step]) -> None:

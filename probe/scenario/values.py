@@ -30,6 +30,17 @@ DRAINS: tuple[Drain, ...] = ("settle", "hold")
 PROGRESS_TARGETS: tuple[ProgressTarget, ...] = ("both", "run", "record")
 MARKER_KINDS: tuple[MarkerKind, ...] = ("embedded_run", "tool_call", "model_call")
 LANE_TASK_KINDS: tuple[LaneTaskKind, ...] = ("blocked", "quick")
+BackendAction: TypeAlias = Literal[
+    "begin", "output", "model_output", "outstanding", "settled", "close"
+]
+BACKEND_ACTIONS: tuple[BackendAction, ...] = (
+    "begin",
+    "output",
+    "model_output",
+    "outstanding",
+    "settled",
+    "close",
+)
 REPLY_PHASES: tuple[ReplyPhase, ...] = (
     "queued",
     "running",
@@ -209,12 +220,17 @@ class Start:
     Several of a kind may run at once, each by its `id`; seeding's own marker is "main".
     `timeout_ms` (model calls only): the model request timeout the call declares, read from
     2026.8.1-beta.3 on (a core model request of its own run owner); None for a plain call.
+    `deadline_ms` (tool calls only): the command deadline the tool's execution records as it
+    starts (an exec's timeout), read from 2026.9.6 on; None for a tool without one.
     """
 
     session: str
     work: MarkerKind
     id: str = MAIN_MARKER
     timeout_ms: int | None = None
+    # Out of the repr: the generator seeds its streams with the steps' repr, which a new field
+    # would change, reshuffling every seed's random scenarios.
+    deadline_ms: int | None = field(default=None, repr=False)
     via: str | None = field(default=None, repr=False)
 
 
@@ -282,6 +298,22 @@ class Enqueue:
 
 
 @dataclass(frozen=True, slots=True)
+class Backend:
+    """A backend attempt's no-output allowance (beginDiagnosticBackendActivity, 2026.9.6).
+
+    The session's backend runs under a run owner of its own (an embedded run that recovery
+    cannot abort). `begin` starts an attempt allowing `allowance_ms` of silence; `output` is
+    output without model progress (observeOutput(false)), `model_output` output that is model
+    progress (observeOutput(true)); `outstanding` / `settled` say the backend has work
+    outstanding or not (setOutstandingWork); `close` ends the attempt.
+    """
+
+    session: str
+    action: BackendAction
+    allowance_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """A reply operation of the session (openclaw's createReplyOperation): reply work with no
     embedded run handle. The first `reply` of a session with none open begins one (phase
@@ -307,6 +339,7 @@ Step: TypeAlias = (
     | Own
     | Recover
     | Enqueue
+    | Backend
     | Reply
 )
 
@@ -335,6 +368,8 @@ def step_verb(step: Step) -> str:
             return "recover"
         case Enqueue():
             return "enqueue"
+        case Backend():
+            return "backend"
         case Reply():
             return "reply"
 

@@ -41,8 +41,11 @@
  *               "generation"?, "expected_state"?, "stale_abort_ms"?, "compaction_safety_ms"?} |
  *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
  *               "id"?, "clear"? (end only), "timeout_ms"? (start of a model call only),
+ *               "deadline_ms"? (start of a tool call only),
  *               "session_id"? (an embedded run under this other id of the session's key)} |
- *              {"do": "own", "session", "abort"?: "honoured"|"ignored"|"refused"}]}
+ *              {"do": "own", "session", "abort"?: "honoured"|"ignored"|"refused"} |
+ *              {"do": "backend", "session", "action": "begin"|"output"|"model_output"|
+ *               "outstanding"|"settled"|"close", "allowance_ms"? (begin only)}]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
  * Output (stdout): JSON lines (keys sorted), written when the run ends
@@ -220,6 +223,13 @@ const OPTIONAL_FUNCTIONS = [
   ["runActivity", "closeDiagnosticEmbeddedRunOwner"],
   ["runActivity", "emitCoreModelRequestStartedDiagnosticEvent"],
   ["runActivity", "emitCoreModelRequestEndedDiagnosticEvent"],
+];
+// 2026.9.6: what an exec's before-tool-call wrapper calls to record its command deadline.
+const TOOL_DEADLINE_FUNCTIONS = [
+  "createDiagnosticToolExecutionLiveness",
+  "markToolExecutionLivenessDiagnosticEvent",
+  "recordDiagnosticToolExecutionDeadline",
+  "emitTrustedDiagnosticEvent",
 ];
 const REQUEST_OWNER_FUNCTIONS = [
   "createDiagnosticEmbeddedRunOwner",
@@ -442,6 +452,17 @@ function surveyBuild(distDir) {
   const requestTimeouts =
     REQUEST_OWNER_FUNCTIONS.every(exported) &&
     Boolean(found.runActivity?.source.includes("call.requestTimeoutMs > activeModelCallRequestTimeoutMs"));
+  // A backend attempt's no-output allowance with outstanding work (2026.9.6), under a run
+  // owner of its own. Else the backend step does nothing (9.2's attempts are not modelled).
+  const backendLiveness =
+    exported("createDiagnosticEmbeddedRunOwner") &&
+    Boolean(found.runActivity && exportMap(found.runActivity.source).has("beginDiagnosticBackendActivity")) &&
+    Boolean(found.runActivity?.source.includes("setOutstandingWork: (active) =>"));
+  // A tool call's command deadline (2026.9.6): the execution's liveness reference, which the
+  // runtime reads for an allowActiveAbort request too. Else a deadline tool is a plain one.
+  const toolDeadlines =
+    TOOL_DEADLINE_FUNCTIONS.every((name) => Boolean(found.events && exportMap(found.events.source).has(name))) &&
+    Boolean(found.runtime?.source.includes("params.allowActiveAbort && activity.activeToolDeadlineAtMs === void 0"));
   const resetMissing = [
     ["stopDiagnosticHeartbeat"],
     ["resetDiagnosticSessionStateForTest"],
@@ -486,6 +507,8 @@ function surveyBuild(distDir) {
     abortSeam,
     abortConfig,
     requestTimeouts,
+    toolDeadlines,
+    backendLiveness,
     version: pkg.version,
     pkg,
     heartbeatMs,
@@ -919,13 +942,15 @@ const STEP_KEYS = {
   release: ["do", "session", "outcome"],
   state: ["do", "session", "to"],
   progress: ["do", "session", "target", "reason", "ago_ms"],
-  start: ["do", "session", "work", "id", "timeout_ms", "session_id"],
+  start: ["do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id"],
   end: ["do", "session", "work", "id", "clear", "session_id"],
   recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms", "compaction_safety_ms"],
   enqueue: ["do", "session", "task"],
   own: ["do", "session", "abort"],
+  backend: ["do", "session", "action", "allowance_ms"],
   reply: ["do", "session", "phase", "abort"],
 };
+const BACKEND_ACTIONS = ["begin", "output", "model_output", "outstanding", "settled", "close"];
 const REPLY_PHASES = ["queued", "running", "preflight_compacting", "memory_flushing", "completed"];
 
 function checkScenario(scenario, located) {
@@ -1020,7 +1045,7 @@ function checkScenario(scenario, located) {
         unsupported.push({ step: i, key: `${where}.${key}`, reason: `unknown key for ${step.do}; the harness cannot express it` });
       }
     }
-    const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue", "own", "reply"].includes(step.do);
+    const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue", "own", "backend", "reply"].includes(step.do);
     const named = step.session;
     if (step.do === "reply") {
       const registry = findReplyRegistry(located);
@@ -1050,6 +1075,12 @@ function checkScenario(scenario, located) {
       }
     }
     if (step.do === "advance" && !isInt(step.ms)) problems.push(`${where}.ms must be a non-negative integer`);
+    if (step.do === "backend") {
+      if (!BACKEND_ACTIONS.includes(step.action)) problems.push(`${where}.action is not ${BACKEND_ACTIONS.join("|")}`);
+      if ((step.action === "begin") !== (step.allowance_ms !== undefined) || (step.allowance_ms !== undefined && (!isInt(step.allowance_ms) || step.allowance_ms < 1))) {
+        problems.push(`${where}.allowance_ms must be a positive integer, on begin only`);
+      }
+    }
     if (step.do === "own" && !["honoured", "ignored", "refused", undefined].includes(step.abort)) {
       problems.push(`${where}.abort is not honoured|ignored|refused`);
     }
@@ -1064,6 +1095,9 @@ function checkScenario(scenario, located) {
       }
       if (step.timeout_ms !== undefined && (!isInt(step.timeout_ms) || step.timeout_ms < 1 || step.work !== "model_call")) {
         problems.push(`${where}.timeout_ms must be a positive integer, on a model call`);
+      }
+      if (step.deadline_ms !== undefined && (!isInt(step.deadline_ms) || step.deadline_ms < 1 || step.work !== "tool_call")) {
+        problems.push(`${where}.deadline_ms must be a positive integer, on a tool call`);
       }
     }
     if (step.do === "progress") {
@@ -1158,6 +1192,10 @@ async function loadBuild(located) {
     if (chunkName === null || exported === null) continue;
     const key = OPTIONAL_FUNCTIONS.find(([, n]) => n === name)[0];
     api[name] = pick(mods[key], ex[key], name);
+  }
+  if (located.backendLiveness) api.beginDiagnosticBackendActivity = pick(mods.runActivity, ex.runActivity, "beginDiagnosticBackendActivity");
+  if (located.toolDeadlines) {
+    for (const name of TOOL_DEADLINE_FUNCTIONS) api[name] = pick(mods.events, ex.events, name);
   }
   let createLazyRuntimeModule = null;
   if (located.loader) {
@@ -1566,6 +1604,8 @@ async function runScenario(build, planned, { reuse }) {
   // is never a retry of the same run), holding one core model request; its end ends the request
   // and closes the owner. By session and id while it runs.
   const requests = new Map();
+  // Tool calls that run with a command deadline, by session and id (see markWork).
+  const deadlineTools = new Set();
   let requestSerial = 0;
   const requestKey = (s, id) => `${s.fileIndex}\u0000${id}`;
   async function markRequest(s, step, id) {
@@ -1610,6 +1650,22 @@ async function runScenario(build, planned, { reuse }) {
         : { ...ids(s), ...(id === "main" ? {} : { workKey: `scenario-work-${id}` }) };
       if (starting) api.markDiagnosticEmbeddedRunStarted(params);
       else api.markDiagnosticEmbeddedRunEnded({ ...params, clearRunActivity: step.clear ?? true });
+    } else if (step.work === "tool_call" && located.toolDeadlines && (starting ? step.deadline_ms !== undefined : deadlineTools.has(requestKey(s, id)))) {
+      // A tool call with a command deadline, as an exec's wrapper runs it: a trusted start
+      // carrying its execution's liveness, which then records the deadline. It runs under the
+      // session's own run id (an embedded run's, where the snapshot reads its tools'
+      // deadlines); probe's loader gives every start of the id a deadline, so start and end
+      // key it alike.
+      const event = { type: starting ? "tool.execution.started" : "tool.execution.completed", ...ids(s), runId: s.sessionId, toolName: "scenario_tool", toolCallId: `scenario-call-${s.fileIndex}${suffix}` };
+      if (!starting) {
+        deadlineTools.delete(requestKey(s, id));
+        api.emitInternalDiagnosticEvent(event);
+        return;
+      }
+      const liveness = api.createDiagnosticToolExecutionLiveness(undefined);
+      api.emitTrustedDiagnosticEvent(api.markToolExecutionLivenessDiagnosticEvent(event, liveness.view));
+      liveness.run(() => api.recordDiagnosticToolExecutionDeadline(Date.now() + step.deadline_ms));
+      deadlineTools.add(requestKey(s, id));
     } else if (step.work === "tool_call") {
       api.emitInternalDiagnosticEvent({
         type: starting ? "tool.execution.started" : "tool.execution.completed",
@@ -1627,6 +1683,29 @@ async function runScenario(build, planned, { reuse }) {
         model: `scenario-model${suffix}`,
       });
     }
+  }
+
+  // backend: the session's backend, a run owner of its own (its embedded run by workKey
+  // scenario-backend), whose begin (re)starts that run and binds a new attempt to it.
+  const backends = new Map();
+  function markBackend(s, step) {
+    if (!located.backendLiveness) return;
+    let b = backends.get(s.fileIndex);
+    if (step.action === "begin") {
+      if (!b) {
+        const runId = `scenario-run-${s.fileIndex}-backend`;
+        b = { runId, owner: api.createDiagnosticEmbeddedRunOwner({ ...ids(s), runId, workKey: "scenario-backend" }), attempt: null };
+        backends.set(s.fileIndex, b);
+      }
+      api.markDiagnosticEmbeddedRunStarted({ ...ids(s), runId: b.runId, workKey: "scenario-backend", owner: b.owner });
+      b.attempt = api.beginDiagnosticBackendActivity({ owner: b.owner, noOutputTimeoutMs: step.allowance_ms, assertCurrent: () => {} });
+      return;
+    }
+    const attempt = b?.attempt;
+    if (!attempt) return;
+    if (step.action === "output" || step.action === "model_output") attempt.observeOutput(step.action === "model_output");
+    else if (step.action === "outstanding" || step.action === "settled") attempt.setOutstandingWork(step.action === "outstanding");
+    else attempt.close();
   }
 
   const scenarioNow = () => clock.now - epoch;
@@ -1687,6 +1766,9 @@ async function runScenario(build, planned, { reuse }) {
         noteCall(recoverStuckDiagnosticSession, params);
         break;
       }
+      case "backend":
+        markBackend(s, step);
+        break;
       case "own": {
         // A run registers on the session (setActiveEmbeddedRun), replacing its handle if it
         // has one: the build logs run_started / run_replaced and starts its embedded run. The
