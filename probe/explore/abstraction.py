@@ -22,9 +22,10 @@ class behave alike for every property, step for step. The argument, part by part
 - Ages and time offsets (record activity, tool start, progress, as offsets from now).
   Each decision compares an age with a threshold (warn, abort, the stale-progress reclaim,
   the 15-minute tool floor, the 30-minute prune TTL) and an age only grows until it is
-  reset. Past its clock's cap (see Caps: the largest threshold that clock meets, plus the
-  most a late tick can shift an observation), every comparison is decided and stays so:
-  ages past it are one class.
+  reset. Past its clock's cap (see Caps: the largest threshold that clock meets, plus
+  `_margin`: 1 ms for the strict comparisons, and how much earlier than now a late firing
+  observes under switch defer-late-tick; every other comparison observes the age now),
+  every comparison is decided and stays so: ages past it are one class.
 - Dead clocks. A record's age is read only where the heartbeat judges the record by it
   (processing: attention past warn, the embedded abort, owned work's max with progress)
   and by the prune (idle with an empty queue). Waiting, or idle with queued work, the
@@ -59,18 +60,46 @@ class behave alike for every property, step for step. The argument, part by part
   and the record's age then up to the back-off's threshold max(L + warn, 2L): exact. Past
   the cap L saturates: there the back-off (next warning at twice the last, without end)
   is approximated; it takes a stuck session left alone past the abort threshold.
-- Queue depths, of records and requests: compared with 0, less one from switch
-  queued-backlog (F16), and stepped by one. Depths from `QUEUE_CAP` up are one: a queue
-  that deep needs more steps to empty than a short path gives it. A saturated counter that
-  steps down is no bisimulation (3 and 4 differ after three releases): this is the second
-  approximation, and tests/test_explore_fixpoint.py shows it is the only one its
-  stability check finds on its seeds.
-- Request ages (ageMs) are read only as part of a request's identity (the checker pairs a
-  completed event with its requested one by equality). They are kept, saturated past the
-  record cap: a later request can meet an earlier one's identity exactly (found by this
-  mode: after a prune the new record's generation restarts and can reach the held
-  request's again), so they are not dropped; two ages both past the cap are one class,
-  the third approximation.
+- Queue depths of records: compared with 0, less one from switch queued-backlog (F16),
+  and stepped by one. Depths from `QUEUE_CAP` up are one: a queue that deep needs more
+  steps to empty than a short path gives it. A saturated counter that steps down is no
+  bisimulation (3 and 4 differ after three releases): this is the second approximation,
+  and tests/test_explore_fixpoint.py shows it is the only one its stability check finds on
+  its seeds.
+- Request ages and queue depths (a held request's ageMs and queueDepth: a waiter's and an
+  open check's). The runtime reads them at the ask, before the request is held (the age
+  against the stale lane-task release, the depth > 0), and once held only beside a command
+  lane (the L1 reset's depth > 0, the queued-lane `max(record, request)` after an aborted
+  outcome reporting queued lane tasks); a search has no lanes (its seeds and steps never
+  enqueue). Past that they are part of the request's identity, which the checker's pairing
+  compares with a completed event's. A completed event is either a settled request's own,
+  or an already_in_flight answer, which pairs only with an open request made at the same
+  instant: the request it answers (the runtime absorbing one the coordinator let through);
+  a coordinator's answer to a new ask never meets one, as a search's asks come from
+  heartbeat firings, one per record per firing. So every request adds one open entry and
+  only its own completion takes one equal to it away: a waiter's request always has an
+  open entry equal to it (tests/test_explore_fixpoint.py checks this), and removing "the
+  first equal entry" leaves the same entries, up to equal ones, whichever it was. Two
+  states whose held identities differ only in ages and depths then pair every completion
+  alike and open and close entries alike, as far as any verdict (an entry open or not) can
+  tell: ages and depths are dropped but for the sides above (`request_age_labels`,
+  `request_depth_labels`), exactly. (This replaces their saturation past the record cap and
+  at `QUEUE_CAP`, which was an approximation.)
+- Properties beyond class 1 (`judged_key`). A judge of more than class 1 keys on its
+  truth (per session: state, queue, when the record was touched and the run progressed,
+  the owner, the work, how the run answers an abort, its timed calls) and its monitors'
+  keys. Truth's own updates read only the owner, the work and the timed calls; the record's
+  state, queue and the two instants are written, never read, by it (the queue only to step
+  itself). stale-evidence keys on
+  the outcome last applied per session (one of a few names) and reads the work (is any
+  left) and a requested event's state and work kind; truthful-outcome keys on the sessions
+  whose run ended while asked, and reads how the run answers an abort and whether a
+  recovery is open (the pairing's). Neither reads an age, a generation, a request's age or
+  depth, or an attention event (the throttle's only effect). So the judged key is the
+  pairing's, abstracted as above, with each session's owner, work, abort answer and timed
+  calls and every monitor's key: finite, and equal for two states exactly when those
+  monitors' futures are. The other monitors read the instants (healthy-run-aborted, the
+  liveness windows) or count heartbeats and repeats: not judged here.
 - The heartbeat's own offsets (next firing from now, since the last) are bounded already;
   its firing number is in the key only with tick_jitter_ms, whose draws depend on it: a
   seed with jitter has no finite abstraction here, and the fixpoint mode refuses it.
@@ -80,24 +109,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from probe.invariants import PHANTOM_REQUEST, SWALLOWED_REQUEST, UNMATCHED_REQUEST
 from probe.model.behaviour import Behaviour
 from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS, RecoveryRequest
-from probe.model.runtime import DEFAULT_STALE_PROGRESS_ABORT_MS
+from probe.model.runtime import DEFAULT_STALE_PROGRESS_ABORT_MS, STALE_LANE_TASK_RELEASE_MS
 from probe.model.state import MAX_ENTRIES, PRUNE_INTERVAL_MS, SESSION_STATE_TTL_MS
 from probe.model.world import BUILD_HEARTBEAT_MS, RECORD_KEY_WIDTH
+from probe.properties.aborts import TRUTHFUL_OUTCOME
+from probe.properties.convergence import STALE_EVIDENCE
 from probe.scenario.values import Scenario, Settings
 from probe.strategies import DedupStrategy
+
+if TYPE_CHECKING:
+    from probe.properties.judge import Judge
 
 # What the checker's key is (probe.invariants.CheckerKey, or a monitor's).
 CheckerKeyLike = frozenset[tuple[str, tuple[tuple[object, ...], ...]]]
 
 # The properties whose state the abstraction covers: class 1's, kept in the pairing checker's
-# key (requests open per ref), which `_checker` abstracts. The other monitors keep absolute
-# instants and counters of their own; a fixpoint over them needs their own argument first.
-ABSTRACTED = frozenset((PHANTOM_REQUEST, UNMATCHED_REQUEST, SWALLOWED_REQUEST))
+# key (requests open per ref), which `_checker` abstracts; and those whose monitors keep a
+# finite key and read only facts the judged key keeps (`judged_key`, "Properties beyond class
+# 1" in the module docstring). The others read ages of the judge's own (absolute instants),
+# heartbeat counts or streaks: a fixpoint over them needs their own argument first.
+ABSTRACTED = frozenset(
+    (PHANTOM_REQUEST, UNMATCHED_REQUEST, SWALLOWED_REQUEST, STALE_EVIDENCE, TRUTHFUL_OUTCOME)
+)
 
 
 def narrowed(scenario: Scenario) -> tuple[Scenario, tuple[str, ...]]:
@@ -131,7 +169,8 @@ class Caps(NamedTuple):
     applied outcome all touch it); `progress` and `tool`: the run's progress and tool ages
     (stale at warn, the abort, the stale-progress reclaim; the tool floor with F08 only
     while a tool call runs, which no step starts: `tool` is the progress cap then too).
-    Each plus the most a late tick shifts an observation (switch defer-late-tick).
+    Each plus `_margin`: a strict comparison's 1 ms, and how much earlier than now a late
+    firing observes (switch defer-late-tick).
     """
 
     record: int
@@ -140,13 +179,19 @@ class Caps(NamedTuple):
     tool: int
 
 
-def _margin(settings: Settings) -> int:
+def _margin(settings: Settings, behaviour: Behaviour) -> int:
+    """How far past a threshold a cap must sit: 1 ms for a strict comparison (age > warn,
+    the prune's age > TTL), plus how much earlier than now a heartbeat can observe a clock.
+    Every comparison observes an age now (a heartbeat, a lookup's prune, the runtime's call)
+    except a late firing under switch defer-late-tick, which observes at now - overdue, the
+    overdue being at most the period plus the lateness, less the build's own interval."""
     late = settings.tick_late_ms + (settings.tick_jitter_ms or (0, 0))[1]
-    return settings.heartbeat_ms + late + BUILD_HEARTBEAT_MS
+    shift = settings.heartbeat_ms + late - BUILD_HEARTBEAT_MS if behaviour.defer_late_tick else 0
+    return 1 + max(0, shift)
 
 
 def caps_of(settings: Settings, behaviour: Behaviour) -> Caps:
-    margin = _margin(settings)
+    margin = _margin(settings, behaviour)
     warn = settings.effective_warn_ms
     abort = settings.abort_threshold_ms(behaviour.abort_test_timing)  # the version's own rule
     floor = BLOCKED_TOOL_ABORT_FLOOR_MS if behaviour.blocked_tool_floor else 0
@@ -176,7 +221,7 @@ class Abstraction:
     ) -> None:
         self.caps = caps_of(settings, behaviour)
         self.warn = settings.effective_warn_ms
-        self.margin = _margin(settings)
+        self.margin = _margin(settings, behaviour)
         self.strategy = strategy
         self.keep_throttle = not behaviour.recover_when_throttled
         self.sessions = len(refs)
@@ -195,7 +240,7 @@ class Abstraction:
         self._keys: dict[tuple[str, int], str] = {}
         self._memo: dict[
             tuple[object, ...],
-            tuple[list[tuple[int, str]], list[bool], CheckerKeyLike, frozenset[str] | None],
+            tuple[list[tuple[int, str, object, object]], CheckerKeyLike, frozenset[str] | None],
         ] = {}
 
     def _key_of(self, ref: str, generation: int) -> str:
@@ -272,7 +317,7 @@ class Abstraction:
             checker,
             tuple(record_gen.items()),
             tuple(
-                (k[at + 1], k[at + 3], k[at + 8])
+                (k[at + 1], k[at + 3], k[at + 8], k[at + 4], k[at + 5])
                 for at in range(waiters_at, waiters_at + 11 * count, 11)
             ),
         )
@@ -281,13 +326,14 @@ class Abstraction:
             found = self._memo[memo_key] = self._generations(
                 checker, record_gen, memo_key[2], coordinator
             )
-        waiter_labels, ageless, checker_abs, coordinator_abs = found
+        waiter_labels, checker_abs, coordinator_abs = found
         for w in range(count):
-            out[waiters_at + 3], out[waiters_at + 8] = waiter_labels[w]
-            if ageless[w] and k[waiters_at + 4] > caps.record:
-                out[waiters_at + 4] = caps.record
-            if k[waiters_at + 5] > QUEUE_CAP:
-                out[waiters_at + 5] = QUEUE_CAP
+            (
+                out[waiters_at + 3],
+                out[waiters_at + 8],
+                out[waiters_at + 4],
+                out[waiters_at + 5],
+            ) = waiter_labels[w]
             waiters_at += 11
         if coordinator_abs is not None:
             out[i] = coordinator_abs
@@ -347,31 +393,47 @@ class Abstraction:
         record_gen: dict[str, int],
         waiters: tuple[Sequence[Any], ...],
         coordinator: frozenset[str],
-    ) -> tuple[list[tuple[int, str]], list[bool], CheckerKeyLike, frozenset[str] | None]:
-        """The waiters' generation classes and whether their age goes, the checker's key and
-        the in-flight keys, mapped."""
-        # Every generation a request of each ref holds: the waiters' and the open checks'.
+    ) -> tuple[list[tuple[int, str, object, object]], CheckerKeyLike, frozenset[str] | None]:
+        """The waiters' generation, key, age and depth classes, the checker's key and the
+        in-flight keys, mapped."""
+        # Every generation, age and depth a request of each ref holds: the waiters' and the
+        # open checks'.
         held: dict[str, set[int]] = {}
-        for ref, g, _key in waiters:
+        ages: dict[str, set[int]] = {}
+        depths: dict[str, set[int]] = {}
+        for ref, g, _key, age, depth in waiters:
             held.setdefault(ref, set()).add(g)
+            if isinstance(age, int):
+                ages.setdefault(ref, set()).add(age)
+            if isinstance(depth, int):
+                depths.setdefault(ref, set()).add(depth)
         for ref, identities in checker:
             for ident in identities:
                 g = ident[2]
                 if isinstance(g, int):
                     held.setdefault(ref, set()).add(g)
+                if isinstance(ident[3], int):
+                    ages.setdefault(ref, set()).add(ident[3])
+                if isinstance(ident[4], int):
+                    depths.setdefault(ref, set()).add(ident[4])
         classes = {ref: _labels(gens, record_gen.get(ref)) for ref, gens in held.items()}
-        # A ref whose generations stay as they are keeps its requests' ages too.
         labels = {ref: c for ref, c in classes.items() if c is not None}
+        age_labels = {ref: request_age_labels(values) for ref, values in ages.items()}
+        depth_labels = {ref: request_depth_labels(values) for ref, values in depths.items()}
         mapped = None
         if coordinator and self.keyed_by_generation:
             mapped = frozenset(self._map_key(c, labels) for c in coordinator)
         return (
             [
-                (labels[ref][g], self._map_key(key, labels)) if ref in labels else (g, key)
-                for ref, g, key in waiters
+                (
+                    labels[ref][g] if ref in labels else g,
+                    self._map_key(key, labels) if ref in labels else key,
+                    age_labels[ref][age] if isinstance(age, int) else age,
+                    depth_labels[ref][depth] if isinstance(depth, int) else depth,
+                )
+                for ref, g, key, age, depth in waiters
             ],
-            [ref in labels for ref, *_ in waiters],
-            self._checker(checker, labels) if checker else checker,
+            self._checker(checker, labels, age_labels, depth_labels) if checker else checker,
             mapped,
         )
 
@@ -385,23 +447,25 @@ class Abstraction:
         return k  # not a request's key this state holds: kept as it is (finer, so sound)
 
     def _checker(
-        self, checker: CheckerKeyLike, labels: dict[str, dict[int, int]]
+        self,
+        checker: CheckerKeyLike,
+        labels: dict[str, dict[int, int]],
+        age_labels: dict[str, dict[int, int]],
+        depth_labels: dict[str, dict[int, int]],
     ) -> CheckerKeyLike:
-        record_cap = self.caps.record
         items = []
         for ref, identities in checker:
-            mapping = labels.get(ref)
-            if mapping is None:
-                items.append((ref, identities))
-                continue
+            mapping = labels.get(ref, {})
+            ages = age_labels.get(ref, {})
+            depths = depth_labels.get(ref, {})
             abstract = []
             for r, state, generation, age, depth in identities:
                 if isinstance(generation, int):
                     generation = mapping.get(generation, generation)
-                if isinstance(age, int) and age > record_cap:
-                    age = record_cap
-                if isinstance(depth, int) and depth > QUEUE_CAP:
-                    depth = QUEUE_CAP
+                if isinstance(age, int):
+                    age = ages[age]
+                if isinstance(depth, int):
+                    depth = depths[depth]
                 abstract.append((r, state, generation, age, depth))
             if len(abstract) > 1:
                 abstract.sort(key=repr)
@@ -430,6 +494,19 @@ def _labels(gens: set[int], record: int | None) -> dict[int, int] | None:
         return None
     far = sorted({record - g for g in gens} - {0, 1})
     return {g: -(record - g) if record - g <= 1 else -2 - far.index(record - g) for g in gens}
+
+
+def request_age_labels(ages: set[int]) -> dict[int, int]:
+    """A ref's held request ages -> their classes: only which side of the stale lane-task
+    threshold each is on (what the runtime compares a request's age with, at its ask). See
+    the module docstring's "Request ages and queue depths"."""
+    return {age: int(age >= STALE_LANE_TASK_RELEASE_MS) for age in ages}
+
+
+def request_depth_labels(depths: set[int]) -> dict[int, int]:
+    """A ref's held request queue depths -> their classes: whether each is above 0 (what the
+    runtime compares one with). See the module docstring's "Request ages and queue depths"."""
+    return {depth: int(depth > 0) for depth in depths}
 
 
 def record_clock_read(state: str, depth: int) -> bool:
@@ -472,3 +549,25 @@ def _keys_name_their_ref(strategy: DedupStrategy, refs: Sequence[str]) -> bool:
         if len(set(keys)) != len(keys):
             return False
     return True
+
+
+def judged_key(pairing: CheckerKeyLike, judge: Judge) -> CheckerKeyLike:
+    """The abstract pairing key with what a judge of more than class 1 still reads: per
+    session its truth's owner, work, abort answer and timed calls, and every monitor's key,
+    one entry per ref (items opening with the ref, as probe.explore.fingerprints reads the
+    checker's). See the module docstring's "Properties beyond class 1"."""
+    if judge.pairing_only:
+        return pairing
+    items: dict[str, list[tuple[object, ...]]] = {ref: list(ids) for ref, ids in pairing}
+    for ref, facts in judge.truth.sessions.items():
+        items.setdefault(ref, []).append(
+            (ref, "f", facts.owner, facts.work, facts.abort, facts.requests)
+        )
+    per_ref: dict[str, list[tuple[int, object]]] = {}
+    for index, monitor in enumerate(judge.monitors):
+        for ref, value in monitor.key():
+            per_ref.setdefault(ref, []).append((index, value))
+    for ref, values in per_ref.items():
+        values.sort(key=repr)
+        items.setdefault(ref, []).append((ref, "m", tuple(values)))
+    return frozenset((ref, tuple(found)) for ref, found in items.items())

@@ -214,5 +214,6 @@ def _run(
         fixpoint=fixpoint and closed,
         verified=fixpoint and closed and not found,
         sessions=search.sessions,
+        judged=search.judged,
     )
 

@@ -6,7 +6,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-from probe.explore.abstraction import Abstraction, CheckerKeyLike, narrowed
+from probe.explore.abstraction import Abstraction, judged_key, narrowed
 from probe.explore.fingerprints import Fingerprints
 from probe.explore.reduction import commute, session_of
 from probe.explore.steps import step_plan
@@ -65,6 +65,7 @@ class SearchTree:
         if config.fixpoint or config.abstract:
             scenario = narrowed(scenario)[0]  # the properties the abstraction covers
         judge = Judge.of(scenario)
+        self.judged = judge.names
         base = World(scenario, strategy, keep_events=judge.event_types)
         self.world = base.clone(self.coverage)
         # Replays count into a coverage of their own: each state's steps were counted once.
@@ -180,7 +181,7 @@ class SearchTree:
                 if abstraction is None:
                     fp, sigma = fingerprint(world.state_key(), checker.key())
                 else:
-                    fp, sigma = fingerprint(*abstraction(world.state_key(), _pairing_key(checker)))
+                    fp, sigma = fingerprint(*abstract_key(abstraction, world, checker))
                 fps.append(fp)
                 if made is not None:
                     made.append((world.snapshot(), checker))
@@ -210,7 +211,7 @@ class SearchTree:
     def fingerprint_of(self, world: World, checker: Judge) -> tuple[int, tuple[int, ...]]:
         if self.abstraction is None:
             return self.fingerprint(world.state_key(), checker.key())
-        return self.fingerprint(*self.abstraction(world.state_key(), _pairing_key(checker)))
+        return self.fingerprint(*abstract_key(self.abstraction, world, checker))
 
     def trace(self, parent: int, plan_index: int) -> tuple[Step, ...]:
         steps = [self.plan[plan_index][0]]
@@ -221,8 +222,11 @@ class SearchTree:
         return tuple(reversed(steps))
 
 
-def _pairing_key(judge: Judge) -> CheckerKeyLike:
-    """The key an abstract search fingerprints: the pairing checker's, all that the seed's
-    narrowed choice (abstraction.narrowed) leaves a judge to remember."""
-    assert judge.pairing_only, "a fixpoint search judges class 1 only (abstraction.narrowed)"
-    return judge.truth.pairing.key()
+def abstract_key(
+    abstraction: Abstraction, world: World, judge: Judge
+) -> tuple[tuple[object, ...], object]:
+    """The abstract state of (world, judge) a fixpoint search fingerprints: the world's key
+    and the pairing's, abstracted, with what the judge's other monitors read
+    (abstraction.judged_key; abstraction.narrowed chose only monitors it covers)."""
+    state, pairing = abstraction(world.state_key(), judge.truth.pairing.key())
+    return state, judged_key(pairing, judge)

@@ -107,6 +107,8 @@ class ExploreResult:
     fixpoint: bool = False
     verified: bool = False
     sessions: int = 0  # the seed's (what a verified answer is about)
+    # The properties the search judged (a fixpoint's: those the abstraction covers).
+    judged: tuple[str, ...] = ()
 
     @property
     def violated(self) -> frozenset[str]:

@@ -293,7 +293,7 @@ def fixpoint_line(r: ExploreResult, config: ExploreConfig) -> str:
     if r.verified:
         return (
             f"verified: no interleaving of {sessions} under {','.join(config.actions)} "
-            f"violates {', '.join(sorted(INVARIANTS))} ({graph}; a proof modulo the "
+            f"violates {', '.join(sorted(r.judged or INVARIANTS))} ({graph}; a proof modulo the "
             "abstraction, for this seed's sessions)"
         )
     if r.fixpoint:
