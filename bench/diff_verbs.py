@@ -32,7 +32,7 @@ from probe.strategies import REGISTRY
 from probe.versions import design_of
 
 OPTIONS = GenerateOptions(
-    late_ticks=False, verbs_chance=1.0, recover_chance=1.0, lanes_chance=1.0
+    late_ticks=False, verbs_chance=1.0, recover_chance=1.0, lanes_chance=1.0, scripted_chance=0.3
 )
 
 
@@ -40,6 +40,7 @@ def uses_new_verbs(toml: str) -> bool:
     keys = ("abort_ms", "target =", "reason =", "ago_ms", 'do = "start"', 'do = "end"')
     keys += ("session_id =", 'do = "own"', "timeout_ms", 'do = "recover"', 'do = "enqueue"')
     keys += ("deadline_ms", 'do = "backend"')
+    keys += ('runtime = "scripted"',)
     keys += ('do = "reply"',)
     return any(k in toml for k in keys)
 
@@ -56,6 +57,7 @@ def check(
     timed = sum("timeout_ms" in dump_scenario(s) for _, s in scenarios)
     deadlines = sum("deadline_ms" in dump_scenario(s) for _, s in scenarios)
     backends = sum('do = "backend"' in dump_scenario(s) for _, s in scenarios)
+    scripted = sum(s.settings.runtime == "scripted" for _, s in scenarios)
     start = time.perf_counter()
     result = compare_engines(pair, scenarios, shrinking=False)
     seconds = time.perf_counter() - start
@@ -63,7 +65,7 @@ def check(
         f"{version:<18} agree {result.same:>4}  differ {len(result.differences):>4}  "
         f"not comparable {len(result.not_comparable):>4}  (new verbs in {with_verbs}, "
         f"timed model calls in {timed}, tool deadlines in {deadlines}, "
-        f"backends in {backends}, reply steps in {replies})  "
+        f"backends in {backends}, scripted runtime in {scripted}, reply steps in {replies})  "
         f"{seconds:7.1f} s",
         flush=True,
     )

@@ -28,6 +28,7 @@ from probe.scenario.values import (
     DEFAULT_SETTLE_MS,
     DEFAULT_WARN_MS,
     Advance,
+    Answer,
     Backend,
     Bump,
     End,
@@ -223,6 +224,7 @@ def _names(step: Step) -> str | None:
             | Enqueue(session=ref)
             | Own(session=ref)
             | Backend(session=ref)
+            | Answer(session=ref)
             | Reply(session=ref)
         ):
             return ref
@@ -288,6 +290,7 @@ def _renamed(step: Step, names: dict[str, str]) -> Step:
             | Recover(session=ref)
             | Enqueue(session=ref)
             | Backend(session=ref)
+            | Answer(session=ref)
             | Reply(session=ref)
         ):
             return replace(step, session=names[ref])

@@ -21,8 +21,8 @@ from probe.scenario.loader import parse_scenario
 from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
-    Recover,
     Own,
+    Recover,
     Release,
     Scenario,
     step_verb,
@@ -69,6 +69,17 @@ def test_every_verb_field_value_and_drain_appears() -> None:
         "recover",
         "enqueue",
         "backend",
+        "answer",
+    }
+    # The scripted runtime, and every status its answers draw.
+    assert {s.settings.runtime for s in MANY} == {"real", "scripted"}
+    answers = [step for s in MANY for step in s.steps if step_verb(step) == "answer"]
+    assert {getattr(a, "status", None) for a in answers} == {
+        "none",
+        "noop",
+        "released",
+        "aborted",
+        "skipped",
     }
     owns = [step for s in MANY for step in s.steps if isinstance(step, Own)]
     assert {o.abort for o in owns} == {"honoured", "ignored", "refused"}

@@ -454,6 +454,12 @@ def explore_command(
         from probe.scenario.files import read_scenario
 
         loaded = read_scenario(scenario_file, REGISTRY.keys(), None, judging.catalogue)
+        if loaded.settings.runtime == "scripted":
+            # explore has no answer action: every scripted call would stay pending.
+            raise UsageError(
+                f"{terminal(str(scenario_file))}: settings.runtime = \"scripted\" cannot be "
+                "explored (the search has no answer step); use the real runtime"
+            )
     # Every selected property is searched for: its monitor's state joins the state key.
     seed_scenario = judging.apply(loaded or ISSUE_SEED)
     if drain is not None:

@@ -60,6 +60,8 @@ def normalized(scenario: Scenario) -> dict[str, Any]:
     if s.tick_jitter_ms is not None:
         settings["tick_jitter_ms"] = list(s.tick_jitter_ms)
         settings["jitter_seed"] = s.jitter_seed
+    if s.runtime != "real":
+        settings["runtime"] = s.runtime
     late = s.tick_late_ms > 0 or s.tick_jitter_ms is not None
     late = late or any(isinstance(t, Tick) and t.late_ms is not None for t in scenario.steps)
     doc: dict[str, Any] = {

@@ -39,6 +39,14 @@ from probe.model.lanes import Lane, enqueue, finish_quick, reset
 from probe.model.outcomes import FAILED, Outcome
 from probe.model.replies import ABORTED, REPLY_MARKER, ReplyOp
 from probe.model.runtime import RecoveryRuntime, Resolved, Waiter, in_ref_order
+from probe.model.script import (
+    NO_OUTCOME_LABEL,
+    Pending,
+    answered_outcome,
+    noted_end,
+    noted_start,
+    take,
+)
 from probe.model.state import PRUNE_INTERVAL_MS, SessionStore, StoreState
 from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.scenario.values import (
@@ -46,6 +54,7 @@ from probe.scenario.values import (
     MAIN_MARKER,
     AbortAnswer,
     Advance,
+    Answer,
     Backend,
     Bump,
     End,
@@ -110,6 +119,8 @@ class WorldState(NamedTuple):
     next_task: int
     # The sessions' open reply operations (by ref).
     replies: Mapping[str, ReplyOp]
+    # The scripted runtime's pending calls, in call order (settings.runtime = "scripted").
+    scripted: Pending = ()
 
 
 # How many items of World.state_key one session record takes (explore's symmetry reads them).
@@ -137,6 +148,7 @@ class World:
         "replies",
         "runtime",
         "runtime_calls",
+        "scripted",
         "settings",
         "store",
         "strategy",
@@ -221,6 +233,7 @@ class World:
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
+        self.scripted: Pending = ()
 
     def _set_runs(
         self, activity: Mapping[str, RunActivity], handles: Mapping[str, RunHandle]
@@ -250,6 +263,7 @@ class World:
             self.lanes,
             self.next_task,
             self.replies,
+            self.scripted,
         )
 
     def restore(self, state: WorldState) -> None:
@@ -272,6 +286,7 @@ class World:
             self.lanes,
             self.next_task,
             self.replies,
+            self.scripted,
         ) = state
         self.clock.restore(clock)
         self.store.restore(store)
@@ -399,6 +414,10 @@ class World:
         if self.replies:
             # Only scenarios with `reply` steps have them (explore's never do).
             key.append(tuple((ref, op.phase, op.honours_abort) for ref, op in self.replies.items()))
+        if self.scripted:
+            # Only scripted scenarios have them: each pending call by its request, its
+            # in-flight key and the markers that started after it.
+            key.append(tuple((c.request, c.key, c.fresh) for c in self.scripted))
         return tuple(key)
 
     # -- seeding -------------------------------------------------------------------------
@@ -502,6 +521,7 @@ class World:
         A model call with `timeout_ms` is a request of its own run owner where the version
         reads request timeouts (switch model-request-timeout), else a plain model call."""
         self.runtime.note_start(ref, kind, marker)
+        self.scripted = noted_start(self.scripted, ref, kind, marker)
         now = self.clock.now
         activity = self.activity.get(ref)
         if activity is None:
@@ -558,6 +578,7 @@ class World:
         if activity is None:
             return
         self.runtime.note_end(ref, kind, marker, clear)
+        self.scripted = noted_end(self.scripted, ref, kind, marker, clear)
         now = self.clock.now
         if kind == "model_call" and any(r.id == marker for r in activity.requests):
             ended = activity.request_ended(marker, now, self.behaviour.request_close_needs_run)
@@ -655,6 +676,7 @@ class World:
         if step.action == "begin":
             assert step.allowance_ms is not None  # the loader's rule
             self.runtime.note_start(ref, *BACKEND_MARKER)
+            self.scripted = noted_start(self.scripted, ref, *BACKEND_MARKER)
             if activity is None:
                 activity = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, now, "")
             after = activity.backend_begun(step.allowance_ms, now)
@@ -939,6 +961,13 @@ class World:
         are continuations of one import promise) before any outcome is applied: first those
         returned at once, then those that awaited their run's end.
         """
+        if self.settings.runtime == "scripted":
+            # openclaw's tests' mocked runtime: each call waits for its `answer` step.
+            for request, key in calls:
+                index = len(self.runtime_calls)
+                self.runtime_calls = (*self.runtime_calls, None)
+                self.scripted = (*self.scripted, Waiter(request, key, index, None))
+            return
         resolved: list[tuple[RecoveryRequest, str, int, Resolved]] = []
         for request, key in calls:
             index = len(self.runtime_calls)
@@ -1013,6 +1042,25 @@ class World:
                 outcome = self._force_cleared_outcome(request)
             self._resolve(request, DIRECT_KEY, index, outcome)
 
+    def answer(self, step: Answer) -> None:
+        """The scripted runtime resolves the session's oldest pending call (none: nothing).
+
+        The coordinator applies the answer as it applies a real outcome; an answer of
+        nothing (a mock returning undefined) is applied as nothing: no event, the request
+        leaves the coordinator's in-flight set.
+        """
+        call, self.scripted = take(self.scripted, step.session)
+        if call is None or call.key is None:
+            return
+        outcome = answered_outcome(step)
+        if outcome is not None:
+            self._resolve(call.request, call.key, call.call_index, outcome, call.fresh)
+            return
+        calls = list(self.runtime_calls)
+        calls[call.call_index] = NO_OUTCOME_LABEL
+        self.runtime_calls = tuple(calls)
+        self.coordinator.in_flight = self.coordinator.in_flight - {call.key}
+
     # -- steps ---------------------------------------------------------------------------
 
     def apply(self, index: int, step: Step) -> None:
@@ -1051,6 +1099,8 @@ class World:
                 self.backend_step(step)
             case Reply(session=ref, phase=phase, abort=abort):
                 self.reply(ref, phase, abort)
+            case Answer():
+                self.answer(step)
             case _:
                 assert_never(step)
         if self.lanes:
@@ -1060,7 +1110,7 @@ class World:
         return [PENDING if o is None else o for o in self.runtime_calls]
 
     def in_flight(self) -> bool:
-        return bool(self.runtime.waiters)
+        return bool(self.runtime.waiters) or bool(self.scripted)
 
 
 def _backend_holding(b: Behaviour, snap: ActivitySnapshot, now: int) -> int | None:

@@ -12,6 +12,7 @@ from probe.scenario.values import (
     DEFAULT_PROGRESS_REASON,
     MAIN_MARKER,
     Advance,
+    Answer,
     Backend,
     Bump,
     End,
@@ -90,6 +91,8 @@ def _step_table(step: Step) -> dict[str, Any]:
             if allowance is not None:
                 table["allowance_ms"] = allowance
             return table
+        case Answer():
+            return _answer_table(step)
         case Reply(session=ref, phase=phase, abort=abort):
             table = {"do": "reply", "session": ref, "phase": phase}
             if abort != "ignored":
@@ -127,6 +130,23 @@ def _recover_table(step: Recover) -> dict[str, Any]:
     return table
 
 
+def _answer_table(step: Answer) -> dict[str, Any]:
+    """A scripted answer: its status, and the outcome's fields beyond the status's defaults."""
+    table: dict[str, Any] = {"do": "answer", "session": step.session, "status": step.status}
+    if step.status == "none":
+        return table
+    table["action"] = step.action
+    if step.reason is not None:
+        table["reason"] = step.reason
+    if step.released:
+        table["released"] = step.released
+    if step.queued_count is not None:
+        table["queued_count"] = step.queued_count
+    if step.work is not None:
+        table["work"] = step.work
+    return table
+
+
 def _settings(s: Settings) -> dict[str, Any]:
     table: dict[str, Any] = {
         "heartbeat_ms": s.heartbeat_ms,
@@ -142,6 +162,8 @@ def _settings(s: Settings) -> dict[str, Any]:
     if s.tick_jitter_ms is not None:
         table["tick_jitter_ms"] = list(s.tick_jitter_ms)
         table["jitter_seed"] = s.jitter_seed
+    if s.runtime != "real":
+        table["runtime"] = s.runtime
     return table
 
 

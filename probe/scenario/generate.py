@@ -103,6 +103,11 @@ Distribution (weights are relative, per scenario unless said otherwise):
   (allowance 30 000, 120 000, 480 000 or 1 200 000) at a random place and 0..3 more backend
   steps after it (output, model_output, outstanding, settled, close alike), within
   `max_steps`. `GenerateOptions(backends=False)` leaves them out.
+- the scripted runtime, drawn last from a stream of its own in 15 % of scenarios:
+  `settings.runtime = "scripted"` and, after each tick 70 % of the time (within `max_steps`),
+  an `answer` step for a random session somewhere later: nothing, noop/no_active_work,
+  released (0 or 1 lane task), aborted (with a released lane task and one queued, or not), or
+  skipped/active_embedded_run. `GenerateOptions(scripted=False)` leaves them out.
 """
 
 from __future__ import annotations
@@ -124,6 +129,7 @@ from probe.scenario.values import (
     MARKER_KINDS,
     AbortAnswer,
     Advance,
+    Answer,
     Backend,
     BackendAction,
     Bump,
@@ -196,6 +202,8 @@ class GenerateOptions:
     deadlines_chance: float = 0.3
     backends: bool = True  # backend allowances (see the module docstring)
     backends_chance: float = 0.3
+    scripted: bool = True  # the scripted runtime and its `answer` steps (see the docstring)
+    scripted_chance: float = 0.15
     # `reply` steps (see the module docstring): off unless asked for, since the model of every
     # version from 2026.7.2-beta.1 (switch reply-progress-only) refuses them.
     replies: bool = True
@@ -569,9 +577,42 @@ def build(
         scenario = _tool_deadlines(scenario, options.deadlines_chance, options.max_steps)
     if options.backends:
         scenario = _backends(scenario, options.backends_chance, options.max_steps)
+    if options.scripted:
+        scenario = _scripted(scenario, options.scripted_chance, options.max_steps)
     if options.replies:
         scenario = _replies(scenario, options.replies_chance, options.max_steps)
     return scenario
+
+
+# What a scripted runtime answers, as openclaw's tests mock it: nothing, the runtime's own
+# outcomes, and outcomes the real runtime would not give in that state.
+SCRIPTED_ANSWERS = (
+    Answer("", "none"),
+    Answer("", "noop", "none", "no_active_work"),
+    Answer("", "released", "release_lane"),
+    Answer("", "released", "release_lane", released=1),
+    Answer("", "aborted", "abort_embedded_run", work="embedded_run"),
+    Answer("", "aborted", "abort_embedded_run", released=1, queued_count=1, work="embedded_run"),
+    Answer("", "skipped", "observe_only", "active_embedded_run", work="embedded_run"),
+)
+
+
+def _scripted(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """The scripted runtime, with an answer after some ticks, from a stream of its own (as
+    _late): drawn last, so every other draw of a seed stays as it was."""
+    rng = random.Random(zlib.crc32(repr(("scripted", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    steps = list(scenario.steps)
+    for at in reversed([i for i, step in enumerate(steps) if isinstance(step, Tick)]):
+        if len(steps) >= max_steps:
+            break
+        if rng.random() < 0.7:
+            ref = rng.choice(scenario.sessions).ref
+            answer = replace(rng.choice(SCRIPTED_ANSWERS), session=ref)
+            steps.insert(rng.randint(at + 1, len(steps)), answer)
+    settings = replace(scenario.settings, runtime="scripted")
+    return replace(scenario, settings=settings, steps=tuple(steps))
 
 
 # The other session ids a key's runs are drawn under, suffixed by the session's number (no

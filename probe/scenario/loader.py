@@ -17,7 +17,10 @@ from probe.scenario.run_ids import marker_of, misnamed, other_session_id
 from probe.scenario.toml_lines import index_lines, line_of, nesting_past
 from probe.scenario.values import (
     ABORT_ANSWERS,
+    ANSWER_ACTIONS,
+    ANSWER_STATUSES,
     BACKEND_ACTIONS,
+    DEFAULT_ANSWER_ACTION,
     DEFAULT_PROGRESS_REASON,
     DRAINS,
     LANE_TASK_KINDS,
@@ -29,9 +32,11 @@ from probe.scenario.values import (
     PROGRESS_TARGETS,
     REPLY_ABORTS,
     REPLY_PHASES,
+    RUNTIME_KINDS,
     SESSION_STATES,
     WORK_KINDS,
     Advance,
+    Answer,
     Backend,
     Bump,
     End,
@@ -68,6 +73,7 @@ SETTINGS_KEYS = (
     "tick_late_ms",
     "tick_jitter_ms",
     "jitter_seed",
+    "runtime",
 )
 SESSION_KEYS = (
     "ref",
@@ -103,6 +109,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "enqueue": ("do", "session", "task"),
     "own": ("do", "session", "abort"),
     "backend": ("do", "session", "action", "allowance_ms"),
+    "answer": ("do", "session", "status", "action", "reason", "released", "queued_count", "work"),
     "reply": ("do", "session", "phase", "abort"),
 }
 EXPECT_KEYS = (
@@ -294,6 +301,7 @@ def parse_scenario(
     sessions = _sessions(out, data.get("session"))
     refs = {s.ref for s in sessions}
     steps, step_lines = _steps(out, data.get("step"), refs, by_id(sessions))
+    _check_answers(out, settings, steps)
     if not out.problems:
         _timed_model_calls(out, sessions, steps)
         _tool_deadlines(out, sessions, steps)
@@ -333,6 +341,7 @@ def _settings(out: _Collector, data: dict[str, Any]) -> Settings:
     late = t.integer("tick_late_ms", d.tick_late_ms)
     jitter = _jitter(out, t)
     seed = t.integer("jitter_seed", d.jitter_seed)
+    runtime = t.choice("runtime", d.runtime, RUNTIME_KINDS) or d.runtime
     settings = Settings(
         heartbeat_ms=heartbeat if heartbeat is not None else d.heartbeat_ms,
         warn_ms=warn if warn is not None else d.warn_ms,
@@ -342,6 +351,7 @@ def _settings(out: _Collector, data: dict[str, Any]) -> Settings:
         tick_late_ms=late if late is not None else d.tick_late_ms,
         tick_jitter_ms=jitter,
         jitter_seed=seed if seed is not None else d.jitter_seed,
+        runtime=runtime,
     )
     if t.has("jitter_seed") and not t.has("tick_jitter_ms"):
         out.notes.append("settings.jitter_seed has no effect without settings.tick_jitter_ms")
@@ -528,6 +538,8 @@ def _steps(
                 ref = session(True)
                 abort = t.choice("abort", "ignored", ABORT_ANSWERS) or "ignored"
                 step = Own(ref, abort) if ref is not None else None
+            case "answer":
+                step = _answer(out, t, session(True))
             case "reply":
                 step = _reply(t, session(True))
         named = data.get("session")
@@ -916,3 +928,37 @@ def _check_limits(
 ) -> None:
     for problem in static_clock(settings, sessions, steps):
         out.add(problem.where, problem.message)
+
+
+def _answer(out: _Collector, t: _Table, ref: str | None) -> Answer | None:
+    """A scripted runtime's answer: an outcome as openclaw's tests mock it (see Answer)."""
+    status = t.choice("status", None, ANSWER_STATUSES, required=True)
+    if status == "none":
+        for key in ("action", "reason", "released", "queued_count", "work"):
+            if t.has(key):
+                out.add(f"{t.where}.{key}", 'has no effect with status = "none" (no outcome)')
+    action = t.choice("action", None, ANSWER_ACTIONS)
+    reason = t.string("reason")
+    if reason is not None and (not reason.strip() or any(c.isspace() for c in reason)):
+        out.add(f"{t.where}.reason", "must be one word (an outcome reason such as no_active_work)")
+        reason = None
+    released = t.integer("released", 0, high=MAX_COUNTER) or 0
+    queued = t.integer("queued_count", high=MAX_COUNTER)
+    work = t.choice("work", None, MARKER_KINDS)
+    if ref is None or status is None:
+        return None
+    return Answer(
+        ref, status, action or DEFAULT_ANSWER_ACTION[status], reason, released, queued, work
+    )
+
+
+def _check_answers(out: _Collector, settings: Settings, steps: list[Step]) -> None:
+    """An answer needs the scripted runtime: the real one answers by itself."""
+    if settings.runtime == "scripted" or out.problems:  # (numbering needs every step read)
+        return
+    for number, step in enumerate(steps, start=1):
+        if isinstance(step, Answer):
+            out.add(
+                f"step[{number}].do",
+                'answer needs settings.runtime = "scripted" (the real runtime answers by itself)',
+            )

@@ -15,6 +15,7 @@ Drain: TypeAlias = Literal["settle", "hold"]
 ProgressTarget: TypeAlias = Literal["both", "run", "record"]
 MarkerKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call"]
 LaneTaskKind: TypeAlias = Literal["blocked", "quick"]
+RuntimeKind: TypeAlias = Literal["real", "scripted"]
 # A reply operation's phases a `reply` step sets (openclaw's ReplyOperationPhase), and
 # "completed", which completes it.
 ReplyPhase: TypeAlias = Literal[
@@ -41,6 +42,19 @@ BACKEND_ACTIONS: tuple[BackendAction, ...] = (
     "settled",
     "close",
 )
+RUNTIME_KINDS: tuple[RuntimeKind, ...] = ("real", "scripted")
+# A scripted answer's status ("none": the mock returns nothing) and the action each status
+# carries unless the step names another (the runtime's own pairs).
+ANSWER_STATUSES = ("none", "noop", "released", "aborted", "skipped", "failed")
+ANSWER_ACTIONS = ("none", "observe_only", "release_lane", "abort_embedded_run", "keep_lane")
+DEFAULT_ANSWER_ACTION = {
+    "none": "none",
+    "noop": "none",
+    "released": "release_lane",
+    "aborted": "abort_embedded_run",
+    "skipped": "observe_only",
+    "failed": "none",
+}
 REPLY_PHASES: tuple[ReplyPhase, ...] = (
     "queued",
     "running",
@@ -81,6 +95,11 @@ class Settings:
     tick_late_ms: int = 0
     tick_jitter_ms: JitterRange | None = None
     jitter_seed: int = 0
+    # scripted: the runtime the heartbeat's coordinator calls answers only `answer` steps (as
+    # openclaw's tests mock recoverStuckSession); `recover` steps still call the real one.
+    # Out of the repr: the generator seeds its streams with repr(settings), and a seed's
+    # scenarios must stay what they were before this key.
+    runtime: RuntimeKind = field(default="real", repr=False)
 
     def firing_late_ms(self, firing: int) -> int:
         """How late the 1-based `firing`-th heartbeat fires after it was due, by the settings."""
@@ -314,6 +333,23 @@ class Backend:
 
 
 @dataclass(frozen=True, slots=True)
+class Answer:
+    """The scripted runtime answers the session's oldest pending call (see Settings.runtime).
+
+    `status` "none": the call resolves with nothing (a mock returning undefined), which the
+    coordinator applies as nothing: no completed event, the request leaves in-flight.
+    """
+
+    session: str
+    status: str
+    action: str = "none"
+    reason: str | None = None
+    released: int = 0
+    queued_count: int | None = None
+    work: MarkerKind | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """A reply operation of the session (openclaw's createReplyOperation): reply work with no
     embedded run handle. The first `reply` of a session with none open begins one (phase
@@ -340,6 +376,7 @@ Step: TypeAlias = (
     | Recover
     | Enqueue
     | Backend
+    | Answer
     | Reply
 )
 
@@ -370,6 +407,8 @@ def step_verb(step: Step) -> str:
             return "enqueue"
         case Backend():
             return "backend"
+        case Answer():
+            return "answer"
         case Reply():
             return "reply"
 

@@ -45,7 +45,9 @@
  *               "session_id"? (an embedded run under this other id of the session's key)} |
  *              {"do": "own", "session", "abort"?: "honoured"|"ignored"|"refused"} |
  *              {"do": "backend", "session", "action": "begin"|"output"|"model_output"|
- *               "outstanding"|"settled"|"close", "allowance_ms"? (begin only)}]}
+ *               "outstanding"|"settled"|"close", "allowance_ms"? (begin only)} |
+ *              {"do": "answer", "session", "status", "action"?, "reason"?, "released"?,
+ *               "queued_count"?, "work"?} (settings.runtime "scripted" only)]}
  *   Top-level keys other than settings/sessions/steps (name, description, expect) are ignored.
  *
  * Output (stdout): JSON lines (keys sorted), written when the run ends
@@ -106,7 +108,10 @@
  *              whose registry marks no embedded run (2026.7.2-beta.1 on) refuse it, located.
  *   outcomes   startDiagnosticHeartbeat's recoverStuckSession seam gets a replica of the build's own
  *              recoverStuckSession (same promise shape, checked against the build's source) that
- *              notes each call and its outcome; the build's runtime does the work.
+ *              notes each call and its outcome; the build's runtime does the work. With
+ *              settings.runtime "scripted" the seam gets a scripted runtime instead, as openclaw's
+ *              heartbeat tests give it a vi.fn: every call pends until an `answer` step resolves
+ *              the session's oldest one (with nothing for status "none", else the outcome).
  *   sandbox    network entry points, child processes, workers, the inspector, native code, signals
  *              to other processes and process.binding throw and are reported; fs writes outside
  *              $PROBE_SANDBOX (or a temp folder made here) throw EACCES and are reported. Beneath,
@@ -932,7 +937,7 @@ function keepStdoutForProtocol() {
 // ---------------------------------------------------------------------------------------------
 
 const SESSION_KEYS = ["ref", "state", "generation", "queue_depth", "owner", "abort", "work", "progress_age_ms", "session_id", "keyed"];
-const SETTINGS_KEYS = ["heartbeat_ms", "warn_ms", "abort_ms", "settle_ms", "drain", "tick_late_ms", "tick_jitter_ms", "jitter_seed"];
+const SETTINGS_KEYS = ["heartbeat_ms", "warn_ms", "abort_ms", "settle_ms", "drain", "tick_late_ms", "tick_jitter_ms", "jitter_seed", "runtime"];
 // Lateness settings the firing instants in `heartbeats` already account for.
 const LATENESS_KEYS = ["tick_late_ms", "tick_jitter_ms", "jitter_seed"];
 const STEP_KEYS = {
@@ -948,9 +953,12 @@ const STEP_KEYS = {
   enqueue: ["do", "session", "task"],
   own: ["do", "session", "abort"],
   backend: ["do", "session", "action", "allowance_ms"],
+  answer: ["do", "session", "status", "action", "reason", "released", "queued_count", "work"],
   reply: ["do", "session", "phase", "abort"],
 };
 const BACKEND_ACTIONS = ["begin", "output", "model_output", "outstanding", "settled", "close"];
+// A scripted answer's status and action (probe's loader checks them; here only the shape).
+const ANSWER_STATUSES = ["none", "noop", "released", "aborted", "skipped", "failed"];
 const REPLY_PHASES = ["queued", "running", "preflight_compacting", "memory_flushing", "completed"];
 
 function checkScenario(scenario, located) {
@@ -974,6 +982,7 @@ function checkScenario(scenario, located) {
   }
   if (isInt(settings.heartbeat_ms) && settings.heartbeat_ms < 1) problems.push("settings.heartbeat_ms must be at least 1");
   if (!["hold", "settle"].includes(settings.drain)) problems.push('settings.drain must be "hold" or "settle"');
+  if (![undefined, "real", "scripted"].includes(settings.runtime)) problems.push('settings.runtime must be "real" or "scripted"');
   if (settings.abort_ms !== undefined && settings.abort_ms !== null) {
     if (!isInt(settings.abort_ms)) problems.push("settings.abort_ms must be a non-negative integer");
     else if (!located.abortSeam && !located.abortConfig) {
@@ -1045,7 +1054,7 @@ function checkScenario(scenario, located) {
         unsupported.push({ step: i, key: `${where}.${key}`, reason: `unknown key for ${step.do}; the harness cannot express it` });
       }
     }
-    const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue", "own", "backend", "reply"].includes(step.do);
+    const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue", "own", "backend", "answer", "reply"].includes(step.do);
     const named = step.session;
     if (step.do === "reply") {
       const registry = findReplyRegistry(located);
@@ -1058,6 +1067,13 @@ function checkScenario(scenario, located) {
         problems.push(`${where}.session has no key: a reply operation needs a canonical sessionKey`);
       }
       if (!["honoured", "ignored", undefined].includes(step.abort)) problems.push(`${where}.abort is not honoured|ignored`);
+    }
+    if (step.do === "answer") {
+      if (settings.runtime !== "scripted") problems.push(`${where}: answer needs settings.runtime "scripted"`);
+      if (!ANSWER_STATUSES.includes(step.status)) problems.push(`${where}.status is not ${ANSWER_STATUSES.join("|")}`);
+      for (const key of ["released", "queued_count"]) {
+        if (step[key] !== undefined && !isInt(step[key])) problems.push(`${where}.${key} must be a non-negative integer`);
+      }
     }
     if (step.do === "enqueue" && !["blocked", "quick", undefined].includes(step.task)) {
       problems.push(`${where}.task is not blocked|quick`);
@@ -1474,6 +1490,14 @@ async function runScenario(build, planned, { reuse }) {
       .catch((err) => recoveryFailed(params, err));
   }
   const recoverStuckSession = loadStuckSessionRecoveryRuntime ? recoverStuckSessionLazy : recoverStuckSessionDirect;
+  // settings.runtime "scripted": the heartbeat's runtime replaced as openclaw's tests replace it
+  // (startDiagnosticHeartbeat's recoverStuckSession, a vi.fn): each call returns a promise that
+  // an `answer` step resolves, oldest first per session; `recover` steps still reach the build's.
+  const scriptedCalls = [];
+  const scriptedRuntime = (params) => noteCall(
+    () => new Promise((resolve) => scriptedCalls.push({ ref: params.sessionKey ?? params.sessionId, resolve })),
+    params,
+  );
 
   // Let every promise chain and setImmediate-dispatched bus event finish before time moves on.
   const busState = () => globalThis[Symbol.for("openclaw.diagnosticEvents.state.v1")];
@@ -1579,7 +1603,7 @@ async function runScenario(build, planned, { reuse }) {
 
   currentStep = null;
   const heartbeatOpts = {
-    recoverStuckSession,
+    recoverStuckSession: settings.runtime === "scripted" ? scriptedRuntime : recoverStuckSession,
     emitMemorySample: () => {},
     sampleLiveness: () => null,
   };
@@ -1787,6 +1811,24 @@ async function runScenario(build, planned, { reuse }) {
         api.setActiveEmbeddedRun(s.sessionId, handle, s.key);
         break;
       }
+      case "answer": {
+        // The session's oldest pending call resolves: with nothing (status none, a mock
+        // returning undefined) or with the outcome the step scripts, as the runtime shapes it.
+        const at = scriptedCalls.findIndex((c) => c.ref === s.ref);
+        if (at < 0) break;
+        const [call] = scriptedCalls.splice(at, 1);
+        if (step.status === "none") {
+          call.resolve(undefined);
+          break;
+        }
+        const outcome = { status: step.status, action: step.action, ...ids(s) };
+        if (step.reason !== undefined) outcome.reason = step.reason;
+        if (step.released) outcome.released = step.released;
+        if (step.queued_count !== undefined) outcome.queuedCount = step.queued_count;
+        if (step.work !== undefined) outcome.activeWorkKind = step.work;
+        call.resolve(outcome);
+        break;
+      }
       case "reply": {
         // A reply operation of the session's key and id (createReplyOperation): begun by the
         // first `reply`, its phase set by each (setPhase), completed by phase "completed". With
@@ -1857,7 +1899,7 @@ async function runScenario(build, planned, { reuse }) {
     if (replies.registry.get(byRef.get(ref).key) === operation) operation.complete();
   }
   await settle();
-  const reusable = await resetBuild(build, { clock, seeded, calls, settle, nextTimerAt, unsubscribe });
+  const reusable = await resetBuild(build, { clock, seeded, calls, settle, nextTimerAt, unsubscribe, scriptedCalls });
   return { code: 0, reusable };
 }
 
@@ -1912,9 +1954,11 @@ function takeHeartbeat(clock, before, located, epoch, firings) {
  * false when something could not be undone (a recovery still pending, a real timer left): the
  * caller then replaces the process rather than replay on a build in another state.
  */
-async function resetBuild(build, { clock, seeded, calls, settle, nextTimerAt, unsubscribe }) {
+async function resetBuild(build, { clock, seeded, calls, settle, nextTimerAt, unsubscribe, scriptedCalls }) {
   const { api } = build;
   api.stopDiagnosticHeartbeat();
+  // Scripted calls never answered resolve with nothing: the coordinator forgets them.
+  for (const call of scriptedCalls?.splice(0) ?? []) call.resolve(undefined);
   for (const t of seeded) {
     if (t.handle && api.isEmbeddedAgentRunHandleActive(t.sessionId)) {
       api.clearActiveEmbeddedRun(t.sessionId, t.handle, t.key);
