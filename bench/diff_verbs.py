@@ -42,15 +42,19 @@ def uses_new_verbs(toml: str) -> bool:
     keys += ("deadline_ms", 'do = "backend"')
     keys += ('runtime = "scripted"',)
     keys += ('do = "key"',)
+    keys += ('do = "reply"',)
     return any(k in toml for k in keys)
 
 
-def check(version: str, seed: int, count: int, requests_chance: float) -> dict[str, object]:
+def check(
+    version: str, seed: int, count: int, requests_chance: float, replies_chance: float
+) -> dict[str, object]:
     model = ModelEngine(REGISTRY[design_of(version)], version)
     pair = EnginePair(model, RealEngine(version))
-    options = replace(OPTIONS, requests_chance=requests_chance)
+    options = replace(OPTIONS, requests_chance=requests_chance, replies_chance=replies_chance)
     scenarios = generate_many(seed, count, options)
     with_verbs = sum(uses_new_verbs(dump_scenario(s)) for _, s in scenarios)
+    replies = sum('do = "reply"' in dump_scenario(s) for _, s in scenarios)
     timed = sum("timeout_ms" in dump_scenario(s) for _, s in scenarios)
     deadlines = sum("deadline_ms" in dump_scenario(s) for _, s in scenarios)
     backends = sum('do = "backend"' in dump_scenario(s) for _, s in scenarios)
@@ -62,7 +66,7 @@ def check(version: str, seed: int, count: int, requests_chance: float) -> dict[s
         f"{version:<18} agree {result.same:>4}  differ {len(result.differences):>4}  "
         f"not comparable {len(result.not_comparable):>4}  (new verbs in {with_verbs}, "
         f"timed model calls in {timed}, tool deadlines in {deadlines}, "
-        f"backends in {backends}, scripted runtime in {scripted})  "
+        f"backends in {backends}, scripted runtime in {scripted}, reply steps in {replies})  "
         f"{seconds:7.1f} s",
         flush=True,
     )
@@ -74,6 +78,8 @@ def check(version: str, seed: int, count: int, requests_chance: float) -> dict[s
         "with_tool_deadlines": deadlines,
         "with_backends": backends,
         "requests_chance": requests_chance,
+        "replies_chance": replies_chance,
+        "with_reply_steps": replies,
         "agree": result.same,
         "differ": len(result.differences),
         "not_comparable": len(result.not_comparable),
@@ -97,10 +103,19 @@ def main() -> int:
         default=OPTIONS.requests_chance,
         help="share of scenarios given timed model calls (default: the generator's)",
     )
+    parser.add_argument(
+        "--replies-chance",
+        type=float,
+        default=OPTIONS.replies_chance,
+        help="share of scenarios given `reply` steps (default: none; the model of a version "
+        "from 2026.7.2-beta.1 refuses them, so give it only for earlier ones)",
+    )
     args = parser.parse_args()
     report: dict[str, object] = json.loads(args.out.read_text()) if args.out.exists() else {}
     for version in args.versions:
-        report[version] = check(version, args.seed, args.count, args.requests_chance)
+        report[version] = check(
+            version, args.seed, args.count, args.requests_chance, args.replies_chance
+        )
         args.out.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     return 0
 

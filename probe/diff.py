@@ -38,6 +38,7 @@ from probe.scenario.values import (
     Progress,
     Recover,
     Release,
+    Reply,
     Scenario,
     SessionSeed,
     Settings,
@@ -226,6 +227,7 @@ def _names(step: Step) -> str | None:
             | Backend(session=ref)
             | Answer(session=ref)
             | Key(session=ref)
+            | Reply(session=ref)
         ):
             return ref
         case Release(session=ref):
@@ -291,6 +293,7 @@ def _renamed(step: Step, names: dict[str, str]) -> Step:
             | Enqueue(session=ref)
             | Backend(session=ref)
             | Answer(session=ref)
+            | Reply(session=ref)
         ):
             # A key a key step gave is no seeded session's ref: it stays as it is.
             return replace(step, session=names.get(ref, ref))

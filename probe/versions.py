@@ -42,6 +42,8 @@ _F42 = "backend-liveness"
 # Command lanes (read from the runtime chunks of 6.1-beta.1 .. 6.6 and 7.1-beta.1 .. 7.1-beta.6).
 _L1 = "lane-fresh-task"
 _L2 = "stale-lane-release"
+# Reply operations (read from the reply-run registry of 7.1 and 7.2-beta.1).
+_R1 = "reply-progress-only"
 
 _E1 = (_F02,)
 _66 = (*_E1, _L1)
@@ -49,8 +51,8 @@ _68 = (*_66, _F06)
 _69 = (*_68, _F07)
 _611 = (*_69, _F34)
 _71B4 = (*_611, _F35, _L2)
-_72B1 = (*_71B4, _F08)
-_72B2 = (*_71B4, _F08, _F12)
+_72B1 = (*_71B4, _F08, _R1)
+_72B2 = (*_71B4, _F08, _F12, _R1)
 _72B4 = (*_72B2, _F14)
 _72B5 = (*_72B4, _F16, _F37)
 _81B3 = (*_72B5, _F18, _F19, _F38, _F39)

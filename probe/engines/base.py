@@ -9,7 +9,7 @@ from probe.errors import ProbeError
 from probe.model.behaviour import PINNED, Behaviour
 from probe.replay import replay
 from probe.run import Run
-from probe.scenario.values import Scenario
+from probe.scenario.values import Reply, Scenario
 from probe.strategies import DedupStrategy
 
 
@@ -80,5 +80,26 @@ class ModelEngine:
     def replay(self, scenario: Scenario) -> Run:
         # A version probe does not know picks no [expect."D@V"] table.
         version = None if self.code_switches is not None else self.version
+        refuse_unmodelled_replies(scenario, self.behaviour, self.name)
         run = replay(scenario, self.strategy, self.behaviour, version)
         return replace(run, engine=self.name, version=version)
+
+
+def refuse_unmodelled_replies(scenario: Scenario, behaviour: Behaviour, engine: str) -> None:
+    """Switch reply-progress-only: the model does not play these versions' reply operations,
+    so a scenario with `reply` steps is refused, located, rather than approximated."""
+    if not behaviour.reply_progress_only:
+        return
+    items = [
+        Unexpressible(
+            number,
+            f"step[{number}].do",
+            "from 2026.7.2-beta.1 (switch reply-progress-only) a reply operation marks no "
+            "embedded run in run activity and its phases decide recovery: the model does not "
+            "play such reply operations",
+        )
+        for number, step in enumerate(scenario.steps, start=1)
+        if isinstance(step, Reply)
+    ]
+    if items:
+        raise CannotExpress(engine, items)

@@ -118,6 +118,11 @@ PROBES: dict[str, Probe] = {
     "stale-lane-release": _p(
         r"function recoverStuckDiagnosticSession\(", r'reason: "stale_lane_task"'
     ),
+    # On where createReplyOperation no longer starts the operation's diagnostic embedded run.
+    "reply-progress-only": _p(
+        r"function createReplyOperation\(",
+        r"function createReplyOperation\((?![\s\S]*markReplyRunDiagnosticWorkStarted\()",
+    ),
 }
 
 assert set(PROBES) == {s.name for s in SWITCHES}
@@ -137,14 +142,19 @@ def read_switches(chunks: Iterable[str]) -> dict[str, bool | None]:
 
 
 def recovery_chunks(dist: Path) -> list[str]:
-    """The texts of the chunks the recovery path lives in (diagnostic*.js / .mjs), and the
-    embedded runner's run registry (runs-*.js / .mjs), where the runtime's force-clear lives."""
+    """The texts of the chunks the recovery path lives in (diagnostic*.js / .mjs), the
+    embedded runner's run registry (runs-*.js / .mjs), where the runtime's force-clear lives,
+    and the reply-run registry (reply-run-registry*, or run-state-* where it was bundled)."""
     files = sorted(
         [
             *dist.glob("diagnostic*.js"),
             *dist.glob("diagnostic*.mjs"),
             *dist.glob("runs-*.js"),
             *dist.glob("runs-*.mjs"),
+            *dist.glob("reply-run-registry*.js"),
+            *dist.glob("reply-run-registry*.mjs"),
+            *dist.glob("run-state-*.js"),
+            *dist.glob("run-state-*.mjs"),
         ]
     )
     return [f.read_text(encoding="utf-8", errors="replace") for f in files]

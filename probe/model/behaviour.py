@@ -184,6 +184,14 @@ SWITCHES: tuple[Switch, ...] = (
         "queued messages wait, and never when a lane task started during the abort",
     ),
     Switch(
+        "reply-progress-only",
+        "R1",
+        "reply_progress_only",
+        "a reply operation no longer marks an embedded run in run activity (its phases and "
+        "own activity clock decide recovery instead): not modelled, so a scenario with `reply` "
+        "steps cannot be replayed on the model of these versions",
+    ),
+    Switch(
         "stale-lane-release",
         "L2",
         "stale_lane_release",
@@ -224,6 +232,7 @@ class Behaviour:
     backend_liveness: bool = False
     lane_fresh_task: bool = False
     stale_lane_release: bool = False
+    reply_progress_only: bool = False
 
     @classmethod
     def of(cls, names: frozenset[str] | set[str] | tuple[str, ...]) -> Behaviour:

@@ -22,6 +22,7 @@ from probe.model.outcomes import (
     STALE_SESSION_STATE,
     Outcome,
 )
+from probe.model.replies import KEEP_REPLY, ReplyOp
 from probe.model.state import SessionStore
 from probe.scenario.values import Settings
 
@@ -63,6 +64,8 @@ class Waiter:
     fresh: tuple[tuple[str, str], ...] = ()
     # The session lane's active task ids when the abort began (preAbortActiveTaskIds).
     lane_ids: tuple[int, ...] = ()
+    # It waits on the session's reply operation (waitForReplyRunEndBySessionId), not a handle.
+    reply: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +92,14 @@ _RELEASED = Resolved(RELEASED)
 _NO_ACTIVE_WORK = Resolved(NO_ACTIVE_WORK)
 _RELEASED_NO_ACTIVE_WORK = Resolved(RELEASED_NO_ACTIVE_WORK)
 _KEEP_LANE = Resolved(KEEP_LANE)
+_KEEP_REPLY = Resolved(KEEP_REPLY)
 _FORCE_CLEARED = Resolved(ABORTED)
 _FORCE_CLEARED_LATER = Resolved(ABORTED, awaited=True, deferred_clear=True)
 
 
 class RecoveryRuntime:
     __slots__ = (
+        "abort_reply",
         "activity",
         "async_force_clear",
         "backend_liveness",
@@ -106,6 +111,7 @@ class RecoveryRuntime:
         "lane_fresh_task",
         "lane_of",
         "released_no_active_work",
+        "reply_of",
         "reset_lane",
         "settings",
         "stale_lane_release",
@@ -134,6 +140,8 @@ class RecoveryRuntime:
         stale_lane_release: bool = False,
         tool_deadline: bool = False,
         backend_liveness: bool = False,
+        reply_of: Callable[[str], ReplyOp | None] = lambda ref: None,
+        abort_reply: Callable[[str], bool] = lambda ref: False,
     ) -> None:
         self.settings = settings
         # Switch async-force-clear (F38): a refused abort's force-clear comes after the tick.
@@ -141,6 +149,10 @@ class RecoveryRuntime:
         # The session's command lane, and resetCommandLane on it (the world owns the lanes).
         self.lane_of = lane_of
         self.reset_lane = reset_lane
+        # The session's open reply operation, and abortByUser on it (the world owns them):
+        # True when the abort cleared it at once.
+        self.reply_of = reply_of
+        self.abort_reply = abort_reply
         # Switches lane-fresh-task (L1) and stale-lane-release (L2).
         self.lane_fresh_task = lane_fresh_task
         self.stale_lane_release = stale_lane_release
@@ -192,6 +204,11 @@ class RecoveryRuntime:
             lane_ids = lane.active if lane is not None else ()
             if handle.abort == "honoured":
                 self.end_run(ref, "run_completed")
+                if self.reply_of(ref) is not None:
+                    # The drain looks for the run after the abort: with the handle gone it
+                    # waits on the session's reply operation instead (waitForReplyRunEnd...).
+                    self._wait(request, key, call_index, lane_ids, reply=True)
+                    return None
                 outcome = self.aborted_outcome(request, lane_ids, drained=True)
                 return _ABORTED_AFTER_DRAIN if outcome is ABORTED else Resolved(outcome, True)
             if handle.abort == "refused":
@@ -203,14 +220,10 @@ class RecoveryRuntime:
                 self.end_run(ref, "stuck_recovery")
                 outcome = self.aborted_outcome(request, lane_ids, drained=False)
                 return _FORCE_CLEARED if outcome is ABORTED else Resolved(outcome)
-            self.in_flight = self.in_flight | {ref}
-            timer = None
-            if self.settings.drain == "settle":
-                due = self.clock.now + max(MIN_SETTLE_TIMER_MS, self.settings.settle_ms)
-                timer = self.clock.schedule(due, "settle", ref)
-            waiter = Waiter(request, key, call_index, timer, lane_ids=lane_ids)
-            self.waiters = in_ref_order({**self.waiters, ref: waiter})
+            self._wait(request, key, call_index, lane_ids)
             return None
+        if self.reply_of(ref) is not None:
+            return self._reply_work(request, key, call_index)
         lane = self.lane_of(ref)
         if lane is not None and lane.active:
             # No run: lane tasks still running hold the lane, unless (L2) the call's age says
@@ -236,6 +249,43 @@ class RecoveryRuntime:
             # Nothing released and no active session: released, whatever the queue.
             return _RELEASED_NO_ACTIVE_WORK
         return _RELEASED if request.queue_depth > 0 else _NO_ACTIVE_WORK
+
+    def _reply_work(
+        self, request: RecoveryRequest, key: str | None, call_index: int
+    ) -> Resolved | None:
+        """Reply work and no run handle: kept (keep_lane/active_reply_work) unless the call
+        allows an active abort or its progress is stale behind queued work; then aborted and
+        drained as a run is, the drain waiting on the operation's end."""
+        ref = request.ref
+        if not request.allow_active_abort and not self._progress_stale(request):
+            return _KEEP_REPLY
+        lane = self.lane_of(ref)
+        lane_ids = lane.active if lane is not None else ()
+        if self.abort_reply(ref):
+            outcome = self.aborted_outcome(request, lane_ids, drained=True)
+            return _ABORTED_AFTER_DRAIN if outcome is ABORTED else Resolved(outcome, True)
+        self._wait(request, key, call_index, lane_ids, reply=True)
+        return None
+
+    def _wait(
+        self,
+        request: RecoveryRequest,
+        key: str | None,
+        call_index: int,
+        lane_ids: tuple[int, ...],
+        *,
+        reply: bool = False,
+    ) -> None:
+        """The call waits for the aborted run (or reply operation) to end, in flight meanwhile;
+        in drain settle the settle timer bounds the wait."""
+        ref = request.ref
+        self.in_flight = self.in_flight | {ref}
+        timer = None
+        if self.settings.drain == "settle":
+            due = self.clock.now + max(MIN_SETTLE_TIMER_MS, self.settings.settle_ms)
+            timer = self.clock.schedule(due, "settle", ref)
+        waiter = Waiter(request, key, call_index, timer, lane_ids=lane_ids, reply=reply)
+        self.waiters = in_ref_order({**self.waiters, ref: waiter})
 
     def aborted_outcome(
         self, request: RecoveryRequest, lane_ids: tuple[int, ...], *, drained: bool

@@ -38,6 +38,7 @@ from probe.model.heartbeat import (
 )
 from probe.model.lanes import Lane, enqueue, finish_quick, reset
 from probe.model.outcomes import FAILED, Outcome
+from probe.model.replies import ABORTED, REPLY_MARKER, ReplyOp
 from probe.model.runtime import RecoveryRuntime, Resolved, Waiter, in_ref_order
 from probe.model.script import (
     NO_OUTCOME_LABEL,
@@ -67,6 +68,9 @@ from probe.scenario.values import (
     ProgressTarget,
     Recover,
     Release,
+    Reply,
+    ReplyAbort,
+    ReplyPhase,
     Scenario,
     SessionSeed,
     SessionState,
@@ -84,6 +88,8 @@ SEEDED_PROGRESS_REASONS: Mapping[str, str] = {
     "tool_call": "tool:scenario_tool:started",
     "model_call": "model_call:started",
 }
+# forceClearEmbeddedAgentRun's reason: a run (and the reply operation) cleared by recovery.
+FORCE_CLEAR_REASON = "stuck_recovery"
 PENDING = "pending"
 # The in-flight key of a runtime call made by a `recover` step: none, as no coordinator holds
 # it, so its outcome is noted and applied by nobody (a strategy's key is always a string).
@@ -119,6 +125,8 @@ class WorldState(NamedTuple):
     # The sessions' command lanes (by ref) and openclaw's next lane task id.
     lanes: Mapping[str, Lane]
     next_task: int
+    # The sessions' open reply operations (by ref).
+    replies: Mapping[str, ReplyOp]
     # The scripted runtime's pending calls, in call order (settings.runtime = "scripted").
     scripted: Pending = ()
 
@@ -145,6 +153,7 @@ class World:
         "lanes",
         "last_heartbeat_at",
         "next_task",
+        "replies",
         "runtime",
         "runtime_calls",
         "scripted",
@@ -200,6 +209,8 @@ class World:
         # Replaced whole on every change, like the run activity; empty unless a step enqueues.
         self.lanes: Mapping[str, Lane] = {}
         self.next_task = 1
+        # Replaced whole on every change too; empty unless a step begins a reply operation.
+        self.replies: Mapping[str, ReplyOp] = {}
         self.coordinator = Coordinator(
             self.strategy,
             self.store,
@@ -225,6 +236,8 @@ class World:
             stale_lane_release=b.stale_lane_release,
             tool_deadline=b.tool_deadline,
             backend_liveness=b.backend_liveness,
+            reply_of=self.replies_get,
+            abort_reply=self.abort_reply,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
@@ -257,6 +270,7 @@ class World:
             self.firing,
             self.lanes,
             self.next_task,
+            self.replies,
             self.scripted,
         )
 
@@ -279,6 +293,7 @@ class World:
             self.firing,
             self.lanes,
             self.next_task,
+            self.replies,
             self.scripted,
         ) = state
         self.clock.restore(clock)
@@ -404,6 +419,9 @@ class World:
                     for ref, lane in self.lanes.items()
                 )
             )
+        if self.replies:
+            # Only scenarios with `reply` steps have them (explore's never do).
+            key.append(tuple((ref, op.phase, op.honours_abort) for ref, op in self.replies.items()))
         if self.scripted:
             # Only scripted scenarios have them: each pending call by its request, its
             # in-flight key and the markers that started after it.
@@ -589,7 +607,15 @@ class World:
         self.start_work(ref, "embedded_run", MAIN_MARKER)
 
     def end_run(self, ref: str, reason: str) -> None:
-        """clearActiveEmbeddedRun / forceClearEmbeddedAgentRun, then wake its recovery."""
+        """clearActiveEmbeddedRun / forceClearEmbeddedAgentRun, then wake its recovery.
+
+        A force-clear (`stuck_recovery`) fails the session's reply operation too, after the run.
+        """
+        self._end_handle_run(ref, reason)
+        if reason == FORCE_CLEAR_REASON:
+            self.clear_reply(ref)
+
+    def _end_handle_run(self, ref: str, reason: str) -> None:
         if ref not in self.handles:
             return
         # The run's handle and activity go at once (nothing between reads either).
@@ -600,8 +626,10 @@ class World:
         else:
             self._set_runs({**self.activity, ref: activity.run_ended(self.clock.now)}, handles)
         self.state_change(ref, "idle", reason)
-        waiter = self.runtime.take_waiter(ref)
-        if waiter is not None:
+        waiter = self.runtime.waiters.get(ref)
+        # A recovery waiting on the reply operation waits on (and is woken by) that alone.
+        if waiter is not None and not waiter.reply:
+            self.runtime.take_waiter(ref)
             outcome = self.runtime.aborted_outcome(waiter.request, waiter.lane_ids, drained=True)
             self._resolve(waiter.request, waiter.key, waiter.call_index, outcome, waiter.fresh)
 
@@ -670,6 +698,50 @@ class World:
             after = activity.backend_closed()
         if after is not activity:
             self._set_runs(in_ref_order({**self.activity, ref: after}), self.handles)
+
+    # -- reply operations ----------------------------------------------------------------
+
+    def replies_get(self, ref: str) -> ReplyOp | None:
+        return self.replies.get(ref)
+
+    def _set_replies(self, replies: Mapping[str, ReplyOp]) -> None:
+        self.replies = in_ref_order(replies)
+
+    def reply(self, ref: str, phase: ReplyPhase, abort: ReplyAbort) -> None:
+        """A `reply` step: begin the session's reply operation where none is open, else set
+        its phase (an aborted one keeps none); `completed` completes it."""
+        op = self.replies.get(ref)
+        if op is None:
+            op = ReplyOp("queued", abort == "honoured")
+            self._set_replies({**self.replies, ref: op})
+            self.start_work(ref, "embedded_run", REPLY_MARKER)
+        if phase == "completed":
+            self.clear_reply(ref)
+        elif op.phase != ABORTED and op.phase != phase:
+            self._set_replies({**self.replies, ref: ReplyOp(phase, op.honours_abort)})
+
+    def abort_reply(self, ref: str) -> bool:
+        """abortByUser on the session's reply operation: True when that cleared it at once."""
+        op = self.replies[ref]
+        if op.clears_on_abort:
+            self.clear_reply(ref)
+            return True
+        if op.phase != ABORTED:
+            self._set_replies({**self.replies, ref: ReplyOp(ABORTED, op.honours_abort)})
+        return False
+
+    def clear_reply(self, ref: str) -> None:
+        """The operation's clearState: its embedded run ends (the run activity stays), and a
+        recovery waiting on it wakes, drained."""
+        if ref not in self.replies:
+            return
+        self._set_replies({r: op for r, op in self.replies.items() if r != ref})
+        self.end_work(ref, "embedded_run", REPLY_MARKER, False)
+        waiter = self.runtime.waiters.get(ref)
+        if waiter is not None and waiter.reply:
+            self.runtime.take_waiter(ref)
+            outcome = self.runtime.aborted_outcome(waiter.request, waiter.lane_ids, drained=True)
+            self._resolve(waiter.request, waiter.key, waiter.call_index, outcome, waiter.fresh)
 
     def release(self, ref: str | None, failed: bool) -> None:
         refs = self.creation_order if ref is None else [ref]
@@ -1035,6 +1107,8 @@ class World:
                 self.enqueue_task(ref, task)
             case Backend():
                 self.backend_step(step)
+            case Reply(session=ref, phase=phase, abort=abort):
+                self.reply(ref, phase, abort)
             case Answer():
                 self.answer(step)
             case Key(session=ref, key=key):

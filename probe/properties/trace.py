@@ -33,6 +33,7 @@ from probe.scenario.values import (
     Own,
     Progress,
     Release,
+    Reply,
     Scenario,
     SessionSeed,
     Settings,
@@ -210,6 +211,16 @@ class Truth:
                 facts = self.sessions[ref]
                 work = "embedded_run" if facts.work == "none" else facts.work
                 self._set(ref, facts._replace(owner=True, work=work, progress_ms=at, abort=abort))
+            case Reply(session=ref, phase=phase) if ref in self.sessions:
+                # A reply operation's embedded run: it starts with the operation and ends
+                # with it (its end leaves the run's other work, clearRunActivity false).
+                facts = self.sessions[ref]
+                if phase == "completed":
+                    if facts.work == "embedded_run":
+                        facts = facts._replace(work="none")
+                elif facts.work == "none":
+                    facts = facts._replace(work="embedded_run")
+                self._set(ref, facts)
             case Release(session=one, failed=False):
                 for ref, facts in list(self.sessions.items()):
                     if facts.owner and one in (None, ref):

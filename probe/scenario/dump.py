@@ -23,6 +23,7 @@ from probe.scenario.values import (
     Progress,
     Recover,
     Release,
+    Reply,
     Scenario,
     Settings,
     Start,
@@ -95,6 +96,11 @@ def _step_table(step: Step) -> dict[str, Any]:
             return _answer_table(step)
         case Key(session=ref, key=key):
             return {"do": "key", "session": ref, "key": key}
+        case Reply(session=ref, phase=phase, abort=abort):
+            table = {"do": "reply", "session": ref, "phase": phase}
+            if abort != "ignored":
+                table["abort"] = abort
+            return table
         case _:
             assert_never(step)
 

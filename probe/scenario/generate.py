@@ -84,6 +84,11 @@ Distribution (weights are relative, per scenario unless said otherwise):
   [0, 999]) with a random `jitter_seed`, or half the tick steps with a `late_ms` of their own
   (0, 999, 1 000, 1 200, 15 000, 60 001 (more than 90 s since the previous firing), or
   1..3 000). `GenerateOptions(late_ticks=False)` leaves them out.
+- reply operations, only when asked for (`GenerateOptions(replies_chance=...)`, default 0: the
+  model of every version from 2026.7.2-beta.1 refuses them), drawn last from a stream of their
+  own: one keyed session gets a `reply` (queued 40 / running 40 / preflight_compacting 10 /
+  memory_flushing 10, abort honoured 40 %) at a random place and 0..2 more after it (completed
+  30 %), within `max_steps`.
 - timed model calls, drawn after everything else from a stream of their own (so the rest of a
   seed's scenarios stay as they were): in 30 % of scenarios, one session with no plain model
   call (seeded or stepped) gets a `start` of a model call with a `timeout_ms` (30 000,
@@ -143,6 +148,9 @@ from probe.scenario.values import (
     ProgressTarget,
     Recover,
     Release,
+    Reply,
+    ReplyAbort,
+    ReplyPhase,
     Scenario,
     SessionSeed,
     SessionState,
@@ -200,6 +208,10 @@ class GenerateOptions:
     backends_chance: float = 0.3
     scripted: bool = True  # the scripted runtime and its `answer` steps (see the docstring)
     scripted_chance: float = 0.15
+    # `reply` steps (see the module docstring): off unless asked for, since the model of every
+    # version from 2026.7.2-beta.1 (switch reply-progress-only) refuses them.
+    replies: bool = True
+    replies_chance: float = 0.0
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -619,6 +631,8 @@ def build(
         scenario = _backends(scenario, options.backends_chance, options.max_steps)
     if options.scripted:
         scenario = _scripted(scenario, options.scripted_chance, options.max_steps)
+    if options.replies:
+        scenario = _replies(scenario, options.replies_chance, options.max_steps)
     return _keyed(scenario) if options.verbs else scenario
 
 
@@ -748,6 +762,42 @@ def _tool_deadlines(scenario: Scenario, chance: float, max_steps: int) -> Scenar
         steps.insert(at, Start(ref, "tool_call", marker, None, rng.choice(DEADLINE_CHOICES)))
         if len(steps) < max_steps and rng.random() < 0.5:
             steps.insert(rng.randint(at + 1, len(steps)), End(ref, "tool_call", marker))
+    return replace(scenario, steps=tuple(steps))
+
+
+REPLY_BEGIN_PHASES: tuple[ReplyPhase, ...] = (
+    "queued",
+    "running",
+    "preflight_compacting",
+    "memory_flushing",
+)
+
+
+def _replies(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """A reply operation on top of a drawn scenario, from a stream of their own (as _late),
+    drawn last so that the rest of a seed's scenarios stay as they were: one keyed session's
+    `reply` at a random place, then 0..2 more of it after (completed 30 %), up to 3 steps past
+    `max_steps` (the other streams have usually filled it by now)."""
+    rng = random.Random(zlib.crc32(repr(("replies", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    keyed = [s.ref for s in scenario.sessions if s.keyed and s.ref != ""]
+    steps = list(scenario.steps)
+    limit = max_steps + 3
+    if not keyed or len(steps) >= limit:
+        return scenario
+    ref = rng.choice(keyed)
+    at = rng.randint(0, len(steps))
+    abort: ReplyAbort = "honoured" if rng.random() < 0.4 else "ignored"
+    steps.insert(at, Reply(ref, _pick(rng, REPLY_BEGIN_PHASES, (40, 40, 10, 10)), abort))
+    for _ in range(rng.randint(0, 2)):
+        if len(steps) >= limit:
+            break
+        phase: ReplyPhase = (
+            "completed" if rng.random() < 0.3 else _pick(rng, REPLY_BEGIN_PHASES, (20, 50, 15, 15))
+        )
+        at = rng.randint(at + 1, len(steps))
+        steps.insert(at, Reply(ref, phase, abort))
     return replace(scenario, steps=tuple(steps))
 
 

@@ -30,6 +30,8 @@ from probe.scenario.values import (
     MIN_WARN_MS,
     OWNERS,
     PROGRESS_TARGETS,
+    REPLY_ABORTS,
+    REPLY_PHASES,
     RUNTIME_KINDS,
     SESSION_STATES,
     WORK_KINDS,
@@ -45,6 +47,7 @@ from probe.scenario.values import (
     Progress,
     Recover,
     Release,
+    Reply,
     Scenario,
     SessionSeed,
     Settings,
@@ -109,6 +112,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "backend": ("do", "session", "action", "allowance_ms"),
     "answer": ("do", "session", "status", "action", "reason", "released", "queued_count", "work"),
     "key": ("do", "session", "key"),
+    "reply": ("do", "session", "phase", "abort"),
 }
 EXPECT_KEYS = (
     "requested",
@@ -315,6 +319,7 @@ def parse_scenario(
         _check_id_steps(out, settings, sessions, steps)
         for number, why in misnamed(sessions, steps):
             out.add(f"step[{number}].session_id", why)
+        _check_replies(out, sessions, steps)
     if out.problems:
         raise ScenarioError(sorted(out.problems, key=lambda p: p.line or 0))
     return Scenario(
@@ -557,6 +562,8 @@ def _steps(
                         step = Key(named_id, new_key)
                         refs.add(new_key)
                         aliases[named_id] = new_key
+            case "reply":
+                step = _reply(t, session(True))
         named = data.get("session")
         if isinstance(step, ID_STEPS) and isinstance(named, str) and named in aliases:
             step = replace(step, via=named)  # the call passes that id alone
@@ -631,6 +638,26 @@ def _recover(out: _Collector, t: _Table, ref: str | None) -> Recover | None:
     if ref is None:
         return None
     return Recover(ref, allow, age or 0, depth or 0, generation, expected, stale, compaction)
+
+
+def _reply(t: _Table, ref: str | None) -> Reply | None:
+    """A reply operation's step (see Reply); where it cannot be given, see _check_replies."""
+    phase = t.choice("phase", "queued", REPLY_PHASES) or "queued"
+    abort = t.choice("abort", "ignored", REPLY_ABORTS) or "ignored"
+    return Reply(ref, phase, abort) if ref is not None else None
+
+
+def _check_replies(out: _Collector, sessions: list[SessionSeed], steps: list[Step]) -> None:
+    """Refuse a reply operation of a session with no key: openclaw's createReplyOperation
+    throws without a canonical sessionKey (an id-only session, or the empty key)."""
+    keyless = {s.ref for s in sessions if not s.keyed or s.ref == ""}
+    for number, step in enumerate(steps, start=1):
+        if isinstance(step, Reply) and step.session in keyless:
+            out.add(
+                f"step[{number}].session",
+                "a reply operation needs the session's key (openclaw's createReplyOperation "
+                "requires a canonical sessionKey); this session has none",
+            )
 
 
 def _check_id_steps(

@@ -16,6 +16,12 @@ ProgressTarget: TypeAlias = Literal["both", "run", "record"]
 MarkerKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call"]
 LaneTaskKind: TypeAlias = Literal["blocked", "quick"]
 RuntimeKind: TypeAlias = Literal["real", "scripted"]
+# A reply operation's phases a `reply` step sets (openclaw's ReplyOperationPhase), and
+# "completed", which completes it.
+ReplyPhase: TypeAlias = Literal[
+    "queued", "running", "preflight_compacting", "memory_flushing", "completed"
+]
+ReplyAbort: TypeAlias = Literal["honoured", "ignored"]
 
 SESSION_STATES: tuple[SessionState, ...] = ("idle", "processing", "waiting")
 OWNERS: tuple[Owner, ...] = ("embedded_run", "none")
@@ -49,6 +55,14 @@ DEFAULT_ANSWER_ACTION = {
     "skipped": "observe_only",
     "failed": "none",
 }
+REPLY_PHASES: tuple[ReplyPhase, ...] = (
+    "queued",
+    "running",
+    "preflight_compacting",
+    "memory_flushing",
+    "completed",
+)
+REPLY_ABORTS: tuple[ReplyAbort, ...] = ("honoured", "ignored")
 # The id of the markers seeding starts, and of a start or end step that names none.
 MAIN_MARKER = "main"
 # The marker id of an embedded run started under another session id of the session's key
@@ -348,6 +362,20 @@ class Key:
     key: str
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A reply operation of the session (openclaw's createReplyOperation): reply work with no
+    embedded run handle. The first `reply` of a session with none open begins one (phase
+    queued, then `phase`); later ones set its phase; `phase = "completed"` completes it.
+    `abort` (read when it begins): "honoured", its owner completes it when its abort signal
+    fires; "ignored", it stays until completed or force-cleared.
+    """
+
+    session: str
+    phase: ReplyPhase = "queued"
+    abort: ReplyAbort = "ignored"
+
+
 Step: TypeAlias = (
     Tick
     | Bump
@@ -363,6 +391,7 @@ Step: TypeAlias = (
     | Backend
     | Answer
     | Key
+    | Reply
 )
 
 
@@ -396,6 +425,8 @@ def step_verb(step: Step) -> str:
             return "answer"
         case Key():
             return "key"
+        case Reply():
+            return "reply"
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,6 +102,10 @@
  *              registered handle (every registered one in creation order when no session is named;
  *              a session with no registered handle has no run to end); own: setActiveEmbeddedRun
  *              with a new handle (abort as the step says), the session's current one from then on.
+ *   reply      the build's own createReplyOperation({sessionKey, sessionId}) (from its reply-run
+ *              registry chunk) when the session has none open, then setPhase; phase completed:
+ *              complete(). abort = honoured: a listener on its abort signal completes it. Builds
+ *              whose registry marks no embedded run (2026.7.2-beta.1 on) refuse it, located.
  *   outcomes   startDiagnosticHeartbeat's recoverStuckSession seam gets a replica of the build's own
  *              recoverStuckSession (same promise shape, checked against the build's source) that
  *              notes each call and its outcome; the build's runtime does the work. With
@@ -953,10 +957,12 @@ const STEP_KEYS = {
   backend: ["do", "session", "action", "allowance_ms"],
   answer: ["do", "session", "status", "action", "reason", "released", "queued_count", "work"],
   key: ["do", "session", "key"],
+  reply: ["do", "session", "phase", "abort"],
 };
 const BACKEND_ACTIONS = ["begin", "output", "model_output", "outstanding", "settled", "close"];
 // A scripted answer's status and action (probe's loader checks them; here only the shape).
 const ANSWER_STATUSES = ["none", "noop", "released", "aborted", "skipped", "failed"];
+const REPLY_PHASES = ["queued", "running", "preflight_compacting", "memory_flushing", "completed"];
 
 function checkScenario(scenario, located) {
   const problems = [];
@@ -1061,7 +1067,19 @@ function checkScenario(scenario, located) {
       else refs.add(step.key);
       return;
     }
-    const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue", "own", "backend", "answer"].includes(step.do);
+    const needsSession = ["bump", "state", "progress", "start", "end", "recover", "enqueue", "own", "backend", "answer", "reply"].includes(step.do);
+    if (step.do === "reply") {
+      const registry = findReplyRegistry(located);
+      if (registry.missing) {
+        unsupported.push({ step: i, key: `${where}.do`, reason: `openclaw ${located.version} cannot express reply: ${registry.missing}` });
+      }
+      if (!REPLY_PHASES.includes(step.phase ?? "queued")) problems.push(`${where}.phase is not ${REPLY_PHASES.join("|")}`);
+      const owner = sessions.find((x) => x && x.ref === named);
+      if (owner && (owner.keyed === false || owner.ref === "")) {
+        problems.push(`${where}.session has no key: a reply operation needs a canonical sessionKey`);
+      }
+      if (!["honoured", "ignored", undefined].includes(step.abort)) problems.push(`${where}.abort is not honoured|ignored`);
+    }
     if (step.do === "answer") {
       if (settings.runtime !== "scripted") problems.push(`${where}: answer needs settings.runtime "scripted"`);
       if (!ANSWER_STATUSES.includes(step.status)) problems.push(`${where}.status is not ${ANSWER_STATUSES.join("|")}`);
@@ -1225,7 +1243,8 @@ async function loadBuild(located) {
   const pollBackoff = pollBackoffFile(located);
   if (fs.existsSync(pollBackoff)) await import(url(pollBackoff));
   const lanes = await loadLanes(located);
-  return { api, runtimeModule, shimUrl, createLazyRuntimeModule, lanes };
+  const replies = await loadReplies(located);
+  return { api, runtimeModule, shimUrl, createLazyRuntimeModule, lanes, replies };
 }
 
 function runtimeImportsLanes(located) {
@@ -1268,6 +1287,50 @@ async function loadLanes(located) {
   } catch (err) {
     return { missing: err instanceof HarnessError ? err.message : `its command queue cannot be loaded (${String(err)})` };
   }
+}
+
+/**
+ * The build's own reply-run registry (createReplyOperation, replyRunRegistry), the one its
+ * embedded-run registry and so the recovery runtime read: the chunk that defines and exports
+ * them. `missing` says why `reply` cannot be given: no such chunk, or (2026.7.2-beta.1 on) a
+ * registry whose operations mark no embedded run in run activity, which probe's model does not
+ * play. Cached on `located`.
+ */
+function findReplyRegistry(located) {
+  if (located.replyRegistry) return located.replyRegistry;
+  const dir = path.dirname(located.chunks.runtime.file);
+  const names = fs.readdirSync(dir).filter((n) => n.endsWith(".js") || n.endsWith(".mjs")).sort();
+  let found = { missing: "it has no reply-run registry (no chunk exports createReplyOperation)" };
+  for (const name of names) {
+    const file = path.join(dir, name);
+    let source;
+    try {
+      source = readText(file);
+    } catch {
+      continue;
+    }
+    if (!source.includes("function createReplyOperation(")) continue;
+    const exported = exportMap(source);
+    const create = exported.get("createReplyOperation");
+    const registry = exported.get("replyRunRegistry");
+    if (create === undefined || registry === undefined) continue;
+    found = source.includes("markDiagnosticEmbeddedRunStarted")
+      ? { file, create, registry }
+      : { missing: "its reply operations mark no embedded run in run activity (from 2026.7.2-beta.1): probe's model does not play them" };
+    break;
+  }
+  located.replyRegistry = found;
+  return found;
+}
+
+async function loadReplies(located) {
+  const found = findReplyRegistry(located);
+  if (found.missing) return found;
+  const mod = await import(pathToFileURL(found.file).href);
+  if (typeof mod[found.create] !== "function" || typeof mod[found.registry]?.get !== "function") {
+    return { missing: `${path.basename(found.file)} does not export createReplyOperation and replyRunRegistry` };
+  }
+  return { createReplyOperation: mod[found.create], registry: mod[found.registry] };
 }
 
 function loadFakeTimers(distDir) {
@@ -1347,12 +1410,17 @@ async function prepareBuild(distDir, located) {
  * as a fresh process has it (see resetBuild); `reusable` says whether that could be done.
  */
 async function runScenario(build, planned, { reuse }) {
-  const { located, FakeTimers, api, runtimeModule, shimUrl, createLazyRuntimeModule, lanes } = build;
+  const { located, FakeTimers, api, runtimeModule, shimUrl, createLazyRuntimeModule, lanes, replies } = build;
   if (lanes.missing && steps.some((st) => st.do === "enqueue")) {
     throw new HarnessError(`openclaw ${located.version} cannot express enqueue: ${lanes.missing}`);
   }
   const lanesUsed = new Set();
   const { settings, sessions, steps, firings, maxAge, epoch } = planned;
+  if (replies.missing && steps.some((st) => st.do === "reply")) {
+    throw new HarnessError(`openclaw ${located.version} cannot express reply: ${replies.missing}`);
+  }
+  // The reply operation each session has begun (`reply`) and not yet completed, by ref.
+  const operations = new Map();
 
   out({
     kind: "meta",
@@ -1783,6 +1851,31 @@ async function runScenario(build, planned, { reuse }) {
         else byRef.set(step.key, { ...s, ref: step.key, key: step.key, keyed: true });
         break;
       }
+      case "reply": {
+        // A reply operation of the session's key and id (createReplyOperation): begun by the
+        // first `reply`, its phase set by each (setPhase), completed by phase "completed". With
+        // abort = "honoured" its owner completes it when its abort signal fires, as the lane
+        // tasks of openclaw's tests do; ignored, it stays until completed or force-cleared.
+        const phase = step.phase ?? "queued";
+        let operation = operations.get(s.ref);
+        // Open while the registry holds it (an aborted one stays until it is cleared).
+        if (!operation || replies.registry.get(s.key) !== operation) {
+          operation = replies.createReplyOperation({ sessionKey: s.key, sessionId: s.sessionId, resetTriggered: false });
+          if ((step.abort ?? "ignored") === "honoured") {
+            const begun = operation;
+            begun.abortSignal.addEventListener("abort", () => begun.complete(), { once: true });
+          }
+          operations.set(s.ref, operation);
+          if (phase !== "queued" && phase !== "completed") operation.setPhase(phase);
+        } else if (phase !== "completed") {
+          operation.setPhase(phase);
+        }
+        if (phase === "completed") {
+          operation.complete();
+          operations.delete(s.ref);
+        }
+        break;
+      }
       case "release": {
         const targets = s ? [s] : seeded;
         for (const t of targets) {
@@ -1823,6 +1916,11 @@ async function runScenario(build, planned, { reuse }) {
     lanes.clearCommandLane(lane);
     lanes.resetCommandLane(lane);
   }
+  // Reply operations live in the build's global registry: each left open is completed.
+  for (const [ref, operation] of operations) {
+    if (replies.registry.get(byRef.get(ref).key) === operation) operation.complete();
+  }
+  await settle();
   const reusable = await resetBuild(build, { clock, seeded, calls, settle, nextTimerAt, unsubscribe, scriptedCalls });
   return { code: 0, reusable };
 }
