@@ -117,6 +117,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -754,14 +755,33 @@ def _tool_deadlines(scenario: Scenario, chance: float, max_steps: int) -> Scenar
     if not free:
         return scenario
     ref = rng.choice(free)
+
+    def start(marker: str) -> Start:
+        return Start(ref, "tool_call", marker, None, rng.choice(DEADLINE_CHOICES))
+
+    return _with_markers(scenario, rng, ref, "tool_call", "dl", start, 0.5, max_steps)
+
+
+def _with_markers(
+    scenario: Scenario,
+    rng: random.Random,
+    ref: str,
+    work: MarkerKind,
+    name: str,
+    start: Callable[[str], Start],
+    end_chance: float,
+    max_steps: int,
+) -> Scenario:
+    """One marker `name` (30 %: two, `name` and `name`2) of `work` started at random places in
+    the session `ref`, each ended later with `end_chance`: the timed streams' common shape."""
     steps = list(scenario.steps)
-    for marker in ("dl", "dl2") if rng.random() < 0.3 else ("dl",):
+    for marker in (name, f"{name}2") if rng.random() < 0.3 else (name,):
         if len(steps) >= max_steps:
             break
         at = rng.randint(0, len(steps))
-        steps.insert(at, Start(ref, "tool_call", marker, None, rng.choice(DEADLINE_CHOICES)))
-        if len(steps) < max_steps and rng.random() < 0.5:
-            steps.insert(rng.randint(at + 1, len(steps)), End(ref, "tool_call", marker))
+        steps.insert(at, start(marker))
+        if len(steps) < max_steps and rng.random() < end_chance:
+            steps.insert(rng.randint(at + 1, len(steps)), End(ref, work, marker))
     return replace(scenario, steps=tuple(steps))
 
 
@@ -821,15 +841,11 @@ def _requests(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     if not free:
         return scenario
     ref = rng.choice(free)
-    steps = list(scenario.steps)
-    for marker in ("r", "r2") if rng.random() < 0.3 else ("r",):
-        if len(steps) >= max_steps:
-            break
-        at = rng.randint(0, len(steps))
-        steps.insert(at, Start(ref, "model_call", marker, rng.choice(TIMEOUT_CHOICES)))
-        if len(steps) < max_steps and rng.random() < 0.6:
-            steps.insert(rng.randint(at + 1, len(steps)), End(ref, "model_call", marker))
-    return replace(scenario, steps=tuple(steps))
+
+    def start(marker: str) -> Start:
+        return Start(ref, "model_call", marker, rng.choice(TIMEOUT_CHOICES))
+
+    return _with_markers(scenario, rng, ref, "model_call", "r", start, 0.6, max_steps)
 
 
 def generate(
