@@ -79,6 +79,7 @@ def normalized(scenario: Scenario) -> dict[str, Any]:
                 # Identity only when it is not the harness's default (key + its own id).
                 **({} if x.session_id is None else {"session_id": x.session_id}),
                 **({} if x.keyed else {"keyed": False}),
+                **({} if x.session_file is None else {"session_file": x.session_file}),
             }
             for x in scenario.sessions
         ],

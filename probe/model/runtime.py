@@ -113,6 +113,7 @@ class RecoveryRuntime:
         "released_no_active_work",
         "reply_of",
         "reset_lane",
+        "session_files",
         "settings",
         "stale_lane_release",
         "stale_run_threshold",
@@ -142,6 +143,7 @@ class RecoveryRuntime:
         backend_liveness: bool = False,
         reply_of: Callable[[str], ReplyOp | None] = lambda ref: None,
         abort_reply: Callable[[str], bool] = lambda ref: False,
+        session_files: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
         # Switch async-force-clear (F38): a refused abort's force-clear comes after the tick.
@@ -153,6 +155,8 @@ class RecoveryRuntime:
         # True when the abort cleared it at once.
         self.reply_of = reply_of
         self.abort_reply = abort_reply
+        # Each session's session file (seeded; its record and run handle carry it).
+        self.session_files: Mapping[str, str] = session_files or {}
         # Switches lane-fresh-task (L1) and stale-lane-release (L2).
         self.lane_fresh_task = lane_fresh_task
         self.stale_lane_release = stale_lane_release
@@ -222,6 +226,11 @@ class RecoveryRuntime:
                 return _FORCE_CLEARED if outcome is ABORTED else Resolved(outcome)
             self._wait(request, key, call_index, lane_ids)
             return None
+        if self._file_run(ref):
+            # resolveActiveEmbeddedRunHandleSessionIdBySessionFile: another session's run
+            # registered under this session's file is its active run, left alone (the loader
+            # refuses what could let the runtime abort it: see probe/scenario/session_files.py).
+            return _HANDS_OFF
         if self.reply_of(ref) is not None:
             return self._reply_work(request, key, call_index)
         lane = self.lane_of(ref)
@@ -249,6 +258,13 @@ class RecoveryRuntime:
             # Nothing released and no active session: released, whatever the queue.
             return _RELEASED_NO_ACTIVE_WORK
         return _RELEASED if request.queue_depth > 0 else _NO_ACTIVE_WORK
+
+    def _file_run(self, ref: str) -> bool:
+        """Whether another session's run handle is registered under ref's session file."""
+        path = self.session_files.get(ref)
+        if path is None:
+            return False
+        return any(other != ref and self.session_files.get(other) == path for other in self.handles)
 
     def _reply_work(
         self, request: RecoveryRequest, key: str | None, call_index: int

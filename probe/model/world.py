@@ -157,6 +157,7 @@ class World:
         "runtime",
         "runtime_calls",
         "scripted",
+        "session_files",
         "settings",
         "store",
         "strategy",
@@ -182,6 +183,7 @@ class World:
         self.warn_ms = scenario.settings.effective_warn_ms
         self.abort_ms = scenario.settings.abort_threshold_ms(self.behaviour.abort_test_timing)
         self.creation_order = [s.ref for s in seeding_order(scenario.sessions)]
+        self.session_files = {s.ref: s.session_file for s in scenario.sessions if s.session_file}
         self._build(Coverage(), keep_events)
         self._seed(scenario.sessions)
         self.clock.now = 0
@@ -238,6 +240,7 @@ class World:
             backend_liveness=b.backend_liveness,
             reply_of=self.replies_get,
             abort_reply=self.abort_reply,
+            session_files=self.session_files,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
@@ -314,6 +317,7 @@ class World:
         twin.behaviour = self.behaviour
         twin.warn_ms, twin.abort_ms = self.warn_ms, self.abort_ms
         twin.creation_order = self.creation_order
+        twin.session_files = self.session_files
         twin._build(coverage if coverage is not None else Coverage(), self.bus.keep)
         twin.restore(self.snapshot())
         return twin

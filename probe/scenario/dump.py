@@ -233,6 +233,8 @@ def dump_scenario(scenario: Scenario) -> str:
             "work": s.work,
             "progress_age_ms": s.progress_age_ms,
         }
+        if s.session_file is not None:
+            session["session_file"] = s.session_file
         if s.owner == "none" and s.abort == "ignored":
             del session["abort"]  # the default, and without an owner the loader notes it is moot
         parts.append(_table("[session]", session))

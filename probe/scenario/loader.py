@@ -14,6 +14,7 @@ from probe.properties.selection import Choice
 from probe.scenario.aliases import ID_STEPS, KeyNames, by_id, forgettable, keyed_session_misuse
 from probe.scenario.limits import LIMITS, static_clock
 from probe.scenario.run_ids import marker_of, misnamed, other_session_id
+from probe.scenario.session_files import session_file_of, shared_file_misuse
 from probe.scenario.toml_lines import index_lines, line_of, nesting_past
 from probe.scenario.values import (
     ABORT_ANSWERS,
@@ -86,6 +87,7 @@ SESSION_KEYS = (
     "abort",
     "work",
     "progress_age_ms",
+    "session_file",
 )
 STEP_KEYS: dict[str, tuple[str, ...]] = {
     "tick": ("do", "late_ms"),
@@ -320,6 +322,8 @@ def parse_scenario(
         for number, why in misnamed(sessions, steps):
             out.add(f"step[{number}].session_id", why)
         _check_replies(out, sessions, steps)
+        for where, why in shared_file_misuse(sessions, steps):
+            out.add(where, why)
     if out.problems:
         raise ScenarioError(sorted(out.problems, key=lambda p: p.line or 0))
     return Scenario(
@@ -444,6 +448,7 @@ def _sessions(out: _Collector, value: object) -> list[SessionSeed]:
             progress_age_ms=t.integer("progress_age_ms", 0) or 0,
             session_id=session_id if keyed else None,
             keyed=keyed,
+            session_file=session_file_of(t.string("session_file"), where, out.add),
         )
         if t.has("abort") and owner != "embedded_run":
             out.notes.append(f'{where}.abort has no effect without owner = "embedded_run"')

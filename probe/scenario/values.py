@@ -157,6 +157,9 @@ class SessionSeed:
     # harness's own); an id-only session (keyed False) has no key, and `ref` is its id.
     session_id: str | None = None
     keyed: bool = True
+    # The session's session file (openclaw's sessionFile): its record and its run handle carry
+    # it, and the runtime finds a run by it when the session's key and id have none.
+    session_file: str | None = None
 
 
 _MASK64 = (1 << 64) - 1

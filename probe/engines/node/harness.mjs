@@ -28,7 +28,8 @@
  *   {"settings": {"heartbeat_ms", "warn_ms", "abort_ms"?, "settle_ms", "drain": "hold"|"settle",
  *                 "tick_late_ms"?, "tick_jitter_ms"?, "jitter_seed"?},
  *    "sessions": [{"ref", "state", "generation", "queue_depth", "owner", "abort", "work",
- *                  "progress_age_ms"}],
+ *                  "progress_age_ms", "session_file"? (its session file: on every call naming
+ *                  the session, and setActiveEmbeddedRun's sessionFile)}],
  *    "heartbeats"?: [T, ...],   every heartbeat firing within the scenario, in scenario clock
  *                               (probe's timeline: late firings, any interval); required with
  *                               lateness; without it, every heartbeat_ms from 0
@@ -938,7 +939,7 @@ function keepStdoutForProtocol() {
 // Scenario validation and what the build cannot express
 // ---------------------------------------------------------------------------------------------
 
-const SESSION_KEYS = ["ref", "state", "generation", "queue_depth", "owner", "abort", "work", "progress_age_ms", "session_id", "keyed"];
+const SESSION_KEYS = ["ref", "state", "generation", "queue_depth", "owner", "abort", "work", "progress_age_ms", "session_id", "keyed", "session_file"];
 const SETTINGS_KEYS = ["heartbeat_ms", "warn_ms", "abort_ms", "settle_ms", "drain", "tick_late_ms", "tick_jitter_ms", "jitter_seed", "runtime"];
 // Lateness settings the firing instants in `heartbeats` already account for.
 const LATENESS_KEYS = ["tick_late_ms", "tick_jitter_ms", "jitter_seed"];
@@ -1026,6 +1027,9 @@ function checkScenario(scenario, located) {
       if (!SESSION_KEYS.includes(key)) {
         unsupported.push({ step: null, key: `${where}.${key}`, reason: "unknown session key; the harness cannot express it" });
       }
+    }
+    if (s.session_file !== undefined && (typeof s.session_file !== "string" || !s.session_file.startsWith("/tmp/"))) {
+      problems.push(`${where}.session_file must be a path under /tmp/`);
     }
     // "" is an empty sessionKey, passed as it is (the build keys its record on it).
     if (typeof s.ref !== "string" || (s.ref !== "" && !s.ref.trim())) problems.push(`${where}.ref must be a string, "" or not blank`);
@@ -1562,7 +1566,10 @@ async function runScenario(build, planned, { reuse }) {
   // A step naming a keyed session by its session_id calls with that id alone (no key): the
   // build resolves it to the keyed record by the id, as openclaw's sessionId-only callers do.
   const byId = new Map(seeded.filter((s) => s.key !== undefined && s.session_id !== undefined).map((s) => [s.session_id, { ...s, key: undefined }]));
-  const ids = (s) => (s.key === undefined ? { sessionId: s.sessionId } : { sessionId: s.sessionId, sessionKey: s.key });
+  const keyIds = (s) => (s.key === undefined ? { sessionId: s.sessionId } : { sessionId: s.sessionId, sessionKey: s.key });
+  // A session file rides on every call naming the session (its record keeps it and the
+  // heartbeat passes state.sessionFile on to the runtime); run handles register under it.
+  const ids = (s) => (s.session_file === undefined ? keyIds(s) : { ...keyIds(s), sessionFile: s.session_file });
   for (const s of seeded) {
     await runUntil(epoch - s.progress_age_ms);
     if (s.owner === "embedded_run") {
@@ -1575,7 +1582,7 @@ async function runScenario(build, planned, { reuse }) {
         isCompacting: () => false,
         queueMessage: async () => {},
       };
-      api.setActiveEmbeddedRun(s.sessionId, s.handle, s.key);
+      api.setActiveEmbeddedRun(s.sessionId, s.handle, s.key, s.session_file);
     } else {
       api.getDiagnosticSessionState(ids(s));
       if (s.work === "embedded_run") api.markDiagnosticEmbeddedRunStarted(ids(s));
@@ -1820,7 +1827,7 @@ async function runScenario(build, planned, { reuse }) {
           queueMessage: async () => {},
         };
         s.handle = handle;
-        api.setActiveEmbeddedRun(s.sessionId, handle, s.key);
+        api.setActiveEmbeddedRun(s.sessionId, handle, s.key, s.session_file);
         break;
       }
       case "answer": {
