@@ -111,6 +111,12 @@ Distribution (weights are relative, per scenario unless said otherwise):
   an `answer` step for a random session somewhere later: nothing, noop/no_active_work,
   released (0 or 1 lane task), aborted (with a released lane task and one queued, or not), or
   skipped/active_embedded_run. `GenerateOptions(scripted=False)` leaves them out.
+- session files, drawn last from a stream of their own in 30 % of scenarios: 80 % of the time
+  (where a session owns a run) that owner and a sibling share `/tmp/probe-session-N.jsonl`,
+  the sibling made one the loader takes (queue 0, work none, its bump, start, run progress,
+  backend and queued or active-abort recover steps and both sessions' reply steps dropped;
+  the first sibling, in random order, that the loader then takes), else one random session
+  has the file alone. `GenerateOptions(session_files=False)` leaves them out.
 """
 
 from __future__ import annotations
@@ -125,6 +131,7 @@ from probe.scenario.aliases import ID_STEPS, by_id, forgettable
 from probe.scenario.dump import dump_scenario
 from probe.scenario.loader import parse_scenario
 from probe.scenario.run_ids import marker_of, other_session_id
+from probe.scenario.session_files import shared_file_misuse
 from probe.scenario.values import (
     DEFAULT_HEARTBEAT_MS,
     DEFAULT_SETTLE_MS,
@@ -213,6 +220,8 @@ class GenerateOptions:
     # version from 2026.7.2-beta.1 (switch reply-progress-only) refuses them.
     replies: bool = True
     replies_chance: float = 0.0
+    session_files: bool = True  # session files, one shared with a run (see the docstring)
+    session_files_chance: float = 0.3
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -634,7 +643,58 @@ def build(
         scenario = _scripted(scenario, options.scripted_chance, options.max_steps)
     if options.replies:
         scenario = _replies(scenario, options.replies_chance, options.max_steps)
-    return _keyed(scenario) if options.verbs else scenario
+    scenario = _keyed(scenario) if options.verbs else scenario
+    if options.session_files:
+        scenario = _session_files(scenario, options.session_files_chance)
+    return scenario
+
+
+def _session_files(scenario: Scenario, chance: float) -> Scenario:
+    """Session files, drawn last from a stream of their own (as _late): a run's owner and a
+    sibling share one where the loader takes it (see probe/scenario/session_files.py), else
+    one session has a file of its own."""
+    rng = random.Random(zlib.crc32(repr(("files", scenario.settings, scenario.steps)).encode()))
+    if rng.random() >= chance:
+        return scenario
+    path = f"/tmp/probe-session-{rng.randint(1, 9)}.jsonl"
+    sessions = list(scenario.sessions)
+    refs = [x.ref for x in sessions]
+    owners = [r for r in refs if any(x.ref == r and x.owner == "embedded_run" for x in sessions)]
+    owners += [x.session for x in scenario.steps if isinstance(x, Own) and x.session not in owners]
+    picks: list[tuple[str, ...]] = []
+    if owners and len(refs) > 1 and rng.random() < 0.8:
+        owner = rng.choice(owners)
+        siblings = [r for r in refs if r != owner]
+        rng.shuffle(siblings)
+        picks += [(owner, sibling) for sibling in siblings]
+    picks.append((rng.choice(refs),))
+    for pick in picks:
+        tried = [replace(x, session_file=path) if x.ref in pick else x for x in sessions]
+        steps = scenario.steps
+        if len(pick) == 2:
+            # The sibling made one the loader takes: no queue, work or run steps of its own.
+            tried = [_quiet(x) if x.ref == pick[1] else x for x in tried]
+            steps = tuple(x for x in steps if not _sibling_step(x, *pick))
+        if not any(shared_file_misuse(tried, steps)):
+            return replace(scenario, sessions=tuple(tried), steps=steps)
+    return scenario
+
+
+def _quiet(seed: SessionSeed) -> SessionSeed:
+    return replace(seed, queue_depth=0, work="none")
+
+
+def _sibling_step(step: Step, owner: str, sibling: str) -> bool:
+    """A step _session_files drops for a file's sibling (see session_files.py)."""
+    if isinstance(step, Reply):
+        return step.session in (owner, sibling)
+    if getattr(step, "session", None) != sibling:
+        return False
+    if isinstance(step, Recover):
+        return step.allow_active_abort or step.queue_depth > 0
+    if isinstance(step, Progress):
+        return step.target != "record"
+    return isinstance(step, Bump | Start | Backend)
 
 
 # What a scripted runtime answers, as openclaw's tests mock it: nothing, the runtime's own

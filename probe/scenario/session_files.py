@@ -17,7 +17,9 @@ import posixpath
 from collections.abc import Callable, Iterator, Sequence
 
 from probe.scenario.values import (
+    Advance,
     Backend,
+    Bump,
     Key,
     Own,
     Progress,
@@ -26,7 +28,11 @@ from probe.scenario.values import (
     SessionSeed,
     Start,
     Step,
+    Tick,
 )
+
+# The runtime's stale floor when a call names none (DEFAULT_STALE_PROGRESS_ABORT_MS).
+STALE_FLOOR_MS = 300_000
 
 # The builds resolve a file through the file system (path.resolve, realpath of its folder):
 # a normalized absolute path under /tmp/ names one file however they resolve it.
@@ -117,6 +123,21 @@ def _sibling_misuse(
     seed = sessions[number_of[ref] - 1]
     if seed.work != "none":
         yield (f"session[{number_of[ref]}].work", why)
+    # Queued work: the runtime's stale check reads the found run's activity through the
+    # sibling's key, which joins the two sessions' run activity from then on (a shared record
+    # the model does not keep). Only a direct call where no time passes and the run is fresh
+    # can ask so: nothing reads the joined activity later and the run cannot be stale.
+    queued = (
+        f"session {ref!r} shares session file {path!r} with session {owner!r}'s run: a "
+        "recovery of it with queued work joins the two sessions' run activity, which probe "
+        "does not model; only a `recover` with queue_depth > 0 in a scenario whose clock "
+        "never moves (no tick or advance) and whose run is fresher than the call's stale "
+        "threshold can say it"
+    )
+    if seed.queue_depth > 0:
+        yield (f"session[{number_of[ref]}].queue_depth", queued)
+    still = not any(isinstance(step, Tick | Advance) for step in steps)
+    run_age = sessions[number_of[owner] - 1].progress_age_ms
     for number, step in enumerate(steps, start=1):
         if getattr(step, "session", None) != ref:
             continue
@@ -124,6 +145,12 @@ def _sibling_misuse(
         active_abort = isinstance(step, Recover) and step.allow_active_abort
         if run_progress or active_abort or isinstance(step, Start | Backend | Reply):
             yield (f"step[{number}].session", why)
+        elif isinstance(step, Bump):
+            yield (f"step[{number}].session", queued)
+        elif isinstance(step, Recover) and step.queue_depth > 0:
+            threshold = step.stale_abort_ms or STALE_FLOOR_MS
+            if not still or run_age >= threshold:
+                yield (f"step[{number}].queue_depth", queued)
     for number, step in enumerate(steps, start=1):
         if isinstance(step, Reply) and step.session == owner:
             yield (

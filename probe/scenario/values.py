@@ -158,8 +158,9 @@ class SessionSeed:
     session_id: str | None = None
     keyed: bool = True
     # The session's session file (openclaw's sessionFile): its record and its run handle carry
-    # it, and the runtime finds a run by it when the session's key and id have none.
-    session_file: str | None = None
+    # it, and the runtime finds a run by it when the session's key and id have none. Out of
+    # repr: the generator seeds streams from reprs, which must read as before it existed.
+    session_file: str | None = field(default=None, repr=False)
 
 
 _MASK64 = (1 << 64) - 1
