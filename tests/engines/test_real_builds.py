@@ -18,6 +18,7 @@ from probe.engines.harness import harness_path
 from probe.engines.install import install
 from probe.engines.results import summarize
 from tests.conftest import REFERENCE
+from tests.test_reference import recorded_fields
 from tests.engines.support import BUILDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +79,8 @@ def test_harness_reproduces_the_real_build(case: Path, build: str, builds: dict[
     expected = json.loads(case.with_suffix(".real.json").read_text())[build]
     result = run_build(builds[build], load(case))
     assert result["unsupported"] == []
-    assert result["events"] == expected["events"]
+    # Fields the recordings predate are left out on both sides (tests/test_reference.py).
+    assert recorded_fields(result["events"]) == recorded_fields(expected["events"])
     summary = summarize(result["events"], result["runtime_outcomes"])
     assert {k: summary[k] for k in SUMMARY_KEYS} == {k: expected[k] for k in SUMMARY_KEYS}
     assert result["network_attempts"] == []
@@ -102,8 +104,9 @@ def test_an_incomplete_entry_is_not_taken_for_a_build(engine_cache: Path) -> Non
         assert not is_installed("9.9.9")
         assert all(not name.startswith(".") for name, _ in list_installed())
     finally:  # the cache may outlive the session ($PROBE_TEST_CACHE_DIR)
-        shutil.rmtree(engine_cache / "9.9.9")
-        shutil.rmtree(engine_cache / ".9.9.9.tmp-interrupted")
+        # ignore_errors: another probe sharing this cache may sweep the lock-free work folder.
+        shutil.rmtree(engine_cache / "9.9.9", ignore_errors=True)
+        shutil.rmtree(engine_cache / ".9.9.9.tmp-interrupted", ignore_errors=True)
 
 
 def test_cache_dir_honours_the_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
