@@ -336,9 +336,15 @@ def _late(scenario: Scenario, chance: float) -> Scenario:
 ABORT_CHOICES = (1_000, 20_000, 60_000, 90_000, 299_999, 300_000, 400_000)
 
 
+def _stream(name: str, scenario: Scenario) -> random.Random:
+    """A random stream of its own for the draw `name` on top of `scenario`, seeded by what was
+    drawn before it: adding a stream leaves every other stream's draws as they were."""
+    return random.Random(zlib.crc32(repr((name, scenario.settings, scenario.steps)).encode()))
+
+
 def _verbs(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     """The newer verbs on top of a drawn scenario, from a stream of their own (as _late)."""
-    rng = random.Random(zlib.crc32(repr(("verbs", scenario.settings, scenario.steps)).encode()))
+    rng = _stream("verbs", scenario)
     if rng.random() >= chance:
         return scenario
     settings = scenario.settings
@@ -535,7 +541,7 @@ RECOVER_STALE = (1_000, 300_000, 900_000)
 
 def _direct_recoveries(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     """1..2 `recover` steps on top of a drawn scenario, from a stream of their own (as _late)."""
-    rng = random.Random(zlib.crc32(repr(("recover", scenario.settings, scenario.steps)).encode()))
+    rng = _stream("recover", scenario)
     if rng.random() >= chance:
         return scenario
     steps = list(scenario.steps)
@@ -564,7 +570,7 @@ def _direct_recoveries(scenario: Scenario, chance: float, max_steps: int) -> Sce
 
 def _lane_tasks(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     """1..3 `enqueue` steps on top of a drawn scenario, from a stream of their own (as _late)."""
-    rng = random.Random(zlib.crc32(repr(("lanes", scenario.settings, scenario.steps)).encode()))
+    rng = _stream("lanes", scenario)
     if rng.random() >= chance:
         return scenario
     steps = list(scenario.steps)
@@ -653,7 +659,7 @@ def _session_files(scenario: Scenario, chance: float) -> Scenario:
     """Session files, drawn last from a stream of their own (as _late): a run's owner and a
     sibling share one where the loader takes it (see probe/scenario/session_files.py), else
     one session has a file of its own."""
-    rng = random.Random(zlib.crc32(repr(("files", scenario.settings, scenario.steps)).encode()))
+    rng = _stream("files", scenario)
     if rng.random() >= chance:
         return scenario
     path = f"/tmp/probe-session-{rng.randint(1, 9)}.jsonl"
@@ -713,7 +719,7 @@ SCRIPTED_ANSWERS = (
 def _scripted(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     """The scripted runtime, with an answer after some ticks, from a stream of its own (as
     _late): drawn last, so every other draw of a seed stays as it was."""
-    rng = random.Random(zlib.crc32(repr(("scripted", scenario.settings, scenario.steps)).encode()))
+    rng = _stream("scripted", scenario)
     if rng.random() >= chance:
         return scenario
     steps = list(scenario.steps)
@@ -738,7 +744,7 @@ def _other_ids(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
 
     Drawn after the identity variants, on a session with a non-empty key only (the loader
     refuses the rest; see probe/scenario/run_ids.py)."""
-    rng = random.Random(zlib.crc32(repr(("other-ids", scenario.settings, scenario.steps)).encode()))
+    rng = _stream("other-ids", scenario)
     if rng.random() >= chance:
         return scenario
     keyed = [s.ref for s in scenario.sessions if s.keyed and s.ref]
@@ -772,7 +778,7 @@ LATER_BACKEND_ACTIONS: tuple[BackendAction, ...] = (
 def _backends(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     """A backend's steps on top of a drawn scenario, from a stream of their own (as _late), in
     a session with no model call and no deadline tool call (the loader keeps them apart)."""
-    rng = random.Random(zlib.crc32(repr(("backends", scenario.settings, scenario.steps)).encode()))
+    rng = _stream("backends", scenario)
     if rng.random() >= chance:
         return scenario
     busy = {s.ref for s in scenario.sessions if s.work == "model_call"} | {
@@ -802,7 +808,7 @@ DEADLINE_CHOICES = (1, 30_000, 60_000, 300_000, 1_200_000)
 def _tool_deadlines(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     """Tool calls with a command deadline on top of a drawn scenario, from a stream of their
     own (as _late), in a session with no timed model call (the loader keeps them apart)."""
-    rng = random.Random(zlib.crc32(repr(("deadlines", scenario.settings, scenario.steps)).encode()))
+    rng = _stream("deadlines", scenario)
     if rng.random() >= chance:
         return scenario
     # Not beside timed model calls or runs under other ids: the loader keeps them apart.
@@ -858,7 +864,7 @@ def _replies(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     drawn last so that the rest of a seed's scenarios stay as they were: one keyed session's
     `reply` at a random place, then 0..2 more of it after (completed 30 %), up to 3 steps past
     `max_steps` (the other streams have usually filled it by now)."""
-    rng = random.Random(zlib.crc32(repr(("replies", scenario.settings, scenario.steps)).encode()))
+    rng = _stream("replies", scenario)
     if rng.random() >= chance:
         return scenario
     keyed = [s.ref for s in scenario.sessions if s.keyed and s.ref != ""]
@@ -889,7 +895,7 @@ def _requests(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
 
     Only in a session with no plain model call: the loader keeps a session's model calls all
     timed or all plain."""
-    rng = random.Random(zlib.crc32(repr(("requests", scenario.settings, scenario.steps)).encode()))
+    rng = _stream("requests", scenario)
     if rng.random() >= chance:
         return scenario
     plain = {s.ref for s in scenario.sessions if s.work == "model_call"} | {
