@@ -9,11 +9,13 @@ that could not do anything, so that a quiet report is never a silent one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from probe.model.events import LONG_RUNNING, STALLED, STUCK
 from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS
 from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.model.world import BUILD_HEARTBEAT_MS, SKIP_TICK_DELAY_MS, World
-from probe.scenario.values import Backend, Release, Scenario, Start
+from probe.scenario.values import Backend, Release, Scenario, Start, Step
 
 
 def idle_step(world: World, number: int, step: object) -> str | None:
@@ -34,37 +36,42 @@ def idle_step(world: World, number: int, step: object) -> str | None:
     return None
 
 
+def _first_step(scenario: Scenario, ran: Callable[[Step], bool], note: str) -> list[str]:
+    """The note, at the first step a version played otherwise than its scenario says."""
+    for number, step in enumerate(scenario.steps, start=1):
+        if ran(step):
+            return [note.format(number=number)]
+    return []
+
+
 def untimed_requests(scenario: Scenario) -> list[str]:
     """On a version that reads no model request timeout: where a timed model call ran plain."""
-    for number, step in enumerate(scenario.steps, start=1):
-        if isinstance(step, Start) and step.timeout_ms is not None:
-            return [
-                f"step[{number}].timeout_ms: this version reads no model request timeout "
-                "(openclaw does from 2026.8.1-beta.3): its timed model calls ran as plain ones"
-            ]
-    return []
+    return _first_step(
+        scenario,
+        lambda step: isinstance(step, Start) and step.timeout_ms is not None,
+        "step[{number}].timeout_ms: this version reads no model request timeout "
+        "(openclaw does from 2026.8.1-beta.3): its timed model calls ran as plain ones",
+    )
 
 
 def plain_deadline_tools(scenario: Scenario) -> list[str]:
     """On a version that reads no tool deadline: where a deadline tool call ran plain."""
-    for number, step in enumerate(scenario.steps, start=1):
-        if isinstance(step, Start) and step.deadline_ms is not None:
-            return [
-                f"step[{number}].deadline_ms: this version reads no tool call's command "
-                "deadline (openclaw 2026.9.6 does): its deadline tool calls ran as plain ones"
-            ]
-    return []
+    return _first_step(
+        scenario,
+        lambda step: isinstance(step, Start) and step.deadline_ms is not None,
+        "step[{number}].deadline_ms: this version reads no tool call's command "
+        "deadline (openclaw 2026.9.6 does): its deadline tool calls ran as plain ones",
+    )
 
 
 def ignored_backends(scenario: Scenario) -> list[str]:
     """On a version without backend allowances: where a backend step did nothing."""
-    for number, step in enumerate(scenario.steps, start=1):
-        if isinstance(step, Backend):
-            return [
-                f"step[{number}]: this version has no backend no-output allowance (openclaw "
-                "2026.9.6 has): its backend steps did nothing"
-            ]
-    return []
+    return _first_step(
+        scenario,
+        lambda step: isinstance(step, Backend),
+        "step[{number}]: this version has no backend no-output allowance (openclaw "
+        "2026.9.6 has): its backend steps did nothing",
+    )
 
 
 Nearest = tuple[int, str] | None
