@@ -38,6 +38,9 @@ def in_ref_order(mapping: Mapping[str, V]) -> dict[str, V]:
     return dict(sorted(mapping.items(), key=itemgetter(0)))
 
 
+# A held start's entry kind among a request's fresh markers (probe.model.world.HeldStart): it
+# was emitted after the request, whatever ends before the bus delivers it.
+HELD = "held"
 # Used when a request carries no staleActiveProgressAbortMs (active-abort requests).
 DEFAULT_STALE_PROGRESS_ABORT_MS = 300_000
 MIN_SETTLE_TIMER_MS = 100
@@ -369,7 +372,8 @@ class RecoveryRuntime:
         fresh = tuple(
             f
             for f in waiter.fresh
-            if f != gone and not (kind == "embedded_run" and clear and f[0] != "embedded_run")
+            if f != gone
+            and not (kind == "embedded_run" and clear and f[0] not in ("embedded_run", HELD))
         )
         if fresh != waiter.fresh:
             self.waiters = {**self.waiters, ref: replace(waiter, fresh=fresh)}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from probe.model.outcomes import Outcome
-from probe.model.runtime import Waiter
+from probe.model.runtime import HELD, Waiter
 from probe.scenario.values import Answer
 
 # What the harness notes for a call that resolved with nothing (its outcomeString).
@@ -54,13 +54,26 @@ def noted_start(pending: Pending, ref: str, kind: str, marker: str) -> Pending:
     )
 
 
+def noted_delivery(
+    pending: Pending, ref: str, tag: tuple[str, str], kind: str, marker: str
+) -> Pending:
+    """A held start delivered: a marker started after the pending calls of ref that it was
+    emitted after (those that hold its `tag`, see World.hold_start), and no others."""
+    return tuple(
+        replace(c, fresh=tuple(sorted({*c.fresh, (kind, marker)})))
+        if c.request.ref == ref and tag in c.fresh
+        else c
+        for c in pending
+    )
+
+
 def noted_end(pending: Pending, ref: str, kind: str, marker: str, clear: bool) -> Pending:
     """A marker ended on ref: no longer one its pending recoveries keep (see Waiter.fresh)."""
 
     def kept(f: tuple[str, str]) -> bool:
         # An embedded run's end also ends the tool and model calls unless `clear` is off.
         return f != (kind, marker) and not (
-            kind == "embedded_run" and clear and f[0] != "embedded_run"
+            kind == "embedded_run" and clear and f[0] not in ("embedded_run", HELD)
         )
 
     return tuple(

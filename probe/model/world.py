@@ -39,11 +39,12 @@ from probe.model.heartbeat import (
 from probe.model.lanes import Lane, enqueue, finish_quick, reset
 from probe.model.outcomes import FAILED, Outcome
 from probe.model.replies import ABORTED, REPLY_MARKER, ReplyOp
-from probe.model.runtime import RecoveryRuntime, Resolved, Waiter, in_ref_order
+from probe.model.runtime import HELD, RecoveryRuntime, Resolved, Waiter, in_ref_order
 from probe.model.script import (
     NO_OUTCOME_LABEL,
     Pending,
     answered_outcome,
+    noted_delivery,
     noted_end,
     noted_start,
     take,
@@ -58,6 +59,7 @@ from probe.scenario.values import (
     Answer,
     Backend,
     Bump,
+    Deliver,
     End,
     Enqueue,
     Key,
@@ -108,6 +110,17 @@ def seeding_order(sessions: tuple[SessionSeed, ...]) -> list[SessionSeed]:
     return sorted(sessions, key=lambda s: -s.progress_age_ms)
 
 
+class HeldStart(NamedTuple):
+    """A tool or model call's start held on the bus (see World.hold_start): `tag` names it
+    among a request's fresh markers (kind HELD) when it was emitted after that request."""
+
+    ref: str
+    kind: MarkerKind
+    marker: str
+    tag: str
+    fenced: bool = False
+
+
 class WorldState(NamedTuple):
     """Everything in a world that a step can change (see World.snapshot)."""
 
@@ -129,6 +142,8 @@ class WorldState(NamedTuple):
     replies: Mapping[str, ReplyOp]
     # The scripted runtime's pending calls, in call order (settings.runtime = "scripted").
     scripted: Pending = ()
+    # The held starts the bus has not delivered yet, in emission order (see hold_start).
+    held: tuple[HeldStart, ...] = ()
 
 
 # How many items of World.state_key one session record takes (explore's symmetry reads them).
@@ -150,6 +165,7 @@ class World:
         "firing",
         "handles",
         "heartbeat",
+        "held",
         "lanes",
         "last_heartbeat_at",
         "next_task",
@@ -245,6 +261,7 @@ class World:
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
         self.scripted: Pending = ()
+        self.held: tuple[HeldStart, ...] = ()
 
     def _set_runs(
         self, activity: Mapping[str, RunActivity], handles: Mapping[str, RunHandle]
@@ -275,6 +292,7 @@ class World:
             self.next_task,
             self.replies,
             self.scripted,
+            self.held,
         )
 
     def restore(self, state: WorldState) -> None:
@@ -298,6 +316,7 @@ class World:
             self.next_task,
             self.replies,
             self.scripted,
+            self.held,
         ) = state
         self.clock.restore(clock)
         self.store.restore(store)
@@ -430,6 +449,9 @@ class World:
             # Only scripted scenarios have them: each pending call by its request, its
             # in-flight key and the markers that started after it.
             key.append(tuple((c.request, c.key, c.fresh) for c in self.scripted))
+        if self.held:
+            # Only scenarios with held starts have them (explore's never do).
+            key.append(self.held)
         return tuple(key)
 
     # -- seeding -------------------------------------------------------------------------
@@ -527,13 +549,18 @@ class World:
         marker: str,
         timeout_ms: int | None = None,
         deadline_ms: int | None = None,
+        *,
+        note: bool = True,
     ) -> None:
         """A work marker starts; run activity is created for it where there is none.
 
         A model call with `timeout_ms` is a request of its own run owner where the version
-        reads request timeouts (switch model-request-timeout), else a plain model call."""
-        self.runtime.note_start(ref, kind, marker)
-        self.scripted = noted_start(self.scripted, ref, kind, marker)
+        reads request timeouts (switch model-request-timeout), else a plain model call.
+        `note`: off for a held start delivered late, whose place after (or before) the
+        pending requests is its emission's (see deliver)."""
+        if note:
+            self.runtime.note_start(ref, kind, marker)
+            self.scripted = noted_start(self.scripted, ref, kind, marker)
         now = self.clock.now
         activity = self.activity.get(ref)
         if activity is None:
@@ -580,6 +607,40 @@ class World:
             if lane.finishing:
                 after, self.next_task = finish_quick(lane, self.next_task)
                 self._set_lane(ref, after)
+
+    def hold_start(self, index: int, ref: str, kind: MarkerKind, marker: str) -> None:
+        """A start emitted on the bus and held there (`delivery = "held"`): numbered now, so
+        it comes after every request pending now and before every later one."""
+        tag = str(index)
+        self.runtime.note_start(ref, HELD, tag)
+        self.scripted = noted_start(self.scripted, ref, HELD, tag)
+        self.held = (*self.held, HeldStart(ref, kind, marker, tag))
+
+    def deliver(self) -> None:
+        """The bus delivers the held starts in emission order: each starts its marker now
+        (recordToolStarted / recordModelStarted), unless a recovery fenced it (see
+        _fence_held). A pending request it was emitted after keeps it as it keeps any start
+        after its cut-off."""
+        held, self.held = self.held, ()
+        for h in held:
+            if h.fenced:
+                continue
+            tag = (HELD, h.tag)
+            waiter = self.runtime.waiters.get(h.ref)
+            if waiter is not None and tag in waiter.fresh:
+                self.runtime.note_start(h.ref, h.kind, h.marker)
+            self.scripted = noted_delivery(self.scripted, h.ref, tag, h.kind, h.marker)
+            self.start_work(h.ref, h.kind, h.marker, note=False)
+
+    def _fence_held(self, ref: str, fresh: Fresh) -> None:
+        """A recovery of ref is applied (clearDiagnosticEmbeddedRunActivityForSession, which
+        remembers its request's bus sequence as the session's start cut-off, activity or
+        not): the session's held starts emitted before that request will be ignored."""
+        if any(h.ref == ref and (HELD, h.tag) not in fresh for h in self.held):
+            self.held = tuple(
+                h._replace(fenced=True) if h.ref == ref and (HELD, h.tag) not in fresh else h
+                for h in self.held
+            )
 
     def end_work(self, ref: str, kind: MarkerKind, marker: str, clear: bool) -> None:
         """A work marker ends; with no run activity at all nothing happens.
@@ -643,6 +704,7 @@ class World:
         True (blocked) when an embedded run that started after the request is still running:
         then only the markers that started before the request go, and the outcome is stale.
         """
+        self._fence_held(ref, fresh)
         activity = self.activity.get(ref)
         if activity is None or not activity.has_work:
             return False
@@ -1099,6 +1161,8 @@ class World:
                 self.state_change(ref, to, "scenario")
             case Progress(session=ref, target=target, reason=reason, ago_ms=ago):
                 self.progress(ref, target, reason, ago)
+            case Start(session=ref, work=kind, id=marker, held=True):
+                self.hold_start(index, ref, kind, marker)
             case Start(session=ref, work=kind, id=marker, timeout_ms=timeout, deadline_ms=deadline):
                 self.start_work(ref, kind, marker, timeout, deadline)
             case End(session=ref, work=kind, id=marker, clear=clear):
@@ -1117,6 +1181,8 @@ class World:
                 self.answer(step)
             case Key(session=ref, key=key):
                 self.store.key(ref, key, self.clock.now)
+            case Deliver():
+                self.deliver()
             case _:
                 assert_never(step)
         if self.lanes:

@@ -15,6 +15,7 @@ from probe.scenario.values import (
     Answer,
     Backend,
     Bump,
+    Deliver,
     End,
     Enqueue,
     Expectation,
@@ -75,6 +76,8 @@ def _step_table(step: Step) -> dict[str, Any]:
                 table["timeout_ms"] = timeout
             if deadline is not None:
                 table["deadline_ms"] = deadline
+            if step.held:
+                table["delivery"] = "held"
             return table
         case End(session=ref, work=kind, id=marker, clear=clear):
             table = {"do": "end", "session": ref, "work": kind, **_marker_key(marker)}
@@ -101,6 +104,8 @@ def _step_table(step: Step) -> dict[str, Any]:
             if abort != "ignored":
                 table["abort"] = abort
             return table
+        case Deliver():
+            return {"do": "deliver"}
         case _:
             assert_never(step)
 

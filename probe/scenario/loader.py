@@ -12,6 +12,7 @@ from probe.errors import Problem, ScenarioError
 from probe.properties.names import unknown_property
 from probe.properties.selection import Choice
 from probe.scenario.aliases import ID_STEPS, KeyNames, by_id, forgettable, keyed_session_misuse
+from probe.scenario.deliveries import DELIVERIES, held_misuse
 from probe.scenario.limits import LIMITS, static_clock
 from probe.scenario.run_ids import marker_of, misnamed, other_session_id
 from probe.scenario.session_files import session_file_of, shared_file_misuse
@@ -40,6 +41,7 @@ from probe.scenario.values import (
     Answer,
     Backend,
     Bump,
+    Deliver,
     End,
     Enqueue,
     Expectation,
@@ -96,7 +98,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "release": ("do", "session", "outcome"),
     "state": ("do", "session", "to"),
     "progress": ("do", "session", "target", "reason", "ago_ms"),
-    "start": ("do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id"),
+    "start": ("do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id", "delivery"),
     "end": ("do", "session", "work", "id", "clear", "session_id"),
     "recover": (
         "do",
@@ -115,6 +117,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "answer": ("do", "session", "status", "action", "reason", "released", "queued_count", "work"),
     "key": ("do", "session", "key"),
     "reply": ("do", "session", "phase", "abort"),
+    "deliver": ("do",),
 }
 EXPECT_KEYS = (
     "requested",
@@ -322,6 +325,8 @@ def parse_scenario(
         for number, why in misnamed(sessions, steps):
             out.add(f"step[{number}].session_id", why)
         _check_replies(out, sessions, steps)
+        for where, why in held_misuse(sessions, steps):
+            out.add(where, why)
         for where, why in shared_file_misuse(sessions, steps):
             out.add(where, why)
     if out.problems:
@@ -537,9 +542,10 @@ def _steps(
                 clear = t.boolean("clear", True)
                 timeout = _request_timeout(out, t, where, kind)
                 deadline = _tool_deadline(out, t, where, kind)
+                held = _held(out, t, where, kind, timeout, deadline)
                 if ref is not None and kind:
                     step = (
-                        Start(ref, kind, marker, timeout, deadline)
+                        Start(ref, kind, marker, timeout, deadline, held=held)
                         if verb == "start"
                         else End(ref, kind, marker, clear)
                     )
@@ -569,6 +575,8 @@ def _steps(
                         aliases[named_id] = new_key
             case "reply":
                 step = _reply(t, session(True))
+            case "deliver":
+                step = Deliver()
         named = data.get("session")
         if isinstance(step, ID_STEPS) and isinstance(named, str) and named in aliases:
             step = replace(step, via=named)  # the call passes that id alone
@@ -765,6 +773,31 @@ def _request_timeout(out: _Collector, t: _Table, where: str, kind: str | None) -
         )
         return None
     return timeout
+
+
+def _held(
+    out: _Collector,
+    t: _Table,
+    where: str,
+    kind: str | None,
+    timeout: int | None,
+    deadline: int | None,
+) -> bool:
+    """`delivery` of a `start`: "held" for a plain tool or model call's start only (the
+    starts openclaw's bus delivers on a later turn; see probe/scenario/deliveries.py)."""
+    if t.choice("delivery", "now", DELIVERIES) != "held":
+        return False
+    if kind is not None and kind not in ("tool_call", "model_call"):
+        out.add(
+            f"{where}.delivery",
+            f"only a tool or model call's start is a bus event that can be held (not {kind!r})",
+        )
+        return False
+    if timeout is not None or deadline is not None:
+        key = "timeout_ms" if timeout is not None else "deadline_ms"
+        out.add(f"{where}.delivery", f"a start with {key} cannot be held (only a plain call's)")
+        return False
+    return True
 
 
 def _tool_deadline(out: _Collector, t: _Table, where: str, kind: str | None) -> int | None:

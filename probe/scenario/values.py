@@ -245,6 +245,8 @@ class Start:
     2026.8.1-beta.3 on (a core model request of its own run owner); None for a plain call.
     `deadline_ms` (tool calls only): the command deadline the tool's execution records as it
     starts (an exec's timeout), read from 2026.9.6 on; None for a tool without one.
+    `held` (plain tool and model calls only): the start's bus event is emitted (numbered) at
+    the step but reaches run activity only at the next `deliver` step (see Deliver).
     """
 
     session: str
@@ -255,6 +257,7 @@ class Start:
     # would change, reshuffling every seed's random scenarios.
     deadline_ms: int | None = field(default=None, repr=False)
     via: str | None = field(default=None, repr=False)
+    held: bool = field(default=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +357,15 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
+class Deliver:
+    """The diagnostic bus delivers every held start (`start` with `delivery = "held"`), in
+    the order they were emitted: run activity sees them only now, as openclaw's asynchronous
+    bus delivers a tool or model call's start on a later turn than it was emitted (and
+    numbered). From 2026.5.31-beta.4 a recovery applied in between fences the starts emitted
+    before its request: they are ignored."""
+
+
+@dataclass(frozen=True, slots=True)
 class Key:
     """An id-only session's key becomes known: getDiagnosticSessionState({ sessionId, sessionKey }).
 
@@ -396,6 +408,7 @@ Step: TypeAlias = (
     | Answer
     | Key
     | Reply
+    | Deliver
 )
 
 
@@ -431,6 +444,8 @@ def step_verb(step: Step) -> str:
             return "key"
         case Reply():
             return "reply"
+        case Deliver():
+            return "deliver"
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,9 @@
  *              {"do": "start"|"end", "session", "work": "embedded_run"|"tool_call"|"model_call",
  *               "id"?, "clear"? (end only), "timeout_ms"? (start of a model call only),
  *               "deadline_ms"? (start of a tool call only),
- *               "session_id"? (an embedded run under this other id of the session's key)} |
+ *               "session_id"? (an embedded run under this other id of the session's key),
+ *               "delivery"?: "now"|"held" (start of a plain tool or model call only)} |
+ *              {"do": "deliver"} (the held starts reach run activity, in emission order) |
  *              {"do": "own", "session", "abort"?: "honoured"|"ignored"|"refused"} |
  *              {"do": "backend", "session", "action": "begin"|"output"|"model_output"|
  *               "outstanding"|"settled"|"close", "allowance_ms"? (begin only)} |
@@ -950,7 +952,7 @@ const STEP_KEYS = {
   release: ["do", "session", "outcome"],
   state: ["do", "session", "to"],
   progress: ["do", "session", "target", "reason", "ago_ms"],
-  start: ["do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id"],
+  start: ["do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id", "delivery"],
   end: ["do", "session", "work", "id", "clear", "session_id"],
   recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms", "compaction_safety_ms"],
   enqueue: ["do", "session", "task"],
@@ -959,6 +961,7 @@ const STEP_KEYS = {
   answer: ["do", "session", "status", "action", "reason", "released", "queued_count", "work"],
   key: ["do", "session", "key"],
   reply: ["do", "session", "phase", "abort"],
+  deliver: ["do"],
 };
 const BACKEND_ACTIONS = ["begin", "output", "model_output", "outstanding", "settled", "close"];
 // A scripted answer's status and action (probe's loader checks them; here only the shape).
@@ -1131,6 +1134,14 @@ function checkScenario(scenario, located) {
       if (step.deadline_ms !== undefined && (!isInt(step.deadline_ms) || step.deadline_ms < 1 || step.work !== "tool_call")) {
         problems.push(`${where}.deadline_ms must be a positive integer, on a tool call`);
       }
+      if (step.delivery !== undefined) {
+        const plain = ["tool_call", "model_call"].includes(step.work) && step.timeout_ms === undefined && step.deadline_ms === undefined;
+        if (!["now", "held"].includes(step.delivery) || (step.delivery === "held" && !plain)) {
+          problems.push(`${where}.delivery must be now|held, held on a plain tool or model call's start only`);
+        }
+        const missing = step.delivery === "held" ? heldDeliveryMissing(located) : null;
+        if (missing) unsupported.push({ step: i, key: `${where}.delivery`, reason: `openclaw ${located.version} cannot hold a bus event: ${missing}` });
+      }
     }
     if (step.do === "progress") {
       if (!["both", "run", "record", undefined].includes(step.target)) problems.push(`${where}.target is not both|run|record`);
@@ -1249,6 +1260,26 @@ async function loadBuild(located) {
   const lanes = await loadLanes(located);
   const replies = await loadReplies(located);
   return { api, runtimeModule, shimUrl, createLazyRuntimeModule, lanes, replies };
+}
+
+/**
+ * Why the build's diagnostic bus cannot hold a start for a later `deliver` (null: it can). A
+ * held start is emitted through the build's own bus (numbered there), taken out of its async
+ * queue before the drain it scheduled runs, and put back at `deliver`, whose drain is the one
+ * the emission scheduled: so the bus must queue tool and model call starts and drain them on a
+ * setImmediate turn, as every build from 2026.5.30-beta.1 to 2026.9.6 does.
+ */
+function heldDeliveryMissing(located) {
+  const source = located.chunks?.events?.source ?? "";
+  if (!/\basyncQueue\b/.test(source) || !/\basyncDrainScheduled\b/.test(source)) {
+    return "its diagnostic bus has no async queue";
+  }
+  if (!/asyncDrainScheduled = true;\s*setImmediate\(/.test(source)) return "its bus drain is not a setImmediate turn";
+  const types = source.match(/ASYNC_DIAGNOSTIC_EVENT_TYPES = (?:\/\* @__PURE__ \*\/ )?new Set\(\[([^\]]*)\]/)?.[1] ?? "";
+  for (const type of ["tool.execution.started", "model.call.started"]) {
+    if (!types.includes(`"${type}"`)) return `its bus delivers ${type} at once`;
+  }
+  return null;
 }
 
 function runtimeImportsLanes(located) {
@@ -1710,7 +1741,7 @@ async function runScenario(build, planned, { reuse }) {
       liveness.run(() => api.recordDiagnosticToolExecutionDeadline(Date.now() + step.deadline_ms));
       deadlineTools.add(requestKey(s, id));
     } else if (step.work === "tool_call") {
-      api.emitInternalDiagnosticEvent({
+      emitWork(step, {
         type: starting ? "tool.execution.started" : "tool.execution.completed",
         ...ids(s),
         runId: `scenario-run-${s.fileIndex}`,
@@ -1718,13 +1749,58 @@ async function runScenario(build, planned, { reuse }) {
         toolCallId: `scenario-call-${s.fileIndex}${suffix}`,
       });
     } else {
-      api.emitInternalDiagnosticEvent({
+      emitWork(step, {
         type: starting ? "model.call.started" : "model.call.completed",
         ...ids(s),
         runId: `scenario-run-${s.fileIndex}`,
         provider: "scenario",
         model: `scenario-model${suffix}`,
       });
+    }
+  }
+
+  // delivery = "held": the event is emitted through the build's bus (numbered now, as the
+  // recovery coordinator's cut-off reads the bus sequence) and taken out of its async queue
+  // before its drain runs; `deliver` puts the held events back, in order, and runs that drain.
+  // Run activity (the bus's listener) so sees the start on a later turn, as openclaw's tests'
+  // asynchronous emissions reach it after a recovery has been applied.
+  const heldEntries = [];
+  let heldDrain = null;
+  function emitWork(step, event) {
+    if (step.delivery !== "held") {
+      api.emitInternalDiagnosticEvent(event);
+      return;
+    }
+    const bus = busState();
+    if (!bus || !Array.isArray(bus.asyncQueue) || bus.asyncDrainScheduled) {
+      throw new HarnessError("a held start needs the diagnostic bus idle, with an async queue");
+    }
+    const before = bus.asyncQueue.length;
+    const scheduled = globalThis.setImmediate;
+    let drain = null;
+    // The drain the emission schedules is kept for `deliver`, not run now.
+    globalThis.setImmediate = (fn) => {
+      drain = fn;
+      return scheduled(() => {});
+    };
+    try {
+      api.emitInternalDiagnosticEvent(event);
+    } finally {
+      globalThis.setImmediate = scheduled;
+    }
+    const taken = bus.asyncQueue.splice(before);
+    if (taken.length !== 1 || drain === null) throw new HarnessError("the bus did not queue the held start");
+    heldEntries.push(...taken);
+    heldDrain = drain;
+    bus.asyncDrainScheduled = false;
+  }
+  function deliverHeld() {
+    if (heldEntries.length === 0) return;
+    const bus = busState();
+    bus.asyncQueue.unshift(...heldEntries.splice(0));
+    if (!bus.asyncDrainScheduled) {
+      bus.asyncDrainScheduled = true;
+      realSetImmediate(heldDrain);
     }
   }
 
@@ -1848,6 +1924,9 @@ async function runScenario(build, planned, { reuse }) {
         call.resolve(outcome);
         break;
       }
+      case "deliver":
+        deliverHeld();
+        break;
       case "key": {
         // The lookup every call naming both makes first (openclaw's store tests call it
         // alone): the id-only record is re-keyed, or merged into the key's own record.
