@@ -26,7 +26,8 @@ SWITCHES: tuple[Switch, ...] = (
         "F02",
         "clear_run_activity",
         "an applied aborted/released/noop outcome first ends the session's run activity "
-        "(embedded run, tool and model markers; progress embedded_run:ended)",
+        "(embedded run, tool and model markers; progress embedded_run:ended), and ignores the "
+        "tool and model starts emitted before its request that the bus delivers later",
     ),
     Switch(
         "recover-when-throttled",
