@@ -43,6 +43,7 @@ def uses_new_verbs(toml: str) -> bool:
     keys += ('runtime = "scripted"',)
     keys += ('do = "key"',)
     keys += ('do = "reply"',)
+    keys += ('do = "deliver"',)
     return any(k in toml for k in keys)
 
 
@@ -59,6 +60,7 @@ def check(
     deadlines = sum("deadline_ms" in dump_scenario(s) for _, s in scenarios)
     backends = sum('do = "backend"' in dump_scenario(s) for _, s in scenarios)
     scripted = sum(s.settings.runtime == "scripted" for _, s in scenarios)
+    held = sum('do = "deliver"' in dump_scenario(s) for _, s in scenarios)
     start = time.perf_counter()
     result = compare_engines(pair, scenarios, shrinking=False)
     seconds = time.perf_counter() - start
@@ -66,7 +68,8 @@ def check(
         f"{version:<18} agree {result.same:>4}  differ {len(result.differences):>4}  "
         f"not comparable {len(result.not_comparable):>4}  (new verbs in {with_verbs}, "
         f"timed model calls in {timed}, tool deadlines in {deadlines}, "
-        f"backends in {backends}, scripted runtime in {scripted}, reply steps in {replies})  "
+        f"backends in {backends}, scripted runtime in {scripted}, reply steps in {replies}, "
+        f"held starts in {held})  "
         f"{seconds:7.1f} s",
         flush=True,
     )
@@ -80,6 +83,7 @@ def check(
         "requests_chance": requests_chance,
         "replies_chance": replies_chance,
         "with_reply_steps": replies,
+        "with_held_starts": held,
         "agree": result.same,
         "differ": len(result.differences),
         "not_comparable": len(result.not_comparable),

@@ -72,6 +72,7 @@ def test_every_verb_field_value_and_drain_appears() -> None:
         "backend",
         "answer",
         "key",
+        "deliver",
     }
     # The scripted runtime, and every status its answers draw.
     assert {s.settings.runtime for s in MANY} == {"real", "scripted"}

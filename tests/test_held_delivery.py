@@ -145,3 +145,17 @@ def test_a_start_delivered_while_the_request_waits_is_cleared_with_the_rest() ->
     text = HEAD + START.format(work="tool_call", id="t") + TICK + DELIVER + ANSWER + AFTER
     assert _late("2026.9.6", text) == []
     assert _late("2026.5.30-beta.1", text) == [("session.stalled", "tool_call")]
+
+
+def test_the_generator_draws_held_starts_each_delivered_later() -> None:
+    from probe.scenario.generate import GenerateOptions, generate_many
+
+    scenarios = [s for _, s in generate_many(3, 200)]
+    held = [s for s in scenarios if any(isinstance(x, Start) and x.held for x in s.steps)]
+    assert held, "no held start drawn in 200 scenarios"
+    for scenario in held:
+        first = next(i for i, x in enumerate(scenario.steps) if isinstance(x, Start) and x.held)
+        assert any(isinstance(x, Deliver) for x in scenario.steps[first:])
+    # Off: the same seed draws the same scenarios without them.
+    off = [s for _, s in generate_many(3, 200, GenerateOptions(held=False))]
+    assert not any(isinstance(x, Deliver) for s in off for x in s.steps)

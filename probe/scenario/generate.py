@@ -117,6 +117,13 @@ Distribution (weights are relative, per scenario unless said otherwise):
   backend and queued or active-abort recover steps and both sessions' reply steps dropped;
   the first sibling, in random order, that the loader then takes), else one random session
   has the file alone. `GenerateOptions(session_files=False)` leaves them out.
+- held bus deliveries, drawn after everything else from a stream of their own in 40 % of
+  scenarios: in the sessions with no timed model call, backend, key step or session file, one
+  plain tool or model call `start` already drawn gets `delivery = "held"` (else, where there
+  is none, a new one of either kind, id "h", at a random place, where `max_steps` leaves room),
+  and a `deliver` comes somewhere after it (in a full scenario, in place of a later tick,
+  advance, bump, state or progress step).
+  `GenerateOptions(held=False)` leaves them out.
 """
 
 from __future__ import annotations
@@ -144,6 +151,7 @@ from probe.scenario.values import (
     Backend,
     BackendAction,
     Bump,
+    Deliver,
     Drain,
     End,
     Enqueue,
@@ -222,6 +230,8 @@ class GenerateOptions:
     replies_chance: float = 0.0
     session_files: bool = True  # session files, one shared with a run (see the docstring)
     session_files_chance: float = 0.3
+    held: bool = True  # held bus deliveries: `start` delivery = "held", `deliver`
+    held_chance: float = 0.4
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -652,7 +662,64 @@ def build(
     scenario = _keyed(scenario) if options.verbs else scenario
     if options.session_files:
         scenario = _session_files(scenario, options.session_files_chance)
+    if options.held:
+        scenario = _held_starts(scenario, options.held_chance, options.max_steps)
     return scenario
+
+
+def _held_starts(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """Held bus deliveries, drawn last from a stream of their own (as _late): a plain tool or
+    model call's start of a session the loader lets hold one is held (one already drawn, else
+    a new one with id "h" at a random place), and a `deliver` comes at a random place after
+    it, where `max_steps` leaves room."""
+    rng = _stream("held", scenario)
+    if rng.random() >= chance:
+        return scenario
+    # Not where a run owner of its own lives (a timed model call, a backend), nor in the
+    # sessions a key step or a shared session file keeps to the record alone.
+    busy = {
+        step.session
+        for step in scenario.steps
+        if (isinstance(step, Start) and step.timeout_ms is not None) or isinstance(step, Backend)
+    }
+    keys = [step for step in scenario.steps if isinstance(step, Key)]
+    busy |= {step.session for step in keys} | {step.key for step in keys}
+    busy |= {s.ref for s in scenario.sessions if s.session_file is not None}
+    free = [s.ref for s in scenario.sessions if s.ref not in busy]
+    drawn = [
+        i
+        for i, step in enumerate(scenario.steps)
+        if isinstance(step, Start)
+        and step.work in ("tool_call", "model_call")
+        and step.timeout_ms is None
+        and step.deadline_ms is None
+        and step.session in free
+    ]
+    steps = list(scenario.steps)
+    if drawn:
+        at = rng.choice(drawn)
+        start = steps[at]
+        assert isinstance(start, Start)  # one of `drawn`
+        steps[at] = replace(start, held=True)
+    elif free and len(steps) + 2 <= max_steps:
+        kind: MarkerKind = rng.choice(("tool_call", "model_call"))
+        at = rng.randint(0, len(steps))
+        steps.insert(at, Start(rng.choice(free), kind, "h", held=True))
+    else:
+        return scenario
+    if len(steps) < max_steps:
+        steps.insert(rng.randint(at + 1, len(steps)), Deliver())
+        return replace(scenario, steps=tuple(steps))
+    # Full: the deliver takes the place of a later step that only moves time or the record.
+    plain = [i for i in range(at + 1, len(steps)) if isinstance(steps[i], PLAIN_STEPS)]
+    if not plain:
+        return scenario
+    steps[rng.choice(plain)] = Deliver()
+    return replace(scenario, steps=tuple(steps))
+
+
+# The steps a full scenario's `deliver` may replace: no other step's validity rests on them.
+PLAIN_STEPS = (Tick, Advance, Bump, StateChange, Progress)
 
 
 def _session_files(scenario: Scenario, chance: float) -> Scenario:
