@@ -109,6 +109,10 @@
  *              registry chunk) when the session has none open, then setPhase; phase completed:
  *              complete(). abort = honoured: a listener on its abort signal completes it. Builds
  *              whose registry marks no embedded run (2026.7.2-beta.1 on) refuse it, located.
+ *   held       start with delivery "held": the tool / model call start is emitted through the
+ *              build's bus (numbered there) and taken out of its async queue before the drain
+ *              it scheduled runs; deliver puts the held entries back, in order, and runs that
+ *              drain. A bus without a setImmediate-drained async queue for these starts refuses it.
  *   outcomes   startDiagnosticHeartbeat's recoverStuckSession seam gets a replica of the build's own
  *              recoverStuckSession (same promise shape, checked against the build's source) that
  *              notes each call and its outcome; the build's runtime does the work. With
