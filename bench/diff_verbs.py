@@ -32,7 +32,12 @@ from probe.strategies import REGISTRY
 from probe.versions import design_of
 
 OPTIONS = GenerateOptions(
-    late_ticks=False, verbs_chance=1.0, recover_chance=1.0, lanes_chance=1.0, scripted_chance=0.3
+    late_ticks=False,
+    verbs_chance=1.0,
+    recover_chance=1.0,
+    lanes_chance=1.0,
+    scripted_chance=0.3,
+    held_chance=1.0,
 )
 
 

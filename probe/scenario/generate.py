@@ -121,8 +121,7 @@ Distribution (weights are relative, per scenario unless said otherwise):
   scenarios: in the sessions with no timed model call, backend, key step or session file, one
   plain tool or model call `start` already drawn gets `delivery = "held"` (else, where there
   is none, a new one of either kind, id "h", at a random place, where `max_steps` leaves room),
-  and a `deliver` comes somewhere after it (in a full scenario, in place of a later tick,
-  advance, bump, state or progress step).
+  and a `deliver` comes somewhere after it, within `max_steps` (a full scenario gets none).
   `GenerateOptions(held=False)` leaves them out.
 """
 
@@ -696,7 +695,7 @@ def _held_starts(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
         and step.session in free
     ]
     steps = list(scenario.steps)
-    if drawn:
+    if drawn and len(steps) < max_steps:
         at = rng.choice(drawn)
         start = steps[at]
         assert isinstance(start, Start)  # one of `drawn`
@@ -706,20 +705,9 @@ def _held_starts(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
         at = rng.randint(0, len(steps))
         steps.insert(at, Start(rng.choice(free), kind, "h", held=True))
     else:
-        return scenario
-    if len(steps) < max_steps:
-        steps.insert(rng.randint(at + 1, len(steps)), Deliver())
-        return replace(scenario, steps=tuple(steps))
-    # Full: the deliver takes the place of a later step that only moves time or the record.
-    plain = [i for i in range(at + 1, len(steps)) if isinstance(steps[i], PLAIN_STEPS)]
-    if not plain:
-        return scenario
-    steps[rng.choice(plain)] = Deliver()
+        return scenario  # no room for the two steps: nothing else is replaced
+    steps.insert(rng.randint(at + 1, len(steps)), Deliver())
     return replace(scenario, steps=tuple(steps))
-
-
-# The steps a full scenario's `deliver` may replace: no other step's validity rests on them.
-PLAIN_STEPS = (Tick, Advance, Bump, StateChange, Progress)
 
 
 def _session_files(scenario: Scenario, chance: float) -> Scenario:
