@@ -7,7 +7,8 @@ Each scenario comes from probe.scenario.generate with the newer verbs drawn in e
 back-dating, start / end steps in 60 %, id-only sessions and session_ids beside keys, own
 steps in 40 %, steps naming a session by its id, the empty key; and `recover_chance = 1.0` and
 `lanes_chance = 1.0`: direct `recover` steps and `enqueue`d command-lane tasks in every
-scenario, as far as `max_steps` leaves room) and
+scenario, as far as `max_steps` leaves room; `held_chance = 1.0`: a held start and its
+`deliver` wherever there is room) and
 without late heartbeats (their own checks are the late-ticks ones). Each is replayed on
 `model:DESIGN@VERSION` and on `openclaw@VERSION` (one reused build process, as `probe diff`
 does) and compared event for event. Prints one line per version and writes every
