@@ -173,9 +173,12 @@ def test_the_model_of_a_version_from_7_2_beta_1_refuses_reply_naming_each_step()
 
 
 def test_the_generator_draws_reply_only_when_asked_and_leaves_the_rest_as_it_was() -> None:
-    # Without session files (drawn after the replies, and seeded by the steps before them).
-    plain = generate_many(5, 40, GenerateOptions(session_files=False))
-    asked = generate_many(5, 40, GenerateOptions(replies_chance=1.0, session_files=False))
+    # Without session files and held starts (drawn after the replies, and seeded by the steps
+    # before them).
+    plain = generate_many(5, 40, GenerateOptions(session_files=False, held=False))
+    asked = generate_many(
+        5, 40, GenerateOptions(replies_chance=1.0, session_files=False, held=False)
+    )
     assert not any(isinstance(s, Reply) for _, sc in plain for s in sc.steps)
     with_reply = [sc for _, sc in asked if any(isinstance(s, Reply) for s in sc.steps)]
     assert len(with_reply) >= 10
