@@ -1122,6 +1122,12 @@ class World:
         if self.lanes:
             self.settle_lanes()
 
+    def environment_prune(self) -> None:
+        """What another session's lookup can do to this world's records: prune the store now
+        (a forced prune covers a due one). Only a composed search takes it (see
+        probe.explore.composition): no scenario step does this alone."""
+        self.store.prune(self.clock.now, force=True)
+
     def runtime_outcomes(self) -> list[str]:
         return [PENDING if o is None else o for o in self.runtime_calls]
 
