@@ -388,6 +388,13 @@ def explore_command(
         bool,
         typer.Option("--no-reduction", help="Take every order of commuting steps."),
     ] = False,
+    no_composition: Annotated[
+        bool,
+        typer.Option(
+            "--no-composition",
+            help="With --fixpoint: search several sessions together, not one at a time.",
+        ),
+    ] = False,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -513,6 +520,7 @@ def explore_command(
         max_memory=memory_bound,
         symmetry=not no_symmetry,
         reduction=not no_reduction,
+        compose=not no_composition,
         workers=workers if workers is not None else default_workers(),
     )
     if keep_memory is not None:
@@ -625,12 +633,51 @@ def _search(
     # the cyclic collector would only rescan them (half the run time).
     gc.disable()
     try:
+        if config.fixpoint and config.compose and len(seed_scenario.sessions) > 1:
+            composed = _composed(seed_scenario, strategy, config, stop, update)
+            if composed is not None:
+                return composed
         return explore(
             seed_scenario, strategy, config, stop=stop, progress=update, memory=process_memory
         )
     finally:
         gc.enable()
         done()
+
+
+def _composed(
+    seed_scenario: Scenario,
+    strategy: DedupStrategy,
+    config: ExploreConfig,
+    stop: Callable[[], bool],
+    update: Callable[[SearchProgress], None] | None,
+) -> ExploreResult | None:
+    """--fixpoint over several sessions: their proof one session at a time
+    (probe.explore.composition), or None (said on stderr) to search them together."""
+    from probe.cli.output import say
+    from probe.explore.composition import explore_composed, premises
+    from probe.explore.search import explore
+    from probe.resources import process_memory
+
+    n = len(seed_scenario.sessions)
+    plan = premises(seed_scenario, strategy, config)
+    if isinstance(plan, str):
+        say(f"probe explore --fixpoint: {strategy.name}: not composed ({plan}): "
+            f"searching the {n} sessions together")
+        return None
+    result, why = explore_composed(
+        plan,
+        seed_scenario,
+        strategy,
+        config,
+        lambda seed, alone: explore(
+            seed, strategy, alone, stop=stop, progress=update, memory=process_memory
+        ),
+    )
+    if result is None:
+        say(f"probe explore --fixpoint: {strategy.name}: composition inconclusive ({why}): "
+            f"searching the {n} sessions together")
+    return result
 
 
 def _model_strategies(specs: list[str] | None) -> list[DedupStrategy]:
