@@ -238,3 +238,50 @@ def test_no_composition_searches_together(tmp_path: Path) -> None:
     assert doc["composed"] is None and not doc["verified"]
     assert doc["bound_hit"] == "max_states"
 
+
+
+@pytest.mark.parametrize("name", ["fixed", "buggy", "fixed@2026.9.6"])
+@pytest.mark.parametrize("scenario", [TWO, QUIET], ids=["two", "quiet"])
+def test_the_abstraction_stays_exact_with_the_environment(scenario: Scenario, name: str) -> None:
+    """Abstract and concrete searches of a session alone with its environment: the same
+    violations at the same shortest lengths (the environment's prune respects every class:
+    ages past the idle cap are all prunable, a quiet prune clock is restarted alike, a
+    forgotten record is as good as pruned)."""
+    strategy = strategy_of(name)
+    for seed in scenario.sessions:
+        alone = narrowed(replace(scenario, sessions=(seed,)))[0]
+        config = ExploreConfig(depth=6, environment=True)
+        concrete = explore(alone, strategy, config)
+        abstract = explore(alone, strategy, replace(config, abstract=True))
+        assert {c.invariant: len(c.trace) for c in concrete.counterexamples} == {
+            c.invariant: len(c.trace) for c in abstract.counterexamples
+        }
+        assert abstract.distinct_states <= concrete.distinct_states
+
+
+def test_liveness_one_session_at_a_time_finds_a_lasso_that_starves_among_the_others() -> None:
+    """Class 4 (an idle, empty record hides a stale run), two sessions: found alone with its
+    environment, and the lasso replayed among both sessions keeps starving its session."""
+    from probe.explore.liveness import composed_starvation, needs_coverage
+    from probe.model.events import REQUESTED
+
+    seed = replace(
+        SEED, queue_depth=0, owner="embedded_run", abort="honoured", progress_age_ms=400_000
+    )
+    two = replace(
+        ISSUE_SEED,
+        name="class 4, two sessions",
+        sessions=(seed, replace(seed, ref="agent:main:other")),
+        settings=Settings(),
+    )
+    strategy = strategy_of("fixed@2026.9.6")
+    plan = premises(two, strategy, ExploreConfig())
+    assert isinstance(plan, Composition) and len(plan.seeds) == 1
+    found = composed_starvation(plan.seeds, strategy, ExploreConfig(), plan.environment)
+    assert found is not None and found.complete and found.composed == ("agent:main:direct",)
+    (lasso,) = [x for x in found.lassos if x.need == "coverage"]
+    world = World(two, strategy)
+    for number, step in enumerate(lasso.prefix + lasso.loop * 6, start=1):
+        world.apply(number, step)
+        assert not [e for e in world.bus.events if e.type == REQUESTED and e.ref == lasso.session]
+    assert needs_coverage(world, lasso.session)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # imported where used: the engine and report modules are slow
 
     from probe.engines.base import Engine
     from probe.engines.confirm import Confirmation
+    from probe.explore.liveness import LivenessResult
     from probe.explore.values import Counterexample, SearchProgress
     from probe.report.explore_report import StrategyOutcome
 
@@ -577,9 +578,11 @@ def explore_command(
 
         for s in picked:
             # The command's one deadline bounds the graph's building too.
-            found = find_starvation(seed_scenario, s, config, stop=partial(_past, deadline))
+            found = _composed_liveness(seed_scenario, s, config, partial(_past, deadline))
+            if found is None:
+                found = find_starvation(seed_scenario, s, config, stop=partial(_past, deadline))
             text += "\n" + render_lassos(
-                s.name, found.lassos, found.states, found.complete, found.stopped
+                s.name, found.lassos, found.states, found.complete, found.stopped, found.composed
             )
     emit(text, output, table=format == "table")
     for message in conflicts:  # each escaped where it was made
@@ -643,6 +646,30 @@ def _search(
     finally:
         gc.enable()
         done()
+
+
+def _composed_liveness(
+    seed_scenario: Scenario,
+    strategy: DedupStrategy,
+    config: ExploreConfig,
+    stop: Callable[[], bool],
+) -> LivenessResult | None:
+    """--liveness over several sessions: one session at a time where composition's premises
+    hold and no lasso alone takes the environment's prune; else None (the graph together)."""
+    if not config.compose or len(seed_scenario.sessions) < 2:
+        return None
+    from probe.cli.output import say
+    from probe.explore.composition import premises
+    from probe.explore.liveness import composed_starvation
+
+    plan = premises(seed_scenario, strategy, config)
+    if isinstance(plan, str):
+        return None  # the search above said why
+    found = composed_starvation(plan.seeds, strategy, config, plan.environment, stop)
+    if found is None:
+        say(f"probe explore --liveness: {strategy.name}: a lasso alone takes the environment's "
+            "prune: building the graph of the sessions together")
+    return found
 
 
 def _composed(

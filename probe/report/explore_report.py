@@ -234,10 +234,17 @@ def trace_lines(example: Counterexample) -> list[str]:
 
 
 def render_lassos(
-    strategy: str, lassos: Sequence[Lasso], states: int, complete: bool, stopped: bool = False
+    strategy: str,
+    lassos: Sequence[Lasso],
+    states: int,
+    complete: bool,
+    stopped: bool = False,
+    composed: Sequence[str] = (),
 ) -> str:
     """Liveness: each starved session's lasso, the loop written out three times."""
     head = f"{strategy}: liveness over {states:,} abstract states"
+    if composed:
+        head += f" (one session at a time: {', '.join(composed)} alone with its environment)"
     if stopped:
         head += " (graph cut by the time limit: a partial answer)"
     elif not complete:
