@@ -1296,9 +1296,10 @@ async function loadLanes(located) {
 /**
  * The build's own reply-run registry (createReplyOperation, replyRunRegistry), the one its
  * embedded-run registry and so the recovery runtime read: the chunk that defines and exports
- * them. `missing` says why `reply` cannot be given: no such chunk, or (2026.7.2-beta.1 on) a
- * registry whose operations mark no embedded run in run activity, which probe's model does not
- * play. Cached on `located`.
+ * them. `missing` says why `reply` cannot be given: no such chunk, or (2026.7.2-beta.1 ..
+ * 8.1-beta.3) a registry whose operations mark no embedded run in run activity, in a build
+ * whose runtime has no maintenance-phase window: those probe's model does not play. Cached on
+ * `located`.
  */
 function findReplyRegistry(located) {
   if (located.replyRegistry) return located.replyRegistry;
@@ -1318,7 +1319,11 @@ function findReplyRegistry(located) {
     const create = exported.get("createReplyOperation");
     const registry = exported.get("replyRunRegistry");
     if (create === undefined || registry === undefined) continue;
-    found = source.includes("markDiagnosticEmbeddedRunStarted")
+    // Up to 7.1 (and 7.33-7.35) an operation marks an embedded run; from 8.1 (switch
+    // reply-own-activity) the runtime keeps its maintenance phases within the compaction
+    // window, the reply operations probe's model plays again; 7.2-beta.1 .. 8.1-beta.3 neither.
+    const runtimeSource = readText(located.chunks.runtime.file);
+    found = source.includes("markDiagnosticEmbeddedRunStarted") || runtimeSource.includes("const activeMaintenanceProtected = ")
       ? { file, create, registry }
       : { missing: "its reply operations mark no embedded run in run activity (from 2026.7.2-beta.1): probe's model does not play them" };
     break;
