@@ -88,7 +88,10 @@ Distribution (weights are relative, per scenario unless said otherwise):
   model of every version from 2026.7.2-beta.1 refuses them), drawn last from a stream of their
   own: one keyed session gets a `reply` (queued 40 / running 40 / preflight_compacting 10 /
   memory_flushing 10, abort honoured 40 %) at a random place and 0..2 more after it (completed
-  30 %), within `max_steps`.
+  30 %), within `max_steps`. With `replies_alone` (bench/diff_verbs.py sets it for versions with
+  switch reply-own-activity, whose model plays a reply operation only alone) the session is one
+  with no run, work, run steps or session file, none under drain hold or the scripted runtime,
+  and the reply is drawn after the session files.
 - timed model calls, drawn after everything else from a stream of their own (so the rest of a
   seed's scenarios stay as they were): in 30 % of scenarios, one session with no plain model
   call (seeded or stepped) gets a `start` of a model call with a `timeout_ms` (30 000,
@@ -220,6 +223,10 @@ class GenerateOptions:
     # version from 2026.7.2-beta.1 (switch reply-progress-only) refuses them.
     replies: bool = True
     replies_chance: float = 0.0
+    # Only where the model of 2026.8.1 on (switch reply-own-activity) plays a reply operation:
+    # a keyed session with no run, work, run steps or session file, under drain settle and the
+    # real runtime (session files are then drawn before the reply, to leave its session alone).
+    replies_alone: bool = False
     session_files: bool = True  # session files, one shared with a run (see the docstring)
     session_files_chance: float = 0.3
 
@@ -647,11 +654,14 @@ def build(
         scenario = _backends(scenario, options.backends_chance, options.max_steps)
     if options.scripted:
         scenario = _scripted(scenario, options.scripted_chance, options.max_steps)
-    if options.replies:
+    alone = options.replies_alone
+    if options.replies and not alone:
         scenario = _replies(scenario, options.replies_chance, options.max_steps)
     scenario = _keyed(scenario) if options.verbs else scenario
     if options.session_files:
         scenario = _session_files(scenario, options.session_files_chance)
+    if options.replies and alone:
+        scenario = _replies(scenario, options.replies_chance, options.max_steps, alone=True)
     return scenario
 
 
@@ -859,7 +869,7 @@ REPLY_BEGIN_PHASES: tuple[ReplyPhase, ...] = (
 )
 
 
-def _replies(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+def _replies(scenario: Scenario, chance: float, max_steps: int, *, alone: bool = False) -> Scenario:
     """A reply operation on top of a drawn scenario, from a stream of their own (as _late),
     drawn last so that the rest of a seed's scenarios stay as they were: one keyed session's
     `reply` at a random place, then 0..2 more of it after (completed 30 %), up to 3 steps past
@@ -868,6 +878,8 @@ def _replies(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     if rng.random() >= chance:
         return scenario
     keyed = [s.ref for s in scenario.sessions if s.keyed and s.ref != ""]
+    if alone:
+        keyed = _reply_alone_sessions(scenario, keyed)
     steps = list(scenario.steps)
     limit = max_steps + 3
     if not keyed or len(steps) >= limit:
@@ -885,6 +897,23 @@ def _replies(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
         at = rng.randint(at + 1, len(steps))
         steps.insert(at, Reply(ref, phase, abort))
     return replace(scenario, steps=tuple(steps))
+
+
+def _reply_alone_sessions(scenario: Scenario, keyed: list[str]) -> list[str]:
+    """Of `keyed`, the sessions where reply-own-activity's model plays a reply operation
+    (probe/engines/base.py): none under drain hold or the scripted runtime."""
+    settings = scenario.settings
+    if settings.drain == "hold" or settings.runtime == "scripted":
+        return []
+    busy = {
+        step.session for step in scenario.steps if isinstance(step, Own | Start | End | Backend)
+    }
+    plain = {
+        s.ref
+        for s in scenario.sessions
+        if s.owner == "none" and s.work == "none" and s.session_file is None
+    }
+    return [ref for ref in keyed if ref in plain and ref not in busy]
 
 
 TIMEOUT_CHOICES = (30_000, 60_000, 299_999, 300_000, 400_000, 900_000, 1_200_000)
