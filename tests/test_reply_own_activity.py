@@ -168,3 +168,18 @@ def test_a_late_completion_of_an_expired_operation(completed_at: int, first: str
         + _reply("completed")
     )
     assert _outcomes(_load(steps))[0] == first
+
+
+def test_the_generator_with_replies_alone_draws_only_what_the_model_plays() -> None:
+    from dataclasses import replace
+
+    from probe.scenario.generate import GenerateOptions, generate_many
+    from probe.scenario.values import Reply
+
+    options = replace(GenerateOptions(), replies_chance=1.0, replies_alone=True)
+    with_reply = 0
+    for _, scenario in generate_many(3, 120, options):
+        if any(isinstance(step, Reply) for step in scenario.steps):
+            with_reply += 1
+            model_engine("fixed@2026.9.6").replay(scenario)  # no CannotExpress
+    assert with_reply >= 20

@@ -90,8 +90,9 @@ Distribution (weights are relative, per scenario unless said otherwise):
   memory_flushing 10, abort honoured 40 %) at a random place and 0..2 more after it (completed
   30 %), within `max_steps`. With `replies_alone` (bench/diff_verbs.py sets it for versions with
   switch reply-own-activity, whose model plays a reply operation only alone) the session is one
-  with no run, work, run steps or session file, none under drain hold or the scripted runtime,
-  and the reply is drawn after the session files.
+  with no run, work, run or key steps or session file, none under drain hold or the scripted
+  runtime (where none is, a processing session of its own, 0..2 queued turns), and the reply
+  is drawn after the session files.
 - timed model calls, drawn after everything else from a stream of their own (so the rest of a
   seed's scenarios stay as they were): in 30 % of scenarios, one session with no plain model
   call (seeded or stepped) gets a `start` of a model call with a `timeout_ms` (30 000,
@@ -880,6 +881,15 @@ def _replies(scenario: Scenario, chance: float, max_steps: int, *, alone: bool =
     keyed = [s.ref for s in scenario.sessions if s.keyed and s.ref != ""]
     if alone:
         keyed = _reply_alone_sessions(scenario, keyed)
+        settings = scenario.settings
+        if not keyed and settings.drain != "hold" and settings.runtime != "scripted":
+            # None plain: a session of the reply's own, processing with 0..2 queued turns.
+            own = SessionSeed(
+                REPLY_SESSION, "processing", queue_depth=rng.randint(0, 2), session_id="reply-1"
+            )
+            if all(s.ref != REPLY_SESSION for s in scenario.sessions):
+                scenario = replace(scenario, sessions=(*scenario.sessions, own))
+                keyed = [REPLY_SESSION]
     steps = list(scenario.steps)
     limit = max_steps + 3
     if not keyed or len(steps) >= limit:
@@ -899,6 +909,10 @@ def _replies(scenario: Scenario, chance: float, max_steps: int, *, alone: bool =
     return replace(scenario, steps=tuple(steps))
 
 
+# The session _replies adds, with replies_alone, where no drawn one can hold the operation.
+REPLY_SESSION = "agent:main:reply"
+
+
 def _reply_alone_sessions(scenario: Scenario, keyed: list[str]) -> list[str]:
     """Of `keyed`, the sessions where reply-own-activity's model plays a reply operation
     (probe/engines/base.py): none under drain hold or the scripted runtime."""
@@ -908,6 +922,9 @@ def _reply_alone_sessions(scenario: Scenario, keyed: list[str]) -> list[str]:
     busy = {
         step.session for step in scenario.steps if isinstance(step, Own | Start | End | Backend)
     }
+    # A key step's sessions too: the loader refuses a reply there (drawn after _keyed here).
+    keys = [step for step in scenario.steps if isinstance(step, Key)]
+    busy |= {ref for step in keys for ref in (step.session, step.key)}
     plain = {
         s.ref
         for s in scenario.sessions
