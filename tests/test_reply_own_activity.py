@@ -183,3 +183,23 @@ def test_the_generator_with_replies_alone_draws_only_what_the_model_plays() -> N
             with_reply += 1
             model_engine("fixed@2026.9.6").replay(scenario)  # no CannotExpress
     assert with_reply >= 20
+
+
+def test_the_waits_are_kept_and_entered_only_from_their_phases() -> None:
+    waits = _load(
+        _reply("waiting_for_deferred_maintenance")
+        + _recover(928_000, allow=True)
+        + _reply("waiting_for_global_lane")  # not from the deferred wait: nothing happens
+        + _recover(928_000, allow=True)
+        + _reply("running")
+        + _reply("waiting_for_global_lane")
+        + _recover(928_000, allow=True)
+    )
+    assert _outcomes(waits) == (
+        "skipped/deferred_maintenance_wait",
+        "skipped/deferred_maintenance_wait",
+        "skipped/global_lane_wait",
+    )
+    # Before 2026.8.1 no build has them: each wait step refused, located.
+    refused = [(1, "step[1].phase"), (3, "step[3].phase"), (6, "step[6].phase")]
+    assert _refused(waits, "2026.7.1") == refused

@@ -9,7 +9,7 @@ from probe.errors import ProbeError
 from probe.model.behaviour import PINNED, Behaviour
 from probe.replay import replay
 from probe.run import Run
-from probe.scenario.values import Backend, End, Own, Reply, Scenario, Start
+from probe.scenario.values import REPLY_WAITS, Backend, End, Own, Reply, Scenario, Start
 from probe.strategies import DedupStrategy
 
 
@@ -90,8 +90,8 @@ def refuse_unmodelled_replies(scenario: Scenario, behaviour: Behaviour, engine: 
     so a scenario with `reply` steps is refused, located, rather than approximated; with
     reply-own-activity it plays them, but only beside nothing else of the session's run."""
     if not behaviour.reply_progress_only:
-        return
-    if behaviour.reply_own_activity:
+        items = _waits_unread(scenario)
+    elif behaviour.reply_own_activity:
         items = _beside_reply_work(scenario)
     else:
         items = [
@@ -107,6 +107,21 @@ def refuse_unmodelled_replies(scenario: Scenario, behaviour: Behaviour, engine: 
         ]
     if items:
         raise CannotExpress(engine, items)
+
+
+def _waits_unread(scenario: Scenario) -> list[Unexpressible]:
+    """The reply operations up to 2026.7.x have no waits (markWaitingForGlobalLane and
+    markWaitingForDeferredMaintenance are 8.1's)."""
+    return [
+        Unexpressible(
+            number,
+            f"step[{number}].phase",
+            f"{step.phase}: a reply operation enters this wait only from 2026.8.1 (switch "
+            "reply-own-activity)",
+        )
+        for number, step in enumerate(scenario.steps, start=1)
+        if isinstance(step, Reply) and step.phase in REPLY_WAITS
+    ]
 
 
 _RUN_STEPS = {Own: "own", Start: "start", End: "end", Backend: "backend"}

@@ -95,6 +95,11 @@ _KEEP_LANE = Resolved(KEEP_LANE)
 _KEEP_REPLY = Resolved(KEEP_REPLY)
 # A reply operation's maintenance phase within the compaction window (reply-own-activity).
 _KEEP_MAINTENANCE = Resolved(Outcome("skipped", "keep_lane", "active_reply_work"))
+# A reply operation waiting for the global lane, or for deferred maintenance: always kept.
+_KEEP_GLOBAL_LANE_WAIT = Resolved(Outcome("skipped", "keep_lane", "global_lane_wait"))
+_KEEP_DEFERRED_MAINTENANCE_WAIT = Resolved(
+    Outcome("skipped", "keep_lane", "deferred_maintenance_wait")
+)
 _FORCE_CLEARED = Resolved(ABORTED)
 _FORCE_CLEARED_LATER = Resolved(ABORTED, awaited=True, deferred_clear=True)
 
@@ -300,7 +305,8 @@ class RecoveryRuntime:
         op: ReplyOp,
         compaction_safety_ms: int | None,
     ) -> Resolved | None:
-        """Reply work and no run handle, from reply-own-activity (8.1, 9.6): a preflight
+        """Reply work and no run handle, from reply-own-activity (8.1, 9.6): a wait for the
+        global lane or for deferred maintenance is kept, whatever the call allows; a preflight
         compaction or memory flush whose activity is younger than the compaction window is
         kept, whatever the call allows; other reply work is kept unless the call allows an
         active abort or the run's progress is stale (queued work needed only behind a
@@ -308,6 +314,8 @@ class RecoveryRuntime:
         completes it, else awaited until completed, or force-cleared once the drain and the
         owner wait after it run out (a reply_wait timer, then a settle timer)."""
         ref = request.ref
+        if op.phase == "waiting_for_global_lane":
+            return _KEEP_GLOBAL_LANE_WAIT
         maintenance = op.phase in MAINTENANCE_PHASES
         if maintenance:
             window = STALE_LANE_TASK_RELEASE_MS  # resolveStaleActiveLaneTaskReleaseMs
@@ -315,6 +323,8 @@ class RecoveryRuntime:
                 window = max(window, compaction_safety_ms + STUCK_SESSION_SETTLE_MS)
             if self.clock.now - op.last_activity_at < window:
                 return _KEEP_MAINTENANCE
+        if op.phase == "waiting_for_deferred_maintenance":
+            return _KEEP_DEFERRED_MAINTENANCE_WAIT
         if not request.allow_active_abort and not self._reply_stale(request, maintenance):
             return _KEEP_REPLY
         lane = self.lane_of(ref)

@@ -61,6 +61,7 @@ from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.scenario.values import (
     DEFAULT_PROGRESS_REASON,
     MAIN_MARKER,
+    REPLY_WAITS,
     AbortAnswer,
     Advance,
     Answer,
@@ -741,6 +742,15 @@ class World:
                 self.start_work(ref, "embedded_run", REPLY_MARKER)
         if phase == "completed":
             self.clear_reply(ref)
+        elif phase in REPLY_WAITS:
+            # markWaitingForGlobalLane (from queued or running) and
+            # markWaitingForDeferredMaintenance (from queued): no activity recorded, run
+            # progress marked; from any other phase nothing happens.
+            entered = ("queued", "running") if phase == "waiting_for_global_lane" else ("queued",)
+            if op.phase in entered:
+                waiting = ReplyOp(phase, op.honours_abort, op.last_activity_at)
+                self._set_replies({**self.replies, ref: waiting})
+                self.progress(ref, "run", REPLY_WAITS[phase])
         elif op.phase not in (ABORTED, REPLY_FAILED) and (own or op.phase != phase):
             # setPhase records activity (reply-own-activity), the same phase again included.
             changed = ReplyOp(phase, op.honours_abort, self.clock.now)

@@ -91,8 +91,8 @@ Distribution (weights are relative, per scenario unless said otherwise):
   30 %), within `max_steps`. With `replies_alone` (bench/diff_verbs.py sets it for versions with
   switch reply-own-activity, whose model plays a reply operation only alone) the session is one
   with no run, work, run or key steps or session file, none under drain hold or the scripted
-  runtime (where none is, a processing session of its own, 0..2 queued turns), and the reply
-  is drawn after the session files.
+  runtime (where none is, a processing session of its own, 0..2 queued turns), the reply is
+  drawn after the session files, and its phases include the two waits (5 % each).
 - timed model calls, drawn after everything else from a stream of their own (so the rest of a
   seed's scenarios stay as they were): in 30 % of scenarios, one session with no plain model
   call (seeded or stepped) gets a `start` of a model call with a `timeout_ms` (30 000,
@@ -868,6 +868,11 @@ REPLY_BEGIN_PHASES: tuple[ReplyPhase, ...] = (
     "preflight_compacting",
     "memory_flushing",
 )
+REPLY_ALONE_PHASES: tuple[ReplyPhase, ...] = (
+    *REPLY_BEGIN_PHASES,
+    "waiting_for_global_lane",
+    "waiting_for_deferred_maintenance",
+)
 
 
 def _replies(scenario: Scenario, chance: float, max_steps: int, *, alone: bool = False) -> Scenario:
@@ -897,13 +902,15 @@ def _replies(scenario: Scenario, chance: float, max_steps: int, *, alone: bool =
     ref = rng.choice(keyed)
     at = rng.randint(0, len(steps))
     abort: ReplyAbort = "honoured" if rng.random() < 0.4 else "ignored"
-    steps.insert(at, Reply(ref, _pick(rng, REPLY_BEGIN_PHASES, (40, 40, 10, 10)), abort))
+    # replies_alone (8.1 on) draws the two waits too.
+    phases = REPLY_ALONE_PHASES if alone else REPLY_BEGIN_PHASES
+    begin = (35, 35, 10, 10, 5, 5) if alone else (40, 40, 10, 10)
+    later = (15, 45, 15, 15, 5, 5) if alone else (20, 50, 15, 15)
+    steps.insert(at, Reply(ref, _pick(rng, phases, begin), abort))
     for _ in range(rng.randint(0, 2)):
         if len(steps) >= limit:
             break
-        phase: ReplyPhase = (
-            "completed" if rng.random() < 0.3 else _pick(rng, REPLY_BEGIN_PHASES, (20, 50, 15, 15))
-        )
+        phase: ReplyPhase = "completed" if rng.random() < 0.3 else _pick(rng, phases, later)
         at = rng.randint(at + 1, len(steps))
         steps.insert(at, Reply(ref, phase, abort))
     return replace(scenario, steps=tuple(steps))
