@@ -71,8 +71,9 @@ def test_reply_is_refused_whole_where_only_reply_progress_only_is_on() -> None:
 @pytest.mark.parametrize(
     ("extra_head", "steps", "where"),
     [
-        ('owner = "embedded_run"\n', "", (None, "session 'agent:main:main'")),
-        ("", '[[step]]\ndo = "own"\nsession = "agent:main:main"\n', (2, "step[2].do")),
+        ('owner = "embedded_run"\n', "", (None, "session 'agent:main:main'.abort")),
+        ("", '[[step]]\ndo = "own"\nsession = "agent:main:main"\n', (2, "step[2].abort")),
+        ('work = "tool_call"\n', "", (None, "session 'agent:main:main'")),
         (
             "",
             '[[step]]\ndo = "start"\nsession = "agent:main:main"\nwork = "tool_call"\n',
@@ -203,3 +204,27 @@ def test_the_waits_are_kept_and_entered_only_from_their_phases() -> None:
     # Before 2026.8.1 no build has them: each wait step refused, located.
     refused = [(1, "step[1].phase"), (3, "step[3].phase"), (6, "step[6].phase")]
     assert _refused(waits, "2026.7.1") == refused
+
+
+def test_beside_an_honouring_handle_the_phase_checks_come_first_then_both_end() -> None:
+    head = HEAD + 'owner = "embedded_run"\nabort = "honoured"\nstate = "processing"\n'
+    window = "compaction_safety_ms = 900000\n"
+    scenario = _load(
+        _reply("memory_flushing", 'abort = "honoured"\n')
+        + _recover(720_000, allow=True, extra=window)
+        + ADVANCE.format(ms=915_000)
+        + _recover(915_000, allow=True, extra=window)
+        + _recover(1, 0),
+        head,
+    )
+    run = model_engine("fixed@2026.9.6").replay(scenario)
+    # The direct call's 915 s window keeps the flush beside the handle; the heartbeat passes
+    # the default compaction timeout (180 s: a 300 s window), so at 360 s it aborts both.
+    assert run.runtime_outcomes == (
+        "skipped/active_reply_work",
+        "aborted/abort_embedded_run",
+        "released/no_active_work",
+        "released/no_active_work",
+    )
+    ended = [e for e in run.events if e.type == "session.state"]
+    assert [(e.at_ms, e.get("reason")) for e in ended] == [(360_000, "run_completed")]

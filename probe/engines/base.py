@@ -124,14 +124,15 @@ def _waits_unread(scenario: Scenario) -> list[Unexpressible]:
     ]
 
 
-_RUN_STEPS = {Own: "own", Start: "start", End: "end", Backend: "backend"}
+_RUN_STEPS = {Start: "start", End: "end", Backend: "backend"}
 
 
 def _beside_reply_work(scenario: Scenario) -> list[Unexpressible]:
     """What reply-own-activity's model leaves out (read in 8.1 and 9.6): a reply operation
-    beside a run handle, work markers or a backend of its session (abortAndDrain then expires
-    the operation and aborts the handle together, and the run's own work sets the stale
-    threshold), beside a session file, under drain hold or the scripted runtime."""
+    beside work markers or a backend of its session (the run's own work sets the stale
+    threshold), beside a session file, under drain hold or the scripted runtime, and beside
+    a run handle unless the handle and the operation both honour the abort (abortAndDrain
+    expires the one and aborts the other, then waits for both: only that case is played)."""
     refs = {step.session for step in scenario.steps if isinstance(step, Reply)}
     if not refs:
         return []
@@ -144,15 +145,28 @@ def _beside_reply_work(scenario: Scenario) -> list[Unexpressible]:
         items.append(
             Unexpressible(None, "settings.runtime", why + "with the real recovery runtime")
         )
+    handled = {s.ref for s in scenario.sessions if s.owner != "none"}
+    handled |= {step.session for step in scenario.steps if isinstance(step, Own)}
     for seed in scenario.sessions:
         if seed.ref not in refs:
             continue
-        if seed.owner != "none" or seed.work != "none" or seed.session_file is not None:
+        seeded_work = seed.work not in ("none", "embedded_run") or (
+            seed.work == "embedded_run" and seed.owner == "none"
+        )
+        if seeded_work or seed.session_file is not None:
             items.append(
                 Unexpressible(
                     None,
                     f"session {seed.ref!r}",
-                    why + "in a session seeded with no run, no work and no session file",
+                    why + "in a session seeded with no work beyond its run and no session file",
+                )
+            )
+        elif seed.owner != "none" and seed.abort != "honoured":
+            items.append(
+                Unexpressible(
+                    None,
+                    f"session {seed.ref!r}.abort",
+                    why + 'beside a run handle that honours the abort (abort = "honoured")',
                 )
             )
     for number, step in enumerate(scenario.steps, start=1):
@@ -160,5 +174,21 @@ def _beside_reply_work(scenario: Scenario) -> list[Unexpressible]:
         if verb is not None and getattr(step, "session", None) in refs:
             items.append(
                 Unexpressible(number, f"step[{number}].do", why + f"in a session with no {verb}")
+            )
+        elif isinstance(step, Own) and step.session in refs and step.abort != "honoured":
+            items.append(
+                Unexpressible(
+                    number,
+                    f"step[{number}].abort",
+                    why + 'beside a run handle that honours the abort (abort = "honoured")',
+                )
+            )
+        elif isinstance(step, Reply) and step.session in handled and step.abort != "honoured":
+            items.append(
+                Unexpressible(
+                    number,
+                    f"step[{number}].abort",
+                    why + 'beside a run handle when it honours the abort (abort = "honoured")',
+                )
             )
     return items

@@ -212,12 +212,22 @@ class RecoveryRuntime:
         ):
             return _STALE
         handle = self.handles.get(ref)
+        op = self.reply_of(ref) if self.reply_own_activity else None
+        if op is not None:
+            # The reply operation's waits and maintenance window come before any run handle.
+            kept = self._reply_phase_kept(op, compaction_safety_ms)
+            if kept is not None:
+                return kept
         if handle is not None:
             if not self._may_abort(request):
                 return _HANDS_OFF
             lane = self.lane_of(ref)
             lane_ids = lane.active if lane is not None else ()
             if handle.abort == "honoured":
+                if op is not None:
+                    # abortAndDrain expires the operation before it aborts the handle (the
+                    # model plays a handle beside one only when both honour the abort).
+                    self.abort_reply(ref)
                 self.end_run(ref, "run_completed")
                 if self.reply_of(ref) is not None:
                     # The drain looks for the run after the abort: with the handle gone it
@@ -242,10 +252,9 @@ class RecoveryRuntime:
             # registered under this session's file is its active run, left alone (the loader
             # refuses what could let the runtime abort it: see probe/scenario/session_files.py).
             return _HANDS_OFF
-        op = self.reply_of(ref)
-        if op is not None and self.reply_own_activity:
-            return self._own_reply_work(request, key, call_index, op, compaction_safety_ms)
         if op is not None:
+            return self._own_reply_work(request, key, call_index, op)
+        if self.reply_of(ref) is not None:
             return self._reply_work(request, key, call_index)
         lane = self.lane_of(ref)
         if lane is not None and lane.active:
@@ -297,32 +306,32 @@ class RecoveryRuntime:
         self._wait(request, key, call_index, lane_ids, reply=True)
         return None
 
+    def _reply_phase_kept(self, op: ReplyOp, compaction_safety_ms: int | None) -> Resolved | None:
+        """reply-own-activity: a wait for the global lane, or a preflight compaction or memory
+        flush whose activity is younger than the compaction window, is kept whatever the call
+        allows (resolveStaleActiveLaneTaskReleaseMs: max(300 s, timeout + 15 s))."""
+        if op.phase == "waiting_for_global_lane":
+            return _KEEP_GLOBAL_LANE_WAIT
+        if op.phase in MAINTENANCE_PHASES:
+            window = STALE_LANE_TASK_RELEASE_MS
+            if compaction_safety_ms:
+                window = max(window, compaction_safety_ms + STUCK_SESSION_SETTLE_MS)
+            if self.clock.now - op.last_activity_at < window:
+                return _KEEP_MAINTENANCE
+        return None
+
     def _own_reply_work(
-        self,
-        request: RecoveryRequest,
-        key: str | None,
-        call_index: int,
-        op: ReplyOp,
-        compaction_safety_ms: int | None,
+        self, request: RecoveryRequest, key: str | None, call_index: int, op: ReplyOp
     ) -> Resolved | None:
-        """Reply work and no run handle, from reply-own-activity (8.1, 9.6): a wait for the
-        global lane or for deferred maintenance is kept, whatever the call allows; a preflight
-        compaction or memory flush whose activity is younger than the compaction window is
-        kept, whatever the call allows; other reply work is kept unless the call allows an
+        """Reply work and no run handle, from reply-own-activity (8.1, 9.6), past the phase
+        checks (_reply_phase_kept): a wait for deferred maintenance is kept, whatever the call
+        allows; other reply work is kept unless the call allows an
         active abort or the run's progress is stale (queued work needed only behind a
         maintenance phase). The abort expires the operation: cleared at once when its owner
         completes it, else awaited until completed, or force-cleared once the drain and the
         owner wait after it run out (a reply_wait timer, then a settle timer)."""
         ref = request.ref
-        if op.phase == "waiting_for_global_lane":
-            return _KEEP_GLOBAL_LANE_WAIT
         maintenance = op.phase in MAINTENANCE_PHASES
-        if maintenance:
-            window = STALE_LANE_TASK_RELEASE_MS  # resolveStaleActiveLaneTaskReleaseMs
-            if compaction_safety_ms:
-                window = max(window, compaction_safety_ms + STUCK_SESSION_SETTLE_MS)
-            if self.clock.now - op.last_activity_at < window:
-                return _KEEP_MAINTENANCE
         if op.phase == "waiting_for_deferred_maintenance":
             return _KEEP_DEFERRED_MAINTENANCE_WAIT
         if not request.allow_active_abort and not self._reply_stale(request, maintenance):

@@ -85,12 +85,13 @@ Distribution (weights are relative, per scenario unless said otherwise):
   (0, 999, 1 000, 1 200, 15 000, 60 001 (more than 90 s since the previous firing), or
   1..3 000). `GenerateOptions(late_ticks=False)` leaves them out.
 - reply operations, only when asked for (`GenerateOptions(replies_chance=...)`, default 0: the
-  model of every version from 2026.7.2-beta.1 refuses them), drawn last from a stream of their
+  model of 2026.7.2-beta.1 .. 8.1-beta.3 refuses them), drawn last from a stream of their
   own: one keyed session gets a `reply` (queued 40 / running 40 / preflight_compacting 10 /
   memory_flushing 10, abort honoured 40 %) at a random place and 0..2 more after it (completed
   30 %), within `max_steps`. With `replies_alone` (bench/diff_verbs.py sets it for versions with
-  switch reply-own-activity, whose model plays a reply operation only alone) the session is one
-  with no run, work, run or key steps or session file, none under drain hold or the scripted
+  switch reply-own-activity, whose model plays a reply operation only so) the session is one
+  with no work markers, backend, key steps or session file, whose run handles (if any) honour
+  the abort (the reply then honours it too), none under drain hold or the scripted
   runtime (where none is, a processing session of its own, 0..2 queued turns), the reply is
   drawn after the session files, and its phases include the two waits (5 % each).
 - timed model calls, drawn after everything else from a stream of their own (so the rest of a
@@ -902,6 +903,8 @@ def _replies(scenario: Scenario, chance: float, max_steps: int, *, alone: bool =
     ref = rng.choice(keyed)
     at = rng.randint(0, len(steps))
     abort: ReplyAbort = "honoured" if rng.random() < 0.4 else "ignored"
+    if alone and _has_handle(scenario, ref):
+        abort = "honoured"  # beside a run handle the model plays only an honoured abort
     # replies_alone (8.1 on) draws the two waits too.
     phases = REPLY_ALONE_PHASES if alone else REPLY_BEGIN_PHASES
     begin = (35, 35, 10, 10, 5, 5) if alone else (40, 40, 10, 10)
@@ -922,22 +925,34 @@ REPLY_SESSION = "agent:main:reply"
 
 def _reply_alone_sessions(scenario: Scenario, keyed: list[str]) -> list[str]:
     """Of `keyed`, the sessions where reply-own-activity's model plays a reply operation
-    (probe/engines/base.py): none under drain hold or the scripted runtime."""
+    (probe/engines/base.py): no work markers, backend, key steps or session file, and every
+    run handle honouring the abort (the reply then honours it too: see _replies); none under
+    drain hold or the scripted runtime."""
     settings = scenario.settings
     if settings.drain == "hold" or settings.runtime == "scripted":
         return []
-    busy = {
-        step.session for step in scenario.steps if isinstance(step, Own | Start | End | Backend)
-    }
+    busy = {step.session for step in scenario.steps if isinstance(step, Start | End | Backend)}
+    owns = [step for step in scenario.steps if isinstance(step, Own)]
+    busy |= {step.session for step in owns if step.abort != "honoured"}
     # A key step's sessions too: the loader refuses a reply there (drawn after _keyed here).
     keys = [step for step in scenario.steps if isinstance(step, Key)]
     busy |= {ref for step in keys for ref in (step.session, step.key)}
     plain = {
         s.ref
         for s in scenario.sessions
-        if s.owner == "none" and s.work == "none" and s.session_file is None
+        if s.session_file is None
+        and (
+            (s.owner == "none" and s.work == "none")
+            or (s.owner != "none" and s.abort == "honoured" and s.work in ("embedded_run", "none"))
+        )
     }
     return [ref for ref in keyed if ref in plain and ref not in busy]
+
+
+def _has_handle(scenario: Scenario, ref: str) -> bool:
+    return any(s.ref == ref and s.owner != "none" for s in scenario.sessions) or any(
+        isinstance(step, Own) and step.session == ref for step in scenario.steps
+    )
 
 
 TIMEOUT_CHOICES = (30_000, 60_000, 299_999, 300_000, 400_000, 900_000, 1_200_000)
