@@ -134,45 +134,34 @@ def project(key: tuple[object, ...], ref: str) -> tuple[object, ...]:
     Reads the key's layout as probe.explore.abstraction does; in-flight keys by the ref they
     name (`premises` checked that each names its own ref alone)."""
     k: Sequence[Any] = key
-    n: int = k[0]
-    width = RECORD_KEY_WIDTH
     out: list[Any] = []
-    records = [k[1 + r * width : 1 + (r + 1) * width] for r in range(n)]
-    mine = [rec for rec in records if rec[0] == ref]
-    out.append(len(mine))
-    for rec in mine:
-        out += rec
-    i = 1 + n * width
+    i = 1
+
+    def keep(count: int, width: int) -> None:
+        """The next `count` items of `width` (each opening with its ref): only ref's."""
+        nonlocal i
+        mine = [k[at : at + width] for at in range(i, i + width * count, width)]
+        mine = [part for part in mine if part[0] == ref]
+        out.append(len(mine))
+        for part in mine:
+            out.extend(part)
+        i += width * count
+
+    keep(k[0], RECORD_KEY_WIDTH)  # the records
     out.append(k[i])  # the prune clock
-    count: int = k[i + 1]
-    i += 2
-    activity = [k[i + 6 * a : i + 6 * (a + 1)] for a in range(count)]
-    i += 6 * count
-    mine = [a for a in activity if a[0] == ref]
-    out.append(len(mine))
-    for a in mine:
-        out += a
+    i += 1
+    count: int = k[i]
+    i += 1
+    keep(count, 6)  # run activity
     count = k[i]
-    handles = [k[i + 1 + 2 * h : i + 3 + 2 * h] for h in range(count)]
-    i += 1 + 2 * count
-    mine = [h for h in handles if h[0] == ref]
-    out.append(len(mine))
-    for h in mine:
-        out += h
+    i += 1
+    keep(count, 2)  # run handles
     coordinator: frozenset[str] = k[i]
     runtime: frozenset[str] = k[i + 1]
     count = k[i + 2]
-    out += (
-        frozenset(c for c in coordinator if ref in c),
-        runtime & {ref},
-    )
+    out += (frozenset(c for c in coordinator if ref in c), runtime & {ref})
     i += 3
-    waiters = [k[i + 11 * w : i + 11 * (w + 1)] for w in range(count)]
-    i += 11 * count
-    mine = [w for w in waiters if w[0] == ref]
-    out.append(len(mine))
-    for w in mine:
-        out += w
+    keep(count, 11)  # waiters
     out += k[i:]  # the heartbeat (lanes, replies, scripted calls: none here)
     return tuple(out)
 

@@ -295,16 +295,23 @@ class RecoveryRuntime:
         """Reply work and no run handle: kept (keep_lane/active_reply_work) unless the call
         allows an active abort or its progress is stale behind queued work; then aborted and
         drained as a run is, the drain waiting on the operation's end."""
-        ref = request.ref
         if not request.allow_active_abort and not self._progress_stale(request):
             return _KEEP_REPLY
-        lane = self.lane_of(ref)
-        lane_ids = lane.active if lane is not None else ()
-        if self.abort_reply(ref):
-            outcome = self.aborted_outcome(request, lane_ids, drained=True)
-            return _ABORTED_AFTER_DRAIN if outcome is ABORTED else Resolved(outcome, True)
+        lane_ids, done = self._abort_reply(request)
+        if done is not None:
+            return done
         self._wait(request, key, call_index, lane_ids, reply=True)
         return None
+
+    def _abort_reply(self, request: RecoveryRequest) -> tuple[tuple[int, ...], Resolved | None]:
+        """Abort the session's reply operation: the lane's active tasks, and the outcome once
+        drained where the operation ended on the abort (else None: the caller waits)."""
+        lane = self.lane_of(request.ref)
+        lane_ids = lane.active if lane is not None else ()
+        if not self.abort_reply(request.ref):
+            return lane_ids, None
+        outcome = self.aborted_outcome(request, lane_ids, drained=True)
+        return lane_ids, _ABORTED_AFTER_DRAIN if outcome is ABORTED else Resolved(outcome, True)
 
     def _reply_phase_kept(self, op: ReplyOp, compaction_safety_ms: int | None) -> Resolved | None:
         """reply-own-activity: a wait for the global lane, or a preflight compaction or memory
@@ -336,11 +343,9 @@ class RecoveryRuntime:
             return _KEEP_DEFERRED_MAINTENANCE_WAIT
         if not request.allow_active_abort and not self._reply_stale(request, maintenance):
             return _KEEP_REPLY
-        lane = self.lane_of(ref)
-        lane_ids = lane.active if lane is not None else ()
-        if self.abort_reply(ref):
-            outcome = self.aborted_outcome(request, lane_ids, drained=True)
-            return _ABORTED_AFTER_DRAIN if outcome is ABORTED else Resolved(outcome, True)
+        lane_ids, done = self._abort_reply(request)
+        if done is not None:
+            return done
         self.in_flight = self.in_flight | {ref}
         due = self.clock.now + max(MIN_SETTLE_TIMER_MS, self.settings.settle_ms)
         timer = self.clock.schedule(due, "reply_wait", ref)

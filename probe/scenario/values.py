@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, get_args
 
 from probe.properties.selection import Choice
 
@@ -62,15 +62,7 @@ DEFAULT_ANSWER_ACTION = {
     "skipped": "observe_only",
     "failed": "none",
 }
-REPLY_PHASES: tuple[ReplyPhase, ...] = (
-    "queued",
-    "running",
-    "preflight_compacting",
-    "memory_flushing",
-    "completed",
-    "waiting_for_global_lane",
-    "waiting_for_deferred_maintenance",
-)
+REPLY_PHASES: tuple[ReplyPhase, ...] = get_args(ReplyPhase)
 # The phases entered by a wait of their own, and the run progress reason each marks.
 REPLY_WAITS: dict[str, str] = {
     "waiting_for_global_lane": "global_lane:waiting",
