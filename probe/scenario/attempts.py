@@ -61,7 +61,7 @@ def check_attempts(add: Report, sessions: Sequence[SessionSeed], steps: Sequence
             )
         elif marker == MAIN_MARKER and ref in seeded:
             why = (
-                f'session {ref!r} is seeded with a plain model call {marker!r} (work = '
+                f"session {ref!r} is seeded with a plain model call {marker!r} (work = "
                 '"model_call"): give the attempts another id'
             )
         elif ref in refused:
