@@ -29,7 +29,7 @@ from probe.engines.real import RealEngine
 from probe.scenario.dump import dump_scenario
 from probe.scenario.generate import GenerateOptions, generate_many
 from probe.strategies import REGISTRY
-from probe.versions import design_of
+from probe.versions import behaviour_of, design_of
 
 OPTIONS = GenerateOptions(
     late_ticks=False, verbs_chance=1.0, recover_chance=1.0, lanes_chance=1.0, scripted_chance=0.3
@@ -52,7 +52,14 @@ def check(
 ) -> dict[str, object]:
     model = ModelEngine(REGISTRY[design_of(version)], version)
     pair = EnginePair(model, RealEngine(version))
-    options = replace(OPTIONS, requests_chance=requests_chance, replies_chance=replies_chance)
+    # From 2026.8.1 (switch reply-own-activity) reply steps only where the model plays them.
+    alone = behaviour_of(version).reply_own_activity
+    options = replace(
+        OPTIONS,
+        requests_chance=requests_chance,
+        replies_chance=replies_chance,
+        replies_alone=alone,
+    )
     scenarios = generate_many(seed, count, options)
     with_verbs = sum(uses_new_verbs(dump_scenario(s)) for _, s in scenarios)
     replies = sum('do = "reply"' in dump_scenario(s) for _, s in scenarios)

@@ -46,6 +46,9 @@ _L1 = "lane-fresh-task"
 _L2 = "stale-lane-release"
 # Reply operations (read from the reply-run registry of 7.1 and 7.2-beta.1).
 _R1 = "reply-progress-only"
+# Read in the runtime and reply-run registry of 8.1 and 9.6 (the maintenance-phase window is
+# new in 8.1: 8.1-beta.3 lacks it), and assumed in the versions between that share 8.1's line.
+_R2 = "reply-own-activity"
 
 _E1 = (_F02,)
 _66 = (*_E1, _L1)
@@ -58,7 +61,7 @@ _72B2 = (*_71B4, _F08, _F12, _R1)
 _72B4 = (*_72B2, _F14)
 _72B5 = (*_72B4, _F16, _F37)
 _81B3 = (*_72B5, _F18, _F19, _F38, _F39, _F43)
-_81 = (*_81B3, _F20)
+_81 = (*_81B3, _F20, _R2)
 _82 = (*_81, _F33, _F30)
 _91 = (*_82, _F23)
 _92 = (*_91, _F36, _F40)

@@ -116,6 +116,10 @@ PROBES: dict[str, Probe] = {
     "lane-fresh-task": _p(
         r"function recoverStuckDiagnosticSession\(", r"const laneStartedFreshTask = "
     ),
+    # The runtime keeps a reply operation's maintenance phase within the compaction window.
+    "reply-own-activity": _p(
+        r"function recoverStuckDiagnosticSession\(", r"const activeMaintenanceProtected = "
+    ),
     "stale-lane-release": _p(
         r"function recoverStuckDiagnosticSession\(", r'reason: "stale_lane_task"'
     ),

@@ -201,6 +201,17 @@ SWITCHES: tuple[Switch, ...] = (
         "steps cannot be replayed on the model of these versions",
     ),
     Switch(
+        "reply-own-activity",
+        "R2",
+        "reply_own_activity",
+        "with reply-progress-only, the reply operations the model plays again: begun and "
+        "cleared they mark run progress (reply_operation:queued / :ended); the runtime keeps "
+        "a preflight compaction or memory flush younger than the compaction window, reclaims "
+        "stale reply work without queued work, and an abort expires the operation (failed): "
+        "one whose owner does not complete it is force-cleared after the drain and a 100 ms "
+        "owner wait",
+    ),
+    Switch(
         "stale-lane-release",
         "L2",
         "stale_lane_release",
@@ -243,6 +254,7 @@ class Behaviour:
     lane_fresh_task: bool = False
     stale_lane_release: bool = False
     reply_progress_only: bool = False
+    reply_own_activity: bool = False
 
     @classmethod
     def of(cls, names: frozenset[str] | set[str] | tuple[str, ...]) -> Behaviour:

@@ -38,7 +38,15 @@ from probe.model.heartbeat import (
 )
 from probe.model.lanes import Lane, enqueue, finish_quick, reset
 from probe.model.outcomes import FAILED, Outcome
-from probe.model.replies import ABORTED, REPLY_MARKER, ReplyOp
+from probe.model.replies import (
+    ABORTED,
+    OWNER_WAIT_MS,
+    REPLY_ENDED_REASON,
+    REPLY_MARKER,
+    REPLY_QUEUED_REASON,
+    ReplyOp,
+)
+from probe.model.replies import FAILED as REPLY_FAILED
 from probe.model.runtime import RecoveryRuntime, Resolved, Waiter, in_ref_order
 from probe.model.script import (
     NO_OUTCOME_LABEL,
@@ -53,6 +61,7 @@ from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.scenario.values import (
     DEFAULT_PROGRESS_REASON,
     MAIN_MARKER,
+    REPLY_WAITS,
     AbortAnswer,
     Advance,
     Answer,
@@ -241,6 +250,7 @@ class World:
             reply_of=self.replies_get,
             abort_reply=self.abort_reply,
             session_files=self.session_files,
+            reply_own_activity=b.reply_own_activity,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
@@ -425,7 +435,13 @@ class World:
             )
         if self.replies:
             # Only scenarios with `reply` steps have them (explore's never do).
-            key.append(tuple((ref, op.phase, op.honours_abort) for ref, op in self.replies.items()))
+            now = self.clock.now
+            key.append(
+                tuple(
+                    (ref, op.phase, op.honours_abort, now - op.last_activity_at)
+                    for ref, op in self.replies.items()
+                )
+            )
         if self.scripted:
             # Only scripted scenarios have them: each pending call by its request, its
             # in-flight key and the markers that started after it.
@@ -740,20 +756,45 @@ class World:
 
     def reply(self, ref: str, phase: ReplyPhase, abort: ReplyAbort) -> None:
         """A `reply` step: begin the session's reply operation where none is open, else set
-        its phase (an aborted one keeps none); `completed` completes it."""
+        its phase (an aborted or failed one keeps none); `completed` completes it."""
         op = self.replies.get(ref)
+        own = self.behaviour.reply_own_activity
         if op is None:
-            op = ReplyOp("queued", abort == "honoured")
+            op = ReplyOp("queued", abort == "honoured", self.clock.now)
             self._set_replies({**self.replies, ref: op})
-            self.start_work(ref, "embedded_run", REPLY_MARKER)
+            if own:
+                # markReplyRunDiagnosticProgress: run progress, no embedded run.
+                self.progress(ref, "run", REPLY_QUEUED_REASON)
+            else:
+                self.start_work(ref, "embedded_run", REPLY_MARKER)
         if phase == "completed":
             self.clear_reply(ref)
-        elif op.phase != ABORTED and op.phase != phase:
-            self._set_replies({**self.replies, ref: ReplyOp(phase, op.honours_abort)})
+        elif phase in REPLY_WAITS:
+            # markWaitingForGlobalLane (from queued or running) and
+            # markWaitingForDeferredMaintenance (from queued): no activity recorded, run
+            # progress marked; from any other phase nothing happens.
+            entered = ("queued", "running") if phase == "waiting_for_global_lane" else ("queued",)
+            if op.phase in entered:
+                waiting = ReplyOp(phase, op.honours_abort, op.last_activity_at)
+                self._set_replies({**self.replies, ref: waiting})
+                self.progress(ref, "run", REPLY_WAITS[phase])
+        elif op.phase not in (ABORTED, REPLY_FAILED) and (own or op.phase != phase):
+            # setPhase records activity (reply-own-activity), the same phase again included.
+            changed = ReplyOp(phase, op.honours_abort, self.clock.now)
+            self._set_replies({**self.replies, ref: changed})
 
     def abort_reply(self, ref: str) -> bool:
-        """abortByUser on the session's reply operation: True when that cleared it at once."""
+        """The runtime's abort of the session's reply operation: True when it cleared it at once.
+
+        Up to 2026.7.x, abortByUser; from reply-own-activity, expireStaleReplyRunBySessionId
+        (failed, its abort signal fired; abortByUser then finds nothing left to abort)."""
         op = self.replies[ref]
+        if self.behaviour.reply_own_activity:
+            if op.honours_abort:
+                self.clear_reply(ref)
+                return True
+            self._set_replies({**self.replies, ref: ReplyOp(REPLY_FAILED, False, self.clock.now)})
+            return False
         if op.clears_on_abort:
             self.clear_reply(ref)
             return True
@@ -762,16 +803,26 @@ class World:
         return False
 
     def clear_reply(self, ref: str) -> None:
-        """The operation's clearState: its embedded run ends (the run activity stays), and a
-        recovery waiting on it wakes, drained."""
+        """The operation's clearState: its embedded run ends (the run activity stays), or
+        (reply-own-activity) run progress `reply_operation:ended`; a recovery waiting on it
+        wakes, drained (or, its drain run out and only its owner wait left, not drained)."""
         if ref not in self.replies:
             return
         self._set_replies({r: op for r, op in self.replies.items() if r != ref})
-        self.end_work(ref, "embedded_run", REPLY_MARKER, False)
+        if self.behaviour.reply_own_activity:
+            self.progress(ref, "run", REPLY_ENDED_REASON)
+        else:
+            self.end_work(ref, "embedded_run", REPLY_MARKER, False)
         waiter = self.runtime.waiters.get(ref)
         if waiter is not None and waiter.reply:
+            owner_wait = waiter.timer is not None and waiter.timer.kind == "settle"
             self.runtime.take_waiter(ref)
-            outcome = self.runtime.aborted_outcome(waiter.request, waiter.lane_ids, drained=True)
+            if owner_wait and self.behaviour.reply_own_activity:
+                outcome = self.runtime.undrained_outcome(waiter.request, waiter.lane_ids)
+            else:
+                outcome = self.runtime.aborted_outcome(
+                    waiter.request, waiter.lane_ids, drained=True
+                )
             self._resolve(waiter.request, waiter.key, waiter.call_index, outcome, waiter.fresh)
 
     def release(self, ref: str | None, failed: bool) -> None:
@@ -814,6 +865,12 @@ class World:
         else:
             waiter = self.runtime.waiters.get(timer.ref)
             if waiter is None or waiter.timer is not timer:
+                return
+            if timer.kind == "reply_wait":
+                # The drain ran out with the reply operation still registered: the owner
+                # wait's floor follows (waitForReplyOperationOwnerSettlement), then force-clear.
+                due = self.clock.now + OWNER_WAIT_MS
+                self.runtime.rearm(timer.ref, self.clock.schedule(due, "settle", timer.ref))
                 return
             self.runtime.pop_waiter(timer.ref)
             handle = self.handles.get(timer.ref)
@@ -1152,6 +1209,12 @@ class World:
                 assert_never(step)
         if self.lanes:
             self.settle_lanes()
+
+    def environment_prune(self) -> None:
+        """What another session's lookup can do to this world's records: prune the store now
+        (a forced prune covers a due one). Only a composed search takes it (see
+        probe.explore.composition): no scenario step does this alone."""
+        self.store.prune(self.clock.now, force=True)
 
     def runtime_outcomes(self) -> list[str]:
         return [PENDING if o is None else o for o in self.runtime_calls]

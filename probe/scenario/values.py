@@ -17,9 +17,16 @@ MarkerKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call"]
 LaneTaskKind: TypeAlias = Literal["blocked", "quick"]
 RuntimeKind: TypeAlias = Literal["real", "scripted"]
 # A reply operation's phases a `reply` step sets (openclaw's ReplyOperationPhase), and
-# "completed", which completes it.
+# "completed", which completes it. The two waits (2026.8.1 on) are entered through their own
+# calls (markWaitingForGlobalLane, markWaitingForDeferredMaintenance), not setPhase.
 ReplyPhase: TypeAlias = Literal[
-    "queued", "running", "preflight_compacting", "memory_flushing", "completed"
+    "queued",
+    "running",
+    "preflight_compacting",
+    "memory_flushing",
+    "completed",
+    "waiting_for_global_lane",
+    "waiting_for_deferred_maintenance",
 ]
 ReplyAbort: TypeAlias = Literal["honoured", "ignored"]
 
@@ -61,7 +68,14 @@ REPLY_PHASES: tuple[ReplyPhase, ...] = (
     "preflight_compacting",
     "memory_flushing",
     "completed",
+    "waiting_for_global_lane",
+    "waiting_for_deferred_maintenance",
 )
+# The phases entered by a wait of their own, and the run progress reason each marks.
+REPLY_WAITS: dict[str, str] = {
+    "waiting_for_global_lane": "global_lane:waiting",
+    "waiting_for_deferred_maintenance": "deferred_maintenance:waiting",
+}
 REPLY_ABORTS: tuple[ReplyAbort, ...] = ("honoured", "ignored")
 # The id of the markers seeding starts, and of a start or end step that names none.
 MAIN_MARKER = "main"

@@ -975,7 +975,9 @@ const STEP_KEYS = {
 const BACKEND_ACTIONS = ["begin", "output", "model_output", "outstanding", "settled", "close"];
 // A scripted answer's status and action (probe's loader checks them; here only the shape).
 const ANSWER_STATUSES = ["none", "noop", "released", "aborted", "skipped", "failed"];
-const REPLY_PHASES = ["queued", "running", "preflight_compacting", "memory_flushing", "completed"];
+const REPLY_PHASES = ["queued", "running", "preflight_compacting", "memory_flushing", "completed", "waiting_for_global_lane", "waiting_for_deferred_maintenance"];
+// The phases a reply operation enters through a call of its own (2026.8.1 on), not setPhase.
+const REPLY_WAITS = { waiting_for_global_lane: "markWaitingForGlobalLane", waiting_for_deferred_maintenance: "markWaitingForDeferredMaintenance" };
 
 function checkScenario(scenario, located) {
   const problems = [];
@@ -1090,6 +1092,10 @@ function checkScenario(scenario, located) {
         unsupported.push({ step: i, key: `${where}.do`, reason: `openclaw ${located.version} cannot express reply: ${registry.missing}` });
       }
       if (!REPLY_PHASES.includes(step.phase ?? "queued")) problems.push(`${where}.phase is not ${REPLY_PHASES.join("|")}`);
+      const wait = REPLY_WAITS[step.phase];
+      if (wait && !registry.missing && !readText(registry.file).includes(`${wait}() {`)) {
+        unsupported.push({ step: i, key: `${where}.phase`, reason: `openclaw ${located.version} cannot express reply: its reply operations have no ${wait}` });
+      }
       const owner = sessions.find((x) => x && x.ref === named);
       if (owner && (owner.keyed === false || owner.ref === "")) {
         problems.push(`${where}.session has no key: a reply operation needs a canonical sessionKey`);
@@ -1324,9 +1330,10 @@ async function loadLanes(located) {
 /**
  * The build's own reply-run registry (createReplyOperation, replyRunRegistry), the one its
  * embedded-run registry and so the recovery runtime read: the chunk that defines and exports
- * them. `missing` says why `reply` cannot be given: no such chunk, or (2026.7.2-beta.1 on) a
- * registry whose operations mark no embedded run in run activity, which probe's model does not
- * play. Cached on `located`.
+ * them. `missing` says why `reply` cannot be given: no such chunk, or (2026.7.2-beta.1 ..
+ * 8.1-beta.3) a registry whose operations mark no embedded run in run activity, in a build
+ * whose runtime has no maintenance-phase window: those probe's model does not play. Cached on
+ * `located`.
  */
 function findReplyRegistry(located) {
   if (located.replyRegistry) return located.replyRegistry;
@@ -1346,13 +1353,24 @@ function findReplyRegistry(located) {
     const create = exported.get("createReplyOperation");
     const registry = exported.get("replyRunRegistry");
     if (create === undefined || registry === undefined) continue;
-    found = source.includes("markDiagnosticEmbeddedRunStarted")
+    // Up to 7.1 (and 7.33-7.35) an operation marks an embedded run; from 8.1 (switch
+    // reply-own-activity) the runtime keeps its maintenance phases within the compaction
+    // window, the reply operations probe's model plays again; 7.2-beta.1 .. 8.1-beta.3 neither.
+    const runtimeSource = readText(located.chunks.runtime.file);
+    found = source.includes("markDiagnosticEmbeddedRunStarted") || runtimeSource.includes("const activeMaintenanceProtected = ")
       ? { file, create, registry }
       : { missing: "its reply operations mark no embedded run in run activity (from 2026.7.2-beta.1): probe's model does not play them" };
     break;
   }
   located.replyRegistry = found;
   return found;
+}
+
+/** A `reply` step's phase: a wait through its own call (which ignores it from a phase it does
+ * not start from), any other through setPhase. */
+function enterReplyPhase(operation, phase) {
+  if (REPLY_WAITS[phase]) operation[REPLY_WAITS[phase]]();
+  else operation.setPhase(phase);
 }
 
 async function loadReplies(located) {
@@ -1924,9 +1942,9 @@ async function runScenario(build, planned, { reuse }) {
             begun.abortSignal.addEventListener("abort", () => begun.complete(), { once: true });
           }
           operations.set(s.ref, operation);
-          if (phase !== "queued" && phase !== "completed") operation.setPhase(phase);
+          if (phase !== "queued" && phase !== "completed") enterReplyPhase(operation, phase);
         } else if (phase !== "completed") {
-          operation.setPhase(phase);
+          enterReplyPhase(operation, phase);
         }
         if (phase === "completed") {
           operation.complete();
