@@ -181,9 +181,9 @@ SWITCHES: tuple[Switch, ...] = (
         "F43",
         "repeated_requests",
         "a run's model request attempts (start attempt = true) count while no semantic "
-        "progress comes: two or more make repeatedRequestNoProgressAgeMs (since the first), "
-        "which joins a processing record's attention age and, past the abort threshold, "
-        "stalls the run (repeated_model_requests_without_progress) and allows its abort",
+        "progress comes: two or more give an age since the first, which joins a processing "
+        "record's attention age and, past the abort threshold, stalls the run (repeated "
+        "model requests without progress) and allows its active abort",
     ),
     Switch(
         "lane-fresh-task",
