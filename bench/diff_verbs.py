@@ -43,6 +43,7 @@ def uses_new_verbs(toml: str) -> bool:
     keys += ('runtime = "scripted"',)
     keys += ('do = "key"',)
     keys += ('do = "reply"',)
+    keys += ("attempt = true", "semantic = true")
     return any(k in toml for k in keys)
 
 
@@ -98,6 +99,12 @@ def check(
     }
 
 
+def _with_attempts(seed: int, count: int, requests_chance: float, replies_chance: float) -> int:
+    """How many of check's scenarios have model request attempts (the same draws)."""
+    options = replace(OPTIONS, requests_chance=requests_chance, replies_chance=replies_chance)
+    return sum("attempt = true" in dump_scenario(s) for _, s in generate_many(seed, count, options))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("versions", nargs="+")
@@ -117,12 +124,31 @@ def main() -> int:
         help="share of scenarios given `reply` steps (default: none; the model of a version "
         "from 2026.7.2-beta.1 refuses them, so give it only for earlier ones)",
     )
+    parser.add_argument(
+        "--attempts-chance",
+        type=float,
+        default=OPTIONS.attempts_chance,
+        help="share of scenarios given model request attempts (default: the generator's)",
+    )
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        default=OPTIONS.max_steps,
+        help="steps a scenario may have (default: the generator's; more leaves the streams "
+        "drawn last, attempts among them, more room)",
+    )
     args = parser.parse_args()
+    # The generator's options for check() (a module global, as it reads them).
+    globals()["OPTIONS"] = replace(
+        OPTIONS, attempts_chance=args.attempts_chance, max_steps=args.max_steps
+    )
     report: dict[str, object] = json.loads(args.out.read_text()) if args.out.exists() else {}
     for version in args.versions:
         report[version] = check(
             version, args.seed, args.count, args.requests_chance, args.replies_chance
         )
+        attempts = _with_attempts(args.seed, args.count, args.requests_chance, args.replies_chance)
+        print(f"{'':<18} (request attempts in {attempts})", flush=True)
         args.out.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     return 0
 

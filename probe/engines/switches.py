@@ -112,6 +112,7 @@ PROBES: dict[str, Probe] = {
         # A backend attempt with outstanding work (9.6); 9.2's attempts have none.
         r"function getDiagnosticSessionActivitySnapshot\(", r"setOutstandingWork: \(active\) =>"
     ),
+    "repeated-requests": _p(_ATTENTION, r'reason: "repeated_model_requests_without_progress"'),
     "lane-fresh-task": _p(
         r"function recoverStuckDiagnosticSession\(", r"const laneStartedFreshTask = "
     ),

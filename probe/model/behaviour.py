@@ -177,6 +177,15 @@ SWITCHES: tuple[Switch, ...] = (
         "it to 900 000 ms",
     ),
     Switch(
+        "repeated-requests",
+        "F43",
+        "repeated_requests",
+        "a run's model request attempts (start attempt = true) count while no semantic "
+        "progress comes: two or more give an age since the first, which joins a processing "
+        "record's attention age and, past the abort threshold, stalls the run (repeated "
+        "model requests without progress) and allows its active abort",
+    ),
+    Switch(
         "lane-fresh-task",
         "L1",
         "lane_fresh_task",
@@ -241,6 +250,7 @@ class Behaviour:
     request_close_needs_run: bool = False
     tool_deadline: bool = False
     backend_liveness: bool = False
+    repeated_requests: bool = False
     lane_fresh_task: bool = False
     stale_lane_release: bool = False
     reply_progress_only: bool = False

@@ -446,6 +446,14 @@ class World:
             # Only scripted scenarios have them: each pending call by its request, its
             # in-flight key and the markers that started after it.
             key.append(tuple((c.request, c.key, c.fresh) for c in self.scripted))
+        repeated = tuple(
+            (ref, rep.first_at - now, rep.attempts)
+            for ref, a in activity.items()
+            if (rep := a.repeated) is not None
+        )
+        if repeated:
+            # Only scenarios with request attempts have them (explore's never do).
+            key.append(("repeated", repeated))
         return tuple(key)
 
     # -- seeding -------------------------------------------------------------------------
@@ -518,11 +526,14 @@ class World:
         target: ProgressTarget = "both",
         reason: str = DEFAULT_PROGRESS_REASON,
         ago_ms: int = 0,
+        semantic: bool = False,
     ) -> None:
         """markDiagnosticRunProgress (run), then markDiagnosticSessionProgress (record).
 
         Back-dated progress runs as if the clock stood `ago_ms` earlier, as the build's own
         calls do under a clock set back: the record lookup prunes (and creates) at that instant.
+        `semantic` (never back-dated): the run's request attempts are forgotten too, where the
+        version counts them (switch repeated-requests).
         """
         at = self.clock.now - ago_ms
         if target != "record":
@@ -531,6 +542,8 @@ class World:
                 # markDiagnosticRunProgress creates run activity, but never active work.
                 activity = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, at, reason)
                 self._set_runs(in_ref_order({**self.activity, ref: activity}), self.handles)
+            elif semantic and self.behaviour.repeated_requests:
+                self._set_runs({**self.activity, ref: activity.semantic(at, reason)}, self.handles)
             else:
                 self._set_runs({**self.activity, ref: activity.marked(at, reason)}, self.handles)
         if target != "run":
@@ -543,13 +556,19 @@ class World:
         marker: str,
         timeout_ms: int | None = None,
         deadline_ms: int | None = None,
+        attempt: bool = False,
     ) -> None:
         """A work marker starts; run activity is created for it where there is none.
 
         A model call with `timeout_ms` is a request of its own run owner where the version
-        reads request timeouts (switch model-request-timeout), else a plain model call."""
-        self.runtime.note_start(ref, kind, marker)
-        self.scripted = noted_start(self.scripted, ref, kind, marker)
+        reads request timeouts (switch model-request-timeout), else a plain model call. An
+        `attempt` is counted for the session's run where the version counts them (switch
+        repeated-requests): marked as openclaw's tests mark one, with no event sequence, so a
+        recovery's clear takes it whenever it started (it is never after the cut-off)."""
+        attempt = attempt and self.behaviour.repeated_requests
+        if not attempt:
+            self.runtime.note_start(ref, kind, marker)
+            self.scripted = noted_start(self.scripted, ref, kind, marker)
         now = self.clock.now
         activity = self.activity.get(ref)
         if activity is None:
@@ -557,7 +576,9 @@ class World:
             runs = in_ref_order({**self.activity, ref: activity})
         else:
             runs = dict(self.activity)
-        if timeout_ms is not None and self.behaviour.model_request_timeout:
+        if attempt:
+            runs[ref] = activity.attempt_started(marker, now)
+        elif timeout_ms is not None and self.behaviour.model_request_timeout:
             runs[ref] = activity.request_started(marker, timeout_ms, now)
         elif deadline_ms is not None and self.behaviour.tool_deadline:
             # The command's deadline, plus the stalled-tool window its result is given.
@@ -660,7 +681,12 @@ class World:
         then only the markers that started before the request go, and the outcome is stale.
         """
         activity = self.activity.get(ref)
-        if activity is None or not activity.has_work:
+        if activity is None:
+            return False
+        if not activity.has_work:
+            # Nothing to clear but the run's request attempts (clearRepeatedRequestActivity).
+            if activity.repeated is not None:
+                self._set_runs({**self.activity, ref: activity.semantic_cleared()}, self.handles)
             return False
         now = self.clock.now
         runs = tuple(r for r in activity.embedded_runs if ("embedded_run", r) in fresh)
@@ -688,6 +714,7 @@ class World:
             requests,
             activity._order_kept(tools),
             backend,
+            activity.repeated,
         )
         self._set_runs({**self.activity, ref: kept}, self.handles)
         return True
@@ -927,6 +954,7 @@ class World:
         classify_now = overdue > 0 and not b.observation_pass
         warn_ms, abort_ms = self.warn_ms, self.abort_ms
         model_call_abort_ms = abort_ms if b.model_call_long_running else None
+        repeated_abort_ms = abort_ms if b.repeated_requests else None
         self.store.prune(now, force=True)
         calls: list[tuple[RecoveryRequest, str]] = []
         for rec in list(self.store.records.values()):
@@ -942,12 +970,15 @@ class World:
                 age = observed_at - rec.last_activity
                 if b.owned_work_attention_age and snap.work_kind is not None:
                     age = max(age, snap.progress_age_ms or 0)
+                repeated = snap.repeated_age_ms
+                if repeated is not None and repeated > age:
+                    age = repeated  # switch repeated-requests: only it sets one
                 if rec.state != "processing" or age <= warn_ms:
                     continue
             seen = snap
             if classify_now:
                 seen = activity.snapshot(now) if activity is not None else NO_ACTIVITY
-            cls = classify(rec.state, depth, seen, warn_ms, model_call_abort_ms)
+            cls = classify(rec.state, depth, seen, warn_ms, model_call_abort_ms, repeated_abort_ms)
             if cls.event_type in THROTTLED_EVENTS:
                 rec = self.store.writable(rec)
             if passes_throttle(rec, cls, age, warn_ms):
@@ -1155,9 +1186,9 @@ class World:
             case StateChange(session=ref, to=to):
                 self.state_change(ref, to, "scenario")
             case Progress(session=ref, target=target, reason=reason, ago_ms=ago):
-                self.progress(ref, target, reason, ago)
+                self.progress(ref, target, reason, ago, step.semantic)
             case Start(session=ref, work=kind, id=marker, timeout_ms=timeout, deadline_ms=deadline):
-                self.start_work(ref, kind, marker, timeout, deadline)
+                self.start_work(ref, kind, marker, timeout, deadline, step.attempt)
             case End(session=ref, work=kind, id=marker, clear=clear):
                 self.end_work(ref, kind, marker, clear)
             case Own(session=ref, abort=abort):

@@ -122,6 +122,15 @@ Distribution (weights are relative, per scenario unless said otherwise):
   backend and queued or active-abort recover steps and both sessions' reply steps dropped;
   the first sibling, in random order, that the loader then takes), else one random session
   has the file alone. `GenerateOptions(session_files=False)` leaves them out.
+- model request attempts, drawn last from a stream of their own in 30 % of scenarios: one
+  session the loader lets have them (no session file, timed model call, run under another id,
+  backend, key or reply step; 70 % of the time one with a run, seeded or owned, where there is
+  one)
+  gets 2..4 `start`s of model call "try" with `attempt = true` at random
+  places, 50 % of the time semantic run progress (`progress`, target run, reason
+  assistant:progress, `semantic = true`) somewhere after the first, and 30 % of the time the
+  call's `end` after the last, within `max_steps` (none where fewer than 2 steps are left).
+  `GenerateOptions(attempts=False)` leaves them out.
 """
 
 from __future__ import annotations
@@ -231,6 +240,8 @@ class GenerateOptions:
     replies_alone: bool = False
     session_files: bool = True  # session files, one shared with a run (see the docstring)
     session_files_chance: float = 0.3
+    attempts: bool = True  # model request attempts and semantic progress (see the docstring)
+    attempts_chance: float = 0.3
 
 
 def _pick(rng: random.Random, values: tuple[T, ...], weights: tuple[int, ...]) -> T:
@@ -664,7 +675,56 @@ def build(
         scenario = _session_files(scenario, options.session_files_chance)
     if options.replies and alone:
         scenario = _replies(scenario, options.replies_chance, options.max_steps, alone=True)
+    if options.attempts:
+        scenario = _attempts(scenario, options.attempts_chance, options.max_steps)
     return scenario
+
+
+ATTEMPT_MARKER = "try"
+
+
+def _attempts(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """Model request attempts of one session's run, from a stream of their own (as _late),
+    drawn last so that the rest of a seed's scenarios stay as they were; only where the loader
+    takes them (probe/scenario/attempts.py) and the session has no file (a sibling's)."""
+    rng = _stream("attempts", scenario)
+    if rng.random() >= chance:
+        return scenario
+    busy = {s.ref for s in scenario.sessions if s.session_file is not None}
+    for step in scenario.steps:
+        if (isinstance(step, Start) and (
+            step.timeout_ms is not None or other_session_id(step.id) is not None
+        )) or isinstance(step, Backend):
+            busy.add(step.session)
+        elif isinstance(step, Key):
+            busy |= {step.session, step.key}
+        elif isinstance(step, Reply):
+            busy.add(step.session)  # a reply's session has no work of its own (8.1+)
+    free = [s.ref for s in scenario.sessions if s.ref not in busy]
+    room = max_steps - len(scenario.steps)
+    if not free or room < 2:
+        return scenario
+    # Attempts count only while the session's run is active: 70 % of the time, a session
+    # seeded with one, or owned by a step, where there is one.
+    runs = [
+        s.ref
+        for s in scenario.sessions
+        if s.ref in free and (s.owner == "embedded_run" or s.work == "embedded_run")
+    ]
+    runs += [x.session for x in scenario.steps if isinstance(x, Own) and x.session in free]
+    ref = rng.choice(runs if runs and rng.random() < 0.7 else free)
+    steps = list(scenario.steps)
+    places = sorted(rng.randint(0, len(steps)) for _ in range(rng.randint(2, min(4, room))))
+    for offset, at in enumerate(places):
+        steps.insert(at + offset, Start(ref, "model_call", ATTEMPT_MARKER, attempt=True))
+    first, last = places[0], places[-1] + len(places) - 1
+    if len(steps) < max_steps and rng.random() < 0.5:
+        at = rng.randint(first + 1, len(steps))
+        steps.insert(at, Progress(ref, "run", "assistant:progress", semantic=True))
+        last += 1 if at <= last else 0
+    if len(steps) < max_steps and rng.random() < 0.3:
+        steps.insert(rng.randint(last + 1, len(steps)), End(ref, "model_call", ATTEMPT_MARKER))
+    return replace(scenario, steps=tuple(steps))
 
 
 def _session_files(scenario: Scenario, chance: float) -> Scenario:

@@ -12,6 +12,7 @@ from probe.errors import Problem, ScenarioError
 from probe.properties.names import unknown_property
 from probe.properties.selection import Choice
 from probe.scenario.aliases import ID_STEPS, KeyNames, by_id, forgettable, keyed_session_misuse
+from probe.scenario.attempts import check_attempts
 from probe.scenario.limits import LIMITS, static_clock
 from probe.scenario.run_ids import marker_of, misnamed, other_session_id
 from probe.scenario.session_files import session_file_of, shared_file_misuse
@@ -95,8 +96,8 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "advance": ("do", "ms"),
     "release": ("do", "session", "outcome"),
     "state": ("do", "session", "to"),
-    "progress": ("do", "session", "target", "reason", "ago_ms"),
-    "start": ("do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id"),
+    "progress": ("do", "session", "target", "reason", "ago_ms", "semantic"),
+    "start": ("do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id", "attempt"),
     "end": ("do", "session", "work", "id", "clear", "session_id"),
     "recover": (
         "do",
@@ -310,6 +311,7 @@ def parse_scenario(
         _timed_model_calls(out, sessions, steps)
         _tool_deadlines(out, sessions, steps)
         _backends(out, sessions, steps)
+        check_attempts(out.add, sessions, steps)
     expect = _expectations(out, top.table("expect") or {}, strategies, catalogue)
     choice = _properties(out, top.table("properties") or {}, catalogue)
     if not out.problems:
@@ -528,7 +530,9 @@ def _steps(
                 ago = t.integer("ago_ms", 0) or 0
                 if target == "record" and t.has("reason"):
                     out.notes.append(f'{where}.reason has no effect with target = "record"')
-                step = Progress(ref, target, reason, ago) if ref is not None else None
+                semantic = _semantic(out, t, where, target, ago)
+                if ref is not None:
+                    step = Progress(ref, target, reason, ago, semantic=semantic)
             case "start" | "end":
                 ref = session(True)
                 kind = t.choice("work", None, MARKER_KINDS, required=True)
@@ -537,9 +541,10 @@ def _steps(
                 clear = t.boolean("clear", True)
                 timeout = _request_timeout(out, t, where, kind)
                 deadline = _tool_deadline(out, t, where, kind)
+                attempt = _attempt(out, t, where, kind, timeout)
                 if ref is not None and kind:
                     step = (
-                        Start(ref, kind, marker, timeout, deadline)
+                        Start(ref, kind, marker, timeout, deadline, attempt=attempt)
                         if verb == "start"
                         else End(ref, kind, marker, clear)
                     )
@@ -777,6 +782,49 @@ def _tool_deadline(out: _Collector, t: _Table, where: str, kind: str | None) -> 
         )
         return None
     return deadline
+
+
+def _attempt(
+    out: _Collector, t: _Table, where: str, kind: str | None, timeout: int | None
+) -> bool:
+    """`attempt` of a `start`: a model call that is an attempt of the run's model request."""
+    attempt = bool(t.boolean("attempt", False))
+    if not attempt:
+        return False
+    if kind is not None and kind != "model_call":
+        out.add(
+            f"{where}.attempt",
+            f'only a model call is a request attempt (work = "model_call", not {kind!r})',
+        )
+        return False
+    if timeout is not None:
+        out.add(
+            f"{where}.attempt",
+            "a request attempt declares no timeout (a timed model call is a run owner of its "
+            "own): leave timeout_ms out",
+        )
+        return False
+    return True
+
+
+def _semantic(out: _Collector, t: _Table, where: str, target: str, ago: int) -> bool:
+    """`semantic` of a `progress`: run progress from a validated model result, given now."""
+    semantic = bool(t.boolean("semantic", False))
+    if not semantic:
+        return False
+    if target == "record":
+        out.add(
+            f"{where}.semantic",
+            'semantic progress is the run\'s: give target = "run" or "both", not "record"',
+        )
+        return False
+    if ago:
+        out.add(
+            f"{where}.semantic",
+            "semantic progress is delivered as it happens: it cannot be back-dated (ago_ms)",
+        )
+        return False
+    return True
 
 
 # A day: far beyond any exec timeout, and the clock's sums stay exact.

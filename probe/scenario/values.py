@@ -240,6 +240,10 @@ class Progress:
     reason: str = DEFAULT_PROGRESS_REASON
     ago_ms: int = 0
     via: str | None = field(default=None, repr=False)
+    # Semantic progress (a validated model result, openclaw's core semantic run progress):
+    # from 2026.8.1-beta.3 it also clears the run's repeated-request evidence. Out of the
+    # repr, as `deadline_ms` below, so the generator's seeds keep their draws.
+    semantic: bool = field(default=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +265,10 @@ class Start:
     # would change, reshuffling every seed's random scenarios.
     deadline_ms: int | None = field(default=None, repr=False)
     via: str | None = field(default=None, repr=False)
+    # `attempt` (model calls only): the call is an attempt of the session's run's model request
+    # (openclaw's core request lifecycle); starting it again while it runs is a retry, counted
+    # from 2026.8.1-beta.3 as repeated requests without progress (see probe/scenario/attempts.py).
+    attempt: bool = field(default=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

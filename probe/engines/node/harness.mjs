@@ -135,6 +135,8 @@ const REPORTED_FIELDS = [
   "classification", "reason", "state", "prevState", "ageMs", "queueDepth", "allowActiveAbort",
   // Attention events' run progress (sessionAttentionFields): its last reason and whether it was terminal.
   "lastProgressReason", "terminalProgressStale",
+  // ... and how long the run's request attempts have gone without semantic progress (8.1-beta.3+).
+  "repeatedRequestNoProgressAgeMs",
 ];
 // The latest instant fake Date can represent (new Date(x) is invalid beyond it).
 const MAX_DATE_MS = 8.64e15;
@@ -471,6 +473,15 @@ function surveyBuild(distDir) {
   const toolDeadlines =
     TOOL_DEADLINE_FUNCTIONS.every((name) => Boolean(found.events && exportMap(found.events.source).has(name))) &&
     Boolean(found.runtime?.source.includes("params.allowActiveAbort && activity.activeToolDeadlineAtMs === void 0"));
+  // A run's model request attempts counted as repeated requests, and semantic progress that
+  // forgets them (8.1-beta.3+): attempts are marked through the test seam openclaw's own
+  // tests use (markDiagnosticModelStartedForTest, which resetDiagnosticRunActivityForTest
+  // installs), semantic progress through the core's own emitter. Else both are plain.
+  const repeatedRequests =
+    exported("resetDiagnosticRunActivityForTest") &&
+    Boolean(found.runActivity && exportMap(found.runActivity.source).has("emitCoreSemanticRunProgressDiagnosticEvent")) &&
+    Boolean(found.runActivity?.source.includes("function markDiagnosticModelStartedForTest(")) &&
+    Boolean(found.runActivity?.source.includes("function recordRepeatedRequestObservation("));
   const resetMissing = [
     ["stopDiagnosticHeartbeat"],
     ["resetDiagnosticSessionStateForTest"],
@@ -517,6 +528,7 @@ function surveyBuild(distDir) {
     requestTimeouts,
     toolDeadlines,
     backendLiveness,
+    repeatedRequests,
     version: pkg.version,
     pkg,
     heartbeatMs,
@@ -949,8 +961,8 @@ const STEP_KEYS = {
   bump: ["do", "session"],
   release: ["do", "session", "outcome"],
   state: ["do", "session", "to"],
-  progress: ["do", "session", "target", "reason", "ago_ms"],
-  start: ["do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id"],
+  progress: ["do", "session", "target", "reason", "ago_ms", "semantic"],
+  start: ["do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id", "attempt"],
   end: ["do", "session", "work", "id", "clear", "session_id"],
   recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms", "compaction_safety_ms"],
   enqueue: ["do", "session", "task"],
@@ -1137,6 +1149,9 @@ function checkScenario(scenario, located) {
       if (step.deadline_ms !== undefined && (!isInt(step.deadline_ms) || step.deadline_ms < 1 || step.work !== "tool_call")) {
         problems.push(`${where}.deadline_ms must be a positive integer, on a tool call`);
       }
+      if (step.attempt !== undefined && (typeof step.attempt !== "boolean" || (step.attempt && (step.work !== "model_call" || step.timeout_ms !== undefined)))) {
+        problems.push(`${where}.attempt must be a boolean, true only on a model call without timeout_ms`);
+      }
     }
     if (step.do === "progress") {
       if (!["both", "run", "record", undefined].includes(step.target)) problems.push(`${where}.target is not both|run|record`);
@@ -1144,6 +1159,9 @@ function checkScenario(scenario, located) {
         problems.push(`${where}.reason must be a non-empty string`);
       }
       if (step.ago_ms !== undefined && !isInt(step.ago_ms)) problems.push(`${where}.ago_ms must be a non-negative integer`);
+      if (step.semantic !== undefined && (typeof step.semantic !== "boolean" || (step.semantic && (step.target === "record" || (step.ago_ms ?? 0) !== 0)))) {
+        problems.push(`${where}.semantic must be a boolean, true only on run progress given now`);
+      }
     }
     if (step.do === "recover") {
       for (const key of ["age_ms", "queue_depth", "generation", "stale_abort_ms", "compaction_safety_ms"]) {
@@ -1232,6 +1250,16 @@ async function loadBuild(located) {
     api[name] = pick(mods[key], ex[key], name);
   }
   if (located.backendLiveness) api.beginDiagnosticBackendActivity = pick(mods.runActivity, ex.runActivity, "beginDiagnosticBackendActivity");
+  if (located.repeatedRequests) {
+    api.emitCoreSemanticRunProgressDiagnosticEvent = pick(mods.runActivity, ex.runActivity, "emitCoreSemanticRunProgressDiagnosticEvent");
+    // Installs the test seam on globalThis (and stops tracking, which each scenario restarts).
+    pick(mods.runActivity, ex.runActivity, "resetDiagnosticRunActivityForTest")();
+    const seam = globalThis[Symbol.for("openclaw.diagnosticRunActivityTestApi")];
+    if (typeof seam?.markDiagnosticModelStartedForTest !== "function") {
+      throw new HarnessError("resetDiagnosticRunActivityForTest installed no markDiagnosticModelStartedForTest");
+    }
+    api.markDiagnosticModelStartedForTest = seam.markDiagnosticModelStartedForTest;
+  }
   if (located.toolDeadlines) {
     for (const name of TOOL_DEADLINE_FUNCTIONS) api[name] = pick(mods.events, ex.events, name);
   }
@@ -1667,6 +1695,8 @@ async function runScenario(build, planned, { reuse }) {
   const requests = new Map();
   // Tool calls that run with a command deadline, by session and id (see markWork).
   const deadlineTools = new Set();
+  // Model calls started as request attempts of the session's run, by session and id.
+  const attemptCalls = new Set();
   let requestSerial = 0;
   const requestKey = (s, id) => `${s.fileIndex}\u0000${id}`;
   async function markRequest(s, step, id) {
@@ -1702,6 +1732,23 @@ async function runScenario(build, planned, { reuse }) {
         await markRequest(s, step, id);
         return;
       }
+    }
+    if (step.work === "model_call" && (starting ? step.attempt === true : attemptCalls.has(requestKey(s, id)))) {
+      // A request attempt of the session's run, under its run id (the session's own id, as
+      // every embedded run the harness starts takes it): where attempts are counted, marked
+      // as openclaw's tests mark one (no event, no sequence); else a plain model call of that
+      // run. probe's loader gives every start of the id attempt = true, so start and end key
+      // it alike.
+      const call = { ...ids(s), runId: s.sessionId, provider: "scenario", model: `scenario-model${suffix}` };
+      if (!starting) {
+        attemptCalls.delete(requestKey(s, id));
+        api.emitInternalDiagnosticEvent({ type: "model.call.completed", ...call });
+        return;
+      }
+      attemptCalls.add(requestKey(s, id));
+      if (located.repeatedRequests) api.markDiagnosticModelStartedForTest({ ...call, observationUnit: "request" });
+      else api.emitInternalDiagnosticEvent({ type: "model.call.started", ...call });
+      return;
     }
     if (step.work === "embedded_run") {
       // session_id: a run under another id of the session's key (its work key is that id, as
@@ -1793,7 +1840,11 @@ async function runScenario(build, planned, { reuse }) {
         const ago = step.ago_ms ?? 0;
         const target = step.target ?? "both";
         if (ago) clock.setSystemTime(clock.now - ago);
-        if (target !== "record") api.markDiagnosticRunProgress({ ...ids(s), reason: step.reason ?? PROGRESS_REASON });
+        if (target !== "record" && step.semantic === true && located.repeatedRequests) {
+          // The core's semantic progress of the session's run (its run id: the session's own).
+          api.emitCoreSemanticRunProgressDiagnosticEvent({ ...ids(s), runId: s.sessionId, reason: step.reason ?? PROGRESS_REASON });
+          await settle();
+        } else if (target !== "record") api.markDiagnosticRunProgress({ ...ids(s), reason: step.reason ?? PROGRESS_REASON });
         if (target !== "run") api.markDiagnosticSessionProgress(ids(s));
         if (ago) clock.setSystemTime(clock.now + ago);
         break;
