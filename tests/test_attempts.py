@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from probe.scenario.generate import GenerateOptions, generate_many
 from probe.scenario.loader import parse_scenario
 from probe.scenario.values import Progress, Scenario, Start
 from probe.strategies import REGISTRY
+from tests.helpers import validate_in_a_process
 
 HEAD = """\
 name = "attempts"
@@ -137,12 +136,7 @@ def test_attempts_of_a_session_named_by_a_key_step_are_refused() -> None:
 def test_a_bad_attempt_exits_2_with_file_line_and_key(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(HEAD + attempt(extra="timeout_ms = 1000\n"))
-    done = subprocess.run(
-        [sys.executable, "-m", "probe", "validate", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = validate_in_a_process(path)
     assert done.returncode == 2, done.stderr
     assert f"{path}:14: step[1].attempt: a request attempt declares no timeout" in done.stderr
     assert "Traceback" not in done.stderr
