@@ -30,7 +30,7 @@ from probe.engines.real import RealEngine
 from probe.scenario.dump import dump_scenario
 from probe.scenario.generate import GenerateOptions, generate_many
 from probe.strategies import REGISTRY
-from probe.versions import design_of
+from probe.versions import behaviour_of, design_of
 
 OPTIONS = GenerateOptions(
     late_ticks=False,
@@ -50,6 +50,7 @@ def uses_new_verbs(toml: str) -> bool:
     keys += ('do = "key"',)
     keys += ('do = "reply"',)
     keys += ('do = "deliver"',)
+    keys += ("attempt = true", "semantic = true")
     return any(k in toml for k in keys)
 
 
@@ -58,7 +59,14 @@ def check(
 ) -> dict[str, object]:
     model = ModelEngine(REGISTRY[design_of(version)], version)
     pair = EnginePair(model, RealEngine(version))
-    options = replace(OPTIONS, requests_chance=requests_chance, replies_chance=replies_chance)
+    # From 2026.8.1 (switch reply-own-activity) reply steps only where the model plays them.
+    alone = behaviour_of(version).reply_own_activity
+    options = replace(
+        OPTIONS,
+        requests_chance=requests_chance,
+        replies_chance=replies_chance,
+        replies_alone=alone,
+    )
     scenarios = generate_many(seed, count, options)
     with_verbs = sum(uses_new_verbs(dump_scenario(s)) for _, s in scenarios)
     replies = sum('do = "reply"' in dump_scenario(s) for _, s in scenarios)
@@ -101,6 +109,12 @@ def check(
     }
 
 
+def _with_attempts(seed: int, count: int, requests_chance: float, replies_chance: float) -> int:
+    """How many of check's scenarios have model request attempts (the same draws)."""
+    options = replace(OPTIONS, requests_chance=requests_chance, replies_chance=replies_chance)
+    return sum("attempt = true" in dump_scenario(s) for _, s in generate_many(seed, count, options))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("versions", nargs="+")
@@ -120,12 +134,31 @@ def main() -> int:
         help="share of scenarios given `reply` steps (default: none; the model of a version "
         "from 2026.7.2-beta.1 refuses them, so give it only for earlier ones)",
     )
+    parser.add_argument(
+        "--attempts-chance",
+        type=float,
+        default=OPTIONS.attempts_chance,
+        help="share of scenarios given model request attempts (default: the generator's)",
+    )
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        default=OPTIONS.max_steps,
+        help="steps a scenario may have (default: the generator's; more leaves the streams "
+        "drawn last, attempts among them, more room)",
+    )
     args = parser.parse_args()
+    # The generator's options for check() (a module global, as it reads them).
+    globals()["OPTIONS"] = replace(
+        OPTIONS, attempts_chance=args.attempts_chance, max_steps=args.max_steps
+    )
     report: dict[str, object] = json.loads(args.out.read_text()) if args.out.exists() else {}
     for version in args.versions:
         report[version] = check(
             version, args.seed, args.count, args.requests_chance, args.replies_chance
         )
+        attempts = _with_attempts(args.seed, args.count, args.requests_chance, args.replies_chance)
+        print(f"{'':<18} (request attempts in {attempts})", flush=True)
         args.out.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     return 0
 

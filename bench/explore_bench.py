@@ -16,8 +16,10 @@
    (commit --before, checked out into a temporary folder): distinct states/s, time;
 8. issue 13: three interchangeable sessions, all actions, depth 10 (or --budget): one and two
    workers.
-9. issue 22: to the fixpoint (--fixpoint) against the bounded search before it (--depth 12),
-   side by side: two interchangeable sessions, all six actions, fixed and
+9. issue 22: to the fixpoint (--fixpoint: several sessions one at a time where composition's
+   premises hold) against the sessions searched together (--fixpoint --no-composition) and
+   the bounded search before it (--depth 12), side by side: two interchangeable sessions,
+   all six actions, fixed and
    model:fixed@2026.9.6 (--fixpoint-budget s, 1G); three (--fixpoint-budget3 s, 4G); and
    the issue's seed with buggy (the shortest phantom's length). --fixpoint-before REV runs
    the same searches with the code at REV first (e.g. main), --fixpoint-bounded adds the
@@ -327,14 +329,20 @@ def fixpoint_figures(budget: float, budget3: float, folder: Path, before: str | 
                 "--time-limit", str(limit), "--max-memory", memory]
         print(f"   {scenario.name}, {' '.join(who)}, all six actions, {limit:.0f} s, {memory}")
         runs = [(f"{label}, --fixpoint", ["--fixpoint"], cwd, env) for label, cwd, env in trees]
+        # The sessions searched together (what --fixpoint did before composition), side by side.
+        runs.append(("now, --fixpoint --no-composition", ["--fixpoint", "--no-composition"],
+                     None, None))
         if bounded:
             runs.insert(0, ("now, bounded, --depth 12", ["--depth", "12"], None, None))
         for label, extra, cwd, env in runs:
             doc, took = search([*base, *extra], cwd, env)
             print(_row(label, doc, took))
-            if extra == ["--fixpoint"]:
-                print(f"      fixpoint reached: {doc['fixpoint']}, verified: {doc['verified']}; "
-                      f"per depth (last 5): {doc['per_depth'][-5:]}")
+            if "--fixpoint" in extra:
+                composed = doc.get("composed")
+                how = ("together" if composed is None else
+                       f"one session at a time ({', '.join(composed['searched_alone'])} alone)")
+                print(f"      fixpoint reached: {doc['fixpoint']}, verified: {doc['verified']}, "
+                      f"{how}; per depth (last 5): {doc['per_depth'][-5:]}")
     deadline = time.monotonic() + budget3
     result, seconds = timed(explore, ISSUE_SEED, REGISTRY["buggy"],
                             ExploreConfig(fixpoint=True, max_states=1_000_000),

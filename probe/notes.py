@@ -15,7 +15,7 @@ from probe.model.events import LONG_RUNNING, STALLED, STUCK
 from probe.model.heartbeat import BLOCKED_TOOL_ABORT_FLOOR_MS
 from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.model.world import BUILD_HEARTBEAT_MS, SKIP_TICK_DELAY_MS, World
-from probe.scenario.values import Backend, Release, Scenario, Start, Step
+from probe.scenario.values import Backend, Progress, Release, Scenario, Start, Step
 
 
 def idle_step(world: World, number: int, step: object) -> str | None:
@@ -62,6 +62,24 @@ def plain_deadline_tools(scenario: Scenario) -> list[str]:
         "step[{number}].deadline_ms: this version reads no tool call's command "
         "deadline (openclaw 2026.9.6 does): its deadline tool calls ran as plain ones",
     )
+
+
+def uncounted_attempts(scenario: Scenario) -> list[str]:
+    """On a version that counts no request attempts: where an attempt, or semantic progress,
+    ran as a plain model call or plain run progress."""
+    for number, step in enumerate(scenario.steps, start=1):
+        if isinstance(step, Start) and step.attempt:
+            key = "attempt"
+        elif isinstance(step, Progress) and step.semantic:
+            key = "semantic"
+        else:
+            continue
+        return [
+            f"step[{number}].{key}: this version counts no model request attempts (openclaw "
+            "does from 2026.8.1-beta.3): its attempts ran as plain model calls, its semantic "
+            "progress as plain run progress"
+        ]
+    return []
 
 
 def ignored_backends(scenario: Scenario) -> list[str]:

@@ -25,6 +25,7 @@ def replay(
         nothing_asked,
         plain_deadline_tools,
         throttled_gaps,
+        uncounted_attempts,
         untimed_requests,
     )
     from probe.properties.judge import judge
@@ -55,6 +56,8 @@ def replay(
         notes.extend(plain_deadline_tools(scenario))
     if expected is None and not world.behaviour.backend_liveness:
         notes.extend(ignored_backends(scenario))
+    if expected is None and not world.behaviour.repeated_requests:
+        notes.extend(uncounted_attempts(scenario))
     return Run(
         strategy=strategy.name,
         engine=f"model:{strategy.name}",

@@ -39,11 +39,16 @@ _F39 = "model-request-timeout"
 _F40 = "request-close-needs-run"
 _F41 = "tool-deadline"
 _F42 = "backend-liveness"
+# Read in 8.1-beta.3, 8.1 and 9.6 (and as in them assumed for 8.2 .. 9.5, not installed).
+_F43 = "repeated-requests"
 # Command lanes (read from the runtime chunks of 6.1-beta.1 .. 6.6 and 7.1-beta.1 .. 7.1-beta.6).
 _L1 = "lane-fresh-task"
 _L2 = "stale-lane-release"
 # Reply operations (read from the reply-run registry of 7.1 and 7.2-beta.1).
 _R1 = "reply-progress-only"
+# Read in the runtime and reply-run registry of 8.1 and 9.6 (the maintenance-phase window is
+# new in 8.1: 8.1-beta.3 lacks it), and assumed in the versions between that share 8.1's line.
+_R2 = "reply-own-activity"
 
 _E1 = (_F02,)
 _66 = (*_E1, _L1)
@@ -55,8 +60,8 @@ _72B1 = (*_71B4, _F08, _R1)
 _72B2 = (*_71B4, _F08, _F12, _R1)
 _72B4 = (*_72B2, _F14)
 _72B5 = (*_72B4, _F16, _F37)
-_81B3 = (*_72B5, _F18, _F19, _F38, _F39)
-_81 = (*_81B3, _F20)
+_81B3 = (*_72B5, _F18, _F19, _F38, _F39, _F43)
+_81 = (*_81B3, _F20, _R2)
 _82 = (*_81, _F33, _F30)
 _91 = (*_82, _F23)
 _92 = (*_91, _F36, _F40)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -51,3 +53,14 @@ def scenario(
 
 def load(path: Path) -> Scenario:
     return read_scenario(path, REGISTRY.keys())
+
+
+def validate_in_a_process(path: Path) -> subprocess.CompletedProcess[str]:
+    """`probe validate PATH` as a user runs it (a process of its own: exit code and stderr as
+    the shell sees them)."""
+    return subprocess.run(
+        [sys.executable, "-m", "probe", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )

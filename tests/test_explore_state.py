@@ -16,7 +16,13 @@ from probe.explore.search import explore
 from probe.explore.steps import candidate_steps
 from probe.explore.values import ISSUE_SEED, ExploreConfig
 from probe.invariants import INVARIANTS, OBSERVED_EVENTS, InvariantChecker, request_identity
-from probe.model.activity import ActivitySnapshot, BackendAttempt, Request, RunActivity
+from probe.model.activity import (
+    ActivitySnapshot,
+    BackendAttempt,
+    Repeated,
+    Request,
+    RunActivity,
+)
 from probe.model.clock import Timer
 from probe.model.events import Event, defined, payload
 from probe.model.heartbeat import RecoveryRequest
@@ -346,14 +352,14 @@ HAND_BUILT: list[tuple[type, dict[str, object]]] = [
         ActivitySnapshot,
         dict(work_kind="tool_call", has_active_embedded_run=True, tool_age_ms=7,
              progress_age_ms=8, progress_reason="why", request_timeout_ms=9,
-             tool_deadline_at=10, backend_deadline_at=11),
+             tool_deadline_at=10, backend_deadline_at=11, repeated_age_ms=12),
     ),
     (
         RunActivity,
         dict(embedded_runs=("main",), tools=(("main", -5),), model_calls=("2",),
              last_progress_at=-6, last_progress_reason="why",
              requests=(Request("r", 60_000, True, False),), tool_order=(("main", 12),),
-             backend=BackendAttempt(True, False, 13, 14, 15)),
+             backend=BackendAttempt(True, False, 13, 14, 15), repeated=Repeated(16, 2)),
     ),
     (
         RecoveryRequest,

@@ -8,7 +8,10 @@ description naming the test file and case. What the test asserts lives beside it
     ["case-stem"]
     era = "2026.9.6"          # the version whose behaviour the test asserts
     requested = 1             # recovery requests (omit when the test does not say)
-    watch = ["session.stuck"] # event types compared, in order (default: the attention types)
+    watch = ["session.stuck"] # event types compared, in order (default: the attention types);
+                              # "TYPE:REASON" watches only that type's events with that reason
+    prefix = true             # the test asserts the first watched events only (events.find),
+                              # not all of them: compare the first len(events)
     events = [ { type = "session.stuck", reason = "stale_session_state", absent = ["activeWorkKind"] } ]
                               # an entry's `at_ms` is the event's instant (scenario clock), for a
                               # test that asserts when something happens, not only that it does
@@ -57,6 +60,7 @@ class Assertion:
     events: tuple[dict[str, Any], ...]
     final_state: dict[str, Any] | None = None
     runtime_outcomes: tuple[str, ...] | None = None
+    prefix: bool = False
 
 
 def _assertions() -> dict[Path, Assertion]:
@@ -75,12 +79,18 @@ def _assertions() -> dict[Path, Assertion]:
                 runtime_outcomes=(
                     tuple(table["runtime_outcomes"]) if "runtime_outcomes" in table else None
                 ),
+                prefix=table.get("prefix", False),
             )
     return found
 
 
 ASSERTED = _assertions()
 PATHS = sorted(CASES.glob("*/*.toml"))
+
+
+def watched(watch: tuple[str, ...], event_type: str, reason: object) -> bool:
+    """Whether an event is watched: its type, or "TYPE:REASON" for its type and reason."""
+    return event_type in watch or f"{event_type}:{reason}" in watch
 
 
 def _case_id(path: Path) -> str:
@@ -102,7 +112,9 @@ def test_the_model_of_the_tests_era_shows_what_the_test_asserts(path: Path) -> N
     # The era's own design: 2026.5.30-beta.1's coordinator still keys on ref:generation.
     model = model_engine(f"{design_of(want.era)}@{want.era}")
     run = model.replay(read_scenario(path, REGISTRY.keys()))
-    seen = [e for e in run.events if e.type in want.watch]
+    seen = [e for e in run.events if watched(want.watch, e.type, dict(e.fields).get("reason"))]
+    if want.prefix:
+        seen = seen[: len(want.events)]
     assert len(seen) == len(want.events), [(e.type, dict(e.fields)) for e in seen]
     for event, expected in zip(seen, want.events, strict=True):
         fields = dict(event.fields)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # imported where used: the engine and report modules are slow
 
     from probe.engines.base import Engine
     from probe.engines.confirm import Confirmation
+    from probe.explore.liveness import LivenessResult
     from probe.explore.values import Counterexample, SearchProgress
     from probe.report.explore_report import StrategyOutcome
 
@@ -388,6 +389,13 @@ def explore_command(
         bool,
         typer.Option("--no-reduction", help="Take every order of commuting steps."),
     ] = False,
+    no_composition: Annotated[
+        bool,
+        typer.Option(
+            "--no-composition",
+            help="With --fixpoint: search several sessions together, not one at a time.",
+        ),
+    ] = False,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -513,6 +521,7 @@ def explore_command(
         max_memory=memory_bound,
         symmetry=not no_symmetry,
         reduction=not no_reduction,
+        compose=not no_composition,
         workers=workers if workers is not None else default_workers(),
     )
     if keep_memory is not None:
@@ -569,9 +578,11 @@ def explore_command(
 
         for s in picked:
             # The command's one deadline bounds the graph's building too.
-            found = find_starvation(seed_scenario, s, config, stop=partial(_past, deadline))
+            found = _composed_liveness(seed_scenario, s, config, partial(_past, deadline))
+            if found is None:
+                found = find_starvation(seed_scenario, s, config, stop=partial(_past, deadline))
             text += "\n" + render_lassos(
-                s.name, found.lassos, found.states, found.complete, found.stopped
+                s.name, found.lassos, found.states, found.complete, found.stopped, found.composed
             )
     emit(text, output, table=format == "table")
     for message in conflicts:  # each escaped where it was made
@@ -625,12 +636,75 @@ def _search(
     # the cyclic collector would only rescan them (half the run time).
     gc.disable()
     try:
+        if config.fixpoint and config.compose and len(seed_scenario.sessions) > 1:
+            composed = _composed(seed_scenario, strategy, config, stop, update)
+            if composed is not None:
+                return composed
         return explore(
             seed_scenario, strategy, config, stop=stop, progress=update, memory=process_memory
         )
     finally:
         gc.enable()
         done()
+
+
+def _composed_liveness(
+    seed_scenario: Scenario,
+    strategy: DedupStrategy,
+    config: ExploreConfig,
+    stop: Callable[[], bool],
+) -> LivenessResult | None:
+    """--liveness over several sessions: one session at a time where composition's premises
+    hold and no lasso alone takes the environment's prune; else None (the graph together)."""
+    if not config.compose or len(seed_scenario.sessions) < 2:
+        return None
+    from probe.cli.output import say
+    from probe.explore.composition import premises
+    from probe.explore.liveness import composed_starvation
+
+    plan = premises(seed_scenario, strategy, config)
+    if isinstance(plan, str):
+        return None  # the search above said why
+    found = composed_starvation(plan.seeds, strategy, config, plan.environment, stop)
+    if found is None:
+        say(f"probe explore --liveness: {strategy.name}: a lasso alone takes the environment's "
+            "prune: building the graph of the sessions together")
+    return found
+
+
+def _composed(
+    seed_scenario: Scenario,
+    strategy: DedupStrategy,
+    config: ExploreConfig,
+    stop: Callable[[], bool],
+    update: Callable[[SearchProgress], None] | None,
+) -> ExploreResult | None:
+    """--fixpoint over several sessions: their proof one session at a time
+    (probe.explore.composition), or None (said on stderr) to search them together."""
+    from probe.cli.output import say
+    from probe.explore.composition import explore_composed, premises
+    from probe.explore.search import explore
+    from probe.resources import process_memory
+
+    n = len(seed_scenario.sessions)
+    plan = premises(seed_scenario, strategy, config)
+    if isinstance(plan, str):
+        say(f"probe explore --fixpoint: {strategy.name}: not composed ({plan}): "
+            f"searching the {n} sessions together")
+        return None
+    result, why = explore_composed(
+        plan,
+        seed_scenario,
+        strategy,
+        config,
+        lambda seed, alone: explore(
+            seed, strategy, alone, stop=stop, progress=update, memory=process_memory
+        ),
+    )
+    if result is None:
+        say(f"probe explore --fixpoint: {strategy.name}: composition inconclusive ({why}): "
+            f"searching the {n} sessions together")
+    return result
 
 
 def _model_strategies(specs: list[str] | None) -> list[DedupStrategy]:

@@ -112,8 +112,13 @@ PROBES: dict[str, Probe] = {
         # A backend attempt with outstanding work (9.6); 9.2's attempts have none.
         r"function getDiagnosticSessionActivitySnapshot\(", r"setOutstandingWork: \(active\) =>"
     ),
+    "repeated-requests": _p(_ATTENTION, r'reason: "repeated_model_requests_without_progress"'),
     "lane-fresh-task": _p(
         r"function recoverStuckDiagnosticSession\(", r"const laneStartedFreshTask = "
+    ),
+    # The runtime keeps a reply operation's maintenance phase within the compaction window.
+    "reply-own-activity": _p(
+        r"function recoverStuckDiagnosticSession\(", r"const activeMaintenanceProtected = "
     ),
     "stale-lane-release": _p(
         r"function recoverStuckDiagnosticSession\(", r'reason: "stale_lane_task"'

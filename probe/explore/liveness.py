@@ -53,6 +53,10 @@ class Lasso:
     prefix: tuple[Step, ...]
     loop: tuple[Step, ...]
     need: str = RECOVERY
+    # Found one session at a time (probe.explore.composition) on a path that takes the
+    # environment's prune, which is no step of the seed's: left out of the steps, so the
+    # lasso is not a path of the sessions together (the caller searches them together).
+    environment: bool = False
 
     def unrolled(self, times: int = 3) -> tuple[Step, ...]:
         """The prefix, then the loop `times` times: a scenario `probe run` replays."""
@@ -68,6 +72,8 @@ class LivenessResult:
     # The caller's stop (the command's time limit, an interrupt) cut the graph: a lasso found
     # is still a cycle of the reachable graph, but "none found" proves nothing.
     stopped: bool = False
+    # Several sessions one at a time (composed_starvation): the sessions searched alone.
+    composed: tuple[str, ...] = ()
 
 
 def needs_recovery(world: World, ref: str) -> bool:
@@ -120,11 +126,14 @@ def find_starvation(
     config: ExploreConfig,
     max_states: int = 200_000,
     stop: Callable[[], bool] | None = None,
+    environment: bool = False,
 ) -> LivenessResult:
     """Build the abstract graph breadth-first, then look for a starving cycle per session.
 
     `stop` (polled every 256 expansions) ends the building early, as the search's time limit
-    does: the cycles are then looked for in the part built."""
+    does: the cycles are then looked for in the part built. `environment`: one session of a
+    composition, whose environment may prune the store between two steps (an edge of plan
+    index len(plan))."""
     world = World(scenario, strategy, keep_events=OBSERVED_EVENTS)
     abstraction = Abstraction(
         scenario.settings, strategy, world.behaviour, [s.ref for s in scenario.sessions]
@@ -146,13 +155,18 @@ def find_starvation(
             complete, stopped = False, True
             break
         snapshot, node_checker = states[at]
-        for number, (step, needs_run) in enumerate(plan):
+        for number in range(len(plan) + environment):
             world.restore(snapshot)
-            if needs_run is not None and needs_run not in world.handles:
-                continue
             firing = world.firing
-            world.apply(1, step)
-            events = world.bus.events
+            if number == len(plan):
+                world.environment_prune()
+                events = []
+            else:
+                step, needs_run = plan[number]
+                if needs_run is not None and needs_run not in world.handles:
+                    continue
+                world.apply(1, step)
+                events = world.bus.events
             child = node_checker.clone() if events else node_checker
             if events:
                 child.observe_all(events)
@@ -206,20 +220,27 @@ def _starving_cycle(
     if best is not None:
         entry, component, beats = best  # first reached: its tree path is a shortest prefix
         members = set(component)
-        prefix: list[Step] = []
+        prefix: list[int] = []
         node = entry
         while node > 0:
             up, number = parent[node]
-            prefix.append(plan[number][0])
+            prefix.append(number)
             node = up
         prefix.reverse()
         beat_source, beat_target, beat_number, _ = beats[0]
         loop = [
-            *_path(out, members, entry, beat_source, plan),
-            plan[beat_number][0],
-            *_path(out, members, beat_target, entry, plan),
+            *_path(out, members, entry, beat_source),
+            beat_number,
+            *_path(out, members, beat_target, entry),
         ]
-        return Lasso(ref, tuple(prefix), tuple(loop), need)
+        # Plan index len(plan): the environment's prune (a composition's), no scenario step.
+        return Lasso(
+            ref,
+            tuple(plan[n][0] for n in prefix if n < len(plan)),
+            tuple(plan[n][0] for n in loop if n < len(plan)),
+            need,
+            any(n >= len(plan) for n in (*prefix, *loop)),
+        )
     return None
 
 
@@ -228,9 +249,8 @@ def _path(
     members: set[int],
     start: int,
     goal: int,
-    plan: list[tuple[Step, str | None]],
-) -> list[Step]:
-    """A shortest path inside one component (breadth-first)."""
+) -> list[int]:
+    """A shortest path inside one component (breadth-first): its steps' plan indices."""
     if start == goal:
         return []
     came: dict[int, tuple[int, int]] = {start: (-1, -1)}
@@ -243,11 +263,11 @@ def _path(
                     came[target] = (node, number)
                     following.append(target)
         frontier = following
-    steps: list[Step] = []
+    steps: list[int] = []
     node = goal
     while node != start:
         up, number = came[node]
-        steps.append(plan[number][0])
+        steps.append(number)
         node = up
     steps.reverse()
     return steps
@@ -295,3 +315,35 @@ def _components(out: dict[int, list[tuple[int, int, bool]]]) -> list[list[int]]:
                 up = work[-1][0]
                 low[up] = min(low[up], low[node])
     return found
+
+
+def composed_starvation(
+    seeds: tuple[Scenario, ...],
+    strategy: DedupStrategy,
+    config: ExploreConfig,
+    environment: bool,
+    stop: Callable[[], bool] | None = None,
+) -> LivenessResult | None:
+    """Liveness of several sessions one at a time (probe.explore.composition's seeds).
+
+    Each need is per session, and every infinite run of the sessions together projects onto
+    an infinite run of each session alone with its environment (heartbeats included): on the
+    finite graph it ends in a cycle that starves it alone. So no starving cycle alone means
+    none together. A cycle alone that takes no environment prune is one together too: the
+    same steps among the other sessions leave this session's part as alone (the projection
+    lemma), so the lasso is reported as it is. One that takes the environment's prune gives
+    None: the caller builds the graph of the sessions together."""
+    results = [
+        find_starvation(seed, strategy, config, stop=stop, environment=environment)
+        for seed in seeds
+    ]
+    if any(lasso.environment for r in results for lasso in r.lassos):
+        return None
+    return LivenessResult(
+        sum(r.states for r in results),
+        sum(r.transitions for r in results),
+        all(r.complete for r in results),
+        tuple(lasso for r in results for lasso in r.lassos),
+        any(r.stopped for r in results),
+        tuple(seed.sessions[0].ref for seed in seeds),
+    )

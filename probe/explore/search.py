@@ -133,6 +133,9 @@ def _run(
                 if max_states is not None and distinct >= max_states:
                     bound = "max_states"
                     break
+                if found and config.first_violation:
+                    bound = "violation"
+                    break
                 parent = a + offset
                 expanded += 1
                 transitions += count

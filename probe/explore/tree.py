@@ -72,6 +72,9 @@ class SearchTree:
         self.replayer = base.clone(Coverage())
         self.root = (self.world.snapshot(), judge)
         self.plan = step_plan(scenario, config)
+        # A composed search (probe.explore.composition): the plan index of the environment's
+        # prune, past the plan's own steps; -1 without one.
+        self.environment = len(self.plan) if config.environment else -1
         self.fingerprint = Fingerprints(scenario, strategy, config.symmetry)
         # The fixpoint mode fingerprints the abstract state (see probe.explore.abstraction).
         self.abstraction = (
@@ -120,13 +123,16 @@ class SearchTree:
         for parent, snapshot, checker in self.states(layer - 1, parents[lo], parents[hi - 1] + 1):
             while child < hi and parents[child] == parent:
                 replayer.restore(snapshot)
-                step = plan[steps[child]][0]
-                replayer.apply(layer, step)
-                events = replayer.bus.events
                 state_checker = checker
-                if events or not checker.pairing_only:
-                    state_checker = checker.clone()
-                    state_checker.step(layer, step, events)
+                if steps[child] == self.environment:
+                    replayer.environment_prune()  # emits nothing: the checker stays
+                else:
+                    step = plan[steps[child]][0]
+                    replayer.apply(layer, step)
+                    events = replayer.bus.events
+                    if events or not checker.pairing_only:
+                        state_checker = checker.clone()
+                        state_checker.step(layer, step, events)
                 yield child, replayer.snapshot(), state_checker
                 child += 1
 
@@ -156,23 +162,32 @@ class SearchTree:
             commuting = reduction and commute(world, sessions)
             taken = 0
             fresh = True
-            for plan_index, (step, needs_run) in enumerate(plan):
-                if needs_run is not None and needs_run not in world.handles:
-                    continue  # releasing a session with no run changes nothing
-                session = local[plan_index]
-                if session >= 0 and skip >> session & 1:
-                    pruned += 1
-                    continue
-                if not fresh:
-                    world.restore(state)
-                fresh = False
-                world.apply(depth, step)
-                events = world.bus.events
-                if events or not node_checker.pairing_only:
-                    checker = node_checker.clone()
-                    found = checker.step(depth, step, events)
-                else:
+            for plan_index in range(len(plan) + (self.environment >= 0)):
+                if plan_index == self.environment:
+                    session = -1
+                    if not fresh:
+                        world.restore(state)
+                    fresh = False
+                    world.environment_prune()  # emits nothing: the checker stays
                     checker, found = node_checker, []
+                else:
+                    step, needs_run = plan[plan_index]
+                    if needs_run is not None and needs_run not in world.handles:
+                        continue  # releasing a session with no run changes nothing
+                    session = local[plan_index]
+                    if session >= 0 and skip >> session & 1:
+                        pruned += 1
+                        continue
+                    if not fresh:
+                        world.restore(state)
+                    fresh = False
+                    world.apply(depth, step)
+                    events = world.bus.events
+                    if events or not node_checker.pairing_only:
+                        checker = node_checker.clone()
+                        found = checker.step(depth, step, events)
+                    else:
+                        checker, found = node_checker, []
                 if checker.truth.pairing.open_requests and not world.in_flight():
                     found.extend(checker.finish(settled=True, step=depth))
                 number = len(fps)
@@ -214,12 +229,15 @@ class SearchTree:
         return self.fingerprint(*abstract_key(self.abstraction, world, checker))
 
     def trace(self, parent: int, plan_index: int) -> tuple[Step, ...]:
-        steps = [self.plan[plan_index][0]]
+        """The steps from the seed. A composed search's environment prunes are no scenario
+        step and are left out: its counterexamples are never reported (composition only
+        proves; probe.explore.composition searches the sessions together otherwise)."""
+        indices = [plan_index]
         node = parent
         while node > 0:
-            steps.append(self.plan[self.steps[node]][0])
+            indices.append(self.steps[node])
             node = self.parents[node]
-        return tuple(reversed(steps))
+        return tuple(self.plan[i][0] for i in reversed(indices) if i != self.environment)
 
 
 def abstract_key(

@@ -86,6 +86,25 @@ class ExploreConfig:
     fixpoint: bool = False
     # Fingerprint the abstract state at a depth bound too (what the soundness test compares).
     abstract: bool = False
+    # A composed search's one session: the environment (the other sessions) may prune the
+    # store between any two steps (probe.explore.composition).
+    environment: bool = False
+    # --fixpoint over several sessions: prove them one session at a time where the
+    # composition's premises hold (probe.explore.composition), else search them together.
+    compose: bool = True
+    # Stop at the first violation (bound_hit "violation"): a composed search's, which only
+    # proves, and hands a violation to the search of the sessions together.
+    first_violation: bool = False
+
+
+class Composed(NamedTuple):
+    """How a composed proof was made: the seed's sessions it covers, the ones searched alone
+    (one per class of sessions alike but for their ref), and whether each search's
+    environment could prune the store."""
+
+    sessions: int
+    searched: tuple[str, ...]
+    environment: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +140,9 @@ class ExploreResult:
     sessions: int = 0  # the seed's (what a verified answer is about)
     # The properties the search judged (a fixpoint's: those the abstraction covers).
     judged: tuple[str, ...] = ()
+    # A verified answer proved one session at a time (probe.explore.composition): the
+    # sessions searched alone, each with its environment; None: the sessions together.
+    composed: Composed | None = None
 
     @property
     def violated(self) -> frozenset[str]:

@@ -31,7 +31,7 @@ def is_terminal_progress_reason(reason: str | None) -> bool:
     return False
 
 
-def progress_fields(snap: ActivitySnapshot) -> dict[str, str | bool | None]:
+def progress_fields(snap: ActivitySnapshot) -> dict[str, str | bool | int | None]:
     """What an attention event carries of run progress (sessionAttentionFields, every era).
 
     The last progress reason, and `terminalProgressStale` when that reason is terminal: a run
@@ -41,6 +41,8 @@ def progress_fields(snap: ActivitySnapshot) -> dict[str, str | bool | None]:
     return {
         "lastProgressReason": reason or None,
         "terminalProgressStale": True if is_terminal_progress_reason(reason) else None,
+        # Where the version counts request attempts (switch repeated-requests) and there are.
+        "repeatedRequestNoProgressAgeMs": snap.repeated_age_ms,
     }
 
 
@@ -61,6 +63,9 @@ class ActivitySnapshot:
     # activeBackendLivenessDeadlineAtMs (switch backend-liveness): when the backend's
     # no-output allowance runs out (an absolute clock value).
     backend_deadline_at: int | None = None
+    # repeatedRequestNoProgressAgeMs (switch repeated-requests): how long ago the first of
+    # two or more request attempts of the session's run came, with no semantic progress since.
+    repeated_age_ms: int | None = None
 
     def __init__(
         self,
@@ -72,9 +77,10 @@ class ActivitySnapshot:
         request_timeout_ms: int | None = None,
         tool_deadline_at: int | None = None,
         backend_deadline_at: int | None = None,
+        repeated_age_ms: int | None = None,
     ) -> None:
         # The heartbeat takes one per record it visits (see probe.model.frozen).
-        s_kind, s_run, s_tool, s_progress, s_reason, s_timeout, s_deadline, s_backend = (
+        s_kind, s_run, s_tool, s_progress, s_reason, s_timeout, s_deadline, s_backend, s_rep = (
             _SNAPSHOT_SLOTS
         )
         s_kind(self, work_kind)
@@ -85,6 +91,7 @@ class ActivitySnapshot:
         s_timeout(self, request_timeout_ms)
         s_deadline(self, tool_deadline_at)
         s_backend(self, backend_deadline_at)
+        s_rep(self, repeated_age_ms)
 
 
 _SNAPSHOT_SLOTS = slot_setters(
@@ -97,6 +104,7 @@ _SNAPSHOT_SLOTS = slot_setters(
     "request_timeout_ms",
     "tool_deadline_at",
     "backend_deadline_at",
+    "repeated_age_ms",
 )
 NO_ACTIVITY = ActivitySnapshot()
 
@@ -139,6 +147,16 @@ class BackendAttempt(NamedTuple):
     allowance_ms: int  # the allowance the attempt began with
 
 
+class Repeated(NamedTuple):
+    """The session's run's model request attempts since its last semantic progress (switch
+    repeated-requests): when the first came and how many (repeatedRequestFirstStartedAt,
+    repeatedRequestCount). The loader keeps every run of such a session under the session's
+    own id, so the count is always the current run's (probe/scenario/attempts.py)."""
+
+    first_at: int
+    attempts: int
+
+
 # setOutstandingWork(true): the allowance is raised to BLOCKED_TOOL_CALL_ABORT_FLOOR_MS.
 BACKEND_OUTSTANDING_FLOOR_MS = 900_000
 
@@ -161,6 +179,8 @@ class RunActivity:
     tool_order: ToolOrder
     # The backend attempt, once one began (switch backend-liveness).
     backend: BackendAttempt | None
+    # The run's request attempts since its last semantic progress (switch repeated-requests).
+    repeated: Repeated | None
 
     def __init__(
         self,
@@ -172,9 +192,12 @@ class RunActivity:
         requests: tuple[Request, ...] = NO_REQUESTS,
         tool_order: ToolOrder | None = None,
         backend: BackendAttempt | None = None,
+        repeated: Repeated | None = None,
     ) -> None:
         # A run's end and every progress report make a new one (see probe.model.frozen).
-        s_run, s_tool, s_model, s_at, s_reason, s_requests, s_order, s_backend = _ACTIVITY_SLOTS
+        s_run, s_tool, s_model, s_at, s_reason, s_requests, s_order, s_backend, s_repeated = (
+            _ACTIVITY_SLOTS
+        )
         s_run(self, embedded_runs)
         s_tool(self, tools)
         s_model(self, model_calls)
@@ -184,6 +207,7 @@ class RunActivity:
         # Not given: the tools in id order, none with a deadline (seeding, fresh filters).
         s_order(self, tuple((t, None) for t, _ in tools) if tool_order is None else tool_order)
         s_backend(self, backend)
+        s_repeated(self, repeated)
 
     def _order_kept(self, tools: tuple[tuple[str, int], ...]) -> ToolOrder:
         """The start order of the tool calls still in `tools`."""
@@ -252,6 +276,7 @@ class RunActivity:
             self.requests,
             self.tool_order,
             backend,
+            self.repeated,
         )
 
     def backend_begun(self, allowance_ms: int, now: int) -> RunActivity:
@@ -324,6 +349,52 @@ class RunActivity:
             timeout,
             self.tool_deadline_at() if self.tool_order else None,
             self.backend_deadline_at() if self.backend is not None else None,
+            self._repeated_age(now),
+        )
+
+    def _repeated_age(self, now: int) -> int | None:
+        """resolveRepeatedRequestNoProgressAgeMs: two attempts or more, while a run is active
+        (the current owner, the session's own run: see Repeated)."""
+        repeated = self.repeated
+        if repeated is None or repeated.attempts < 2 or not self.embedded_runs:
+            return None
+        return max(0, now - repeated.first_at)
+
+    def attempt_started(self, marker: str, now: int) -> RunActivity:
+        """A request attempt of the session's run (markDiagnosticModelStartedForTest with
+        observationUnit request, switch repeated-requests): counted for the run when one is
+        active (recordRepeatedRequestObservation), then a model call starts as any other."""
+        repeated = self.repeated
+        if self.embedded_runs:
+            if repeated is None:
+                repeated = Repeated(now, 1)
+            else:
+                repeated = repeated._replace(attempts=repeated.attempts + 1)
+        started = self.started("model_call", marker, now)
+        return started if repeated is self.repeated else started._with_repeated(repeated)
+
+    def semantic(self, now: int, reason: str) -> RunActivity:
+        """Semantic progress of the session's run (touchSemanticSessionActivity): its request
+        attempts are forgotten, then progress is touched as any run progress."""
+        return self.marked(now, reason)._with_repeated(None)
+
+    def semantic_cleared(self) -> RunActivity:
+        """The run's request attempts forgotten, nothing else touched."""
+        return self._with_repeated(None)
+
+    def _with_repeated(self, repeated: Repeated | None) -> RunActivity:
+        if repeated is self.repeated:
+            return self
+        return RunActivity(
+            self.embedded_runs,
+            self.tools,
+            self.model_calls,
+            self.last_progress_at,
+            self.last_progress_reason,
+            self.requests,
+            self.tool_order,
+            self.backend,
+            repeated,
         )
 
     def _calls_cleared(self) -> tuple[Request, ...]:
@@ -360,6 +431,7 @@ class RunActivity:
             self._calls_cleared(),
             None,
             self.backend,
+            self.repeated,
         )
 
     def started(
@@ -383,7 +455,9 @@ class RunActivity:
                 order = (*order, (marker, deadline_at))
         else:
             models, reason = _with(models, marker), "model_call:started"
-        return RunActivity(runs, tools, models, now, reason, self.requests, order, self.backend)
+        return RunActivity(
+            runs, tools, models, now, reason, self.requests, order, self.backend, self.repeated
+        )
 
     def request_started(self, marker: str, timeout_ms: int, now: int) -> RunActivity:
         """A timed model call starts: its owner's embedded run (markDiagnosticEmbeddedRunStarted
@@ -400,6 +474,7 @@ class RunActivity:
             requests,
             self.tool_order,
             self.backend,
+            self.repeated,
         )
 
     def request_ended(self, marker: str, now: int, close_needs_run: bool) -> RunActivity:
@@ -429,6 +504,7 @@ class RunActivity:
             requests,
             self._order_kept(tools),
             self.backend,
+            self.repeated,
         )
 
     def stopped(self, kind: MarkerKind, marker: str, clear: bool, now: int) -> RunActivity:
@@ -445,7 +521,9 @@ class RunActivity:
         else:
             models, reason = tuple(m for m in models if m != marker), "model_call:ended"
         order = self._order_kept(tools)
-        return RunActivity(runs, tools, models, now, reason, requests, order, self.backend)
+        return RunActivity(
+            runs, tools, models, now, reason, requests, order, self.backend, self.repeated
+        )
 
     def marked(self, now: int, reason: str) -> RunActivity:
         """Progress reported at `now` for `reason`; the work itself unchanged."""
@@ -458,6 +536,7 @@ class RunActivity:
             self.requests,
             self.tool_order,
             self.backend,
+            self.repeated,
         )
 
 
@@ -479,6 +558,7 @@ _ACTIVITY_SLOTS = slot_setters(
     "requests",
     "tool_order",
     "backend",
+    "repeated",
 )
 
 

@@ -178,6 +178,15 @@ SWITCHES: tuple[Switch, ...] = (
         "it to 900 000 ms",
     ),
     Switch(
+        "repeated-requests",
+        "F43",
+        "repeated_requests",
+        "a run's model request attempts (start attempt = true) count while no semantic "
+        "progress comes: two or more give an age since the first, which joins a processing "
+        "record's attention age and, past the abort threshold, stalls the run (repeated "
+        "model requests without progress) and allows its active abort",
+    ),
+    Switch(
         "lane-fresh-task",
         "L1",
         "lane_fresh_task",
@@ -191,6 +200,17 @@ SWITCHES: tuple[Switch, ...] = (
         "a reply operation no longer marks an embedded run in run activity (its phases and "
         "own activity clock decide recovery instead): not modelled, so a scenario with `reply` "
         "steps cannot be replayed on the model of these versions",
+    ),
+    Switch(
+        "reply-own-activity",
+        "R2",
+        "reply_own_activity",
+        "with reply-progress-only, the reply operations the model plays again: begun and "
+        "cleared they mark run progress (reply_operation:queued / :ended); the runtime keeps "
+        "a preflight compaction or memory flush younger than the compaction window, reclaims "
+        "stale reply work without queued work, and an abort expires the operation (failed): "
+        "one whose owner does not complete it is force-cleared after the drain and a 100 ms "
+        "owner wait",
     ),
     Switch(
         "stale-lane-release",
@@ -231,9 +251,11 @@ class Behaviour:
     request_close_needs_run: bool = False
     tool_deadline: bool = False
     backend_liveness: bool = False
+    repeated_requests: bool = False
     lane_fresh_task: bool = False
     stale_lane_release: bool = False
     reply_progress_only: bool = False
+    reply_own_activity: bool = False
 
     @classmethod
     def of(cls, names: frozenset[str] | set[str] | tuple[str, ...]) -> Behaviour:

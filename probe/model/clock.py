@@ -8,7 +8,9 @@ from typing import Literal, TypeAlias
 
 from probe.model.frozen import slot_setters
 
-TimerKind: TypeAlias = Literal["heartbeat", "settle"]
+# reply_wait: a drain waiting on a reply operation that has run out (reply-own-activity); the
+# owner wait after it is a settle timer.
+TimerKind: TypeAlias = Literal["heartbeat", "settle", "reply_wait"]
 
 
 @dataclass(order=True, frozen=True, slots=True, init=False)

@@ -100,6 +100,9 @@ _MODEL_CALL_NO_PROGRESS = Classification(
     LONG_RUNNING, "active_model_call_without_progress", "long_running", "model_call", False
 )
 _QUEUED_BEHIND = _for_each_kind(LONG_RUNNING, "queued_behind_active_work", "long_running")
+_REPEATED = _for_each_kind(
+    STALLED, "repeated_model_requests_without_progress", "stalled_agent_run"
+)
 _ACTIVE = _for_each_kind(LONG_RUNNING, "active_work", "long_running")
 
 
@@ -109,15 +112,24 @@ def classify(
     activity: ActivitySnapshot,
     stale_ms: int,
     model_call_abort_ms: int | None = None,
+    repeated_abort_ms: int | None = None,
 ) -> Classification:
     """classifySessionAttention, first match wins.
 
     `model_call_abort_ms` (switch model-call-long-running, F07): a model call under an active
     embedded run whose progress is stale but younger than this is long-running, not stalled.
+    `repeated_abort_ms` (switch repeated-requests, F43): an active run whose request attempts
+    have gone this long without semantic progress is stalled, whatever else it shows.
     """
     kind = activity.work_kind
     progress_age = activity.progress_age_ms or 0
     if kind is not None:
+        if (
+            repeated_abort_ms is not None
+            and activity.has_active_embedded_run
+            and (activity.repeated_age_ms or 0) >= repeated_abort_ms
+        ):
+            return _REPEATED[kind]
         if (
             state == "idle"
             and queue_depth > 0
@@ -247,6 +259,19 @@ def is_active_abort_eligible_as(
     if cls.event_type != STALLED:
         return False
     progress_age = activity.progress_age_ms
+    timeout = activity.request_timeout_ms
+    repeated = activity.repeated_age_ms
+    if (
+        behaviour.repeated_requests
+        and repeated is not None
+        and cls.classification == "stalled_agent_run"
+        and activity.has_active_embedded_run
+        and repeated >= (abort_ms if timeout is None else max(abort_ms, timeout))
+        and (timeout is None or (progress_age or 0) >= timeout)
+    ):
+        # Repeated request attempts past the abort threshold (and any request's timeout),
+        # whatever the run's own progress: judged before a backend's allowance.
+        return True
     backend = activity.backend_deadline_at
     if (
         behaviour.backend_liveness
@@ -280,7 +305,6 @@ def is_active_abort_eligible_as(
         )
     # A timed model call (switch model-request-timeout) waits out its request timeout too;
     # only a running request declares one, so only a model call's abort reads it.
-    timeout = activity.request_timeout_ms
     return (
         cls.classification == "stalled_agent_run"
         and cls.active_work_kind == "model_call"

@@ -21,6 +21,15 @@ from probe.model.outcomes import Outcome
 REPLY_MARKER = "reply:"
 # What an abort leaves of an operation that was not queued: aborted, until it is cleared.
 ABORTED = "aborted"
+# What an expiry leaves of an operation (reply-own-activity): failed, until it is cleared.
+FAILED = "failed"
+# The phases the runtime keeps within the compaction window (reply-own-activity).
+MAINTENANCE_PHASES = ("preflight_compacting", "memory_flushing")
+# The run progress reasons of an operation's creation and clearState (reply-own-activity).
+REPLY_QUEUED_REASON = "reply_operation:queued"
+REPLY_ENDED_REASON = "reply_operation:ended"
+# waitForReplyOperationOwnerSettlement's floor once the drain's deadline has passed.
+OWNER_WAIT_MS = 100
 # skipped/keep_lane/active_reply_work: reply work the runtime leaves running.
 KEEP_REPLY = Outcome("skipped", "keep_lane", "active_reply_work", "embedded_run")
 
@@ -32,6 +41,8 @@ class ReplyOp:
 
     phase: str
     honours_abort: bool = False
+    # lastActivityAtMs: when it began or last changed phase (read from reply-own-activity).
+    last_activity_at: int = 0
 
     @property
     def clears_on_abort(self) -> bool:

@@ -22,7 +22,7 @@ from probe.model.outcomes import (
     STALE_SESSION_STATE,
     Outcome,
 )
-from probe.model.replies import KEEP_REPLY, ReplyOp
+from probe.model.replies import KEEP_REPLY, MAINTENANCE_PHASES, ReplyOp
 from probe.model.state import SessionStore
 from probe.scenario.values import Settings
 
@@ -96,6 +96,13 @@ _NO_ACTIVE_WORK = Resolved(NO_ACTIVE_WORK)
 _RELEASED_NO_ACTIVE_WORK = Resolved(RELEASED_NO_ACTIVE_WORK)
 _KEEP_LANE = Resolved(KEEP_LANE)
 _KEEP_REPLY = Resolved(KEEP_REPLY)
+# A reply operation's maintenance phase within the compaction window (reply-own-activity).
+_KEEP_MAINTENANCE = Resolved(Outcome("skipped", "keep_lane", "active_reply_work"))
+# A reply operation waiting for the global lane, or for deferred maintenance: always kept.
+_KEEP_GLOBAL_LANE_WAIT = Resolved(Outcome("skipped", "keep_lane", "global_lane_wait"))
+_KEEP_DEFERRED_MAINTENANCE_WAIT = Resolved(
+    Outcome("skipped", "keep_lane", "deferred_maintenance_wait")
+)
 _FORCE_CLEARED = Resolved(ABORTED)
 _FORCE_CLEARED_LATER = Resolved(ABORTED, awaited=True, deferred_clear=True)
 
@@ -115,6 +122,7 @@ class RecoveryRuntime:
         "lane_of",
         "released_no_active_work",
         "reply_of",
+        "reply_own_activity",
         "reset_lane",
         "session_files",
         "settings",
@@ -147,8 +155,11 @@ class RecoveryRuntime:
         reply_of: Callable[[str], ReplyOp | None] = lambda ref: None,
         abort_reply: Callable[[str], bool] = lambda ref: False,
         session_files: Mapping[str, str] | None = None,
+        reply_own_activity: bool = False,
     ) -> None:
         self.settings = settings
+        # Switch reply-own-activity (R2): reply operations' phases and clocks decide.
+        self.reply_own_activity = reply_own_activity
         # Switch async-force-clear (F38): a refused abort's force-clear comes after the tick.
         self.async_force_clear = async_force_clear
         # The session's command lane, and resetCommandLane on it (the world owns the lanes).
@@ -204,12 +215,22 @@ class RecoveryRuntime:
         ):
             return _STALE
         handle = self.handles.get(ref)
+        op = self.reply_of(ref) if self.reply_own_activity else None
+        if op is not None:
+            # The reply operation's waits and maintenance window come before any run handle.
+            kept = self._reply_phase_kept(op, compaction_safety_ms)
+            if kept is not None:
+                return kept
         if handle is not None:
             if not self._may_abort(request):
                 return _HANDS_OFF
             lane = self.lane_of(ref)
             lane_ids = lane.active if lane is not None else ()
             if handle.abort == "honoured":
+                if op is not None:
+                    # abortAndDrain expires the operation before it aborts the handle (the
+                    # model plays a handle beside one only when both honour the abort).
+                    self.abort_reply(ref)
                 self.end_run(ref, "run_completed")
                 if self.reply_of(ref) is not None:
                     # The drain looks for the run after the abort: with the handle gone it
@@ -234,6 +255,8 @@ class RecoveryRuntime:
             # registered under this session's file is its active run, left alone (the loader
             # refuses what could let the runtime abort it: see probe/scenario/session_files.py).
             return _HANDS_OFF
+        if op is not None:
+            return self._own_reply_work(request, key, call_index, op)
         if self.reply_of(ref) is not None:
             return self._reply_work(request, key, call_index)
         lane = self.lane_of(ref)
@@ -275,16 +298,90 @@ class RecoveryRuntime:
         """Reply work and no run handle: kept (keep_lane/active_reply_work) unless the call
         allows an active abort or its progress is stale behind queued work; then aborted and
         drained as a run is, the drain waiting on the operation's end."""
-        ref = request.ref
         if not request.allow_active_abort and not self._progress_stale(request):
             return _KEEP_REPLY
-        lane = self.lane_of(ref)
-        lane_ids = lane.active if lane is not None else ()
-        if self.abort_reply(ref):
-            outcome = self.aborted_outcome(request, lane_ids, drained=True)
-            return _ABORTED_AFTER_DRAIN if outcome is ABORTED else Resolved(outcome, True)
+        lane_ids, done = self._abort_reply(request)
+        if done is not None:
+            return done
         self._wait(request, key, call_index, lane_ids, reply=True)
         return None
+
+    def _abort_reply(self, request: RecoveryRequest) -> tuple[tuple[int, ...], Resolved | None]:
+        """Abort the session's reply operation: the lane's active tasks, and the outcome once
+        drained where the operation ended on the abort (else None: the caller waits)."""
+        lane = self.lane_of(request.ref)
+        lane_ids = lane.active if lane is not None else ()
+        if not self.abort_reply(request.ref):
+            return lane_ids, None
+        outcome = self.aborted_outcome(request, lane_ids, drained=True)
+        return lane_ids, _ABORTED_AFTER_DRAIN if outcome is ABORTED else Resolved(outcome, True)
+
+    def _reply_phase_kept(self, op: ReplyOp, compaction_safety_ms: int | None) -> Resolved | None:
+        """reply-own-activity: a wait for the global lane, or a preflight compaction or memory
+        flush whose activity is younger than the compaction window, is kept whatever the call
+        allows (resolveStaleActiveLaneTaskReleaseMs: max(300 s, timeout + 15 s))."""
+        if op.phase == "waiting_for_global_lane":
+            return _KEEP_GLOBAL_LANE_WAIT
+        if op.phase in MAINTENANCE_PHASES:
+            window = STALE_LANE_TASK_RELEASE_MS
+            if compaction_safety_ms:
+                window = max(window, compaction_safety_ms + STUCK_SESSION_SETTLE_MS)
+            if self.clock.now - op.last_activity_at < window:
+                return _KEEP_MAINTENANCE
+        return None
+
+    def _own_reply_work(
+        self, request: RecoveryRequest, key: str | None, call_index: int, op: ReplyOp
+    ) -> Resolved | None:
+        """Reply work and no run handle, from reply-own-activity (8.1, 9.6), past the phase
+        checks (_reply_phase_kept): a wait for deferred maintenance is kept, whatever the call
+        allows; other reply work is kept unless the call allows an
+        active abort or the run's progress is stale (queued work needed only behind a
+        maintenance phase). The abort expires the operation: cleared at once when its owner
+        completes it, else awaited until completed, or force-cleared once the drain and the
+        owner wait after it run out (a reply_wait timer, then a settle timer)."""
+        ref = request.ref
+        maintenance = op.phase in MAINTENANCE_PHASES
+        if op.phase == "waiting_for_deferred_maintenance":
+            return _KEEP_DEFERRED_MAINTENANCE_WAIT
+        if not request.allow_active_abort and not self._reply_stale(request, maintenance):
+            return _KEEP_REPLY
+        lane_ids, done = self._abort_reply(request)
+        if done is not None:
+            return done
+        self.in_flight = self.in_flight | {ref}
+        due = self.clock.now + max(MIN_SETTLE_TIMER_MS, self.settings.settle_ms)
+        timer = self.clock.schedule(due, "reply_wait", ref)
+        waiter = Waiter(request, key, call_index, timer, lane_ids=lane_ids, reply=True)
+        self.waiters = in_ref_order({**self.waiters, ref: waiter})
+        return None
+
+    def _reply_stale(self, request: RecoveryRequest, backlog: bool) -> bool:
+        """isActiveRunProgressStale for reply work (requireQueueBacklog only behind a
+        maintenance phase): the run's progress age, or the call's age with no run activity."""
+        if backlog and request.queue_depth <= 0:
+            return False
+        activity = self.activity.get(request.ref)
+        age = request.age_ms if activity is None else self.clock.now - activity.last_progress_at
+        return age >= (request.stale_abort_ms or DEFAULT_STALE_PROGRESS_ABORT_MS)
+
+    def rearm(self, ref: str, timer: Timer) -> None:
+        """The waiter on ref waits on, now, `timer` (its previous one has fired)."""
+        self.waiters = {**self.waiters, ref: replace(self.waiters[ref], timer=timer)}
+
+    def undrained_outcome(self, request: RecoveryRequest, lane_ids: tuple[int, ...]) -> Outcome:
+        """The outcome of an expired reply operation whose owner completed it only after the
+        drain ran out (reply-own-activity): not aborted, not drained, nothing force-cleared
+        (the operation is gone); the lane is reset unless a task started during the abort."""
+        lane = self.lane_of(request.ref)
+        released = 0
+        if lane is not None and not (
+            self.lane_fresh_task and any(t not in lane_ids for t in lane.active)
+        ):
+            released = self.reset_lane(request.ref)
+        if released:
+            return Outcome("released", "release_lane", released=released)
+        return ACTIVE_EMBEDDED_RUN
 
     def _wait(
         self,

@@ -38,7 +38,15 @@ from probe.model.heartbeat import (
 )
 from probe.model.lanes import Lane, enqueue, finish_quick, reset
 from probe.model.outcomes import FAILED, Outcome
-from probe.model.replies import ABORTED, REPLY_MARKER, ReplyOp
+from probe.model.replies import (
+    ABORTED,
+    OWNER_WAIT_MS,
+    REPLY_ENDED_REASON,
+    REPLY_MARKER,
+    REPLY_QUEUED_REASON,
+    ReplyOp,
+)
+from probe.model.replies import FAILED as REPLY_FAILED
 from probe.model.runtime import HELD, RecoveryRuntime, Resolved, Waiter, in_ref_order
 from probe.model.script import (
     NO_OUTCOME_LABEL,
@@ -54,6 +62,7 @@ from probe.model.unasked import DEFERRED, NOT_ELIGIBLE, THROTTLED, Unasked
 from probe.scenario.values import (
     DEFAULT_PROGRESS_REASON,
     MAIN_MARKER,
+    REPLY_WAITS,
     AbortAnswer,
     Advance,
     Answer,
@@ -257,6 +266,7 @@ class World:
             reply_of=self.replies_get,
             abort_reply=self.abort_reply,
             session_files=self.session_files,
+            reply_own_activity=b.reply_own_activity,
         )
         # One entry per call into the runtime, in call order; None while unresolved.
         self.runtime_calls: tuple[str | None, ...] = ()
@@ -444,11 +454,25 @@ class World:
             )
         if self.replies:
             # Only scenarios with `reply` steps have them (explore's never do).
-            key.append(tuple((ref, op.phase, op.honours_abort) for ref, op in self.replies.items()))
+            now = self.clock.now
+            key.append(
+                tuple(
+                    (ref, op.phase, op.honours_abort, now - op.last_activity_at)
+                    for ref, op in self.replies.items()
+                )
+            )
         if self.scripted:
             # Only scripted scenarios have them: each pending call by its request, its
             # in-flight key and the markers that started after it.
             key.append(tuple((c.request, c.key, c.fresh) for c in self.scripted))
+        repeated = tuple(
+            (ref, rep.first_at - now, rep.attempts)
+            for ref, a in activity.items()
+            if (rep := a.repeated) is not None
+        )
+        if repeated:
+            # Only scenarios with request attempts have them (explore's never do).
+            key.append(("repeated", repeated))
         if self.held:
             # Only scenarios with held starts have them (explore's never do).
             key.append(self.held)
@@ -524,11 +548,14 @@ class World:
         target: ProgressTarget = "both",
         reason: str = DEFAULT_PROGRESS_REASON,
         ago_ms: int = 0,
+        semantic: bool = False,
     ) -> None:
         """markDiagnosticRunProgress (run), then markDiagnosticSessionProgress (record).
 
         Back-dated progress runs as if the clock stood `ago_ms` earlier, as the build's own
         calls do under a clock set back: the record lookup prunes (and creates) at that instant.
+        `semantic` (never back-dated): the run's request attempts are forgotten too, where the
+        version counts them (switch repeated-requests).
         """
         at = self.clock.now - ago_ms
         if target != "record":
@@ -537,6 +564,8 @@ class World:
                 # markDiagnosticRunProgress creates run activity, but never active work.
                 activity = RunActivity(NO_MARKERS, NO_TOOLS, NO_MARKERS, at, reason)
                 self._set_runs(in_ref_order({**self.activity, ref: activity}), self.handles)
+            elif semantic and self.behaviour.repeated_requests:
+                self._set_runs({**self.activity, ref: activity.semantic(at, reason)}, self.handles)
             else:
                 self._set_runs({**self.activity, ref: activity.marked(at, reason)}, self.handles)
         if target != "run":
@@ -549,16 +578,21 @@ class World:
         marker: str,
         timeout_ms: int | None = None,
         deadline_ms: int | None = None,
+        attempt: bool = False,
         *,
         note: bool = True,
     ) -> None:
         """A work marker starts; run activity is created for it where there is none.
 
         A model call with `timeout_ms` is a request of its own run owner where the version
-        reads request timeouts (switch model-request-timeout), else a plain model call.
+        reads request timeouts (switch model-request-timeout), else a plain model call. An
+        `attempt` is counted for the session's run where the version counts them (switch
+        repeated-requests): marked as openclaw's tests mark one, with no event sequence, so a
+        recovery's clear takes it whenever it started (it is never after the cut-off).
         `note`: off for a held start delivered late, whose place after (or before) the
         pending requests is its emission's (see deliver)."""
-        if note:
+        attempt = attempt and self.behaviour.repeated_requests
+        if note and not attempt:
             self.runtime.note_start(ref, kind, marker)
             self.scripted = noted_start(self.scripted, ref, kind, marker)
         now = self.clock.now
@@ -568,7 +602,9 @@ class World:
             runs = in_ref_order({**self.activity, ref: activity})
         else:
             runs = dict(self.activity)
-        if timeout_ms is not None and self.behaviour.model_request_timeout:
+        if attempt:
+            runs[ref] = activity.attempt_started(marker, now)
+        elif timeout_ms is not None and self.behaviour.model_request_timeout:
             runs[ref] = activity.request_started(marker, timeout_ms, now)
         elif deadline_ms is not None and self.behaviour.tool_deadline:
             # The command's deadline, plus the stalled-tool window its result is given.
@@ -706,7 +742,12 @@ class World:
         """
         self._fence_held(ref, fresh)
         activity = self.activity.get(ref)
-        if activity is None or not activity.has_work:
+        if activity is None:
+            return False
+        if not activity.has_work:
+            # Nothing to clear but the run's request attempts (clearRepeatedRequestActivity).
+            if activity.repeated is not None:
+                self._set_runs({**self.activity, ref: activity.semantic_cleared()}, self.handles)
             return False
         now = self.clock.now
         runs = tuple(r for r in activity.embedded_runs if ("embedded_run", r) in fresh)
@@ -734,6 +775,7 @@ class World:
             requests,
             activity._order_kept(tools),
             backend,
+            activity.repeated,
         )
         self._set_runs({**self.activity, ref: kept}, self.handles)
         return True
@@ -775,20 +817,45 @@ class World:
 
     def reply(self, ref: str, phase: ReplyPhase, abort: ReplyAbort) -> None:
         """A `reply` step: begin the session's reply operation where none is open, else set
-        its phase (an aborted one keeps none); `completed` completes it."""
+        its phase (an aborted or failed one keeps none); `completed` completes it."""
         op = self.replies.get(ref)
+        own = self.behaviour.reply_own_activity
         if op is None:
-            op = ReplyOp("queued", abort == "honoured")
+            op = ReplyOp("queued", abort == "honoured", self.clock.now)
             self._set_replies({**self.replies, ref: op})
-            self.start_work(ref, "embedded_run", REPLY_MARKER)
+            if own:
+                # markReplyRunDiagnosticProgress: run progress, no embedded run.
+                self.progress(ref, "run", REPLY_QUEUED_REASON)
+            else:
+                self.start_work(ref, "embedded_run", REPLY_MARKER)
         if phase == "completed":
             self.clear_reply(ref)
-        elif op.phase != ABORTED and op.phase != phase:
-            self._set_replies({**self.replies, ref: ReplyOp(phase, op.honours_abort)})
+        elif phase in REPLY_WAITS:
+            # markWaitingForGlobalLane (from queued or running) and
+            # markWaitingForDeferredMaintenance (from queued): no activity recorded, run
+            # progress marked; from any other phase nothing happens.
+            entered = ("queued", "running") if phase == "waiting_for_global_lane" else ("queued",)
+            if op.phase in entered:
+                waiting = ReplyOp(phase, op.honours_abort, op.last_activity_at)
+                self._set_replies({**self.replies, ref: waiting})
+                self.progress(ref, "run", REPLY_WAITS[phase])
+        elif op.phase not in (ABORTED, REPLY_FAILED) and (own or op.phase != phase):
+            # setPhase records activity (reply-own-activity), the same phase again included.
+            changed = ReplyOp(phase, op.honours_abort, self.clock.now)
+            self._set_replies({**self.replies, ref: changed})
 
     def abort_reply(self, ref: str) -> bool:
-        """abortByUser on the session's reply operation: True when that cleared it at once."""
+        """The runtime's abort of the session's reply operation: True when it cleared it at once.
+
+        Up to 2026.7.x, abortByUser; from reply-own-activity, expireStaleReplyRunBySessionId
+        (failed, its abort signal fired; abortByUser then finds nothing left to abort)."""
         op = self.replies[ref]
+        if self.behaviour.reply_own_activity:
+            if op.honours_abort:
+                self.clear_reply(ref)
+                return True
+            self._set_replies({**self.replies, ref: ReplyOp(REPLY_FAILED, False, self.clock.now)})
+            return False
         if op.clears_on_abort:
             self.clear_reply(ref)
             return True
@@ -797,16 +864,26 @@ class World:
         return False
 
     def clear_reply(self, ref: str) -> None:
-        """The operation's clearState: its embedded run ends (the run activity stays), and a
-        recovery waiting on it wakes, drained."""
+        """The operation's clearState: its embedded run ends (the run activity stays), or
+        (reply-own-activity) run progress `reply_operation:ended`; a recovery waiting on it
+        wakes, drained (or, its drain run out and only its owner wait left, not drained)."""
         if ref not in self.replies:
             return
         self._set_replies({r: op for r, op in self.replies.items() if r != ref})
-        self.end_work(ref, "embedded_run", REPLY_MARKER, False)
+        if self.behaviour.reply_own_activity:
+            self.progress(ref, "run", REPLY_ENDED_REASON)
+        else:
+            self.end_work(ref, "embedded_run", REPLY_MARKER, False)
         waiter = self.runtime.waiters.get(ref)
         if waiter is not None and waiter.reply:
+            owner_wait = waiter.timer is not None and waiter.timer.kind == "settle"
             self.runtime.take_waiter(ref)
-            outcome = self.runtime.aborted_outcome(waiter.request, waiter.lane_ids, drained=True)
+            if owner_wait and self.behaviour.reply_own_activity:
+                outcome = self.runtime.undrained_outcome(waiter.request, waiter.lane_ids)
+            else:
+                outcome = self.runtime.aborted_outcome(
+                    waiter.request, waiter.lane_ids, drained=True
+                )
             self._resolve(waiter.request, waiter.key, waiter.call_index, outcome, waiter.fresh)
 
     def release(self, ref: str | None, failed: bool) -> None:
@@ -849,6 +926,12 @@ class World:
         else:
             waiter = self.runtime.waiters.get(timer.ref)
             if waiter is None or waiter.timer is not timer:
+                return
+            if timer.kind == "reply_wait":
+                # The drain ran out with the reply operation still registered: the owner
+                # wait's floor follows (waitForReplyOperationOwnerSettlement), then force-clear.
+                due = self.clock.now + OWNER_WAIT_MS
+                self.runtime.rearm(timer.ref, self.clock.schedule(due, "settle", timer.ref))
                 return
             self.runtime.pop_waiter(timer.ref)
             handle = self.handles.get(timer.ref)
@@ -932,6 +1015,7 @@ class World:
         classify_now = overdue > 0 and not b.observation_pass
         warn_ms, abort_ms = self.warn_ms, self.abort_ms
         model_call_abort_ms = abort_ms if b.model_call_long_running else None
+        repeated_abort_ms = abort_ms if b.repeated_requests else None
         self.store.prune(now, force=True)
         calls: list[tuple[RecoveryRequest, str]] = []
         for rec in list(self.store.records.values()):
@@ -947,12 +1031,15 @@ class World:
                 age = observed_at - rec.last_activity
                 if b.owned_work_attention_age and snap.work_kind is not None:
                     age = max(age, snap.progress_age_ms or 0)
+                repeated = snap.repeated_age_ms
+                if repeated is not None and repeated > age:
+                    age = repeated  # switch repeated-requests: only it sets one
                 if rec.state != "processing" or age <= warn_ms:
                     continue
             seen = snap
             if classify_now:
                 seen = activity.snapshot(now) if activity is not None else NO_ACTIVITY
-            cls = classify(rec.state, depth, seen, warn_ms, model_call_abort_ms)
+            cls = classify(rec.state, depth, seen, warn_ms, model_call_abort_ms, repeated_abort_ms)
             if cls.event_type in THROTTLED_EVENTS:
                 rec = self.store.writable(rec)
             if passes_throttle(rec, cls, age, warn_ms):
@@ -1160,11 +1247,11 @@ class World:
             case StateChange(session=ref, to=to):
                 self.state_change(ref, to, "scenario")
             case Progress(session=ref, target=target, reason=reason, ago_ms=ago):
-                self.progress(ref, target, reason, ago)
+                self.progress(ref, target, reason, ago, step.semantic)
             case Start(session=ref, work=kind, id=marker, held=True):
                 self.hold_start(index, ref, kind, marker)
             case Start(session=ref, work=kind, id=marker, timeout_ms=timeout, deadline_ms=deadline):
-                self.start_work(ref, kind, marker, timeout, deadline)
+                self.start_work(ref, kind, marker, timeout, deadline, step.attempt)
             case End(session=ref, work=kind, id=marker, clear=clear):
                 self.end_work(ref, kind, marker, clear)
             case Own(session=ref, abort=abort):
@@ -1187,6 +1274,12 @@ class World:
                 assert_never(step)
         if self.lanes:
             self.settle_lanes()
+
+    def environment_prune(self) -> None:
+        """What another session's lookup can do to this world's records: prune the store now
+        (a forced prune covers a due one). Only a composed search takes it (see
+        probe.explore.composition): no scenario step does this alone."""
+        self.store.prune(self.clock.now, force=True)
 
     def runtime_outcomes(self) -> list[str]:
         return [PENDING if o is None else o for o in self.runtime_calls]

@@ -234,10 +234,17 @@ def trace_lines(example: Counterexample) -> list[str]:
 
 
 def render_lassos(
-    strategy: str, lassos: Sequence[Lasso], states: int, complete: bool, stopped: bool = False
+    strategy: str,
+    lassos: Sequence[Lasso],
+    states: int,
+    complete: bool,
+    stopped: bool = False,
+    composed: Sequence[str] = (),
 ) -> str:
     """Liveness: each starved session's lasso, the loop written out three times."""
     head = f"{strategy}: liveness over {states:,} abstract states"
+    if composed:
+        head += f" (one session at a time: {', '.join(composed)} alone with its environment)"
     if stopped:
         head += " (graph cut by the time limit: a partial answer)"
     elif not complete:
@@ -299,6 +306,15 @@ def fixpoint_line(r: ExploreResult, config: ExploreConfig) -> str:
     from probe.invariants import INVARIANTS
 
     graph = f"{r.distinct_states:,} abstract states, {r.transitions:,} transitions"
+    if r.verified and r.composed is not None:
+        alone = ", ".join(r.composed.searched)
+        environment = "with its environment's prunes" if r.composed.environment else "alone"
+        return (
+            f"verified: no interleaving of {sessions} under {','.join(config.actions)} "
+            f"violates {', '.join(sorted(r.judged or INVARIANTS))} (proved one session at a "
+            f"time: {alone}, {environment}: {graph}; a proof modulo the abstraction and the "
+            "composition's premises, for this seed's sessions)"
+        )
     if r.verified:
         return (
             f"verified: no interleaving of {sessions} under {','.join(config.actions)} "
@@ -428,6 +444,14 @@ def render_explore_json(
             "per_depth": list(r.per_depth),
             "fixpoint": r.fixpoint,
             "verified": r.verified,
+            # A proof made one session at a time (probe.explore.composition), else null.
+            "composed": None
+            if r.composed is None
+            else {
+                "sessions": r.composed.sessions,
+                "searched_alone": list(r.composed.searched),
+                "environment_prunes": r.composed.environment,
+            },
             "seconds": round(o.seconds, 6),
             "states_per_second": round(r.distinct_states / o.seconds, 1) if o.seconds > 0 else None,
             "bound_hit": r.bound_hit,

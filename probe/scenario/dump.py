@@ -69,6 +69,8 @@ def _step_table(step: Step) -> dict[str, Any]:
                 table["reason"] = reason
             if ago:
                 table["ago_ms"] = ago
+            if step.semantic:
+                table["semantic"] = True
             return table
         case Start(session=ref, work=kind, id=marker, timeout_ms=timeout, deadline_ms=deadline):
             table = {"do": "start", "session": ref, "work": kind, **_marker_key(marker)}
@@ -78,6 +80,8 @@ def _step_table(step: Step) -> dict[str, Any]:
                 table["deadline_ms"] = deadline
             if step.held:
                 table["delivery"] = "held"
+            if step.attempt:
+                table["attempt"] = True
             return table
         case End(session=ref, work=kind, id=marker, clear=clear):
             table = {"do": "end", "session": ref, "work": kind, **_marker_key(marker)}

@@ -85,10 +85,15 @@ Distribution (weights are relative, per scenario unless said otherwise):
   (0, 999, 1 000, 1 200, 15 000, 60 001 (more than 90 s since the previous firing), or
   1..3 000). `GenerateOptions(late_ticks=False)` leaves them out.
 - reply operations, only when asked for (`GenerateOptions(replies_chance=...)`, default 0: the
-  model of every version from 2026.7.2-beta.1 refuses them), drawn last from a stream of their
+  model of 2026.7.2-beta.1 .. 8.1-beta.3 refuses them), drawn last from a stream of their
   own: one keyed session gets a `reply` (queued 40 / running 40 / preflight_compacting 10 /
   memory_flushing 10, abort honoured 40 %) at a random place and 0..2 more after it (completed
-  30 %), within `max_steps`.
+  30 %), within `max_steps`. With `replies_alone` (bench/diff_verbs.py sets it for versions with
+  switch reply-own-activity, whose model plays a reply operation only so) the session is one
+  with no work markers, backend, key steps or session file, whose run handles (if any) honour
+  the abort (the reply then honours it too), none under drain hold or the scripted
+  runtime (where none is, a processing session of its own, 0..2 queued turns), the reply is
+  drawn after the session files, and its phases include the two waits (5 % each).
 - timed model calls, drawn after everything else from a stream of their own (so the rest of a
   seed's scenarios stay as they were): in 30 % of scenarios, one session with no plain model
   call (seeded or stepped) gets a `start` of a model call with a `timeout_ms` (30 000,
@@ -117,8 +122,18 @@ Distribution (weights are relative, per scenario unless said otherwise):
   backend and queued or active-abort recover steps and both sessions' reply steps dropped;
   the first sibling, in random order, that the loader then takes), else one random session
   has the file alone. `GenerateOptions(session_files=False)` leaves them out.
+- model request attempts, drawn last from a stream of their own in 30 % of scenarios: one
+  session the loader lets have them (no session file, timed model call, run under another id,
+  backend, key or reply step; 70 % of the time one with a run, seeded or owned, where there is
+  one)
+  gets 2..4 `start`s of model call "try" with `attempt = true` at random
+  places, 50 % of the time semantic run progress (`progress`, target run, reason
+  assistant:progress, `semantic = true`) somewhere after the first, and 30 % of the time the
+  call's `end` after the last, within `max_steps` (none where fewer than 2 steps are left).
+  `GenerateOptions(attempts=False)` leaves them out.
 - held bus deliveries, drawn after everything else from a stream of their own in 40 % of
-  scenarios: in the sessions with no timed model call, backend, key step or session file, one
+  scenarios: in the sessions with no timed model call, backend, key step, session file or
+  request attempt, one
   plain tool or model call `start` already drawn gets `delivery = "held"` (else, where there
   is none, a new one of either kind, id "h", at a random place, where `max_steps` leaves room),
   and a `deliver` comes somewhere after it, within `max_steps` (a full scenario gets none).
@@ -227,8 +242,14 @@ class GenerateOptions:
     # version from 2026.7.2-beta.1 (switch reply-progress-only) refuses them.
     replies: bool = True
     replies_chance: float = 0.0
+    # Only where the model of 2026.8.1 on (switch reply-own-activity) plays a reply operation:
+    # a keyed session with no run, work, run steps or session file, under drain settle and the
+    # real runtime (session files are then drawn before the reply, to leave its session alone).
+    replies_alone: bool = False
     session_files: bool = True  # session files, one shared with a run (see the docstring)
     session_files_chance: float = 0.3
+    attempts: bool = True  # model request attempts and semantic progress (see the docstring)
+    attempts_chance: float = 0.3
     held: bool = True  # held bus deliveries: `start` delivery = "held", `deliver`
     held_chance: float = 0.4
 
@@ -656,11 +677,16 @@ def build(
         scenario = _backends(scenario, options.backends_chance, options.max_steps)
     if options.scripted:
         scenario = _scripted(scenario, options.scripted_chance, options.max_steps)
-    if options.replies:
+    alone = options.replies_alone
+    if options.replies and not alone:
         scenario = _replies(scenario, options.replies_chance, options.max_steps)
     scenario = _keyed(scenario) if options.verbs else scenario
     if options.session_files:
         scenario = _session_files(scenario, options.session_files_chance)
+    if options.replies and alone:
+        scenario = _replies(scenario, options.replies_chance, options.max_steps, alone=True)
+    if options.attempts:
+        scenario = _attempts(scenario, options.attempts_chance, options.max_steps)
     if options.held:
         scenario = _held_starts(scenario, options.held_chance, options.max_steps)
     return scenario
@@ -684,6 +710,8 @@ def _held_starts(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     keys = [step for step in scenario.steps if isinstance(step, Key)]
     busy |= {step.session for step in keys} | {step.key for step in keys}
     busy |= {s.ref for s in scenario.sessions if s.session_file is not None}
+    # Nor beside a model request's attempts (drawn before it; probe/scenario/attempts.py).
+    busy |= {step.session for step in scenario.steps if isinstance(step, Start) and step.attempt}
     free = [s.ref for s in scenario.sessions if s.ref not in busy]
     drawn = [
         i
@@ -692,6 +720,7 @@ def _held_starts(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
         and step.work in ("tool_call", "model_call")
         and step.timeout_ms is None
         and step.deadline_ms is None
+        and not step.attempt
         and step.session in free
     ]
     steps = list(scenario.steps)
@@ -707,6 +736,53 @@ def _held_starts(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     else:
         return scenario  # no room for the two steps: nothing else is replaced
     steps.insert(rng.randint(at + 1, len(steps)), Deliver())
+    return replace(scenario, steps=tuple(steps))
+
+
+ATTEMPT_MARKER = "try"
+
+
+def _attempts(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+    """Model request attempts of one session's run, from a stream of their own (as _late),
+    drawn last so that the rest of a seed's scenarios stay as they were; only where the loader
+    takes them (probe/scenario/attempts.py) and the session has no file (a sibling's)."""
+    rng = _stream("attempts", scenario)
+    if rng.random() >= chance:
+        return scenario
+    busy = {s.ref for s in scenario.sessions if s.session_file is not None}
+    for step in scenario.steps:
+        if (isinstance(step, Start) and (
+            step.timeout_ms is not None or other_session_id(step.id) is not None
+        )) or isinstance(step, Backend):
+            busy.add(step.session)
+        elif isinstance(step, Key):
+            busy |= {step.session, step.key}
+        elif isinstance(step, Reply):
+            busy.add(step.session)  # a reply's session has no work of its own (8.1+)
+    free = [s.ref for s in scenario.sessions if s.ref not in busy]
+    room = max_steps - len(scenario.steps)
+    if not free or room < 2:
+        return scenario
+    # Attempts count only while the session's run is active: 70 % of the time, a session
+    # seeded with one, or owned by a step, where there is one.
+    runs = [
+        s.ref
+        for s in scenario.sessions
+        if s.ref in free and (s.owner == "embedded_run" or s.work == "embedded_run")
+    ]
+    runs += [x.session for x in scenario.steps if isinstance(x, Own) and x.session in free]
+    ref = rng.choice(runs if runs and rng.random() < 0.7 else free)
+    steps = list(scenario.steps)
+    places = sorted(rng.randint(0, len(steps)) for _ in range(rng.randint(2, min(4, room))))
+    for offset, at in enumerate(places):
+        steps.insert(at + offset, Start(ref, "model_call", ATTEMPT_MARKER, attempt=True))
+    first, last = places[0], places[-1] + len(places) - 1
+    if len(steps) < max_steps and rng.random() < 0.5:
+        at = rng.randint(first + 1, len(steps))
+        steps.insert(at, Progress(ref, "run", "assistant:progress", semantic=True))
+        last += 1 if at <= last else 0
+    if len(steps) < max_steps and rng.random() < 0.3:
+        steps.insert(rng.randint(last + 1, len(steps)), End(ref, "model_call", ATTEMPT_MARKER))
     return replace(scenario, steps=tuple(steps))
 
 
@@ -912,9 +988,14 @@ REPLY_BEGIN_PHASES: tuple[ReplyPhase, ...] = (
     "preflight_compacting",
     "memory_flushing",
 )
+REPLY_ALONE_PHASES: tuple[ReplyPhase, ...] = (
+    *REPLY_BEGIN_PHASES,
+    "waiting_for_global_lane",
+    "waiting_for_deferred_maintenance",
+)
 
 
-def _replies(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
+def _replies(scenario: Scenario, chance: float, max_steps: int, *, alone: bool = False) -> Scenario:
     """A reply operation on top of a drawn scenario, from a stream of their own (as _late),
     drawn last so that the rest of a seed's scenarios stay as they were: one keyed session's
     `reply` at a random place, then 0..2 more of it after (completed 30 %), up to 3 steps past
@@ -923,6 +1004,17 @@ def _replies(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     if rng.random() >= chance:
         return scenario
     keyed = [s.ref for s in scenario.sessions if s.keyed and s.ref != ""]
+    if alone:
+        keyed = _reply_alone_sessions(scenario, keyed)
+        settings = scenario.settings
+        if not keyed and settings.drain != "hold" and settings.runtime != "scripted":
+            # None plain: a session of the reply's own, processing with 0..2 queued turns.
+            own = SessionSeed(
+                REPLY_SESSION, "processing", queue_depth=rng.randint(0, 2), session_id="reply-1"
+            )
+            if all(s.ref != REPLY_SESSION for s in scenario.sessions):
+                scenario = replace(scenario, sessions=(*scenario.sessions, own))
+                keyed = [REPLY_SESSION]
     steps = list(scenario.steps)
     limit = max_steps + 3
     if not keyed or len(steps) >= limit:
@@ -930,16 +1022,56 @@ def _replies(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     ref = rng.choice(keyed)
     at = rng.randint(0, len(steps))
     abort: ReplyAbort = "honoured" if rng.random() < 0.4 else "ignored"
-    steps.insert(at, Reply(ref, _pick(rng, REPLY_BEGIN_PHASES, (40, 40, 10, 10)), abort))
+    if alone and _has_handle(scenario, ref):
+        abort = "honoured"  # beside a run handle the model plays only an honoured abort
+    # replies_alone (8.1 on) draws the two waits too.
+    phases = REPLY_ALONE_PHASES if alone else REPLY_BEGIN_PHASES
+    begin = (35, 35, 10, 10, 5, 5) if alone else (40, 40, 10, 10)
+    later = (15, 45, 15, 15, 5, 5) if alone else (20, 50, 15, 15)
+    steps.insert(at, Reply(ref, _pick(rng, phases, begin), abort))
     for _ in range(rng.randint(0, 2)):
         if len(steps) >= limit:
             break
-        phase: ReplyPhase = (
-            "completed" if rng.random() < 0.3 else _pick(rng, REPLY_BEGIN_PHASES, (20, 50, 15, 15))
-        )
+        phase: ReplyPhase = "completed" if rng.random() < 0.3 else _pick(rng, phases, later)
         at = rng.randint(at + 1, len(steps))
         steps.insert(at, Reply(ref, phase, abort))
     return replace(scenario, steps=tuple(steps))
+
+
+# The session _replies adds, with replies_alone, where no drawn one can hold the operation.
+REPLY_SESSION = "agent:main:reply"
+
+
+def _reply_alone_sessions(scenario: Scenario, keyed: list[str]) -> list[str]:
+    """Of `keyed`, the sessions where reply-own-activity's model plays a reply operation
+    (probe/engines/base.py): no work markers, backend, key steps or session file, and every
+    run handle honouring the abort (the reply then honours it too: see _replies); none under
+    drain hold or the scripted runtime."""
+    settings = scenario.settings
+    if settings.drain == "hold" or settings.runtime == "scripted":
+        return []
+    busy = {step.session for step in scenario.steps if isinstance(step, Start | End | Backend)}
+    owns = [step for step in scenario.steps if isinstance(step, Own)]
+    busy |= {step.session for step in owns if step.abort != "honoured"}
+    # A key step's sessions too: the loader refuses a reply there (drawn after _keyed here).
+    keys = [step for step in scenario.steps if isinstance(step, Key)]
+    busy |= {ref for step in keys for ref in (step.session, step.key)}
+    plain = {
+        s.ref
+        for s in scenario.sessions
+        if s.session_file is None
+        and (
+            (s.owner == "none" and s.work == "none")
+            or (s.owner != "none" and s.abort == "honoured" and s.work in ("embedded_run", "none"))
+        )
+    }
+    return [ref for ref in keyed if ref in plain and ref not in busy]
+
+
+def _has_handle(scenario: Scenario, ref: str) -> bool:
+    return any(s.ref == ref and s.owner != "none" for s in scenario.sessions) or any(
+        isinstance(step, Own) and step.session == ref for step in scenario.steps
+    )
 
 
 TIMEOUT_CHOICES = (30_000, 60_000, 299_999, 300_000, 400_000, 900_000, 1_200_000)

@@ -12,6 +12,7 @@ from probe.errors import Problem, ScenarioError
 from probe.properties.names import unknown_property
 from probe.properties.selection import Choice
 from probe.scenario.aliases import ID_STEPS, KeyNames, by_id, forgettable, keyed_session_misuse
+from probe.scenario.attempts import check_attempts
 from probe.scenario.deliveries import DELIVERIES, held_misuse
 from probe.scenario.limits import LIMITS, static_clock
 from probe.scenario.run_ids import marker_of, misnamed, other_session_id
@@ -97,8 +98,18 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
     "advance": ("do", "ms"),
     "release": ("do", "session", "outcome"),
     "state": ("do", "session", "to"),
-    "progress": ("do", "session", "target", "reason", "ago_ms"),
-    "start": ("do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id", "delivery"),
+    "progress": ("do", "session", "target", "reason", "ago_ms", "semantic"),
+    "start": (
+        "do",
+        "session",
+        "work",
+        "id",
+        "timeout_ms",
+        "deadline_ms",
+        "session_id",
+        "attempt",
+        "delivery",
+    ),
     "end": ("do", "session", "work", "id", "clear", "session_id"),
     "recover": (
         "do",
@@ -313,6 +324,7 @@ def parse_scenario(
         _timed_model_calls(out, sessions, steps)
         _tool_deadlines(out, sessions, steps)
         _backends(out, sessions, steps)
+        check_attempts(out.add, sessions, steps)
     expect = _expectations(out, top.table("expect") or {}, strategies, catalogue)
     choice = _properties(out, top.table("properties") or {}, catalogue)
     if not out.problems:
@@ -533,7 +545,9 @@ def _steps(
                 ago = t.integer("ago_ms", 0) or 0
                 if target == "record" and t.has("reason"):
                     out.notes.append(f'{where}.reason has no effect with target = "record"')
-                step = Progress(ref, target, reason, ago) if ref is not None else None
+                semantic = _semantic(out, t, where, target, ago)
+                if ref is not None:
+                    step = Progress(ref, target, reason, ago, semantic=semantic)
             case "start" | "end":
                 ref = session(True)
                 kind = t.choice("work", None, MARKER_KINDS, required=True)
@@ -542,10 +556,17 @@ def _steps(
                 clear = t.boolean("clear", True)
                 timeout = _request_timeout(out, t, where, kind)
                 deadline = _tool_deadline(out, t, where, kind)
+                attempt = _attempt(out, t, where, kind, timeout)
                 held = _held(out, t, where, kind, timeout, deadline)
+                if held and attempt:
+                    out.add(
+                        f"{where}.delivery",
+                        "a model request's attempt cannot be held (only a plain call's start)",
+                    )
+                    held = False
                 if ref is not None and kind:
                     step = (
-                        Start(ref, kind, marker, timeout, deadline, held=held)
+                        Start(ref, kind, marker, timeout, deadline, attempt=attempt, held=held)
                         if verb == "start"
                         else End(ref, kind, marker, clear)
                     )
@@ -810,6 +831,49 @@ def _tool_deadline(out: _Collector, t: _Table, where: str, kind: str | None) -> 
         )
         return None
     return deadline
+
+
+def _attempt(
+    out: _Collector, t: _Table, where: str, kind: str | None, timeout: int | None
+) -> bool:
+    """`attempt` of a `start`: a model call that is an attempt of the run's model request."""
+    attempt = bool(t.boolean("attempt", False))
+    if not attempt:
+        return False
+    if kind is not None and kind != "model_call":
+        out.add(
+            f"{where}.attempt",
+            f'only a model call is a request attempt (work = "model_call", not {kind!r})',
+        )
+        return False
+    if timeout is not None:
+        out.add(
+            f"{where}.attempt",
+            "a request attempt declares no timeout (a timed model call is a run owner of its "
+            "own): leave timeout_ms out",
+        )
+        return False
+    return True
+
+
+def _semantic(out: _Collector, t: _Table, where: str, target: str, ago: int) -> bool:
+    """`semantic` of a `progress`: run progress from a validated model result, given now."""
+    semantic = bool(t.boolean("semantic", False))
+    if not semantic:
+        return False
+    if target == "record":
+        out.add(
+            f"{where}.semantic",
+            'semantic progress is the run\'s: give target = "run" or "both", not "record"',
+        )
+        return False
+    if ago:
+        out.add(
+            f"{where}.semantic",
+            "semantic progress is delivered as it happens: it cannot be back-dated (ago_ms)",
+        )
+        return False
+    return True
 
 
 # A day: far beyond any exec timeout, and the clock's sums stay exact.

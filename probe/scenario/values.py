@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, get_args
 
 from probe.properties.selection import Choice
 
@@ -17,9 +17,16 @@ MarkerKind: TypeAlias = Literal["embedded_run", "tool_call", "model_call"]
 LaneTaskKind: TypeAlias = Literal["blocked", "quick"]
 RuntimeKind: TypeAlias = Literal["real", "scripted"]
 # A reply operation's phases a `reply` step sets (openclaw's ReplyOperationPhase), and
-# "completed", which completes it.
+# "completed", which completes it. The two waits (2026.8.1 on) are entered through their own
+# calls (markWaitingForGlobalLane, markWaitingForDeferredMaintenance), not setPhase.
 ReplyPhase: TypeAlias = Literal[
-    "queued", "running", "preflight_compacting", "memory_flushing", "completed"
+    "queued",
+    "running",
+    "preflight_compacting",
+    "memory_flushing",
+    "completed",
+    "waiting_for_global_lane",
+    "waiting_for_deferred_maintenance",
 ]
 ReplyAbort: TypeAlias = Literal["honoured", "ignored"]
 
@@ -55,13 +62,12 @@ DEFAULT_ANSWER_ACTION = {
     "skipped": "observe_only",
     "failed": "none",
 }
-REPLY_PHASES: tuple[ReplyPhase, ...] = (
-    "queued",
-    "running",
-    "preflight_compacting",
-    "memory_flushing",
-    "completed",
-)
+REPLY_PHASES: tuple[ReplyPhase, ...] = get_args(ReplyPhase)
+# The phases entered by a wait of their own, and the run progress reason each marks.
+REPLY_WAITS: dict[str, str] = {
+    "waiting_for_global_lane": "global_lane:waiting",
+    "waiting_for_deferred_maintenance": "deferred_maintenance:waiting",
+}
 REPLY_ABORTS: tuple[ReplyAbort, ...] = ("honoured", "ignored")
 # The id of the markers seeding starts, and of a start or end step that names none.
 MAIN_MARKER = "main"
@@ -234,6 +240,10 @@ class Progress:
     reason: str = DEFAULT_PROGRESS_REASON
     ago_ms: int = 0
     via: str | None = field(default=None, repr=False)
+    # Semantic progress (a validated model result, openclaw's core semantic run progress):
+    # from 2026.8.1-beta.3 it also clears the run's repeated-request evidence. Out of the
+    # repr, as `deadline_ms` below, so the generator's seeds keep their draws.
+    semantic: bool = field(default=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +268,10 @@ class Start:
     deadline_ms: int | None = field(default=None, repr=False)
     via: str | None = field(default=None, repr=False)
     held: bool = field(default=False, repr=False)
+    # `attempt` (model calls only): the call is an attempt of the session's run's model request
+    # (openclaw's core request lifecycle); starting it again while it runs is a retry, counted
+    # from 2026.8.1-beta.3 as repeated requests without progress (see probe/scenario/attempts.py).
+    attempt: bool = field(default=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,6 +141,8 @@ const REPORTED_FIELDS = [
   "classification", "reason", "state", "prevState", "ageMs", "queueDepth", "allowActiveAbort",
   // Attention events' run progress (sessionAttentionFields): its last reason and whether it was terminal.
   "lastProgressReason", "terminalProgressStale",
+  // ... and how long the run's request attempts have gone without semantic progress (8.1-beta.3+).
+  "repeatedRequestNoProgressAgeMs",
 ];
 // The latest instant fake Date can represent (new Date(x) is invalid beyond it).
 const MAX_DATE_MS = 8.64e15;
@@ -477,6 +479,15 @@ function surveyBuild(distDir) {
   const toolDeadlines =
     TOOL_DEADLINE_FUNCTIONS.every((name) => Boolean(found.events && exportMap(found.events.source).has(name))) &&
     Boolean(found.runtime?.source.includes("params.allowActiveAbort && activity.activeToolDeadlineAtMs === void 0"));
+  // A run's model request attempts counted as repeated requests, and semantic progress that
+  // forgets them (8.1-beta.3+): attempts are marked through the test seam openclaw's own
+  // tests use (markDiagnosticModelStartedForTest, which resetDiagnosticRunActivityForTest
+  // installs), semantic progress through the core's own emitter. Else both are plain.
+  const repeatedRequests =
+    exported("resetDiagnosticRunActivityForTest") &&
+    Boolean(found.runActivity && exportMap(found.runActivity.source).has("emitCoreSemanticRunProgressDiagnosticEvent")) &&
+    Boolean(found.runActivity?.source.includes("function markDiagnosticModelStartedForTest(")) &&
+    Boolean(found.runActivity?.source.includes("function recordRepeatedRequestObservation("));
   const resetMissing = [
     ["stopDiagnosticHeartbeat"],
     ["resetDiagnosticSessionStateForTest"],
@@ -523,6 +534,7 @@ function surveyBuild(distDir) {
     requestTimeouts,
     toolDeadlines,
     backendLiveness,
+    repeatedRequests,
     version: pkg.version,
     pkg,
     heartbeatMs,
@@ -955,8 +967,8 @@ const STEP_KEYS = {
   bump: ["do", "session"],
   release: ["do", "session", "outcome"],
   state: ["do", "session", "to"],
-  progress: ["do", "session", "target", "reason", "ago_ms"],
-  start: ["do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id", "delivery"],
+  progress: ["do", "session", "target", "reason", "ago_ms", "semantic"],
+  start: ["do", "session", "work", "id", "timeout_ms", "deadline_ms", "session_id", "attempt", "delivery"],
   end: ["do", "session", "work", "id", "clear", "session_id"],
   recover: ["do", "session", "allow_active_abort", "age_ms", "queue_depth", "generation", "expected_state", "stale_abort_ms", "compaction_safety_ms"],
   enqueue: ["do", "session", "task"],
@@ -970,7 +982,9 @@ const STEP_KEYS = {
 const BACKEND_ACTIONS = ["begin", "output", "model_output", "outstanding", "settled", "close"];
 // A scripted answer's status and action (probe's loader checks them; here only the shape).
 const ANSWER_STATUSES = ["none", "noop", "released", "aborted", "skipped", "failed"];
-const REPLY_PHASES = ["queued", "running", "preflight_compacting", "memory_flushing", "completed"];
+const REPLY_PHASES = ["queued", "running", "preflight_compacting", "memory_flushing", "completed", "waiting_for_global_lane", "waiting_for_deferred_maintenance"];
+// The phases a reply operation enters through a call of its own (2026.8.1 on), not setPhase.
+const REPLY_WAITS = { waiting_for_global_lane: "markWaitingForGlobalLane", waiting_for_deferred_maintenance: "markWaitingForDeferredMaintenance" };
 
 function checkScenario(scenario, located) {
   const problems = [];
@@ -1085,6 +1099,10 @@ function checkScenario(scenario, located) {
         unsupported.push({ step: i, key: `${where}.do`, reason: `openclaw ${located.version} cannot express reply: ${registry.missing}` });
       }
       if (!REPLY_PHASES.includes(step.phase ?? "queued")) problems.push(`${where}.phase is not ${REPLY_PHASES.join("|")}`);
+      const wait = REPLY_WAITS[step.phase];
+      if (wait && !registry.missing && !readText(registry.file).includes(`${wait}() {`)) {
+        unsupported.push({ step: i, key: `${where}.phase`, reason: `openclaw ${located.version} cannot express reply: its reply operations have no ${wait}` });
+      }
       const owner = sessions.find((x) => x && x.ref === named);
       if (owner && (owner.keyed === false || owner.ref === "")) {
         problems.push(`${where}.session has no key: a reply operation needs a canonical sessionKey`);
@@ -1138,8 +1156,11 @@ function checkScenario(scenario, located) {
       if (step.deadline_ms !== undefined && (!isInt(step.deadline_ms) || step.deadline_ms < 1 || step.work !== "tool_call")) {
         problems.push(`${where}.deadline_ms must be a positive integer, on a tool call`);
       }
+      if (step.attempt !== undefined && (typeof step.attempt !== "boolean" || (step.attempt && (step.work !== "model_call" || step.timeout_ms !== undefined)))) {
+        problems.push(`${where}.attempt must be a boolean, true only on a model call without timeout_ms`);
+      }
       if (step.delivery !== undefined) {
-        const plain = ["tool_call", "model_call"].includes(step.work) && step.timeout_ms === undefined && step.deadline_ms === undefined;
+        const plain = ["tool_call", "model_call"].includes(step.work) && step.timeout_ms === undefined && step.deadline_ms === undefined && !step.attempt;
         if (!["now", "held"].includes(step.delivery) || (step.delivery === "held" && !plain)) {
           problems.push(`${where}.delivery must be now|held, held on a plain tool or model call's start only`);
         }
@@ -1153,6 +1174,9 @@ function checkScenario(scenario, located) {
         problems.push(`${where}.reason must be a non-empty string`);
       }
       if (step.ago_ms !== undefined && !isInt(step.ago_ms)) problems.push(`${where}.ago_ms must be a non-negative integer`);
+      if (step.semantic !== undefined && (typeof step.semantic !== "boolean" || (step.semantic && (step.target === "record" || (step.ago_ms ?? 0) !== 0)))) {
+        problems.push(`${where}.semantic must be a boolean, true only on run progress given now`);
+      }
     }
     if (step.do === "recover") {
       for (const key of ["age_ms", "queue_depth", "generation", "stale_abort_ms", "compaction_safety_ms"]) {
@@ -1241,6 +1265,16 @@ async function loadBuild(located) {
     api[name] = pick(mods[key], ex[key], name);
   }
   if (located.backendLiveness) api.beginDiagnosticBackendActivity = pick(mods.runActivity, ex.runActivity, "beginDiagnosticBackendActivity");
+  if (located.repeatedRequests) {
+    api.emitCoreSemanticRunProgressDiagnosticEvent = pick(mods.runActivity, ex.runActivity, "emitCoreSemanticRunProgressDiagnosticEvent");
+    // Installs the test seam on globalThis (and stops tracking, which each scenario restarts).
+    pick(mods.runActivity, ex.runActivity, "resetDiagnosticRunActivityForTest")();
+    const seam = globalThis[Symbol.for("openclaw.diagnosticRunActivityTestApi")];
+    if (typeof seam?.markDiagnosticModelStartedForTest !== "function") {
+      throw new HarnessError("resetDiagnosticRunActivityForTest installed no markDiagnosticModelStartedForTest");
+    }
+    api.markDiagnosticModelStartedForTest = seam.markDiagnosticModelStartedForTest;
+  }
   if (located.toolDeadlines) {
     for (const name of TOOL_DEADLINE_FUNCTIONS) api[name] = pick(mods.events, ex.events, name);
   }
@@ -1331,9 +1365,10 @@ async function loadLanes(located) {
 /**
  * The build's own reply-run registry (createReplyOperation, replyRunRegistry), the one its
  * embedded-run registry and so the recovery runtime read: the chunk that defines and exports
- * them. `missing` says why `reply` cannot be given: no such chunk, or (2026.7.2-beta.1 on) a
- * registry whose operations mark no embedded run in run activity, which probe's model does not
- * play. Cached on `located`.
+ * them. `missing` says why `reply` cannot be given: no such chunk, or (2026.7.2-beta.1 ..
+ * 8.1-beta.3) a registry whose operations mark no embedded run in run activity, in a build
+ * whose runtime has no maintenance-phase window: those probe's model does not play. Cached on
+ * `located`.
  */
 function findReplyRegistry(located) {
   if (located.replyRegistry) return located.replyRegistry;
@@ -1353,13 +1388,24 @@ function findReplyRegistry(located) {
     const create = exported.get("createReplyOperation");
     const registry = exported.get("replyRunRegistry");
     if (create === undefined || registry === undefined) continue;
-    found = source.includes("markDiagnosticEmbeddedRunStarted")
+    // Up to 7.1 (and 7.33-7.35) an operation marks an embedded run; from 8.1 (switch
+    // reply-own-activity) the runtime keeps its maintenance phases within the compaction
+    // window, the reply operations probe's model plays again; 7.2-beta.1 .. 8.1-beta.3 neither.
+    const runtimeSource = readText(located.chunks.runtime.file);
+    found = source.includes("markDiagnosticEmbeddedRunStarted") || runtimeSource.includes("const activeMaintenanceProtected = ")
       ? { file, create, registry }
       : { missing: "its reply operations mark no embedded run in run activity (from 2026.7.2-beta.1): probe's model does not play them" };
     break;
   }
   located.replyRegistry = found;
   return found;
+}
+
+/** A `reply` step's phase: a wait through its own call (which ignores it from a phase it does
+ * not start from), any other through setPhase. */
+function enterReplyPhase(operation, phase) {
+  if (REPLY_WAITS[phase]) operation[REPLY_WAITS[phase]]();
+  else operation.setPhase(phase);
 }
 
 async function loadReplies(located) {
@@ -1684,6 +1730,8 @@ async function runScenario(build, planned, { reuse }) {
   const requests = new Map();
   // Tool calls that run with a command deadline, by session and id (see markWork).
   const deadlineTools = new Set();
+  // Model calls started as request attempts of the session's run, by session and id.
+  const attemptCalls = new Set();
   let requestSerial = 0;
   const requestKey = (s, id) => `${s.fileIndex}\u0000${id}`;
   async function markRequest(s, step, id) {
@@ -1719,6 +1767,23 @@ async function runScenario(build, planned, { reuse }) {
         await markRequest(s, step, id);
         return;
       }
+    }
+    if (step.work === "model_call" && (starting ? step.attempt === true : attemptCalls.has(requestKey(s, id)))) {
+      // A request attempt of the session's run, under its run id (the session's own id, as
+      // every embedded run the harness starts takes it): where attempts are counted, marked
+      // as openclaw's tests mark one (no event, no sequence); else a plain model call of that
+      // run. probe's loader gives every start of the id attempt = true, so start and end key
+      // it alike.
+      const call = { ...ids(s), runId: s.sessionId, provider: "scenario", model: `scenario-model${suffix}` };
+      if (!starting) {
+        attemptCalls.delete(requestKey(s, id));
+        api.emitInternalDiagnosticEvent({ type: "model.call.completed", ...call });
+        return;
+      }
+      attemptCalls.add(requestKey(s, id));
+      if (located.repeatedRequests) api.markDiagnosticModelStartedForTest({ ...call, observationUnit: "request" });
+      else api.emitInternalDiagnosticEvent({ type: "model.call.started", ...call });
+      return;
     }
     if (step.work === "embedded_run") {
       // session_id: a run under another id of the session's key (its work key is that id, as
@@ -1855,7 +1920,11 @@ async function runScenario(build, planned, { reuse }) {
         const ago = step.ago_ms ?? 0;
         const target = step.target ?? "both";
         if (ago) clock.setSystemTime(clock.now - ago);
-        if (target !== "record") api.markDiagnosticRunProgress({ ...ids(s), reason: step.reason ?? PROGRESS_REASON });
+        if (target !== "record" && step.semantic === true && located.repeatedRequests) {
+          // The core's semantic progress of the session's run (its run id: the session's own).
+          api.emitCoreSemanticRunProgressDiagnosticEvent({ ...ids(s), runId: s.sessionId, reason: step.reason ?? PROGRESS_REASON });
+          await settle();
+        } else if (target !== "record") api.markDiagnosticRunProgress({ ...ids(s), reason: step.reason ?? PROGRESS_REASON });
         if (target !== "run") api.markDiagnosticSessionProgress(ids(s));
         if (ago) clock.setSystemTime(clock.now + ago);
         break;
@@ -1956,9 +2025,9 @@ async function runScenario(build, planned, { reuse }) {
             begun.abortSignal.addEventListener("abort", () => begun.complete(), { once: true });
           }
           operations.set(s.ref, operation);
-          if (phase !== "queued" && phase !== "completed") operation.setPhase(phase);
+          if (phase !== "queued" && phase !== "completed") enterReplyPhase(operation, phase);
         } else if (phase !== "completed") {
-          operation.setPhase(phase);
+          enterReplyPhase(operation, phase);
         }
         if (phase === "completed") {
           operation.complete();
