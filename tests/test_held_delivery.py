@@ -90,6 +90,11 @@ def test_a_held_start_loads_and_dumps_back_to_the_same_scenario() -> None:
             "timeout_ms cannot be held",
         ),
         (
+            START.format(work="model_call", id="x") + "attempt = true\n" + DELIVER,
+            "step[1].delivery",
+            "attempt cannot be held",
+        ),
+        (
             START.format(work="tool_call", id="x").replace('"held"', '"later"') + DELIVER,
             "step[1].delivery",
             "'later' is not one of: now, held",
