@@ -132,8 +132,8 @@ Distribution (weights are relative, per scenario unless said otherwise):
   call's `end` after the last, within `max_steps` (none where fewer than 2 steps are left).
   `GenerateOptions(attempts=False)` leaves them out.
 - held bus deliveries, drawn after everything else from a stream of their own in 40 % of
-  scenarios: in the sessions with no timed model call, backend, key step, session file or
-  request attempt, one
+  scenarios: in the sessions with no timed model call, backend, key step, session file,
+  request attempt or reply, one
   plain tool or model call `start` already drawn gets `delivery = "held"` (else, where there
   is none, a new one of either kind, id "h", at a random place, where `max_steps` leaves room),
   and a `deliver` comes somewhere after it, within `max_steps` (a full scenario gets none).
@@ -710,8 +710,10 @@ def _held_starts(scenario: Scenario, chance: float, max_steps: int) -> Scenario:
     keys = [step for step in scenario.steps if isinstance(step, Key)]
     busy |= {step.session for step in keys} | {step.key for step in keys}
     busy |= {s.ref for s in scenario.sessions if s.session_file is not None}
-    # Nor beside a model request's attempts (drawn before it; probe/scenario/attempts.py).
+    # Nor beside a model request's attempts (drawn before it; probe/scenario/attempts.py), nor
+    # in a reply's session (the model of 8.1+ plays a reply only in a session with no start).
     busy |= {step.session for step in scenario.steps if isinstance(step, Start) and step.attempt}
+    busy |= {step.session for step in scenario.steps if isinstance(step, Reply)}
     free = [s.ref for s in scenario.sessions if s.ref not in busy]
     drawn = [
         i
