@@ -15,6 +15,7 @@ from probe.scenario.dump import dump_scenario
 from probe.scenario.loader import parse_scenario
 from probe.scenario.values import Answer, Scenario
 from probe.strategies import REGISTRY
+from tests.helpers import validate_in_a_process
 
 HEAD = """\
 name = "answer"
@@ -121,12 +122,7 @@ def test_the_cli_refuses_an_answer_without_the_scripted_runtime_at_its_line(
     path = tmp_path / "bad.toml"
     path.write_text(_text := HEAD.format(runtime="", depth=0, work="none", age=0) + answer())
     line = _text.splitlines().index('do = "answer"') + 1  # the step's `do`
-    done = subprocess.run(
-        [sys.executable, "-m", "probe", "validate", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = validate_in_a_process(path)
     assert done.returncode == 2, done.stderr
     assert f"{path}:{line}: step[1].do: answer needs" in done.stderr
     assert "Traceback" not in done.stderr

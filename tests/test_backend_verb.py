@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from probe.scenario.loader import parse_scenario
 from probe.scenario.values import Backend, Scenario
 from probe.strategies import REGISTRY
 from probe.versions import behaviour_of
+from tests.helpers import validate_in_a_process
 
 HEAD = """\
 name = "backend"
@@ -107,12 +106,7 @@ def test_a_session_seeded_with_a_model_call_takes_no_backend() -> None:
 def test_a_bad_backend_step_exits_2_with_file_line_and_key(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(HEAD + backend("output", "allowance_ms = 1000\n"))
-    done = subprocess.run(
-        [sys.executable, "-m", "probe", "validate", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = validate_in_a_process(path)
     assert done.returncode == 2, done.stderr
     assert f"{path}:14: step[1].allowance_ms: only `begin`" in done.stderr
     assert "Traceback" not in done.stderr

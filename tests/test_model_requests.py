@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from probe.scenario.loader import parse_scenario
 from probe.scenario.values import End, Scenario, Start
 from probe.strategies import REGISTRY
 from probe.versions import behaviour_of
+from tests.helpers import validate_in_a_process
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAD = """\
@@ -107,12 +106,7 @@ def test_a_session_seeded_with_a_plain_model_call_takes_no_timed_one() -> None:
 def test_a_bad_timeout_exits_2_with_file_line_and_key(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(HEAD + step("start", "timeout_ms = 1000\n", "tool_call"))
-    done = subprocess.run(
-        [sys.executable, "-m", "probe", "validate", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = validate_in_a_process(path)
     assert done.returncode == 2, done.stderr
     assert f"{path}:14: step[1].timeout_ms: only a model call" in done.stderr
     assert "Traceback" not in done.stderr

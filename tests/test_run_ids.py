@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from probe.scenario.dump import dump_scenario
 from probe.scenario.loader import parse_scenario
 from probe.scenario.values import End, Scenario, Start
 from probe.strategies import REGISTRY
+from tests.helpers import validate_in_a_process
 
 HEAD = """name = "other ids"
 [settings]
@@ -213,12 +212,7 @@ def test_one_other_id_under_two_keys_is_refused_at_the_second() -> None:
 def test_the_cli_refuses_it_with_the_file_and_line_and_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(HEAD.format(ref=KEY) + DURING.format(marker='session_id = "s1"', name=KEY))
-    done = subprocess.run(
-        [sys.executable, "-m", "probe", "validate", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = validate_in_a_process(path)
     assert done.returncode == 2, done.stderr
     assert f"{path}:" in done.stderr and "step[2].session_id" in done.stderr
     assert "Traceback" not in done.stderr

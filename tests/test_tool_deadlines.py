@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from probe.scenario.loader import parse_scenario
 from probe.scenario.values import Scenario, Start
 from probe.strategies import REGISTRY
 from probe.versions import behaviour_of
+from tests.helpers import validate_in_a_process
 
 HEAD = """\
 name = "deadlines"
@@ -111,12 +110,7 @@ def test_seedings_own_tool_call_takes_no_deadline() -> None:
 def test_a_bad_deadline_exits_2_with_file_line_and_key(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(HEAD + tool("start", "x", "deadline_ms = 1000\n", "model_call"))
-    done = subprocess.run(
-        [sys.executable, "-m", "probe", "validate", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = validate_in_a_process(path)
     assert done.returncode == 2, done.stderr
     assert f"{path}:12: step[1].deadline_ms: only a tool call" in done.stderr
     assert "Traceback" not in done.stderr
